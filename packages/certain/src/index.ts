@@ -1,0 +1,2 @@
+// Public API of @quorumkit/certain. Filled in by the certain issue.
+export {};

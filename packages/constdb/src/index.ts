@@ -1,0 +1,2 @@
+// Public API of @quorumkit/constdb. Filled in by the constdb issue.
+export {};

@@ -1,0 +1,2 @@
+// Public API of @quorumkit/csp-paxos. Filled in by the csp-paxos issue.
+export {};

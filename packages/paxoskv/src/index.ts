@@ -1,0 +1,2 @@
+// Public API of @quorumkit/paxoskv. Filled in by the paxoskv issue.
+export {};

@@ -1,0 +1,2 @@
+// Public API of @quorumkit/rrseq. Filled in by the rrseq issue.
+export {};

@@ -1,0 +1,2 @@
+// Public API of @quorumkit/shared-storage. Filled in by the shared-storage issue.
+export {};

@@ -1,0 +1,2 @@
+// Public API of @quorumkit/shared-transport. Filled in by the shared-transport issue.
+export {};

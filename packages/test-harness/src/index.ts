@@ -1,0 +1,2 @@
+// Public API of @quorumkit/test-harness. Filled in by the test-harness issue.
+export {};

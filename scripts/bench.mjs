@@ -10,6 +10,7 @@ import cliProgress from 'cli-progress';
 import { repoRoot, installTeardown } from './lib/procs.mjs';
 import { renderReport, tablesOf } from './lib/report.mjs';
 import { markdownTable } from './lib/table.mjs';
+import { etcdInstalled, measureEtcd } from './lib/etcd-anchor.mjs';
 
 const PROJECTS = ['shared-transport', 'test-harness', 'certain', 'paxoskv', 'rrseq', 'constdb', 'csp-paxos'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -29,6 +30,17 @@ function runBench(project) {
 
 const bar = process.stdout.isTTY ? new cliProgress.SingleBar({ format: ' bench {bar} {value}/{total} | {project}' }, cliProgress.Presets.shades_classic) : undefined;
 const status = [];
+// The etcd anchor (for paxoskv and certain) is measured in the same run, when installed.
+if (!wanted.length || wanted.includes('paxoskv') || wanted.includes('certain')) {
+  if (etcdInstalled()) {
+    console.log('=== anchor: etcd, 3 members on loopback, puts from Node (JSON gateway, keep-alive) ===');
+    const rows = await measureEtcd({ seconds: 5 });
+    for (const r of rows) console.log(`  ${r.clients} client(s): ${r.puts_per_s} puts/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms`);
+    writeFileSync(join(outDir, 'etcd-anchor.json'), JSON.stringify({ anchor: 'etcd 3.4 (Debian), 3 members, fsync on', puts: rows }, null, 2));
+  } else {
+    console.log('anchor: etcd is not installed (apt-get install etcd-server); paxoskv/certain are reported without it');
+  }
+}
 for (const [i, project] of projects.entries()) {
   bar?.start(projects.length, i, { project });
   bar?.stop();
@@ -39,7 +51,7 @@ for (const [i, project] of projects.entries()) {
 }
 
 const results = [];
-for (const project of PROJECTS) {
+for (const project of ['etcd-anchor', ...PROJECTS]) {
   const f = join(outDir, `${project}.json`);
   if (existsSync(f)) results.push({ project, data: JSON.parse(readFileSync(f, 'utf8')) });
 }

@@ -1,2 +1,2 @@
-// Public API of @quorumkit/paxoskv. Filled in by the paxoskv issue.
-export {};
+// Public API of @quorumkit/paxoskv.
+export * from './core/index.js';

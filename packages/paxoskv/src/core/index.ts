@@ -1,0 +1,4 @@
+export * from './ballot.js';
+export * from './acceptor.js';
+export * from './proposer.js';
+export * from './kv.js';

@@ -1,2 +1,18 @@
-// Public API of @quorumkit/test-harness. Filled in by the test-harness issue.
-export {};
+// Public API of @quorumkit/test-harness (contract: docs/harness-api.md).
+export { HarnessError, SimFailure, HistoryError, ClusterError, TimeoutError } from './errors.js';
+
+export { History } from './history/history.js';
+export type { Operation, OpHandle, OpStatus, HistoryOptions } from './history/history.js';
+
+export { registerModel, kvModel, counterModel, setModel, cardModel, stableKey, valuesEqual } from './checkers/models.js';
+export type { Model, Card } from './checkers/models.js';
+export { checkLinearizable, describeOp } from './checkers/linearizable.js';
+export type { LinearizableResult, LinearizableOptions } from './checkers/linearizable.js';
+
+export { simulate } from './sim/simulate.js';
+export { runSeeds } from './sim/runSeeds.js';
+export type { RunSeedsOptions } from './sim/runSeeds.js';
+export { Prng } from './sim/prng.js';
+export { MemorySimStorage } from './sim/simStorage.js';
+export type { SimStorage } from './sim/simStorage.js';
+export type { SimContext, SimNode, SimFaults, SimOptions, SimWorld, SimStats } from './sim/types.js';

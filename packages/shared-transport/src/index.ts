@@ -1,2 +1,30 @@
-// Public API of @quorumkit/shared-transport. Filled in by the shared-transport issue.
-export {};
+// Public API of @quorumkit/shared-transport.
+export {
+  QuorumkitError,
+  QuorumError,
+  DeadlineError,
+  CancelledError,
+  UnavailableError,
+  RemoteError,
+  Int64Error,
+  ProtoError,
+  type QuorumOutcome,
+} from './errors.js';
+export { backoffDelayMs, backoffDefaults, type BackoffOptions } from './core/backoff.js';
+export { toBigInt, int64ToWire, uint64ToWire, INT64_MIN, INT64_MAX, UINT64_MAX, type LongLike } from './core/int64.js';
+export { loadProto, loadPackageDefinition, lookupService, protoLoaderOptions } from './server/protoLoader.js';
+export {
+  createGrpcServer,
+  grpcServerDefaults,
+  type GrpcServer,
+  type GrpcServerOptions,
+  type ServiceSpec,
+  type UnaryHandler,
+  type HandlerContext,
+} from './server/grpcServer.js';
+export { CODE_METADATA_KEY } from './server/statusMapping.js';
+export { createGrpcClient, callUnary, grpcClientDefaults, type GrpcClientOptions, type CallOptions } from './client/grpcClient.js';
+export { quorumCall, type QuorumCallOptions } from './client/quorumCall.js';
+export { sleep } from './client/sleep.js';
+export { withRetry, retryDefaults, type RetryOptions } from './client/retry.js';
+export type { TlsFiles } from './tls.js';

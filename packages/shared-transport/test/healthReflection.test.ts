@@ -1,0 +1,67 @@
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callUnary, createGrpcClient } from '../src/index.js';
+import { protoPath as healthProto } from 'grpc-health-check';
+import { startEchoServer } from './helpers.js';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const reflectionProto = join(
+  dirname(require.resolve('@grpc/reflection/package.json')),
+  'build/proto/grpc/reflection/v1/reflection.proto',
+);
+
+describe('health and reflection', () => {
+  let srv: Awaited<ReturnType<typeof startEchoServer>>;
+  beforeAll(async () => {
+    srv = await startEchoServer('h');
+  });
+  afterAll(async () => {
+    await srv?.close();
+  });
+
+  it('health answers SERVING for the server and the service, NOT_SERVING after setServing', async () => {
+    const health = createGrpcClient(healthProto, 'grpc.health.v1.Health', srv.address);
+    try {
+      await expect(callUnary(health, 'Check', { service: '' }, { deadlineMs: 5_000 })).resolves.toEqual({ status: 'SERVING' });
+      await expect(callUnary(health, 'Check', { service: 'quorumkit.test.Echo' }, { deadlineMs: 5_000 })).resolves.toEqual({
+        status: 'SERVING',
+      });
+      const unknown = await callUnary(health, 'Check', { service: 'nope.Nope' }, { deadlineMs: 5_000 }).catch((e) => e);
+      expect(unknown.grpcCode).toBe(grpc.status.NOT_FOUND);
+      srv.setServing('quorumkit.test.Echo', 'NOT_SERVING');
+      await expect(callUnary(health, 'Check', { service: 'quorumkit.test.Echo' }, { deadlineMs: 5_000 })).resolves.toEqual({
+        status: 'NOT_SERVING',
+      });
+      srv.setServing('quorumkit.test.Echo', 'SERVING');
+    } finally {
+      health.close();
+    }
+  });
+
+  it('reflection lists the service and describes its file', async () => {
+    const refl = createGrpcClient(reflectionProto, 'grpc.reflection.v1.ServerReflection', srv.address);
+    try {
+      const call = (refl as any).ServerReflectionInfo() as grpc.ClientDuplexStream<any, any>;
+      const replies: any[] = [];
+      const done = new Promise<void>((resolve, reject) => {
+        call.on('data', (d: any) => {
+          replies.push(d);
+          if (replies.length === 2) call.end();
+        });
+        call.on('end', resolve);
+        call.on('error', reject);
+      });
+      call.write({ listServices: '*' });
+      call.write({ fileContainingSymbol: 'quorumkit.test.Echo' });
+      await done;
+      const names = replies[0].listServicesResponse.service.map((s: { name: string }) => s.name);
+      expect(names).toContain('quorumkit.test.Echo');
+      const files = replies[1].fileDescriptorResponse.fileDescriptorProto;
+      expect(files.length).toBeGreaterThan(0);
+    } finally {
+      refl.close();
+    }
+  });
+});

@@ -1,0 +1,58 @@
+// Test servers: an Echo service whose behaviour is driven by the request.
+import { fileURLToPath } from 'node:url';
+import { createGrpcServer, type GrpcServer, type GrpcServerOptions } from '../src/index.js';
+import { QuorumkitError } from '../src/errors.js';
+
+export const ECHO_PROTO = fileURLToPath(new URL('./proto/echo.proto', import.meta.url));
+export const ECHO_SERVICE = 'quorumkit.test.Echo';
+
+export class TestCodedError extends QuorumkitError {}
+
+export interface EchoServerState {
+  calls: number;
+  cancelled: number;
+}
+
+export async function startEchoServer(
+  name: string,
+  extra: Partial<GrpcServerOptions> = {},
+): Promise<GrpcServer & { state: EchoServerState }> {
+  const state: EchoServerState = { calls: 0, cancelled: 0 };
+  const server = await createGrpcServer({
+    protoPath: ECHO_PROTO,
+    service: ECHO_SERVICE,
+    handlers: {
+      Echo: async (req) => {
+        state.calls++;
+        return { ...req, servedBy: name };
+      },
+      Fail: async (req) => {
+        state.calls++;
+        if (req.plain) throw new Error(req.message);
+        throw new TestCodedError(req.code, req.message);
+      },
+      Slow: (req, ctx) => {
+        state.calls++;
+        return new Promise((resolve) => {
+          const timer = setTimeout(() => resolve({ text: req.text, servedBy: name }), req.delayMs);
+          ctx.signal.addEventListener('abort', () => {
+            state.cancelled++;
+            clearTimeout(timer);
+            resolve({ text: 'cancelled', servedBy: name });
+          });
+        });
+      },
+    },
+    ...extra,
+  });
+  return Object.assign(server, { state });
+}
+
+/** Polls `cond` every 10 ms until it holds or `timeoutMs` passes. */
+export async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,2 +1,19 @@
-// Public API of @quorumkit/shared-storage. Filled in by the shared-storage issue.
-export {};
+// Public API of @quorumkit/shared-storage. Every module re-exported whole is public by design.
+export * from './errors.js';
+export * from './keys.js';
+export * from './store.js';
+export { crc32, crc32IsNative, crc32Table } from './crc32.js';
+export { GROUP_COMMIT_DEFAULTS, GroupCommitWriter, type GroupCommitOptions } from './groupCommit.js';
+export {
+  ATOMIC_FILE_HEADER_BYTES,
+  ATOMIC_FILE_MAGIC,
+  ATOMIC_FILE_PAYLOAD_BYTES_MAX,
+  ATOMIC_FILE_VERSION,
+  atomicTempPath,
+  frameFile,
+  fsyncDirectory,
+  readFileChecked,
+  unframeFile,
+  writeFileAtomic,
+} from './atomicFile.js';
+export { RECORD_HEADER_BYTES, decodeJson, encodeJson, openRecord, sealRecord } from './values.js';

@@ -1,0 +1,95 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  ATOMIC_FILE_HEADER_BYTES,
+  CorruptFileError,
+  InvalidArgumentError,
+  QuorumkitError,
+  atomicTempPath,
+  frameFile,
+  readFileChecked,
+  writeFileAtomic,
+} from '../src/index.js';
+import { dec, enc, tempDir } from './helpers.js';
+
+describe('writeFileAtomic / readFileChecked', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let file: string;
+
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDir());
+    file = join(dir, 'state.bin');
+  });
+  afterEach(() => cleanup());
+
+  it('round-trips bytes, replaces old content and leaves no temp file', async () => {
+    expect(await readFileChecked(file)).toBeUndefined();
+    await writeFileAtomic(file, enc('first'));
+    expect(dec((await readFileChecked(file))!)).toBe('first');
+    await writeFileAtomic(file, enc('second, longer'));
+    expect(dec((await readFileChecked(file))!)).toBe('second, longer');
+    await writeFileAtomic(file, new Uint8Array());
+    expect(await readFileChecked(file)).toEqual(new Uint8Array());
+    expect(await readdir(dir)).toEqual(['state.bin']);
+  });
+
+  it('a torn temp file from a crash between write and rename never replaces the good file', async () => {
+    await writeFileAtomic(file, enc('good state'));
+    // The crash: a later write got halfway through its temp file and never renamed it.
+    const torn = frameFile(enc('newer state that was being written')).subarray(0, 20);
+    await writeFile(atomicTempPath(file), torn);
+    expect(dec((await readFileChecked(file))!)).toBe('good state');
+    // After restart the next write overwrites the stale temp and succeeds.
+    await writeFileAtomic(file, enc('after restart'));
+    expect(dec((await readFileChecked(file))!)).toBe('after restart');
+    expect(await readdir(dir)).toEqual(['state.bin']);
+  });
+
+  it('detects a torn file even if one were renamed into place', async () => {
+    const framed = frameFile(enc('some payload'));
+    for (const cut of [0, 5, ATOMIC_FILE_HEADER_BYTES - 1, ATOMIC_FILE_HEADER_BYTES, framed.length - 1]) {
+      await writeFile(file, framed.subarray(0, cut));
+      await expect(readFileChecked(file)).rejects.toBeInstanceOf(CorruptFileError);
+    }
+  });
+
+  it('detects a CRC mismatch when any single byte is flipped', async () => {
+    await writeFileAtomic(file, enc('payload to protect'));
+    const good = await readFile(file);
+    for (let i = 0; i < good.length; i++) {
+      const bad = Buffer.from(good);
+      bad[i]! ^= 0x01;
+      await writeFile(file, bad);
+      const err = await readFileChecked(file).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err, `byte ${i}`).toBeInstanceOf(CorruptFileError);
+      expect((err as CorruptFileError).code).toBe('ECORRUPT');
+      expect(err).toBeInstanceOf(QuorumkitError);
+    }
+    await writeFile(file, good);
+    expect(dec((await readFileChecked(file))!)).toBe('payload to protect');
+  });
+
+  it('rejects a foreign file and extra trailing bytes', async () => {
+    await writeFile(file, 'just some text that is long enough');
+    await expect(readFileChecked(file)).rejects.toThrow(/bad magic/);
+    await writeFile(file, Buffer.concat([frameFile(enc('x')), Buffer.from([0])]));
+    await expect(readFileChecked(file)).rejects.toThrow(/payload bytes/);
+  });
+
+  it('serializes concurrent writers to one path: the last call wins, nothing is torn', async () => {
+    await Promise.all(Array.from({ length: 20 }, (_, i) => writeFileAtomic(file, enc(`v${i}`.repeat(100 + i)))));
+    expect(dec((await readFileChecked(file))!)).toBe('v19'.repeat(119));
+    expect(await readdir(dir)).toEqual(['state.bin']);
+  });
+
+  it('fails clearly and leaves no temp file when the directory does not exist', async () => {
+    await expect(writeFileAtomic(join(dir, 'nope', 'f'), enc('x'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(writeFileAtomic(file, 'text' as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(await readdir(dir)).toEqual([]);
+  });
+});

@@ -1,0 +1,63 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
+import { openStore, type Store } from '../src/index.js';
+
+export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+/** A temp directory removed by the returned cleanup. */
+export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'qk-shared-storage-'));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export interface Backend {
+  name: string;
+  open(): Promise<Store>;
+  /** Reopen the same data (only meaningful for durable backends). */
+  reopen?(): Promise<Store>;
+  cleanup(): Promise<void>;
+}
+
+export function backends(): { name: string; make: () => Promise<Backend> }[] {
+  return [
+    {
+      name: 'classic-level',
+      make: async () => {
+        const { dir, cleanup } = await tempDir();
+        const path = join(dir, 'db');
+        return { name: 'classic-level', open: () => openStore(path), reopen: () => openStore(path), cleanup };
+      },
+    },
+    {
+      name: 'memory-level',
+      make: async () => ({ name: 'memory-level', open: () => openStore({ memory: true }), cleanup: async () => undefined }),
+    },
+  ];
+}
+
+/** Register hooks that open a fresh store of `make` before each test (handed to `use`) and close it after. */
+export function useStore(make: () => Promise<Backend>, use: (store: Store) => void): { backend: () => Backend } {
+  let backend: Backend | undefined;
+  let store: Store | undefined;
+  beforeEach(async () => {
+    backend = await make();
+    store = await backend.open();
+    use(store);
+  });
+  afterEach(async () => {
+    await store?.close();
+    await backend?.cleanup();
+    store = undefined;
+    backend = undefined;
+  });
+  return { backend: () => backend! };
+}

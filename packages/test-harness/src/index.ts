@@ -16,3 +16,9 @@ export { Prng } from './sim/prng.js';
 export { MemorySimStorage } from './sim/simStorage.js';
 export type { SimStorage } from './sim/simStorage.js';
 export type { SimContext, SimNode, SimFaults, SimOptions, SimWorld, SimStats } from './sim/types.js';
+
+export { checkUniqueIncreasing } from './checkers/unique.js';
+export type { UniqueIncreasingResult } from './checkers/unique.js';
+export { checkConverged } from './checkers/converged.js';
+export { checkLogPrefix } from './checkers/logPrefix.js';
+export type { CommitLog, LogPrefixResult, LogPrefixOptions } from './checkers/logPrefix.js';

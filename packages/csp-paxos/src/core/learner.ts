@@ -1,0 +1,155 @@
+// The consensus processor's core: learns which value each slot holds and commits slots in
+// order, with no holes (rule 3). A COMMIT(round, range) chooses, for each slot, the value the
+// local acceptor accepted in that round; anything missing is fetched (CATCHUP -> DECIDE).
+import { type CoreConfig, type Entry, type Input, type Msg, ProcessorBase } from './types.js';
+
+interface Range {
+  round: number;
+  from: number;
+  to: number;
+}
+
+export class Learner extends ProcessorBase {
+  private readonly cfg: CoreConfig;
+  /** Next slot to commit; every slot below it is in `committed`. */
+  commitIndex: number;
+  readonly committed: Entry[];
+  private readonly pending = new Map<number, Entry>();
+  private readonly chosen = new Map<number, Entry>();
+  private ranges: Range[] = [];
+  /** Exclusive upper bound of slots known to be chosen somewhere. */
+  knownMax: number;
+  private leaderHint = 0;
+  private lastProgressMs = 0;
+  private lastCatchupMs = -Infinity;
+  private catchupTurn = 0;
+  private readonly watches = new Map<string, number[]>();
+
+  /** `committed` is what this node committed before a restart (from its instance log). */
+  constructor(cfg: CoreConfig, committed: Entry[] = []) {
+    super();
+    this.cfg = cfg;
+    this.committed = committed;
+    this.commitIndex = committed.length;
+    this.knownMax = committed.length;
+  }
+
+  handle(input: Input, nowMs: number): void {
+    switch (input.kind) {
+      case 'accepted':
+        this.onAccepted(input.entries);
+        break;
+      case 'leaderHint':
+        this.leaderHint = input.node;
+        return;
+      case 'watch': {
+        const refs = this.watches.get(input.key) ?? [];
+        refs.push(input.ref);
+        this.watches.set(input.key, refs);
+        return;
+      }
+      case 'tick':
+        this.onTick(nowMs);
+        return;
+      case 'net':
+        this.onNet(input.msg);
+        break;
+      default:
+        return;
+    }
+    this.advance(nowMs);
+  }
+
+  private onAccepted(entries: Entry[]): void {
+    for (const e of entries) {
+      if (e.slot < this.commitIndex) continue;
+      const old = this.pending.get(e.slot);
+      if (!old || old.round <= e.round) this.pending.set(e.slot, e);
+      for (const r of this.ranges) {
+        if (r.round === e.round && e.slot >= r.from && e.slot < r.to) {
+          this.chosen.set(e.slot, e);
+          break;
+        }
+      }
+    }
+  }
+
+  private onNet(msg: Msg): void {
+    if (msg.type === 'CATCHUP') {
+      this.onCatchup(msg);
+      return;
+    }
+    if (msg.type !== 'COMMIT' && msg.type !== 'DECIDE') return;
+    if (msg.entries && msg.entries.length > 0) {
+      // Explicit chosen values (a catch-up answer).
+      for (const e of msg.entries) {
+        if (!Number.isSafeInteger(e.slot) || e.slot < this.commitIndex || typeof e.key !== 'string') continue;
+        this.chosen.set(e.slot, e);
+        this.knownMax = Math.max(this.knownMax, e.slot + 1);
+      }
+      return;
+    }
+    const to = msg.upTo ?? msg.seq;
+    if (!Number.isSafeInteger(to) || !Number.isSafeInteger(msg.seq) || to <= msg.seq) return;
+    this.leaderHint = msg.from;
+    this.knownMax = Math.max(this.knownMax, to);
+    let missing = false;
+    for (let s = Math.max(msg.seq, this.commitIndex); s < to; s++) {
+      const p = this.pending.get(s);
+      if (p && p.round === msg.round) this.chosen.set(s, p);
+      else if (!this.chosen.has(s)) missing = true;
+    }
+    if (missing) this.ranges.push({ round: msg.round, from: Math.max(msg.seq, this.commitIndex), to });
+  }
+
+  private onCatchup(msg: Msg): void {
+    const from = Math.max(0, msg.seq);
+    const to = Math.min(this.commitIndex, from + this.cfg.catchupEntriesMax);
+    if (from >= to) return;
+    this.out.net.push({ type: 'DECIDE', from: this.cfg.id, to: msg.from, round: msg.round, seq: from, upTo: to, entries: this.committed.slice(from, to) });
+  }
+
+  private advance(nowMs: number): void {
+    const start = this.commitIndex;
+    for (;;) {
+      const e = this.chosen.get(this.commitIndex);
+      if (!e) break;
+      this.chosen.delete(this.commitIndex);
+      this.pending.delete(this.commitIndex);
+      this.committed.push(e);
+      this.out.lines.push({ kind: 'commit', key: e.key, slot: e.slot });
+      const refs = this.watches.get(e.key);
+      if (refs) {
+        this.watches.delete(e.key);
+        for (const ref of refs) this.out.replies.push({ ref, slot: e.slot });
+      }
+      this.commitIndex++;
+    }
+    if (this.commitIndex === start) return;
+    this.lastProgressMs = nowMs;
+    this.knownMax = Math.max(this.knownMax, this.commitIndex);
+    if (this.ranges.length > 0) this.ranges = this.ranges.filter((r) => r.to > this.commitIndex);
+    this.emit('leader', { kind: 'commitIndex', index: this.commitIndex });
+    // Still behind after a catch-up answer: ask for the next chunk right away.
+    if (this.commitIndex < this.knownMax && this.chosen.size === 0 && this.lastCatchupMs > -Infinity && nowMs - this.lastCatchupMs < this.cfg.catchupMs * 4) {
+      this.requestCatchup(nowMs);
+    }
+  }
+
+  private onTick(nowMs: number): void {
+    if (this.commitIndex >= this.knownMax) return;
+    if (nowMs - this.lastProgressMs < this.cfg.catchupMs || nowMs - this.lastCatchupMs < this.cfg.catchupMs) return;
+    this.requestCatchup(nowMs);
+  }
+
+  private requestCatchup(nowMs: number): void {
+    this.lastCatchupMs = nowMs;
+    let target = this.leaderHint;
+    if (target === this.cfg.id || this.catchupTurn % 2 === 1) {
+      // Alternate with other peers: the leader may be the one that is down.
+      target = (this.cfg.id + 1 + (this.catchupTurn % (this.cfg.n - 1))) % this.cfg.n;
+    }
+    this.catchupTurn++;
+    this.out.net.push({ type: 'CATCHUP', from: this.cfg.id, to: target, round: 0, seq: this.commitIndex });
+  }
+}

@@ -1,0 +1,256 @@
+// The leader processor's core. Leading round r it first syncs (READ -> GATHER from a majority,
+// adopting per slot the value accepted in the highest round, filling unchosen holes with new
+// values, IMPOSE -> ACK -> DECIDE), then streams new slots (PROPOSE -> ACK -> COMMIT) in
+// pipelined batches until `interval` slots are proposed, and hands over with a BUMP.
+import { type CoreConfig, type Entry, type Input, type Msg, ProcessorBase, leaderOf, majority } from './types.js';
+
+interface Batch {
+  type: 'IMPOSE' | 'PROPOSE';
+  from: number;
+  to: number;
+  entries: Entry[];
+  acks: Set<number>;
+  sentAtMs: number;
+}
+
+type Phase = 'idle' | 'reading' | 'streaming';
+
+export class Proposer extends ProcessorBase {
+  private readonly cfg: CoreConfig;
+  private readonly genKey: () => string;
+  round = -1;
+  phase: Phase = 'idle';
+  private estRound = 0;
+  private commitHint: number;
+  private readFrom = 0;
+  private gathered = new Map<number, Entry[]>();
+  private selfPromised = false;
+  private lastReadMs = 0;
+  private nextSlot = 0;
+  private imposeQueue: Entry[] = [];
+  private window: Batch[] = [];
+  private proposedInRound = 0;
+  private handedOver = false;
+  private lastProgressMs = 0;
+  private lastHeartbeatMs = 0;
+  private readonly clientQueue: Array<{ key: string; data: string }> = [];
+  /** Slots this node chose as leader (for tests and stats). */
+  committedCount = 0;
+
+  constructor(cfg: CoreConfig, genKey: () => string, commitIndex = 0) {
+    super();
+    this.cfg = cfg;
+    this.genKey = genKey;
+    this.commitHint = commitIndex;
+  }
+
+  handle(input: Input, nowMs: number): void {
+    switch (input.kind) {
+      case 'role':
+        this.onRole(input.round, input.lead, nowMs);
+        return;
+      case 'commitIndex':
+        this.commitHint = Math.max(this.commitHint, input.index);
+        return;
+      case 'tick':
+        this.onTick(nowMs);
+        return;
+      case 'net':
+        this.onNet(input.msg, nowMs);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private send(to: number, msg: Omit<Msg, 'from' | 'to'>): void {
+    this.out.net.push({ ...msg, from: this.cfg.id, to });
+  }
+
+  private broadcast(msg: Omit<Msg, 'from' | 'to'>): void {
+    for (let j = 0; j < this.cfg.n; j++) this.send(j, msg);
+  }
+
+  private onRole(round: number, lead: boolean, nowMs: number): void {
+    this.estRound = Math.max(this.estRound, round);
+    if (lead && round > this.round) this.startRound(round, nowMs);
+    else if (round > this.round) this.stepDown(round);
+  }
+
+  private stepDown(round: number): void {
+    this.round = round;
+    this.phase = 'idle';
+    this.window = [];
+    this.imposeQueue = [];
+    this.gathered.clear();
+  }
+
+  private startRound(round: number, nowMs: number): void {
+    this.stepDown(round);
+    this.phase = 'reading';
+    this.readFrom = this.commitHint;
+    this.selfPromised = false;
+    this.proposedInRound = 0;
+    this.handedOver = false;
+    this.lastProgressMs = nowMs;
+    this.lastReadMs = nowMs;
+    // Our own acceptor promises first (durably), so a restart never leads this round again.
+    this.send(this.cfg.id, { type: 'READ', round, seq: this.readFrom });
+  }
+
+  private onNet(msg: Msg, nowMs: number): void {
+    if (msg.type === 'FORWARD') {
+      this.onForward(msg);
+      return;
+    }
+    if (msg.type === 'NACK') {
+      if (msg.round > this.round && this.phase !== 'idle') {
+        this.phase = 'idle';
+        this.emit('router', { kind: 'bump', round: msg.round });
+      }
+      return;
+    }
+    if (msg.round !== this.round) return;
+    if (msg.type === 'GATHER' && this.phase === 'reading') this.onGather(msg, nowMs);
+    else if (msg.type === 'ACK' && this.phase === 'streaming') this.onAck(msg, nowMs);
+  }
+
+  private onForward(msg: Msg): void {
+    const e = msg.entries?.[0];
+    if (!e || typeof e.key !== 'string') return;
+    if (this.phase !== 'idle') {
+      if (this.clientQueue.length < this.cfg.clientQueueMax) this.clientQueue.push({ key: e.key, data: e.data ?? '' });
+      return;
+    }
+    const hops = msg.hops ?? 0;
+    const leader = leaderOf(this.estRound, this.cfg.n);
+    // Pass it on once or twice if we know a better leader; else the client retries.
+    if (hops < 2 && leader !== this.cfg.id) this.send(leader, { type: 'FORWARD', round: this.estRound, seq: 0, hops: hops + 1, entries: [e] });
+  }
+
+  private onGather(msg: Msg, nowMs: number): void {
+    if (this.gathered.has(msg.from)) return;
+    this.gathered.set(msg.from, msg.entries ?? []);
+    if (msg.from === this.cfg.id && !this.selfPromised) {
+      this.selfPromised = true;
+      this.lastReadMs = nowMs;
+      for (let j = 0; j < this.cfg.n; j++) if (j !== this.cfg.id) this.send(j, { type: 'READ', round: this.round, seq: this.readFrom });
+    }
+    if (this.selfPromised && this.gathered.size >= majority(this.cfg.n)) this.finishRead(nowMs);
+  }
+
+  /** Paxos phase 1 result: per slot, the value accepted in the highest round wins. */
+  private finishRead(nowMs: number): void {
+    const best = new Map<number, Entry>();
+    let maxSlot = this.readFrom - 1;
+    for (const entries of this.gathered.values()) {
+      for (const e of entries) {
+        if (e.slot < this.readFrom) continue;
+        const b = best.get(e.slot);
+        if (!b || e.round > b.round) best.set(e.slot, e);
+        if (e.slot > maxSlot) maxSlot = e.slot;
+      }
+    }
+    this.gathered.clear();
+    this.imposeQueue = [];
+    for (let s = this.readFrom; s <= maxSlot; s++) {
+      const b = best.get(s);
+      // No majority member accepted anything here, so nothing was chosen: fill with a new value.
+      const v = b ? { key: b.key, data: b.data } : this.newValue(s);
+      const entry: Entry = { slot: s, round: this.round, key: v.key };
+      if (v.data !== undefined && v.data !== '') entry.data = v.data;
+      this.imposeQueue.push(entry);
+    }
+    this.nextSlot = maxSlot + 1;
+    this.phase = 'streaming';
+    this.lastProgressMs = nowMs;
+    this.pump(nowMs);
+  }
+
+  private newValue(slot: number): { key: string; data?: string } {
+    const c = this.clientQueue.shift();
+    const v = c ?? { key: this.genKey() };
+    this.out.lines.push({ kind: 'generate', key: v.key, slot });
+    return v;
+  }
+
+  private pump(nowMs: number): void {
+    while (this.phase === 'streaming' && this.window.length < this.cfg.windowBatchesMax) {
+      if (this.imposeQueue.length > 0) {
+        const entries = this.imposeQueue.splice(0, this.cfg.batchSlotsMax);
+        this.sendBatch('IMPOSE', entries, nowMs);
+        continue;
+      }
+      const room = Math.min(this.cfg.batchSlotsMax, this.cfg.interval - this.proposedInRound);
+      const count = this.cfg.generate ? room : Math.min(room, this.clientQueue.length);
+      if (count <= 0) break;
+      const entries: Entry[] = [];
+      for (let i = 0; i < count; i++) {
+        const slot = this.nextSlot++;
+        const v = this.newValue(slot);
+        const entry: Entry = { slot, round: this.round, key: v.key };
+        if (v.data !== undefined && v.data !== '') entry.data = v.data;
+        entries.push(entry);
+      }
+      this.proposedInRound += count;
+      this.sendBatch('PROPOSE', entries, nowMs);
+    }
+    if (this.phase === 'streaming' && !this.handedOver && this.window.length === 0 && this.imposeQueue.length === 0 && this.proposedInRound >= this.cfg.interval) {
+      // Round end: hand leadership to the next rank.
+      this.handedOver = true;
+      this.emit('router', { kind: 'bump', round: this.round + 1 });
+    }
+  }
+
+  private sendBatch(type: 'IMPOSE' | 'PROPOSE', entries: Entry[], nowMs: number): void {
+    const b: Batch = { type, from: entries[0]!.slot, to: entries[entries.length - 1]!.slot + 1, entries, acks: new Set(), sentAtMs: nowMs };
+    this.window.push(b);
+    this.broadcast({ type, round: this.round, seq: b.from, upTo: b.to, entries });
+  }
+
+  private onAck(msg: Msg, nowMs: number): void {
+    const i = this.window.findIndex((b) => b.from === msg.seq);
+    if (i < 0) return;
+    const b = this.window[i]!;
+    b.acks.add(msg.from);
+    if (b.acks.size < majority(this.cfg.n)) return;
+    this.window.splice(i, 1);
+    this.committedCount += b.to - b.from;
+    this.lastProgressMs = nowMs;
+    this.broadcast({ type: b.type === 'IMPOSE' ? 'DECIDE' : 'COMMIT', round: this.round, seq: b.from, upTo: b.to });
+    this.pump(nowMs);
+  }
+
+  private onTick(nowMs: number): void {
+    if (this.phase === 'idle') return;
+    if (nowMs - this.lastProgressMs > this.cfg.timeoutMs) {
+      // No majority answers for a whole timeout: give the next rank a chance.
+      this.phase = 'idle';
+      this.emit('router', { kind: 'bump', round: this.round + 1 });
+      return;
+    }
+    if (this.phase === 'reading') {
+      if (nowMs - this.lastReadMs >= this.cfg.retryMs) {
+        this.lastReadMs = nowMs;
+        for (let j = 0; j < this.cfg.n; j++) {
+          if (this.gathered.has(j) || (!this.selfPromised && j !== this.cfg.id)) continue;
+          this.send(j, { type: 'READ', round: this.round, seq: this.readFrom });
+        }
+      }
+      return;
+    }
+    for (const b of this.window) {
+      if (nowMs - b.sentAtMs < this.cfg.retryMs) continue;
+      b.sentAtMs = nowMs;
+      for (let j = 0; j < this.cfg.n; j++) {
+        if (!b.acks.has(j)) this.send(j, { type: b.type, round: this.round, seq: b.from, upTo: b.to, entries: b.entries });
+      }
+    }
+    if (this.window.length === 0 && nowMs - this.lastHeartbeatMs >= Math.min(this.cfg.retryMs, this.cfg.timeoutMs / 4)) {
+      // Idle leader (no client values): a heartbeat keeps followers from timing out.
+      this.lastHeartbeatMs = nowMs;
+      this.lastProgressMs = nowMs;
+      this.broadcast({ type: 'COMMIT', round: this.round, seq: this.nextSlot, upTo: this.nextSlot });
+    }
+  }
+}

@@ -1,0 +1,116 @@
+// The message processor: tracks the estimated round (`estRound`), routes network messages to
+// the processor that owns them, and moves the round on (BUMP) on timeouts, round ends and
+// higher rounds seen. Leader of round r is r % N.
+import { type CoreConfig, type Input, type Msg, ProcessorBase, leaderOf } from './types.js';
+
+const FROM_LEADER = new Set(['READ', 'IMPOSE', 'PROPOSE', 'COMMIT', 'DECIDE']);
+
+export class Router extends ProcessorBase {
+  private readonly cfg: CoreConfig;
+  estRound: number;
+  /** Rounds below this are never led by this node (it may have led them before a restart). */
+  readonly minLeadRound: number;
+  private lastContactMs: number;
+  bumps = 0;
+
+  /** `promised` is the acceptor's durable promise (-1 on a fresh node). */
+  constructor(cfg: CoreConfig, promised: number, nowMs: number) {
+    super();
+    this.cfg = cfg;
+    this.estRound = Math.max(0, promised);
+    this.minLeadRound = promised + 1;
+    this.lastContactMs = nowMs;
+  }
+
+  /** Tell the leader processor its role for the starting round. */
+  start(nowMs: number): void {
+    this.lastContactMs = nowMs;
+    this.announce();
+  }
+
+  handle(input: Input, nowMs: number): void {
+    switch (input.kind) {
+      case 'net':
+        this.onNet(input.msg, nowMs);
+        return;
+      case 'tick':
+        this.onTick(nowMs);
+        return;
+      case 'bump':
+        this.bump(input.round, nowMs);
+        return;
+      case 'client':
+        // Watch locally for the commit, forward the value to the leader we believe in.
+        this.emit('consensus', { kind: 'watch', key: input.key, ref: input.ref });
+        this.out.net.push({
+          type: 'FORWARD',
+          from: this.cfg.id,
+          to: leaderOf(this.estRound, this.cfg.n),
+          round: this.estRound,
+          seq: 0,
+          hops: 0,
+          entries: [{ slot: -1, round: -1, key: input.key, data: input.data }],
+        });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onNet(msg: Msg, nowMs: number): void {
+    if (msg.type === 'BUMP') {
+      this.observe(msg.round, nowMs);
+      return;
+    }
+    if (msg.round > this.estRound) this.observe(msg.round, nowMs);
+    if (FROM_LEADER.has(msg.type) && msg.round === this.estRound && msg.from === leaderOf(msg.round, this.cfg.n)) {
+      this.lastContactMs = nowMs;
+    }
+    switch (msg.type) {
+      case 'READ':
+      case 'IMPOSE':
+      case 'PROPOSE':
+        this.emit('follower', { kind: 'net', msg });
+        return;
+      case 'GATHER':
+      case 'ACK':
+      case 'NACK':
+      case 'FORWARD':
+        this.emit('leader', { kind: 'net', msg });
+        return;
+      case 'COMMIT':
+      case 'DECIDE':
+      case 'CATCHUP':
+        this.emit('consensus', { kind: 'net', msg });
+        return;
+    }
+  }
+
+  private onTick(nowMs: number): void {
+    const iLead = leaderOf(this.estRound, this.cfg.n) === this.cfg.id && this.estRound >= this.minLeadRound;
+    // A leading node times itself out (leader processor); everyone else waits for the leader.
+    if (!iLead && nowMs - this.lastContactMs > this.cfg.timeoutMs) this.bump(this.estRound + 1, nowMs);
+  }
+
+  private bump(round: number, nowMs: number): void {
+    if (round <= this.estRound) return;
+    this.bumps++;
+    this.observe(round, nowMs);
+    for (let j = 0; j < this.cfg.n; j++) {
+      if (j !== this.cfg.id) this.out.net.push({ type: 'BUMP', from: this.cfg.id, to: j, round, seq: 0 });
+    }
+  }
+
+  private observe(round: number, nowMs: number): void {
+    if (round <= this.estRound) return;
+    this.estRound = round;
+    this.lastContactMs = nowMs;
+    this.announce();
+  }
+
+  private announce(): void {
+    const leader = leaderOf(this.estRound, this.cfg.n);
+    this.emit('leader', { kind: 'role', round: this.estRound, lead: leader === this.cfg.id && this.estRound >= this.minLeadRound });
+    this.emit('consensus', { kind: 'leaderHint', node: leader });
+  }
+}

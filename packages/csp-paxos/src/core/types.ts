@@ -1,0 +1,137 @@
+// Wire messages, processor inputs and outputs of the pure protocol core.
+// Slots and rounds are plain numbers: they count operations of one run and stay far below
+// 2^53, and they travel as JSON numbers.
+
+export const MSG_TYPES = ['READ', 'GATHER', 'IMPOSE', 'ACK', 'DECIDE', 'PROPOSE', 'COMMIT', 'NACK', 'BUMP', 'CATCHUP', 'FORWARD'] as const;
+export type MsgType = (typeof MSG_TYPES)[number];
+
+/** One slot's value as accepted in `round` (an acceptor remembers the round it accepted in). */
+export interface Entry {
+  slot: number;
+  round: number;
+  key: string;
+  data?: string;
+}
+
+/**
+ * A protocol message. `seq` is the first slot it is about; `upTo` (exclusive) ends a range.
+ * READ(round, seq): promise `round`, send me what you accepted from `seq` on.
+ * GATHER(round, seq, entries): the promise plus accepted entries.
+ * IMPOSE / PROPOSE(round, seq, upTo, entries): accept these (sync / streaming).
+ * ACK(round, seq, upTo): accepted and durable. NACK(round): I promised a higher round.
+ * DECIDE / COMMIT(round, seq, upTo): the slots in the range are chosen with the values of `round`;
+ * DECIDE with entries: these exact values are chosen (catch-up answers).
+ * BUMP(round): move to `round`. CATCHUP(seq): send me chosen values from `seq`.
+ * FORWARD(entries[0]): a client value for the leader to propose.
+ */
+export interface Msg {
+  type: MsgType;
+  from: number;
+  to: number;
+  round: number;
+  seq: number;
+  upTo?: number;
+  entries?: Entry[];
+  hops?: number;
+}
+
+export interface CoreConfig {
+  /** This node's rank. */
+  id: number;
+  /** Committee size. */
+  n: number;
+  /** No contact with the leader (or no progress as leader) for this long moves the round on. */
+  timeoutMs: number;
+  /** Slots a leader proposes in one round before it hands over (`-l`). */
+  interval: number;
+  /** Entries in one PROPOSE / IMPOSE. */
+  batchSlotsMax: number;
+  /** PROPOSE / IMPOSE batches in flight at once. */
+  windowBatchesMax: number;
+  /** Resend a READ or a batch to silent peers after this long. */
+  retryMs: number;
+  /** A follower with known-chosen slots it cannot fill asks for them after this long. */
+  catchupMs: number;
+  /** Entries in one catch-up answer. */
+  catchupEntriesMax: number;
+  /** Client values a leader queues before it refuses more. */
+  clientQueueMax: number;
+  /** Leader invents values (the seed's test mode) when no client value is waiting. */
+  generate: boolean;
+}
+
+export const CORE_DEFAULTS: Omit<CoreConfig, 'id' | 'n'> = {
+  timeoutMs: 10_000,
+  interval: 100,
+  batchSlotsMax: 256,
+  windowBatchesMax: 8,
+  retryMs: 200,
+  catchupMs: 100,
+  catchupEntriesMax: 4096,
+  clientQueueMax: 65_536,
+  generate: true,
+};
+
+export function majority(n: number): number {
+  return Math.floor(n / 2) + 1;
+}
+
+export function leaderOf(round: number, n: number): number {
+  return ((round % n) + n) % n;
+}
+
+/** Durable acceptor state changes, persisted (fsynced) before dependent messages leave. */
+export type AcceptorRecord = { t: 'p'; r: number } | { t: 'a'; e: Entry };
+
+/** A line of `instancelog<i>.log`. */
+export interface LogLine {
+  kind: 'generate' | 'commit';
+  key: string;
+  slot: number;
+}
+
+export type ProcName = 'router' | 'leader' | 'follower' | 'consensus';
+
+/** Events between the processors of one node (never across the network). */
+export type LocalEvent =
+  | { kind: 'role'; round: number; lead: boolean }
+  | { kind: 'bump'; round: number }
+  | { kind: 'accepted'; entries: Entry[] }
+  | { kind: 'commitIndex'; index: number }
+  | { kind: 'leaderHint'; node: number }
+  | { kind: 'client'; key: string; data: string; ref: number }
+  | { kind: 'watch'; key: string; ref: number };
+
+export type Input = { kind: 'net'; msg: Msg } | { kind: 'tick' } | LocalEvent;
+
+/** What a processor wants done after handling inputs, in this order: persist, log, send. */
+export interface Output {
+  persist: AcceptorRecord[];
+  lines: LogLine[];
+  net: Msg[];
+  local: Array<{ to: ProcName; ev: Input }>;
+  replies: Array<{ ref: number; slot: number }>;
+}
+
+export function emptyOutput(): Output {
+  return { persist: [], lines: [], net: [], local: [], replies: [] };
+}
+
+/** Every processor core: feed inputs (with the current time), then take what to do. */
+export interface Processor {
+  handle(input: Input, nowMs: number): void;
+  takeOutput(): Output;
+}
+
+export abstract class ProcessorBase implements Processor {
+  protected out: Output = emptyOutput();
+  abstract handle(input: Input, nowMs: number): void;
+  takeOutput(): Output {
+    const o = this.out;
+    this.out = emptyOutput();
+    return o;
+  }
+  protected emit(to: ProcName, ev: Input): void {
+    this.out.local.push({ to, ev });
+  }
+}

@@ -1,0 +1,102 @@
+// Runs the pure core of five nodes in the test-harness deterministic simulator.
+import { simulate, type SimFaults, type SimStorage, type SimWorld } from '@quorumkit/test-harness';
+import { replayAcceptor } from '../src/core/acceptor.js';
+import { checkLogs, type CheckResult, type ParsedLog } from '../src/core/check.js';
+import { CoreNode } from '../src/core/node.js';
+import { CORE_DEFAULTS, type AcceptorRecord, type CoreConfig, type Entry, type Msg } from '../src/core/types.js';
+
+export interface SimRunOptions {
+  seed: number;
+  maxTimeMs?: number;
+  healAtMs?: number;
+  faults?: SimFaults;
+  core?: Partial<CoreConfig>;
+  setup?(world: SimWorld<Msg>, nodes: () => Array<CoreNode | undefined>): void;
+}
+
+export interface SimRunResult {
+  world: SimWorld<Msg>;
+  logs: ParsedLog[];
+  check: CheckResult;
+  replies: Array<{ node: number; ref: number; slot: number }>;
+}
+
+function restore(storage: SimStorage): ReturnType<typeof replayAcceptor> {
+  const records: AcceptorRecord[] = [];
+  const p = storage.get<number>('p');
+  if (p !== undefined) records.push({ t: 'p', r: p });
+  for (const k of storage.keys('a/')) records.push({ t: 'a', e: storage.get<Entry>(k)! });
+  return replayAcceptor(records);
+}
+
+export function runSim(opts: SimRunOptions): SimRunResult {
+  const n = 5;
+  const tickMs = 10;
+  // Instance logs live outside the nodes: a killed process's written lines survive it.
+  const logs: ParsedLog[] = Array.from({ length: n }, (_, i) => ({ node: i, generated: [], committed: [], badLines: [] }));
+  const nodes: Array<CoreNode | undefined> = new Array(n).fill(undefined);
+  const replies: SimRunResult['replies'] = [];
+  const world = simulate<Msg>({
+    seed: opts.seed,
+    nodes: n,
+    maxTimeMs: opts.maxTimeMs ?? 4000,
+    healAtMs: opts.healAtMs ?? 2500,
+    tickMs,
+    faults: opts.faults ?? {},
+    setup: opts.setup ? (w) => opts.setup!(w, () => nodes) : undefined,
+    create(ctx) {
+      const cfg: CoreConfig = {
+        ...CORE_DEFAULTS,
+        id: ctx.id,
+        n,
+        timeoutMs: 150,
+        interval: 20,
+        batchSlotsMax: 4,
+        windowBatchesMax: 3,
+        retryMs: 40,
+        catchupMs: 40,
+        catchupEntriesMax: 16,
+        ...opts.core,
+      };
+      let counter = 0;
+      const committed: Entry[] = logs[ctx.id]!.committed.map((c) => ({ slot: c.slot, round: -1, key: c.key }));
+      const node = new CoreNode(
+        cfg,
+        { acceptor: restore(ctx.storage), committed },
+        () => `k${ctx.id}i${ctx.incarnation}c${counter++}`,
+        {
+          persist(records) {
+            for (const r of records) {
+              if (r.t === 'p') ctx.storage.put('p', r.r);
+              else ctx.storage.put(`a/${String(r.e.slot).padStart(9, '0')}`, r.e);
+            }
+            ctx.storage.sync();
+          },
+          send: (m) => ctx.send(m.to, m),
+          line(l) {
+            const rec = { key: l.key, slot: l.slot, atMs: ctx.now() };
+            if (l.kind === 'commit') logs[ctx.id]!.committed.push(rec);
+            else logs[ctx.id]!.generated.push(rec);
+          },
+          reply: (ref, slot) => replies.push({ node: ctx.id, ref, slot }),
+        },
+        ctx.now(),
+      );
+      nodes[ctx.id] = node;
+      const tick = (): void => {
+        node.tick(ctx.now());
+        ctx.setTimer(tickMs, tick);
+      };
+      return {
+        onStart() {
+          node.start(ctx.now());
+          ctx.setTimer(tickMs, tick);
+        },
+        onMessage(from, msg) {
+          if (from < 0 || (typeof msg === 'object' && msg !== null && typeof msg.type === 'string')) node.deliver(msg, ctx.now());
+        },
+      };
+    },
+  });
+  return { world, logs, check: checkLogs(logs), replies };
+}

@@ -1,0 +1,400 @@
+// One entity's log as seen by one replica: which entry is active (maxChosen + 1), the entry
+// state machine for it, the in-flight write / reads, catch-up and GetAll state. Pure.
+import { EntryMachine, type Step } from './entryMachine.js';
+import type { PeerMsg, CatchUpRsp, ChosenEntry } from './messages.js';
+import {
+  type EntryRecord, type PaxosCmd, type ProposalValue, CmdResult,
+  emptyRecord, copyRecord, isEmptyRecord, ballotOwner, majority,
+} from './types.js';
+
+export interface ReplicaConfig {
+  acceptorId: number;
+  acceptorNum: number;
+  enablePreAuth: boolean;
+  localAcceptFirst: boolean;
+  maxCatchUpNum: number;
+  /** A catch-up request with no answer is forgotten after this long. */
+  catchUpTimeoutMs: number;
+  /** Re-prepare an unchosen proposal after this long (plus jitter). */
+  retryMsBase: number;
+}
+
+export const defaultReplicaConfig = {
+  enablePreAuth: true,
+  localAcceptFirst: true,
+  maxCatchUpNum: 10,
+  catchUpTimeoutMs: 1000,
+  retryMsBase: 200,
+};
+
+export interface PersistOp {
+  entityId: bigint;
+  entry: bigint;
+  record: EntryRecord;
+  /** The entity's maxChosenEntry after this op (written in the same batch). */
+  maxChosen: bigint;
+}
+
+export interface Outbound {
+  to: number;
+  msg: PeerMsg;
+}
+
+/** What the shell must do. `send` and `chosen` wait until every `persist` is durable. */
+export interface Effects {
+  persist: PersistOp[];
+  send: Outbound[];
+  /** Messages that change no durable state: send at once. */
+  sendNow: Outbound[];
+  /** Entries that became chosen (durable once `persist` is). `mine`: our write's value won. */
+  chosen: { entityId: bigint; entry: bigint; record: EntryRecord; mine: boolean }[];
+  /** Reads that may now be served from data applied up to `upTo`. */
+  readsReady: { entityId: bigint; readId: number; upTo: bigint }[];
+  /** Start GetAll for the entity (peers to try in order). */
+  getAll: { entityId: bigint; peers: number[] }[];
+  /** Call `persisted()` of each listed entity (once per listing, in order) once this batch is durable. */
+  persistedCallback: bigint[];
+}
+
+export function emptyEffects(): Effects {
+  return { persist: [], send: [], sendNow: [], chosen: [], readsReady: [], getAll: [], persistedCallback: [] };
+}
+
+export function mergeEffects(into: Effects, e: Effects): Effects {
+  into.persist.push(...e.persist);
+  into.send.push(...e.send);
+  into.sendNow.push(...e.sendNow);
+  into.chosen.push(...e.chosen);
+  into.readsReady.push(...e.readsReady);
+  into.getAll.push(...e.getAll);
+  into.persistedCallback.push(...e.persistedCallback);
+  return into;
+}
+
+interface ReadState {
+  readId: number;
+  entry: bigint;
+  stage: 'probe' | 'paxos';
+  empties: Set<number>;
+  since: number;
+}
+
+export class EntityCore {
+  maxChosen: bigint;
+  machine: EntryMachine;
+  /** Winner (acceptor id) of maxChosen, for PreAuth; acceptor 0 holds entry 1. */
+  lastWinner: number;
+  lastChosen: ChosenEntry | null = null;
+  writeEntry: bigint | null = null;
+  private nextRetryAt = 0;
+  private readonly reads: ReadState[] = [];
+  private catchUpPeer: number | null = null;
+  private catchUpSince = 0;
+  getAllInProgress = false;
+
+  constructor(
+    readonly cfg: ReplicaConfig,
+    readonly entityId: bigint,
+    maxChosen: bigint,
+    activeRecord: EntryRecord | undefined,
+    lastWinner: number,
+  ) {
+    this.maxChosen = maxChosen;
+    this.lastWinner = lastWinner;
+    this.machine = this.newMachine(activeRecord);
+  }
+
+  private newMachine(rec?: EntryRecord): EntryMachine {
+    return new EntryMachine(
+      { acceptorId: this.cfg.acceptorId, acceptorNum: this.cfg.acceptorNum, localAcceptFirst: this.cfg.localAcceptFirst },
+      this.entityId,
+      this.maxChosen + 1n,
+      rec,
+    );
+  }
+
+  get busy(): boolean {
+    return this.writeEntry !== null;
+  }
+
+  /** Propose `value` for `entry` (the caller checked entry === maxChosen + 1). */
+  write(entry: bigint, value: ProposalValue, now: number, random: number): Effects {
+    this.writeEntry = entry;
+    this.nextRetryAt = now + this.retryDelay(random);
+    const preAuth = this.cfg.enablePreAuth && this.lastWinner === this.cfg.acceptorId;
+    return this.fromStep(this.machine.propose(value, { preAuth }));
+  }
+
+  /** Start a linearizable read: check-empty first, write-for-read if that fails. */
+  read(readId: number, now: number, random: number): Effects {
+    const e = emptyEffects();
+    const entry = this.maxChosen + 1n;
+    if (this.writeEntry !== null) {
+      // A write is in flight here: the read is served once that entry is chosen.
+      this.reads.push({ readId, entry, stage: 'paxos', empties: new Set(), since: now });
+      return e;
+    }
+    if (!isEmptyRecord(this.machine.own) || this.cfg.acceptorNum === 1) {
+      if (this.cfg.acceptorNum === 1) {
+        e.readsReady.push({ entityId: this.entityId, readId, upTo: this.maxChosen });
+        return e;
+      }
+      return this.writeForRead(readId, entry, now, random);
+    }
+    this.reads.push({ readId, entry, stage: 'probe', empties: new Set([this.cfg.acceptorId]), since: now });
+    this.sendProbes(e);
+    return e;
+  }
+
+  private writeForRead(readId: number, entry: bigint, now: number, random: number): Effects {
+    const r = this.reads.find((x) => x.readId === readId);
+    if (r) r.stage = 'paxos';
+    else this.reads.push({ readId, entry, stage: 'paxos', empties: new Set(), since: now });
+    if (this.writeEntry !== null || this.machine.own.chosen) return emptyEffects();
+    return this.write(entry, { value: null, uuids: [] }, now, random);
+  }
+
+  onMessage(msg: PeerMsg, now: number, random: number): Effects {
+    if (msg.kind === 'paxos') return this.onCmd(msg.cmd, now, random);
+    if (msg.kind === 'catchUpRsp') return this.onCatchUpRsp(msg, now, random);
+    return emptyEffects(); // catchUpReq is served by the shell from the plog
+  }
+
+  private onCmd(cmd: PaxosCmd, now: number, random: number): Effects {
+    const e = emptyEffects();
+    const from = cmd.srcAcceptorId;
+    const entry = cmd.header.entry;
+    if (this.getAllInProgress) return e;
+    if (entry <= this.maxChosen) {
+      // The sender is behind on this entity: hand it the chosen record, or tell it to catch up.
+      // No answer to a sender that already knows (it would only echo back).
+      if ((cmd.srcRecord.chosen && !cmd.checkEmpty) || cmd.maxChosenEntry >= entry) return e;
+      if (this.lastChosen && this.lastChosen.entry === entry) {
+        const m = this.newReply(cmd, this.lastChosen.record);
+        e.sendNow.push({ to: from, msg: { kind: 'paxos', cmd: m } });
+      } else {
+        e.sendNow.push({ to: from, msg: { kind: 'paxos', cmd: this.newReply(cmd, emptyRecord()) } });
+      }
+      return e;
+    }
+    const next = this.maxChosen + 1n;
+    const behind = entry > next || cmd.maxChosenEntry > next || (cmd.maxChosenEntry === next && !cmd.srcRecord.chosen);
+    if (behind) {
+      // We are behind: catch up from the sender.
+      mergeEffects(e, this.startCatchUp(from, now));
+      if (entry > this.maxChosen + 1n) return e;
+    }
+    // Check-empty bookkeeping for reads of this entry.
+    for (const r of this.reads) {
+      if (r.stage !== 'probe' || r.entry !== entry) continue;
+      if (isEmptyRecord(cmd.srcRecord) && cmd.maxChosenEntry < entry) r.empties.add(from);
+      else if (cmd.maxChosenEntry < entry) mergeEffects(e, this.writeForRead(r.readId, entry, now, random));
+    }
+    mergeEffects(e, this.fromStep(this.machine.handle(cmd)));
+    this.finishProbes(e);
+    return e;
+  }
+
+  private finishProbes(e: Effects): void {
+    const need = majority(this.cfg.acceptorNum);
+    for (let i = this.reads.length - 1; i >= 0; i--) {
+      const r = this.reads[i]!;
+      if (r.stage === 'probe' && r.entry === this.maxChosen + 1n && r.empties.size >= need && isEmptyRecord(this.machine.own)) {
+        this.reads.splice(i, 1);
+        e.readsReady.push({ entityId: this.entityId, readId: r.readId, upTo: this.maxChosen });
+      }
+    }
+  }
+
+  private newReply(cmd: PaxosCmd, rec: EntryRecord): PaxosCmd {
+    return {
+      header: { uuid: cmd.header.uuid, entityId: this.entityId, entry: cmd.header.entry, result: CmdResult.Ok },
+      srcAcceptorId: this.cfg.acceptorId,
+      destAcceptorId: cmd.srcAcceptorId,
+      srcRecord: copyRecord(rec),
+      destRecord: copyRecord(cmd.srcRecord),
+      maxChosenEntry: this.maxChosen,
+      checkEmpty: false,
+      quickRsp: false,
+    };
+  }
+
+  private startCatchUp(peer: number, now: number): Effects {
+    const e = emptyEffects();
+    if (this.catchUpPeer !== null && now - this.catchUpSince < this.cfg.catchUpTimeoutMs) return e;
+    this.catchUpPeer = peer;
+    this.catchUpSince = now;
+    e.sendNow.push({
+      to: peer,
+      msg: { kind: 'catchUpReq', srcAcceptorId: this.cfg.acceptorId, entityId: this.entityId, fromEntry: this.maxChosen + 1n, maxNum: this.cfg.maxCatchUpNum },
+    });
+    return e;
+  }
+
+  private onCatchUpRsp(rsp: CatchUpRsp, now: number, random: number): Effects {
+    const e = emptyEffects();
+    if (this.getAllInProgress) return e;
+    this.catchUpPeer = null;
+    if (rsp.expired && rsp.maxChosenEntry > this.maxChosen) {
+      this.getAllInProgress = true;
+      const peers = [rsp.srcAcceptorId];
+      for (let j = 0; j < this.cfg.acceptorNum; j++) if (j !== this.cfg.acceptorId && j !== rsp.srcAcceptorId) peers.push(j);
+      e.getAll.push({ entityId: this.entityId, peers });
+      return e;
+    }
+    let advanced = false;
+    this.adopting = true;
+    for (const ce of rsp.entries) {
+      if (ce.entry !== this.maxChosen + 1n || !ce.record.chosen) continue;
+      if (this.machine.isPersisting) break; // finish the in-flight persist first; ask again later
+      mergeEffects(e, this.adoptChosenEntry(ce.record, now, random));
+      advanced = true;
+    }
+    this.adopting = false;
+    if ((advanced || rsp.entries.length === 0) && rsp.maxChosenEntry > this.maxChosen) mergeEffects(e, this.startCatchUp(rsp.srcAcceptorId, now));
+    else this.sendProbes(e);
+    return e;
+  }
+
+  /** Install a chosen record for maxChosen + 1 learnt through catch-up. */
+  private adoptChosenEntry(rec: EntryRecord, now: number, random: number): Effects {
+    const own = this.machine.own;
+    const merged: EntryRecord = { ...copyRecord(rec), preparedNum: own.preparedNum, promisedNum: own.promisedNum > rec.acceptedNum ? own.promisedNum : rec.acceptedNum, chosen: true };
+    const e = emptyEffects();
+    const entry = this.maxChosen + 1n;
+    const mine = this.writeEntry === entry && this.isMine(merged);
+    this.onChosen(entry, merged, e, mine, now, random);
+    return e;
+  }
+
+  private isMine(rec: EntryRecord): boolean {
+    const p = this.machine.pendingValue;
+    return p !== null && ballotOwner(rec.valueId, this.cfg.acceptorNum) === this.cfg.acceptorId && sameValue(p, rec);
+  }
+
+  /** Convert a machine step into effects; on chosen, advance to the next entry. */
+  private fromStep(step: Step): Effects {
+    const e = emptyEffects();
+    if (step.persist) {
+      e.persist.push({ entityId: this.entityId, entry: this.machine.entry, record: step.persist, maxChosen: this.maxChosen + (step.chosen ? 1n : 0n) });
+      e.persistedCallback.push(this.entityId);
+    }
+    const sink = step.sendWithPersist ? e.sendNow : e.send;
+    for (const cmd of step.send) {
+      cmd.maxChosenEntry = this.maxChosen + (step.chosen ? 1n : 0n);
+      sink.push(this.out(cmd));
+    }
+    if (step.chosen) {
+      const entry = this.machine.entry;
+      const rec = copyRecord(this.machine.own);
+      const mine = this.writeEntry === entry && this.isMine(rec);
+      this.advance(entry, rec, e, mine);
+    }
+    return e;
+  }
+
+  private onChosen(entry: bigint, rec: EntryRecord, e: Effects, mine: boolean, _now: number, _random: number): void {
+    e.persist.push({ entityId: this.entityId, entry, record: rec, maxChosen: entry });
+    this.advance(entry, rec, e, mine);
+  }
+
+  private advance(entry: bigint, rec: EntryRecord, e: Effects, mine: boolean): void {
+    this.maxChosen = entry;
+    this.lastChosen = { entry, record: rec };
+    this.lastWinner = ballotOwner(rec.valueId, this.cfg.acceptorNum);
+    e.chosen.push({ entityId: this.entityId, entry, record: rec, mine });
+    if (this.writeEntry === entry) this.writeEntry = null;
+    const parked = this.machine.isPersisting;
+    this.machine = this.newMachine();
+    // A persist of the old machine may be in flight; its callback must not confuse the new one.
+    this.staleCallbacks += parked ? 1 : 0;
+    // A read waiting on this entry is safe at it only if our own (fresh) value won it: then the
+    // entry was chosen after the read began. Otherwise probe the next entry again.
+    let reprobe = false;
+    for (let i = this.reads.length - 1; i >= 0; i--) {
+      const r = this.reads[i]!;
+      if (r.entry > entry) continue;
+      if (mine && r.entry === entry && r.stage === 'paxos') {
+        this.reads.splice(i, 1);
+        e.readsReady.push({ entityId: this.entityId, readId: r.readId, upTo: entry });
+      } else {
+        r.entry = entry + 1n;
+        r.stage = 'probe';
+        r.empties = new Set([this.cfg.acceptorId]);
+        reprobe = true;
+      }
+    }
+    if (reprobe && this.catchUpPeer === null && !this.adopting) this.sendProbes(e);
+  }
+
+  private sendProbes(e: Effects): void {
+    if (!this.reads.some((r) => r.stage === 'probe')) return;
+    for (const cmd of this.machine.checkEmptyProbe()) {
+      cmd.maxChosenEntry = this.maxChosen;
+      e.sendNow.push(this.out(cmd));
+    }
+  }
+
+  private staleCallbacks = 0;
+  private adopting = false;
+
+  /** The batch holding this entity's last persist is durable. */
+  persisted(): Effects {
+    if (this.staleCallbacks > 0) {
+      this.staleCallbacks--;
+      return emptyEffects();
+    }
+    return this.fromStep(this.machine.persisted());
+  }
+
+  /** Timers: retry a stuck proposal, forget a lost catch-up, re-probe stuck reads. */
+  tick(now: number, random: number): Effects {
+    const e = emptyEffects();
+    if (this.getAllInProgress) return e;
+    if (this.catchUpPeer !== null && now - this.catchUpSince >= this.cfg.catchUpTimeoutMs) {
+      const next = (this.catchUpPeer + 1) % this.cfg.acceptorNum === this.cfg.acceptorId ? (this.catchUpPeer + 2) % this.cfg.acceptorNum : (this.catchUpPeer + 1) % this.cfg.acceptorNum;
+      this.catchUpPeer = null;
+      mergeEffects(e, this.startCatchUp(next, now));
+    }
+    const stuck = this.reads.find((r) => r.stage === 'probe' && now - r.since > this.cfg.retryMsBase);
+    if (stuck) {
+      // Probes got lost or a peer is busy: fall back to a Paxos round (write-for-read).
+      mergeEffects(e, this.writeForRead(stuck.readId, stuck.entry, now, random));
+    }
+    if (this.writeEntry !== null && now >= this.nextRetryAt && !this.machine.isPersisting) {
+      this.nextRetryAt = now + this.retryDelay(random);
+      mergeEffects(e, this.fromStep(this.machine.retry()));
+    }
+    return e;
+  }
+
+  private retryDelay(random: number): number {
+    return this.cfg.retryMsBase + Math.floor(random * this.cfg.retryMsBase);
+  }
+
+  /** GetAll finished: data is applied up to `maxCommitted`; the log restarts after it. */
+  getAllDone(maxCommitted: bigint, ok: boolean): void {
+    this.getAllInProgress = false;
+    if (!ok) return;
+    if (maxCommitted > this.maxChosen) {
+      this.maxChosen = maxCommitted;
+      this.lastChosen = null;
+      this.lastWinner = -1;
+      this.writeEntry = null;
+      this.staleCallbacks += this.machine.isPersisting ? 1 : 0;
+      this.machine = this.newMachine();
+    }
+  }
+
+  private out(cmd: PaxosCmd): Outbound {
+    return { to: cmd.destAcceptorId, msg: { kind: 'paxos', cmd } };
+  }
+}
+
+function sameValue(p: ProposalValue, rec: EntryRecord): boolean {
+  if (p.uuids.length !== rec.uuids.length || p.uuids.some((u, i) => u !== rec.uuids[i])) return false;
+  if (p.value === null || rec.value === null) return p.value === rec.value;
+  if (p.value.length !== rec.value.length) return false;
+  for (let i = 0; i < p.value.length; i++) if (p.value[i] !== rec.value[i]) return false;
+  return true;
+}

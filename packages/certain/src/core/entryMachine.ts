@@ -1,0 +1,326 @@
+// The TPaxos entry state machine: one Paxos instance (entity, entry) seen from one replica.
+// records[i] is this replica's view of acceptor i; records[self] is its real, durable state.
+// Pure and deterministic: inputs are messages and proposals, outputs are a record to persist
+// and the messages that may leave only after that record is durable.
+import {
+  type EntryRecord, type PaxosCmd, type ProposalValue, EntryState, CmdResult,
+  emptyRecord, copyRecord, sameRecord, nextBallot, preAuthBallot, majority,
+} from './types.js';
+
+export interface EntryConfig {
+  acceptorId: number;
+  acceptorNum: number;
+  /** When false, accept messages of a normal ballot may leave while the local accept is being persisted. */
+  localAcceptFirst?: boolean;
+}
+
+export interface Step {
+  /** Own record to persist (null: nothing changed). */
+  persist: EntryRecord | null;
+  /** Messages that depend on `persist`: send them only after it is durable (unless sendWithPersist). */
+  send: PaxosCmd[];
+  /** The entry became chosen in this step. */
+  chosen: boolean;
+  /** Safe to send `send` concurrently with persisting (proposer's own accept of a normal ballot). */
+  sendWithPersist: boolean;
+}
+
+function emptyStep(): Step {
+  return { persist: null, send: [], chosen: false, sendWithPersist: false };
+}
+
+export class EntryMachine {
+  readonly records: EntryRecord[];
+  private pending: ProposalValue | null = null;
+  private persisting = false;
+  private readonly parked: PaxosCmd[] = [];
+  private cmdSeq = 0n;
+
+  constructor(
+    readonly cfg: EntryConfig,
+    readonly entityId: bigint,
+    readonly entry: bigint,
+    own?: EntryRecord,
+  ) {
+    this.records = Array.from({ length: cfg.acceptorNum }, () => emptyRecord());
+    if (own) this.records[cfg.acceptorId] = copyRecord(own);
+  }
+
+  get own(): EntryRecord {
+    return this.records[this.cfg.acceptorId]!;
+  }
+
+  get isPersisting(): boolean {
+    return this.persisting;
+  }
+
+  get parkedCount(): number {
+    return this.parked.length;
+  }
+
+  /** The value this replica is trying to get chosen, if any. */
+  get pendingValue(): ProposalValue | null {
+    return this.pending;
+  }
+
+  state(): EntryState {
+    const o = this.own;
+    if (o.chosen) return EntryState.Chosen;
+    if (o.preparedNum > 0n && o.preparedNum === o.promisedNum) {
+      if (o.acceptedNum === o.preparedNum) return EntryState.AcceptLocal;
+      return this.promiseCount(o.preparedNum) >= majority(this.cfg.acceptorNum)
+        ? EntryState.MajorityPromise
+        : EntryState.PromiseLocal;
+    }
+    if (o.acceptedNum > 0n && o.acceptedNum === o.promisedNum) return EntryState.AcceptRemote;
+    if (o.promisedNum > 0n) return EntryState.PromiseRemote;
+    return EntryState.Normal;
+  }
+
+  /**
+   * Start proposing `value`. With preAuth (this replica won the previous entry and its record
+   * here is empty) the reserved ballot skips phase 1; otherwise phase 1 with a fresh ballot.
+   */
+  propose(value: ProposalValue, opts: { preAuth?: boolean } = {}): Step {
+    if (this.own.chosen) return emptyStep();
+    this.pending = { value: value.value, uuids: [...value.uuids] };
+    const o = this.own;
+    const pa = preAuthBallot(this.cfg.acceptorId);
+    if (opts.preAuth && o.promisedNum === 0n && o.acceptedNum === 0n) {
+      o.preparedNum = pa;
+      o.promisedNum = pa;
+      o.acceptedNum = pa;
+      o.valueId = pa;
+      o.value = value.value;
+      o.uuids = [...value.uuids];
+      return this.finish(true, { broadcast: true, sendWithPersist: false });
+    }
+    return this.prepare(false);
+  }
+
+  /** Timeout: re-run phase 1 with a ballot above everything seen (keeps the pending value). */
+  retry(): Step {
+    if (this.own.chosen || this.pending === null) return emptyStep();
+    return this.prepare(true);
+  }
+
+  /** Re-send own record to every peer (no state change), asking for a reply. */
+  resend(): Step {
+    const step = emptyStep();
+    for (let j = 0; j < this.cfg.acceptorNum; j++) {
+      if (j !== this.cfg.acceptorId) step.send.push(this.cmdTo(j, { quickRsp: true }));
+    }
+    return step;
+  }
+
+  /** A check-empty probe for this entry (read path): peers answer with their record. */
+  checkEmptyProbe(): PaxosCmd[] {
+    const out: PaxosCmd[] = [];
+    for (let j = 0; j < this.cfg.acceptorNum; j++) {
+      if (j !== this.cfg.acceptorId) out.push(this.cmdTo(j, { checkEmpty: true, quickRsp: true }));
+    }
+    return out;
+  }
+
+  private prepare(quickRsp: boolean): Step {
+    const o = this.own;
+    let top = 0n;
+    for (const r of this.records) {
+      if (r.promisedNum > top) top = r.promisedNum;
+      if (r.preparedNum > top) top = r.preparedNum;
+      if (r.acceptedNum > top) top = r.acceptedNum;
+    }
+    const b = nextBallot(this.cfg.acceptorId, this.cfg.acceptorNum, top);
+    o.preparedNum = b;
+    o.promisedNum = b;
+    return this.finish(true, { broadcast: true, quickRsp, sendWithPersist: false });
+  }
+
+  /** Handle a PaxosCmd for this entry. While a persist is in flight the message is parked. */
+  handle(cmd: PaxosCmd): Step {
+    if (this.persisting) {
+      this.parked.push(cmd);
+      return emptyStep();
+    }
+    return this.process(cmd);
+  }
+
+  /** The last `persist` is durable: process parked messages (which may persist again). */
+  persisted(): Step {
+    this.persisting = false;
+    const acc = emptyStep();
+    while (this.parked.length > 0 && !this.persisting) {
+      const s = this.process(this.parked.shift()!);
+      acc.send.push(...s.send);
+      acc.chosen ||= s.chosen;
+      if (s.persist) {
+        acc.persist = s.persist;
+        acc.sendWithPersist = s.sendWithPersist;
+      }
+    }
+    if (!this.persisting && !this.own.chosen) {
+      // Our own durable change may complete a quorum by itself (1 acceptor, or replies that
+      // arrived while we were persisting).
+      const before = copyRecord(this.own);
+      const accepted = this.maybeAcceptOwn();
+      this.checkChosen();
+      if (!sameRecord(before, this.own)) {
+        const s = this.finish(false, { broadcast: true, sendWithPersist: accepted && this.cfg.localAcceptFirst === false });
+        acc.send.push(...s.send);
+        acc.persist = s.persist;
+        acc.sendWithPersist = s.sendWithPersist;
+        acc.chosen ||= this.own.chosen;
+      }
+    }
+    return acc;
+  }
+
+  private process(cmd: PaxosCmd): Step {
+    const me = this.cfg.acceptorId;
+    const j = cmd.srcAcceptorId;
+    if (j === me || j < 0 || j >= this.cfg.acceptorNum) return emptyStep();
+    this.mergeView(j, cmd.srcRecord);
+    const o = this.own;
+    const before = copyRecord(o);
+    let broadcast = false;
+
+    if (!o.chosen) {
+      const s = cmd.srcRecord;
+      if (s.chosen) {
+        this.adoptChosen(s);
+      } else {
+        // Accept: (n, v) is unique per ballot, so accepting it relayed is as safe as from its proposer.
+        if (s.acceptedNum > 0n && s.acceptedNum >= o.promisedNum && s.acceptedNum > o.acceptedNum) {
+          o.promisedNum = s.acceptedNum;
+          o.acceptedNum = s.acceptedNum;
+          o.valueId = s.valueId;
+          o.value = s.value;
+          o.uuids = [...s.uuids];
+          broadcast = true;
+        }
+        // Promise: the sender is preparing a ballot above anything we promised.
+        if (s.preparedNum > o.promisedNum && s.preparedNum === s.promisedNum) {
+          o.promisedNum = s.preparedNum;
+        }
+      }
+    }
+    let sendWithPersist = false;
+    if (!o.chosen && this.maybeAcceptOwn()) {
+      broadcast = true;
+      sendWithPersist = this.cfg.localAcceptFirst === false;
+    }
+    if (!o.chosen) this.checkChosen();
+    const changed = !sameRecord(before, o);
+    if (o.chosen && !before.chosen) broadcast = true;
+
+    if (changed) {
+      const step = this.finish(false, { broadcast, sendWithPersist, replyTo: j });
+      step.chosen = o.chosen && !before.chosen;
+      return step;
+    }
+    const step = emptyStep();
+    if (cmd.checkEmpty || cmd.quickRsp || !sameRecord(cmd.destRecord, o)) step.send.push(this.cmdTo(j, {}));
+    return step;
+  }
+
+  /** Proposer: with a majority of promises for our ballot, accept the highest accepted value (or ours). */
+  private maybeAcceptOwn(): boolean {
+    const o = this.own;
+    const b = o.preparedNum;
+    if (b === 0n || o.promisedNum !== b || o.acceptedNum === b || this.pending === null) return false;
+    if (this.promiseCount(b) < majority(this.cfg.acceptorNum)) return false;
+    let best: EntryRecord | null = null;
+    for (const r of this.records) {
+      if (r.promisedNum === b && r.acceptedNum > 0n && (best === null || r.acceptedNum > best.acceptedNum)) best = r;
+    }
+    if (best) {
+      o.valueId = best.valueId;
+      o.value = best.value;
+      o.uuids = [...best.uuids];
+    } else {
+      o.valueId = b;
+      o.value = this.pending.value;
+      o.uuids = [...this.pending.uuids];
+    }
+    o.acceptedNum = b;
+    return true;
+  }
+
+  private promiseCount(b: bigint): number {
+    let n = 0;
+    for (const r of this.records) if (r.promisedNum === b) n++;
+    return n;
+  }
+
+  /** Chosen: a majority of slots hold the same acceptedNum. */
+  private checkChosen(): void {
+    const counts = new Map<bigint, { n: number; rec: EntryRecord }>();
+    for (const r of this.records) {
+      if (r.acceptedNum === 0n) continue;
+      const c = counts.get(r.acceptedNum);
+      if (c) c.n++;
+      else counts.set(r.acceptedNum, { n: 1, rec: r });
+    }
+    for (const { n, rec } of counts.values()) {
+      if (n >= majority(this.cfg.acceptorNum)) {
+        this.adoptChosen(rec);
+        return;
+      }
+    }
+  }
+
+  private adoptChosen(src: EntryRecord): void {
+    const o = this.own;
+    if (src.acceptedNum > o.acceptedNum) o.acceptedNum = src.acceptedNum;
+    if (src.acceptedNum > o.promisedNum) o.promisedNum = src.acceptedNum;
+    o.valueId = src.valueId;
+    o.value = src.value;
+    o.uuids = [...src.uuids];
+    o.chosen = true;
+  }
+
+  private mergeView(j: number, src: EntryRecord): void {
+    const v = this.records[j]!;
+    if (src.preparedNum > v.preparedNum) v.preparedNum = src.preparedNum;
+    if (src.promisedNum > v.promisedNum) v.promisedNum = src.promisedNum;
+    if (src.acceptedNum > v.acceptedNum || (src.chosen && !v.chosen)) {
+      v.acceptedNum = src.acceptedNum > v.acceptedNum ? src.acceptedNum : v.acceptedNum;
+      v.valueId = src.valueId;
+      v.value = src.value;
+      v.uuids = [...src.uuids];
+    }
+    if (src.chosen) v.chosen = true;
+  }
+
+  private finish(
+    isPropose: boolean,
+    opts: { broadcast: boolean; quickRsp?: boolean; sendWithPersist: boolean; replyTo?: number },
+  ): Step {
+    const step = emptyStep();
+    step.persist = copyRecord(this.own);
+    step.sendWithPersist = opts.sendWithPersist;
+    this.persisting = true;
+    for (let j = 0; j < this.cfg.acceptorNum; j++) {
+      if (j === this.cfg.acceptorId) continue;
+      const useful = opts.broadcast
+        ? !(this.own.chosen && this.records[j]!.chosen)
+        : j === opts.replyTo;
+      if (useful) step.send.push(this.cmdTo(j, { quickRsp: opts.quickRsp ?? isPropose }));
+    }
+    return step;
+  }
+
+  cmdTo(j: number, o: { checkEmpty?: boolean; quickRsp?: boolean; maxChosenEntry?: bigint }): PaxosCmd {
+    this.cmdSeq++;
+    return {
+      header: { uuid: this.cmdSeq, entityId: this.entityId, entry: this.entry, result: CmdResult.Ok },
+      srcAcceptorId: this.cfg.acceptorId,
+      destAcceptorId: j,
+      srcRecord: copyRecord(this.own),
+      destRecord: copyRecord(this.records[j]!),
+      maxChosenEntry: o.maxChosenEntry ?? this.entry - 1n,
+      checkEmpty: o.checkEmpty ?? false,
+      quickRsp: o.quickRsp ?? false,
+    };
+  }
+}

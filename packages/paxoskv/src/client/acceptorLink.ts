@@ -1,0 +1,134 @@
+// One client-side link to one acceptor. Every operation queued for the acceptor while
+// earlier calls are in flight leaves in ONE Batch call (a unary gRPC call costs ~15x a
+// loopback round trip; carrying many messages per call is what makes throughput).
+import { callUnary, createGrpcClient } from '@quorumkit/shared-transport';
+import type * as grpc from '@grpc/grpc-js';
+import type { WireAcceptor, WireOpKind, WireProposer } from '../wire/codec.js';
+import { PROTO_PATH, SERVICE_NAME } from '../wire/protoPath.js';
+import type { AcceptorTransport } from './proposer.js';
+
+export interface AcceptorLinkOptions {
+  /** Batch calls in flight at once; further ops wait and ride in the next call */
+  callsInflightMax?: number;
+  /** most ops in one Batch call */
+  batchOpsMax?: number;
+  /** deadline of one Batch call */
+  callTimeoutMs?: number;
+}
+
+export const acceptorLinkDefaults = { callsInflightMax: 2, batchOpsMax: 512, callTimeoutMs: 2_000 } as const;
+
+interface Pending {
+  kind: WireOpKind;
+  req: WireProposer;
+  resolve(r: WireAcceptor): void;
+  reject(e: unknown): void;
+  cancelled: boolean;
+}
+
+export class AcceptorLink {
+  private readonly client: grpc.Client;
+  private queue: Pending[] = [];
+  private inflight = 0;
+  private scheduled = false;
+  private closed = false;
+  private readonly inflightMax: number;
+  private readonly batchMax: number;
+  private readonly timeoutMs: number;
+  /** Batch calls sent so far (for tests and the bench) */
+  calls = 0;
+
+  constructor(
+    readonly address: string,
+    opts: AcceptorLinkOptions = {},
+  ) {
+    this.client = createGrpcClient(PROTO_PATH, SERVICE_NAME, address);
+    this.inflightMax = opts.callsInflightMax ?? acceptorLinkDefaults.callsInflightMax;
+    this.batchMax = opts.batchOpsMax ?? acceptorLinkDefaults.batchOpsMax;
+    this.timeoutMs = opts.callTimeoutMs ?? acceptorLinkDefaults.callTimeoutMs;
+  }
+
+  /** Queue one op; it is sent with whatever else is queued for this acceptor. */
+  request(kind: WireOpKind, req: WireProposer, signal?: AbortSignal): Promise<WireAcceptor> {
+    if (this.closed) return Promise.reject(new Error(`link to ${this.address} is closed`));
+    return new Promise<WireAcceptor>((resolve, reject) => {
+      const p: Pending = { kind, req, resolve, reject, cancelled: false };
+      if (signal) {
+        // Not sent yet when the caller no longer cares (quorum reached elsewhere): drop it.
+        signal.addEventListener(
+          'abort',
+          () => {
+            p.cancelled = true;
+            reject(signal.reason ?? new Error('aborted'));
+          },
+          { once: true },
+        );
+      }
+      this.queue.push(p);
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inflight >= this.inflightMax) return;
+    this.scheduled = true;
+    // setImmediate: ops issued in the same turn of the event loop share a call.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    while (this.inflight < this.inflightMax && this.queue.length > 0) {
+      const live = this.queue.filter((p) => !p.cancelled);
+      const batch = live.slice(0, this.batchMax);
+      this.queue = live.slice(this.batchMax);
+      if (batch.length === 0) return;
+      this.inflight++;
+      this.calls++;
+      const ops = batch.map((p) => ({ Kind: p.kind, Req: p.req }));
+      callUnary<unknown, { Replies?: WireAcceptor[] }>(this.client, 'Batch', { Ops: ops }, { deadlineMs: this.timeoutMs }).then(
+        (res) => {
+          const replies = res.Replies ?? [];
+          batch.forEach((p, i) => {
+            const r = replies[i];
+            if (r) p.resolve(r);
+            else p.reject(new Error(`${this.address}: Batch reply has ${replies.length} replies for ${batch.length} ops`));
+          });
+          this.done();
+        },
+        (err: unknown) => {
+          for (const p of batch) p.reject(err);
+          this.done();
+        },
+      );
+    }
+  }
+
+  private done(): void {
+    this.inflight--;
+    if (this.queue.length > 0) this.schedule();
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const p of this.queue) p.reject(new Error(`link to ${this.address} closed`));
+    this.queue = [];
+    this.client.close();
+  }
+}
+
+/** Acceptor i of a Proposer is links[i]. */
+export class LinkTransport implements AcceptorTransport {
+  constructor(readonly links: AcceptorLink[]) {}
+  get size(): number {
+    return this.links.length;
+  }
+  describe(i: number): string {
+    return this.links[i]?.address ?? `acceptor ${i}`;
+  }
+  request(i: number, kind: WireOpKind, req: unknown, signal: AbortSignal): Promise<WireAcceptor> {
+    return this.links[i]!.request(kind, req as never, signal);
+  }
+}

@@ -1,0 +1,200 @@
+// The KV API on top of one Paxos instance per (key, version):
+//   set(key, value)       writes the next free version (found with a LATEST quorum read)
+//   get(key)              the latest chosen version and its value
+//   get(key, { ver })     the value chosen for one version
+// After a value is chosen, COMMIT is broadcast so later reads of it take one round.
+import { randomBytes } from 'node:crypto';
+import { quorumCall } from '@quorumkit/shared-transport';
+import {
+  type Value,
+  ballot,
+  bytesValue,
+  decideLatest,
+  firstChosen,
+  i64Value,
+  isOwnValue,
+  majority,
+} from '../core/index.js';
+import { NoQuorumReachableError, PaxosDeadlineError, UsageError } from '../errors.js';
+import { instanceToWire, replyFromWire, valueToWire, type WireAcceptor, type WireOpKind } from '../wire/codec.js';
+import { AcceptorLink, type AcceptorLinkOptions, LinkTransport } from './acceptorLink.js';
+import { type PaxosTiming, Proposer, paxosTimingDefaults } from './proposer.js';
+
+export type KvValue = bigint | string | Uint8Array;
+
+export interface KvClientOptions extends Partial<PaxosTiming> {
+  /** acceptor addresses host:port (at least 1; a majority must be up) */
+  acceptors: string[];
+  link?: AcceptorLinkOptions;
+  /** how far get(key) walks down past versions without a chosen value (explicit --ver writes can leave gaps) */
+  gapScanMax?: number;
+}
+
+export interface KvResult {
+  key: string;
+  ver: bigint;
+  value: KvValue;
+  /** round trips this operation took (1 for a read of a committed version) */
+  rounds: number;
+}
+
+export interface SetResult extends KvResult {
+  /** false when an explicit version already held another value (returned in `value`) */
+  written: boolean;
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
+
+export function toPaxosValue(v: KvValue, tag?: Uint8Array): Value {
+  if (typeof v === 'bigint') {
+    if (v < -(2n ** 63n) || v > INT64_MAX) throw new UsageError(`value ${v} is out of the int64 range`);
+    return i64Value(v, tag);
+  }
+  return bytesValue(v, tag);
+}
+
+/** A value read back: int64 as bigint; bytes as a string when they are valid UTF-8, else bytes. */
+export function fromPaxosValue(v: Value): KvValue {
+  if (!v.bytes) return v.vi64;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(v.bytes);
+  } catch {
+    return Uint8Array.from(v.bytes);
+  }
+}
+
+export class PaxosKvClient {
+  readonly links: AcceptorLink[];
+  private readonly transport: LinkTransport;
+  private readonly timing: PaxosTiming;
+  private readonly all: number[];
+  private readonly quorum: number;
+  private readonly gapScanMax: number;
+
+  constructor(opts: KvClientOptions) {
+    if (opts.acceptors.length === 0) throw new UsageError('no acceptors given');
+    this.links = opts.acceptors.map((a) => new AcceptorLink(a, opts.link));
+    this.transport = new LinkTransport(this.links);
+    this.timing = { ...paxosTimingDefaults, ...stripUndefined(opts) };
+    this.all = this.links.map((_, i) => i);
+    this.quorum = majority(this.links.length);
+    this.gapScanMax = opts.gapScanMax ?? 64;
+  }
+
+  /** A fresh, random ProposerId per Paxos run: ballots must never carry two values. */
+  private newProposer(key: string, ver: bigint, deadline: number): Proposer {
+    const pid = (randomBytes(8).readBigUInt64BE() >> 2n) + 1n;
+    const left = Math.max(1, deadline - Date.now());
+    return new Proposer(this.transport, { key, ver }, ballot(1n, pid), { ...this.timing, deadlineMs: left });
+  }
+
+  /** Write `value` at the next free version of `key` (or at `ver`, the seed's way). */
+  async set(key: string, value: KvValue, opts: { ver?: bigint } = {}): Promise<SetResult> {
+    const deadline = Date.now() + this.timing.deadlineMs;
+    const mine = toPaxosValue(value, randomBytes(8));
+    let rounds = 0;
+    if (opts.ver !== undefined) {
+      if (opts.ver < 0n) throw new UsageError(`version must be >= 0, got ${opts.ver}`);
+      const p = this.newProposer(key, opts.ver, deadline);
+      const chosen = (await p.runPaxos(this.all, mine))!;
+      this.commit(key, opts.ver, chosen);
+      return { key, ver: opts.ver, value: fromPaxosValue(chosen), written: isOwnValue(chosen, mine), rounds: p.rounds };
+    }
+    const latest = await this.latest(key, deadline);
+    rounds += 1;
+    // Propose at v only when v-1 is chosen: at the latest voted version when its value is
+    // not known (a vote there means v-1 is chosen), past it when it is.
+    let ver = latest.ver < 0n ? 0n : latest.chosen ? latest.ver + 1n : latest.ver;
+    for (;;) {
+      const p = this.newProposer(key, ver, deadline);
+      const chosen = (await p.runPaxos(this.all, mine))!;
+      rounds += p.rounds;
+      this.commit(key, ver, chosen);
+      if (isOwnValue(chosen, mine)) return { key, ver, value: value, written: true, rounds };
+      ver++;
+      if (Date.now() >= deadline) throw new PaxosDeadlineError(`set ${key}: every version up to ${ver - 1n} was taken by other writers before the deadline`);
+    }
+  }
+
+  /** The latest chosen version of `key` (or version `ver`); null when there is none. */
+  async get(key: string, opts: { ver?: bigint } = {}): Promise<KvResult | null> {
+    const deadline = Date.now() + this.timing.deadlineMs;
+    if (opts.ver !== undefined) {
+      if (opts.ver < 0n) throw new UsageError(`version must be >= 0, got ${opts.ver}`);
+      return this.getVersion(key, opts.ver, deadline, 0);
+    }
+    const latest = await this.latest(key, deadline);
+    if (latest.ver < 0n) return null;
+    if (latest.chosen) return { key, ver: latest.ver, value: fromPaxosValue(latest.chosen), rounds: 1 };
+    // Not learned yet: make the latest voted version safe with a Paxos read.
+    let rounds = 1;
+    const p = this.newProposer(key, latest.ver, deadline);
+    const v = await p.runPaxos(this.all, null);
+    rounds += p.rounds;
+    if (v) {
+      this.commit(key, latest.ver, v);
+      return { key, ver: latest.ver, value: fromPaxosValue(v), rounds };
+    }
+    // Nothing chosen there yet: the version below is the latest chosen one.
+    for (let ver = latest.ver - 1n, steps = 0; ver >= 0n && steps < this.gapScanMax; ver--, steps++) {
+      const r = await this.getVersion(key, ver, deadline, rounds);
+      if (r) return r;
+      rounds += 1;
+    }
+    return null;
+  }
+
+  private async getVersion(key: string, ver: bigint, deadline: number, roundsBefore: number): Promise<KvResult | null> {
+    // One round when a quorum was told the value is chosen (COMMIT), else a Paxos read.
+    const learned = await this.quorumOf('LEARN', { Id: instanceToWire({ key, ver }) }, deadline, `get ${key}@${ver}`);
+    const chosen = firstChosen(learned.map(replyFromWire));
+    if (chosen) return { key, ver, value: fromPaxosValue(chosen), rounds: roundsBefore + 1 };
+    const p = this.newProposer(key, ver, deadline);
+    const v = await p.runPaxos(this.all, null);
+    if (!v) return null;
+    this.commit(key, ver, v);
+    return { key, ver, value: fromPaxosValue(v), rounds: roundsBefore + 1 + p.rounds };
+  }
+
+  private async latest(key: string, deadline: number) {
+    const replies = await this.quorumOf('LATEST', { Id: instanceToWire({ key, ver: 0n }) }, deadline, `latest ${key}`);
+    return decideLatest(replies.map((r) => ({ ver: BigInt(r.Ver ?? '-1'), state: replyFromWire(r) })));
+  }
+
+  /** A read-only op on a quorum, retried until the deadline while acceptors are unreachable. */
+  private async quorumOf(kind: WireOpKind, req: unknown, deadline: number, what: string): Promise<WireAcceptor[]> {
+    let lastErr: unknown;
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
+      try {
+        const got = await quorumCall(this.all, (i, signal) => this.transport.request(i, kind, req, signal), {
+          need: this.quorum,
+          deadlineMs: Math.max(1, Math.min(this.timing.phaseTimeoutMs, deadline - Date.now())),
+        });
+        return got.map((g) => g.result);
+      } catch (e) {
+        lastErr = e;
+        const delay = Math.min(this.timing.backoffMsMax * 2 ** Math.min(attempt, 4), Math.max(0, deadline - Date.now()));
+        await new Promise((r) => setTimeout(r, delay * (this.timing.random ?? Math.random)()));
+      }
+    }
+    const failed = (lastErr as { outcome?: { failed: { target: number; error: unknown }[] } })?.outcome?.failed ?? [];
+    const detail = failed.map((f) => `${this.transport.describe(f.target)} (${(f.error as Error)?.message ?? String(f.error)})`).join('; ');
+    throw new NoQuorumReachableError(
+      `${what}: no quorum of ${this.quorum}/${this.links.length} acceptors reachable within ${this.timing.deadlineMs} ms` + (detail ? `: ${detail}` : ''),
+    );
+  }
+
+  /** Tell every acceptor the chosen value (fire and forget: only a hint for later reads). */
+  private commit(key: string, ver: bigint, v: Value): void {
+    const req = { Id: instanceToWire({ key, ver }), Val: valueToWire(v) };
+    for (const link of this.links) link.request('COMMIT', req).catch(() => undefined);
+  }
+
+  close(): void {
+    for (const l of this.links) l.close();
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

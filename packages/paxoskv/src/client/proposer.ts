@@ -1,0 +1,149 @@
+// The seed's Proposer with its exact API shape (phase1, phase2, runPaxos), except that
+// each phase calls its acceptors in parallel and returns at quorum (quorumCall), and
+// runPaxos backs off with jitter between rounds and gives up at a deadline.
+import { DeadlineError, QuorumError, backoffDelayMs, quorumCall, sleep } from '@quorumkit/shared-transport';
+import {
+  type AcceptorReply,
+  type Ballot,
+  type Value,
+  ballotGE,
+  copyBallot,
+  formatBallot,
+  majority,
+  nextBallot,
+  tallyPhase1,
+  tallyPhase2,
+} from '../core/index.js';
+import { NotEnoughQuorum, type NotEnoughQuorumError, PaxosDeadlineError } from '../errors.js';
+import { ballotToWire, instanceToWire, replyFromWire, valueToWire, type WireAcceptor, type WireOpKind } from '../wire/codec.js';
+
+/** Anything that can carry one op to acceptor `i` (an AcceptorLink per acceptor in practice). */
+export interface AcceptorTransport {
+  readonly size: number;
+  describe(i: number): string;
+  request(i: number, kind: WireOpKind, req: unknown, signal: AbortSignal): Promise<WireAcceptor>;
+}
+
+export interface PaxosTiming {
+  /** the whole runPaxos gives up after this long */
+  deadlineMs: number;
+  /** one phase gives up after this long (bounded by what is left of deadlineMs) */
+  phaseTimeoutMs: number;
+  /** full-jitter backoff between rounds: cap baseMs * 2^attempt, at most maxMs */
+  backoffMsBase: number;
+  backoffMsMax: number;
+  random?: () => number;
+}
+
+export const paxosTimingDefaults: PaxosTiming = { deadlineMs: 5_000, phaseTimeoutMs: 1_500, backoffMsBase: 4, backoffMsMax: 200 };
+
+export interface PhaseFailures {
+  /** acceptors that did not answer at all, with why */
+  unreachable: string[];
+}
+
+export class Proposer {
+  /** transport failures seen by the last phase (to explain a deadline) */
+  lastFailures: PhaseFailures = { unreachable: [] };
+  /** phases (round trips) run by this proposer so far */
+  rounds = 0;
+  val: Value | null = null;
+  bal: Ballot;
+
+  constructor(
+    private readonly transport: AcceptorTransport,
+    readonly id: { key: string; ver: bigint },
+    bal: Ballot,
+    private readonly timing: PaxosTiming = paxosTimingDefaults,
+  ) {
+    this.bal = copyBallot(bal);
+  }
+
+  private async phase(kind: 'PREPARE' | 'ACCEPT', acceptorIds: number[], quorum: number, deadlineMs: number) {
+    this.rounds++;
+    const bal = copyBallot(this.bal);
+    const req = { Id: instanceToWire(this.id), Bal: ballotToWire(bal), Val: kind === 'ACCEPT' ? valueToWire(this.val) : null };
+    const isOk = (r: AcceptorReply) => ballotGE(bal, r.lastBal);
+    try {
+      const got = await quorumCall(acceptorIds, async (i, signal) => replyFromWire(await this.transport.request(i, kind, req, signal)), {
+        need: quorum,
+        deadlineMs,
+        accept: isOk,
+      });
+      this.lastFailures = { unreachable: [] };
+      return { ok: true as const, replies: got.map((g) => g.result), rejected: [] as AcceptorReply[] };
+    } catch (e) {
+      if (!(e instanceof QuorumError || e instanceof DeadlineError)) throw e;
+      const outcome = e.outcome ?? { accepted: [], rejected: [], failed: [] };
+      this.lastFailures = {
+        unreachable: outcome.failed.map((f) => `${this.transport.describe(f.target as number)} (${(f.error as Error)?.message ?? String(f.error)})`),
+      };
+      return {
+        ok: false as const,
+        replies: outcome.accepted.map((a) => a.result as AcceptorReply),
+        rejected: outcome.rejected.map((a) => a.result as AcceptorReply),
+      };
+    }
+  }
+
+  /** The seed's Phase1: {value, higherBal, err} with err === NotEnoughQuorum on failure. */
+  async phase1(
+    acceptorIds: number[],
+    quorum: number,
+    deadlineMs = this.timing.phaseTimeoutMs,
+  ): Promise<{ value: Value | null; higherBal: Ballot | null; err: NotEnoughQuorumError | null }> {
+    const r = await this.phase('PREPARE', acceptorIds, quorum, deadlineMs);
+    const t = tallyPhase1(this.bal, [...r.replies, ...r.rejected], quorum, acceptorIds.length);
+    return { value: t.value, higherBal: t.higherBal, err: t.ok ? null : NotEnoughQuorum };
+  }
+
+  /** The seed's Phase2 with this.val: {higherBal, err}. */
+  async phase2(
+    acceptorIds: number[],
+    quorum: number,
+    deadlineMs = this.timing.phaseTimeoutMs,
+  ): Promise<{ higherBal: Ballot | null; err: NotEnoughQuorumError | null }> {
+    const r = await this.phase('ACCEPT', acceptorIds, quorum, deadlineMs);
+    const t = tallyPhase2(this.bal, [...r.replies, ...r.rejected], quorum, acceptorIds.length);
+    return { higherBal: t.higherBal, err: t.ok ? null : NotEnoughQuorum };
+  }
+
+  /**
+   * The seed's RunPaxos: returns the chosen value (ours or the one already voted), or
+   * null for a read (val === null) of an instance where nothing was voted.
+   */
+  async runPaxos(acceptorIds: number[], val: Value | null): Promise<Value | null> {
+    const quorum = majority(acceptorIds.length);
+    const deadline = Date.now() + this.timing.deadlineMs;
+    for (let attempt = 0; ; attempt++) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw this.deadlineError(acceptorIds.length, quorum);
+      this.val = val;
+      const p1 = await this.phase1(acceptorIds, quorum, Math.min(this.timing.phaseTimeoutMs, left));
+      if (p1.err === null) {
+        if (p1.value !== null) this.val = p1.value;
+        if (this.val === null) return null; // a read of an instance nobody voted in: one round
+        const left2 = deadline - Date.now();
+        if (left2 <= 0) throw this.deadlineError(acceptorIds.length, quorum);
+        const p2 = await this.phase2(acceptorIds, quorum, Math.min(this.timing.phaseTimeoutMs, left2));
+        if (p2.err === null) return this.val;
+        this.bal = nextBallot(this.bal, p2.higherBal);
+      } else {
+        this.bal = nextBallot(this.bal, p1.higherBal);
+      }
+      const delay = backoffDelayMs(attempt, { baseMs: this.timing.backoffMsBase, maxMs: this.timing.backoffMsMax, random: this.timing.random });
+      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
+    }
+  }
+
+  private deadlineError(n: number, quorum: number): PaxosDeadlineError {
+    const id = `${this.id.key}@${this.id.ver}`;
+    const down = this.lastFailures.unreachable;
+    if (n - down.length < quorum) {
+      return new PaxosDeadlineError(
+        `${id}: no quorum reachable after ${this.timing.deadlineMs} ms: ${down.length} of ${n} acceptors unreachable: ${down.join('; ')}`,
+      );
+    }
+    return new PaxosDeadlineError(`${id}: no value chosen within ${this.timing.deadlineMs} ms (contention; last ballot ${formatBallot(this.bal)})`);
+  }
+}

@@ -1,0 +1,42 @@
+// Named errors of paxoskv, each with a stable code (the CLI maps them to messages and exit codes).
+import { QuorumkitError } from '@quorumkit/shared-storage';
+
+/** The seed's NotEnoughQuorum: a phase did not gather a quorum of OK replies. */
+export class NotEnoughQuorumError extends QuorumkitError {
+  constructor() {
+    super('ENOTENOUGHQUORUM', 'not enough quorum');
+  }
+}
+/** The seed compares errors by identity (`err == NotEnoughQuorum`); so can we. */
+export const NotEnoughQuorum = new NotEnoughQuorumError();
+
+/** A request that cannot be served as sent (malformed, out of range, too large); nothing changed. */
+export class BadRequestError extends QuorumkitError {
+  constructor(message: string) {
+    super('EBADREQUEST', message);
+  }
+}
+
+/** A Paxos run or KV operation did not finish before its deadline. */
+export class PaxosDeadlineError extends QuorumkitError {
+  constructor(
+    message: string,
+    readonly lastError?: unknown,
+  ) {
+    super('EPAXOSDEADLINE', message);
+  }
+}
+
+/** Fewer than a quorum of acceptors answered at all (down, unreachable, wrong address). */
+export class NoQuorumReachableError extends QuorumkitError {
+  constructor(message: string) {
+    super('ENOQUORUMREACHABLE', message);
+  }
+}
+
+/** A flag or argument is malformed (address, version, value type). */
+export class UsageError extends QuorumkitError {
+  constructor(message: string) {
+    super('EUSAGE', message);
+  }
+}

@@ -1,0 +1,37 @@
+// The seed's ServeAcceptors: N acceptors in one process (for trying paxoskv out, for
+// tests, and for `paxoskv cluster`). Acceptor i listens on basePort + i (0: any port).
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { type AcceptorServer, startAcceptor } from './acceptorServer.js';
+import { ACCEPTOR_BASE_PORT } from '../wire/protoPath.js';
+
+export interface ServeAcceptorsOptions {
+  /** data directory: acceptor i keeps its state in `${data}/acceptor<i>`; omit for in-memory (tests) */
+  data?: string;
+  host?: string;
+  /** acceptor i listens on basePort + i; 0 picks free ports (tests) */
+  basePort?: number;
+  logger?: Logger;
+}
+
+export async function serveAcceptors(n: number, opts: ServeAcceptorsOptions = {}): Promise<AcceptorServer[]> {
+  const host = opts.host ?? '127.0.0.1';
+  const base = opts.basePort ?? ACCEPTOR_BASE_PORT;
+  const servers: AcceptorServer[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      servers.push(
+        await startAcceptor({
+          id: i,
+          address: `${host}:${base === 0 ? 0 : base + i}`,
+          data: opts.data ? join(opts.data, `acceptor${i}`) : { memory: true },
+          logger: opts.logger,
+        }),
+      );
+    }
+  } catch (e) {
+    await Promise.allSettled(servers.map((s) => s.close()));
+    throw e;
+  }
+  return servers;
+}

@@ -1,0 +1,178 @@
+// Durable acceptor state on shared-storage. Every change is written through one
+// GroupCommitWriter (one fsync covers every instance changed meanwhile) and a reply is
+// released only after the state it reveals is durable, so a restarted acceptor keeps
+// every promise and vote it ever answered with.
+import {
+  GroupCommitWriter,
+  type BatchOp,
+  type Keyspace,
+  type Store,
+  concatKey,
+  decodeBigintKey,
+  encodeBigintKey,
+  encodeStringKey,
+  openStore,
+} from '@quorumkit/shared-storage';
+import { type AcceptorState, EMPTY_STATE, hasVote } from '../core/index.js';
+import { decodeState, encodeState } from './stateCodec.js';
+
+export interface AcceptorStoreOptions {
+  /** instances kept decoded in memory; older ones are re-read from disk on demand */
+  cacheInstancesMax?: number;
+  /** ops merged into one synced batch */
+  batchOpsMax?: number;
+  /** ops accepted and not yet durable before writers wait */
+  queueOpsMax?: number;
+}
+
+export const acceptorStoreDefaults = { cacheInstancesMax: 200_000, batchOpsMax: 4096, queueOpsMax: 65536 } as const;
+
+export interface InstanceId {
+  key: string;
+  ver: bigint;
+}
+
+/** What a state transition tells the store: the new state and whether it must be persisted. */
+export interface Transition<R> {
+  next: AcceptorState;
+  changed: boolean;
+  reply: R;
+}
+
+interface Slot {
+  state: AcceptorState;
+  /** resolves when the last write of this instance is durable */
+  durable: Promise<void> | null;
+  writes: number;
+}
+
+const instKey = (id: InstanceId): string => `${id.ver}\u0000${id.key}`;
+
+export class AcceptorStore {
+  private readonly instances: Keyspace;
+  private readonly maxVers: Keyspace;
+  private readonly writer: GroupCommitWriter;
+  private readonly cache = new Map<string, Slot>();
+  private readonly loading = new Map<string, Promise<void>>();
+  private readonly maxVer = new Map<string, bigint>();
+  private readonly maxVerLoading = new Map<string, Promise<void>>();
+  private readonly cacheMax: number;
+
+  private constructor(
+    private readonly store: Store,
+    opts: AcceptorStoreOptions,
+  ) {
+    this.instances = store.keyspace('inst');
+    this.maxVers = store.keyspace('maxver');
+    this.writer = new GroupCommitWriter(store, {
+      batchOpsMax: opts.batchOpsMax ?? acceptorStoreDefaults.batchOpsMax,
+      queueOpsMax: opts.queueOpsMax ?? acceptorStoreDefaults.queueOpsMax,
+    });
+    this.cacheMax = opts.cacheInstancesMax ?? acceptorStoreDefaults.cacheInstancesMax;
+  }
+
+  static async open(where: string | { memory: true }, opts: AcceptorStoreOptions = {}): Promise<AcceptorStore> {
+    return new AcceptorStore(await openStore(where), opts);
+  }
+
+  /** fsyncs so far (one per group-committed batch) */
+  get syncCount(): number {
+    return this.writer.syncCount;
+  }
+
+  /**
+   * Run a state transition on one instance: `fn` sees the current state synchronously
+   * (so concurrent requests on one instance are serialised), and the returned reply is
+   * released once every write of that instance so far is durable.
+   */
+  async apply<R>(id: InstanceId, fn: (s: AcceptorState) => Transition<R>, opts: { waitDurable?: boolean } = {}): Promise<R> {
+    const k = instKey(id);
+    await this.loadMaxVer(id.key);
+    let slot = this.cache.get(k);
+    while (!slot) {
+      await this.load(k, id);
+      slot = this.cache.get(k);
+    }
+    this.cache.delete(k); // refresh the LRU position
+    this.cache.set(k, slot);
+    const t = fn(slot.state);
+    if (t.changed) {
+      slot.state = t.next;
+      const ops: BatchOp[] = [this.instances.put(this.diskKey(id), encodeState(t.next))];
+      if (hasVote(t.next) && id.ver > (this.maxVer.get(id.key) ?? -1n)) {
+        this.maxVer.set(id.key, id.ver);
+        ops.push(this.maxVers.put(encodeStringKey(id.key), encodeBigintKey(id.ver)));
+      }
+      slot.writes++;
+      const durable = this.writer.write(ops).finally(() => {
+        slot.writes--;
+        this.trim();
+      });
+      slot.durable = durable;
+      if (opts.waitDurable === false) durable.catch(() => undefined);
+      else await durable;
+    } else if (slot.durable) {
+      await slot.durable;
+    }
+    return t.reply;
+  }
+
+  /** Current state of an instance (read-only; waits for pending writes of it). */
+  async read(id: InstanceId): Promise<AcceptorState> {
+    return this.apply(id, (s) => ({ next: s, changed: false, reply: s }));
+  }
+
+  /** Highest version of `key` this acceptor voted in (-1n: none) and its state. */
+  async latest(key: string): Promise<{ ver: bigint; state: AcceptorState }> {
+    await this.loadMaxVer(key);
+    const ver = this.maxVer.get(key) ?? -1n;
+    if (ver < 0n) return { ver, state: EMPTY_STATE };
+    return { ver, state: await this.read({ key, ver }) };
+  }
+
+  async close(): Promise<void> {
+    await this.writer.close();
+    await this.store.close();
+  }
+
+  private diskKey(id: InstanceId): Uint8Array {
+    return concatKey(encodeStringKey(id.key), encodeBigintKey(id.ver));
+  }
+
+  private load(k: string, id: InstanceId): Promise<void> {
+    let p = this.loading.get(k);
+    if (!p) {
+      p = this.instances.get(this.diskKey(id)).then((bytes) => {
+        this.loading.delete(k);
+        if (!this.cache.has(k)) this.cache.set(k, { state: bytes ? decodeState(bytes) : EMPTY_STATE, durable: null, writes: 0 });
+        this.trim();
+      });
+      p.catch(() => this.loading.delete(k));
+      this.loading.set(k, p);
+    }
+    return p;
+  }
+
+  private loadMaxVer(key: string): Promise<void> | undefined {
+    if (this.maxVer.has(key)) return undefined;
+    let p = this.maxVerLoading.get(key);
+    if (!p) {
+      p = this.maxVers.get(encodeStringKey(key)).then((bytes) => {
+        this.maxVerLoading.delete(key);
+        if (!this.maxVer.has(key)) this.maxVer.set(key, bytes ? decodeBigintKey(bytes) : -1n);
+      });
+      p.catch(() => this.maxVerLoading.delete(key));
+      this.maxVerLoading.set(key, p);
+    }
+    return p;
+  }
+
+  /** Evict the least recently used instances that have no write in flight. */
+  private trim(): void {
+    if (this.cache.size <= this.cacheMax) return;
+    for (const [k, slot] of this.cache) {
+      if (this.cache.size <= this.cacheMax) break;
+      if (slot.writes === 0) this.cache.delete(k);
+    }
+  }
+}

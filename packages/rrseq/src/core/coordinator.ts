@@ -1,0 +1,330 @@
+// The allocation protocol, run by whichever server receives GRPCNextID.
+//
+// Per name, one allocation at a time: concurrent requests are coalesced into one range
+// and split. An attempt is
+//   read  (skipped when a previous attempt left a value and tokens): READ from every
+//         replica, wait for a majority, M = max of the values read;
+//   write: ADVANCE(M -> M+size, token) to every replica; a replica accepts only if its
+//         value <= M and the token is its current one. A majority of accepts means
+//         [M, M+size) is ours alone: any other accepted range went through a replica of
+//         our majority, before us (then its end <= M) or after us (then it starts >= M+size).
+// Rejects carry the replica's value and token, so a failed attempt doubles as a read;
+// stale replicas that refused are raised to the new value afterwards (read repair).
+// Pure: time and randomness come in as arguments, messages go out through drain().
+
+import { jitteredBackoffMs, type CoordinatorConfig } from './config.js';
+import { ID_MAX, majority, type PeerOp, type PeerResult } from './types.js';
+
+export type AllocErrorCode = 'EDEADLINE' | 'ENOQUORUM' | 'ECONFLICT' | 'EOVERFLOW';
+
+export interface Send {
+  to: number;
+  op: PeerOp;
+}
+
+export interface Completion {
+  req: number;
+  from: bigint;
+  to: bigint;
+  error?: AllocErrorCode;
+}
+
+interface Pending {
+  req: number;
+  size: bigint;
+  deadline: number;
+  done: boolean;
+}
+
+interface Attempt {
+  /** Changes when the attempt moves from read to write: late read answers are ignored. */
+  round: number;
+  opIds: number[];
+  phase: 'read' | 'write';
+  batch: Pending[];
+  size: bigint;
+  from: bigint;
+  timeoutAt: number;
+  ok: Set<number>;
+  failed: Set<number>;
+  /** Replicas that answered RECOVERING / ERROR or never answered: not reachable. */
+  unreachable: number;
+  maxSeen: bigint;
+  anyAck: boolean;
+  rejects: Map<number, bigint>;
+}
+
+interface NameState {
+  queue: Pending[];
+  attempt?: Attempt;
+  /** A value at least one majority reached; the next attempt writes from here. */
+  hint?: bigint;
+  tokens: Map<number, string>;
+  retryAt: number;
+  failures: number;
+  /** Ops of the last successful write round: late answers from them drive read repair. */
+  lateOpIds: number[];
+  lastError?: AllocErrorCode;
+}
+
+export interface CoordinatorStats {
+  attempts: number;
+  retries: number;
+  allocations: number;
+  quorumFailures: number;
+  repairs: number;
+}
+
+export class Coordinator {
+  private readonly need: number;
+  private readonly names = new Map<string, NameState>();
+  private readonly ops = new Map<number, { name: string; round: number; kind: PeerOp['kind'] }>();
+  private sends: Send[] = [];
+  private completions: Completion[] = [];
+  private nextOpId = 1;
+  private nextRound = 1;
+  readonly stats: CoordinatorStats = { attempts: 0, retries: 0, allocations: 0, quorumFailures: 0, repairs: 0 };
+
+  constructor(
+    private readonly nodes: number,
+    private readonly cfg: CoordinatorConfig,
+    private readonly random: () => number,
+  ) {
+    this.need = majority(nodes);
+  }
+
+  /** Queue a request for `size` IDs of `name`; its completion comes out of drain(). */
+  request(req: number, name: string, size: bigint, now: number): void {
+    let st = this.names.get(name);
+    if (!st) {
+      st = { queue: [], tokens: new Map(), retryAt: 0, failures: 0, lateOpIds: [] };
+      this.names.set(name, st);
+      this.evictIdle();
+    }
+    st.queue.push({ req, size, deadline: now + this.cfg.deadlineMs, done: false });
+    this.maybeStart(name, st, now);
+  }
+
+  onResult(from: number, r: PeerResult, now: number): void {
+    const where = this.ops.get(r.id);
+    if (!where) return;
+    this.ops.delete(r.id);
+    const st = this.names.get(where.name);
+    if (!st) return;
+    if (r.status === 'OK' || r.status === 'REJECT') st.tokens.set(from, r.token);
+    else st.tokens.delete(from);
+    const at = st.attempt;
+    if (!at || at.round !== where.round) {
+      // A late answer: raise a replica still below what a majority holds (read repair).
+      if (st.hint !== undefined && (r.status === 'OK' || r.status === 'REJECT') && r.value < st.hint) this.raise(from, where.name, st.hint);
+      return;
+    }
+    if (at.ok.has(from) || at.failed.has(from)) return; // duplicate delivery
+    if (r.status === 'RECOVERING' || r.status === 'ERROR') {
+      at.failed.add(from);
+      at.unreachable += 1;
+    } else if (at.phase === 'read') {
+      if (r.status === 'OK') {
+        at.ok.add(from);
+        if (r.value > at.maxSeen) at.maxSeen = r.value;
+      } else at.failed.add(from);
+    } else if (where.kind === 'ADVANCE' && r.status === 'OK') {
+      at.ok.add(from);
+      at.anyAck = true;
+    } else {
+      // A REJECT, or the answer to the READ sent to a replica whose token was unknown.
+      at.failed.add(from);
+      at.rejects.set(from, r.value);
+      if (r.value > at.maxSeen) at.maxSeen = r.value;
+    }
+    this.progress(where.name, st, now);
+  }
+
+  tick(now: number): void {
+    for (const [name, st] of this.names) {
+      for (const p of st.queue) if (!p.done && now >= p.deadline) this.fail(p, st.lastError ?? 'EDEADLINE');
+      st.queue = st.queue.filter((p) => !p.done);
+      const at = st.attempt;
+      if (at) {
+        for (const p of at.batch) if (!p.done && now >= p.deadline) this.fail(p, st.lastError ?? 'EDEADLINE');
+        if (now >= at.timeoutAt) {
+          at.unreachable += this.nodes - at.ok.size - at.failed.size;
+          this.failAttempt(name, st, now);
+        }
+      }
+      this.maybeStart(name, st, now);
+    }
+  }
+
+  /** The earliest time tick() has something to do, if any. */
+  nextWakeAt(): number | undefined {
+    let t: number | undefined;
+    const at = (x: number): void => {
+      if (t === undefined || x < t) t = x;
+    };
+    for (const st of this.names.values()) {
+      if (st.attempt) {
+        at(st.attempt.timeoutAt);
+        for (const p of st.attempt.batch) if (!p.done) at(p.deadline);
+      }
+      if (st.queue.length > 0) {
+        if (!st.attempt) at(st.retryAt);
+        for (const p of st.queue) at(p.deadline);
+      }
+    }
+    return t;
+  }
+
+  drain(): { sends: Send[]; completions: Completion[] } {
+    const out = { sends: this.sends, completions: this.completions };
+    this.sends = [];
+    this.completions = [];
+    return out;
+  }
+
+  /** Requests queued or in flight (for metrics and tests). */
+  pending(): number {
+    let n = 0;
+    for (const st of this.names.values()) n += st.queue.length + (st.attempt?.batch.filter((p) => !p.done).length ?? 0);
+    return n;
+  }
+
+  private maybeStart(name: string, st: NameState, now: number): void {
+    if (st.attempt || st.queue.length === 0 || now < st.retryAt) return;
+    const batch = st.queue.splice(0, this.cfg.batchRequestsMax);
+    let size = 0n;
+    for (const p of batch) size += p.size;
+    this.stats.attempts += 1;
+    if (st.failures > 0) this.stats.retries += 1;
+    const at: Attempt = {
+      round: this.nextRound++,
+      opIds: [],
+      phase: 'read',
+      batch,
+      size,
+      from: 0n,
+      timeoutAt: now + this.cfg.attemptTimeoutMs,
+      ok: new Set(),
+      failed: new Set(),
+      unreachable: 0,
+      maxSeen: 0n,
+      anyAck: false,
+      rejects: new Map(),
+    };
+    st.attempt = at;
+    if (st.hint !== undefined && st.tokens.size >= this.need) this.startWrite(name, st, at, st.hint, now);
+    else for (let n = 0; n < this.nodes; n++) this.send(n, name, at, 'READ', 0n, 0n, '');
+  }
+
+  private startWrite(name: string, st: NameState, at: Attempt, from: bigint, now: number): void {
+    this.dropOps(at);
+    at.round = this.nextRound++;
+    at.phase = 'write';
+    at.from = from;
+    at.ok = new Set();
+    at.failed = new Set();
+    at.unreachable = 0;
+    at.timeoutAt = now + this.cfg.attemptTimeoutMs;
+    if (from + at.size > ID_MAX) {
+      for (const p of at.batch) if (!p.done) this.fail(p, 'EOVERFLOW');
+      st.attempt = undefined;
+      this.dropOps(at);
+      return;
+    }
+    // Every token is captured before the first ADVANCE leaves (recovery's fence relies on it).
+    const tokens = new Map(st.tokens);
+    for (let n = 0; n < this.nodes; n++) {
+      const token = tokens.get(n);
+      if (token === undefined) this.send(n, name, at, 'READ', 0n, 0n, '');
+      else this.send(n, name, at, 'ADVANCE', from, from + at.size, token);
+    }
+  }
+
+  private progress(name: string, st: NameState, now: number): void {
+    const at = st.attempt!;
+    if (at.ok.size >= this.need) {
+      if (at.phase === 'read') {
+        const from = st.hint !== undefined && st.hint > at.maxSeen ? st.hint : at.maxSeen;
+        this.startWrite(name, st, at, from, now);
+      } else this.succeed(name, st, at, now);
+    } else if (at.failed.size > this.nodes - this.need) this.failAttempt(name, st, now);
+  }
+
+  private succeed(name: string, st: NameState, at: Attempt, now: number): void {
+    const end = at.from + at.size;
+    let next = at.from;
+    for (const p of at.batch) {
+      if (!p.done) {
+        p.done = true;
+        this.completions.push({ req: p.req, from: next, to: next + p.size });
+      }
+      next += p.size;
+    }
+    this.stats.allocations += 1;
+    for (const [n, v] of at.rejects) if (v < end) this.raise(n, name, end);
+    st.hint = end;
+    st.failures = 0;
+    st.lastError = undefined;
+    st.attempt = undefined;
+    for (const id of st.lateOpIds) this.ops.delete(id);
+    st.lateOpIds = at.opIds;
+    this.maybeStart(name, st, now);
+  }
+
+  private failAttempt(name: string, st: NameState, now: number): void {
+    const at = st.attempt!;
+    st.attempt = undefined;
+    this.dropOps(at);
+    this.stats.quorumFailures += 1;
+    const noQuorum = at.unreachable > this.nodes - this.need;
+    st.lastError = noQuorum ? 'ENOQUORUM' : 'ECONFLICT';
+    if (at.phase === 'write') {
+      let h = at.anyAck ? at.from + at.size : at.from;
+      if (at.maxSeen > h) h = at.maxSeen;
+      st.hint = h;
+    } else if (at.ok.size > 0 && (st.hint === undefined || at.maxSeen > st.hint)) st.hint = at.maxSeen;
+    st.failures += 1;
+    // A conflict seen by every replica is retried at once the first time: the rejects
+    // already told us the new value and tokens. Anything else backs off with jitter.
+    const immediate = st.failures === 1 && !noQuorum && at.unreachable === 0;
+    st.retryAt = immediate
+      ? now
+      : now + jitteredBackoffMs(st.failures, this.cfg.backoffBaseMs, this.cfg.backoffMaxMs, this.random);
+    const live = at.batch.filter((p) => !p.done);
+    st.queue = [...live, ...st.queue];
+    this.maybeStart(name, st, now);
+  }
+
+  private raise(to: number, name: string, value: bigint): void {
+    this.stats.repairs += 1;
+    this.sends.push({ to, op: { id: 0, kind: 'RAISE', name, from: 0n, to: value, token: '' } });
+  }
+
+  private fail(p: Pending, code: AllocErrorCode): void {
+    p.done = true;
+    this.completions.push({ req: p.req, from: 0n, to: 0n, error: code });
+  }
+
+  private send(to: number, name: string, at: Attempt, kind: PeerOp['kind'], from: bigint, end: bigint, token: string): void {
+    const id = this.nextOpId++;
+    this.ops.set(id, { name, round: at.round, kind });
+    at.opIds.push(id);
+    this.sends.push({ to, op: { id, kind, name, from, to: end, token } });
+  }
+
+  private dropOps(at: Attempt): void {
+    for (const id of at.opIds) this.ops.delete(id);
+    at.opIds = [];
+  }
+
+  private evictIdle(): void {
+    if (this.names.size <= this.cfg.namesCachedMax) return;
+    for (const [name, st] of this.names) {
+      if (!st.attempt && st.queue.length === 0) {
+        for (const id of st.lateOpIds) this.ops.delete(id);
+        this.names.delete(name);
+        if (this.names.size <= this.cfg.namesCachedMax) return;
+      }
+    }
+  }
+}

@@ -1,0 +1,194 @@
+// One server's protocol engine: its replica, the coordinator for requests it receives,
+// and recovery when its state was lost. No I/O here: the shell (src/server or the
+// simulator) supplies an EngineEnv that moves peer messages and persists snapshots, and
+// calls tick() at nextWakeAt(). Results of ops that changed durable state are released
+// only after env.persist() reports the snapshot holding them durable.
+
+import { DEFAULT_COORDINATOR_CONFIG, DEFAULT_RECOVERY_CONFIG, type EngineConfig } from './config.js';
+import { Coordinator, type AllocErrorCode } from './coordinator.js';
+import { RECOVERY_ID_BASE, Recovery } from './recovery.js';
+import { Replica, emptyState, type ReplicaState } from './replica.js';
+import { errorResult, type PeerOp, type PeerResult } from './types.js';
+
+export interface EngineEnv {
+  now(): number;
+  random(): number;
+  /** A fresh random id for a new replica state (never reused). */
+  newIncarnation(): string;
+  sendPeer(to: number, ops: PeerOp[]): void;
+  /** Durably store a snapshot() taken at or after this call, then call done. */
+  persist(done: (ok: boolean) => void): void;
+  completed(req: number, from: bigint, to: bigint, error?: AllocErrorCode): void;
+  log?(level: 'info' | 'warn', msg: string): void;
+}
+
+export function engineConfig(nodes: number, self: number, over: Partial<EngineConfig> = {}): EngineConfig {
+  return { ...DEFAULT_COORDINATOR_CONFIG, ...DEFAULT_RECOVERY_CONFIG, nodes, self, ...over };
+}
+
+export class Engine {
+  readonly replica: Replica;
+  readonly coordinator: Coordinator;
+  private recovery: Recovery | undefined;
+  private serving = false;
+  private bootPersisting = false;
+  private flushing = false;
+  private localResults: PeerResult[] = [];
+
+  constructor(
+    private readonly cfg: EngineConfig,
+    loaded: ReplicaState | undefined,
+    private readonly env: EngineEnv,
+  ) {
+    this.replica = new Replica(loaded ?? emptyState(env.newIncarnation(), false));
+    this.coordinator = new Coordinator(cfg.nodes, cfg, () => env.random());
+  }
+
+  /** True once this replica holds a valid state and answers peers. */
+  get ready(): boolean {
+    return this.serving && this.replica.ready;
+  }
+
+  get recovering(): boolean {
+    return this.recovery !== undefined;
+  }
+
+  get recoveryStatus(): string {
+    return this.recovery?.lastReason ?? '';
+  }
+
+  start(): void {
+    if (this.replica.ready) this.replica.bumpBoot();
+    else {
+      this.recovery = new Recovery(this.cfg.nodes, this.cfg.self, this.cfg, () => this.env.random());
+      this.env.log?.('warn', 'no valid state on disk: recovering from peers before serving');
+    }
+    this.persistBoot();
+    this.tick();
+  }
+
+  snapshot(): ReplicaState {
+    return this.replica.snapshot();
+  }
+
+  /** Apply ops sent by node `from` (possibly this node) and reply, after persisting if needed. */
+  handlePeerOps(from: number, ops: PeerOp[], reply: (results: PeerResult[]) => void): void {
+    if (!this.serving) {
+      reply(ops.map((op) => errorResult(op, 'ERROR')));
+      return;
+    }
+    let dirty = false;
+    const results = ops.map((op) => {
+      const o = this.replica.apply(op);
+      dirty ||= o.dirty;
+      return o.result;
+    });
+    if (!dirty) reply(results);
+    else this.env.persist((ok) => reply(ok ? results : ops.map((op) => errorResult(op, 'ERROR'))));
+  }
+
+  onPeerResults(from: number, results: PeerResult[]): void {
+    this.dispatch(from, results);
+    this.flush();
+  }
+
+  nextId(req: number, name: string, size: bigint): void {
+    this.coordinator.request(req, name, size, this.env.now());
+    this.flush();
+  }
+
+  /** This replica's value for name (1 if unknown), undefined while it has no valid state. */
+  curId(name: string): bigint | undefined {
+    return this.ready ? this.replica.value(name) : undefined;
+  }
+
+  /** Raise this replica's value for name to at least v (never lowers it). */
+  setId(name: string, v: bigint, done: (ok: boolean) => void): void {
+    const op: PeerOp = { id: 0, kind: 'RAISE', name, from: 0n, to: v, token: '' };
+    this.handlePeerOps(this.cfg.self, [op], (r) => done(r[0]?.status === 'OK'));
+  }
+
+  tick(): void {
+    const now = this.env.now();
+    if (!this.serving) this.persistBoot();
+    this.recovery?.tick(now);
+    this.coordinator.tick(now);
+    this.flush();
+  }
+
+  nextWakeAt(): number | undefined {
+    const a = this.recovery?.nextWakeAt();
+    const b = this.coordinator.nextWakeAt();
+    if (a === undefined) return b;
+    if (b === undefined) return a;
+    return Math.min(a, b);
+  }
+
+  private persistBoot(): void {
+    if (this.serving || this.bootPersisting) return;
+    this.bootPersisting = true;
+    // Nothing is answered until the boot counter is durable: a token handed out by an
+    // incarnation that then crashes must never become valid again.
+    this.env.persist((ok) => {
+      this.bootPersisting = false;
+      if (ok) this.serving = true;
+      else this.env.log?.('warn', 'could not persist state at start; retrying');
+      this.flush();
+    });
+  }
+
+  private dispatch(from: number, results: PeerResult[]): void {
+    const now = this.env.now();
+    for (const r of results) {
+      if (r.id >= RECOVERY_ID_BASE) this.recovery?.onResult(from, r, now);
+      else this.coordinator.onResult(from, r, now);
+    }
+  }
+
+  private flush(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      for (;;) {
+        const sends: Array<{ to: number; op: PeerOp }> = [];
+        if (this.recovery && this.serving) {
+          const d = this.recovery.drain();
+          sends.push(...d.sends);
+          if (d.values) this.finishRecovery(d.values);
+        }
+        const c = this.coordinator.drain();
+        sends.push(...c.sends);
+        const byNode = new Map<number, PeerOp[]>();
+        for (const s of sends) {
+          const list = byNode.get(s.to);
+          if (list) list.push(s.op);
+          else byNode.set(s.to, [s.op]);
+        }
+        for (const [to, ops] of byNode) {
+          if (to === this.cfg.self) {
+            this.handlePeerOps(to, ops, (res) => {
+              this.localResults.push(...res);
+              this.flush();
+            });
+          } else this.env.sendPeer(to, ops);
+        }
+        for (const x of c.completions) this.env.completed(x.req, x.from, x.to, x.error);
+        const local = this.localResults;
+        this.localResults = [];
+        if (local.length > 0) this.dispatch(this.cfg.self, local);
+        if (sends.length === 0 && local.length === 0 && c.completions.length === 0) break;
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private finishRecovery(values: Map<string, bigint>): void {
+    this.recovery = undefined;
+    this.replica.completeRecovery(this.env.newIncarnation(), values);
+    this.env.log?.('info', `recovered ${values.size} sequence(s) from peers; serving`);
+    this.env.persist((ok) => {
+      if (!ok) this.env.log?.('warn', 'could not persist the recovered state; will retry with the next write');
+    });
+  }
+}

@@ -1,0 +1,55 @@
+// The client's local stock of IDs: the ranges it was granted, handed out in order.
+// Ranges are accepted only above everything seen before, so a client's stream is
+// strictly increasing even if a server misbehaved.
+
+export class RangeBuffer {
+  private ranges: Array<{ next: bigint; to: bigint }> = [];
+  private high = 0n;
+  private stock = 0n;
+
+  /** Add [from, to); the part at or below the highest ID already held is dropped. */
+  push(from: bigint, to: bigint): void {
+    const start = from > this.high ? from : this.high;
+    if (to <= start) return;
+    this.ranges.push({ next: start, to });
+    this.high = to;
+    this.stock += to - start;
+  }
+
+  take(): bigint | undefined {
+    const r = this.ranges[0];
+    if (!r) return undefined;
+    const id = r.next;
+    r.next += 1n;
+    this.stock -= 1n;
+    if (r.next >= r.to) this.ranges.shift();
+    return id;
+  }
+
+  /** IDs held and not handed out yet. */
+  available(): bigint {
+    return this.stock;
+  }
+
+  clear(): void {
+    this.ranges = [];
+    this.stock = 0n;
+  }
+}
+
+/** The original's rule: a negative buffer size means 0 (no buffering). */
+export function clampBufSize(bufSize: number): number {
+  if (!Number.isFinite(bufSize) || bufSize < 0) return 0;
+  return Math.floor(bufSize);
+}
+
+/**
+ * Whether a client holding `available` IDs should fetch another range now: when less than
+ * (1 - prefetchAt) of a range is left, i.e. the current range is `prefetchAt` consumed.
+ * Unbuffered clients (bufSize 0) never prefetch.
+ */
+export function shouldPrefetch(available: bigint, bufSize: number, prefetchAt: number): boolean {
+  if (bufSize <= 0) return false;
+  const keep = BigInt(Math.ceil(bufSize * (1 - prefetchAt)));
+  return available < (keep > 0n ? keep : 1n);
+}

@@ -1,0 +1,44 @@
+// Messages of the replica protocol (carried by GRPCPeer) and shared constants.
+
+/** The largest value a uint64 field can carry; ranges never reach past it. */
+export const ID_MAX = (1n << 64n) - 1n;
+/** The current value of a name nobody has allocated from yet: the first ID is 1. */
+export const FIRST_ID = 1n;
+
+export type PeerOpKind = 'READ' | 'ADVANCE' | 'RAISE' | 'FENCE' | 'PROBE';
+export type PeerStatus = 'OK' | 'REJECT' | 'RECOVERING' | 'ERROR';
+
+export interface PeerOp {
+  /** Correlates the result with the op at the sender; opaque to the replica. */
+  id: number;
+  kind: PeerOpKind;
+  name: string;
+  /** ADVANCE: the value the coordinator read; the replica accepts only if its value <= from. */
+  from: bigint;
+  /** ADVANCE / RAISE: the new value. */
+  to: bigint;
+  /** ADVANCE: the replica's token the coordinator learned before sending any write. */
+  token: string;
+}
+
+export interface PeerResult {
+  id: number;
+  status: PeerStatus;
+  /** The replica's value of op.name after the op (0n when RECOVERING / ERROR). */
+  value: bigint;
+  /** The replica's current token ('' when RECOVERING / ERROR). */
+  token: string;
+  /** FENCE: every stored (name, value). */
+  entries?: Array<[string, bigint]>;
+  /** FENCE / PROBE: the replica stores no name at all. */
+  empty?: boolean;
+}
+
+export function errorResult(op: PeerOp, status: 'RECOVERING' | 'ERROR'): PeerResult {
+  return { id: op.id, status, value: 0n, token: '' };
+}
+
+/** Smallest number of nodes that is a majority of `nodes`. */
+export function majority(nodes: number): number {
+  return Math.floor(nodes / 2) + 1;
+}

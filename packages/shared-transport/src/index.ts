@@ -28,3 +28,20 @@ export { quorumCall, type QuorumCallOptions } from './client/quorumCall.js';
 export { sleep } from './client/sleep.js';
 export { withRetry, retryDefaults, type RetryOptions } from './client/retry.js';
 export type { TlsFiles } from './tls.js';
+export { BatchQueue, type BatchLimits, type EnqueueResult } from './core/batchQueue.js';
+export { jsonCodec, bytesCodec, type Codec } from './peerlink/codec.js';
+export {
+  PeerLink,
+  peerLinkDefaults,
+  peerLinkProtoPath,
+  PEERLINK_SERVICE,
+  MessageTooLargeError,
+  type PeerLinkOptions,
+  type PeerLinkStats,
+} from './peerlink/peerLink.js';
+export {
+  peerLinkService,
+  peerLinkReceiverDefaults,
+  type PeerLinkReceiverOptions,
+  type PeerLinkReceiverStats,
+} from './peerlink/receiver.js';

@@ -35,6 +35,7 @@ export class EntryMachine {
   private persisting = false;
   private readonly parked: PaxosCmd[] = [];
   private cmdSeq = 0n;
+  private deferred: { value: ProposalValue; opts: { preAuth?: boolean } } | null = null;
 
   constructor(
     readonly cfg: EntryConfig,
@@ -83,6 +84,11 @@ export class EntryMachine {
    */
   propose(value: ProposalValue, opts: { preAuth?: boolean } = {}): Step {
     if (this.own.chosen) return emptyStep();
+    if (this.persisting) {
+      // Persist-before-send: start once the in-flight record is durable.
+      this.deferred = { value, opts };
+      return emptyStep();
+    }
     this.pending = { value: value.value, uuids: [...value.uuids] };
     const o = this.own;
     const pa = preAuthBallot(this.cfg.acceptorId);
@@ -148,6 +154,12 @@ export class EntryMachine {
   /** The last `persist` is durable: process parked messages (which may persist again). */
   persisted(): Step {
     this.persisting = false;
+    if (this.deferred) {
+      const d = this.deferred;
+      this.deferred = null;
+      const s = this.propose(d.value, d.opts);
+      if (s.persist) return s;
+    }
     const acc = emptyStep();
     while (this.parked.length > 0 && !this.persisting) {
       const s = this.process(this.parked.shift()!);

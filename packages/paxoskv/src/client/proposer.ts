@@ -75,8 +75,13 @@ export class Proposer {
     } catch (e) {
       if (!(e instanceof QuorumError || e instanceof DeadlineError)) throw e;
       const outcome = e.outcome ?? { accepted: [], rejected: [], failed: [] };
+      const answered = new Set([...outcome.accepted, ...outcome.rejected].map((a) => a.target as number));
+      const failed = new Set(outcome.failed.map((f) => f.target as number));
       this.lastFailures = {
-        unreachable: outcome.failed.map((f) => `${this.transport.describe(f.target as number)} (${(f.error as Error)?.message ?? String(f.error)})`),
+        unreachable: [
+          ...outcome.failed.map((f) => `${this.transport.describe(f.target as number)} (${(f.error as Error)?.message ?? String(f.error)})`),
+          ...acceptorIds.filter((i) => !answered.has(i) && !failed.has(i)).map((i) => `${this.transport.describe(i)} (no answer within ${deadlineMs} ms)`),
+        ],
       };
       return {
         ok: false as const,

@@ -13,6 +13,8 @@ import {
   UnavailableError,
   CODE_METADATA_KEY,
 } from '../src/index.js';
+import type { EchoClient } from './generated/quorumkit/test/Echo.js';
+import type { EchoReply__Output } from './generated/quorumkit/test/EchoReply.js';
 import { ECHO_PROTO, ECHO_SERVICE, startEchoServer, waitFor } from './helpers.js';
 
 describe('gRPC server and client', () => {
@@ -33,6 +35,16 @@ describe('gRPC server and client', () => {
     expect(srv.port).toBeGreaterThan(0);
     const res = await callUnary(client, 'Echo', { text: 'hi' }, { deadlineMs: 5_000 });
     expect(res).toMatchObject({ text: 'hi', servedBy: 'a' });
+  });
+
+  it('works with a client typed by proto-loader-gen-types (npm run gen)', async () => {
+    const typed = createGrpcClient<EchoClient>(ECHO_PROTO, ECHO_SERVICE, srv.address);
+    const reply = await new Promise<EchoReply__Output>((resolve, reject) =>
+      typed.Echo({ text: 'typed', entryId: uint64ToWire(7n) }, (e, r) => (e || !r ? reject(e) : resolve(r))),
+    );
+    typed.close();
+    expect(reply.entryId).toBe('7');
+    expect(reply.servedBy).toBe('a');
   });
 
   it('carries int64 and uint64 above 2^53 without rounding', async () => {

@@ -2,6 +2,10 @@
 import { fileURLToPath } from 'node:url';
 import { createGrpcServer, type GrpcServer, type GrpcServerOptions } from '../src/index.js';
 import { QuorumkitError } from '../src/errors.js';
+import type { EchoReply } from './generated/quorumkit/test/EchoReply.js';
+import type { EchoRequest__Output } from './generated/quorumkit/test/EchoRequest.js';
+import type { FailRequest__Output } from './generated/quorumkit/test/FailRequest.js';
+import type { SlowRequest__Output } from './generated/quorumkit/test/SlowRequest.js';
 
 export const ECHO_PROTO = fileURLToPath(new URL('./proto/echo.proto', import.meta.url));
 export const ECHO_SERVICE = 'quorumkit.test.Echo';
@@ -22,18 +26,18 @@ export async function startEchoServer(
     protoPath: ECHO_PROTO,
     service: ECHO_SERVICE,
     handlers: {
-      Echo: async (req) => {
+      Echo: async (req: EchoRequest__Output): Promise<EchoReply> => {
         state.calls++;
         return { ...req, servedBy: name };
       },
-      Fail: async (req) => {
+      Fail: async (req: FailRequest__Output): Promise<EchoReply> => {
         state.calls++;
         if (req.plain) throw new Error(req.message);
         throw new TestCodedError(req.code, req.message);
       },
-      Slow: (req, ctx) => {
+      Slow: (req: SlowRequest__Output, ctx): Promise<EchoReply> => {
         state.calls++;
-        return new Promise((resolve) => {
+        return new Promise<EchoReply>((resolve) => {
           const timer = setTimeout(() => resolve({ text: req.text, servedBy: name }), req.delayMs);
           ctx.signal.addEventListener('abort', () => {
             state.cancelled++;

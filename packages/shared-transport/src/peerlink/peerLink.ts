@@ -10,6 +10,8 @@ import { uint64ToWire } from '../core/int64.js';
 import { QuorumkitError } from '../errors.js';
 import { bundledProtoPath } from '../server/protoLoader.js';
 import type { TlsFiles } from '../tls.js';
+import type { BatchReply__Output } from '../generated/quorumkit/peerlink/BatchReply.js';
+import type { BatchRequest } from '../generated/quorumkit/peerlink/BatchRequest.js';
 import { jsonCodec, type Codec } from './codec.js';
 
 export const PEERLINK_SERVICE = 'quorumkit.peerlink.PeerLink';
@@ -225,7 +227,7 @@ export class PeerLink<M = unknown> {
       }
       this.stats.calls++;
       try {
-        await callUnary(
+        await callUnary<BatchRequest, BatchReply__Output>(
           this.client,
           'Batch',
           {

@@ -4,6 +4,8 @@ import * as grpc from '@grpc/grpc-js';
 import { toBigInt } from '../core/int64.js';
 import { QuorumkitError } from '../errors.js';
 import type { ServiceSpec } from '../server/grpcServer.js';
+import type { BatchReply } from '../generated/quorumkit/peerlink/BatchReply.js';
+import type { BatchRequest__Output as BatchRequest } from '../generated/quorumkit/peerlink/BatchRequest.js';
 import { jsonCodec, type Codec } from './codec.js';
 import { PEERLINK_SERVICE, peerLinkProtoPath } from './peerLink.js';
 
@@ -61,13 +63,6 @@ interface Session {
   gapTimer?: NodeJS.Timeout;
 }
 
-interface BatchRequest {
-  from: string;
-  session: string;
-  seq: string;
-  floor: string;
-  messages: Uint8Array[];
-}
 
 /** The PeerLink service, to pass in createGrpcServer's `extraServices`. */
 export function peerLinkService<M = unknown>(opts: PeerLinkReceiverOptions<M>): ServiceSpec & { stats: PeerLinkReceiverStats } {
@@ -156,7 +151,7 @@ export function peerLinkService<M = unknown>(opts: PeerLinkReceiverOptions<M>): 
     return s;
   }
 
-  async function batch(req: BatchRequest): Promise<{ delivered: number }> {
+  async function batch(req: BatchRequest): Promise<BatchReply> {
     if (typeof req.from !== 'string' || !req.session) throw new BadBatchError('from and session are required');
     let seq: bigint;
     let floor: bigint;

@@ -1,0 +1,19 @@
+// Original file: test/proto/echo.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface EchoReply {
+  'text'?: (string);
+  'ballot'?: (number | string | Long);
+  'entryId'?: (number | string | Long);
+  'payload'?: (Buffer | Uint8Array | string);
+  'servedBy'?: (string);
+}
+
+export interface EchoReply__Output {
+  'text': (string);
+  'ballot': (string);
+  'entryId': (string);
+  'payload': (Buffer);
+  'servedBy': (string);
+}

@@ -1,0 +1,12 @@
+// Original file: test/proto/echo.proto
+
+
+export interface SlowRequest {
+  'delayMs'?: (number);
+  'text'?: (string);
+}
+
+export interface SlowRequest__Output {
+  'delayMs': (number);
+  'text': (string);
+}

@@ -1,5 +1,5 @@
 // Named transport errors. Every one extends QuorumkitError and carries a stable `code`.
-import { QuorumkitError } from './quorumkitError.js';
+import { QuorumkitError } from '@quorumkit/shared-storage';
 
 export { QuorumkitError };
 

@@ -127,6 +127,52 @@ describe('Engine cluster', () => {
   });
 });
 
+describe('fencing', () => {
+  it('an ADVANCE prepared before a wiped node recovered can no longer complete a range', () => {
+    // 5 nodes. Coordinator 0 prepares [2,12); node 1 (w) accepts, then loses its state;
+    // the ADVANCE to node 2 (x) is still in flight when w recovers from nodes 2, 3, 4.
+    const net = new LocalNet(5, { deadlineMs: 10_000, attemptTimeoutMs: 5_000 });
+    net.startAll();
+    net.settle();
+    net.engines[0]!.nextId(1, 'seq', 1n);
+    net.settle();
+    expect(net.done.get(1)).toEqual({ from: 1n, to: 2n });
+    net.engines[0]!.nextId(2, 'seq', 10n);
+    const inFlight = net.queue.splice(0);
+    expect(inFlight.map((m) => (m.kind === 'ops' ? m.ops[0]!.kind : '')).every((k) => k === 'ADVANCE')).toBe(true);
+    const toW = inFlight.find((m) => m.to === 1)!;
+    const toX = inFlight.find((m) => m.to === 2)!;
+    net.deliver(toW);
+    net.deliver(net.queue.shift()!); // w's accept reaches the coordinator: 2 of 3 needed
+    expect(net.done.has(2)).toBe(false);
+    net.restart(1, true);
+    // Node 0 is cut off while w recovers.
+    for (let step = 0; step < 200 && !net.engines[1]!.ready; step++) {
+      for (const m of net.queue.splice(0)) if (m.to !== 0 && m.from !== 0) net.deliver(m);
+      net.now += 50;
+      net.engines[1]!.tick();
+    }
+    expect(net.engines[1]!.ready).toBe(true);
+    expect(net.engines[1]!.curId('seq')).toBe(2n);
+    // The delayed ADVANCE lands after the fence: refused, so [2,12) is never granted.
+    net.deliver(toX);
+    net.deliver(net.queue.shift()!);
+    expect(net.done.has(2)).toBe(false);
+    net.engines[3]!.nextId(3, 'seq', 10n);
+    for (let step = 0; step < 200 && !net.done.has(3); step++) {
+      for (const m of net.queue.splice(0)) if (m.to !== 0 && m.from !== 0) net.deliver(m);
+      net.now += 10;
+      net.engines[3]!.tick();
+    }
+    const b = net.done.get(3)!;
+    expect(b.from).toBeGreaterThan(0n);
+    // Whatever the first coordinator does later, its range cannot overlap B's.
+    net.settle();
+    const a = net.done.get(2);
+    if (a && a.from > 0n) expect(a.to <= b.from || b.to <= a.from).toBe(true);
+  });
+});
+
 describe('client helpers', () => {
   it('clamps buffer sizes like the original', () => {
     expect([-42, 0, 1, 1e6].map(clampBufSize)).toEqual([0, 0, 1, 1e6]);

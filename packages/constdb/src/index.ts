@@ -1,2 +1,9 @@
-// Public API of @quorumkit/constdb. Filled in by the constdb issue.
-export {};
+// Public API of @quorumkit/constdb.
+export { ConstdbNode } from './server/node.js';
+export { startNode } from './server/start.js';
+export { loadConfig, applySettings, defaultConfig, ConfigError, type ConstdbConfig } from './server/config.js';
+export { RespParser, RespProtocolError, defaultRespLimits, type RespLimits } from './core/resp.js';
+export { ReplyBuffer } from './core/encode.js';
+export { Db } from './core/db.js';
+export { UuidClock } from './core/uuid.js';
+export type { KeyRec, KeyType } from './core/keyrec.js';

@@ -1,0 +1,47 @@
+// constdb-server [constdb.toml] [-c FILE] [--port N] ... : starts one node.
+import { Command } from 'commander';
+import { loadConfig, ConfigError } from '../server/config.js';
+import { startNode } from '../server/start.js';
+
+const program = new Command()
+  .name('constdb-server')
+  .description('Redis-protocol cache with active-active CRDT replication')
+  .argument('[config]', 'path of constdb.toml')
+  .option('-c, --config <file>', 'path of constdb.toml')
+  .option('--node-id <n>', 'node id (unique in the cluster)')
+  .option('--node-alias <name>', 'node alias')
+  .option('--ip <addr>', 'address to bind and announce (default 127.0.0.1)')
+  .option('-p, --port <n>', 'port (default 9001)')
+  .option('--work-dir <dir>', 'directory for the snapshot and AOF')
+  .option('--log <file>', 'log file, or stdout/stderr')
+  .option('--log-level <level>', 'trace|debug|info|warn|error|off')
+  .option('--requirepass <password>', 'password for clients and peers')
+  .option('--appendonly <yes|no>', 'keep an append-only file of own ops')
+  .option('--appendfsync <mode>', 'always|everysec|no')
+  .option('--snapshot-interval <sec>', 'seconds between periodic snapshots (0: only at shutdown)')
+  .option('--repl-backlog-limit <bytes>', 'replication backlog size in bytes')
+  .option('--replica-heartbeat-frequency <sec>', 'seconds between heartbeats to replicas')
+  .option('--proto-max-bulk-len <bytes>', 'largest bulk string accepted')
+  .option('--pretty', 'human-readable logs')
+  .showHelpAfterError();
+
+program.parse();
+const opts = program.opts<Record<string, string | boolean | undefined>>();
+const file = (opts.config as string | undefined) ?? program.args[0];
+const overrides: Record<string, unknown> = {};
+for (const k of ['nodeId', 'nodeAlias', 'ip', 'port', 'workDir', 'log', 'logLevel', 'requirepass', 'appendonly', 'appendfsync',
+  'snapshotInterval', 'replBacklogLimit', 'replicaHeartbeatFrequency', 'protoMaxBulkLen']) {
+  if (opts[k] !== undefined) overrides[k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())] = opts[k];
+}
+
+try {
+  const cfg = loadConfig(file, overrides);
+  await startNode(cfg, { pretty: opts.pretty === true });
+} catch (e) {
+  if (e instanceof ConfigError) {
+    process.stderr.write(`constdb-server: ${e.message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`constdb-server: ${(e as Error).message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,166 @@
+// Keyspace commands: DEL EXISTS TYPE KEYS SCAN DBSIZE FLUSHALL EXPIRE PEXPIRE TTL PTTL PERSIST.
+import { type CmdCtx, ERR, keyOf, lower } from './context.js';
+import { keyType, expiryAt, expClearDelta } from './keyrec.js';
+import { parseI64 } from './scalar.js';
+import { globMatch } from './glob.js';
+
+export function cmdDel(ctx: CmdCtx, args: Buffer[]): void {
+  let n = 0;
+  for (let i = 1; i < args.length; i++) {
+    const key = keyOf(args[i]!);
+    const rec = ctx.db.forWrite(key, ctx.now);
+    if (rec) {
+      ctx.db.del(key, rec, ctx.now);
+      ctx.sess.lastWrite = ctx.db.clock.current;
+      n++;
+    }
+  }
+  ctx.out.int(n);
+}
+
+export function cmdExists(ctx: CmdCtx, args: Buffer[]): void {
+  let n = 0;
+  for (let i = 1; i < args.length; i++) if (ctx.db.lookup(keyOf(args[i]!), ctx.now)) n++;
+  ctx.out.int(n);
+}
+
+export function cmdType(ctx: CmdCtx, args: Buffer[]): void {
+  ctx.out.simple(ctx.db.typeOf(keyOf(args[1]!), ctx.now) ?? 'none');
+}
+
+export function cmdKeys(ctx: CmdCtx, args: Buffer[]): void {
+  const pat = keyOf(args[1]!);
+  const out: string[] = [];
+  for (const key of ctx.db.keys.keys()) if (globMatch(pat, key) && ctx.db.lookup(key, ctx.now)) out.push(key);
+  ctx.out.arr(out.length);
+  for (const k of out) ctx.out.bulkLatin1(k);
+}
+
+export function cmdScan(ctx: CmdCtx, args: Buffer[]): void {
+  const cursor = parseI64(args[1]!);
+  if (cursor === undefined || cursor < 0n) return ctx.out.error('ERR invalid cursor');
+  let pat: string | undefined;
+  let count = 10;
+  let type: string | undefined;
+  for (let i = 2; i < args.length; i++) {
+    const opt = lower(args[i]!);
+    if (i + 1 >= args.length) return ctx.out.error(ERR.syntax);
+    if (opt === 'match') pat = keyOf(args[++i]!);
+    else if (opt === 'count') {
+      const c = parseI64(args[++i]!);
+      if (c === undefined) return ctx.out.error(ERR.notInt);
+      if (c < 1n) return ctx.out.error(ERR.syntax);
+      count = Number(c);
+    } else if (opt === 'type') type = lower(args[++i]!);
+    else return ctx.out.error(ERR.syntax);
+  }
+  // Cursor = position in the key table's iteration order; keys present for the whole
+  // scan are returned at least once (new keys are appended, deleted ones leave no gap
+  // before the cursor because tombstone records keep their slot until GC).
+  const keys = [...ctx.db.keys.keys()];
+  let i = Number(cursor);
+  const out: string[] = [];
+  let seen = 0;
+  for (; i < keys.length && seen < count; i++, seen++) {
+    const k = keys[i]!;
+    const rec = ctx.db.lookup(k, ctx.now);
+    if (!rec) continue;
+    if (pat !== undefined && !globMatch(pat, k)) continue;
+    if (type !== undefined && keyType(rec) !== type) continue;
+    out.push(k);
+  }
+  ctx.out.arr(2);
+  ctx.out.bulkLatin1(i >= keys.length ? '0' : String(i));
+  ctx.out.arr(out.length);
+  for (const k of out) ctx.out.bulkLatin1(k);
+}
+
+export function cmdDbsize(ctx: CmdCtx): void {
+  ctx.out.int(ctx.db.size(ctx.now));
+}
+
+export function cmdFlushall(ctx: CmdCtx, args: Buffer[]): void {
+  if (args.length > 2 || (args.length === 2 && !['sync', 'async'].includes(lower(args[1]!)))) return ctx.out.error(ERR.syntax);
+  for (const key of [...ctx.db.keys.keys()]) {
+    const rec = ctx.db.lookup(key, ctx.now);
+    if (rec) ctx.db.del(key, rec, ctx.now);
+  }
+  ctx.sess.lastWrite = ctx.db.clock.current;
+  ctx.out.ok();
+}
+
+function expireGeneric(ctx: CmdCtx, args: Buffer[], unitMs: number, name: string): void {
+  const n = parseI64(args[2]!);
+  if (n === undefined) return ctx.out.error(ERR.notInt);
+  let nx = false, xx = false, gt = false, lt = false;
+  for (let i = 3; i < args.length; i++) {
+    const o = lower(args[i]!);
+    if (o === 'nx') nx = true;
+    else if (o === 'xx') xx = true;
+    else if (o === 'gt') gt = true;
+    else if (o === 'lt') lt = true;
+    else return ctx.out.error(`ERR Unsupported option ${args[i]!.toString()}`);
+  }
+  if (nx && (xx || gt || lt)) return ctx.out.error('ERR NX and XX, GT or LT options at the same time are not compatible');
+  if (gt && lt) return ctx.out.error('ERR GT and LT options at the same time are not compatible');
+  const atBig = n * BigInt(unitMs) + BigInt(ctx.now);
+  if (atBig > BigInt(Number.MAX_SAFE_INTEGER) || n * BigInt(unitMs) > BigInt(Number.MAX_SAFE_INTEGER) || atBig < -BigInt(Number.MAX_SAFE_INTEGER)) {
+    return ctx.out.error(ERR.invalidExpire(name));
+  }
+  const key = keyOf(args[1]!);
+  const rec = ctx.db.forWrite(key, ctx.now);
+  if (!rec) return ctx.out.int(0);
+  const cur = expiryAt(rec.exp);
+  const at = Number(atBig);
+  if (nx && cur !== 0) return ctx.out.int(0);
+  if (xx && cur === 0) return ctx.out.int(0);
+  if (gt && (cur === 0 || at <= cur)) return ctx.out.int(0);
+  if (lt && cur !== 0 && at >= cur) return ctx.out.int(0);
+  if (at <= ctx.now) {
+    ctx.db.del(key, rec, ctx.now);
+    ctx.sess.lastWrite = ctx.db.clock.current;
+    return ctx.out.int(1);
+  }
+  const u = ctx.db.uuid(ctx.now);
+  const clr = expClearDelta(rec.exp, ctx.db.node, u - 1n)?.clr;
+  ctx.db.write(key, { exp: { e: new Map([[ctx.db.node, { u, at }]]), ...(clr ? { clr } : {}) } });
+  ctx.sess.lastWrite = u;
+  ctx.out.int(1);
+}
+
+export function cmdExpire(ctx: CmdCtx, args: Buffer[]): void {
+  expireGeneric(ctx, args, 1000, 'expire');
+}
+
+export function cmdPexpire(ctx: CmdCtx, args: Buffer[]): void {
+  expireGeneric(ctx, args, 1, 'pexpire');
+}
+
+function ttlGeneric(ctx: CmdCtx, args: Buffer[], unitMs: number): void {
+  const rec = ctx.db.lookup(keyOf(args[1]!), ctx.now);
+  if (!rec) return ctx.out.int(-2);
+  const at = expiryAt(rec.exp);
+  if (at === 0) return ctx.out.int(-1);
+  const left = at - ctx.now;
+  ctx.out.int(unitMs === 1 ? left : Math.floor((left + 500) / 1000));
+}
+
+export function cmdTtl(ctx: CmdCtx, args: Buffer[]): void {
+  ttlGeneric(ctx, args, 1000);
+}
+
+export function cmdPttl(ctx: CmdCtx, args: Buffer[]): void {
+  ttlGeneric(ctx, args, 1);
+}
+
+export function cmdPersist(ctx: CmdCtx, args: Buffer[]): void {
+  const key = keyOf(args[1]!);
+  const rec = ctx.db.forWrite(key, ctx.now);
+  if (!rec || expiryAt(rec.exp) === 0) return ctx.out.int(0);
+  const u = ctx.db.uuid(ctx.now);
+  const clr = expClearDelta(rec.exp, ctx.db.node, u - 1n)?.clr;
+  // an explicit PERSIST entry: concurrent TTLs elsewhere lose to it
+  ctx.db.write(key, { exp: { e: new Map([[ctx.db.node, { u, at: 0 }]]), ...(clr ? { clr } : {}) } });
+  ctx.sess.lastWrite = u;
+  ctx.out.int(1);
+}

@@ -1,0 +1,131 @@
+// String and counter commands: GET SET MGET MSET INCR DECR INCRBY DECRBY.
+import { type CmdCtx, ERR, keyOf, lower } from './context.js';
+import { keyType, keyClearDelta, type KeyRec } from './keyrec.js';
+import { scalarValue, scalarBytes, scalarInt, scalarSetDelta, scalarIncrDelta, parseI64, inI64 } from './scalar.js';
+
+export function cmdGet(ctx: CmdCtx, args: Buffer[]): void {
+  const rec = ctx.db.lookup(keyOf(args[1]!), ctx.now);
+  if (!rec) return ctx.out.nil();
+  if (keyType(rec) !== 'string') return ctx.out.error(ERR.wrongType);
+  const v = scalarValue(rec.str!);
+  if (!v) return ctx.out.nil();
+  if (v.bytes) ctx.out.bulk(v.bytes);
+  else ctx.out.bulkLatin1(v.int!.toString());
+}
+
+/** SET as a delta: removes everything observed (any type, the TTL) and writes the register. */
+export function setDelta(ctx: CmdCtx, rec: KeyRec | undefined, value: Buffer, expireAt: number, keepTtl: boolean): KeyRec {
+  const u = ctx.db.uuid(ctx.now);
+  const node = ctx.db.node;
+  const d: KeyRec = rec ? keyClearDelta(rec, node, u - 1n) : {};
+  if (keepTtl) delete d.exp;
+  d.str = scalarSetDelta(rec?.str, node, u, Buffer.from(value));
+  if (expireAt > 0) {
+    d.exp = { e: new Map([[node, { u, at: expireAt }]]), clr: d.exp?.clr ?? new Map([[node, u - 1n]]) };
+  }
+  ctx.sess.lastWrite = u;
+  return d;
+}
+
+export function cmdSet(ctx: CmdCtx, args: Buffer[]): void {
+  let nx = false;
+  let xx = false;
+  let get = false;
+  let keepTtl = false;
+  let expireAt = 0;
+  let expSeen = false;
+  for (let i = 3; i < args.length; i++) {
+    const opt = lower(args[i]!);
+    if (opt === 'nx' && !xx) nx = true;
+    else if (opt === 'xx' && !nx) xx = true;
+    else if (opt === 'get') get = true;
+    else if (opt === 'keepttl' && !expSeen) keepTtl = true;
+    else if ((opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') && !expSeen && !keepTtl && i + 1 < args.length) {
+      const n = parseI64(args[++i]!);
+      if (n === undefined) return ctx.out.error(ERR.notInt);
+      if (n <= 0n) return ctx.out.error(ERR.invalidExpire('set'));
+      const ms = opt === 'ex' ? n * 1000n + BigInt(ctx.now) : opt === 'px' ? n + BigInt(ctx.now) : opt === 'exat' ? n * 1000n : n;
+      if (ms > BigInt(Number.MAX_SAFE_INTEGER)) return ctx.out.error(ERR.invalidExpire('set'));
+      expireAt = Number(ms);
+      expSeen = true;
+    } else return ctx.out.error(ERR.syntax);
+  }
+  const key = keyOf(args[1]!);
+  const rec = ctx.db.forWrite(key, ctx.now);
+  let old: Buffer | null = null;
+  if (get && rec) {
+    if (keyType(rec) !== 'string') return ctx.out.error(ERR.wrongType);
+    const v = scalarValue(rec.str!);
+    if (v) old = scalarBytes(v);
+  }
+  if ((nx && rec) || (xx && !rec)) return get ? (old ? ctx.out.bulk(old) : ctx.out.nil()) : ctx.out.nil();
+  // an already-passed absolute expiry deletes the key, like Redis
+  if (expireAt > 0 && expireAt <= ctx.now) {
+    if (rec) ctx.db.del(key, rec, ctx.now);
+  } else {
+    ctx.db.write(key, setDelta(ctx, rec, args[2]!, expireAt, keepTtl));
+  }
+  if (get) return old ? ctx.out.bulk(old) : ctx.out.nil();
+  ctx.out.ok();
+}
+
+export function cmdMget(ctx: CmdCtx, args: Buffer[]): void {
+  ctx.out.arr(args.length - 1);
+  for (let i = 1; i < args.length; i++) {
+    const rec = ctx.db.lookup(keyOf(args[i]!), ctx.now);
+    const v = rec && keyType(rec) === 'string' ? scalarValue(rec.str!) : undefined;
+    if (v) ctx.out.bulk(scalarBytes(v));
+    else ctx.out.nil();
+  }
+}
+
+export function cmdMset(ctx: CmdCtx, args: Buffer[]): void {
+  if (args.length % 2 !== 1) return ctx.out.error(ERR.arity('mset'));
+  for (let i = 1; i < args.length; i += 2) {
+    const key = keyOf(args[i]!);
+    const rec = ctx.db.forWrite(key, ctx.now);
+    ctx.db.write(key, setDelta(ctx, rec, args[i + 1]!, 0, false));
+  }
+  ctx.out.ok();
+}
+
+function incrBy(ctx: CmdCtx, keyArg: Buffer, by: bigint): void {
+  const key = keyOf(keyArg);
+  const rec = ctx.db.forWrite(key, ctx.now);
+  let cur = 0n;
+  if (rec) {
+    if (keyType(rec) !== 'string') return ctx.out.error(ERR.wrongType);
+    const v = scalarValue(rec.str!);
+    const n = v ? scalarInt(v) : 0n;
+    if (n === undefined) return ctx.out.error(ERR.notInt);
+    cur = n;
+  }
+  const next = cur + by;
+  if (!inI64(next)) return ctx.out.error(ERR.overflow);
+  const u = ctx.db.uuid(ctx.now);
+  ctx.sess.lastWrite = u;
+  // the raw record (maybe only a tombstone): this node's counter continues from what it cleared
+  ctx.db.write(key, { str: scalarIncrDelta(ctx.db.keys.get(key)?.str, ctx.db.node, u, by) });
+  ctx.out.int(next);
+}
+
+export function cmdIncr(ctx: CmdCtx, args: Buffer[]): void {
+  incrBy(ctx, args[1]!, 1n);
+}
+
+export function cmdDecr(ctx: CmdCtx, args: Buffer[]): void {
+  incrBy(ctx, args[1]!, -1n);
+}
+
+export function cmdIncrby(ctx: CmdCtx, args: Buffer[]): void {
+  const by = parseI64(args[2]!);
+  if (by === undefined) return ctx.out.error(ERR.notInt);
+  incrBy(ctx, args[1]!, by);
+}
+
+export function cmdDecrby(ctx: CmdCtx, args: Buffer[]): void {
+  const by = parseI64(args[2]!);
+  if (by === undefined) return ctx.out.error(ERR.notInt);
+  if (by === -(1n << 63n)) return ctx.out.error('ERR decrement would overflow');
+  incrBy(ctx, args[1]!, -by);
+}

@@ -1,0 +1,291 @@
+// Binary encoding of key records and deltas (snapshot, AOF and replication all use it).
+// Lengths and node ids are varints, uuids u64, counter nets i64, bytes length-prefixed.
+import type { KeyRec, Elem, Expiry } from './keyrec.js';
+import type { Scalar, Ctr, VV } from './scalar.js';
+
+export class CodecError extends Error {
+  readonly code = 'ECODEC';
+}
+
+export class Writer {
+  buf: Buffer;
+  len = 0;
+  constructor(size = 4096) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+  ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const nb = Buffer.allocUnsafe(size);
+    this.buf.copy(nb, 0, 0, this.len);
+    this.buf = nb;
+  }
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.len++] = v;
+  }
+  varint(v: number): void {
+    this.ensure(10);
+    while (v >= 0x80) {
+      this.buf[this.len++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[this.len++] = v;
+  }
+  u64(v: bigint): void {
+    this.ensure(8);
+    this.buf.writeBigUInt64LE(v, this.len);
+    this.len += 8;
+  }
+  i64(v: bigint): void {
+    this.ensure(8);
+    this.buf.writeBigInt64LE(v, this.len);
+    this.len += 8;
+  }
+  f64(v: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleLE(v, this.len);
+    this.len += 8;
+  }
+  bytes(b: Uint8Array): void {
+    this.varint(b.length);
+    this.ensure(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+  latin1(s: string): void {
+    this.varint(s.length);
+    this.ensure(s.length);
+    this.len += this.buf.write(s, this.len, 'latin1');
+  }
+  result(): Buffer {
+    return this.buf.subarray(0, this.len);
+  }
+}
+
+export class Reader {
+  pos = 0;
+  constructor(readonly buf: Buffer, start = 0, readonly end = buf.length) {
+    this.pos = start;
+  }
+  private need(n: number): void {
+    if (this.pos + n > this.end) throw new CodecError('truncated record');
+  }
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+  varint(): number {
+    let v = 0;
+    let mul = 1;
+    for (let i = 0; i < 8; i++) {
+      const b = this.u8();
+      v += (b & 0x7f) * mul;
+      if (b < 0x80) return v;
+      mul *= 0x80;
+    }
+    throw new CodecError('bad varint');
+  }
+  u64(): bigint {
+    this.need(8);
+    const v = this.buf.readBigUInt64LE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+  i64(): bigint {
+    this.need(8);
+    const v = this.buf.readBigInt64LE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+  f64(): number {
+    this.need(8);
+    const v = this.buf.readDoubleLE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+  bytes(): Buffer {
+    const n = this.varint();
+    this.need(n);
+    const b = Buffer.from(this.buf.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    return b;
+  }
+  latin1(): string {
+    const n = this.varint();
+    this.need(n);
+    const s = this.buf.toString('latin1', this.pos, this.pos + n);
+    this.pos += n;
+    return s;
+  }
+  get done(): boolean {
+    return this.pos >= this.end;
+  }
+}
+
+function wVV(w: Writer, vv: VV): void {
+  w.varint(vv.size);
+  for (const [n, u] of vv) {
+    w.varint(n);
+    w.u64(u);
+  }
+}
+
+function rVV(r: Reader): VV {
+  const vv: VV = new Map();
+  for (let i = r.varint(); i > 0; i--) vv.set(r.varint(), r.u64());
+  return vv;
+}
+
+function wCtrs(w: Writer, m: Map<number, Ctr>): void {
+  w.varint(m.size);
+  for (const [n, c] of m) {
+    w.varint(n);
+    w.u64(c.u);
+    w.i64(c.net);
+  }
+}
+
+function rCtrs(r: Reader): Map<number, Ctr> {
+  const m = new Map<number, Ctr>();
+  for (let i = r.varint(); i > 0; i--) m.set(r.varint(), { u: r.u64(), net: r.i64() });
+  return m;
+}
+
+function wScalar(w: Writer, s: Scalar): void {
+  w.u8((s.regs ? 1 : 0) | (s.cnt ? 2 : 0) | (s.clr ? 4 : 0) | (s.clrCnt ? 8 : 0));
+  if (s.regs) {
+    w.varint(s.regs.size);
+    for (const [n, reg] of s.regs) {
+      w.varint(n);
+      w.u64(reg.u);
+      w.bytes(reg.v);
+    }
+  }
+  if (s.cnt) wCtrs(w, s.cnt);
+  if (s.clr) wVV(w, s.clr);
+  if (s.clrCnt) wCtrs(w, s.clrCnt);
+}
+
+function rScalar(r: Reader): Scalar {
+  const f = r.u8();
+  const s: Scalar = {};
+  if (f & 1) {
+    s.regs = new Map();
+    for (let i = r.varint(); i > 0; i--) {
+      const n = r.varint();
+      const u = r.u64();
+      s.regs.set(n, { u, v: r.bytes() });
+    }
+  }
+  if (f & 2) s.cnt = rCtrs(r);
+  if (f & 4) s.clr = rVV(r);
+  if (f & 8) s.clrCnt = rCtrs(r);
+  return s;
+}
+
+export function writeKeyRec(w: Writer, rec: KeyRec): void {
+  w.u8((rec.str ? 1 : 0) | (rec.set ? 2 : 0) | (rec.hash ? 4 : 0) | (rec.exp ? 8 : 0));
+  if (rec.str) wScalar(w, rec.str);
+  if (rec.set) {
+    w.varint(rec.set.size);
+    for (const [m, e] of rec.set) {
+      w.latin1(m);
+      wVV(w, e.add);
+      w.u8(e.rm ? 1 : 0);
+      if (e.rm) wVV(w, e.rm);
+    }
+  }
+  if (rec.hash) {
+    w.varint(rec.hash.size);
+    for (const [f, s] of rec.hash) {
+      w.latin1(f);
+      wScalar(w, s);
+    }
+  }
+  if (rec.exp) {
+    w.varint(rec.exp.e.size);
+    for (const [n, v] of rec.exp.e) {
+      w.varint(n);
+      w.u64(v.u);
+      w.f64(v.at);
+    }
+    w.u8(rec.exp.clr ? 1 : 0);
+    if (rec.exp.clr) wVV(w, rec.exp.clr);
+  }
+}
+
+export function readKeyRec(r: Reader): KeyRec {
+  const f = r.u8();
+  if (f > 15) throw new CodecError('bad record flags');
+  const rec: KeyRec = {};
+  if (f & 1) rec.str = rScalar(r);
+  if (f & 2) {
+    rec.set = new Map();
+    for (let i = r.varint(); i > 0; i--) {
+      const m = r.latin1();
+      const e: Elem = { add: rVV(r) };
+      if (r.u8()) e.rm = rVV(r);
+      rec.set.set(m, e);
+    }
+  }
+  if (f & 4) {
+    rec.hash = new Map();
+    for (let i = r.varint(); i > 0; i--) {
+      const k = r.latin1();
+      rec.hash.set(k, rScalar(r));
+    }
+  }
+  if (f & 8) {
+    const x: Expiry = { e: new Map() };
+    for (let i = r.varint(); i > 0; i--) {
+      const n = r.varint();
+      const u = r.u64();
+      x.e.set(n, { u, at: r.f64() });
+    }
+    if (r.u8()) x.clr = rVV(r);
+    rec.exp = x;
+  }
+  return rec;
+}
+
+/** Highest uuid mentioned in a delta (so the receiving clock moves past it). */
+export function maxUuid(rec: KeyRec): bigint {
+  let m = 0n;
+  const vv = (v?: VV) => v?.forEach((u) => { if (u > m) m = u; });
+  const sc = (s?: Scalar) => {
+    if (!s) return;
+    s.regs?.forEach((r) => { if (r.u > m) m = r.u; });
+    s.cnt?.forEach((c) => { if (c.u > m) m = c.u; });
+    vv(s.clr);
+  };
+  sc(rec.str);
+  rec.set?.forEach((e) => { vv(e.add); vv(e.rm); });
+  rec.hash?.forEach(sc);
+  rec.exp?.e.forEach((v) => { if (v.u > m) m = v.u; });
+  return m;
+}
+
+const opWriter = new Writer(64 * 1024);
+
+/** One replicated op: u64 origin seq | key | delta. Returns a fresh buffer. */
+export function encodeOp(seq: bigint, key: string, delta: KeyRec): Buffer {
+  opWriter.len = 0;
+  opWriter.u64(seq);
+  opWriter.latin1(key);
+  writeKeyRec(opWriter, delta);
+  const out = Buffer.allocUnsafe(opWriter.len);
+  opWriter.buf.copy(out, 0, 0, opWriter.len);
+  if (opWriter.buf.length > 4 * 1024 * 1024) opWriter.buf = Buffer.allocUnsafe(64 * 1024);
+  return out;
+}
+
+export function decodeOp(buf: Buffer, start = 0, end = buf.length): { seq: bigint; key: string; delta: KeyRec } {
+  const r = new Reader(buf, start, end);
+  const seq = r.u64();
+  const key = r.latin1();
+  const delta = readKeyRec(r);
+  if (r.pos !== end) throw new CodecError('trailing bytes in op');
+  return { seq, key, delta };
+}

@@ -1,0 +1,90 @@
+// The command table (names, Redis arities, key positions) and dispatch: arity checks,
+// AUTH gating and unknown-command errors with Redis's exact texts.
+import { type CmdCtx, type CommandSpec, type Handler, ERR, lower } from './context.js';
+import * as S from './cmdStrings.js';
+import * as C from './cmdCollections.js';
+import * as K from './cmdKeys.js';
+import * as A from './cmdAdmin.js';
+
+const table = new Map<string, CommandSpec>();
+
+function def(name: string, arity: number, flags: string, keys: [number, number, number], handler: Handler): void {
+  table.set(name, { name, arity, flags: flags ? flags.split(' ') : [], firstKey: keys[0], lastKey: keys[1], step: keys[2], handler });
+}
+
+const K1: [number, number, number] = [1, 1, 1];
+const K0: [number, number, number] = [0, 0, 0];
+const KALL: [number, number, number] = [1, -1, 1];
+
+def('get', 2, 'readonly fast', K1, S.cmdGet);
+def('set', -3, 'write denyoom', K1, S.cmdSet);
+def('mget', -2, 'readonly fast', KALL, S.cmdMget);
+def('mset', -3, 'write denyoom', [1, -1, 2], S.cmdMset);
+def('incr', 2, 'write denyoom fast', K1, S.cmdIncr);
+def('decr', 2, 'write denyoom fast', K1, S.cmdDecr);
+def('incrby', 3, 'write denyoom fast', K1, S.cmdIncrby);
+def('decrby', 3, 'write denyoom fast', K1, S.cmdDecrby);
+def('sadd', -3, 'write denyoom fast', K1, C.cmdSadd);
+def('srem', -3, 'write fast', K1, C.cmdSrem);
+def('spop', -2, 'write fast', K1, C.cmdSpop);
+def('smembers', 2, 'readonly', K1, C.cmdSmembers);
+def('scard', 2, 'readonly fast', K1, C.cmdScard);
+def('sismember', 3, 'readonly fast', K1, C.cmdSismember);
+def('hset', -4, 'write denyoom fast', K1, C.cmdHset);
+def('hmset', -4, 'write denyoom fast', K1, C.cmdHset);
+def('hget', 3, 'readonly fast', K1, C.cmdHget);
+def('hgetall', 2, 'readonly', K1, (c, a) => C.cmdHgetall(c, a, 'all'));
+def('hkeys', 2, 'readonly', K1, (c, a) => C.cmdHgetall(c, a, 'keys'));
+def('hvals', 2, 'readonly', K1, (c, a) => C.cmdHgetall(c, a, 'vals'));
+def('hlen', 2, 'readonly fast', K1, (c, a) => C.cmdHgetall(c, a, 'len'));
+def('hdel', -3, 'write fast', K1, C.cmdHdel);
+def('hexists', 3, 'readonly fast', K1, C.cmdHexists);
+def('hincrby', 4, 'write denyoom fast', K1, C.cmdHincrby);
+def('del', -2, 'write', KALL, K.cmdDel);
+def('exists', -2, 'readonly fast', KALL, K.cmdExists);
+def('type', 2, 'readonly fast', K1, K.cmdType);
+def('keys', 2, 'readonly', K0, K.cmdKeys);
+def('scan', -2, 'readonly', K0, K.cmdScan);
+def('dbsize', 1, 'readonly fast', K0, K.cmdDbsize);
+def('flushall', -1, 'write', K0, K.cmdFlushall);
+def('flushdb', -1, 'write', K0, K.cmdFlushall);
+def('expire', -3, 'write fast', K1, K.cmdExpire);
+def('pexpire', -3, 'write fast', K1, K.cmdPexpire);
+def('ttl', 2, 'readonly fast', K1, K.cmdTtl);
+def('pttl', 2, 'readonly fast', K1, K.cmdPttl);
+def('persist', 2, 'write fast', K1, K.cmdPersist);
+def('ping', -1, 'fast', K0, A.cmdPing);
+def('echo', 2, 'fast', K0, A.cmdEcho);
+def('quit', -1, 'noauth fast', K0, A.cmdQuit);
+def('select', 2, 'fast', K0, A.cmdSelect);
+def('auth', -2, 'noauth fast', K0, A.cmdAuth);
+def('hello', -1, 'noauth fast', K0, A.cmdHello);
+def('info', -1, '', K0, A.cmdInfo);
+def('config', -2, 'admin', K0, A.cmdConfig);
+def('client', -2, '', K0, A.cmdClient);
+def('command', -1, '', K0, (c, a) => A.cmdCommand(c, a, table));
+def('meet', 2, 'admin', K0, A.cmdMeet);
+def('forget', 2, 'admin', K0, A.cmdForget);
+def('replicas', 1, 'admin', K0, A.cmdReplicas);
+def('node', 1, 'admin', K0, A.cmdNode);
+def('wait', 3, '', K0, A.cmdWait);
+
+export const commandTable: ReadonlyMap<string, CommandSpec> = table;
+
+/** Runs one command; returns a promise only for commands that reply later (MEET, WAIT). */
+export function dispatch(ctx: CmdCtx, args: Buffer[]): void | Promise<void> {
+  const raw = args[0]!;
+  const name = raw.length < 32 ? lower(raw) : '';
+  const spec = table.get(name);
+  if (!spec) {
+    let msg = `ERR unknown command '${raw.toString('latin1').slice(0, 128)}', with args beginning with: `;
+    for (let i = 1; i < args.length && msg.length < 256; i++) msg += `'${args[i]!.toString('latin1').slice(0, 128)}' `;
+    return ctx.out.error(msg);
+  }
+  // Redis's order: unknown command, then arity, then authentication
+  if ((spec.arity > 0 && args.length !== spec.arity) || args.length < -spec.arity) {
+    return ctx.out.error(ERR.arity(name));
+  }
+  if (ctx.server.requirepass && !ctx.sess.authed && !spec.flags.includes('noauth')) return ctx.out.error(ERR.noAuth);
+  return spec.handler(ctx, args);
+}

@@ -1,0 +1,68 @@
+// What a command handler sees: the keyspace, the clock reading, the reply buffer, the
+// connection's session and hooks into the server shell (INFO, CONFIG, replication).
+import type { Db } from './db.js';
+import type { ReplyBuffer } from './encode.js';
+
+export interface Session {
+  id: number;
+  authed: boolean;
+  name?: string;
+  /** set by QUIT: close after the replies are written */
+  quit?: boolean;
+  /** uuid of this client's last write (WAIT counts replicas that acknowledged it) */
+  lastWrite: bigint;
+}
+
+export interface ServerHooks {
+  requirepass?: string;
+  info(section: string | undefined, now: number): string;
+  configGet(pattern: string): Array<[string, string]>;
+  clientList(): string;
+  /** Replication commands; absent when the node runs without replication. */
+  meet?(host: string, port: number): Promise<void>;
+  forget?(nodeId: number): Promise<number>;
+  replicas?(): Array<[string, string]>;
+  nodeInfo?(): Array<[string, string]>;
+  wait?(numReplicas: number, timeoutMs: number, lastWrite: bigint): Promise<number>;
+}
+
+export interface CmdCtx {
+  db: Db;
+  now: number;
+  out: ReplyBuffer;
+  sess: Session;
+  server: ServerHooks;
+}
+
+/** A handler either replies synchronously or returns a promise that replies later (in order). */
+export type Handler = (ctx: CmdCtx, args: Buffer[]) => void | Promise<void>;
+
+export interface CommandSpec {
+  name: string;
+  /** Redis arity: n = exactly n (with the name), -n = at least n */
+  arity: number;
+  flags: string[];
+  firstKey: number;
+  lastKey: number;
+  step: number;
+  handler: Handler;
+}
+
+export const ERR = {
+  wrongType: 'WRONGTYPE Operation against a key holding the wrong kind of value',
+  notInt: 'ERR value is not an integer or out of range',
+  overflow: 'ERR increment or decrement would overflow',
+  syntax: 'ERR syntax error',
+  hashNotInt: 'ERR hash value is not an integer',
+  noAuth: 'NOAUTH Authentication required.',
+  arity: (name: string) => `ERR wrong number of arguments for '${name}' command`,
+  invalidExpire: (name: string) => `ERR invalid expire time in '${name}' command`,
+};
+
+export function lower(b: Buffer): string {
+  return b.toString('latin1').toLowerCase();
+}
+
+export function keyOf(b: Buffer): string {
+  return b.toString('latin1');
+}

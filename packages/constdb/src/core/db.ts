@@ -1,0 +1,125 @@
+// The keyspace: key (latin1 string of the key bytes) -> KeyRec. Every local write becomes a
+// delta that is joined locally and handed to `emit` (AOF, replication backlog); remote
+// deltas and snapshot records are joined with the same function. Pure: time comes in as
+// arguments.
+import { UuidClock } from './uuid.js';
+import { type KeyRec, type KeyType, keyClearDelta, keyJoinInto, keyType, expiryAt, keyGc, keyTombstones } from './keyrec.js';
+
+export type Emit = (key: string, delta: KeyRec) => void;
+
+export class Db {
+  readonly keys = new Map<string, KeyRec>();
+  readonly clock = new UuidClock();
+  /** keys whose record has expiry entries (for the active expire cycle) */
+  readonly expiring = new Set<string>();
+  emit: Emit = () => {};
+  stats = { expiredKeys: 0, tombstonesCollected: 0 };
+
+  constructor(readonly node: number) {}
+
+  uuid(now: number): bigint {
+    return this.clock.next(now);
+  }
+
+  /** The record if the key exists now (has a visible type and is not expired). */
+  lookup(key: string, now: number): KeyRec | undefined {
+    const rec = this.keys.get(key);
+    if (!rec) return undefined;
+    if (rec.exp) {
+      const at = expiryAt(rec.exp);
+      if (at !== 0 && at <= now) return undefined;
+    }
+    return keyType(rec) === undefined ? undefined : rec;
+  }
+
+  typeOf(key: string, now: number): KeyType | undefined {
+    const rec = this.lookup(key, now);
+    return rec ? keyType(rec) : undefined;
+  }
+
+  /**
+   * The record for a write; if the key has expired, first deletes (observed-remove) what
+   * it held, like Redis deletes an expired key before writing to it.
+   */
+  forWrite(key: string, now: number): KeyRec | undefined {
+    const rec = this.keys.get(key);
+    if (!rec) return undefined;
+    if (rec.exp) {
+      const at = expiryAt(rec.exp);
+      if (at !== 0 && at <= now) {
+        this.del(key, rec, now);
+        this.stats.expiredKeys++;
+        return undefined;
+      }
+    }
+    return keyType(rec) === undefined ? undefined : rec;
+  }
+
+  /** Joins a locally produced delta and emits it. */
+  write(key: string, delta: KeyRec): void {
+    this.join(key, delta);
+    this.emit(key, delta);
+  }
+
+  /** Joins a delta (local, remote or from a snapshot). */
+  join(key: string, delta: KeyRec): void {
+    let rec = this.keys.get(key);
+    if (!rec) {
+      rec = {};
+      this.keys.set(key, rec);
+    }
+    keyJoinInto(rec, delta);
+    if (rec.exp && rec.exp.e.size > 0) this.expiring.add(key);
+  }
+
+  del(key: string, rec: KeyRec, now: number): void {
+    this.write(key, keyClearDelta(rec, this.node, this.uuid(now)));
+  }
+
+  /** Deletes up to `budget` expired keys (replicated as observed-remove DELs). */
+  expireCycle(now: number, budget: number): number {
+    let n = 0;
+    for (const key of this.expiring) {
+      if (budget-- <= 0) break;
+      const rec = this.keys.get(key);
+      if (!rec || !rec.exp || rec.exp.e.size === 0) {
+        this.expiring.delete(key);
+        continue;
+      }
+      const at = expiryAt(rec.exp);
+      if (at !== 0 && at <= now && keyType(rec) !== undefined) {
+        this.del(key, rec, now);
+        this.stats.expiredKeys++;
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Number of keys that exist now. O(keys). */
+  size(now: number): number {
+    let n = 0;
+    for (const key of this.keys.keys()) if (this.lookup(key, now)) n++;
+    return n;
+  }
+
+  tombstones(): number {
+    let t = 0;
+    for (const rec of this.keys.values()) t += keyTombstones(rec);
+    return t;
+  }
+
+  /** Collects tombstones that every replica has seen. */
+  gc(stable: (n: number, u: bigint) => boolean): number {
+    let c = 0;
+    for (const [key, rec] of this.keys) {
+      c += keyGc(rec, stable);
+      if (!rec.str && !rec.set && !rec.hash && !rec.exp) {
+        this.keys.delete(key);
+        this.expiring.delete(key);
+      }
+    }
+    this.stats.tombstonesCollected += c;
+    return c;
+  }
+}

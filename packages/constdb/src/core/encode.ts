@@ -1,0 +1,105 @@
+// RESP2/RESP3 reply encoder into one growable buffer, so a whole batch of replies (every
+// command of one read) leaves in a single socket write.
+
+const CRLF = '\r\n';
+
+export class ReplyBuffer {
+  buf: Buffer;
+  len = 0;
+  /** 2 or 3 (after HELLO 3) */
+  proto = 2;
+
+  constructor(initialBytes = 16 * 1024) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  private ensure(extra: number): void {
+    if (this.len + extra <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + extra) size *= 2;
+    const nb = Buffer.allocUnsafe(size);
+    this.buf.copy(nb, 0, 0, this.len);
+    this.buf = nb;
+  }
+
+  private ascii(s: string): void {
+    this.ensure(s.length);
+    this.len += this.buf.write(s, this.len, 'latin1');
+  }
+
+  simple(s: string): void {
+    this.ascii('+' + s + CRLF);
+  }
+
+  ok(): void {
+    this.ascii('+OK\r\n');
+  }
+
+  error(s: string): void {
+    this.ascii('-' + s.replace(/[\r\n]/g, ' ') + CRLF);
+  }
+
+  int(n: number | bigint): void {
+    this.ascii(':' + n.toString() + CRLF);
+  }
+
+  bulk(b: Buffer | string): void {
+    if (typeof b === 'string') b = Buffer.from(b, 'utf8');
+    this.ensure(b.length + 16);
+    this.len += this.buf.write('$' + b.length + CRLF, this.len, 'latin1');
+    this.len += b.copy(this.buf, this.len);
+    this.buf[this.len++] = 13;
+    this.buf[this.len++] = 10;
+  }
+
+  /** A bulk whose bytes are a latin1 string (keys, members and fields are held that way). */
+  bulkLatin1(s: string): void {
+    this.ensure(s.length + 16);
+    this.len += this.buf.write('$' + s.length + CRLF, this.len, 'latin1');
+    this.len += this.buf.write(s, this.len, 'latin1');
+    this.buf[this.len++] = 13;
+    this.buf[this.len++] = 10;
+  }
+
+  nil(): void {
+    this.ascii(this.proto === 3 ? '_\r\n' : '$-1\r\n');
+  }
+
+  nilArray(): void {
+    this.ascii(this.proto === 3 ? '_\r\n' : '*-1\r\n');
+  }
+
+  arr(n: number): void {
+    this.ascii('*' + n + CRLF);
+  }
+
+  /** Map of n pairs: RESP3 map, or a flat array of 2n in RESP2 (HGETALL's shape). */
+  map(n: number): void {
+    this.ascii(this.proto === 3 ? '%' + n + CRLF : '*' + 2 * n + CRLF);
+  }
+
+  /** Set reply: RESP3 set, array in RESP2. */
+  set(n: number): void {
+    this.ascii((this.proto === 3 ? '~' : '*') + n + CRLF);
+  }
+
+  /** Verbatim text (INFO): RESP3 verbatim string, bulk in RESP2. */
+  verbatim(s: string): void {
+    if (this.proto === 3) {
+      const b = Buffer.from('txt:' + s, 'utf8');
+      this.ensure(b.length + 16);
+      this.len += this.buf.write('=' + b.length + CRLF, this.len, 'latin1');
+      this.len += b.copy(this.buf, this.len);
+      this.ascii(CRLF);
+    } else this.bulk(s);
+  }
+
+  /** Takes the encoded bytes (a copy, so the buffer can be reused) and resets. */
+  take(): Buffer {
+    const out = Buffer.allocUnsafe(this.len);
+    this.buf.copy(out, 0, 0, this.len);
+    this.len = 0;
+    if (this.buf.length > 1024 * 1024) this.buf = Buffer.allocUnsafe(16 * 1024);
+    return out;
+  }
+}

@@ -1,0 +1,237 @@
+// One key's replicated state: a string/counter scalar, an add-wins observed-remove set,
+// an add-wins map of fields to scalars, and the expiry. Every op is expressed as a delta
+// of this same shape and applied with the same join that merges snapshots, so ops and
+// state transfer converge identically (commutative, associative, idempotent).
+import {
+  type Scalar, type VV, scalarJoinInto, scalarLive, scalarMaxDot, scalarClone, scalarClearDelta, vvGet, vvJoinInto,
+} from './scalar.js';
+import { dotGreater } from './uuid.js';
+
+/** A set member: the adds of every node (latest uuid each) and the observed removes. */
+export interface Elem { add: VV; rm?: VV }
+
+/** Expiry: node -> its latest EXPIRE/PERSIST {u, at} (at 0 = PERSIST), minus observed ones. */
+export interface Expiry { e: Map<number, { u: bigint; at: number }>; clr?: VV }
+
+export interface KeyRec {
+  str?: Scalar;
+  set?: Map<string, Elem>;
+  hash?: Map<string, Scalar>;
+  exp?: Expiry;
+}
+
+export type KeyType = 'string' | 'set' | 'hash';
+
+export function elemLive(e: Elem): boolean {
+  for (const [n, u] of e.add) if (u > vvGet(e.rm, n)) return true;
+  return false;
+}
+
+function elemJoinInto(e: Elem, d: Elem): void {
+  vvJoinInto(e.add, d.add);
+  if (d.rm) {
+    if (!e.rm) e.rm = new Map();
+    vvJoinInto(e.rm, d.rm);
+  }
+  if (e.rm) for (const [n, u] of e.add) if (u <= vvGet(e.rm, n)) e.add.delete(n);
+}
+
+export function elemRemoveDelta(e: Elem, node: number, u: bigint): Elem {
+  const rm = new Map(e.add);
+  if (u > vvGet(rm, node)) rm.set(node, u);
+  return { add: new Map(), rm };
+}
+
+function expJoinInto(x: Expiry, d: Expiry): void {
+  if (d.clr) {
+    if (!x.clr) x.clr = new Map();
+    vvJoinInto(x.clr, d.clr);
+  }
+  for (const [n, v] of d.e) {
+    const cur = x.e.get(n);
+    if (!cur || v.u > cur.u) x.e.set(n, v);
+  }
+  if (x.clr) for (const [n, v] of x.e) if (v.u <= vvGet(x.clr, n)) x.e.delete(n);
+}
+
+/** Absolute expiry ms, or 0 when the key does not expire. Longest TTL wins, PERSIST beats any TTL. */
+export function expiryAt(x: Expiry | undefined): number {
+  if (!x) return 0;
+  let at = 0;
+  for (const [n, v] of x.e) {
+    if (v.u <= vvGet(x.clr, n)) continue;
+    if (v.at === 0) return 0;
+    if (v.at > at) at = v.at;
+  }
+  return at;
+}
+
+export function expClearDelta(x: Expiry | undefined, node: number, u: bigint): Expiry | undefined {
+  if (!x || x.e.size === 0) return undefined;
+  const clr: VV = new Map([[node, u]]);
+  for (const [n, v] of x.e) clr.set(n, v.u);
+  return { e: new Map(), clr };
+}
+
+/** Joins delta d into rec (mutating rec). */
+export function keyJoinInto(rec: KeyRec, d: KeyRec): void {
+  if (d.str) {
+    if (!rec.str) rec.str = {};
+    scalarJoinInto(rec.str, d.str);
+  }
+  if (d.set) {
+    if (!rec.set) rec.set = new Map();
+    for (const [m, e] of d.set) {
+      const cur = rec.set.get(m);
+      if (cur) elemJoinInto(cur, e);
+      else {
+        const c: Elem = { add: new Map(e.add) };
+        if (e.rm) c.rm = new Map(e.rm);
+        elemJoinInto(c, { add: new Map() });
+        rec.set.set(m, c);
+      }
+    }
+  }
+  if (d.hash) {
+    if (!rec.hash) rec.hash = new Map();
+    for (const [f, s] of d.hash) {
+      const cur = rec.hash.get(f);
+      if (cur) scalarJoinInto(cur, s);
+      else {
+        const c: Scalar = {};
+        scalarJoinInto(c, s);
+        rec.hash.set(f, c);
+      }
+    }
+  }
+  if (d.exp) {
+    if (!rec.exp) rec.exp = { e: new Map() };
+    expJoinInto(rec.exp, d.exp);
+  }
+}
+
+export function keyClone(rec: KeyRec): KeyRec {
+  const c: KeyRec = {};
+  if (rec.str) c.str = scalarClone(rec.str);
+  if (rec.set) {
+    c.set = new Map();
+    for (const [m, e] of rec.set) c.set.set(m, e.rm ? { add: new Map(e.add), rm: new Map(e.rm) } : { add: new Map(e.add) });
+  }
+  if (rec.hash) {
+    c.hash = new Map();
+    for (const [f, s] of rec.hash) c.hash.set(f, scalarClone(s));
+  }
+  if (rec.exp) c.exp = { e: new Map(rec.exp.e), ...(rec.exp.clr ? { clr: new Map(rec.exp.clr) } : {}) };
+  return c;
+}
+
+function setMaxDot(set: Map<string, Elem>): [bigint, number] | undefined {
+  let best: [bigint, number] | undefined;
+  for (const e of set.values()) {
+    for (const [n, u] of e.add) {
+      if (u > vvGet(e.rm, n) && (!best || dotGreater(u, n, best[0], best[1]))) best = [u, n];
+    }
+  }
+  return best;
+}
+
+function hashMaxDot(hash: Map<string, Scalar>): [bigint, number] | undefined {
+  let best: [bigint, number] | undefined;
+  for (const s of hash.values()) {
+    const d = scalarMaxDot(s);
+    if (d && (!best || dotGreater(d[0], d[1], best[0], best[1]))) best = d;
+  }
+  return best;
+}
+
+/**
+ * The visible type. Locally a write of another type is refused (WRONGTYPE), so several
+ * live parts only appear after concurrent writes of different types on different nodes;
+ * then the part holding the newest live write wins and the others stay hidden.
+ */
+export function keyType(rec: KeyRec): KeyType | undefined {
+  const dots: Array<[KeyType, [bigint, number] | undefined]> = [];
+  if (rec.str && scalarLive(rec.str)) dots.push(['string', undefined]);
+  if (rec.set && setHasLive(rec.set)) dots.push(['set', undefined]);
+  if (rec.hash && hashHasLive(rec.hash)) dots.push(['hash', undefined]);
+  if (dots.length <= 1) return dots[0]?.[0];
+  let best: [KeyType, [bigint, number]] | undefined;
+  for (const [t] of dots) {
+    const d = t === 'string' ? scalarMaxDot(rec.str!) : t === 'set' ? setMaxDot(rec.set!) : hashMaxDot(rec.hash!);
+    if (d && (!best || dotGreater(d[0], d[1], best[1][0], best[1][1]))) best = [t, d];
+  }
+  return best?.[0];
+}
+
+function setHasLive(set: Map<string, Elem>): boolean {
+  for (const e of set.values()) if (elemLive(e)) return true;
+  return false;
+}
+
+function hashHasLive(hash: Map<string, Scalar>): boolean {
+  for (const s of hash.values()) if (scalarLive(s)) return true;
+  return false;
+}
+
+/** Delta that removes everything of rec this node has observed (DEL, and the clear part of SET). */
+export function keyClearDelta(rec: KeyRec, node: number, u: bigint): KeyRec {
+  const d: KeyRec = {};
+  if (rec.str && (rec.str.regs?.size || rec.str.cnt?.size)) d.str = scalarClearDelta(rec.str, node, u);
+  if (rec.set) {
+    const set = new Map<string, Elem>();
+    for (const [m, e] of rec.set) if (e.add.size > 0) set.set(m, elemRemoveDelta(e, node, u));
+    if (set.size) d.set = set;
+  }
+  if (rec.hash) {
+    const hash = new Map<string, Scalar>();
+    for (const [f, s] of rec.hash) if (scalarLive(s)) hash.set(f, scalarClearDelta(s, node, u));
+    if (hash.size) d.hash = hash;
+  }
+  const ex = expClearDelta(rec.exp, node, u);
+  if (ex) d.exp = ex;
+  return d;
+}
+
+/** Drops parts that hold only tombstones older than `stable` (causally stable everywhere). */
+export function keyGc(rec: KeyRec, stable: (n: number, u: bigint) => boolean): number {
+  let collected = 0;
+  const vvStable = (vv: VV | undefined): boolean => {
+    if (!vv) return true;
+    for (const [n, u] of vv) if (!stable(n, u)) return false;
+    return true;
+  };
+  if (rec.set) {
+    for (const [m, e] of rec.set) {
+      if (e.add.size === 0 && vvStable(e.rm)) {
+        rec.set.delete(m);
+        collected++;
+      }
+    }
+    if (rec.set.size === 0) delete rec.set;
+  }
+  if (rec.hash) {
+    for (const [f, s] of rec.hash) {
+      if (!scalarLive(s) && !s.clrCnt && vvStable(s.clr)) {
+        rec.hash.delete(f);
+        collected++;
+      }
+    }
+    if (rec.hash.size === 0) delete rec.hash;
+  }
+  // counters keep their clear record: a node's cumulative net is relative to it
+  if (rec.str && !scalarLive(rec.str) && !rec.str.clrCnt && vvStable(rec.str.clr)) {
+    delete rec.str;
+    collected++;
+  }
+  if (rec.exp && rec.exp.e.size === 0 && vvStable(rec.exp.clr)) delete rec.exp;
+  return collected;
+}
+
+/** Number of tombstone parts (removed-but-remembered members, fields, strings). */
+export function keyTombstones(rec: KeyRec): number {
+  let t = 0;
+  if (rec.set) for (const e of rec.set.values()) if (!elemLive(e)) t++;
+  if (rec.hash) for (const s of rec.hash.values()) if (!scalarLive(s)) t++;
+  if (rec.str && !scalarLive(rec.str) && rec.str.clr?.size) t++;
+  return t;
+}

@@ -1,0 +1,181 @@
+// A string value that is at once an LWW register and a PN-counter (Redis strings are both).
+//
+// State (each part a join-semilattice, merged pointwise):
+//   regs   node -> latest SET by that node {u, v}            (max by u)
+//   cnt    node -> that node's cumulative net increment {u, net}  (max by u)
+//   clr    node -> highest uuid of that node's writes removed by a SET/DEL (observed-remove)
+//   clrCnt node -> the node's counter entry as observed when it was removed (max by u)
+// A reg or counter entry of node n is live iff its u > clr[n]. The value is the newest live
+// reg (uuid, node) plus the sum of the live counters' growth since they were last cleared:
+// concurrent INCRs on different nodes all count, a SET or DEL removes exactly the writes
+// it had observed, and a concurrent INCR that it had not seen survives on top of the SET.
+// If the winning reg is not an integer, concurrent increments are ignored (the string wins).
+import { dotGreater } from './uuid.js';
+
+export interface Reg { u: bigint; v: Buffer }
+export interface Ctr { u: bigint; net: bigint }
+export type VV = Map<number, bigint>;
+
+export interface Scalar {
+  regs?: Map<number, Reg>;
+  cnt?: Map<number, Ctr>;
+  clr?: VV;
+  clrCnt?: Map<number, Ctr>;
+}
+
+export function vvGet(vv: VV | undefined, n: number): bigint {
+  return vv?.get(n) ?? -1n;
+}
+
+export function vvJoinInto(into: VV, from: VV): void {
+  for (const [n, u] of from) if (u > (into.get(n) ?? -1n)) into.set(n, u);
+}
+
+function ctrJoinInto(into: Map<number, Ctr>, from: Map<number, Ctr>): void {
+  for (const [n, c] of from) {
+    const cur = into.get(n);
+    if (!cur || c.u > cur.u) into.set(n, c);
+  }
+}
+
+export function scalarLive(s: Scalar): boolean {
+  if (s.regs) for (const [n, r] of s.regs) if (r.u > vvGet(s.clr, n)) return true;
+  if (s.cnt) for (const [n, c] of s.cnt) if (c.u > vvGet(s.clr, n)) return true;
+  return false;
+}
+
+/** Highest live dot (for type resolution between concurrently written types). */
+export function scalarMaxDot(s: Scalar): [bigint, number] | undefined {
+  let best: [bigint, number] | undefined;
+  const consider = (u: bigint, n: number): void => {
+    if (u > vvGet(s.clr, n) && (!best || dotGreater(u, n, best[0], best[1]))) best = [u, n];
+  };
+  if (s.regs) for (const [n, r] of s.regs) consider(r.u, n);
+  if (s.cnt) for (const [n, c] of s.cnt) consider(c.u, n);
+  return best;
+}
+
+const INT_RE = /^(0|-?[1-9][0-9]{0,18})$/;
+const I64_MAX = (1n << 63n) - 1n;
+const I64_MIN = -(1n << 63n);
+
+/** Redis's string2ll: strict decimal, no spaces, no leading zeros, no '+', within int64. */
+export function parseI64(b: Buffer | string): bigint | undefined {
+  const s = typeof b === 'string' ? b : b.length > 20 ? '' : b.toString('latin1');
+  if (!INT_RE.test(s)) return undefined;
+  const n = BigInt(s);
+  return n > I64_MAX || n < I64_MIN ? undefined : n;
+}
+
+export function inI64(n: bigint): boolean {
+  return n <= I64_MAX && n >= I64_MIN;
+}
+
+export interface ScalarValue { bytes?: Buffer; int?: bigint }
+
+/** The visible value; undefined if the scalar holds nothing live. */
+export function scalarValue(s: Scalar): ScalarValue | undefined {
+  let best: Reg | undefined;
+  let bestN = 0;
+  if (s.regs) {
+    for (const [n, r] of s.regs) {
+      if (r.u > vvGet(s.clr, n) && (!best || dotGreater(r.u, n, best.u, bestN))) {
+        best = r;
+        bestN = n;
+      }
+    }
+  }
+  let delta = 0n;
+  let anyCnt = false;
+  if (s.cnt) {
+    for (const [n, c] of s.cnt) {
+      if (c.u > vvGet(s.clr, n)) {
+        anyCnt = true;
+        delta += c.net - (s.clrCnt?.get(n)?.net ?? 0n);
+      }
+    }
+  }
+  if (!best) return anyCnt ? { int: delta } : undefined;
+  if (!anyCnt) return { bytes: best.v };
+  const base = parseI64(best.v);
+  if (base === undefined) return { bytes: best.v };
+  return { int: base + delta };
+}
+
+export function scalarBytes(v: ScalarValue): Buffer {
+  return v.bytes ?? Buffer.from(v.int!.toString(), 'latin1');
+}
+
+export function scalarInt(v: ScalarValue): bigint | undefined {
+  return v.int ?? parseI64(v.bytes!);
+}
+
+/**
+ * Delta that removes everything of s this node has observed. The remover's own dot (node, u)
+ * is part of the clear so that its causal stability covers the remove op itself.
+ */
+export function scalarClearDelta(s: Scalar, node: number, u: bigint): Scalar {
+  const clr: VV = new Map([[node, u]]);
+  if (s.regs) for (const [n, r] of s.regs) if (r.u > vvGet(clr, n)) clr.set(n, r.u);
+  let clrCnt: Map<number, Ctr> | undefined;
+  if (s.cnt) {
+    clrCnt = new Map();
+    for (const [n, c] of s.cnt) {
+      clrCnt.set(n, c);
+      if (c.u > vvGet(clr, n)) clr.set(n, c.u);
+    }
+  }
+  const d: Scalar = { clr };
+  if (clrCnt) d.clrCnt = clrCnt;
+  return d;
+}
+
+/** Delta for SET: clear what was observed and write a new register. */
+export function scalarSetDelta(s: Scalar | undefined, node: number, u: bigint, v: Buffer): Scalar {
+  const d: Scalar = s ? scalarClearDelta(s, node, u - 1n) : {};
+  d.regs = new Map([[node, { u, v }]]);
+  return d;
+}
+
+/** Delta for INCRBY: this node's counter grows by `by`. */
+export function scalarIncrDelta(s: Scalar | undefined, node: number, u: bigint, by: bigint): Scalar {
+  const own = s?.cnt?.get(node);
+  const cleared = s?.clrCnt?.get(node);
+  const prev = own && (!cleared || own.u >= cleared.u) ? own.net : (cleared?.net ?? 0n);
+  return { cnt: new Map([[node, { u, net: prev + by }]]) };
+}
+
+/** Joins delta d into s (mutating s); drops registers the clear has made dead. */
+export function scalarJoinInto(s: Scalar, d: Scalar): void {
+  if (d.clr) {
+    if (!s.clr) s.clr = new Map();
+    vvJoinInto(s.clr, d.clr);
+  }
+  if (d.clrCnt) {
+    if (!s.clrCnt) s.clrCnt = new Map();
+    ctrJoinInto(s.clrCnt, d.clrCnt);
+  }
+  if (d.cnt) {
+    if (!s.cnt) s.cnt = new Map();
+    ctrJoinInto(s.cnt, d.cnt);
+  }
+  if (d.regs) {
+    if (!s.regs) s.regs = new Map();
+    for (const [n, r] of d.regs) {
+      const cur = s.regs.get(n);
+      if (!cur || r.u > cur.u) s.regs.set(n, r);
+    }
+  }
+  if (s.regs && s.clr) {
+    for (const [n, r] of s.regs) if (r.u <= vvGet(s.clr, n)) s.regs.delete(n);
+  }
+}
+
+export function scalarClone(s: Scalar): Scalar {
+  const c: Scalar = {};
+  if (s.regs) c.regs = new Map(s.regs);
+  if (s.cnt) c.cnt = new Map(s.cnt);
+  if (s.clr) c.clr = new Map(s.clr);
+  if (s.clrCnt) c.clrCnt = new Map(s.clrCnt);
+  return c;
+}

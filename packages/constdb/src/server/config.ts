@@ -1,0 +1,173 @@
+// constdb.toml: the seed's keys plus ours. Every limit has a default; a bad file or value
+// becomes one ConfigError naming the key.
+import { readFileSync } from 'node:fs';
+import { parse } from 'smol-toml';
+import { QuorumkitError } from '@quorumkit/shared-storage';
+import type { AppendFsync } from '../storage/aof.js';
+
+export class ConfigError extends QuorumkitError {
+  constructor(message: string) {
+    super('ECONFIG', message);
+  }
+}
+
+export interface ConstdbConfig {
+  nodeId: number;
+  nodeAlias: string;
+  ip: string;
+  port: number;
+  workDir: string;
+  /** log file path, or "stdout"/"stderr" (default stderr) */
+  log: string;
+  logLevel: string;
+  replBacklogLimitBytes: number;
+  /** seconds between heartbeats to every replica */
+  replicaHeartbeatFrequencySec: number;
+  tcpBacklog: number;
+  /** commands of one client run before yielding to others (per read batch) */
+  maxExecPerRound: number;
+  hz: number;
+  requirepass: string | undefined;
+  appendonly: boolean;
+  appendfsync: AppendFsync;
+  /** periodic snapshot interval (0 = only at shutdown) */
+  snapshotIntervalSec: number;
+  protoMaxBulkLen: number;
+  multibulkArgsMax: number;
+  clientOutputBufferLimitBytes: number;
+  maxclients: number;
+  /** a peer link with no traffic for this long is dropped and redialled */
+  replTimeoutSec: number;
+  /** tombstone GC interval */
+  gcIntervalMs: number;
+}
+
+export const defaultConfig: ConstdbConfig = {
+  nodeId: 1,
+  nodeAlias: '',
+  ip: '127.0.0.1',
+  port: 9001,
+  workDir: '.',
+  log: 'stderr',
+  logLevel: 'info',
+  replBacklogLimitBytes: 100 * 1024 * 1024,
+  replicaHeartbeatFrequencySec: 1,
+  tcpBacklog: 511,
+  maxExecPerRound: 1024,
+  hz: 10,
+  requirepass: undefined,
+  appendonly: false,
+  appendfsync: 'everysec',
+  snapshotIntervalSec: 60,
+  protoMaxBulkLen: 512 * 1024 * 1024,
+  multibulkArgsMax: 1024 * 1024,
+  clientOutputBufferLimitBytes: 256 * 1024 * 1024,
+  maxclients: 10000,
+  replTimeoutSec: 10,
+  gcIntervalMs: 1000,
+};
+
+type Kind = 'int' | 'uint' | 'string' | 'bool' | 'fsync' | 'level' | 'number';
+
+/** toml key -> [config field, kind] */
+const KEYS: Record<string, [keyof ConstdbConfig, Kind]> = {
+  node_id: ['nodeId', 'uint'],
+  id: ['nodeId', 'uint'],
+  node_alias: ['nodeAlias', 'string'],
+  ip: ['ip', 'string'],
+  bind: ['ip', 'string'],
+  port: ['port', 'uint'],
+  work_dir: ['workDir', 'string'],
+  dir: ['workDir', 'string'],
+  log: ['log', 'string'],
+  log_level: ['logLevel', 'level'],
+  repl_backlog_limit: ['replBacklogLimitBytes', 'uint'],
+  replica_heartbeat_frequency: ['replicaHeartbeatFrequencySec', 'number'],
+  tcp_backlog: ['tcpBacklog', 'uint'],
+  max_exec_per_round: ['maxExecPerRound', 'uint'],
+  hz: ['hz', 'uint'],
+  requirepass: ['requirepass', 'string'],
+  appendonly: ['appendonly', 'bool'],
+  appendfsync: ['appendfsync', 'fsync'],
+  snapshot_interval: ['snapshotIntervalSec', 'uint'],
+  proto_max_bulk_len: ['protoMaxBulkLen', 'uint'],
+  multibulk_args_max: ['multibulkArgsMax', 'uint'],
+  client_output_buffer_limit: ['clientOutputBufferLimitBytes', 'uint'],
+  maxclients: ['maxclients', 'uint'],
+  repl_timeout: ['replTimeoutSec', 'uint'],
+  gc_interval_ms: ['gcIntervalMs', 'uint'],
+};
+/** accepted for compatibility with the seed's file, no effect */
+const IGNORED = new Set(['daemon']);
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent', 'off'];
+
+function convert(key: string, kind: Kind, v: unknown): unknown {
+  const bad = (want: string) => new ConfigError(`invalid config: ${key} must be ${want}, got ${JSON.stringify(v)}`);
+  switch (kind) {
+    case 'uint': {
+      const n = typeof v === 'bigint' ? Number(v) : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw bad('a non-negative integer');
+      if (key === 'port' && n > 65535) throw bad('a port number (0-65535)');
+      return n;
+    }
+    case 'int':
+    case 'number': {
+      const n = typeof v === 'string' && /^\d+(\.\d+)?$/.test(v) ? Number(v) : v;
+      if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) throw bad('a positive number');
+      return n;
+    }
+    case 'string':
+      if (typeof v !== 'string' && typeof v !== 'number') throw bad('a string');
+      return String(v);
+    case 'bool':
+      if (v === true || v === 'yes' || v === 'true') return true;
+      if (v === false || v === 'no' || v === 'false') return false;
+      throw bad('true/false (or yes/no)');
+    case 'fsync':
+      if (v !== 'always' && v !== 'everysec' && v !== 'no') throw bad('one of always|everysec|no');
+      return v;
+    case 'level': {
+      const l = typeof v === 'string' ? v.toLowerCase() : '';
+      if (!LEVELS.includes(l)) throw bad(`one of ${LEVELS.join('|')}`);
+      return l === 'off' ? 'silent' : l;
+    }
+  }
+}
+
+/** Applies key/value pairs (from TOML or flags) onto a config. */
+export function applySettings(cfg: ConstdbConfig, settings: Record<string, unknown>): ConstdbConfig {
+  const out = { ...cfg } as Record<string, unknown>;
+  for (const [rawKey, v] of Object.entries(settings)) {
+    if (v === undefined) continue;
+    const key = rawKey.replace(/-/g, '_');
+    if (IGNORED.has(key)) continue;
+    const spec = KEYS[key];
+    if (!spec) throw new ConfigError(`invalid config: unknown key ${rawKey}`);
+    out[spec[0]] = convert(key, spec[1], v);
+  }
+  return out as unknown as ConstdbConfig;
+}
+
+export function parseConfigText(text: string, path = 'config'): Record<string, unknown> {
+  try {
+    return parse(text) as Record<string, unknown>;
+  } catch (e) {
+    const first = String((e as Error).message).split('\n')[0];
+    throw new ConfigError(`invalid config file ${path}: ${first}`);
+  }
+}
+
+export function loadConfig(path: string | undefined, overrides: Record<string, unknown>): ConstdbConfig {
+  let cfg = defaultConfig;
+  if (path) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    cfg = applySettings(cfg, parseConfigText(text, path));
+  }
+  return applySettings(cfg, overrides);
+}

@@ -1,0 +1,205 @@
+// The constdb node: TCP listener, keyspace, persistence (snapshot + AOF), timers and
+// replication wiring. Everything protocol-level lives in src/core.
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { Db } from '../core/db.js';
+import { encodeOp, decodeOp, maxUuid } from '../core/codec.js';
+import type { ServerHooks } from '../core/context.js';
+import { Connection, type ConnHost, type ConnLimits } from './connection.js';
+import type { ConstdbConfig } from './config.js';
+import { Aof, readAofs } from '../storage/aof.js';
+import { encodeSnapshot, readSnapshotFile, writeSnapshotFile, type SnapshotMeta } from '../storage/snapshot.js';
+import { renderInfo, configGet } from './info.js';
+import { Replicator } from './replication.js';
+
+export const SNAPSHOT_FILE = 'constdb.snapshot';
+export const AOF_FILE = 'constdb.aof';
+
+export class ConstdbNode {
+  readonly db: Db;
+  readonly conns = new Set<Connection>();
+  readonly limits: ConnLimits;
+  readonly startedMs = Date.now();
+  readonly repl: Replicator;
+  ownSeq = 0n;
+  aof: Aof | undefined;
+  server: Server | undefined;
+  port = 0;
+  stats = { connectionsReceived: 0, commandsProcessed: 0, rejectedConnections: 0, protocolErrors: 0, snapshots: 0, lastSnapshotMs: 0, lastSnapshotBytes: 0, changesSinceSnapshot: 0 };
+  private timers: NodeJS.Timeout[] = [];
+  private snapshotting: Promise<void> | undefined;
+  private readonly host: ConnHost;
+  readonly hooks: ServerHooks;
+  private closed = false;
+
+  constructor(readonly cfg: ConstdbConfig, readonly log: Logger) {
+    this.db = new Db(cfg.nodeId);
+    this.limits = {
+      bulkBytesMax: cfg.protoMaxBulkLen,
+      multibulkArgsMax: cfg.multibulkArgsMax,
+      inlineBytesMax: 64 * 1024,
+      outputBytesMax: cfg.clientOutputBufferLimitBytes,
+    };
+    this.repl = new Replicator(this);
+    this.hooks = {
+      requirepass: cfg.requirepass,
+      info: (section, now) => renderInfo(this, section, now),
+      configGet: (pattern) => configGet(this, pattern),
+      clientList: () => [...this.conns].map((c) => `id=${c.sess.id} addr=${c.addr} name=${c.sess.name ?? ''} cmd=${c.commands}`).join('\n') + '\n',
+      meet: (host, port) => this.repl.meet(host, port),
+      forget: (id) => this.repl.forget(id),
+      replicas: () => this.repl.replicaRows(),
+      nodeInfo: () => this.repl.nodeRows(),
+      wait: (n, t, lastWrite) => this.repl.wait(n, t, lastWrite),
+    };
+    this.host = {
+      db: this.db,
+      hooks: this.hooks,
+      limits: this.limits,
+      now: () => Date.now(),
+      stats: this.stats,
+      onClose: (c) => this.conns.delete(c),
+      onProtocolError: (c, err) => {
+        this.stats.protocolErrors++;
+        this.log.warn({ client: c.addr, err: err.message }, 'closing client connection');
+      },
+      takeover: (c, args) => this.repl.takeover(c, args),
+      beforeFlush: () => {
+        if (this.aof?.fsync === 'always') this.aof.syncNow();
+      },
+    };
+    this.db.emit = (key, delta) => {
+      const seq = ++this.ownSeq;
+      this.stats.changesSinceSnapshot++;
+      if (!this.aof && !this.repl.wantsOps) return;
+      const op = encodeOp(seq, key, delta);
+      this.aof?.append(op);
+      this.repl.onOwnOp(seq, op);
+    };
+  }
+
+  get snapshotPath(): string {
+    return join(this.cfg.workDir, SNAPSHOT_FILE);
+  }
+
+  get aofPath(): string {
+    return join(this.cfg.workDir, AOF_FILE);
+  }
+
+  meta(): SnapshotMeta {
+    return {
+      nodeId: this.cfg.nodeId,
+      ownSeq: this.ownSeq,
+      clock: this.db.clock.current,
+      applied: new Map(this.repl.applied),
+      peers: this.repl.peerMetas(),
+      forgotten: [...this.repl.forgotten],
+    };
+  }
+
+  /** Loads the snapshot, then replays own ops from the AOF that the snapshot does not cover. */
+  async load(): Promise<void> {
+    mkdirSync(this.cfg.workDir, { recursive: true });
+    const snap = await readSnapshotFile(this.snapshotPath);
+    if (snap) {
+      if (snap.meta.nodeId !== this.cfg.nodeId) {
+        this.log.warn({ file: snap.meta.nodeId, config: this.cfg.nodeId }, 'snapshot was written by another node id; loading its data as a replica would');
+      }
+      for (const [k, rec] of snap.keys) this.db.join(k, rec);
+      if (snap.meta.nodeId === this.cfg.nodeId) {
+        this.ownSeq = snap.meta.ownSeq;
+        this.repl.restore(snap.meta);
+      }
+      this.db.clock.observe(snap.meta.clock);
+      this.log.info({ keys: snap.keys.length, ownSeq: String(this.ownSeq) }, 'snapshot loaded');
+    }
+    const ops = readAofs(this.aofPath);
+    let replayed = 0;
+    for (const buf of ops) {
+      const op = decodeOp(buf);
+      this.db.clock.observe(maxUuid(op.delta));
+      this.db.join(op.key, op.delta);
+      if (op.seq > this.ownSeq) {
+        this.ownSeq = op.seq;
+        replayed++;
+      }
+    }
+    if (ops.length) this.log.info({ ops: ops.length, replayed }, 'aof replayed');
+    if (this.cfg.appendonly) this.aof = new Aof(this.aofPath, this.cfg.appendfsync);
+  }
+
+  async listen(): Promise<number> {
+    const server = createServer((socket: Socket) => {
+      this.stats.connectionsReceived++;
+      if (this.conns.size >= this.cfg.maxclients) {
+        this.stats.rejectedConnections++;
+        socket.end('-ERR max number of clients reached\r\n');
+        return;
+      }
+      this.conns.add(new Connection(socket, this.host));
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: this.cfg.ip, port: this.cfg.port, backlog: this.cfg.tcpBacklog }, () => resolve());
+    });
+    server.on('error', (err) => this.log.error({ err: err.message }, 'listener error'));
+    const addr = server.address();
+    this.port = typeof addr === 'object' && addr ? addr.port : this.cfg.port;
+    this.startTimers();
+    this.repl.start();
+    return this.port;
+  }
+
+  private startTimers(): void {
+    const every = (ms: number, fn: () => void) => {
+      const t = setInterval(fn, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(Math.max(10, Math.floor(1000 / this.cfg.hz)), () => this.db.expireCycle(Date.now(), 200));
+    if (this.cfg.snapshotIntervalSec > 0) {
+      every(this.cfg.snapshotIntervalSec * 1000, () => {
+        if (this.stats.changesSinceSnapshot > 0) void this.snapshot().catch((e) => this.log.error({ err: (e as Error).message }, 'snapshot failed'));
+      });
+    }
+  }
+
+  /** Writes the snapshot atomically; then the AOF restarts (the snapshot covers it). */
+  snapshot(): Promise<void> {
+    if (this.snapshotting) return this.snapshotting;
+    const run = async () => {
+      this.aof?.rotate();
+      const meta = this.meta();
+      const bytes = encodeSnapshot(meta, this.db.keys.entries());
+      const changes = this.stats.changesSinceSnapshot;
+      await writeSnapshotFile(this.snapshotPath, bytes);
+      this.aof?.dropOld();
+      this.stats.snapshots++;
+      this.stats.lastSnapshotMs = Date.now();
+      this.stats.lastSnapshotBytes = bytes.length;
+      this.stats.changesSinceSnapshot -= changes;
+      this.log.debug({ bytes: bytes.length }, 'snapshot written');
+    };
+    this.snapshotting = run().finally(() => {
+      this.snapshotting = undefined;
+    });
+    return this.snapshotting;
+  }
+
+  async close(opts: { snapshot?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.repl.stop();
+    await new Promise<void>((resolve) => {
+      if (!this.server) return resolve();
+      this.server.close(() => resolve());
+      for (const c of this.conns) c.socket.destroy();
+    });
+    if (opts.snapshot !== false) await this.snapshot();
+    this.aof?.close();
+  }
+}

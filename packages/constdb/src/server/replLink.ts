@@ -1,0 +1,243 @@
+// The outbound link to one peer: dial, handshake, partial or full sync, then stream own
+// ops; heartbeats; redial with jittered exponential backoff when anything goes wrong.
+import { connect, type Socket } from 'node:net';
+import { F, FrameReader, frame } from './replFrames.js';
+import { Writer } from '../core/codec.js';
+import type { Peer, Replicator } from './replication.js';
+
+export type LinkState = 'connecting' | 'syncing' | 'online' | 'down' | 'closed';
+
+function encodeCommand(args: string[]): Buffer {
+  let s = `*${args.length}\r\n`;
+  for (const a of args) s += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
+  return Buffer.from(s);
+}
+
+export function backoffMs(attempt: number, baseMs = 100, maxMs = 5000): number {
+  const cap = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 16));
+  return Math.floor(cap / 2 + Math.random() * (cap / 2));
+}
+
+interface SyncReply { id: number; applied: bigint; peers: string; alias: string }
+
+function parseReply(line: string): SyncReply {
+  const m = /^\+SYNC (\d+) (\d+) (\S+) (\S+)$/.exec(line);
+  if (!m) throw new Error(line.startsWith('-') ? line.slice(1) : `unexpected handshake reply ${JSON.stringify(line.slice(0, 80))}`);
+  return { id: Number(m[1]), applied: BigInt(m[2]!), peers: m[3]!, alias: decodeURIComponent(m[4]!) };
+}
+
+/** Sends the handshake and resolves with the reply line and whatever bytes followed it. */
+function handshake(sock: Socket, cmd: Buffer, timeoutMs: number): Promise<{ line: string; rest: Buffer }> {
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => fail(new Error('handshake timed out')), timeoutMs);
+    const fail = (e: Error) => {
+      clearTimeout(timer);
+      sock.removeListener('data', onData);
+      reject(e);
+    };
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      const i = buf.indexOf('\r\n');
+      if (i < 0) {
+        if (buf.length > 64 * 1024) fail(new Error('handshake reply too long'));
+        return;
+      }
+      clearTimeout(timer);
+      sock.removeListener('data', onData);
+      sock.removeListener('error', fail);
+      sock.removeListener('close', onClose);
+      resolve({ line: buf.toString('utf8', 0, i), rest: buf.subarray(i + 2) });
+    };
+    const onClose = () => fail(new Error('connection closed during handshake'));
+    sock.on('data', onData);
+    sock.once('error', fail);
+    sock.once('close', onClose);
+    sock.write(cmd);
+  });
+}
+
+function handshakeCmd(repl: Replicator, probe: boolean): Buffer {
+  const n = repl.node;
+  return encodeCommand(['CONSTDB.SYNC', String(n.cfg.nodeId), n.cfg.ip, String(n.port), n.cfg.requirepass ?? '', String(n.ownSeq),
+    encodeURIComponent(n.cfg.nodeAlias || '-'), ...(probe ? ['probe'] : [])]);
+}
+
+export class PeerLink {
+  state: LinkState = 'connecting';
+  private sock: Socket | undefined;
+  private attempt = 0;
+  private retry: NodeJS.Timeout | undefined;
+  private onlineWaiters: Array<() => void> = [];
+  private corked = false;
+  lastError = '';
+
+  constructor(private readonly repl: Replicator, private readonly peer: Peer) {
+    this.dial();
+  }
+
+  private handshakeCmd(probe: boolean): Buffer {
+    return handshakeCmd(this.repl, probe);
+  }
+
+  /** MEET's first step: who is at host:port? */
+  static async probe(repl: Replicator, host: string, port: number): Promise<{ id: number; alias: string }> {
+    const sock = connect({ host, port });
+    sock.on('error', () => {});
+    try {
+      const { line } = await handshake(sock, handshakeCmd(repl, true), 10_000);
+      const r = parseReply(line);
+      return { id: r.id, alias: r.alias };
+    } finally {
+      sock.destroy();
+    }
+  }
+
+  private dial(): void {
+    if (this.state === 'closed' || this.repl.stopped) return;
+    this.state = 'connecting';
+    const sock = connect({ host: this.peer.host, port: this.peer.port });
+    this.sock = sock;
+    sock.setNoDelay(true);
+    sock.on('error', (e) => {
+      this.lastError = e.message;
+    });
+    sock.on('close', () => this.onClosed(sock));
+    sock.once('connect', () => {
+      void this.run(sock).catch((e: Error) => {
+        this.lastError = e.message;
+        if (/FORGOTTEN/.test(e.message)) {
+          this.repl.log.warn({ peer: this.peer.id }, 'peer has forgotten this node');
+          this.repl.peers.delete(this.peer.id);
+          this.close();
+          return;
+        }
+        this.repl.log.debug({ peer: this.peer.id, err: e.message }, 'replication link failed');
+        sock.destroy();
+      });
+    });
+  }
+
+  private async run(sock: Socket): Promise<void> {
+    const { line, rest } = await handshake(sock, this.handshakeCmd(false), 10_000);
+    const r = parseReply(line);
+    if (r.id !== this.peer.id) throw new Error(`expected node ${this.peer.id} at ${this.peer.host}:${this.peer.port}, found ${r.id}`);
+    if (r.alias && r.alias !== '-') this.peer.alias = r.alias;
+    const reader = new FrameReader();
+    const onData = (chunk: Buffer) => {
+      try {
+        reader.feed(chunk, (type, payload) => {
+          if (type === F.ACK) this.repl.onAck(this.peer, payload);
+        });
+      } catch {
+        sock.destroy();
+      }
+    };
+    sock.on('data', onData);
+    if (rest.length) onData(rest);
+    this.repl.learnPeers(r.peers === '-' ? '' : r.peers);
+    this.peer.ackedSeq = r.applied;
+    this.peer.lastAckMs = Date.now();
+    const repl = this.repl;
+    const ops = this.peer.forceFull ? undefined : repl.backlog.from(r.applied + 1n);
+    this.state = 'syncing';
+    if (ops) {
+      for (const op of ops) sock.write(frame(F.OP, op));
+      repl.stats.partialSyncsSent++;
+      this.peer.partialSyncs++;
+    } else {
+      const seq = repl.node.ownSeq;
+      repl.log.info({ peer: this.peer.id, seq: String(seq) }, 'full sync to replica');
+      const begin = Buffer.allocUnsafe(16);
+      begin.writeBigUInt64LE(seq, 0);
+      begin.writeBigUInt64LE(repl.node.db.clock.current, 8);
+      sock.write(frame(F.SNAP_BEGIN, begin));
+      for await (const fr of repl.snapshotFrames()) {
+        if (sock.destroyed) throw new Error('closed during snapshot');
+        if (!sock.write(fr)) await new Promise((res) => sock.once('drain', res));
+      }
+      sock.write(frame(F.SNAP_END, Buffer.alloc(0)));
+      const after = repl.backlog.from(seq + 1n);
+      if (!after) throw new Error('backlog overrun during full sync');
+      for (const op of after) sock.write(frame(F.OP, op));
+      repl.stats.fullSyncsSent++;
+      this.peer.fullSyncs++;
+      this.peer.forceFull = false;
+    }
+    if (sock.destroyed) throw new Error('closed during sync');
+    this.state = 'online';
+    this.attempt = 0;
+    this.heartbeat();
+    for (const w of this.onlineWaiters.splice(0)) w();
+  }
+
+  sendOp(_seq: bigint, fr: Buffer): void {
+    if (this.state !== 'online' || !this.sock) return;
+    this.send(fr);
+  }
+
+  send(fr: Buffer): void {
+    const sock = this.sock;
+    if (!sock || sock.destroyed || (this.state !== 'online' && this.state !== 'syncing')) return;
+    if (!this.corked) {
+      this.corked = true;
+      sock.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        sock.uncork();
+      });
+    }
+    sock.write(fr);
+    if (sock.writableLength > this.repl.node.cfg.clientOutputBufferLimitBytes) {
+      this.repl.log.warn({ peer: this.peer.id }, 'replica output buffer limit reached: dropping link, it will resync');
+      sock.destroy();
+    }
+  }
+
+  heartbeat(): void {
+    if (this.state !== 'online' || !this.sock) return;
+    const timeoutMs = this.repl.node.cfg.replTimeoutSec * 1000;
+    if (Date.now() - this.peer.lastAckMs > timeoutMs) {
+      this.repl.log.warn({ peer: this.peer.id }, 'replica did not acknowledge in time: reconnecting');
+      this.sock.destroy();
+      return;
+    }
+    const w = new Writer(256);
+    w.u64(this.repl.node.ownSeq);
+    w.latin1(this.repl.peersString());
+    this.send(frame(F.PING, w.result()));
+  }
+
+  waitOnline(timeoutMs: number): Promise<void> {
+    if (this.state === 'online') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`replica not online: ${this.lastError || 'timeout'}`)), timeoutMs);
+      this.onlineWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  private onClosed(sock: Socket): void {
+    if (sock !== this.sock) return;
+    this.sock = undefined;
+    if (this.state === 'closed' || this.repl.stopped) return;
+    this.state = 'down';
+    const delay = backoffMs(this.attempt++);
+    this.retry = setTimeout(() => this.dial(), delay);
+    this.retry.unref();
+  }
+
+  /** Drop the connection and redial at once (e.g. to force a full sync). */
+  restart(): void {
+    this.attempt = 0;
+    this.sock?.destroy();
+  }
+
+  close(): void {
+    this.state = 'closed';
+    clearTimeout(this.retry);
+    this.sock?.destroy();
+  }
+}

@@ -1,0 +1,463 @@
+// Active-active replication: full mesh, each node streams only its own ops to every peer
+// over a link it dials (handshake CONSTDB.SYNC on the peer's client port), tagged with
+// (origin, seq) and applied exactly once in seq order; a gap closes the link and the
+// redial resyncs. A peer that is behind the byte-capped backlog gets a streamed full
+// snapshot merged with the CRDT join. Acks carry the peer's applied-uuid vector, from
+// which tombstones are collected once every replica has seen them (causal stability).
+import { connect, type Socket } from 'node:net';
+import type { Connection } from './connection.js';
+import type { ConstdbNode } from './node.js';
+import { Backlog, F, FrameReader, frame } from './replFrames.js';
+import { Reader, Writer, decodeOp, maxUuid, readKeyRec, writeKeyRec } from '../core/codec.js';
+import type { SnapshotMeta, PeerMeta } from '../storage/snapshot.js';
+import { PeerLink } from './replLink.js';
+
+export interface Peer extends PeerMeta {
+  alias: string;
+  link?: PeerLink;
+  /** inbound stream from this peer (its ops to us) */
+  inbound?: Socket;
+  /** highest seq of our ops the peer acknowledged */
+  ackedSeq: bigint;
+  lastAckMs: number;
+  /** the peer's applied-uuid vector (origin -> max uuid applied) */
+  appliedU: Map<number, bigint>;
+  fullSyncs: number;
+  partialSyncs: number;
+  /** the peer lost data (restarted behind what we had applied): next sync is full */
+  forceFull: boolean;
+}
+
+export class Replicator {
+  readonly peers = new Map<number, Peer>();
+  readonly forgotten = new Set<number>();
+  /** origin -> last seq applied */
+  readonly applied = new Map<number, bigint>();
+  /** origin -> max uuid applied from it */
+  readonly appliedU = new Map<number, bigint>();
+  readonly backlog: Backlog;
+  private gcTimer: NodeJS.Timeout | undefined;
+  private hbTimer: NodeJS.Timeout | undefined;
+  private waiters: Array<{ seq: bigint; n: number; resolve: (n: number) => void; timer?: NodeJS.Timeout }> = [];
+  stopped = false;
+  stats = { fullSyncsSent: 0, partialSyncsSent: 0, fullSyncsReceived: 0, opsApplied: 0, duplicatesDropped: 0, gapsDetected: 0 };
+
+  constructor(readonly node: ConstdbNode) {
+    this.backlog = new Backlog(node.cfg.replBacklogLimitBytes);
+  }
+
+  get wantsOps(): boolean {
+    return this.peers.size > 0;
+  }
+
+  get log() {
+    return this.node.log;
+  }
+
+  restore(meta: SnapshotMeta): void {
+    for (const [o, s] of meta.applied) this.applied.set(o, s);
+    for (const f of meta.forgotten) this.forgotten.add(f);
+    for (const p of meta.peers) this.addPeer(p.id, p.host, p.port, '', false);
+  }
+
+  peerMetas(): PeerMeta[] {
+    return [...this.peers.values()].map((p) => ({ id: p.id, host: p.host, port: p.port }));
+  }
+
+  start(): void {
+    this.backlog.reset(this.node.ownSeq + 1n);
+    const hbMs = Math.max(50, this.node.cfg.replicaHeartbeatFrequencySec * 1000);
+    this.hbTimer = setInterval(() => this.heartbeat(), hbMs);
+    this.hbTimer.unref();
+    this.gcTimer = setInterval(() => this.gc(), this.node.cfg.gcIntervalMs);
+    this.gcTimer.unref();
+    for (const p of this.peers.values()) this.ensureLink(p);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.hbTimer);
+    clearInterval(this.gcTimer);
+    for (const p of this.peers.values()) {
+      p.link?.close();
+      p.inbound?.destroy();
+    }
+    for (const w of this.waiters) w.resolve(this.countAcked(w.seq));
+    this.waiters = [];
+  }
+
+  addPeer(id: number, host: string, port: number, alias: string, connectNow = true): Peer | undefined {
+    if (id === this.node.cfg.nodeId || this.forgotten.has(id)) return undefined;
+    let p = this.peers.get(id);
+    if (!p) {
+      p = { id, host, port, alias, ackedSeq: 0n, lastAckMs: 0, appliedU: new Map(), fullSyncs: 0, partialSyncs: 0, forceFull: false };
+      this.peers.set(id, p);
+      if (this.peers.size === 1) this.backlog.reset(this.node.ownSeq + 1n);
+      this.log.info({ peer: id, addr: `${host}:${port}` }, 'replica added');
+    } else if (p.host !== host || p.port !== port) {
+      p.host = host;
+      p.port = port;
+      p.link?.close();
+      p.link = undefined;
+    }
+    if (alias) p.alias = alias;
+    if (connectNow && !this.stopped) this.ensureLink(p);
+    return p;
+  }
+
+  private ensureLink(p: Peer): void {
+    if (!p.link && !this.stopped) p.link = new PeerLink(this, p);
+  }
+
+  /** MEET host:port: dial it, complete the handshake; snapshots flow both ways from there. */
+  async meet(host: string, port: number): Promise<void> {
+    const info = await PeerLink.probe(this, host, port);
+    this.forgotten.delete(info.id);
+    const p = this.addPeer(info.id, host, port, info.alias);
+    if (!p) throw new Error('cannot meet myself');
+    await p.link!.waitOnline(30_000);
+  }
+
+  async forget(id: number): Promise<number> {
+    const p = this.peers.get(id);
+    const known = p !== undefined;
+    this.forgotten.add(id);
+    const payload = new Writer(16);
+    payload.varint(id);
+    const fr = frame(F.FORGET, payload.result());
+    for (const q of this.peers.values()) q.link?.send(fr);
+    if (p) {
+      this.peers.delete(id);
+      // let the FORGET reach the forgotten node itself, then drop its links
+      setTimeout(() => {
+        p.link?.close();
+        p.inbound?.destroy();
+      }, 200).unref();
+    }
+    return known ? 1 : 0;
+  }
+
+  /** A FORGET from a peer: drop that node, or all replication if it names us. */
+  onForget(id: number): void {
+    if (id === this.node.cfg.nodeId) {
+      this.log.warn('this node was forgotten by the cluster: replication stopped');
+      for (const p of this.peers.values()) {
+        this.forgotten.add(p.id);
+        p.link?.close();
+        p.inbound?.destroy();
+      }
+      this.peers.clear();
+      return;
+    }
+    this.forgotten.add(id);
+    const p = this.peers.get(id);
+    if (p) {
+      this.peers.delete(id);
+      p.link?.close();
+      p.inbound?.destroy();
+    }
+  }
+
+  onOwnOp(seq: bigint, op: Buffer): void {
+    this.backlog.push(seq, op);
+    this.appliedU.set(this.node.cfg.nodeId, this.node.db.clock.current);
+    const fr = frame(F.OP, op);
+    for (const p of this.peers.values()) p.link?.sendOp(seq, fr);
+  }
+
+  /** First command of a connection: CONSTDB.SYNC makes it an inbound peer stream. */
+  takeover(c: Connection, args: Buffer[]): boolean {
+    if (args[0]!.toString('latin1').toLowerCase() !== 'constdb.sync') return false;
+    const [, idB, hostB, portB, passB, seqB, aliasB, probeB] = args;
+    const reply = (s: string) => c.socket.write(s + '\r\n');
+    if (!idB || !hostB || !portB || passB === undefined || !seqB) {
+      reply('-ERR wrong number of arguments for \'constdb.sync\' command');
+      c.socket.end();
+      return true;
+    }
+    const pass = this.node.cfg.requirepass;
+    if (pass !== undefined && passB.toString() !== pass) {
+      reply('-WRONGPASS invalid password for replication');
+      c.socket.end();
+      return true;
+    }
+    const id = Number(idB.toString());
+    const theirSeq = BigInt(seqB.toString());
+    if (id === this.node.cfg.nodeId) {
+      reply('-ERR same node id');
+      c.socket.end();
+      return true;
+    }
+    if (this.forgotten.has(id) && !probeB) {
+      reply('-FORGOTTEN this node was removed from the cluster');
+      c.socket.end();
+      return true;
+    }
+    const peersList = [...this.peers.values()].map((p) => `${p.id}@${p.host}:${p.port}`).join(',') || '-';
+    const alias = encodeURIComponent(this.node.cfg.nodeAlias || '-');
+    if (probeB) {
+      reply(`+SYNC ${this.node.cfg.nodeId} 0 ${peersList} ${alias}`);
+      c.socket.end();
+      return true;
+    }
+    const p = this.addPeer(id, hostB.toString(), Number(portB.toString()), decodeURIComponent(aliasB?.toString() ?? '-'));
+    if (!p) {
+      reply('-ERR refused');
+      c.socket.end();
+      return true;
+    }
+    let applied = this.applied.get(id) ?? 0n;
+    if (applied > theirSeq) {
+      // the peer restarted with fewer own ops than we applied: resume from its numbering
+      // (joins are idempotent) and give it our full state back
+      this.log.warn({ peer: id, applied: String(applied), theirs: String(theirSeq) }, 'peer is behind what we applied: full resync to it');
+      applied = theirSeq;
+      this.applied.set(id, applied);
+      p.forceFull = true;
+      p.link?.restart();
+    }
+    c.detach();
+    p.inbound?.destroy();
+    p.inbound = c.socket;
+    reply(`+SYNC ${this.node.cfg.nodeId} ${applied} ${peersList} ${alias}`);
+    this.serveInbound(p, c.socket);
+    return true;
+  }
+
+  private serveInbound(p: Peer, sock: Socket): void {
+    const reader = new FrameReader();
+    const origin = p.id;
+    let snapSeq = -1n;
+    let snapClock = 0n;
+    let lastFrameMs = Date.now();
+    const idle = setInterval(() => {
+      if (Date.now() - lastFrameMs > this.node.cfg.replTimeoutSec * 1000) sock.destroy();
+    }, 1000);
+    idle.unref();
+    sock.on('close', () => {
+      clearInterval(idle);
+      if (p.inbound === sock) p.inbound = undefined;
+    });
+    sock.on('data', (chunk: Buffer) => {
+      lastFrameMs = Date.now();
+      let ack = false;
+      try {
+        reader.feed(chunk, (type, payload) => {
+          if (type === F.OP) {
+            const seq = payload.readBigUInt64LE(0);
+            const have = this.applied.get(origin) ?? 0n;
+            if (seq <= have) {
+              this.stats.duplicatesDropped++;
+              return;
+            }
+            if (seq !== have + 1n) {
+              this.stats.gapsDetected++;
+              throw new Error(`gap from ${origin}: have ${have}, got ${seq}`);
+            }
+            const op = decodeOp(payload);
+            this.applyRemote(origin, op.key, op.delta, seq);
+            ack = true;
+          } else if (type === F.SNAP_BEGIN) {
+            snapSeq = payload.readBigUInt64LE(0);
+            snapClock = payload.readBigUInt64LE(8);
+            this.stats.fullSyncsReceived++;
+          } else if (type === F.SNAP_CHUNK) {
+            const r = new Reader(payload);
+            while (!r.done) {
+              const key = r.latin1();
+              const rec = readKeyRec(r);
+              this.node.db.clock.observe(maxUuid(rec));
+              this.node.db.join(key, rec);
+            }
+          } else if (type === F.SNAP_END) {
+            if (snapSeq >= 0n) {
+              if (snapSeq > (this.applied.get(origin) ?? 0n) || p.forceFull) this.applied.set(origin, snapSeq);
+              this.bumpU(origin, snapClock);
+              this.node.stats.changesSinceSnapshot++;
+              ack = true;
+            }
+            snapSeq = -1n;
+          } else if (type === F.PING) {
+            const r = new Reader(payload);
+            const theirSeq = r.u64();
+            this.learnPeers(r.latin1());
+            if ((this.applied.get(origin) ?? 0n) < theirSeq && snapSeq < 0n) {
+              this.stats.gapsDetected++;
+              throw new Error(`gap from ${origin}: have ${this.applied.get(origin) ?? 0n}, peer at ${theirSeq}`);
+            }
+            ack = true;
+          } else if (type === F.FORGET) {
+            this.onForget(new Reader(payload).varint());
+          }
+        });
+      } catch (e) {
+        this.log.warn({ peer: origin, err: (e as Error).message }, 'closing inbound replication stream; the peer will resync');
+        sock.destroy();
+        return;
+      }
+      if (ack && !sock.destroyed) sock.write(this.ackFrame(origin));
+    });
+  }
+
+  private applyRemote(origin: number, key: string, delta: import('../core/keyrec.js').KeyRec, seq: bigint): void {
+    const u = maxUuid(delta);
+    this.node.db.clock.observe(u);
+    this.node.db.join(key, delta);
+    this.applied.set(origin, seq);
+    this.bumpU(origin, u);
+    this.stats.opsApplied++;
+    this.node.stats.changesSinceSnapshot++;
+  }
+
+  private bumpU(origin: number, u: bigint): void {
+    if (u > (this.appliedU.get(origin) ?? 0n)) this.appliedU.set(origin, u);
+  }
+
+  ackFrame(origin: number): Buffer {
+    const w = new Writer(256);
+    w.u64(this.applied.get(origin) ?? 0n);
+    this.appliedU.set(this.node.cfg.nodeId, this.node.db.clock.current);
+    w.varint(this.appliedU.size);
+    for (const [o, u] of this.appliedU) {
+      w.varint(o);
+      w.u64(u);
+    }
+    w.latin1(this.peersString());
+    return frame(F.ACK, w.result());
+  }
+
+  peersString(): string {
+    return [...this.peers.values()].map((p) => `${p.id}@${p.host}:${p.port}`).join(',');
+  }
+
+  learnPeers(list: string): void {
+    for (const item of list.split(',')) {
+      const m = /^(\d+)@(.+):(\d+)$/.exec(item);
+      if (!m) continue;
+      const id = Number(m[1]);
+      if (!this.peers.has(id)) this.addPeer(id, m[2]!, Number(m[3]), '');
+    }
+  }
+
+  onAck(p: Peer, payload: Buffer): void {
+    const r = new Reader(payload);
+    const seq = r.u64();
+    if (seq > p.ackedSeq) p.ackedSeq = seq;
+    p.lastAckMs = Date.now();
+    for (let i = r.varint(); i > 0; i--) p.appliedU.set(r.varint(), r.u64());
+    this.learnPeers(r.latin1());
+    this.settleWaiters();
+  }
+
+  private heartbeat(): void {
+    for (const p of this.peers.values()) p.link?.heartbeat();
+  }
+
+  /** Tombstone GC: a dot (n, u) is stable when we and every known replica applied n's ops up to u. */
+  gc(): void {
+    const peers = [...this.peers.values()];
+    this.appliedU.set(this.node.cfg.nodeId, this.node.db.clock.current);
+    const stable = (n: number, u: bigint): boolean => {
+      if (n !== this.node.cfg.nodeId && (this.appliedU.get(n) ?? 0n) < u) return false;
+      for (const p of peers) if ((p.appliedU.get(n) ?? 0n) < u) return false;
+      return true;
+    };
+    this.node.db.gc(stable);
+  }
+
+  countAcked(seq: bigint): number {
+    let n = 0;
+    for (const p of this.peers.values()) if (p.ackedSeq >= seq) n++;
+    return n;
+  }
+
+  wait(numReplicas: number, timeoutMs: number, _lastWrite: bigint): Promise<number> {
+    // every write of this client has a seq <= the current one
+    const seq = this.node.ownSeq;
+    const now = this.countAcked(seq);
+    if (now >= numReplicas || this.peers.size === 0) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const w: (typeof this.waiters)[number] = { seq, n: numReplicas, resolve };
+      if (timeoutMs > 0) {
+        w.timer = setTimeout(() => {
+          this.waiters = this.waiters.filter((x) => x !== w);
+          resolve(this.countAcked(seq));
+        }, timeoutMs);
+      }
+      this.waiters.push(w);
+    });
+  }
+
+  private settleWaiters(): void {
+    if (this.waiters.length === 0) return;
+    this.waiters = this.waiters.filter((w) => {
+      const n = this.countAcked(w.seq);
+      if (n < w.n) return true;
+      clearTimeout(w.timer);
+      w.resolve(n);
+      return false;
+    });
+  }
+
+  replicaRows(): Array<[string, string]> {
+    return [...this.peers.values()].map((p) => [String(p.id), `${p.host}:${p.port}`]);
+  }
+
+  nodeRows(): Array<[string, string]> {
+    return [
+      ['id', String(this.node.cfg.nodeId)],
+      ['alias', this.node.cfg.nodeAlias],
+      ['addr', `${this.node.cfg.ip}:${this.node.port}`],
+      ['seq', String(this.node.ownSeq)],
+      ['uuid', String(this.node.db.clock.current)],
+      ['replicas', String(this.peers.size)],
+    ];
+  }
+
+  infoRows(now: number): Array<[string, string | number | bigint]> {
+    const rows: Array<[string, string | number | bigint]> = [
+      ['role', 'active-active'],
+      ['node_id', this.node.cfg.nodeId],
+      ['own_seq', this.node.ownSeq],
+      ['connected_replicas', [...this.peers.values()].filter((p) => p.link?.state === 'online').length],
+      ['known_replicas', this.peers.size],
+      ['repl_backlog_bytes', this.backlog.bytes],
+      ['repl_backlog_limit', this.backlog.limitBytes],
+      ['repl_backlog_first_seq', this.backlog.firstSeq],
+      ['full_syncs_sent', this.stats.fullSyncsSent],
+      ['partial_syncs_sent', this.stats.partialSyncsSent],
+      ['full_syncs_received', this.stats.fullSyncsReceived],
+      ['ops_applied', this.stats.opsApplied],
+      ['duplicates_dropped', this.stats.duplicatesDropped],
+      ['gaps_detected', this.stats.gapsDetected],
+    ];
+    let i = 0;
+    for (const p of this.peers.values()) {
+      rows.push([`replica${i++}`, `id=${p.id},addr=${p.host}:${p.port},state=${p.link?.state ?? 'down'},acked_seq=${p.ackedSeq},lag_ops=${this.node.ownSeq - p.ackedSeq},last_ack_ms=${p.lastAckMs ? now - p.lastAckMs : -1},applied_from_it=${this.applied.get(p.id) ?? 0n},full_syncs=${p.fullSyncs},partial_syncs=${p.partialSyncs}`]);
+    }
+    return rows;
+  }
+
+  /** Encodes the whole keyspace as SNAP_CHUNK frames, yielding between chunks. */
+  async *snapshotFrames(): AsyncGenerator<Buffer> {
+    const keys = [...this.node.db.keys.keys()];
+    let w = new Writer(64 * 1024);
+    for (let i = 0; i < keys.length; i++) {
+      const rec = this.node.db.keys.get(keys[i]!);
+      if (!rec) continue;
+      w.latin1(keys[i]!);
+      writeKeyRec(w, rec);
+      if (w.len >= 256 * 1024) {
+        yield frame(F.SNAP_CHUNK, w.result());
+        w = new Writer(64 * 1024);
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    if (w.len > 0) yield frame(F.SNAP_CHUNK, w.result());
+  }
+
+  /** Connects to host:port and runs the replication handshake; used by links and MEET. */
+  static connectSocket(host: string, port: number): Socket {
+    return connect({ host, port });
+  }
+}

@@ -1,0 +1,33 @@
+// Process wiring: logger, load, listen, snapshot on SIGTERM/SIGINT.
+import type { ConstdbConfig } from './config.js';
+import { ConstdbNode } from './node.js';
+import { createLogger } from './logger.js';
+
+export async function startNode(cfg: ConstdbConfig, opts: { pretty?: boolean } = {}): Promise<ConstdbNode> {
+  const log = createLogger({ level: cfg.logLevel, log: cfg.log, pretty: opts.pretty, name: `constdb-${cfg.nodeId}` });
+  const node = new ConstdbNode(cfg, log);
+  await node.load();
+  const port = await node.listen();
+  log.info({ nodeId: cfg.nodeId, ip: cfg.ip, port, workDir: cfg.workDir }, `constdb ready on ${cfg.ip}:${port}`);
+  // a line on stdout for scripts and the test harness
+  process.stdout.write(`constdb node ${cfg.nodeId} ready on ${cfg.ip}:${port}\n`);
+  let stopping = false;
+  const stop = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ sig }, 'shutting down: writing snapshot');
+    node.close().then(
+      () => {
+        log.flush?.();
+        process.exit(0);
+      },
+      (e: Error) => {
+        log.error({ err: e.message }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return node;
+}

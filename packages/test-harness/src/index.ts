@@ -22,3 +22,14 @@ export type { UniqueIncreasingResult } from './checkers/unique.js';
 export { checkConverged } from './checkers/converged.js';
 export { checkLogPrefix } from './checkers/logPrefix.js';
 export type { CommitLog, LogPrefixResult, LogPrefixOptions } from './checkers/logPrefix.js';
+
+export { freePorts } from './cluster/freePorts.js';
+export { startCluster, stopAllClusters } from './cluster/cluster.js';
+export type { Cluster, ClusterOptions, LinkFn } from './cluster/cluster.js';
+export type { NodeSpec } from './cluster/nodeProcess.js';
+export { waitFor } from './cluster/waitFor.js';
+export type { WaitForOptions } from './cluster/waitFor.js';
+export { FaultProxy } from './proxy/faultProxy.js';
+export type { BlockDirection } from './proxy/faultProxy.js';
+export { runNemesis } from './nemesis.js';
+export type { NemesisOptions, NemesisFault } from './nemesis.js';

@@ -1,2 +1,15 @@
-// Public API of @quorumkit/certain. Filled in by the certain issue.
-export {};
+// Public API of @quorumkit/certain.
+export { Certain, createCertain, type CertainOptions } from './engine/certain.js';
+export { defaultTuning, type CertainTuning } from './engine/options.js';
+export { LevelPlog, type Plog, type EntityLogState } from './storage/plog.js';
+export { LevelDb, type Db, type DbSnapshot, type SnapshotPage, type EntityTx, type ApplyFn } from './storage/db.js';
+export {
+  GrpcTransport, staticRoute, type Route, type Transport, type TransportHandlers, type GetAllPageReq, type GetAllPageRsp,
+} from './server/transport.js';
+export {
+  TurnError, ConflictError, DupUuidError, PendingError, BusyError, CmdTimeoutError, StoppedError, BadConfigError,
+} from './errors.js';
+export {
+  EntryMachine, EntityCore, EntryState, CmdResult, emptyRecord, nextBallot, preAuthBallot, ballotOwner, majority,
+  type EntryRecord, type PaxosCmd, type PeerMsg, type ProposalValue, type ReplicaConfig, type Effects,
+} from './core/index.js';

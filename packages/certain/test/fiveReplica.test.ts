@@ -162,7 +162,7 @@ describe('entity helper: catch-up', () => {
     net.run();
     expect(net.getAlls.map((g) => g.replica)).toContain(2);
     expect(net.entity(2, E).getAllInProgress).toBe(true);
-    net.entity(2, E).getAllDone(2n, true);
+    net.entity(2, E).getAllDone(2n, true, net.now);
     expect(net.entity(2, E).maxChosen).toBe(2n);
   });
 

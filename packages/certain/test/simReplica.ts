@@ -214,7 +214,7 @@ export class SimReplica implements SimNode<SimMsg> {
       if (data.maxCommitted === 0n && core.maxChosen === 0n) {
         st.del(flagKey(entityId));
         st.sync();
-        core.getAllDone(0n, false);
+        core.getAllDone(0n, false, this.ctx.now());
         return;
       }
       return this.askGetAll(entityId, g.peers, g.idx + 1);
@@ -227,7 +227,7 @@ export class SimReplica implements SimNode<SimMsg> {
     st.put(metaKey(entityId), { maxChosen: data.maxCommitted });
     st.del(flagKey(entityId));
     st.sync();
-    core.getAllDone(data.maxCommitted, true);
+    this.handle(core.getAllDone(data.maxCommitted, true, this.ctx.now()));
     this.obs.getAll?.(this.ctx.id, entityId, data.maxCommitted);
   }
 }

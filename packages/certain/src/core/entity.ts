@@ -146,10 +146,13 @@ export class EntityCore {
     return e;
   }
 
-  private writeForRead(readId: number, entry: bigint, now: number, random: number): Effects {
+  private writeForRead(readId: number, _entry: bigint, now: number, random: number): Effects {
+    const entry = this.maxChosen + 1n;
     const r = this.reads.find((x) => x.readId === readId);
-    if (r) r.stage = 'paxos';
-    else this.reads.push({ readId, entry, stage: 'paxos', empties: new Set(), since: now });
+    if (r) {
+      r.stage = 'paxos';
+      r.entry = entry;
+    } else this.reads.push({ readId, entry, stage: 'paxos', empties: new Set(), since: now });
     if (this.writeEntry !== null || this.machine.own.chosen) return emptyEffects();
     return this.write(entry, { value: null, uuids: [] }, now, random);
   }
@@ -373,9 +376,10 @@ export class EntityCore {
   }
 
   /** GetAll finished: data is applied up to `maxCommitted`; the log restarts after it. */
-  getAllDone(maxCommitted: bigint, ok: boolean): void {
+  getAllDone(maxCommitted: bigint, ok: boolean, now: number): Effects {
+    const e = emptyEffects();
     this.getAllInProgress = false;
-    if (!ok) return;
+    if (!ok) return e;
     if (maxCommitted > this.maxChosen) {
       this.maxChosen = maxCommitted;
       this.lastChosen = null;
@@ -384,6 +388,15 @@ export class EntityCore {
       this.staleCallbacks += this.machine.isPersisting ? 1 : 0;
       this.machine = this.newMachine();
     }
+    // reads that waited for the copy probe the new next entry
+    for (const r of this.reads) {
+      r.entry = this.maxChosen + 1n;
+      r.stage = 'probe';
+      r.empties = new Set([this.cfg.acceptorId]);
+      r.since = now;
+    }
+    this.sendProbes(e);
+    return e;
   }
 
   private out(cmd: PaxosCmd): Outbound {

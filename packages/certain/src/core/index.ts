@@ -1,6 +1,5 @@
 export * from './types.js';
 export * from './messages.js';
-export * from './errors.js';
 export { EntryMachine, type EntryConfig, type Step } from './entryMachine.js';
 export {
   EntityCore, type ReplicaConfig, defaultReplicaConfig, type Effects, type PersistOp, type Outbound,

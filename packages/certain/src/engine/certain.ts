@@ -1,0 +1,371 @@
+// The engine: entity workers around the pure EntityCore, group-committed persistence (one
+// synced plog batch for whatever every entity produced meanwhile), persist-before-send,
+// in-order apply to the data store, catch-up, plog expiry and GetAll.
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import {
+  EntityCore, type Effects, type PeerMsg, ballotOwner,
+} from '../core/index.js';
+import { LevelPlog, type Plog } from '../storage/plog.js';
+import { LevelDb, type Db, type ApplyFn } from '../storage/db.js';
+import { GrpcTransport, staticRoute, type Route, type Transport, type GetAllPageReq } from '../server/transport.js';
+import { defaultTuning, type CertainTuning } from './options.js';
+import { RateLimiter } from './rateLimiter.js';
+import { GetAllSource, runGetAll } from './getAll.js';
+import {
+  BusyError, CmdTimeoutError, ConflictError, DupUuidError, PendingError, StoppedError, TurnError, BadConfigError,
+} from '../errors.js';
+
+export interface CertainOptions {
+  acceptorId: number;
+  acceptorNum: number;
+  /** Peer listener addresses indexed by acceptor id (used when no route is given). */
+  peers?: string[];
+  /** Directory holding logdb_<id> and datadb_<id> (when plog / db are not given). */
+  path?: string;
+  plog?: Plog;
+  db?: Db;
+  route?: Route;
+  /** Replace the gRPC transport (tests). Receives the handlers to call. */
+  transport?: (h: { onMessage(from: number, msg: PeerMsg): void; onGetAllPage(req: GetAllPageReq): Promise<import('../server/transport.js').GetAllPageRsp> }) => Promise<Transport>;
+  /** Turns a chosen value into key writes of the entity (required unless db is given). */
+  apply?: ApplyFn;
+  options?: Partial<CertainTuning>;
+  logger?: Logger;
+}
+
+interface WriteWaiter { entry: bigint; resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+interface ReadWaiter { entityId: bigint; resolve: (upTo: bigint) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+
+export class Certain {
+  readonly tuning: CertainTuning;
+  readonly log: Logger;
+  plog!: Plog;
+  db!: Db;
+  private transport!: Transport;
+  private getAllSource!: GetAllSource;
+  private readonly entities = new Map<bigint, EntityCore>();
+  private readonly loading = new Map<bigint, Promise<EntityCore>>();
+  private readonly committed = new Map<bigint, bigint>();
+  private readonly applyChains = new Map<bigint, Promise<bigint>>();
+  private readonly writeWaiters = new Map<bigint, WriteWaiter>();
+  private readonly readWaiters = new Map<number, ReadWaiter>();
+  private readonly getAllRunning = new Set<bigint>();
+  private nextReadId = 1;
+  private batch: Effects[] = [];
+  private flushing = false;
+  private timers: NodeJS.Timeout[] = [];
+  private catchUpLimiter!: RateLimiter;
+  private stopped = true;
+  readonly metrics = { chosen: 0, catchUpsSent: 0, getAlls: 0, fsyncBatches: 0, expired: 0 };
+
+  constructor(private readonly opts: CertainOptions) {
+    this.tuning = { ...defaultTuning, ...opts.options };
+    this.log = opts.logger ?? pino({ level: 'silent' });
+    const n = opts.acceptorNum;
+    if (!Number.isInteger(n) || n < 1 || n > 5) throw new BadConfigError(`acceptorNum must be 1..5, got ${n}`);
+    if (!Number.isInteger(opts.acceptorId) || opts.acceptorId < 0 || opts.acceptorId >= n) {
+      throw new BadConfigError(`acceptorId must be 0..${n - 1}, got ${opts.acceptorId}`);
+    }
+    if (!opts.route && (!opts.peers || opts.peers.length !== n) && !opts.transport) {
+      throw new BadConfigError(`peers must list ${n} addresses`);
+    }
+    if (!opts.db && !opts.apply) throw new BadConfigError('give either db or an apply function');
+    if ((!opts.plog || !opts.db) && !opts.path) throw new BadConfigError('path is required for the default plog / db');
+  }
+
+  get acceptorId(): number {
+    return this.opts.acceptorId;
+  }
+
+  async start(): Promise<void> {
+    const { acceptorId: id, path } = this.opts;
+    this.plog = this.opts.plog ?? (await LevelPlog.open(join(path!, `logdb_${id}`)));
+    this.db = this.opts.db ?? (await LevelDb.open(join(path!, `datadb_${id}`), this.opts.apply!));
+    this.catchUpLimiter = new RateLimiter(this.tuning.catchUpPerSecMax, Date.now());
+    this.getAllSource = new GetAllSource(this.db, (e) => this.replay(e), this.tuning.getAllSessionIdleMs);
+    const handlers = {
+      onMessage: (from: number, msg: PeerMsg) => this.onPeerMessage(from, msg),
+      onGetAllPage: (req: GetAllPageReq) => this.getAllSource.page(req, Date.now()),
+    };
+    const route = this.opts.route ?? staticRoute(this.opts.peers ?? []);
+    this.transport = this.opts.transport
+      ? await this.opts.transport(handlers)
+      : await GrpcTransport.start({ acceptorId: id, acceptorNum: this.opts.acceptorNum, route, handlers });
+    this.stopped = false;
+    for (const e of await this.plog.entities()) await this.entity(e);
+    for (const e of await this.db.pendingGetAll()) {
+      const core = await this.entity(e);
+      core.getAllInProgress = true;
+      this.startGetAll(e, this.otherPeers());
+    }
+    this.timers.push(setInterval(() => this.tick(), this.tuning.tickMs));
+    this.timers.push(setInterval(() => void this.expireSweep(), this.tuning.expireCheckMs));
+    for (const t of this.timers) t.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const w of this.writeWaiters.values()) { clearTimeout(w.timer); w.reject(new StoppedError()); }
+    for (const w of this.readWaiters.values()) { clearTimeout(w.timer); w.reject(new StoppedError()); }
+    this.writeWaiters.clear();
+    this.readWaiters.clear();
+    await this.transport.close();
+    while (this.flushing) await new Promise((r) => setTimeout(r, 5));
+    await Promise.allSettled([...this.applyChains.values()]);
+    await this.getAllSource.close();
+    await this.plog.close();
+    await this.db.close();
+  }
+
+  private otherPeers(): number[] {
+    const out: number[] = [];
+    for (let j = 0; j < this.opts.acceptorNum; j++) if (j !== this.opts.acceptorId) out.push(j);
+    return out;
+  }
+
+  /** The entity's worker, loaded from the plog and data store on first use. */
+  async entity(entityId: bigint): Promise<EntityCore> {
+    const have = this.entities.get(entityId);
+    if (have) return have;
+    let p = this.loading.get(entityId);
+    if (!p) {
+      p = (async () => {
+        const st = await this.plog.load(entityId);
+        const mc = await this.db.maxCommitted(entityId);
+        const maxChosen = mc > st.maxChosen ? mc : st.maxChosen;
+        const winner = maxChosen === 0n ? 0 : st.last && maxChosen === st.maxChosen ? ballotOwner(st.last.valueId, this.opts.acceptorNum) : -1;
+        const core = new EntityCore(
+          { ...this.tuning, acceptorId: this.opts.acceptorId, acceptorNum: this.opts.acceptorNum },
+          entityId, maxChosen, maxChosen === st.maxChosen ? st.active : undefined, winner,
+        );
+        if (st.last && maxChosen === st.maxChosen) core.lastChosen = { entry: maxChosen, record: st.last };
+        this.committed.set(entityId, mc);
+        this.entities.set(entityId, core);
+        this.loading.delete(entityId);
+        return core;
+      })();
+      this.loading.set(entityId, p);
+    }
+    return p;
+  }
+
+  /** Max chosen entry known here (loads the entity). */
+  async maxChosen(entityId: bigint): Promise<bigint> {
+    return (await this.entity(entityId)).maxChosen;
+  }
+
+  /** Propose `value` as entry `entry` of the entity; resolves once it is chosen. */
+  async write(entityId: bigint, entry: bigint, value: Uint8Array, uuids: bigint[] = []): Promise<void> {
+    if (this.stopped) throw new StoppedError();
+    const core = await this.entity(entityId);
+    const since = Date.now() - this.tuning.uuidWindowMs;
+    for (const u of uuids) if (await this.plog.hasUuid(entityId, u, since)) throw new DupUuidError(entityId, u);
+    if (core.getAllInProgress) throw new PendingError(entityId);
+    if (entry !== core.maxChosen + 1n) throw new TurnError(entityId, entry, core.maxChosen);
+    if (core.busy || this.writeWaiters.has(entityId)) throw new BusyError(entityId);
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.writeWaiters.delete(entityId);
+        reject(new CmdTimeoutError(`write entity ${entityId} entry ${entry}`, this.tuning.cmdTimeoutMs));
+      }, this.tuning.cmdTimeoutMs);
+      this.writeWaiters.set(entityId, { entry, resolve, reject, timer });
+      this.handle(core.write(entry, { value, uuids }, Date.now(), Math.random()));
+    });
+  }
+
+  /**
+   * Linearizable read barrier: resolves with the entry up to which the data store now holds
+   * everything chosen before the call (check-empty in one round trip, else write-for-read).
+   */
+  async read(entityId: bigint, entry?: bigint): Promise<bigint> {
+    if (this.stopped) throw new StoppedError();
+    const core = await this.entity(entityId);
+    if (core.getAllInProgress) throw new PendingError(entityId);
+    if (entry !== undefined && entry !== core.maxChosen + 1n) throw new TurnError(entityId, entry, core.maxChosen);
+    const readId = this.nextReadId++;
+    const upTo = await new Promise<bigint>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.readWaiters.delete(readId);
+        reject(new CmdTimeoutError(`read entity ${entityId}`, this.tuning.cmdTimeoutMs));
+      }, this.tuning.cmdTimeoutMs);
+      this.readWaiters.set(readId, { entityId, resolve, reject, timer });
+      this.handle(core.read(readId, Date.now(), Math.random()));
+    });
+    await this.applyUpTo(entityId, upTo);
+    return upTo;
+  }
+
+  /** Apply every chosen entry to the data store, in order; returns maxCommittedEntry. */
+  async replay(entityId: bigint): Promise<bigint> {
+    const core = await this.entity(entityId);
+    if (core.getAllInProgress) throw new PendingError(entityId);
+    return this.applyUpTo(entityId, core.maxChosen);
+  }
+
+  /** Was this uuid chosen on the entity within the dedup window? (survives restarts) */
+  exists(entityId: bigint, uuid: bigint): Promise<boolean> {
+    return this.plog.hasUuid(entityId, uuid, Date.now() - this.tuning.uuidWindowMs);
+  }
+
+  maxCommitted(entityId: bigint): bigint {
+    return this.committed.get(entityId) ?? 0n;
+  }
+
+  private applyUpTo(entityId: bigint, upTo: bigint): Promise<bigint> {
+    const prev = this.applyChains.get(entityId) ?? Promise.resolve(0n);
+    const next = prev.catch(() => 0n).then(async () => {
+      let mc = this.committed.get(entityId) ?? (await this.db.maxCommitted(entityId));
+      while (mc < upTo) {
+        const recs = await this.plog.chosenRange(entityId, mc + 1n, Math.min(this.tuning.maxCommitNum, Number(upTo - mc)));
+        if (recs.length === 0) break;
+        for (const r of recs) {
+          await this.db.commit(entityId, r.entry, r.record.value);
+          mc = r.entry;
+          this.committed.set(entityId, mc);
+        }
+      }
+      return mc;
+    });
+    this.applyChains.set(entityId, next);
+    return next;
+  }
+
+  private onPeerMessage(from: number, msg: PeerMsg): void {
+    if (this.stopped) return;
+    const entityId = msg.kind === 'paxos' ? msg.cmd.header.entityId : msg.entityId;
+    if (msg.kind === 'catchUpReq') {
+      void this.serveCatchUp(from, msg.entityId, msg.fromEntry, msg.maxNum);
+      return;
+    }
+    const core = this.entities.get(entityId);
+    if (core) this.handle(core.onMessage(msg, Date.now(), Math.random()));
+    else void this.entity(entityId).then((c) => this.handle(c.onMessage(msg, Date.now(), Math.random())));
+  }
+
+  private async serveCatchUp(to: number, entityId: bigint, fromEntry: bigint, maxNum: number): Promise<void> {
+    const core = await this.entity(entityId);
+    const n = Math.max(1, Math.min(maxNum, this.tuning.maxCatchUpNum));
+    const entries = await this.plog.chosenRange(entityId, fromEntry, n);
+    const expired = entries.length === 0 && core.maxChosen >= fromEntry && !core.getAllInProgress;
+    this.transport.send(to, { kind: 'catchUpRsp', srcAcceptorId: this.opts.acceptorId, entityId, entries, maxChosenEntry: core.maxChosen, expired });
+  }
+
+  /** Route effects: immediate sends now; the rest waits for the next group-committed batch. */
+  private handle(e: Effects): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    for (const o of e.sendNow) {
+      if (o.msg.kind === 'catchUpReq') {
+        if (!this.catchUpLimiter.tryTake(now)) continue; // the core asks again after its timeout
+        this.metrics.catchUpsSent++;
+      }
+      this.transport.send(o.to, o.msg);
+    }
+    for (const g of e.getAll) this.startGetAll(g.entityId, g.peers);
+    if (e.persist.length || e.send.length || e.chosen.length || e.readsReady.length || e.persistedCallback.length) {
+      this.batch.push(e);
+      if (!this.flushing) void this.flush();
+    }
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.batch.length > 0 && !this.stopped) {
+        const effects = this.batch;
+        this.batch = [];
+        const ops = effects.flatMap((e) => e.persist);
+        if (ops.length > 0) {
+          await this.plog.write(ops, Date.now());
+          this.metrics.fsyncBatches++;
+        }
+        if (this.stopped) return;
+        for (const e of effects) this.release(e);
+      }
+    } catch (err) {
+      this.log.fatal({ err }, 'plog write failed; stopping');
+      void this.stop();
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** Everything in `e` is durable now: send, notify, and let the entity continue. */
+  private release(e: Effects): void {
+    for (const o of e.send) this.transport.send(o.to, o.msg);
+    for (const c of e.chosen) {
+      this.metrics.chosen++;
+      const w = this.writeWaiters.get(c.entityId);
+      if (w && w.entry === c.entry) {
+        this.writeWaiters.delete(c.entityId);
+        clearTimeout(w.timer);
+        if (c.mine) w.resolve();
+        else w.reject(new ConflictError(c.entityId, c.entry));
+      }
+    }
+    for (const r of e.readsReady) {
+      const w = this.readWaiters.get(r.readId);
+      if (!w) continue;
+      this.readWaiters.delete(r.readId);
+      clearTimeout(w.timer);
+      w.resolve(r.upTo);
+    }
+    for (const id of e.persistedCallback) {
+      const core = this.entities.get(id);
+      if (core) this.handle(core.persisted());
+    }
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const core of this.entities.values()) this.handle(core.tick(now, Math.random()));
+    void this.getAllSource.sweep(now);
+  }
+
+  /** Delete chosen, applied plog entries older than plogExpireTimeMs (the data store is the checkpoint). */
+  private async expireSweep(): Promise<void> {
+    const now = Date.now();
+    for (const [entityId, core] of this.entities) {
+      if (this.stopped) return;
+      if (core.getAllInProgress) continue;
+      const mc = this.committed.get(entityId) ?? 0n;
+      const upTo = mc < core.maxChosen ? mc : core.maxChosen - 1n; // keep the newest chosen record
+      if (upTo < 1n) continue;
+      this.metrics.expired += await this.plog.expire(entityId, upTo, now - this.tuning.plogExpireTimeMs, now - this.tuning.uuidWindowMs);
+    }
+  }
+
+  /** Run a plog expiry sweep now (tests, operators). */
+  expireNow(): Promise<void> {
+    return this.expireSweep();
+  }
+
+  private startGetAll(entityId: bigint, peers: number[]): void {
+    if (this.getAllRunning.has(entityId)) return;
+    this.getAllRunning.add(entityId);
+    this.metrics.getAlls++;
+    this.log.info({ entityId: String(entityId), peers }, 'getall start');
+    const core = this.entities.get(entityId);
+    void runGetAll(entityId, peers, {
+      db: this.db, plog: this.plog, transport: this.transport,
+      pageBytes: this.tuning.getAllPageBytes, callDeadlineMs: this.tuning.getAllCallDeadlineMs,
+      minMaxCommitted: () => core?.maxChosen ?? 0n,
+      stopped: () => this.stopped,
+      log: (m, x) => this.log.info(x ?? {}, m),
+    }).then((mc) => {
+      this.getAllRunning.delete(entityId);
+      if (mc === undefined || !core) return;
+      this.committed.set(entityId, mc);
+      this.handle(core.getAllDone(mc, true, Date.now()));
+    });
+  }
+}
+
+export async function createCertain(opts: CertainOptions): Promise<Certain> {
+  const c = new Certain(opts);
+  await c.start();
+  return c;
+}

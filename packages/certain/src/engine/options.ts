@@ -1,0 +1,44 @@
+// Every limit and timeout of the engine, with defaults (units last in names).
+export interface CertainTuning {
+  enablePreAuth: boolean;
+  localAcceptFirst: boolean;
+  /** chosen entries per catch-up request */
+  maxCatchUpNum: number;
+  /** catch-up requests sent per second, all entities together */
+  catchUpPerSecMax: number;
+  catchUpTimeoutMs: number;
+  /** entries applied to the data store per replay step */
+  maxCommitNum: number;
+  /** a chosen, applied plog entry may be deleted once older than this */
+  plogExpireTimeMs: number;
+  expireCheckMs: number;
+  /** how long a chosen uuid is remembered for dedup */
+  uuidWindowMs: number;
+  /** write / read deadline */
+  cmdTimeoutMs: number;
+  tickMs: number;
+  /** re-prepare an unchosen proposal after this (plus up to the same again as jitter) */
+  retryMsBase: number;
+  getAllPageBytes: number;
+  getAllCallDeadlineMs: number;
+  /** a pinned GetAll snapshot nobody reads is released after this */
+  getAllSessionIdleMs: number;
+}
+
+export const defaultTuning: CertainTuning = {
+  enablePreAuth: true,
+  localAcceptFirst: true,
+  maxCatchUpNum: 10,
+  catchUpPerSecMax: 2000,
+  catchUpTimeoutMs: 1000,
+  maxCommitNum: 100,
+  plogExpireTimeMs: 24 * 3600 * 1000,
+  expireCheckMs: 10_000,
+  uuidWindowMs: 3600 * 1000,
+  cmdTimeoutMs: 5000,
+  tickMs: 50,
+  retryMsBase: 100,
+  getAllPageBytes: 1024 * 1024,
+  getAllCallDeadlineMs: 10_000,
+  getAllSessionIdleMs: 60_000,
+};

@@ -1,0 +1,55 @@
+// Named errors of @quorumkit/certain, each with a stable code.
+import { QuorumkitError } from '@quorumkit/shared-storage';
+
+/** write() did not target maxChosenEntry + 1: replay / catch up and retry. */
+export class TurnError extends QuorumkitError {
+  constructor(readonly entityId: bigint, readonly entry: bigint, readonly maxChosenEntry: bigint) {
+    super('ETURN', `entity ${entityId}: entry ${entry} is not the next entry (max chosen ${maxChosenEntry})`);
+  }
+}
+
+/** Another value won the entry the write targeted. */
+export class ConflictError extends QuorumkitError {
+  constructor(readonly entityId: bigint, readonly entry: bigint) {
+    super('ECONFLICT', `entity ${entityId}: another value was chosen for entry ${entry}`);
+  }
+}
+
+/** A uuid already chosen on the entity within the dedup window. */
+export class DupUuidError extends QuorumkitError {
+  constructor(readonly entityId: bigint, readonly uuid: bigint) {
+    super('EDUPUUID', `entity ${entityId}: uuid ${uuid} already chosen`);
+  }
+}
+
+/** The entity is being recovered through GetAll; retry later. */
+export class PendingError extends QuorumkitError {
+  constructor(readonly entityId: bigint) {
+    super('EPENDING', `entity ${entityId}: GetAll in progress`);
+  }
+}
+
+/** A write is already in flight on the entity. */
+export class BusyError extends QuorumkitError {
+  constructor(readonly entityId: bigint) {
+    super('EBUSY', `entity ${entityId}: another write is in flight`);
+  }
+}
+
+export class CmdTimeoutError extends QuorumkitError {
+  constructor(what: string, ms: number) {
+    super('ETIMEOUT', `${what} timed out after ${ms} ms`);
+  }
+}
+
+export class StoppedError extends QuorumkitError {
+  constructor() {
+    super('ESTOPPED', 'certain is stopped');
+  }
+}
+
+export class BadConfigError extends QuorumkitError {
+  constructor(message: string) {
+    super('ECONFIG', message);
+  }
+}

@@ -1,0 +1,152 @@
+// Peer transport over gRPC: protocol messages ride the shared batching PeerLink (many per
+// call); GetAll pages use the unary CertainPeer service. Both share one listener per replica.
+import {
+  PeerLink, peerLinkService, createGrpcServer, createGrpcClient, callUnary, toBigInt, uint64ToWire,
+  type GrpcServer,
+} from '@quorumkit/shared-transport';
+import type { PeerMsg } from '../core/index.js';
+import { peerMsgCodec } from '../storage/codec.js';
+import { certainProtoPath } from './protoPaths.js';
+
+export interface GetAllPageReq {
+  entityId: bigint;
+  session?: string;
+  cursor?: Uint8Array;
+  bytesMax: number;
+}
+
+export interface GetAllPageRsp {
+  session: string;
+  maxCommitted: bigint;
+  rows: [Uint8Array, Uint8Array][];
+  nextCursor?: Uint8Array;
+}
+
+/** How a replica reaches its peers (the original's route hook). */
+export interface Route {
+  /** 'host:port' of acceptor `acceptorId`'s peer listener. */
+  peerAddress(acceptorId: number): string;
+}
+
+export function staticRoute(peers: string[]): Route {
+  return {
+    peerAddress(i) {
+      const a = peers[i];
+      if (a === undefined) throw new RangeError(`no peer address for acceptor ${i}`);
+      return a;
+    },
+  };
+}
+
+export interface Transport {
+  send(to: number, msg: PeerMsg): void;
+  getAllPage(to: number, req: GetAllPageReq, deadlineMs: number): Promise<GetAllPageRsp>;
+  close(): Promise<void>;
+}
+
+export interface TransportHandlers {
+  onMessage(from: number, msg: PeerMsg): void;
+  onGetAllPage(req: GetAllPageReq): Promise<GetAllPageRsp>;
+}
+
+export interface GrpcTransportOptions {
+  acceptorId: number;
+  acceptorNum: number;
+  route: Route;
+  /** Where this replica listens for peers (default: its own route address). */
+  listen?: string;
+  handlers: TransportHandlers;
+  inFlightMax?: number;
+}
+
+export class GrpcTransport implements Transport {
+  private readonly links = new Map<number, PeerLink<PeerMsg>>();
+  private readonly clients = new Map<number, ReturnType<typeof createGrpcClient>>();
+
+  private constructor(
+    private readonly opts: GrpcTransportOptions,
+    readonly server: GrpcServer,
+  ) {}
+
+  static async start(opts: GrpcTransportOptions): Promise<GrpcTransport> {
+    const proto = certainProtoPath('certain.proto');
+    const h = opts.handlers;
+    const server = await createGrpcServer({
+      address: opts.listen ?? opts.route.peerAddress(opts.acceptorId),
+      protoPath: proto,
+      service: 'certain.CertainPeer',
+      handlers: {
+        GetAllPage: async (req: { entityId: string; session: string; cursor: Uint8Array; bytesMax: number }) => {
+          const rsp = await h.onGetAllPage({
+            entityId: toBigInt(req.entityId),
+            session: req.session || undefined,
+            cursor: req.cursor && req.cursor.length > 0 ? new Uint8Array(req.cursor) : undefined,
+            bytesMax: req.bytesMax || 1024 * 1024,
+          });
+          return {
+            session: rsp.session,
+            maxCommitted: uint64ToWire(rsp.maxCommitted),
+            keys: rsp.rows.map((r) => Buffer.from(r[0])),
+            values: rsp.rows.map((r) => Buffer.from(r[1])),
+            nextCursor: rsp.nextCursor ? Buffer.from(rsp.nextCursor) : Buffer.alloc(0),
+            done: rsp.nextCursor === undefined,
+          };
+        },
+      },
+      extraServices: [
+        peerLinkService<PeerMsg>({
+          codec: peerMsgCodec,
+          onMessage: (msg, from) => {
+            const id = Number(from);
+            if (!Number.isInteger(id) || id < 0 || id >= opts.acceptorNum || id === opts.acceptorId) return;
+            h.onMessage(id, msg);
+          },
+        }),
+      ],
+    });
+    return new GrpcTransport(opts, server);
+  }
+
+  private link(to: number): PeerLink<PeerMsg> {
+    let l = this.links.get(to);
+    if (!l) {
+      l = new PeerLink<PeerMsg>({
+        address: this.opts.route.peerAddress(to),
+        from: String(this.opts.acceptorId),
+        codec: peerMsgCodec,
+        inFlightMax: this.opts.inFlightMax ?? 8,
+        // Paxos retries on its own: do not let a dead peer pile up retried batches.
+        retryAttemptsMax: 2,
+        callDeadlineMs: 2000,
+      });
+      this.links.set(to, l);
+    }
+    return l;
+  }
+
+  send(to: number, msg: PeerMsg): void {
+    if (to === this.opts.acceptorId) return;
+    this.link(to).send(msg);
+  }
+
+  async getAllPage(to: number, req: GetAllPageReq, deadlineMs: number): Promise<GetAllPageRsp> {
+    let c = this.clients.get(to);
+    if (!c) {
+      c = createGrpcClient(certainProtoPath('certain.proto'), 'certain.CertainPeer', this.opts.route.peerAddress(to));
+      this.clients.set(to, c);
+    }
+    const rsp = await callUnary<unknown, { session: string; maxCommitted: string; keys: Uint8Array[]; values: Uint8Array[]; nextCursor: Uint8Array; done: boolean }>(
+      c, 'GetAllPage',
+      { entityId: uint64ToWire(req.entityId), session: req.session ?? '', cursor: req.cursor ? Buffer.from(req.cursor) : Buffer.alloc(0), bytesMax: req.bytesMax },
+      { deadlineMs },
+    );
+    const rows: [Uint8Array, Uint8Array][] = rsp.keys.map((k, i) => [new Uint8Array(k), new Uint8Array(rsp.values[i] ?? new Uint8Array())]);
+    return { session: rsp.session, maxCommitted: toBigInt(rsp.maxCommitted), rows, nextCursor: rsp.done ? undefined : new Uint8Array(rsp.nextCursor) };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.links.values()].map((l) => l.close()));
+    for (const c of this.clients.values()) c.close();
+    await this.server.close();
+  }
+}

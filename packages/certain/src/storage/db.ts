@@ -1,0 +1,162 @@
+// The data store (the original's clsDBBase): the applied state of every entity plus its
+// maxCommittedEntry, written atomically together. Applying a value is the application's job
+// (the `apply` hook turns a chosen value into key writes inside the entity).
+import { openStore, encodeBigintKey, decodeBigintKey, concatKey, type BatchOp, type Store, type Keyspace, type StoreSnapshot } from '@quorumkit/shared-storage';
+import { openValue, sealValue } from './codec.js';
+
+/** Reads and writes inside one entity, used by the apply hook. */
+export interface EntityTx {
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  put(key: Uint8Array, value: Uint8Array): void;
+  del(key: Uint8Array): void;
+}
+
+export type ApplyFn = (entityId: bigint, entry: bigint, value: Uint8Array, tx: EntityTx) => Promise<void> | void;
+
+/** One page of an entity's rows from a pinned snapshot. */
+export interface SnapshotPage {
+  rows: [Uint8Array, Uint8Array][];
+  /** Resume after this key; undefined when the entity is done. */
+  nextCursor?: Uint8Array;
+}
+
+export interface DbSnapshot {
+  readonly maxCommitted: bigint;
+  page(cursor: Uint8Array | undefined, bytesMax: number): Promise<SnapshotPage>;
+  close(): Promise<void>;
+}
+
+export interface Db {
+  maxCommitted(entityId: bigint): Promise<bigint>;
+  /** Apply `value` (null: no-op) as entry `entry` and set maxCommitted = entry, atomically. */
+  commit(entityId: bigint, entry: bigint, value: Uint8Array | null): Promise<void>;
+  get(entityId: bigint, key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** A pinned, consistent view of one entity for GetAll. */
+  snapshot(entityId: bigint): Promise<DbSnapshot>;
+  /** GetAll sink: the flag is durable before the entity's data is cleared. */
+  beginGetAll(entityId: bigint): Promise<void>;
+  putRows(entityId: bigint, rows: [Uint8Array, Uint8Array][]): Promise<void>;
+  finishGetAll(entityId: bigint, maxCommitted: bigint): Promise<void>;
+  /** Entities whose GetAll was interrupted (flag still set). */
+  pendingGetAll(): Promise<bigint[]>;
+  close(): Promise<void>;
+}
+
+export class LevelDb implements Db {
+  private readonly meta: Keyspace;
+  private readonly data: Keyspace;
+  private readonly flags: Keyspace;
+
+  private constructor(
+    private readonly store: Store,
+    private readonly applyFn: ApplyFn,
+  ) {
+    this.meta = store.keyspace('meta');
+    this.data = store.keyspace('data');
+    this.flags = store.keyspace('getall');
+  }
+
+  static async open(where: string | { memory: true }, apply: ApplyFn): Promise<LevelDb> {
+    return new LevelDb(await openStore(where), apply);
+  }
+
+  get syncCount(): number {
+    return this.store.syncCount;
+  }
+
+  async maxCommitted(entityId: bigint): Promise<bigint> {
+    const b = await this.meta.get(encodeBigintKey(entityId));
+    return b ? openValue<bigint>(b) : 0n;
+  }
+
+  async commit(entityId: bigint, entry: bigint, value: Uint8Array | null): Promise<void> {
+    const ops: BatchOp[] = [];
+    if (value !== null) {
+      const staged = new Map<string, { key: Uint8Array; value?: Uint8Array }>();
+      const hex = (k: Uint8Array) => Buffer.from(k).toString('hex');
+      const tx: EntityTx = {
+        get: async (key) => {
+          const s = staged.get(hex(key));
+          if (s) return s.value;
+          return this.data.get(concatKey(encodeBigintKey(entityId), key));
+        },
+        put: (key, v) => void staged.set(hex(key), { key, value: v }),
+        del: (key) => void staged.set(hex(key), { key }),
+      };
+      await this.applyFn(entityId, entry, value, tx);
+      for (const s of staged.values()) {
+        const k = concatKey(encodeBigintKey(entityId), s.key);
+        ops.push(s.value === undefined ? this.data.del(k) : this.data.put(k, s.value));
+      }
+    }
+    ops.push(this.meta.put(encodeBigintKey(entityId), sealValue(entry)));
+    await this.store.write(ops);
+  }
+
+  get(entityId: bigint, key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.data.get(concatKey(encodeBigintKey(entityId), key));
+  }
+
+  async snapshot(entityId: bigint): Promise<DbSnapshot> {
+    const snap: StoreSnapshot = await this.store.snapshot();
+    const meta = await snap.keyspace('meta').get(encodeBigintKey(entityId));
+    const data = snap.keyspace('data');
+    const prefix = encodeBigintKey(entityId);
+    const end = encodeBigintKey(entityId + 1n);
+    return {
+      maxCommitted: meta ? openValue<bigint>(meta) : 0n,
+      async page(cursor, bytesMax) {
+        const rows: [Uint8Array, Uint8Array][] = [];
+        let bytes = 0;
+        let last: Uint8Array | undefined;
+        const gt = cursor ? concatKey(prefix, cursor) : undefined;
+        for await (const [k, v] of data.range(gt ? { gt, lt: end } : { gte: prefix, lt: end })) {
+          if (rows.length > 0 && bytes + k.length + v.length > bytesMax) return { rows, nextCursor: last };
+          const key = k.subarray(prefix.length);
+          rows.push([key, v]);
+          bytes += k.length + v.length;
+          last = key;
+        }
+        return { rows };
+      },
+      close: () => snap.close(),
+    };
+  }
+
+  async beginGetAll(entityId: bigint): Promise<void> {
+    await this.store.write([this.flags.put(encodeBigintKey(entityId), sealValue(true))]);
+    const prefix = encodeBigintKey(entityId);
+    let ops: BatchOp[] = [];
+    for await (const [k] of this.data.range({ gte: prefix, lt: encodeBigintKey(entityId + 1n) })) {
+      ops.push(this.data.del(concatKey(prefix, k.subarray(prefix.length))));
+      if (ops.length >= 1000) {
+        await this.store.write(ops);
+        ops = [];
+      }
+    }
+    ops.push(this.meta.del(encodeBigintKey(entityId)));
+    await this.store.write(ops);
+  }
+
+  async putRows(entityId: bigint, rows: [Uint8Array, Uint8Array][]): Promise<void> {
+    const prefix = encodeBigintKey(entityId);
+    await this.store.write(rows.map(([k, v]) => this.data.put(concatKey(prefix, k), v)));
+  }
+
+  async finishGetAll(entityId: bigint, maxCommitted: bigint): Promise<void> {
+    await this.store.write([
+      this.meta.put(encodeBigintKey(entityId), sealValue(maxCommitted)),
+      this.flags.del(encodeBigintKey(entityId)),
+    ]);
+  }
+
+  async pendingGetAll(): Promise<bigint[]> {
+    const out: bigint[] = [];
+    for await (const [k] of this.flags.range()) out.push(decodeBigintKey(k));
+    return out;
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}

@@ -1,0 +1,135 @@
+// The Paxos log (the original's clsPLogBase): per (entity, entry) the replica's own record,
+// the entity's maxChosenEntry, and the chosen uuids for dedup. One write() is one synced batch.
+import { GroupCommitWriter, openStore, encodeBigintKey, decodeBigintKey, concatKey, type BatchOp, type Store, type Keyspace } from '@quorumkit/shared-storage';
+import type { ChosenEntry, EntryRecord, PersistOp } from '../core/index.js';
+import { openValue, sealValue, type StoredRecord } from './codec.js';
+
+export interface EntityLogState {
+  maxChosen: bigint;
+  /** The record of maxChosen + 1, if this replica holds one. */
+  active?: EntryRecord;
+  /** The chosen record of maxChosen, if still in the plog. */
+  last?: EntryRecord;
+}
+
+export interface Plog {
+  load(entityId: bigint): Promise<EntityLogState>;
+  /** Durably write every op in one batch (records, maxChosen, uuids of chosen records). */
+  write(ops: PersistOp[], nowMs: number): Promise<void>;
+  /** Chosen records fromEntry.. (stops at the first gap), at most maxNum. */
+  chosenRange(entityId: bigint, fromEntry: bigint, maxNum: number): Promise<ChosenEntry[]>;
+  getRecord(entityId: bigint, entry: bigint): Promise<EntryRecord | undefined>;
+  /** Chosen on the entity at or after sinceMs. */
+  hasUuid(entityId: bigint, uuid: bigint, sinceMs: number): Promise<boolean>;
+  /** Delete chosen records with entry <= upTo written before beforeMs; returns how many. */
+  expire(entityId: bigint, upTo: bigint, beforeMs: number, uuidBeforeMs: number): Promise<number>;
+  /** After GetAll: drop records <= upTo and set maxChosen (one batch). */
+  resetTo(entityId: bigint, upTo: bigint): Promise<void>;
+  /** Entities that have any state here. */
+  entities(): Promise<bigint[]>;
+  readonly syncCount: number;
+  close(): Promise<void>;
+}
+
+const ek = (e: bigint, k: bigint) => concatKey(encodeBigintKey(e), encodeBigintKey(k));
+
+export class LevelPlog implements Plog {
+  private readonly rec: Keyspace;
+  private readonly meta: Keyspace;
+  private readonly uuid: Keyspace;
+  private readonly writer: GroupCommitWriter;
+
+  private constructor(private readonly store: Store) {
+    this.rec = store.keyspace('rec');
+    this.meta = store.keyspace('meta');
+    this.uuid = store.keyspace('uuid');
+    this.writer = new GroupCommitWriter(store);
+  }
+
+  static async open(where: string | { memory: true }): Promise<LevelPlog> {
+    return new LevelPlog(await openStore(where));
+  }
+
+  get syncCount(): number {
+    return this.store.syncCount;
+  }
+
+  async load(entityId: bigint): Promise<EntityLogState> {
+    const m = await this.meta.get(encodeBigintKey(entityId));
+    let maxChosen = m ? openValue<{ maxChosen: bigint }>(m).maxChosen : 0n;
+    let active = await this.getRecord(entityId, maxChosen + 1n);
+    // a chosen record can be newer than meta only if written by an older version; roll forward
+    while (active?.chosen) {
+      maxChosen++;
+      active = await this.getRecord(entityId, maxChosen + 1n);
+    }
+    const last = maxChosen > 0n ? await this.getRecord(entityId, maxChosen) : undefined;
+    return { maxChosen, active, last };
+  }
+
+  write(ops: PersistOp[], nowMs: number): Promise<void> {
+    const batch: BatchOp[] = [];
+    const maxByEntity = new Map<bigint, bigint>();
+    for (const op of ops) {
+      batch.push(this.rec.put(ek(op.entityId, op.entry), sealValue({ record: op.record, at: nowMs } satisfies StoredRecord)));
+      const cur = maxByEntity.get(op.entityId);
+      if (cur === undefined || op.maxChosen > cur) maxByEntity.set(op.entityId, op.maxChosen);
+      if (op.record.chosen) for (const u of op.record.uuids) batch.push(this.uuid.put(ek(op.entityId, u), sealValue(nowMs)));
+    }
+    for (const [e, maxChosen] of maxByEntity) batch.push(this.meta.put(encodeBigintKey(e), sealValue({ maxChosen })));
+    return this.writer.write(batch);
+  }
+
+  async getRecord(entityId: bigint, entry: bigint): Promise<EntryRecord | undefined> {
+    const b = await this.rec.get(ek(entityId, entry));
+    return b ? openValue<StoredRecord>(b).record : undefined;
+  }
+
+  async chosenRange(entityId: bigint, fromEntry: bigint, maxNum: number): Promise<ChosenEntry[]> {
+    const out: ChosenEntry[] = [];
+    let next = fromEntry;
+    for await (const [k, v] of this.rec.range({ gte: ek(entityId, fromEntry), lt: ek(entityId + 1n, 0n), limit: maxNum })) {
+      const entry = decodeBigintKey(k.subarray(encodeBigintKey(entityId).length));
+      const r = openValue<StoredRecord>(v).record;
+      if (entry !== next || !r.chosen) break;
+      out.push({ entry, record: r });
+      next++;
+    }
+    return out;
+  }
+
+  async hasUuid(entityId: bigint, uuid: bigint, sinceMs: number): Promise<boolean> {
+    const b = await this.uuid.get(ek(entityId, uuid));
+    return b !== undefined && openValue<number>(b) >= sinceMs;
+  }
+
+  async expire(entityId: bigint, upTo: bigint, beforeMs: number, uuidBeforeMs: number): Promise<number> {
+    const ops: BatchOp[] = [];
+    for await (const [k, v] of this.rec.range({ gte: ek(entityId, 0n), lte: ek(entityId, upTo) })) {
+      const s = openValue<StoredRecord>(v);
+      if (s.record.chosen && s.at < beforeMs) ops.push(this.rec.del(k));
+    }
+    for await (const [k, v] of this.uuid.range({ gte: ek(entityId, 0n), lt: ek(entityId + 1n, 0n) })) {
+      if (openValue<number>(v) < uuidBeforeMs) ops.push(this.uuid.del(k));
+    }
+    if (ops.length > 0) await this.writer.write(ops);
+    return ops.length;
+  }
+
+  async resetTo(entityId: bigint, upTo: bigint): Promise<void> {
+    const ops: BatchOp[] = [];
+    for await (const [k] of this.rec.range({ gte: ek(entityId, 0n), lte: ek(entityId, upTo) })) ops.push(this.rec.del(k));
+    ops.push(this.meta.put(encodeBigintKey(entityId), sealValue({ maxChosen: upTo })));
+    await this.writer.write(ops);
+  }
+
+  async entities(): Promise<bigint[]> {
+    const out: bigint[] = [];
+    for await (const [k] of this.meta.range()) out.push(decodeBigintKey(k));
+    return out;
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}

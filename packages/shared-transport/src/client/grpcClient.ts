@@ -53,6 +53,9 @@ type UnaryMethod = (
 export function callUnary<Req = any, Res = any>(client: grpc.Client, method: string, req: Req, opts: CallOptions): Promise<Res> {
   const fn = (client as unknown as Record<string, unknown>)[method];
   if (typeof fn !== 'function') return Promise.reject(new ProtoError(`client has no method ${method}`));
+  if (!(opts.deadlineMs > 0) || !Number.isFinite(opts.deadlineMs)) {
+    return Promise.reject(new TypeError(`${method}: deadlineMs must be a positive finite number, got ${opts.deadlineMs}`));
+  }
   const signal = opts.signal;
   if (signal?.aborted) return Promise.reject(new CancelledError(`${method}: aborted before start`));
   return new Promise<Res>((resolve, reject) => {

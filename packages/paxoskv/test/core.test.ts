@@ -58,6 +58,7 @@ describe('acceptor rules (seed)', () => {
     const p = prepare(EMPTY_STATE, ballot(3, 1)).next;
     const ok = accept(p, ballot(3, 1), i64Value(7));
     expect(ok.reply).toEqual({ lastBal: ballot(3, 1), val: null, vBal: null, chosen: null });
+    expect(accept(commit(p, i64Value(1)).next, ballot(3, 1), i64Value(7)).reply.chosen).toEqual(i64Value(1));
     expect(ok.next.vBal).toEqual(ballot(3, 1));
     expect(ok.next.val).toEqual(i64Value(7));
     const higher = accept(ok.next, ballot(4, 2), i64Value(8));

@@ -28,6 +28,8 @@ export interface KvClientOptions extends Partial<PaxosTiming> {
   link?: AcceptorLinkOptions;
   /** how far get(key) walks down past versions without a chosen value (explicit --ver writes can leave gaps) */
   gapScanMax?: number;
+  /** keys whose next version this client remembers (a set on them skips the LATEST round) */
+  versionHintsMax?: number;
 }
 
 export interface KvResult {
@@ -70,6 +72,9 @@ export class PaxosKvClient {
   private readonly all: number[];
   private readonly quorum: number;
   private readonly gapScanMax: number;
+  /** key -> the version after the last one this client saw chosen (skips the LATEST round) */
+  private readonly nextVer = new Map<string, bigint>();
+  private readonly nextVerMax: number;
 
   constructor(opts: KvClientOptions) {
     if (opts.acceptors.length === 0) throw new UsageError('no acceptors given');
@@ -79,6 +84,15 @@ export class PaxosKvClient {
     this.all = this.links.map((_, i) => i);
     this.quorum = majority(this.links.length);
     this.gapScanMax = opts.gapScanMax ?? 64;
+    this.nextVerMax = opts.versionHintsMax ?? 100_000;
+  }
+
+  private rememberChosen(key: string, ver: bigint): void {
+    const next = ver + 1n;
+    if ((this.nextVer.get(key) ?? -1n) >= next) return;
+    this.nextVer.delete(key);
+    this.nextVer.set(key, next);
+    if (this.nextVer.size > this.nextVerMax) this.nextVer.delete(this.nextVer.keys().next().value!);
   }
 
   /** A fresh, random ProposerId per Paxos run: ballots must never carry two values. */
@@ -98,20 +112,28 @@ export class PaxosKvClient {
       const p = this.newProposer(key, opts.ver, deadline);
       const chosen = (await p.runPaxos(this.all, mine))!;
       this.commit(key, opts.ver, chosen);
+      this.rememberChosen(key, opts.ver);
       return { key, ver: opts.ver, value: fromPaxosValue(chosen), written: isOwnValue(chosen, mine), rounds: p.rounds };
     }
-    const latest = await this.latest(key, deadline);
-    rounds += 1;
-    // Propose at v only when v-1 is chosen: at the latest voted version when its value is
-    // not known (a vote there means v-1 is chosen), past it when it is.
-    let ver = latest.ver < 0n ? 0n : latest.chosen ? latest.ver + 1n : latest.ver;
+    // Propose at v only when v-1 is chosen. Known here when this client saw v-1 chosen;
+    // else ask a quorum: at the latest voted version when its value is not known (a vote
+    // there means the one below is chosen), past it when it is.
+    const ask = async (): Promise<bigint> => {
+      const latest = await this.latest(key, deadline);
+      rounds += 1;
+      return latest.ver < 0n ? 0n : latest.chosen ? latest.ver + 1n : latest.ver;
+    };
+    let ver = this.nextVer.get(key) ?? (await ask());
     for (;;) {
       const p = this.newProposer(key, ver, deadline);
       const chosen = (await p.runPaxos(this.all, mine))!;
       rounds += p.rounds;
       this.commit(key, ver, chosen);
+      this.rememberChosen(key, ver);
       if (isOwnValue(chosen, mine)) return { key, ver, value: value, written: true, rounds };
-      ver++;
+      // Someone else got this version: jump to what a quorum knows (our hint may be far behind).
+      const next = await ask();
+      ver = next > ver ? next : ver + 1n;
       if (Date.now() >= deadline) throw new PaxosDeadlineError(`set ${key}: every version up to ${ver - 1n} was taken by other writers before the deadline`);
     }
   }
@@ -125,7 +147,10 @@ export class PaxosKvClient {
     }
     const latest = await this.latest(key, deadline);
     if (latest.ver < 0n) return null;
-    if (latest.chosen) return { key, ver: latest.ver, value: fromPaxosValue(latest.chosen), rounds: 1 };
+    if (latest.chosen) {
+      this.rememberChosen(key, latest.ver);
+      return { key, ver: latest.ver, value: fromPaxosValue(latest.chosen), rounds: 1 };
+    }
     // Not learned yet: make the latest voted version safe with a Paxos read.
     let rounds = 1;
     const p = this.newProposer(key, latest.ver, deadline);

@@ -13,6 +13,7 @@ import {
   nextBallot,
   tallyPhase1,
   tallyPhase2,
+  firstChosen,
 } from '../core/index.js';
 import { NotEnoughQuorum, type NotEnoughQuorumError, PaxosDeadlineError } from '../errors.js';
 import { ballotToWire, instanceToWire, replyFromWire, valueToWire, type WireAcceptor, type WireOpKind } from '../wire/codec.js';
@@ -35,7 +36,7 @@ export interface PaxosTiming {
   random?: () => number;
 }
 
-export const paxosTimingDefaults: PaxosTiming = { deadlineMs: 5_000, phaseTimeoutMs: 1_500, backoffMsBase: 4, backoffMsMax: 200 };
+export const paxosTimingDefaults: PaxosTiming = { deadlineMs: 5_000, phaseTimeoutMs: 1_500, backoffMsBase: 10, backoffMsMax: 300 };
 
 export interface PhaseFailures {
   /** acceptors that did not answer at all, with why */
@@ -96,10 +97,10 @@ export class Proposer {
     acceptorIds: number[],
     quorum: number,
     deadlineMs = this.timing.phaseTimeoutMs,
-  ): Promise<{ value: Value | null; higherBal: Ballot | null; err: NotEnoughQuorumError | null }> {
+  ): Promise<{ value: Value | null; higherBal: Ballot | null; err: NotEnoughQuorumError | null; chosen: Value | null }> {
     const r = await this.phase('PREPARE', acceptorIds, quorum, deadlineMs);
     const t = tallyPhase1(this.bal, [...r.replies, ...r.rejected], quorum, acceptorIds.length);
-    return { value: t.value, higherBal: t.higherBal, err: t.ok ? null : NotEnoughQuorum };
+    return { value: t.value, higherBal: t.higherBal, err: t.ok ? null : NotEnoughQuorum, chosen: firstChosen([...r.replies, ...r.rejected]) };
   }
 
   /** The seed's Phase2 with this.val: {higherBal, err}. */
@@ -107,10 +108,10 @@ export class Proposer {
     acceptorIds: number[],
     quorum: number,
     deadlineMs = this.timing.phaseTimeoutMs,
-  ): Promise<{ higherBal: Ballot | null; err: NotEnoughQuorumError | null }> {
+  ): Promise<{ higherBal: Ballot | null; err: NotEnoughQuorumError | null; chosen: Value | null }> {
     const r = await this.phase('ACCEPT', acceptorIds, quorum, deadlineMs);
     const t = tallyPhase2(this.bal, [...r.replies, ...r.rejected], quorum, acceptorIds.length);
-    return { higherBal: t.higherBal, err: t.ok ? null : NotEnoughQuorum };
+    return { higherBal: t.higherBal, err: t.ok ? null : NotEnoughQuorum, chosen: firstChosen([...r.replies, ...r.rejected]) };
   }
 
   /**
@@ -125,6 +126,8 @@ export class Proposer {
       if (left <= 0) throw this.deadlineError(acceptorIds.length, quorum);
       this.val = val;
       const p1 = await this.phase1(acceptorIds, quorum, Math.min(this.timing.phaseTimeoutMs, left));
+      // An acceptor already learned the chosen value (COMMIT): nothing left to decide.
+      if (p1.chosen) return (this.val = p1.chosen);
       if (p1.err === null) {
         if (p1.value !== null) this.val = p1.value;
         if (this.val === null) return null; // a read of an instance nobody voted in: one round
@@ -132,6 +135,7 @@ export class Proposer {
         if (left2 <= 0) throw this.deadlineError(acceptorIds.length, quorum);
         const p2 = await this.phase2(acceptorIds, quorum, Math.min(this.timing.phaseTimeoutMs, left2));
         if (p2.err === null) return this.val;
+        if (p2.chosen) return (this.val = p2.chosen);
         this.bal = nextBallot(this.bal, p2.higherBal);
       } else {
         this.bal = nextBallot(this.bal, p1.higherBal);

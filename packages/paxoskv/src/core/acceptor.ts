@@ -51,7 +51,8 @@ export function prepare(s: AcceptorState, bal: Ballot): Step {
 
 /** Accept: reply {LastBal: copy before the update}; if bal >= LastBal then LastBal = VBal = bal, Val = val. */
 export function accept(s: AcceptorState, bal: Ballot, val: Value | null): Step {
-  const reply: AcceptorReply = { lastBal: copyBallot(s.lastBal), val: null, vBal: null, chosen: null };
+  // the seed's reply is {LastBal}; the added Chosen lets a losing proposer stop early
+  const reply: AcceptorReply = { lastBal: copyBallot(s.lastBal), val: null, vBal: null, chosen: s.chosen ? copyValue(s.chosen) : null };
   if (ballotGE(bal, s.lastBal)) {
     const changed = !(ballotEq(bal, s.lastBal) && ballotEq(bal, s.vBal) && valueEq(val, s.val));
     const next: AcceptorState = { lastBal: copyBallot(bal), vBal: copyBallot(bal), val: val ? copyValue(val) : null, chosen: s.chosen };

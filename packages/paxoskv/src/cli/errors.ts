@@ -1,0 +1,26 @@
+// How the CLI reports failures: one line on stderr and a stable exit code per error kind.
+import { QuorumkitError } from '@quorumkit/shared-storage';
+
+export const EXIT = { ok: 0, notFound: 1, usage: 2, noQuorum: 3, deadline: 4, other: 5 } as const;
+
+export function exitCodeFor(e: unknown): number {
+  const code = e instanceof QuorumkitError ? e.code : (e as { code?: string })?.code;
+  switch (code) {
+    case 'EUSAGE':
+      return EXIT.usage;
+    case 'ENOQUORUMREACHABLE':
+      return EXIT.noQuorum;
+    case 'EPAXOSDEADLINE':
+      return /no quorum reachable/.test((e as Error).message) ? EXIT.noQuorum : EXIT.deadline;
+    case 'EADDRINUSE':
+    case 'ELOCKED':
+      return EXIT.other;
+    default:
+      return EXIT.other;
+  }
+}
+
+export function fail(e: unknown): void {
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`paxoskv: ${msg.split('\n')[0]}\n`);
+}

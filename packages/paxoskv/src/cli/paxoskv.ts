@@ -1,0 +1,136 @@
+// paxoskv: serve one acceptor, run a local cluster, or set/get a key.
+import { Command, CommanderError, Option } from 'commander';
+import { PaxosKvClient } from '../client/kvClient.js';
+import { serveAcceptors } from '../server/serveAcceptors.js';
+import { startAcceptor, type AcceptorServer } from '../server/acceptorServer.js';
+import { ACCEPTOR_BASE_PORT, defaultAcceptorAddress } from '../wire/protoPath.js';
+import { exitCodeFor, fail } from './errors.js';
+import { makeLogger } from './logger.js';
+import { formatKvValue, parseAddress, parseAddressList, parseCount, parseValue, parseValueType, parseVersion } from './parse.js';
+
+const DEFAULT_ACCEPTORS = [0, 1, 2].map(defaultAcceptorAddress).join(',');
+
+function onShutdown(close: () => Promise<void>): void {
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+function clientFrom(o: { acceptors: string; timeoutMs: string }): PaxosKvClient {
+  const acceptors = parseAddressList(o.acceptors);
+  const deadlineMs = parseCount(o.timeoutMs, '--timeout-ms', 1, 3_600_000);
+  return new PaxosKvClient({ acceptors, deadlineMs, phaseTimeoutMs: Math.min(1_500, deadlineMs) });
+}
+
+const program = new Command('paxoskv')
+  .description('classic Paxos key-version store: one Paxos instance per (key, version)')
+  .showSuggestionAfterError(true)
+  .exitOverride()
+  .configureOutput({ outputError: (str, write) => write(`paxoskv: ${str.replace(/^error: /, '').trim()}\n`) });
+
+program
+  .command('serve')
+  .description('run one acceptor')
+  .option('--id <n>', 'acceptor id (default port 3333+id)', '0')
+  .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:3333+id)')
+  .option('--data <dir>', 'data directory (default ./paxoskv-data/acceptor<id>)')
+  .option('--pretty', 'human-readable logs')
+  .action(async (o: { id: string; listen?: string; data?: string; pretty?: boolean }) => {
+    const id = parseCount(o.id, '--id', 0, 1_000_000);
+    const address = o.listen ? parseAddress(o.listen, true) : defaultAcceptorAddress(id);
+    const logger = makeLogger({ pretty: o.pretty });
+    const server = await startAcceptor({ id, address, data: o.data ?? `paxoskv-data/acceptor${id}`, logger });
+    process.stdout.write(`acceptor ${id} listening on ${server.address}\n`);
+    onShutdown(() => server.close());
+  });
+
+program
+  .command('cluster')
+  .description('run N acceptors in this one process (for trying paxoskv out)')
+  .option('--nodes <n>', 'number of acceptors', '3')
+  .option('--data <dir>', 'data directory (acceptor i uses <dir>/acceptor<i>)', 'paxoskv-data')
+  .option('--host <host>', 'address to bind', '127.0.0.1')
+  .option('--base-port <port>', 'acceptor i listens on base-port + i', String(ACCEPTOR_BASE_PORT))
+  .option('--pretty', 'human-readable logs')
+  .action(async (o: { nodes: string; data: string; host: string; basePort: string; pretty?: boolean }) => {
+    const n = parseCount(o.nodes, '--nodes', 1, 99);
+    const basePort = parseCount(o.basePort, '--base-port', 1, 65535 - n);
+    parseAddress(`${o.host}:${basePort}`);
+    const logger = makeLogger({ pretty: o.pretty });
+    const servers: AcceptorServer[] = await serveAcceptors(n, { data: o.data, host: o.host, basePort, logger });
+    for (const s of servers) process.stdout.write(`acceptor ${s.id} listening on ${s.address}\n`);
+    process.stdout.write(`cluster ready: ${n} acceptors, data in ${o.data}; try: paxoskv set foo 5 && paxoskv get foo\n`);
+    onShutdown(async () => {
+      await Promise.allSettled(servers.map((s) => s.close()));
+    });
+  });
+
+program
+  .command('set')
+  .description('write VALUE at the next free version of KEY (or at --ver)')
+  .argument('<key>')
+  .argument('<value>')
+  .option('--ver <n>', 'write this version, the seed way (the first value chosen there wins)')
+  .addOption(new Option('--type <type>', 'value type: auto (integer literal = int64), int or string').default('auto'))
+  .option('--acceptors <list>', 'acceptor addresses, comma-separated', DEFAULT_ACCEPTORS)
+  .option('--timeout-ms <ms>', 'give up after this long', '3000')
+  .option('--json', 'print JSON')
+  .action(async (key: string, raw: string, o: { ver?: string; type: string; acceptors: string; timeoutMs: string; json?: boolean }) => {
+    const value = parseValue(raw, parseValueType(o.type));
+    const ver = o.ver !== undefined ? parseVersion(o.ver) : undefined;
+    const client = clientFrom(o);
+    try {
+      const r = await client.set(key, value, ver === undefined ? {} : { ver });
+      if (o.json) process.stdout.write(JSON.stringify({ key, ver: r.ver.toString(), value: formatKvValue(r.value), written: r.written }) + '\n');
+      else if (r.written) process.stdout.write(`written: ${formatKvValue(r.value)}; key: ${key}; ver: ${r.ver}\n`);
+      else process.stdout.write(`not written: ${key} version ${r.ver} already holds ${formatKvValue(r.value)}\n`);
+      process.exitCode = r.written ? 0 : 1;
+    } finally {
+      client.close();
+    }
+  });
+
+program
+  .command('get')
+  .description('read the latest chosen version of KEY (or --ver)')
+  .argument('<key>')
+  .option('--ver <n>', 'read this version')
+  .option('--acceptors <list>', 'acceptor addresses, comma-separated', DEFAULT_ACCEPTORS)
+  .option('--timeout-ms <ms>', 'give up after this long', '3000')
+  .option('--json', 'print JSON')
+  .action(async (key: string, o: { ver?: string; acceptors: string; timeoutMs: string; json?: boolean }) => {
+    const ver = o.ver !== undefined ? parseVersion(o.ver) : undefined;
+    const client = clientFrom(o);
+    try {
+      const r = await client.get(key, ver === undefined ? {} : { ver });
+      if (!r) {
+        if (o.json) process.stdout.write(JSON.stringify({ key, found: false }) + '\n');
+        else process.stdout.write(`not found: ${key}${ver === undefined ? '' : ` version ${ver}`}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      if (o.json) process.stdout.write(JSON.stringify({ key, ver: r.ver.toString(), value: formatKvValue(r.value), found: true }) + '\n');
+      else process.stdout.write(`read:    ${formatKvValue(r.value)}; key: ${key}; ver: ${r.ver}\n`);
+    } finally {
+      client.close();
+    }
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // commander already printed its one line (or help/version)
+    process.exit(e.exitCode === 0 ? 0 : 2);
+  }
+  fail(e);
+  process.exit(exitCodeFor(e));
+}

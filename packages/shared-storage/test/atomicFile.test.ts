@@ -1,6 +1,6 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ATOMIC_FILE_HEADER_BYTES,
   CorruptFileError,
@@ -11,18 +11,15 @@ import {
   readFileChecked,
   writeFileAtomic,
 } from '../src/index.js';
-import { dec, enc, tempDir } from './helpers.js';
+import { dec, enc, useTempDir } from './helpers.js';
 
 describe('writeFileAtomic / readFileChecked', () => {
   let dir: string;
-  let cleanup: () => Promise<void>;
   let file: string;
-
-  beforeEach(async () => {
-    ({ dir, cleanup } = await tempDir());
-    file = join(dir, 'state.bin');
+  useTempDir((d) => {
+    dir = d;
+    file = join(d, 'state.bin');
   });
-  afterEach(() => cleanup());
 
   it('round-trips bytes, replaces old content and leaves no temp file', async () => {
     expect(await readFileChecked(file)).toBeUndefined();

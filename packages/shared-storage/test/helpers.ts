@@ -19,6 +19,20 @@ export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<v
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/** Register hooks that make a fresh temp directory before each test (handed to `use`) and remove it after. */
+export function useTempDir(use: (dir: string) => void): void {
+  let cleanup: (() => Promise<void>) | undefined;
+  beforeEach(async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    use(t.dir);
+  });
+  afterEach(async () => {
+    await cleanup?.();
+    cleanup = undefined;
+  });
+}
+
 export interface Backend {
   name: string;
   open(): Promise<Store>;

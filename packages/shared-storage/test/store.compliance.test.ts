@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   InvalidArgumentError,
   StoreClosedError,
+  compareBytes,
   concatKey,
   encodeBigintKey,
   decodeBigintKey,
@@ -164,5 +166,47 @@ describe.each(backends())('store compliance: $name', ({ make }) => {
     const writing = store.write([ks.put(enc('x'), enc('1'))]);
     await store.close();
     await expect(writing).resolves.toBeUndefined();
+  });
+});
+
+describe.each(backends())('store model check: $name', ({ make }) => {
+  let store: Store;
+  useStore(make, (s) => (store = s));
+
+  it('random batches and ranges agree with a sorted in-memory model', async () => {
+    const key = fc.uint8Array({ maxLength: 3, max: 4 });
+    const op = fc.record({ del: fc.boolean(), space: fc.constantFrom(0, 1), key, value: fc.uint8Array({ maxLength: 4 }) });
+    const bound = fc.option(key, { nil: undefined });
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(op, { maxLength: 8 }), { maxLength: 6 }),
+        bound,
+        bound,
+        fc.option(fc.nat(6), { nil: undefined }),
+        fc.boolean(),
+        async (batches, gte, lt, limit, reverse) => {
+          run++;
+          const spaces = [store.keyspace(`m${run}a`), store.keyspace(`m${run}b`)] as const;
+          const models = [new Map<string, [Uint8Array, Uint8Array]>(), new Map<string, [Uint8Array, Uint8Array]>()];
+          for (const batch of batches) {
+            await store.write(batch.map((o) => (o.del ? spaces[o.space].del(o.key) : spaces[o.space].put(o.key, o.value))));
+            for (const o of batch) {
+              if (o.del) models[o.space]!.delete(o.key.join());
+              else models[o.space]!.set(o.key.join(), [o.key, o.value]);
+            }
+          }
+          for (const s of [0, 1] as const) {
+            let expected = [...models[s]!.values()]
+              .filter(([k]) => (gte === undefined || compareBytes(k, gte) >= 0) && (lt === undefined || compareBytes(k, lt) < 0))
+              .sort(([a], [b]) => compareBytes(a, b));
+            if (reverse) expected.reverse();
+            if (limit !== undefined) expected = expected.slice(0, limit);
+            expect(await collect(spaces[s].range({ gte, lt, limit, reverse }))).toEqual(expected);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

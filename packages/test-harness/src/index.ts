@@ -33,3 +33,6 @@ export { FaultProxy } from './proxy/faultProxy.js';
 export type { BlockDirection } from './proxy/faultProxy.js';
 export { runNemesis } from './nemesis.js';
 export type { NemesisOptions, NemesisFault } from './nemesis.js';
+
+export { historyHtml, writeHistoryHtml } from './report/historyHtml.js';
+export type { HistoryHtmlOptions } from './report/historyHtml.js';

@@ -229,6 +229,14 @@ export class PeerLink {
     this.retry.unref();
   }
 
+  /** The peer is reachable again (it dialled us): skip the rest of the backoff. */
+  kick(): void {
+    if (this.state !== 'down') return;
+    clearTimeout(this.retry);
+    this.attempt = 0;
+    this.dial();
+  }
+
   /** Drop the connection and redial at once (e.g. to force a full sync). */
   restart(): void {
     this.attempt = 0;

@@ -216,6 +216,7 @@ export class Replicator {
       p.forceFull = true;
       p.link?.restart();
     }
+    p.link?.kick();
     c.detach();
     p.inbound?.destroy();
     p.inbound = c.socket;

@@ -1,0 +1,226 @@
+// RRSeq: a client's stream of IDs from a cluster of RRServers. Ranges come from
+// GRPCNextID; the next range is fetched in the background once the current stock is
+// `prefetchAt` consumed (double buffering), so next() does not wait on the network in
+// steady state. IDs are handed out strictly increasing; after close() next() returns 0n.
+import type * as grpc from '@grpc/grpc-js';
+import { backoffDelayMs, callUnary, createGrpcClient, sleep, toBigInt } from '@quorumkit/shared-transport';
+import { Counter, Registry } from 'prom-client';
+import { RangeBuffer, clampBufSize, shouldPrefetch } from '../core/rangeBuffer.js';
+import { InvalidArgumentError, RangeUnavailableError } from '../errors.js';
+import { rrSeqProtoPath } from '../protoPath.js';
+import { normalizeAddr } from '../server/wire.js';
+
+export interface RRSeqOptions {
+  /** Fetch the next range when this fraction of the current one is consumed (0 < f <= 1). */
+  prefetchAt?: number;
+  /** Deadline of one GRPCNextID call; longer than the servers' 4 s allocation deadline. */
+  callDeadlineMs?: number;
+  /** Backoff between failed fetches (full jitter). */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Unbuffered clients fetch one ID per waiting caller, at most this many per range. */
+  waitersBatchMax?: number;
+  /** Called on every failed fetch (the client keeps retrying until closed). */
+  onError?: (err: RangeUnavailableError) => void;
+  registry?: Registry;
+}
+
+export const RR_SEQ_DEFAULTS = {
+  prefetchAt: 0.5,
+  callDeadlineMs: 5_000,
+  backoffBaseMs: 10,
+  backoffMaxMs: 1_000,
+  waitersBatchMax: 1_024,
+} as const;
+
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+export class RRSeq {
+  readonly bufSize: number;
+  private readonly opts: Required<Omit<RRSeqOptions, 'onError' | 'registry'>> & Pick<RRSeqOptions, 'onError'>;
+  private readonly clients: Array<{ addr: string; client: grpc.Client }>;
+  private readonly buf = new RangeBuffer();
+  private waiters: Array<(id: bigint) => void> = [];
+  private fetching = false;
+  private closed = false;
+  private target: number;
+  private readonly abort = new AbortController();
+  private iterable: AsyncIterable<bigint> | undefined;
+  private readonly counters: { ids: Counter; ranges: Counter; failures: Counter };
+  /** The last fetch failure, until a fetch succeeds again. */
+  lastError: RangeUnavailableError | undefined;
+
+  constructor(
+    readonly name: string,
+    bufSize: number,
+    addrs: string[],
+    opts: RRSeqOptions = {},
+  ) {
+    if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('sequence name must not be empty');
+    if (addrs.length === 0) throw new InvalidArgumentError('at least one server address is needed');
+    this.bufSize = clampBufSize(bufSize);
+    this.opts = { ...RR_SEQ_DEFAULTS, ...stripUndefined(opts) };
+    if (!(this.opts.prefetchAt > 0 && this.opts.prefetchAt <= 1)) throw new InvalidArgumentError('prefetchAt must be in (0, 1]');
+    const protoPath = rrSeqProtoPath();
+    // Every client of a name starts with the same server (whatever order its addresses
+    // came in), so concurrent allocations of one name meet at one coordinator, which
+    // batches them instead of racing them; on failure it moves to the next server.
+    const sorted = [...new Set(addrs.map(normalizeAddr))].sort();
+    this.clients = sorted.map((addr) => ({ addr, client: createGrpcClient(protoPath, 'pb.RRAPI', addr) }));
+    this.target = fnv1a(name) % this.clients.length;
+    const registry = opts.registry ?? new Registry();
+    const counter = (name: string, help: string): Counter =>
+      (registry.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help, labelNames: ['sequence'], registers: [registry] });
+    this.counters = {
+      ids: counter('rrseq_client_ids_total', 'IDs handed out by RRSeq.next()'),
+      ranges: counter('rrseq_client_ranges_total', 'Ranges fetched by RRSeq'),
+      failures: counter('rrseq_client_fetch_failures_total', 'Failed range fetches (retried)'),
+    };
+  }
+
+  /** The seed's constructor: RRSeq.create(name, bufSize, ...addrs). */
+  static async create(name: string, bufSize: number, ...addrs: string[]): Promise<RRSeq> {
+    const s = new RRSeq(name, bufSize, addrs);
+    s.maybeFetch();
+    return s;
+  }
+
+  /** The next ID (waits for one if none is buffered); 0n once closed. */
+  next(): Promise<bigint> {
+    if (this.closed) return Promise.resolve(0n);
+    // Earlier callers still waiting go first (FIFO keeps every caller's IDs increasing).
+    const id = this.waiters.length === 0 ? this.buf.take() : undefined;
+    if (id !== undefined) {
+      this.counters.ids.inc({ sequence: this.name });
+      this.maybeFetch();
+      return Promise.resolve(id);
+    }
+    return new Promise<bigint>((resolve) => {
+      this.waiters.push(resolve);
+      this.maybeFetch();
+    });
+  }
+
+  /** A buffered ID if there is one right now (like a non-blocking channel read), else undefined. */
+  tryNext(): bigint | undefined {
+    if (this.closed) return undefined;
+    const id = this.waiters.length === 0 ? this.buf.take() : undefined;
+    if (id !== undefined) this.counters.ids.inc({ sequence: this.name });
+    this.maybeFetch(id === undefined);
+    return id;
+  }
+
+  /** The IDs as an async iterable; the same object on every call. Ends after close(). */
+  stream(): AsyncIterable<bigint> {
+    this.iterable ??= {
+      [Symbol.asyncIterator]: () => ({
+        next: async (): Promise<IteratorResult<bigint>> => {
+          const id = await this.next();
+          return id === 0n ? { done: true, value: undefined } : { done: false, value: id };
+        },
+      }),
+    };
+    return this.iterable;
+  }
+
+  /** IDs buffered locally and not handed out yet. */
+  buffered(): bigint {
+    return this.buf.available();
+  }
+
+  /** Stop fetching, release waiters with 0n, close connections. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.abort.abort();
+    for (const w of this.waiters.splice(0)) w(0n);
+    this.buf.clear();
+    for (const c of this.clients) c.client.close();
+  }
+
+  private maybeFetch(wanted = false): void {
+    if (this.closed || this.fetching) return;
+    const need =
+      this.waiters.length > 0 ||
+      (this.buf.available() === 0n && (this.bufSize > 0 || wanted)) ||
+      shouldPrefetch(this.buf.available(), this.bufSize, this.opts.prefetchAt);
+    if (!need) return;
+    this.fetching = true;
+    void this.fetchLoop();
+  }
+
+  private async fetchLoop(): Promise<void> {
+    let failures = 0;
+    try {
+      while (!this.closed) {
+        const size = this.bufSize > 0 ? this.bufSize : Math.min(Math.max(1, this.waiters.length), this.opts.waitersBatchMax);
+        const got = await this.fetchOnce(BigInt(size));
+        if (this.closed) return;
+        if (got) {
+          failures = 0;
+          this.lastError = undefined;
+          this.buf.push(got.from, got.to);
+          this.counters.ranges.inc({ sequence: this.name });
+          this.serveWaiters();
+          const more = this.waiters.length > 0 || shouldPrefetch(this.buf.available(), this.bufSize, this.opts.prefetchAt);
+          if (!more) return;
+          continue;
+        }
+        failures += 1;
+        this.target = (this.target + 1) % this.clients.length;
+        if (failures % this.clients.length === 0) {
+          await sleep(backoffDelayMs(failures / this.clients.length, { baseMs: this.opts.backoffBaseMs, maxMs: this.opts.backoffMaxMs }), this.abort.signal).catch(() => undefined);
+        }
+      }
+    } finally {
+      this.fetching = false;
+      // Something may have been asked for while the last fetch was finishing.
+      if (!this.closed && this.waiters.length > 0) this.maybeFetch();
+    }
+  }
+
+  private async fetchOnce(size: bigint): Promise<{ from: bigint; to: bigint } | undefined> {
+    const c = this.clients[this.target]!;
+    let reason: string;
+    try {
+      const r = await callUnary<unknown, { fromId: string; toId: string }>(
+        c.client,
+        'GRPCNextID',
+        { name: this.name, rangeSize: size.toString() },
+        { deadlineMs: this.opts.callDeadlineMs, signal: this.abort.signal },
+      );
+      const from = toBigInt(r.fromId);
+      const to = toBigInt(r.toId);
+      if (from > 0n && to > from) return { from, to };
+      reason = `${c.addr} could not allocate a range (no majority of servers reachable, or deadline exceeded)`;
+    } catch (e) {
+      reason = `${c.addr}: ${e instanceof Error ? e.message : String(e)}`;
+    }
+    if (this.closed) return undefined;
+    const err = new RangeUnavailableError(`sequence ${this.name}: no range: ${reason}`, reason);
+    this.lastError = err;
+    this.counters.failures.inc({ sequence: this.name });
+    this.opts.onError?.(err);
+    return undefined;
+  }
+
+  private serveWaiters(): void {
+    while (this.waiters.length > 0) {
+      const id = this.buf.take();
+      if (id === undefined) return;
+      this.counters.ids.inc({ sequence: this.name });
+      this.waiters.shift()!(id);
+    }
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,28 @@
+// Named errors of @quorumkit/rrseq, each with a stable code.
+import { QuorumkitError } from '@quorumkit/shared-storage';
+
+/** This server lost its state and is rebuilding it from its peers; it serves nothing meanwhile. */
+export class NotReadyError extends QuorumkitError {
+  readonly grpcCode = 14; // UNAVAILABLE: a client should try another server
+  constructor(message: string) {
+    super('ENOTREADY', message);
+  }
+}
+
+/** A request, flag or address that cannot be used. Nothing was changed. */
+export class InvalidArgumentError extends QuorumkitError {
+  readonly grpcCode = 3; // INVALID_ARGUMENT
+  constructor(message: string) {
+    super('EINVAL', message);
+  }
+}
+
+/** A client could not obtain a range of IDs (no majority reachable, deadline, overflow). */
+export class RangeUnavailableError extends QuorumkitError {
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super('ENORANGE', message);
+  }
+}

@@ -1,0 +1,246 @@
+// RRServer: one replica of the sequence service and the coordinator for the GRPCNextID
+// requests it receives. The engine (src/core) decides; this shell moves bytes: gRPC in and
+// out, the state file (persisted before any dependent reply leaves), and timers.
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createGrpcServer, toBigInt, uint64ToWire, type GrpcServer } from '@quorumkit/shared-transport';
+import { pino, type Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { Engine, engineConfig, ID_MAX, type AllocErrorCode, type EngineConfig, type PeerResult } from '../core/index.js';
+import { InvalidArgumentError, NotReadyError } from '../errors.js';
+import { rrSeqProtoPath } from '../protoPath.js';
+import { StateFile, loadState } from '../storage/stateFile.js';
+import { serverMetrics } from './metrics.js';
+import { PEER_CLIENT_DEFAULTS, PeerClient, type PeerClientOptions } from './peerClient.js';
+import { normalizeAddr, opFromWire, resultToWire, type WirePeerOp } from './wire.js';
+
+export interface RRServerOptions extends Partial<Omit<EngineConfig, 'nodes' | 'self'>>, Partial<PeerClientOptions> {
+  /** Where to listen, e.g. ':19001' or '127.0.0.1:0'. */
+  addr: string;
+  /** The persist file ('' keeps state in memory only: for tests and benchmarks). */
+  path: string;
+  /** The other servers' addresses (this server counts itself once). */
+  peers: string[];
+  /** fsync the state file (default true; false only for benchmarks). */
+  fsync?: boolean;
+  logger?: Logger;
+  /** Longest sequence name accepted, in bytes. */
+  nameBytesMax?: number;
+  /** Largest range one GRPCNextID may ask for. */
+  rangeSizeMax?: bigint;
+}
+
+export const RR_SERVER_DEFAULTS = { nameBytesMax: 256, rangeSizeMax: 1n << 40n } as const;
+
+interface Waiter {
+  resolve: (r: { from: bigint; to: bigint; error?: AllocErrorCode }) => void;
+}
+
+export class RRServer {
+  private engine!: Engine;
+  private file!: StateFile;
+  private grpc!: GrpcServer;
+  private peers: PeerClient[] = [];
+  private readonly waiters = new Map<number, Waiter>();
+  private nextReq = 1;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private closing: Promise<void> | undefined;
+  private readonly served = { ranges: 0, ids: 0n };
+  readonly log: Logger;
+  readonly metrics: Registry;
+
+  private constructor(private readonly opts: RRServerOptions) {
+    this.log = opts.logger ?? pino({ level: 'silent' });
+    this.metrics = serverMetrics(
+      () => this.engine,
+      () => this.file,
+      () => this.served,
+    );
+  }
+
+  /** The seed's constructor: RRServer.create(addr, path, ...peers). */
+  static create(addr: string, path: string, ...peers: string[]): Promise<RRServer> {
+    return RRServer.start({ addr, path, peers });
+  }
+
+  static async start(opts: RRServerOptions): Promise<RRServer> {
+    const s = new RRServer(opts);
+    await s.open();
+    return s;
+  }
+
+  /** The bound address ('127.0.0.1:PORT'), also when asked for port 0. */
+  addr(): string {
+    return this.grpc.address;
+  }
+
+  get ready(): boolean {
+    return this.engine.ready;
+  }
+
+  /** Why the replica is not ready yet ('' when it is). */
+  get recoveryStatus(): string {
+    return this.engine.ready ? '' : this.engine.recoveryStatus || 'waiting for peers';
+  }
+
+  private async open(): Promise<void> {
+    const o = this.opts;
+    const peers = o.peers.map(normalizeAddr);
+    const cfg = engineConfig(peers.length + 1, 0, stripUndefined({
+      deadlineMs: o.deadlineMs,
+      attemptTimeoutMs: o.attemptTimeoutMs,
+      backoffBaseMs: o.backoffBaseMs,
+      backoffMaxMs: o.backoffMaxMs,
+      batchRequestsMax: o.batchRequestsMax,
+      namesCachedMax: o.namesCachedMax,
+      recoveryIntervalMs: o.recoveryIntervalMs,
+      recoveryRoundTimeoutMs: o.recoveryRoundTimeoutMs,
+    }));
+    if (o.path !== '') await mkdir(dirname(o.path), { recursive: true });
+    const loaded = await loadState(o.path);
+    if (loaded.problem) this.log.warn({ problem: loaded.problem }, 'state file unusable: recovering from peers');
+    this.engine = new Engine(cfg, loaded.state, {
+      now: () => performance.now(),
+      random: Math.random,
+      newIncarnation: () => randomBytes(8).toString('hex'),
+      sendPeer: (to, ops) => this.peers[to - 1]!.send(ops),
+      persist: (done) => this.file.persist(done),
+      completed: (req, from, to, error) => {
+        const w = this.waiters.get(req);
+        this.waiters.delete(req);
+        w?.resolve(error ? { from, to, error } : { from, to });
+      },
+      log: (level, msg) => this.log[level](msg),
+    });
+    this.file = new StateFile(o.path, () => this.engine.snapshot(), { fsync: o.fsync ?? true });
+    const peerOpts: PeerClientOptions = {
+      callDeadlineMs: o.callDeadlineMs ?? PEER_CLIENT_DEFAULTS.callDeadlineMs,
+      inFlightMax: o.inFlightMax ?? PEER_CLIENT_DEFAULTS.inFlightMax,
+      batchOpsMax: o.batchOpsMax ?? PEER_CLIENT_DEFAULTS.batchOpsMax,
+    };
+    const protoPath = rrSeqProtoPath();
+    this.peers = peers.map(
+      (addr, i) => new PeerClient(addr, protoPath, 0, (results) => this.onPeerResults(i + 1, results), peerOpts),
+    );
+    this.grpc = await createGrpcServer({
+      protoPath,
+      service: 'pb.RRAPI',
+      address: normalizeAddr(o.addr),
+      handlers: {
+        GRPCNextID: (req: { name: string; rangeSize: string }) => this.nextId(req),
+        GRPCCurID: (req: { name: string }) => this.curId(req),
+        GRPCSetID: (req: { name: string; newId: string }) => this.setId(req),
+        GRPCPeer: (req: { ops: WirePeerOp[] }) => this.peer(req),
+      },
+    });
+    this.engine.start();
+    this.arm();
+    this.log.info({ addr: this.grpc.address, peers, path: o.path }, 'listening');
+  }
+
+  private validName(name: unknown): name is string {
+    return typeof name === 'string' && name.length > 0 && Buffer.byteLength(name) <= (this.opts.nameBytesMax ?? RR_SERVER_DEFAULTS.nameBytesMax);
+  }
+
+  private async nextId(req: { name: string; rangeSize: string }): Promise<{ fromId: string; toId: string }> {
+    const fail = { fromId: '0', toId: '0' };
+    let size: bigint;
+    try {
+      size = toBigInt(req.rangeSize);
+    } catch {
+      return fail;
+    }
+    const max = this.opts.rangeSizeMax ?? RR_SERVER_DEFAULTS.rangeSizeMax;
+    if (!this.validName(req.name) || size < 1n || size > max || this.closing) return fail;
+    const id = this.nextReq++;
+    const r = await new Promise<{ from: bigint; to: bigint; error?: AllocErrorCode }>((resolve) => {
+      this.waiters.set(id, { resolve });
+      this.engine.nextId(id, req.name, size);
+      this.arm();
+    });
+    if (r.error || r.to > ID_MAX) {
+      this.log.debug({ name: req.name, error: r.error }, 'allocation failed');
+      return fail;
+    }
+    this.served.ranges += 1;
+    this.served.ids += r.to - r.from;
+    return { fromId: uint64ToWire(r.from), toId: uint64ToWire(r.to) };
+  }
+
+  private curId(req: { name: string }): { curId: string } {
+    if (!this.validName(req.name)) throw new InvalidArgumentError('name must be 1..256 bytes');
+    const v = this.engine.curId(req.name);
+    if (v === undefined) throw new NotReadyError(`replica is recovering its state from peers: ${this.recoveryStatus}`);
+    return { curId: uint64ToWire(v) };
+  }
+
+  private async setId(req: { name: string; newId: string }): Promise<{ success: boolean }> {
+    if (!this.validName(req.name)) return { success: false };
+    let v: bigint;
+    try {
+      v = toBigInt(req.newId);
+    } catch {
+      return { success: false };
+    }
+    const ok = await new Promise<boolean>((resolve) => this.engine.setId(req.name, v, resolve));
+    this.arm();
+    return { success: ok };
+  }
+
+  private async peer(req: { ops: WirePeerOp[] }): Promise<{ results: ReturnType<typeof resultToWire>[] }> {
+    const ops = (req.ops ?? []).map(opFromWire);
+    const valid = ops.filter((o) => o !== undefined);
+    const results = await new Promise<PeerResult[]>((resolve) => this.engine.handlePeerOps(-1, valid, resolve));
+    this.arm();
+    // Malformed ops are answered ERROR (in place) and changed nothing.
+    let k = 0;
+    const out = ops.map((o, i) =>
+      o === undefined
+        ? { id: String(req.ops[i]?.id ?? '0'), status: 'ERROR', value: '0', token: '', entries: [], empty: false }
+        : resultToWire(results[k++]!),
+    );
+    return { results: out };
+  }
+
+  private onPeerResults(from: number, results: PeerResult[]): void {
+    if (this.closing) return;
+    this.engine.onPeerResults(from, results);
+    this.arm();
+  }
+
+  /** Make sure tick() runs when the engine next needs it. */
+  private arm(): void {
+    if (this.closing) return;
+    const at = this.engine.nextWakeAt();
+    if (at === undefined || at >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      this.engine.tick();
+      this.arm();
+    }, Math.max(0, at - performance.now()));
+  }
+
+  /** Stop serving, persist the final state, close every connection. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.timer) clearTimeout(this.timer);
+      for (const w of this.waiters.values()) w.resolve({ from: 0n, to: 0n, error: 'EDEADLINE' });
+      this.waiters.clear();
+      await this.grpc.close();
+      for (const p of this.peers) p.close();
+      await new Promise<void>((resolve) => this.file.persist(() => resolve()));
+      await this.file.flush();
+      this.log.info('closed');
+    })();
+    return this.closing;
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,197 @@
+// The seed's tests, ported with their assertions, against real gRPC servers in-process.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createGrpcClient, callUnary } from '@quorumkit/shared-transport';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RRSeq, RRServer, SimpleBufSeq, rrSeqProtoPath } from '../src/index.js';
+import { startLocalCluster, waitUntil, type LocalCluster } from './helpers/cluster.js';
+
+const BUF_SIZES = [0, 1, 2, 1024];
+
+describe('RRSeq against a 3-server cluster', () => {
+  let c: LocalCluster;
+  const seqs: RRSeq[] = [];
+  let n = 0;
+  const seq = (bufSize: number, name = `seq${++n}`): RRSeq => {
+    const s = new RRSeq(name, bufSize, c.addrs);
+    seqs.push(s);
+    return s;
+  };
+
+  beforeAll(async () => {
+    c = await startLocalCluster(3);
+  });
+  afterEach(async () => {
+    await Promise.all(seqs.splice(0).map((s) => s.close()));
+  });
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  it.each(BUF_SIZES)('the first ID is 1 (bufSize %i)', async (b) => {
+    expect(await seq(b).next()).toBe(1n);
+  });
+
+  it.each(BUF_SIZES)('one client gets contiguous IDs from 1 (bufSize %i)', async (b) => {
+    const s = seq(b);
+    const count = b === 1024 ? 5_000 : 150;
+    for (let i = 1; i <= count; i++) expect(await s.next()).toBe(BigInt(i));
+  });
+
+  it.each(BUF_SIZES)('256 concurrent consumers of one client see a gap-free union (bufSize %i)', async (b) => {
+    const s = seq(b);
+    const per = b === 1024 ? 40 : 4;
+    const got = await Promise.all(
+      Array.from({ length: 256 }, async () => {
+        const mine: bigint[] = [];
+        for (let i = 0; i < per; i++) mine.push(await s.next());
+        return mine;
+      }),
+    );
+    for (const mine of got) for (let i = 1; i < mine.length; i++) expect(mine[i]! > mine[i - 1]!).toBe(true);
+    const all = got.flat().sort((a, b2) => (a < b2 ? -1 : a > b2 ? 1 : 0));
+    expect(all.length).toBe(256 * per);
+    all.forEach((id, i) => expect(id).toBe(BigInt(i + 1)));
+  });
+
+  it.each(BUF_SIZES)('32 clients on one name: no duplicates, each strictly increasing (bufSize %i)', async (b) => {
+    const name = `shared${b}`;
+    const clients = Array.from({ length: 32 }, () => seq(b, name));
+    const per = b === 1024 ? 300 : 15;
+    const got = await Promise.all(
+      clients.map(async (s) => {
+        const mine: bigint[] = [];
+        for (let i = 0; i < per; i++) mine.push(await s.next());
+        return mine;
+      }),
+    );
+    for (const mine of got) for (let i = 1; i < mine.length; i++) expect(mine[i]! > mine[i - 1]!).toBe(true);
+    const all = got.flat();
+    expect(new Set(all).size).toBe(all.length);
+  });
+
+  it('clamps buffer sizes: -42 -> 0, 0, 1, 1e6', () => {
+    expect([-42, 0, 1, 1e6].map((b) => seq(b).bufSize)).toEqual([0, 0, 1, 1e6]);
+    expect(new SimpleBufSeq(-42).bufSize).toBe(0);
+  });
+
+  it('stream() is the same iterable on every call, and everything returns 0n / ends after close()', async () => {
+    const s = seq(16);
+    expect(s.stream()).toBe(s.stream());
+    const it = s.stream()[Symbol.asyncIterator]();
+    expect(await it.next()).toEqual({ done: false, value: 1n });
+    const pending = seq(0, 'never-served-after-close');
+    await s.close();
+    await s.close();
+    expect(await s.next()).toBe(0n);
+    expect(await it.next()).toEqual({ done: true, value: undefined });
+    expect(await pending.next()).toBe(1n);
+  });
+
+  it('speaks the original wire protocol: GRPCCurID (unknown = 1), GRPCSetID raises only, GRPCNextID [0,0) on bad input', async () => {
+    const client = createGrpcClient(rrSeqProtoPath(), 'pb.RRAPI', c.addrs[0]!);
+    try {
+      const cur = (name: string) => callUnary<unknown, { curId: string }>(client, 'GRPCCurID', { name }, { deadlineMs: 5_000 });
+      expect((await cur('wire-unknown')).curId).toBe('1');
+      const r = await callUnary<unknown, { fromId: string; toId: string }>(client, 'GRPCNextID', { name: 'wire', rangeSize: '10' }, { deadlineMs: 5_000 });
+      expect(r).toEqual({ fromId: '1', toId: '11' });
+      expect((await cur('wire')).curId).toBe('11');
+      expect(await callUnary(client, 'GRPCSetID', { name: 'wire', newId: '100' }, { deadlineMs: 5_000 })).toEqual({ success: true });
+      expect(await callUnary(client, 'GRPCSetID', { name: 'wire', newId: '5' }, { deadlineMs: 5_000 })).toEqual({ success: true });
+      expect((await cur('wire')).curId).toBe('100');
+      for (const bad of [{ name: 'wire', rangeSize: '0' }, { name: 'wire', rangeSize: '-3' }, { name: '', rangeSize: '1' }]) {
+        expect(await callUnary(client, 'GRPCNextID', bad, { deadlineMs: 5_000 })).toEqual({ fromId: '0', toId: '0' });
+      }
+      // GRPCSetID is the original's replica write: it raises this replica only. A majority
+      // (the two others, still at 11) decides the next range; the raised replica refuses it.
+      const next = await callUnary<unknown, { fromId: string }>(client, 'GRPCNextID', { name: 'wire', rangeSize: '1' }, { deadlineMs: 5_000 });
+      expect(next.fromId).toBe('11');
+      expect((await cur('wire')).curId).toBe('100');
+    } finally {
+      client.close();
+    }
+  });
+
+  it('exposes metrics', async () => {
+    const text = await c.servers[0]!.metrics.metrics();
+    expect(text).toMatch(/rrseq_ranges_served_total \d+/);
+    expect(text).toMatch(/rrseq_ready 1/);
+  });
+});
+
+describe('persistence and failures', () => {
+  let dir: string;
+  const stops: Array<() => Promise<void>> = [];
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rrseq-test-'));
+  });
+  afterEach(async () => {
+    await Promise.all(stops.splice(0).map((f) => f()));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('continues above everything handed out after a full restart from the persist files', async () => {
+    const paths = [0, 1, 2].map((i) => join(dir, `restart/serv${i}_persist`));
+    const c1 = await startLocalCluster(3, { paths });
+    stops.push(() => c1.stop());
+    const s = new RRSeq('p', 10, c1.addrs);
+    let last = 0n;
+    for (let i = 0; i < 25; i++) last = await s.next();
+    await s.close();
+    await c1.stop();
+    const c2 = await startLocalCluster(3, { paths });
+    stops.push(() => c2.stop());
+    const s2 = new RRSeq('p', 10, c2.addrs);
+    stops.push(() => s2.close());
+    expect(await s2.next()).toBeGreaterThan(last);
+  });
+
+  it('with a majority down (and then wiped) a client hands out nothing and reports why', async () => {
+    const c = await startLocalCluster(3, { deadlineMs: 500, attemptTimeoutMs: 200 });
+    stops.push(() => c.stop());
+    const errors: string[] = [];
+    const s = new RRSeq('m', 0, c.addrs, { callDeadlineMs: 1_000, backoffMaxMs: 100, onError: (e) => errors.push(e.message) });
+    stops.push(() => s.close());
+    expect(await s.next()).toBe(1n);
+    const addrs = c.addrs;
+    await c.servers[1]!.close();
+    await c.servers[2]!.close();
+    let got: bigint | undefined;
+    void s.next().then((id) => (got = id));
+    await waitUntil(() => errors.length >= 3, 20_000, 'fetch errors');
+    expect(got).toBeUndefined();
+    expect(s.lastError?.code).toBe('ENORANGE');
+    // Bring the two back on the same addresses with their state lost (in-memory servers).
+    const back = await Promise.all(
+      [1, 2].map((i) => RRServer.start({ addr: addrs[i]!, path: '', peers: addrs.filter((_, j) => j !== i), deadlineMs: 500 })),
+    );
+    stops.push(() => Promise.all(back.map((b) => b.close())).then(() => undefined));
+    // Two wiped servers of three is a majority lost: they must never serve on their own.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(back.some((b) => b.ready)).toBe(false);
+    expect(got).toBeUndefined();
+  });
+
+  it('a server restarted with its file deleted rejoins without handing out a duplicate', async () => {
+    const paths = [0, 1, 2].map((i) => join(dir, `wipe/serv${i}_persist`));
+    const c = await startLocalCluster(3, { paths });
+    stops.push(() => c.stop());
+    const s = new RRSeq('w', 5, c.addrs);
+    stops.push(() => s.close());
+    const seen: bigint[] = [];
+    for (let i = 0; i < 20; i++) seen.push(await s.next());
+    await c.servers[0]!.close();
+    await rm(paths[0]!, { force: true });
+    const again = await RRServer.start({ addr: c.addrs[0]!, path: paths[0]!, peers: c.addrs.slice(1) });
+    c.servers[0] = again;
+    await waitUntil(() => again.ready, 20_000, 'wiped server recovered');
+    // Only the restarted server can be reached by this client: it must allocate above.
+    const only = new RRSeq('w', 0, [c.addrs[0]!]);
+    stops.push(() => only.close());
+    const id = await only.next();
+    expect(id).toBeGreaterThan(seen[seen.length - 1]!);
+  });
+});

@@ -1,0 +1,132 @@
+// The same random command sequences against constdb and a real redis-server (Debian):
+// every reply must match (order-free replies compared sorted).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePorts } from '@quorumkit/test-harness';
+import { RawClient, startConstdb, startProc, tmp, which, type Proc, type Reply } from './proc.js';
+
+const redisServer = which('redis-server');
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function genCommand(r: () => number): string[] {
+  const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const key = () => pick(['k1', 'k2', 'k3', 's1', 'h1']);
+  const mem = () => pick(['a', 'b', 'c', '1', '']);
+  const num = () => pick(['0', '1', '-1', '10', '9223372036854775807', '-9223372036854775808', 'x', '1.5', '007', ' 1']);
+  const val = () => pick(['v', '', '5', '-3', 'hello world', '9223372036854775806']);
+  const n = (): string[] => Array.from({ length: 1 + Math.floor(r() * 3) }, mem);
+  const cmds: Array<() => string[]> = [
+    () => ['GET', key()],
+    () => ['SET', key(), val()],
+    () => ['SET', key(), val(), pick(['NX', 'XX', 'GET', 'KEEPTTL', 'EX', 'BAD'])],
+    () => ['SET', key(), val(), 'PX', pick(['100000', '0', '-1', 'x', '9223372036854775807'])],
+    () => ['DEL', key(), key()],
+    () => ['INCR', key()],
+    () => ['DECR', key()],
+    () => ['INCRBY', key(), num()],
+    () => ['DECRBY', key(), num()],
+    () => ['MGET', key(), key(), key()],
+    () => ['MSET', key(), val(), key(), val()],
+    () => ['MSET', key()],
+    () => ['SADD', key(), ...n()],
+    () => ['SREM', key(), ...n()],
+    () => ['SMEMBERS', key()],
+    () => ['SCARD', key()],
+    () => ['SISMEMBER', key(), mem()],
+    () => ['HSET', key(), mem(), val(), ...(r() < 0.3 ? [mem(), val()] : [])],
+    () => ['HSET', key(), mem()],
+    () => ['HGET', key(), mem()],
+    () => ['HGETALL', key()],
+    () => ['HDEL', key(), ...n()],
+    () => ['HLEN', key()],
+    () => ['HEXISTS', key(), mem()],
+    () => ['HKEYS', key()],
+    () => ['HVALS', key()],
+    () => ['HINCRBY', key(), mem(), num()],
+    () => ['EXISTS', key(), key()],
+    () => ['TYPE', key()],
+    () => ['DBSIZE'],
+    () => ['KEYS', pick(['*', 'k*', '?1', 'h[0-9]', 'nomatch'])],
+    () => ['EXPIRE', key(), pick(['100', '1000', '-1', 'x'])],
+    () => ['PERSIST', key()],
+    () => ['TTL', key()],
+    () => ['PTTL', key()],
+    () => ['PING'],
+    () => ['ECHO', val()],
+    () => ['GET'],
+    () => ['SPOP', key(), pick(['0', '-1', 'x'])],
+    () => ['SELECT', pick(['0', '1', 'x'])],
+  ];
+  return pick(cmds)();
+}
+
+const SORTED = new Set(['SMEMBERS', 'KEYS', 'HKEYS', 'HVALS']);
+
+function normalize(cmd: string[], r: Reply): unknown {
+  const name = cmd[0]!;
+  if (name === 'TTL' || name === 'PTTL') return typeof r === 'bigint' ? (r > 0n ? 'positive' : r) : r;
+  if (Array.isArray(r) && SORTED.has(name)) return [...r].map(String).sort();
+  if (Array.isArray(r) && name === 'HGETALL') {
+    const pairs: string[] = [];
+    for (let i = 0; i < r.length; i += 2) pairs.push(`${r[i]}=${r[i + 1]}`);
+    return pairs.sort();
+  }
+  return r;
+}
+
+describe('differential: constdb vs redis-server', () => {
+  let redis: Proc | undefined;
+  let constdb: Proc | undefined;
+
+  beforeAll(async () => {
+    if (!redisServer) return;
+    const [p1, p2] = await freePorts(2);
+    redis = await startProc(redisServer, ['--port', String(p1), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--databases', '1', '--dir', tmp()], p1!, /Ready to accept connections/);
+    constdb = await startConstdb(p2!);
+  });
+
+  afterAll(async () => {
+    await redis?.stop('SIGKILL');
+    await constdb?.stop('SIGKILL');
+  });
+
+  it('same replies for random command sequences', async (ctx) => {
+    if (!redisServer) {
+      console.log('skipped: redis-server not installed (Debian package redis-server)');
+      return ctx.skip();
+    }
+    const a = await RawClient.open(redis!.port);
+    const b = await RawClient.open(constdb!.port);
+    const seeds = Number(process.env.SIM_SEEDS ?? 30);
+    let compared = 0;
+    try {
+      for (let s = 1; s <= seeds; s++) {
+        const r = rng(s * 7919);
+        await a.call('FLUSHALL');
+        await b.call('FLUSHALL');
+        const history: string[] = [];
+        for (let i = 0; i < 150; i++) {
+          const cmd = genCommand(r);
+          history.push(cmd.join(' '));
+          const [ra, rb] = await Promise.all([a.call(...cmd), b.call(...cmd)]);
+          if (cmd[0] === 'SPOP' && cmd[2] === '0' && Array.isArray(ra)) continue;
+          expect(normalize(cmd, rb), `seed ${s}, after:\n${history.slice(-8).join('\n')}`).toEqual(normalize(cmd, ra));
+          compared++;
+        }
+      }
+    } finally {
+      a.close();
+      b.close();
+    }
+    expect(compared).toBeGreaterThan(seeds * 100);
+  });
+});

@@ -28,6 +28,7 @@ export { startCluster, stopAllClusters } from './cluster/cluster.js';
 export type { Cluster, ClusterOptions, LinkFn } from './cluster/cluster.js';
 export type { NodeSpec } from './cluster/nodeProcess.js';
 export { waitFor } from './cluster/waitFor.js';
+export { portOpen } from './cluster/probes.js';
 export type { WaitForOptions } from './cluster/waitFor.js';
 export { FaultProxy } from './proxy/faultProxy.js';
 export type { BlockDirection } from './proxy/faultProxy.js';

@@ -85,6 +85,21 @@ export class History {
     }
   }
 
+  /**
+   * A clock for virtual time (a simulation's `now()` in ms): ns = ms * 1e6, nudged so that every
+   * reading is strictly greater than the last. Without the nudge, ops in one virtual ms would
+   * look concurrent and the checker would accept orders that real time forbids.
+   */
+  static virtualClock(nowMs: () => number): () => bigint {
+    let last = -1n;
+    return () => {
+      let t = BigInt(Math.floor(nowMs() * 1_000_000));
+      if (t <= last) t = last + 1n;
+      last = t;
+      return t;
+    };
+  }
+
   /** A snapshot of every operation, in invoke order. */
   operations(): Operation[] {
     return this.ops.map((o) => ({ ...o }));

@@ -67,6 +67,21 @@ export function simulate<M>(opts: SimOptions<M>): SimWorld<M> {
   }
 
   function send(from: number, to: number, msg: M): void {
+    if (to === -1) {
+      stats.sent++;
+      if (faultsOn && netRng.chance(faults.dropRate ?? 0)) {
+        stats.dropped++;
+        log(`drop ${from}->client (loss) ${fmt(msg)}`);
+        return;
+      }
+      const m = clone ? structuredClone(msg) : msg;
+      queue.push(now + netRng.int(delayLo, delayHi), () => {
+        stats.delivered++;
+        log(`recv ${from}->client ${fmt(m)}`);
+        opts.onOutside?.(from, m, world);
+      });
+      return;
+    }
     checkId(to);
     stats.sent++;
     if (blocked[from]![to]) {

@@ -10,7 +10,11 @@ export interface SimContext<M> {
   now(): number;
   /** Seeded, in [0, 1); a per-node stream. */
   random(): number;
-  /** Through the simulated network (delay / drop / duplicate / reorder / partition). */
+  /**
+   * Through the simulated network (delay / drop / duplicate / reorder / partition).
+   * `to = -1` answers a client outside the cluster: it reaches SimOptions.onOutside after a
+   * network delay (drops apply, partitions do not).
+   */
   send(to: number, msg: M): void;
   /** Returns a cancel function. Every timer of a node dies when it crashes. */
   setTimer(delayMs: number, fn: () => void): () => void;
@@ -106,6 +110,8 @@ export interface SimOptions<M> {
   stopWhen?(sim: SimWorld<M>): boolean;
   /** Called once before the first event (schedule workload with world.at). */
   setup?(sim: SimWorld<M>): void;
+  /** Messages nodes send to -1 (replies to clients), after a network delay. */
+  onOutside?(from: number, msg: M, sim: SimWorld<M>): void;
   /** Called at every tick, after fault decisions. */
   onTick?(sim: SimWorld<M>): void;
   /** Hard cap on events (guards against livelock). Default 5,000,000. */

@@ -1,0 +1,15 @@
+// Reads instancelog<i>.log of every node in a directory and checks rules 1-3.
+import { existsSync, readFileSync } from 'node:fs';
+import { checkLogs, parseInstanceLog, type CheckResult, type ParsedLog } from '../core/check.js';
+import { instanceLogPath } from '../storage/instanceLog.js';
+
+export function readLogs(logDir: string, nodes: number): ParsedLog[] {
+  return Array.from({ length: nodes }, (_, i) => {
+    const p = instanceLogPath(logDir, i);
+    return parseInstanceLog(i, existsSync(p) ? readFileSync(p, 'utf8') : '');
+  });
+}
+
+export function checkDir(logDir: string, nodes: number, opts: { nodesThatMustCommit?: number[] } = {}): CheckResult {
+  return checkLogs(readLogs(logDir, nodes), opts);
+}

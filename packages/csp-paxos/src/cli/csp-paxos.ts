@@ -1,0 +1,195 @@
+// csp-paxos CLI: node | run | check | run-and-check | propose | status
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import pino from 'pino';
+import { QuorumkitError } from '@quorumkit/shared-storage';
+import { nodeStatus, propose } from '../client/client.js';
+import { ConfigError, DEFAULT_BASE_PORT, type Member, PORT_STRIDE, committeeFromPorts, defaultCommittee, parseDurationMs, parsePortList, readConfigFile } from '../server/config.js';
+import { parseFaults } from '../server/faults.js';
+import { CspPaxosNode } from '../server/node.js';
+import { runCluster } from '../server/runner.js';
+import { checkDir } from './checkDir.js';
+
+const CLI_PATH = fileURLToPath(import.meta.url);
+
+function int(name: string, min = 0) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return n;
+  };
+}
+
+function ports(n: number, o: { ports?: string; basePort?: number }): number[] {
+  if (o.ports) {
+    const p = parsePortList(o.ports);
+    if (p.length !== n) throw new ConfigError(`--ports lists ${p.length} ports for ${n} nodes`);
+    return p;
+  }
+  return defaultCommittee(n, o.basePort ?? DEFAULT_BASE_PORT).map((m) => m.port);
+}
+
+const program = new Command('csp-paxos').description('CSP-style multi-Paxos replicated log (Yet Another Simple Paxos, with real ballots)');
+
+program
+  .command('node')
+  .description('run one node until -t seconds pass')
+  .requiredOption('-i, --rank <rank>', 'rank id', int('rank'))
+  .option('-o, --timeout <duration>', 'channel / leader timeout, seconds (or 200ms)', '10')
+  .option('-l, --interval <slots>', 'max slots a leader proposes in its round', int('interval', 1), 100)
+  .option('-t, --time <seconds>', 'run time, then stop', '50')
+  .option('--config <file>', 'JSON {id, n, f, port, committee:[{id, host, port}]}')
+  .option('--log-dir <dir>', 'where instancelog<i>.log goes', '.')
+  .option('--data-dir <dir>', 'acceptor state (default <log-dir>/data<i>)')
+  .option('-n, --nodes <n>', 'committee size without --config', int('nodes', 1), 5)
+  .option('--ports <list>', 'listen ports of all nodes, comma separated')
+  .option('--base-port <port>', 'node i listens on base + 10*i', int('base-port', 1), DEFAULT_BASE_PORT)
+  .option('--peer-ports <list>', 'ports to dial peers on (proxies), comma separated')
+  .option('--batch <slots>', 'slots per PROPOSE', int('batch', 1))
+  .option('--window <batches>', 'batches in flight', int('window', 1))
+  .option('--no-generate', 'only propose client values (no self-invented instances)')
+  .addOption(new Option('--no-fsync', 'do not fsync acceptor state (experiments only)').hideHelp())
+  .addOption(new Option('--stop-at <epochMs>', 'stop at this wall-clock time').argParser(int('stop-at')).hideHelp())
+  .action(async (o) => {
+    let committee: Member[];
+    let id: number = o.rank;
+    if (o.config) {
+      const c = readConfigFile(o.config);
+      committee = c.committee ?? defaultCommittee(c.n ?? o.nodes, c.port !== undefined && c.id !== undefined ? c.port - PORT_STRIDE * c.id : o.basePort);
+      if (c.id !== undefined && o.rank === undefined) id = c.id;
+    } else {
+      committee = committeeFromPorts(ports(o.nodes, o));
+    }
+    const timeoutMs = parseDurationMs(o.timeout);
+    const seconds = Number(o.time);
+    if (!(seconds > 0)) throw new ConfigError(`-t must be a positive number of seconds, got "${o.time}"`);
+    const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination({ fd: 2, sync: true }));
+    const node = await CspPaxosNode.start({
+      id,
+      committee,
+      logDir: resolve(o.logDir),
+      dataDir: o.dataDir ? resolve(o.dataDir) : undefined,
+      dialPorts: o.peerPorts ? parsePortList(o.peerPorts) : undefined,
+      fsync: o.fsync,
+      stopAtMs: o.stopAt ?? Date.now() + seconds * 1000,
+      logger,
+      core: {
+        timeoutMs,
+        interval: o.interval,
+        generate: o.generate,
+        ...(o.batch ? { batchSlotsMax: o.batch } : {}),
+        ...(o.window ? { windowBatchesMax: o.window } : {}),
+        retryMs: Math.max(20, Math.min(200, Math.floor(timeoutMs / 4))),
+      },
+    });
+    const port = committee.find((m) => m.id === id)!.port;
+    console.log(`csp-paxos node ${id} listening on 127.0.0.1:${port}`);
+    const stop = (): void => void node.stop();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    await node.done;
+    logger.info({ commitIndex: node.statusSnapshot().commitIndex }, 'stopped');
+    process.exit(0);
+  });
+
+function addRunOptions(c: Command): Command {
+  return c
+    .option('-n, --nodes <n>', 'number of nodes', int('nodes', 1), 5)
+    .option('-o, --timeout <duration>', 'channel / leader timeout, seconds (or 200ms)', '1')
+    .option('-l, --interval <slots>', 'max slots a leader proposes in its round', int('interval', 1), 100)
+    .option('-t, --time <seconds>', 'run time', '5')
+    .option('--ports <list>', 'listen ports, comma separated')
+    .option('--base-port <port>', 'node i listens on base + 10*i', int('base-port', 1), DEFAULT_BASE_PORT)
+    .option('--kill <schedule>', 'e.g. "leader@1500:3000;2@2s"')
+    .option('--pause <schedule>', 'e.g. "1@1s:2s"')
+    .option('--partition <schedule>', 'e.g. "0,1|2,3,4@1s:3s"');
+}
+
+async function doRun(o: Record<string, any>, logDir: string, overrides: { interval?: number } = {}): Promise<void> {
+  const n = o.nodes as number;
+  const faults = parseFaults({ kill: o.kill, pause: o.pause, partition: o.partition }, n);
+  await runCluster({
+    nodes: n,
+    ports: ports(n, o),
+    logDir,
+    timeoutArg: String(o.timeout),
+    interval: overrides.interval ?? o.interval,
+    seconds: Number(o.time),
+    faults,
+    cliPath: CLI_PATH,
+    log: (l) => console.error(`[run] ${l}`),
+  });
+}
+
+addRunOptions(program.command('run').description('start the nodes, apply faults, wait for them to stop'))
+  .option('--log-dir <dir>', 'where the logs go', 'logs')
+  .action(async (o) => {
+    await doRun(o, resolve(o.logDir));
+  });
+
+program
+  .command('check')
+  .description("check the logs against the seed's three rules")
+  .option('-n, --nodes <n>', 'number of nodes', int('nodes', 1), 5)
+  .option('--log-dir <dir>', 'where the logs are', 'logs')
+  .action((o) => {
+    const r = checkDir(resolve(o.logDir), o.nodes);
+    console.log(r.report);
+    if (!r.ok) process.exitCode = 1;
+  });
+
+addRunOptions(program.command('run-and-check').description('the seed scenarios: low pressure (-o 1 -l 100 -t 5) and high pressure (-l 10000)'))
+  .option('--log-dir <dir>', 'where the logs go (default: a fresh temp dir)')
+  .action(async (o) => {
+    const base = o.logDir ? resolve(o.logDir) : mkdtempSync(join(tmpdir(), 'csp-paxos-'));
+    let ok = true;
+    for (const [name, interval] of [['low', o.interval as number], ['high', 10_000]] as const) {
+      console.log(`Check on ${name} pressure`);
+      const dir = join(base, name);
+      await doRun(o, dir, { interval });
+      const r = checkDir(dir, o.nodes);
+      console.log(r.report);
+      ok &&= r.ok;
+    }
+    console.error(`logs in ${base}`);
+    if (!ok) process.exitCode = 1;
+  });
+
+program
+  .command('propose')
+  .description('commit a value through the leader and print its slot')
+  .argument('<data>', 'the value')
+  .option('-n, --nodes <n>', 'number of nodes', int('nodes', 1), 5)
+  .option('--ports <list>', 'node ports, comma separated')
+  .option('--base-port <port>', 'node i listens on base + 10*i', int('base-port', 1), DEFAULT_BASE_PORT)
+  .option('--timeout-ms <ms>', 'give up after', int('timeout-ms', 1), 10_000)
+  .action(async (data: string, o) => {
+    const slot = await propose(data, { ports: ports(o.nodes, o), timeoutMs: o.timeoutMs });
+    console.log(`committed in seq ${slot}`);
+  });
+
+program
+  .command('status')
+  .description("print every node's round, leader and commit index")
+  .option('-n, --nodes <n>', 'number of nodes', int('nodes', 1), 5)
+  .option('--ports <list>', 'node ports, comma separated')
+  .option('--base-port <port>', 'node i listens on base + 10*i', int('base-port', 1), DEFAULT_BASE_PORT)
+  .action(async (o) => {
+    for (const [i, p] of ports(o.nodes, o).entries()) {
+      try {
+        const s = await nodeStatus(p);
+        console.log(`node ${i}: round ${s.round} leader ${s.leader} commitIndex ${s.commitIndex} syncs ${s.syncs}`);
+      } catch (e) {
+        console.log(`node ${i}: down (${(e as Error).message})`);
+      }
+    }
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof QuorumkitError) console.error(`csp-paxos: ${e.message} (${e.code})`);
+  else console.error(`csp-paxos: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(2);
+});

@@ -1,0 +1,140 @@
+// Client API: propose a value to the cluster (any node forwards it to the current leader)
+// and get back the slot it was committed in; ask a node for its status; control a node.
+import { connect, type Socket } from 'node:net';
+import { QuorumkitError } from '@quorumkit/shared-storage';
+import { FrameDecoder, encodeFrame } from '../server/framing.js';
+import type { NodeStatus } from '../server/node.js';
+
+export class ProposeError extends QuorumkitError {
+  constructor(message: string) {
+    super('EPROPOSE', message);
+  }
+}
+
+export class RequestTimeoutError extends QuorumkitError {
+  constructor(what: string, ms: number) {
+    super('ETIMEOUT', `${what} got no answer in ${ms} ms`);
+  }
+}
+
+export const CLIENT_DEFAULTS = { timeoutMs: 10_000, connectTimeoutMs: 2_000, host: '127.0.0.1' };
+
+/** One connection to one node; requests are pipelined and matched by id. */
+export class NodeConnection {
+  private readonly socket: Socket;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve(v: Record<string, unknown>): void; reject(e: unknown): void; timer: NodeJS.Timeout }>();
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    const dec = new FrameDecoder();
+    socket.on('data', (chunk: Buffer) => {
+      let frames: unknown[] = [];
+      try {
+        frames = dec.push(chunk);
+      } catch (e) {
+        socket.destroy(e as Error);
+        return;
+      }
+      for (const f of frames) {
+        const o = f as Record<string, unknown>;
+        const w = this.waiting.get(o.id as number);
+        if (!w) continue;
+        this.waiting.delete(o.id as number);
+        clearTimeout(w.timer);
+        w.resolve(o);
+      }
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      for (const w of this.waiting.values()) {
+        clearTimeout(w.timer);
+        w.reject(new ProposeError('connection closed'));
+      }
+      this.waiting.clear();
+    });
+  }
+
+  static open(port: number, host = CLIENT_DEFAULTS.host, timeoutMs = CLIENT_DEFAULTS.connectTimeoutMs): Promise<NodeConnection> {
+    return new Promise((resolve, reject) => {
+      const s = connect({ host, port });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new RequestTimeoutError(`connect to ${host}:${port}`, timeoutMs));
+      }, timeoutMs);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        s.setNoDelay(true);
+        resolve(new NodeConnection(s));
+      });
+      s.once('error', (e) => {
+        clearTimeout(timer);
+        reject(new ProposeError(`cannot connect to ${host}:${port}: ${e.message}`));
+      });
+    });
+  }
+
+  request(body: Record<string, unknown>, timeoutMs = CLIENT_DEFAULTS.timeoutMs): Promise<Record<string, unknown>> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new RequestTimeoutError(`request ${String(body.c)}`, timeoutMs));
+      }, timeoutMs);
+      this.waiting.set(id, { resolve, reject, timer });
+      this.socket.write(encodeFrame({ ...body, id }));
+    });
+  }
+
+  /** Commits `data` through the cluster; resolves with its slot. */
+  async propose(data: string, timeoutMs = CLIENT_DEFAULTS.timeoutMs): Promise<number> {
+    const r = await this.request({ c: 'propose', data }, timeoutMs);
+    if (r.ok !== true || typeof r.slot !== 'number') throw new ProposeError(String(r.error ?? 'propose failed'));
+    return r.slot;
+  }
+
+  async status(timeoutMs = CLIENT_DEFAULTS.connectTimeoutMs): Promise<NodeStatus> {
+    const r = await this.request({ c: 'status' }, timeoutMs);
+    return r as unknown as NodeStatus;
+  }
+
+  /** Makes the node drop all traffic to and from `peers` (an empty list heals). */
+  async block(peers: number[], timeoutMs = CLIENT_DEFAULTS.connectTimeoutMs): Promise<void> {
+    await this.request({ c: 'block', peers }, timeoutMs);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/**
+ * Proposes `data` through the first node that answers (it forwards to the leader), trying the
+ * next node on failure until the deadline. A retry after a timeout may commit the value twice.
+ */
+export async function propose(data: string, opts: { ports: number[]; host?: string; timeoutMs?: number; attemptMs?: number }): Promise<number> {
+  const deadline = Date.now() + (opts.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs);
+  let lastErr: unknown = new ProposeError('no node to ask');
+  for (let attempt = 0; Date.now() < deadline; attempt++) {
+    const port = opts.ports[attempt % opts.ports.length]!;
+    let conn: NodeConnection | undefined;
+    try {
+      conn = await NodeConnection.open(port, opts.host);
+      return await conn.propose(data, Math.max(1, Math.min(opts.attemptMs ?? 3_000, deadline - Date.now())));
+    } catch (e) {
+      lastErr = e;
+    } finally {
+      conn?.close();
+    }
+  }
+  throw lastErr;
+}
+
+export async function nodeStatus(port: number, host?: string): Promise<NodeStatus> {
+  const c = await NodeConnection.open(port, host);
+  try {
+    return await c.status();
+  } finally {
+    c.close();
+  }
+}

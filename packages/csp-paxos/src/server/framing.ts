@@ -1,0 +1,48 @@
+// Length-prefixed JSON frames over TCP: 4-byte big-endian length, then UTF-8 JSON.
+import { QuorumkitError } from '@quorumkit/shared-storage';
+
+export const FRAME_BYTES_MAX = 64 * 1024 * 1024;
+
+export class FrameError extends QuorumkitError {
+  constructor(message: string) {
+    super('EFRAME', message);
+  }
+}
+
+export function encodeFrame(payload: unknown): Buffer {
+  const body = Buffer.from(JSON.stringify(payload));
+  if (body.length > FRAME_BYTES_MAX) throw new FrameError(`frame of ${body.length} bytes exceeds ${FRAME_BYTES_MAX}`);
+  const head = Buffer.allocUnsafe(4);
+  head.writeUInt32BE(body.length, 0);
+  return Buffer.concat([head, body]);
+}
+
+/** Accumulates socket chunks and yields whole decoded frames. Throws FrameError on bad input. */
+export class FrameDecoder {
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  push(chunk: Buffer): unknown[] {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    const out: unknown[] = [];
+    for (;;) {
+      if (this.size < 4) break;
+      let buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+      this.chunks = [buf];
+      const len = buf.readUInt32BE(0);
+      if (len > FRAME_BYTES_MAX) throw new FrameError(`frame length ${len} exceeds ${FRAME_BYTES_MAX}`);
+      if (this.size < 4 + len) break;
+      const body = buf.subarray(4, 4 + len);
+      buf = buf.subarray(4 + len);
+      this.chunks = buf.length > 0 ? [buf] : [];
+      this.size = buf.length;
+      try {
+        out.push(JSON.parse(body.toString('utf8')));
+      } catch (_e) {
+        throw new FrameError('frame is not valid JSON');
+      }
+    }
+    return out;
+  }
+}

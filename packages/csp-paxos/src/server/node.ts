@@ -1,0 +1,268 @@
+// The I/O shell of one node: restores durable state, starts the four processors (message,
+// follower, leader, consensus) as CSP loops joined by bounded channels, and wires them to TCP,
+// the fsynced acceptor log and the instance log. Persist before send: the follower's records
+// are fdatasynced (group commit) before its GATHER / ACK leave.
+import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import pino from 'pino';
+import { Acceptor, replayAcceptor } from '../core/acceptor.js';
+import { Learner } from '../core/learner.js';
+import { Proposer } from '../core/proposer.js';
+import { Router } from '../core/router.js';
+import { CORE_DEFAULTS, type CoreConfig, type Input, type Msg, type Output, type ProcName, leaderOf } from '../core/types.js';
+import { Channel } from '../csp/channel.js';
+import { AcceptorLog } from '../storage/acceptorLog.js';
+import { InstanceLogWriter, instanceLogPath, recoverCommitted } from '../storage/instanceLog.js';
+import type { Member } from './config.js';
+import { runProcessor } from './processor.js';
+import { type Request, Transport } from './transport.js';
+
+export const NODE_DEFAULTS = {
+  channelCapacityMax: 200_000,
+  tickMs: 20,
+};
+
+export interface NodeOptions {
+  id: number;
+  committee: Member[];
+  /** Where instancelog<i>.log goes. */
+  logDir: string;
+  /** Where acceptor.log goes (default `<logDir>/data<i>`). */
+  dataDir?: string;
+  /** Ports to dial peers on, when they differ from the committee's (proxies). */
+  dialPorts?: number[];
+  core?: Partial<Omit<CoreConfig, 'id' | 'n'>>;
+  fsync?: boolean;
+  /** Stop by itself at this wall-clock time (ms since the epoch). */
+  stopAtMs?: number;
+  logger?: pino.Logger;
+}
+
+export interface NodeStatus {
+  id: number;
+  round: number;
+  leader: number;
+  leading: boolean;
+  commitIndex: number;
+  syncs: number;
+  records: number;
+}
+
+/** The seed's instance id: 32 lowercase letters from a sha256 of the payload. */
+export function instanceKey(payload: string): string {
+  const h = createHash('sha256').update(payload).digest();
+  let s = '';
+  for (let i = 0; i < 32; i++) s += String.fromCharCode(97 + (h[i]! % 26));
+  return s;
+}
+
+export class CspPaxosNode {
+  readonly id: number;
+  private readonly n: number;
+  private readonly transport: Transport;
+  private readonly acceptorLog: AcceptorLog;
+  private readonly writers: Record<'leader' | 'consensus', InstanceLogWriter>;
+  private readonly channels: Record<ProcName, Channel<Input>>;
+  private readonly control: Channel<Input>;
+  private stoppedFlag = false;
+  private readonly loops: Promise<void>[] = [];
+  private readonly clients = new Map<number, (body: Record<string, unknown>) => void>();
+  private nextRef = 1;
+  private readonly status: NodeStatus;
+  private stopTimer: NodeJS.Timeout | undefined;
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+  private readonly log: pino.Logger;
+  /** The processors' cores, for tests and post-mortems only (each is owned by its loop). */
+  cores: { router: Router; follower: Acceptor; leader: Proposer; consensus: Learner } | undefined;
+
+  private constructor(opts: NodeOptions, parts: { transport: Transport; acceptorLog: AcceptorLog; writers: Record<'leader' | 'consensus', InstanceLogWriter>; channels: Record<ProcName, Channel<Input>>; control: Channel<Input>; status: NodeStatus }) {
+    this.id = opts.id;
+    this.n = opts.committee.length;
+    this.transport = parts.transport;
+    this.acceptorLog = parts.acceptorLog;
+    this.writers = parts.writers;
+    this.channels = parts.channels;
+    this.control = parts.control;
+    this.status = parts.status;
+    this.log = opts.logger ?? pino({ level: 'warn' }, pino.destination(2));
+    this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  static async start(opts: NodeOptions): Promise<CspPaxosNode> {
+    const n = opts.committee.length;
+    const me = opts.committee.find((m) => m.id === opts.id);
+    if (!me) throw new Error(`rank ${opts.id} is not in the committee`);
+    const cfg: CoreConfig = { ...CORE_DEFAULTS, ...opts.core, id: opts.id, n };
+    const dataDir = opts.dataDir ?? join(opts.logDir, `data${opts.id}`);
+    const { log: acceptorLog, records } = AcceptorLog.open(join(dataDir, 'acceptor.log'), { fsync: opts.fsync ?? true });
+    const acceptorState = replayAcceptor(records);
+    const logPath = instanceLogPath(opts.logDir, opts.id);
+    const committed = recoverCommitted(logPath);
+    const writers = { leader: new InstanceLogWriter(logPath), consensus: new InstanceLogWriter(logPath) };
+    const cap = NODE_DEFAULTS.channelCapacityMax;
+    const channels: Record<ProcName, Channel<Input>> = {
+      router: new Channel('router', cap),
+      leader: new Channel('leader', cap),
+      follower: new Channel('follower', cap),
+      consensus: new Channel('consensus', cap),
+    };
+    const control = new Channel<Input>('router-control', cap);
+    const status: NodeStatus = { id: opts.id, round: Math.max(0, acceptorState.promised), leader: 0, leading: false, commitIndex: committed.length, syncs: 0, records: 0 };
+    const peers = new Map(opts.committee.map((m) => [m.id, { host: m.host, port: opts.dialPorts?.[m.id] ?? m.port }]));
+    const holder: { node?: CspPaxosNode } = {};
+    const pendingNet: Msg[] = [];
+    const transport = await Transport.listen({
+      self: opts.id,
+      host: me.host,
+      port: me.port,
+      peers,
+      handlers: {
+        onMessages: (_from, msgs) => {
+          for (const m of msgs) {
+            if (holder.node) holder.node.inbound(m);
+            else pendingNet.push(m);
+          }
+        },
+        onRequest: (req, reply) => holder.node?.onRequest(req, reply),
+      },
+    });
+    const node = new CspPaxosNode(opts, { transport, acceptorLog, writers, channels, control, status });
+    const nonce = randomBytes(8).toString('hex');
+    let counter = 0;
+    const genKey = (): string => instanceKey(`${opts.id}:${nonce}:${counter++}`);
+    const now = (): number => Date.now();
+    const router = new Router(cfg, acceptorState.promised, now());
+    const cores = {
+      router,
+      follower: new Acceptor(cfg, acceptorState),
+      leader: new Proposer(cfg, genKey, committed.length),
+      consensus: new Learner(cfg, committed),
+    };
+    router.start(now());
+    node.cores = cores;
+    node.startLoops(cores, router.takeOutput());
+    holder.node = node;
+    for (const m of pendingNet) node.inbound(m);
+    if (opts.stopAtMs !== undefined) node.stopTimer = setTimeout(() => void node.stop(), Math.max(0, opts.stopAtMs - Date.now()));
+    return node;
+  }
+
+  get port(): number {
+    return this.transport.port;
+  }
+
+  private startLoops(cores: Record<ProcName, Router | Acceptor | Proposer | Learner>, initial: Output): void {
+    const env = {
+      now: () => Date.now(),
+      stopped: () => this.stoppedFlag,
+      dispatch: (from: ProcName, out: Output) => this.dispatch(from, out),
+    };
+    void this.dispatch('router', initial);
+    this.loops.push(runProcessor('router', cores.router, [this.control, this.channels.router], env, { ticks: true, tickMs: NODE_DEFAULTS.tickMs }));
+    this.loops.push(runProcessor('follower', cores.follower, [this.channels.follower], env, { ticks: false }));
+    this.loops.push(runProcessor('leader', cores.leader, [this.channels.leader], env, { ticks: true, tickMs: NODE_DEFAULTS.tickMs }));
+    this.loops.push(runProcessor('consensus', cores.consensus, [this.channels.consensus], env, { ticks: true, tickMs: NODE_DEFAULTS.tickMs }));
+  }
+
+  private inbound(m: Msg): void {
+    this.channels.router.send({ kind: 'net', msg: m });
+  }
+
+  private async dispatch(from: ProcName, out: Output): Promise<void> {
+    if (out.persist.length > 0) {
+      await this.acceptorLog.append(out.persist);
+      this.status.syncs = this.acceptorLog.syncCount;
+      this.status.records = this.acceptorLog.recordCount;
+    }
+    if (out.lines.length > 0 && (from === 'leader' || from === 'consensus')) this.writers[from].write(out.lines, Date.now());
+    for (const m of out.net) {
+      if (m.to === this.id) this.inbound(m);
+      else this.transport.send(m);
+    }
+    for (const { to, ev } of out.local) {
+      if (ev.kind === 'role') {
+        this.status.round = ev.round;
+        this.status.leader = leaderOf(ev.round, this.n);
+        this.status.leading = ev.lead;
+        if (ev.lead) this.log.info({ round: ev.round }, 'leading');
+      } else if (ev.kind === 'commitIndex') this.status.commitIndex = ev.index;
+      const target = to === 'router' ? this.control : this.channels[to];
+      target.send(ev);
+    }
+    for (const r of out.replies) {
+      const reply = this.clients.get(r.ref);
+      if (reply) {
+        this.clients.delete(r.ref);
+        reply({ ok: true, slot: r.slot });
+      }
+    }
+  }
+
+  private onRequest(req: Request, reply: (body: Record<string, unknown>) => void): void {
+    switch (req.c) {
+      case 'status':
+        reply({ ok: true, ...this.status });
+        return;
+      case 'propose': {
+        if (typeof req.data !== 'string') {
+          reply({ ok: false, error: 'data must be a string' });
+          return;
+        }
+        const ref = this.nextRef++;
+        this.clients.set(ref, reply);
+        const key = instanceKey(`${this.id}:${ref}:${Date.now()}:${req.data}`);
+        if (this.control.send({ kind: 'client', key, data: req.data, ref }) !== 'ok') {
+          this.clients.delete(ref);
+          reply({ ok: false, error: 'node is overloaded' });
+        }
+        return;
+      }
+      case 'debug': {
+        // Post-mortem view of the cores (read only).
+        const c = this.cores;
+        const p = c?.leader as unknown as Record<string, any> | undefined;
+        reply({
+          ok: true,
+          est: c?.router.estRound,
+          promised: c?.follower.promised,
+          acceptedLen: c?.follower.accepted.length,
+          prop: p && { round: p.round, phase: p.phase, window: (p.window as any[]).map((b) => `${b.type}${b.from}-${b.to}:${[...b.acks].join(',')}`), gathered: [...(p.gathered as Map<number, unknown>).keys()], selfPromised: p.selfPromised, sinceProgress: Date.now() - p.lastProgressMs, readFrom: p.readFrom, nextSlot: p.nextSlot, iq: p.imposeQueue.length },
+          commitIndex: c?.consensus.commitIndex,
+          knownMax: c?.consensus.knownMax,
+          chans: Object.fromEntries(Object.entries(this.channels).map(([k, ch]) => [k, ch.length])),
+        });
+        return;
+      }
+      case 'block': {
+        const peers = Array.isArray(req.peers) ? (req.peers as unknown[]).filter((p): p is number => Number.isInteger(p)) : [];
+        this.transport.blocked = new Set(peers);
+        reply({ ok: true, blocked: peers });
+        return;
+      }
+      default:
+        reply({ ok: false, error: `unknown request ${String(req.c)}` });
+    }
+  }
+
+  statusSnapshot(): NodeStatus {
+    return { ...this.status };
+  }
+
+  get stopped(): boolean {
+    return this.stoppedFlag;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stoppedFlag) return this.done;
+    this.stoppedFlag = true;
+    if (this.stopTimer) clearTimeout(this.stopTimer);
+    for (const ch of [...Object.values(this.channels), this.control]) ch.close();
+    await Promise.allSettled(this.loops);
+    await this.transport.close();
+    this.writers.leader.close();
+    this.writers.consensus.close();
+    this.acceptorLog.close();
+    this.resolveDone();
+  }
+}

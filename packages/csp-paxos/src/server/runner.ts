@@ -1,0 +1,168 @@
+// `csp-paxos run`: starts N node processes, applies a fault schedule, waits for them to stop.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { nodeStatus, NodeConnection } from '../client/client.js';
+import { type FaultEvent, type Target, blockedPeers } from './faults.js';
+
+export interface RunOptions {
+  nodes: number;
+  ports: number[];
+  logDir: string;
+  timeoutArg: string;
+  interval: number;
+  seconds: number;
+  faults?: FaultEvent[];
+  /** Path of the built CLI (dist/cli/csp-paxos.js). */
+  cliPath: string;
+  extraNodeArgs?: string[];
+  /** Remove old logs and data in logDir first (default true). */
+  fresh?: boolean;
+  log?(line: string): void;
+}
+
+export interface RunResult {
+  applied: string[];
+  /** Per node: exit codes of every incarnation. */
+  exits: Array<Array<number | null>>;
+  startedAtMs: number;
+}
+
+const STOP_GRACE_MS = 15_000;
+
+export async function runCluster(o: RunOptions): Promise<RunResult> {
+  const log = o.log ?? (() => {});
+  mkdirSync(o.logDir, { recursive: true });
+  if (o.fresh ?? true) {
+    for (let i = 0; i < o.nodes; i++) {
+      rmSync(join(o.logDir, `instancelog${i}.log`), { force: true });
+      rmSync(join(o.logDir, `data${i}`), { recursive: true, force: true });
+    }
+  }
+  const startedAtMs = Date.now();
+  const stopAtMs = startedAtMs + o.seconds * 1000;
+  const procs: Array<ChildProcess | undefined> = new Array(o.nodes).fill(undefined);
+  const exits: Array<Array<number | null>> = Array.from({ length: o.nodes }, () => []);
+  const exited: Array<Promise<void>> = new Array(o.nodes).fill(Promise.resolve());
+  let blocked: number[][] = Array.from({ length: o.nodes }, () => []);
+  const applied: string[] = [];
+  const at = (ms: number): string => `${(ms / 1000).toFixed(2)}s`;
+
+  const startNode = (i: number): void => {
+    const args = [o.cliPath, 'node', '-i', String(i), '-o', o.timeoutArg, '-l', String(o.interval), '-t', String(o.seconds), '--log-dir', o.logDir, '--ports', o.ports.join(','), '--stop-at', String(stopAtMs), ...(o.extraNodeArgs ?? [])];
+    const out = createWriteStream(join(o.logDir, `node${i}.out`), { flags: 'a' });
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    p.stdout!.pipe(out);
+    p.stderr!.pipe(out, { end: false });
+    procs[i] = p;
+    exited[i] = new Promise((resolve) => p.once('exit', (code) => {
+      exits[i]!.push(code);
+      if (procs[i] === p) procs[i] = undefined;
+      resolve();
+    }));
+  };
+  const control = async (i: number, peers: number[]): Promise<void> => {
+    try {
+      const c = await NodeConnection.open(o.ports[i]!, undefined, 1_000);
+      try {
+        await c.block(peers, 1_000);
+      } finally {
+        c.close();
+      }
+    } catch (_e) {
+      // Node down or paused: it gets the partition when it comes back (see restart).
+    }
+  };
+  const resolveTarget = async (t: Target): Promise<number> => {
+    if (t !== 'leader') return t;
+    const rounds: number[] = [];
+    for (let i = 0; i < o.nodes; i++) {
+      try {
+        rounds.push((await nodeStatus(o.ports[i]!)).round);
+      } catch (_e) {
+        // down
+      }
+    }
+    return rounds.length === 0 ? 0 : Math.max(...rounds) % o.nodes;
+  };
+  const waitReady = async (i: number): Promise<void> => {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && procs[i]) {
+      try {
+        await nodeStatus(o.ports[i]!);
+        return;
+      } catch (_e) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  };
+
+  for (let i = 0; i < o.nodes; i++) startNode(i);
+  const timers: NodeJS.Timeout[] = [];
+  const schedule = (ms: number, fn: () => Promise<void> | void): void => {
+    timers.push(setTimeout(() => void Promise.resolve(fn()).catch((e) => log(`fault failed: ${(e as Error).message}`)), Math.max(0, ms)));
+  };
+  for (const f of o.faults ?? []) {
+    if (f.kind === 'kill') {
+      schedule(f.atMs, async () => {
+        const i = await resolveTarget(f.target);
+        const p = procs[i];
+        if (!p) return;
+        p.kill('SIGKILL');
+        await exited[i];
+        applied.push(`${at(Date.now() - startedAtMs)} kill ${i}`);
+        log(applied[applied.length - 1]!);
+        if (f.restartAtMs !== undefined) {
+          schedule(f.restartAtMs - (Date.now() - startedAtMs), async () => {
+            if (procs[i] || Date.now() >= stopAtMs - 500) return;
+            startNode(i);
+            applied.push(`${at(Date.now() - startedAtMs)} restart ${i}`);
+            log(applied[applied.length - 1]!);
+            await waitReady(i);
+            if (blocked[i]!.length > 0) await control(i, blocked[i]!);
+          });
+        }
+      });
+    } else if (f.kind === 'pause') {
+      schedule(f.atMs, async () => {
+        const i = await resolveTarget(f.target);
+        const p = procs[i];
+        if (!p) return;
+        p.kill('SIGSTOP');
+        applied.push(`${at(Date.now() - startedAtMs)} pause ${i}`);
+        log(applied[applied.length - 1]!);
+        schedule((f.resumeAtMs ?? o.seconds * 1000) - (Date.now() - startedAtMs), () => {
+          p.kill('SIGCONT');
+          applied.push(`${at(Date.now() - startedAtMs)} resume ${i}`);
+          log(applied[applied.length - 1]!);
+        });
+      });
+    } else {
+      schedule(f.atMs, async () => {
+        blocked = blockedPeers(f.groups, o.nodes);
+        await Promise.all(blocked.map((b, i) => control(i, b)));
+        applied.push(`${at(Date.now() - startedAtMs)} partition ${f.groups.map((g) => g.join(',')).join('|')}`);
+        log(applied[applied.length - 1]!);
+        if (f.healAtMs !== undefined) {
+          schedule(f.healAtMs - (Date.now() - startedAtMs), async () => {
+            blocked = Array.from({ length: o.nodes }, () => []);
+            await Promise.all(blocked.map((b, i) => control(i, b)));
+            applied.push(`${at(Date.now() - startedAtMs)} heal`);
+            log(applied[applied.length - 1]!);
+          });
+        }
+      });
+    }
+  }
+  // Nodes stop by themselves at stopAtMs; anything still running after a grace period is killed.
+  const hard = setTimeout(() => {
+    for (const p of procs) p?.kill('SIGKILL');
+  }, stopAtMs - Date.now() + STOP_GRACE_MS);
+  await new Promise((r) => setTimeout(r, Math.max(0, stopAtMs - Date.now())));
+  for (const t of timers) clearTimeout(t);
+  for (const p of procs) p?.kill('SIGCONT');
+  await Promise.all(exited);
+  await Promise.all(procs.map((_, i) => exited[i]));
+  clearTimeout(hard);
+  return { applied, exits, startedAtMs };
+}

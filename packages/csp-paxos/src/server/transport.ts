@@ -1,0 +1,199 @@
+// TCP between nodes: one outbound connection per peer carries everything queued for it in one
+// frame per event-loop turn (batching); inbound connections carry peer frames, client
+// requests (answered on the same socket) and run-time controls (status, partition).
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { Msg } from '../core/types.js';
+import { FrameDecoder, encodeFrame } from './framing.js';
+
+export const TRANSPORT_DEFAULTS = {
+  host: '127.0.0.1',
+  reconnectMs: 100,
+  /** Messages queued for an unreachable peer before the oldest are dropped (retries recover). */
+  peerQueueMsgsMax: 200_000,
+  /** Socket bytes buffered for a slow peer before new frames are dropped. */
+  socketBufferBytesMax: 64 * 1024 * 1024,
+};
+
+export interface Request {
+  id: number;
+  c: string;
+  [k: string]: unknown;
+}
+
+export interface TransportHandlers {
+  onMessages(from: number, msgs: Msg[]): void;
+  onRequest(req: Request, reply: (body: Record<string, unknown>) => void): void;
+}
+
+class PeerLink {
+  private socket: Socket | undefined;
+  private connected = false;
+  private queue: Msg[] = [];
+  private scheduled = false;
+  private closed = false;
+  dropped = 0;
+
+  constructor(
+    private readonly self: number,
+    private readonly host: string,
+    private readonly port: number,
+  ) {
+    this.dial();
+  }
+
+  private dial(): void {
+    if (this.closed) return;
+    const s = connect({ host: this.host, port: this.port });
+    s.setNoDelay(true);
+    this.socket = s;
+    s.on('connect', () => {
+      this.connected = true;
+      this.schedule();
+    });
+    s.on('data', () => {});
+    s.on('error', () => {});
+    s.on('close', () => {
+      this.connected = false;
+      this.socket = undefined;
+      if (!this.closed) setTimeout(() => this.dial(), TRANSPORT_DEFAULTS.reconnectMs);
+    });
+  }
+
+  send(m: Msg): void {
+    this.queue.push(m);
+    if (this.queue.length > TRANSPORT_DEFAULTS.peerQueueMsgsMax) {
+      const cut = this.queue.length - TRANSPORT_DEFAULTS.peerQueueMsgsMax;
+      this.queue.splice(0, cut);
+      this.dropped += cut;
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || !this.connected) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    const s = this.socket;
+    if (!s || !this.connected || this.queue.length === 0) return;
+    const msgs = this.queue;
+    this.queue = [];
+    if (s.writableLength > TRANSPORT_DEFAULTS.socketBufferBytesMax) {
+      this.dropped += msgs.length;
+      return;
+    }
+    s.write(encodeFrame({ p: this.self, m: msgs }));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.socket?.destroy();
+  }
+}
+
+export class Transport {
+  private readonly server: Server;
+  private readonly links = new Map<number, PeerLink>();
+  private readonly sockets = new Set<Socket>();
+  /** Peers we pretend cannot be reached (run's --partition). */
+  blocked = new Set<number>();
+
+  private constructor(
+    server: Server,
+    private readonly self: number,
+    private readonly handlers: TransportHandlers,
+  ) {
+    this.server = server;
+  }
+
+  static async listen(opts: { self: number; host: string; port: number; peers: Map<number, { host: string; port: number }>; handlers: TransportHandlers }): Promise<Transport> {
+    const server = createServer();
+    const t = new Transport(server, opts.self, opts.handlers);
+    server.on('connection', (s) => t.accept(s));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, opts.host, () => resolve());
+    });
+    for (const [id, addr] of opts.peers) if (id !== opts.self) t.links.set(id, new PeerLink(opts.self, addr.host, addr.port));
+    return t;
+  }
+
+  get port(): number {
+    const a = this.server.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  }
+
+  send(m: Msg): void {
+    if (this.blocked.has(m.to)) return;
+    this.links.get(m.to)?.send(m);
+  }
+
+  private accept(s: Socket): void {
+    s.setNoDelay(true);
+    this.sockets.add(s);
+    const dec = new FrameDecoder();
+    s.on('data', (chunk: Buffer) => {
+      let frames: unknown[];
+      try {
+        frames = dec.push(chunk);
+      } catch (_e) {
+        s.destroy();
+        return;
+      }
+      for (const f of frames) this.onFrame(f, s);
+    });
+    s.on('error', () => {});
+    s.on('close', () => this.sockets.delete(s));
+  }
+
+  private onFrame(f: unknown, s: Socket): void {
+    if (typeof f !== 'object' || f === null) return;
+    const o = f as Record<string, unknown>;
+    if (typeof o.p === 'number' && Array.isArray(o.m)) {
+      if (this.blocked.has(o.p)) return;
+      const msgs = (o.m as unknown[]).filter(isMsg).filter((m) => m.from === o.p && m.to === this.self);
+      if (msgs.length > 0) this.handlers.onMessages(o.p, msgs);
+      return;
+    }
+    if (typeof o.c === 'string' && typeof o.id === 'number') {
+      const id = o.id;
+      this.handlers.onRequest(o as Request, (body) => {
+        if (!s.destroyed) s.write(encodeFrame({ ...body, id }));
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const l of this.links.values()) l.close();
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+const TYPES = new Set(['READ', 'GATHER', 'IMPOSE', 'ACK', 'DECIDE', 'PROPOSE', 'COMMIT', 'NACK', 'BUMP', 'CATCHUP', 'FORWARD']);
+
+function isMsg(v: unknown): v is Msg {
+  if (typeof v !== 'object' || v === null) return false;
+  const m = v as Record<string, unknown>;
+  return (
+    typeof m.type === 'string' &&
+    TYPES.has(m.type) &&
+    Number.isSafeInteger(m.from) &&
+    Number.isSafeInteger(m.to) &&
+    Number.isSafeInteger(m.round) &&
+    Number.isSafeInteger(m.seq) &&
+    (m.upTo === undefined || Number.isSafeInteger(m.upTo)) &&
+    (m.entries === undefined || (Array.isArray(m.entries) && m.entries.every(isEntry)))
+  );
+}
+
+function isEntry(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  const e = v as Record<string, unknown>;
+  return Number.isSafeInteger(e.slot) && Number.isSafeInteger(e.round) && typeof e.key === 'string' && (e.data === undefined || typeof e.data === 'string');
+}

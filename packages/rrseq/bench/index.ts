@@ -1,0 +1,144 @@
+// The original's benchmark matrix: buffer 0/1/2/1024 x (one client, 256 concurrent
+// consumers of one client, 32 clients), 5 servers in this process, ns per ID next to
+// SimpleBufSeq, with fsync on and off. Prints a table, writes bench-results/rrseq.json.
+// RRSEQ_BENCH_MS sets the time per cell (default 1500).
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { RRSeq, RRServer, SimpleBufSeq } from '../src/index.js';
+
+const CELL_MS = Number(process.env.RRSEQ_BENCH_MS ?? 1_500);
+const BUFS = [0, 1, 2, 1024];
+const WORKLOADS = ['single', '256 consumers', '32 clients'] as const;
+type Workload = (typeof WORKLOADS)[number];
+const SERVERS = 5;
+// PERFORMANCE.md: the original (Go, 5 servers in one process, no fsync).
+const ORIGINAL = { buf1024Clients32NsPerId: 1_065, buf0Clients32IdsPerS: 1_050 };
+
+interface Seq {
+  next(): Promise<bigint>;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function measure(make: () => Seq, workload: Workload): Promise<{ ids: number; ns: number }> {
+  const seqs = workload === '32 clients' ? Array.from({ length: 32 }, make) : [make()];
+  const loops = workload === '256 consumers' ? 256 : workload === '32 clients' ? 32 : 1;
+  // Warm up (connections, first range), then count for CELL_MS.
+  await Promise.all(seqs.map((s) => s.next()));
+  let ids = 0;
+  let stop = false;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: loops }, async (_, i) => {
+      const s = seqs[i % seqs.length]!;
+      let n = 0;
+      while (!stop) {
+        await s.next();
+        ids++;
+        // Yield now and then so the timer below can fire when next() never waits.
+        if (++n % 4096 === 0) await new Promise((r) => setImmediate(r));
+      }
+    }).concat([new Promise<void>((r) => setTimeout(() => ((stop = true), r()), CELL_MS))]),
+  );
+  const ns = Number(process.hrtime.bigint() - t0);
+  await Promise.all(seqs.map((s) => s.close()));
+  return { ids, ns };
+}
+
+function repoRoot(): string {
+  let dir = process.cwd();
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'nx.json'))) return dir;
+    dir = dirname(dir);
+  }
+  return process.cwd();
+}
+
+async function main(): Promise<void> {
+  const rows: Array<Record<string, string | number>> = [];
+  let seqNo = 0;
+  for (const fsync of [true, false]) {
+    const dir = await mkdtemp(join(tmpdir(), 'rrseq-bench-'));
+    const ports = await Promise.all(Array.from({ length: SERVERS }, freePort));
+    const addrs = ports.map((p) => `127.0.0.1:${p}`);
+    const servers = await Promise.all(
+      addrs.map((addr, i) => RRServer.start({ addr, path: join(dir, `serv${i}_persist`), peers: addrs.filter((_, j) => j !== i), fsync })),
+    );
+    const until = Date.now() + 20_000;
+    while (!servers.every((s) => s.ready) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    for (const buf of BUFS) {
+      for (const w of WORKLOADS) {
+        const name = `bench${++seqNo}`;
+        const rr = await measure(() => new RRSeq(name, buf, addrs), w);
+        const simple = fsync ? await measure(() => new SimpleBufSeq(buf), w) : undefined;
+        const nsPerId = rr.ns / Math.max(1, rr.ids);
+        const row: Record<string, string | number> = {
+          buffer: buf,
+          workload: w,
+          fsync: fsync ? 'on' : 'off',
+          rrseqNsPerId: Math.round(nsPerId),
+          rrseqIdsPerS: Math.round((rr.ids * 1e9) / rr.ns),
+        };
+        if (simple) {
+          const sNs = simple.ns / Math.max(1, simple.ids);
+          row.simpleNsPerId = Math.round(sNs);
+          row.ratioVsSimple = Number((sNs / nsPerId).toFixed(3));
+        }
+        rows.push(row);
+        process.stderr.write(`  ${JSON.stringify(row)}\n`);
+      }
+    }
+    await Promise.all(servers.map((s) => s.close()));
+    await rm(dir, { recursive: true, force: true });
+  }
+  const simpleFor = (b: number, w: string): number | undefined =>
+    rows.find((r) => r.buffer === b && r.workload === w && r.fsync === 'on')?.simpleNsPerId as number | undefined;
+  for (const r of rows) if (r.simpleNsPerId === undefined) {
+    const s = simpleFor(r.buffer as number, r.workload as string);
+    if (s !== undefined) {
+      r.simpleNsPerId = s;
+      r.ratioVsSimple = Number((s / (r.rrseqNsPerId as number)).toFixed(3));
+    }
+  }
+  console.log(`rrseq bench: ${SERVERS} servers in one process, ${CELL_MS} ms per cell, Node ${process.version}`);
+  console.log('| buffer | workload | fsync | RRSeq ns/ID | RRSeq IDs/s | SimpleBufSeq ns/ID | IDs/s ratio RRSeq/Simple |');
+  console.log('| ---: | --- | --- | ---: | ---: | ---: | ---: |');
+  for (const r of rows) {
+    console.log(`| ${r.buffer} | ${r.workload} | ${r.fsync} | ${r.rrseqNsPerId} | ${r.rrseqIdsPerS} | ${r.simpleNsPerId ?? ''} | ${r.ratioVsSimple ?? ''} |`);
+  }
+  const b1024 = rows.find((r) => r.buffer === 1024 && r.workload === '32 clients' && r.fsync === 'on')!;
+  const b0 = rows.find((r) => r.buffer === 0 && r.workload === '32 clients' && r.fsync === 'on')!;
+  const goals = {
+    buffer1024_32clients_fsync_ratioVsSimple: b1024.ratioVsSimple,
+    buffer1024_goal: '>= 0.5x SimpleBufSeq',
+    buffer1024_original_nsPerId: ORIGINAL.buf1024Clients32NsPerId,
+    buffer0_32clients_fsync_idsPerS: b0.rrseqIdsPerS,
+    buffer0_goal_idsPerS: ORIGINAL.buf0Clients32IdsPerS,
+    buffer0_ratioVsOriginal: Number(((b0.rrseqIdsPerS as number) / ORIGINAL.buf0Clients32IdsPerS).toFixed(2)),
+  };
+  console.log(
+    `anchor (the original, Go, no fsync): buffer 1024 x 32 clients ${ORIGINAL.buf1024Clients32NsPerId} ns/ID; buffer 0 x 32 clients ${ORIGINAL.buf0Clients32IdsPerS} IDs/s`,
+  );
+  console.log(
+    `goals: buffer 1024 x 32 clients, fsync on: ${b1024.ratioVsSimple}x SimpleBufSeq (goal >= 0.5x); buffer 0 x 32 clients, fsync on: ${b0.rrseqIdsPerS} IDs/s = ${goals.buffer0_ratioVsOriginal}x the original (goal >= 1x)`,
+  );
+  const out = resolve(repoRoot(), 'bench-results', 'rrseq.json');
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, JSON.stringify({ system: 'rrseq', servers: SERVERS, cellMs: CELL_MS, node: process.version, date: new Date().toISOString(), rows, goals }, null, 2));
+  console.log(`wrote ${out}`);
+}
+
+await main();

@@ -1,0 +1,50 @@
+// rrseq-client SEQ_NAME BUF_SIZE MS_DELAY ADDR1 [ADDRN...]: every MS_DELAY ms, take one ID
+// if one is available and print `Got: <id>`, as in the seed's quickstart.
+import { Command } from 'commander';
+import { RRSeq } from '../client/rrSeq.js';
+import { cliLogger, intArg, onStopSignal } from './logger.js';
+
+const program = new Command()
+  .name('rrseq-client')
+  .usage('SEQ_NAME BUF_SIZE MS_DELAY ADDR1 [ADDRN...]')
+  .description('Stream IDs of one named sequence from a cluster of RRServers and print them.')
+  .argument('<seq_name>', 'sequence name')
+  .argument('<buf_size>', 'IDs fetched per range (negative means 0: one at a time)')
+  .argument('<ms_delay>', 'milliseconds between two takes')
+  .argument('<addrs...>', 'servers (":19001" means 127.0.0.1:19001)')
+  .option('--prefetch-at <fraction>', 'fetch the next range when this fraction of the current one is used', '0.5')
+  .option('--log-level <level>', 'pino log level', 'info')
+  .option('--pretty', 'human-readable logs on stderr')
+  .showHelpAfterError();
+
+program.parse();
+const [name, bufRaw, delayRaw, addrs] = program.processedArgs as [string, string, string, string[]];
+const o = program.opts<{ prefetchAt: string; logLevel: string; pretty?: boolean }>();
+const log = cliLogger('rrseq-client', o.logLevel, o.pretty === true);
+const bufSize = intArg('BUF_SIZE', bufRaw, Number.MIN_SAFE_INTEGER);
+const delayMs = intArg('MS_DELAY', delayRaw, 0);
+
+let lastReport = 0;
+const seq = new RRSeq(name, bufSize, addrs, {
+  prefetchAt: Number(o.prefetchAt),
+  onError: (err) => {
+    // Said clearly, at most once a second: no ID is handed out while this goes on.
+    const now = Date.now();
+    if (now - lastReport < 1_000) return;
+    lastReport = now;
+    log.warn({ reason: err.reason }, 'no range available');
+    process.stdout.write(`Error: ${err.message}\n`);
+  },
+});
+let timer: NodeJS.Timeout | undefined;
+onStopSignal(async () => {
+  if (timer) clearTimeout(timer);
+  await seq.close();
+});
+process.stdout.write('ready\n');
+const loop = (): void => {
+  const id = seq.tryNext();
+  if (id !== undefined) process.stdout.write(`Got: ${id}\n`);
+  timer = setTimeout(loop, delayMs);
+};
+timer = setTimeout(loop, delayMs);

@@ -1,0 +1,66 @@
+// rrseq-server ADDR PATH PEER1 [PEERN...]: one RRServer, as in the seed's quickstart.
+import { createServer } from 'node:http';
+import { Command } from 'commander';
+import { RRServer } from '../server/rrServer.js';
+import { normalizeAddr } from '../server/wire.js';
+import { cliLogger, intArg, onStopSignal } from './logger.js';
+
+const program = new Command()
+  .name('rrseq-server')
+  .usage('ADDR PATH PEER1 [PEERN...]')
+  .description('Start one RRServer. ADDR and peers are host:port (":19001" means 127.0.0.1:19001); PATH is the persist file (created if missing).')
+  .argument('<addr>', 'address to listen on')
+  .argument('<path>', 'persist file')
+  .argument('[peers...]', 'the other servers of the cluster')
+  .option('--deadline-ms <ms>', 'how long one allocation may take before it answers [0,0)', '4000')
+  .option('--no-fsync', 'do not fsync the persist file (benchmarks only: a crash may then hand out duplicates)')
+  .option('--metrics <addr>', 'serve Prometheus metrics over HTTP at host:port/metrics')
+  .option('--log-level <level>', 'pino log level', 'info')
+  .option('--pretty', 'human-readable logs on stderr')
+  .showHelpAfterError();
+
+program.parse();
+const [addr, path, peers] = program.processedArgs as [string, string, string[]];
+const o = program.opts<{ deadlineMs: string; fsync: boolean; metrics?: string; logLevel: string; pretty?: boolean }>();
+const log = cliLogger('rrseq-server', o.logLevel, o.pretty === true);
+
+try {
+  const server = await RRServer.start({
+    addr,
+    path,
+    peers,
+    fsync: o.fsync,
+    deadlineMs: intArg('--deadline-ms', o.deadlineMs, 1),
+    logger: log,
+  });
+  let metricsHttp: ReturnType<typeof createServer> | undefined;
+  if (o.metrics) {
+    const [host, port] = splitHostPort(normalizeAddr(o.metrics));
+    metricsHttp = createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      server.metrics.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': server.metrics.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      );
+    });
+    await new Promise<void>((resolve) => metricsHttp!.listen(port, host, resolve));
+  }
+  onStopSignal(async (signal) => {
+    log.info({ signal }, 'stopping');
+    metricsHttp?.close();
+    await server.close();
+  });
+  if (!server.ready) log.warn('this server has no valid state yet: it will serve once enough peers are reachable');
+  process.stdout.write('ready\n');
+} catch (e) {
+  process.stderr.write(`rrseq-server: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+}
+
+function splitHostPort(a: string): [string, number] {
+  const i = a.lastIndexOf(':');
+  return [a.slice(0, i) || '127.0.0.1', Number(a.slice(i + 1))];
+}

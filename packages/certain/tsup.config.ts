@@ -1,7 +1,12 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: {
+    index: 'src/index.ts',
+    'cli/card-srv': 'src/cli/card-srv.ts',
+    'cli/card-tool': 'src/cli/card-tool.ts',
+    'bench/index': 'bench/index.ts',
+  },
   format: ['esm'],
   target: 'node20',
   platform: 'node',

@@ -50,7 +50,7 @@ export class Certain {
   private readonly applyChains = new Map<bigint, Promise<bigint>>();
   private readonly writeWaiters = new Map<bigint, WriteWaiter>();
   private readonly readWaiters = new Map<number, ReadWaiter>();
-  private readonly getAllRunning = new Set<bigint>();
+  private readonly getAllRunning = new Map<bigint, Promise<void>>();
   private nextReadId = 1;
   private batch: Effects[] = [];
   private flushing = false;
@@ -86,7 +86,7 @@ export class Certain {
     this.getAllSource = new GetAllSource(this.db, (e) => this.replay(e), this.tuning.getAllSessionIdleMs);
     const handlers = {
       onMessage: (from: number, msg: PeerMsg) => this.onPeerMessage(from, msg),
-      onGetAllPage: (req: GetAllPageReq) => this.getAllSource.page(req, Date.now()),
+      onGetAllPage: (req: GetAllPageReq) => this.getAllPage(req),
     };
     const route = this.opts.route ?? staticRoute(this.opts.peers ?? []);
     this.transport = this.opts.transport
@@ -343,13 +343,26 @@ export class Certain {
     return this.expireSweep();
   }
 
+  /** Serve one GetAll page from a pinned snapshot (the peer service and GetAllForCertain). */
+  getAllPage(req: GetAllPageReq): Promise<import('../server/transport.js').GetAllPageRsp> {
+    return this.getAllSource.page(req, Date.now());
+  }
+
+  /** Copy the entity again from a peer (GetAll) now; resolves when done. */
+  async recover(entityId: bigint): Promise<bigint> {
+    const core = await this.entity(entityId);
+    core.getAllInProgress = true;
+    this.startGetAll(entityId, this.otherPeers());
+    await this.getAllRunning.get(entityId);
+    return this.committed.get(entityId) ?? 0n;
+  }
+
   private startGetAll(entityId: bigint, peers: number[]): void {
     if (this.getAllRunning.has(entityId)) return;
-    this.getAllRunning.add(entityId);
     this.metrics.getAlls++;
     this.log.info({ entityId: String(entityId), peers }, 'getall start');
     const core = this.entities.get(entityId);
-    void runGetAll(entityId, peers, {
+    const run = runGetAll(entityId, peers, {
       db: this.db, plog: this.plog, transport: this.transport,
       pageBytes: this.tuning.getAllPageBytes, callDeadlineMs: this.tuning.getAllCallDeadlineMs,
       minMaxCommitted: () => core?.maxChosen ?? 0n,
@@ -361,6 +374,7 @@ export class Certain {
       this.committed.set(entityId, mc);
       this.handle(core.getAllDone(mc, true, Date.now()));
     });
+    this.getAllRunning.set(entityId, run);
   }
 }
 

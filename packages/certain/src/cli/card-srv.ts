@@ -1,0 +1,77 @@
+// card-srv -c example/example.conf -p DIR -i 0|1|2
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { pino } from 'pino';
+import { parseConfig, validateConfig, configDefaults, type CardServerConfig } from '../server/config.js';
+import { startCardServer } from '../server/cardServer.js';
+
+const program = new Command()
+  .name('card-srv')
+  .description('Certain card server: the card gRPC service on 50050+id (or CardAddrs), peers on ServerAddrs')
+  .option('-c, --config <file>', 'key=value config file')
+  .option('-p, --path <dir>', 'data directory (holds logdb_<id> and datadb_<id>)')
+  .option('-i, --id <n>', 'acceptor id (0..AcceptorNum-1)')
+  .option('--card-addr <host:port>', 'override this server\'s card service address')
+  .option('--log-level <level>', 'override LogLevel')
+  .option('--pretty', 'human-readable logs')
+  .showHelpAfterError();
+
+function fail(msg: string): never {
+  process.stderr.write(`card-srv: ${msg}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  program.parse();
+  const o = program.opts<{ config?: string; path?: string; id?: string; cardAddr?: string; logLevel?: string; pretty?: boolean }>();
+  let cfg: CardServerConfig = { ...configDefaults };
+  const warnings: string[] = [];
+  try {
+    if (o.config) {
+      const parsed = parseConfig(readFileSync(o.config, 'utf8'));
+      cfg = parsed.config;
+      warnings.push(...parsed.warnings);
+    }
+    if (o.path !== undefined) cfg.path = o.path;
+    if (o.id !== undefined) {
+      if (!/^\d+$/.test(o.id)) throw new Error(`-i: expected an acceptor id, got "${o.id}"`);
+      cfg.acceptorId = Number(o.id);
+    }
+    if (o.logLevel) cfg.logLevel = o.logLevel;
+    if (o.cardAddr) {
+      const list = cfg.cardAddrs ? [...cfg.cardAddrs] : Array.from({ length: cfg.acceptorNum }, (_, i) => `127.0.0.1:${50050 + i}`);
+      list[cfg.acceptorId ?? 0] = o.cardAddr;
+      cfg.cardAddrs = list;
+    }
+    validateConfig(cfg);
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  const pretty = o.pretty || process.stderr.isTTY;
+  const log = pino(
+    { level: cfg.logLevel, base: { srv: cfg.acceptorId } },
+    pretty ? pino.transport({ target: 'pino-pretty', options: { destination: 2 } }) : pino.destination(2),
+  );
+  for (const w of warnings) log.warn(w);
+  let srv;
+  try {
+    srv = await startCardServer(cfg, log);
+  } catch (err) {
+    fail(`cannot start: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  log.info({ card: srv.cardAddr, peer: cfg.serverAddrs[cfg.acceptorId!], path: cfg.path }, `card-srv ${cfg.acceptorId} ready`);
+  let stopping = false;
+  const stop = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ sig }, 'shutting down');
+    void srv.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+void main();

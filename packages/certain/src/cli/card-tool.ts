@@ -1,0 +1,82 @@
+// card-tool -X/-Y/-Z addr -o Insert|Update|Delete|Select ... ; card-tool -a addr -o Recover -i ID
+import { Command } from 'commander';
+import { CardClient, type CardMethod, type CardRequestInput } from '../client/cardClient.js';
+import { UINT64_MAX } from '../core/card.js';
+
+const USAGE = [
+  '    card-tool -X/-Y/-Z addr -o Insert -i <card_id> -n <user_name> -u <user_id> -b <balance>',
+  '    card-tool -X/-Y/-Z addr -o Update -i <card_id> -d <delta>',
+  '    card-tool -X/-Y/-Z addr -o Delete -i <card_id>',
+  '    card-tool -X/-Y/-Z addr -o Select -i <card_id>',
+  '    card-tool -a       addr -o Recover -i <card_id>',
+].join('\n');
+
+const program = new Command()
+  .name('card-tool')
+  .option('-X <addr>', 'card address of server 0')
+  .option('-Y <addr>', 'card address of server 1')
+  .option('-Z <addr>', 'card address of server 2')
+  .option('-a <addr>', 'server to recover on')
+  .option('-o <op>', 'Insert | Update | Delete | Select | Recover')
+  .option('-i <card_id>', 'card id')
+  .option('-n <user_name>', 'user name')
+  .option('-u <user_id>', 'user id')
+  .option('-b <balance>', 'balance')
+  .option('-d <delta>', 'balance delta (may be negative)')
+  .option('--timeout <ms>', 'per-call deadline', '10000')
+  .allowExcessArguments(false)
+  .helpOption('-h, --help');
+
+function usage(): never {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(1);
+}
+
+function num(v: string | undefined, what: string, signed = false): bigint {
+  if (v === undefined || !(signed ? /^-?\d+$/ : /^\d+$/).test(v)) {
+    process.stdout.write(`bad ${what}: ${v ?? '(missing)'}\n`);
+    usage();
+  }
+  const n = BigInt(v);
+  if (n > UINT64_MAX || n < -(1n << 63n)) usage();
+  return n;
+}
+
+async function main(): Promise<void> {
+  if (process.argv.length <= 2) usage();
+  program.parse();
+  const o = program.opts<Record<string, string | undefined>>();
+  const op = o.o;
+  const ops: Record<string, CardMethod> = { Insert: 'InsertCard', Update: 'UpdateCard', Delete: 'DeleteCard', Select: 'SelectCard', Recover: 'RecoverData' };
+  const method = op ? ops[op] : undefined;
+  if (!method) usage();
+  const addrs = op === 'Recover' ? [o.a] : [o.X, o.Y, o.Z];
+  if (!addrs.some((a) => a)) usage();
+  const input: CardRequestInput = { cardId: num(o.i, 'card_id') };
+  if (op === 'Insert') {
+    if (o.n === undefined) usage();
+    input.card = { userName: new TextEncoder().encode(o.n), userId: num(o.u, 'user_id'), balance: num(o.b, 'balance') };
+  }
+  if (op === 'Update') input.delta = num(o.d, 'delta', true);
+  const client = new CardClient(addrs, { deadlineMs: Number(o.timeout) || 10_000 });
+  try {
+    const r = await client.call(method, input);
+    if (!r.ok) {
+      process.stdout.write(`Failure with error: code(${r.code}) msg(${r.msg})\n`);
+      process.exitCode = 1;
+      return;
+    }
+    if (op === 'Select' && r.card) {
+      process.stdout.write(`user_name=${new TextDecoder().decode(r.card.userName)} user_id=${r.card.userId} balance=${r.card.balance}\n`);
+    }
+    if (op === 'Update' && r.card) process.stdout.write(`balance=${r.card.balance}\n`);
+    process.stdout.write('Done\n');
+  } catch (err) {
+    process.stdout.write(`Failure with error: code(14) msg(${err instanceof Error ? err.message : String(err)})\n`);
+    process.exitCode = 1;
+  } finally {
+    client.close();
+  }
+}
+
+void main();

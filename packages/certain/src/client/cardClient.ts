@@ -1,0 +1,105 @@
+// A CardServer client with routing and fail-over: try the server the card routes to, then
+// the next ones. Business errors (8000/8001/8002) come back as results, not exceptions.
+import * as grpc from '@grpc/grpc-js';
+import { createGrpcClient, toBigInt, uint64ToWire, int64ToWire } from '@quorumkit/shared-transport';
+import { QuorumkitError } from '@quorumkit/shared-storage';
+import { cardCodeMessage, cardEntity, type Card, type CardCode } from '../core/card.js';
+import { certainProtoPath } from '../server/protoPaths.js';
+import { CARD_CODE_TRAILER, CARD_SERVICE } from '../server/cardGrpc.js';
+
+export type CardMethod = 'InsertCard' | 'UpdateCard' | 'DeleteCard' | 'SelectCard' | 'RecoverData';
+
+export type CardReply =
+  | { ok: true; card?: Card }
+  | { ok: false; code: number; msg: string; business: boolean };
+
+export class CardUnavailableError extends QuorumkitError {
+  constructor(msg: string) {
+    super('EUNAVAILABLE', msg);
+  }
+}
+
+export interface CardRequestInput {
+  cardId: bigint;
+  card?: { userName: Uint8Array; userId: bigint; balance: bigint };
+  delta?: bigint;
+  uuid?: bigint;
+}
+
+export class CardClient {
+  private readonly clients: (grpc.Client | undefined)[];
+
+  /** `addrs[i]` is server i's card address (undefined: not known to this client). */
+  constructor(
+    private readonly addrs: (string | undefined)[],
+    private readonly opts: { deadlineMs?: number } = {},
+  ) {
+    const proto = certainProtoPath('card.proto');
+    this.clients = addrs.map((a) => (a ? createGrpcClient(proto, CARD_SERVICE, a) : undefined));
+  }
+
+  /** Servers to try for a card: the routed one first, then the rest in order. */
+  order(cardId: bigint): number[] {
+    const n = this.addrs.length;
+    const first = Number(cardEntity(cardId) % BigInt(n));
+    const out: number[] = [];
+    for (let k = 0; k < n; k++) {
+      const i = (first + k) % n;
+      if (this.clients[i]) out.push(i);
+    }
+    return out;
+  }
+
+  async call(method: CardMethod, input: CardRequestInput): Promise<CardReply> {
+    const req = {
+      cardId: uint64ToWire(input.cardId),
+      cardInfo: input.card ? { userName: Buffer.from(input.card.userName), userId: uint64ToWire(input.card.userId), lastModifiedTime: 0, balance: uint64ToWire(input.card.balance) } : null,
+      delta: int64ToWire(input.delta ?? 0n),
+      uuid: uint64ToWire(input.uuid ?? 0n),
+      entityId: uint64ToWire(cardEntity(input.cardId)),
+    };
+    let last: unknown;
+    for (const i of this.order(input.cardId)) {
+      try {
+        return await this.callOne(this.clients[i]!, method, req);
+      } catch (err) {
+        last = err;
+      }
+    }
+    const msg = last instanceof Error ? last.message : 'no server to try';
+    throw new CardUnavailableError(msg);
+  }
+
+  private async callOne(c: grpc.Client, method: CardMethod, req: unknown): Promise<CardReply> {
+    const md = { trailer: undefined as string | undefined };
+    try {
+      const rsp = await new Promise<{ cardInfo: { userName: Uint8Array; userId: string; lastModifiedTime: number; balance: string } | null }>((resolve, reject) => {
+        const call = (c as unknown as Record<string, (r: unknown, m: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: unknown) => void) => grpc.ClientUnaryCall>)[method]!.call(
+          c, req, new grpc.Metadata(), { deadline: Date.now() + (this.opts.deadlineMs ?? 10_000) },
+          (err, r) => (err ? reject(err) : resolve(r as never)),
+        );
+        call.on('status', (s: grpc.StatusObject) => {
+          const v = s.metadata.get(CARD_CODE_TRAILER)[0];
+          if (v !== undefined) md.trailer = String(v);
+        });
+      });
+      const ci = rsp.cardInfo;
+      return ci
+        ? { ok: true, card: { userName: new Uint8Array(ci.userName), userId: toBigInt(ci.userId), lastModifiedTime: ci.lastModifiedTime, balance: toBigInt(ci.balance) } }
+        : { ok: true };
+    } catch (err) {
+      const e = err as grpc.ServiceError;
+      const trailer = e.metadata?.get(CARD_CODE_TRAILER)[0] ?? md.trailer;
+      if (trailer !== undefined) {
+        const code = Number(trailer) as CardCode;
+        return { ok: false, code, msg: cardCodeMessage[code] ?? e.details, business: true };
+      }
+      if (e.code === grpc.status.INVALID_ARGUMENT) return { ok: false, code: e.code, msg: e.details, business: false };
+      throw err; // unavailable, deadline, pending: try the next server
+    }
+  }
+
+  close(): void {
+    for (const c of this.clients) c?.close();
+  }
+}

@@ -1,0 +1,53 @@
+// Wiring of one card server: the Certain engine (peers on ServerAddrs[id], data under
+// path/logdb_<id> and path/datadb_<id>) plus the example.CardServer service.
+import type { Logger } from 'pino';
+import { Certain } from '../engine/certain.js';
+import { CardService, applyCardValue } from './cardService.js';
+import { startCardGrpc, type CardGrpcServer } from './cardGrpc.js';
+import { cardAddress, type CardServerConfig } from './config.js';
+
+export interface RunningCardServer {
+  certain: Certain;
+  service: CardService;
+  grpc: CardGrpcServer;
+  cardAddr: string;
+  stop(): Promise<void>;
+}
+
+export async function startCardServer(c: CardServerConfig, log: Logger): Promise<RunningCardServer> {
+  const id = c.acceptorId!;
+  const certain = new Certain({
+    acceptorId: id,
+    acceptorNum: c.acceptorNum,
+    peers: c.serverAddrs,
+    path: c.path!,
+    apply: applyCardValue,
+    logger: log,
+    options: {
+      enablePreAuth: c.enablePreAuth,
+      localAcceptFirst: c.localAcceptFirst,
+      plogExpireTimeMs: c.plogExpireTimeMs,
+      expireCheckMs: Math.max(200, Math.min(10_000, Math.floor(c.plogExpireTimeMs / 2))),
+      maxCatchUpNum: c.maxCatchUpNum,
+      maxCommitNum: c.maxCommitNum,
+      cmdTimeoutMs: c.cmdTimeoutMs,
+    },
+  });
+  await certain.start();
+  const service = new CardService(certain, log);
+  const cardAddr = cardAddress(c, id);
+  let grpc: CardGrpcServer;
+  try {
+    grpc = await startCardGrpc(cardAddr, service, log);
+  } catch (err) {
+    await certain.stop();
+    throw err;
+  }
+  return {
+    certain, service, grpc, cardAddr,
+    async stop() {
+      await grpc.close();
+      await certain.stop();
+    },
+  };
+}

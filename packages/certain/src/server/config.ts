@@ -1,0 +1,106 @@
+// card-srv's `key=value` config: whitespace ignored, `#` comments, unknown keys warned and
+// ignored, a bad value names its key.
+import { BadConfigError } from '../errors.js';
+
+export interface CardServerConfig {
+  serverAddrs: string[];
+  cardAddrs?: string[];
+  acceptorNum: number;
+  acceptorId?: number;
+  path?: string;
+  enablePreAuth: boolean;
+  localAcceptFirst: boolean;
+  plogExpireTimeMs: number;
+  maxCatchUpNum: number;
+  maxCommitNum: number;
+  cmdTimeoutMs: number;
+  logLevel: string;
+}
+
+export const configDefaults: CardServerConfig = {
+  serverAddrs: [],
+  acceptorNum: 3,
+  enablePreAuth: true,
+  localAcceptFirst: true,
+  plogExpireTimeMs: 24 * 3600 * 1000,
+  maxCatchUpNum: 10,
+  maxCommitNum: 100,
+  cmdTimeoutMs: 5000,
+  logLevel: 'info',
+};
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function bool(key: string, v: string): boolean {
+  const s = v.toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off'].includes(s)) return false;
+  throw new BadConfigError(`config key ${key}: expected a boolean (true/false/1/0), got "${v}"`);
+}
+
+function int(key: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^\d+$/.test(v)) throw new BadConfigError(`config key ${key}: expected an integer, got "${v}"`);
+  const n = Number(v);
+  if (n < min || n > max) throw new BadConfigError(`config key ${key}: must be in ${min}..${max}, got ${n}`);
+  return n;
+}
+
+function addrs(key: string, v: string): string[] {
+  const list = v.split(',').filter((a) => a.length > 0);
+  for (const a of list) {
+    if (!/^[^:\s]+:\d{1,5}$/.test(a)) throw new BadConfigError(`config key ${key}: bad address "${a}" (want host:port)`);
+  }
+  return list;
+}
+
+/** Parse config text. Keys are case-insensitive; returns the config and warnings. */
+export function parseConfig(text: string): { config: CardServerConfig; warnings: string[] } {
+  const c: CardServerConfig = { ...configDefaults };
+  const warnings: string[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.replace(/#.*$/, '').replace(/\s+/g, '');
+    if (line === '') return;
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new BadConfigError(`config line ${i + 1}: expected key=value, got "${raw.trim()}"`);
+    const key = line.slice(0, eq);
+    const v = line.slice(eq + 1);
+    switch (key.toLowerCase()) {
+      case 'serveraddrs': c.serverAddrs = addrs(key, v); break;
+      case 'cardaddrs': c.cardAddrs = addrs(key, v); break;
+      case 'acceptornum': c.acceptorNum = int(key, v, 1, 5); break;
+      case 'acceptorid': c.acceptorId = int(key, v, 0, 4); break;
+      case 'path': c.path = v; break;
+      case 'enablepreauth': c.enablePreAuth = bool(key, v); break;
+      case 'localacceptfirst': c.localAcceptFirst = bool(key, v); break;
+      case 'plogexpiretimems': c.plogExpireTimeMs = int(key, v, 0); break;
+      case 'maxcatchupnum': c.maxCatchUpNum = int(key, v, 1, 10_000); break;
+      case 'maxcommitnum': c.maxCommitNum = int(key, v, 1, 1_000_000); break;
+      case 'cmdtimeoutms': c.cmdTimeoutMs = int(key, v, 1, 3_600_000); break;
+      case 'loglevel':
+        if (!LEVELS.includes(v.toLowerCase())) throw new BadConfigError(`config key ${key}: one of ${LEVELS.join('/')}, got "${v}"`);
+        c.logLevel = v.toLowerCase();
+        break;
+      default:
+        warnings.push(`unknown config key "${key}" (line ${i + 1}) ignored`);
+    }
+  });
+  return { config: c, warnings };
+}
+
+/** Final checks once flags have overridden the file. */
+export function validateConfig(c: CardServerConfig): void {
+  if (c.serverAddrs.length !== c.acceptorNum) {
+    throw new BadConfigError(`config key ServerAddrs: lists ${c.serverAddrs.length} addresses but AcceptorNum is ${c.acceptorNum}`);
+  }
+  if (c.cardAddrs && c.cardAddrs.length !== c.acceptorNum) {
+    throw new BadConfigError(`config key CardAddrs: lists ${c.cardAddrs.length} addresses but AcceptorNum is ${c.acceptorNum}`);
+  }
+  if (c.acceptorId === undefined) throw new BadConfigError('the acceptor id is missing: pass -i');
+  if (c.acceptorId >= c.acceptorNum) throw new BadConfigError(`-i ${c.acceptorId}: must be below AcceptorNum ${c.acceptorNum}`);
+  if (!c.path) throw new BadConfigError('the data path is missing: pass -p DIR');
+}
+
+/** The card service address of server `id`: CardAddrs, else 127.0.0.1:50050+id. */
+export function cardAddress(c: CardServerConfig, id: number): string {
+  return c.cardAddrs?.[id] ?? `127.0.0.1:${50050 + id}`;
+}

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   callUnary,
   createGrpcClient,
@@ -14,32 +14,22 @@ import {
   CODE_METADATA_KEY,
 } from '../src/index.js';
 import type { EchoClient } from './generated/quorumkit/test/Echo.js';
-import type { EchoReply__Output } from './generated/quorumkit/test/EchoReply.js';
-import { ECHO_PROTO, ECHO_SERVICE, startEchoServer, waitFor } from './helpers.js';
+import type { EchoMessage__Output } from './generated/quorumkit/test/EchoMessage.js';
+import { ECHO_PROTO, ECHO_SERVICE, startEchoServer, useEchoServer, waitFor } from './helpers.js';
 
 describe('gRPC server and client', () => {
-  let srv: Awaited<ReturnType<typeof startEchoServer>>;
-  let client: grpc.Client;
-
-  beforeAll(async () => {
-    srv = await startEchoServer('a');
-    client = createGrpcClient(ECHO_PROTO, ECHO_SERVICE, srv.address);
-  });
-  afterAll(async () => {
-    client?.close();
-    await srv?.close();
-  });
+  const fx = useEchoServer('a');
 
   it('binds 127.0.0.1 on an ephemeral port and answers', async () => {
-    expect(srv.address).toBe(`127.0.0.1:${srv.port}`);
-    expect(srv.port).toBeGreaterThan(0);
-    const res = await callUnary(client, 'Echo', { text: 'hi' }, { deadlineMs: 5_000 });
+    expect(fx.srv.address).toBe(`127.0.0.1:${fx.srv.port}`);
+    expect(fx.srv.port).toBeGreaterThan(0);
+    const res = await callUnary(fx.client, 'Echo', { text: 'hi' }, { deadlineMs: 5_000 });
     expect(res).toMatchObject({ text: 'hi', servedBy: 'a' });
   });
 
   it('works with a client typed by proto-loader-gen-types (npm run gen)', async () => {
-    const typed = createGrpcClient<EchoClient>(ECHO_PROTO, ECHO_SERVICE, srv.address);
-    const reply = await new Promise<EchoReply__Output>((resolve, reject) =>
+    const typed = createGrpcClient<EchoClient>(ECHO_PROTO, ECHO_SERVICE, fx.srv.address);
+    const reply = await new Promise<EchoMessage__Output>((resolve, reject) =>
       typed.Echo({ text: 'typed', entryId: uint64ToWire(7n) }, (e, r) => (e || !r ? reject(e) : resolve(r))),
     );
     typed.close();
@@ -51,7 +41,7 @@ describe('gRPC server and client', () => {
     const ballot = 2n ** 62n + 12345n; // far above Number.MAX_SAFE_INTEGER
     const entry = 2n ** 64n - 1n;
     const res = await callUnary(
-      client,
+      fx.client,
       'Echo',
       { ballot: int64ToWire(-ballot), entryId: uint64ToWire(entry) },
       { deadlineMs: 5_000 },
@@ -62,7 +52,7 @@ describe('gRPC server and client', () => {
   });
 
   it('turns a thrown QuorumkitError into a status carrying its code', async () => {
-    const err = await callUnary(client, 'Fail', { code: 'ETURN', message: 'not your turn' }, { deadlineMs: 5_000 }).catch(
+    const err = await callUnary(fx.client, 'Fail', { code: 'ETURN', message: 'not your turn' }, { deadlineMs: 5_000 }).catch(
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(RemoteError);
@@ -73,14 +63,14 @@ describe('gRPC server and client', () => {
   });
 
   it('turns a plain thrown Error into UNKNOWN without a code', async () => {
-    const err = await callUnary(client, 'Fail', { plain: true, message: 'boom' }, { deadlineMs: 5_000 }).catch((e: unknown) => e);
+    const err = await callUnary(fx.client, 'Fail', { plain: true, message: 'boom' }, { deadlineMs: 5_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteError);
     expect((err as RemoteError).code).toBe('EREMOTE');
     expect((err as RemoteError).grpcCode).toBe(grpc.status.UNKNOWN);
   });
 
   it('sends the code in trailing metadata readable by a plain grpc-js client', async () => {
-    const raw = createGrpcClient(ECHO_PROTO, ECHO_SERVICE, srv.address);
+    const raw = createGrpcClient(ECHO_PROTO, ECHO_SERVICE, fx.srv.address);
     const metadata = await new Promise<grpc.Metadata>((resolve) => {
       (raw as any).Fail({ code: 'EXYZ', message: 'm' }, (err: grpc.ServiceError) => resolve(err.metadata));
     });
@@ -89,11 +79,11 @@ describe('gRPC server and client', () => {
   });
 
   it('fails a call with DeadlineError when the deadline passes', async () => {
-    const err = await callUnary(client, 'Slow', { delayMs: 5_000 }, { deadlineMs: 100 }).catch((e: unknown) => e);
+    const err = await callUnary(fx.client, 'Slow', { delayMs: 5_000 }, { deadlineMs: 100 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeadlineError);
     expect((err as DeadlineError).code).toBe('EDEADLINE');
     // the server-side handler sees the cancellation through ctx.signal
-    await waitFor(() => srv.state.cancelled >= 1);
+    await waitFor(() => fx.srv.state.cancelled >= 1);
   });
 
   it('rejects with UnavailableError when nobody listens', async () => {
@@ -151,7 +141,7 @@ describe('gRPC server and client', () => {
       expect((unimpl as RemoteError).grpcCode).toBe(grpc.status.UNIMPLEMENTED);
       c.close();
       // and the server still answers
-      const c2 = createGrpcClient(ECHO_PROTO, ECHO_SERVICE, srv.address);
+      const c2 = createGrpcClient(ECHO_PROTO, ECHO_SERVICE, fx.srv.address);
       await expect(callUnary(c2, 'Echo', { text: 'alive' }, { deadlineMs: 5_000 })).resolves.toMatchObject({ text: 'alive' });
       c2.close();
     } finally {
@@ -160,11 +150,11 @@ describe('gRPC server and client', () => {
   });
 
   it('rejects unknown protos, services and methods with ProtoError', async () => {
-    expect(() => createGrpcClient('/nonexistent.proto', ECHO_SERVICE, srv.address)).toThrow(ProtoError);
-    expect(() => createGrpcClient(ECHO_PROTO, 'quorumkit.test.Nope', srv.address)).toThrow(ProtoError);
+    expect(() => createGrpcClient('/nonexistent.proto', ECHO_SERVICE, fx.srv.address)).toThrow(ProtoError);
+    expect(() => createGrpcClient(ECHO_PROTO, 'quorumkit.test.Nope', fx.srv.address)).toThrow(ProtoError);
     await expect(
       createGrpcServer({ protoPath: ECHO_PROTO, service: ECHO_SERVICE, handlers: { Nope: async () => ({}) } }),
     ).rejects.toBeInstanceOf(ProtoError);
-    await expect(callUnary(client, 'Nope', {}, { deadlineMs: 1_000 })).rejects.toBeInstanceOf(ProtoError);
+    await expect(callUnary(fx.client, 'Nope', {}, { deadlineMs: 1_000 })).rejects.toBeInstanceOf(ProtoError);
   });
 });

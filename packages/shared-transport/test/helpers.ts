@@ -1,9 +1,11 @@
 // Test servers: an Echo service whose behaviour is driven by the request.
 import { fileURLToPath } from 'node:url';
-import { createGrpcServer, type GrpcServer, type GrpcServerOptions } from '../src/index.js';
+import type * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll } from 'vitest';
+import { createGrpcClient, createGrpcServer, type GrpcServer, type GrpcServerOptions } from '../src/index.js';
 import { QuorumkitError } from '../src/errors.js';
-import type { EchoReply } from './generated/quorumkit/test/EchoReply.js';
-import type { EchoRequest__Output } from './generated/quorumkit/test/EchoRequest.js';
+import type { EchoMessage, EchoMessage__Output } from './generated/quorumkit/test/EchoMessage.js';
+import type { Reply } from './generated/quorumkit/test/Reply.js';
 import type { FailRequest__Output } from './generated/quorumkit/test/FailRequest.js';
 import type { SlowRequest__Output } from './generated/quorumkit/test/SlowRequest.js';
 
@@ -26,18 +28,18 @@ export async function startEchoServer(
     protoPath: ECHO_PROTO,
     service: ECHO_SERVICE,
     handlers: {
-      Echo: async (req: EchoRequest__Output): Promise<EchoReply> => {
+      Echo: async (req: EchoMessage__Output): Promise<EchoMessage> => {
         state.calls++;
         return { ...req, servedBy: name };
       },
-      Fail: async (req: FailRequest__Output): Promise<EchoReply> => {
+      Fail: async (req: FailRequest__Output): Promise<Reply> => {
         state.calls++;
         if (req.plain) throw new Error(req.message);
         throw new TestCodedError(req.code, req.message);
       },
-      Slow: (req: SlowRequest__Output, ctx): Promise<EchoReply> => {
+      Slow: (req: SlowRequest__Output, ctx): Promise<Reply> => {
         state.calls++;
-        return new Promise<EchoReply>((resolve) => {
+        return new Promise<Reply>((resolve) => {
           const timer = setTimeout(() => resolve({ text: req.text, servedBy: name }), req.delayMs);
           ctx.signal.addEventListener('abort', () => {
             state.cancelled++;
@@ -59,4 +61,28 @@ export async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<
     if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+export type EchoServer = Awaited<ReturnType<typeof startEchoServer>>;
+
+/** An Echo server and a client to it for a whole describe block (closed after it). */
+export function useEchoServer(name: string): { readonly srv: EchoServer; readonly client: grpc.Client } {
+  let srv: EchoServer | undefined;
+  let client: grpc.Client | undefined;
+  beforeAll(async () => {
+    srv = await startEchoServer(name);
+    client = createGrpcClient(ECHO_PROTO, ECHO_SERVICE, srv.address);
+  });
+  afterAll(async () => {
+    client?.close();
+    await srv?.close();
+  });
+  return {
+    get srv() {
+      return srv!;
+    },
+    get client() {
+      return client!;
+    },
+  };
 }

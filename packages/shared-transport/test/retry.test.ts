@@ -1,34 +1,24 @@
-import * as grpc from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { callUnary, CancelledError, createGrpcClient, sleep, withRetry } from '../src/index.js';
-import { ECHO_PROTO, ECHO_SERVICE, startEchoServer, waitFor } from './helpers.js';
+import { ECHO_PROTO, ECHO_SERVICE, startEchoServer, useEchoServer, waitFor } from './helpers.js';
 
 describe('cancellation', () => {
-  let srv: Awaited<ReturnType<typeof startEchoServer>>;
-  let client: grpc.Client;
-  beforeAll(async () => {
-    srv = await startEchoServer('x');
-    client = createGrpcClient(ECHO_PROTO, ECHO_SERVICE, srv.address);
-  });
-  afterAll(async () => {
-    client?.close();
-    await srv?.close();
-  });
+  const fx = useEchoServer('x');
 
   it('aborting the signal cancels the call on both sides', async () => {
     const ac = new AbortController();
-    const before = srv.state.cancelled;
-    const p = callUnary(client, 'Slow', { delayMs: 30_000 }, { deadlineMs: 60_000, signal: ac.signal });
-    await waitFor(() => srv.state.calls > 0);
+    const before = fx.srv.state.cancelled;
+    const p = callUnary(fx.client, 'Slow', { delayMs: 30_000 }, { deadlineMs: 60_000, signal: ac.signal });
+    await waitFor(() => fx.srv.state.calls > 0);
     ac.abort();
     await expect(p).rejects.toBeInstanceOf(CancelledError);
-    await waitFor(() => srv.state.cancelled > before);
-    await expect(callUnary(client, 'Echo', {}, { deadlineMs: 5_000, signal: ac.signal })).rejects.toBeInstanceOf(CancelledError);
+    await waitFor(() => fx.srv.state.cancelled > before);
+    await expect(callUnary(fx.client, 'Echo', {}, { deadlineMs: 5_000, signal: ac.signal })).rejects.toBeInstanceOf(CancelledError);
   });
 
   it('refuses a call without a usable deadline', async () => {
     for (const deadlineMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      await expect(callUnary(client, 'Echo', {}, { deadlineMs })).rejects.toBeInstanceOf(TypeError);
+      await expect(callUnary(fx.client, 'Echo', {}, { deadlineMs })).rejects.toBeInstanceOf(TypeError);
     }
   });
 

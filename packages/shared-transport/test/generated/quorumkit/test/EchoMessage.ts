@@ -2,16 +2,18 @@
 
 import type { Long } from '@grpc/proto-loader';
 
-export interface EchoRequest {
+export interface EchoMessage {
   'text'?: (string);
   'ballot'?: (number | string | Long);
   'entryId'?: (number | string | Long);
   'payload'?: (Buffer | Uint8Array | string);
+  'servedBy'?: (string);
 }
 
-export interface EchoRequest__Output {
+export interface EchoMessage__Output {
   'text': (string);
   'ballot': (string);
   'entryId': (string);
   'payload': (Buffer);
+  'servedBy': (string);
 }

@@ -8,5 +8,5 @@ export default defineConfig({
   dts: { compilerOptions: { paths: {}, noEmit: false } },
   sourcemap: true,
   clean: true,
-  external: [/^@quorumkit\//],
+  external: [/^@quorumkit\//, 'ioredis'],
 });

@@ -40,6 +40,8 @@ export interface ConstdbConfig {
   replTimeoutSec: number;
   /** tombstone GC interval */
   gcIntervalMs: number;
+  /** "id=host:port,..." addresses to dial for given peer ids instead of what they announce (NAT, proxies) */
+  peerAddrs: string;
 }
 
 export const defaultConfig: ConstdbConfig = {
@@ -65,9 +67,10 @@ export const defaultConfig: ConstdbConfig = {
   maxclients: 10000,
   replTimeoutSec: 10,
   gcIntervalMs: 1000,
+  peerAddrs: '',
 };
 
-type Kind = 'int' | 'uint' | 'string' | 'bool' | 'fsync' | 'level' | 'number';
+type Kind = 'int' | 'uint' | 'string' | 'bool' | 'fsync' | 'level' | 'number' | 'peers';
 
 /** toml key -> [config field, kind] */
 const KEYS: Record<string, [keyof ConstdbConfig, Kind]> = {
@@ -96,6 +99,7 @@ const KEYS: Record<string, [keyof ConstdbConfig, Kind]> = {
   maxclients: ['maxclients', 'uint'],
   repl_timeout: ['replTimeoutSec', 'uint'],
   gc_interval_ms: ['gcIntervalMs', 'uint'],
+  peer_addrs: ['peerAddrs', 'peers'],
 };
 /** accepted for compatibility with the seed's file, no effect */
 const IGNORED = new Set(['daemon']);
@@ -127,6 +131,10 @@ function convert(key: string, kind: Kind, v: unknown): unknown {
     case 'fsync':
       if (v !== 'always' && v !== 'everysec' && v !== 'no') throw bad('one of always|everysec|no');
       return v;
+    case 'peers': {
+      if (typeof v !== 'string' || !/^(\d+=[^,=\s]+:\d+)?(,\d+=[^,=\s]+:\d+)*$/.test(v)) throw bad('a list like "2=127.0.0.1:9002,3=10.0.0.3:9001"');
+      return v;
+    }
     case 'level': {
       const l = typeof v === 'string' ? v.toLowerCase() : '';
       if (!LEVELS.includes(l)) throw bad(`one of ${LEVELS.join('|')}`);

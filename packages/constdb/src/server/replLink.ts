@@ -96,7 +96,7 @@ export class PeerLink {
   private dial(): void {
     if (this.state === 'closed' || this.repl.stopped) return;
     this.state = 'connecting';
-    const sock = connect({ host: this.peer.host, port: this.peer.port });
+    const sock = connect(this.repl.dialAddr(this.peer));
     this.sock = sock;
     sock.setNoDelay(true);
     sock.on('error', (e) => {

@@ -42,8 +42,20 @@ export class Replicator {
   stopped = false;
   stats = { fullSyncsSent: 0, partialSyncsSent: 0, fullSyncsReceived: 0, opsApplied: 0, duplicatesDropped: 0, gapsDetected: 0 };
 
+  /** configured dial addresses by peer id (peer_addrs) */
+  private readonly dialOverrides = new Map<number, { host: string; port: number }>();
+
   constructor(readonly node: ConstdbNode) {
     this.backlog = new Backlog(node.cfg.replBacklogLimitBytes);
+    for (const item of node.cfg.peerAddrs.split(',').filter(Boolean)) {
+      const m = /^(\d+)=(.+):(\d+)$/.exec(item);
+      if (m) this.dialOverrides.set(Number(m[1]), { host: m[2]!, port: Number(m[3]) });
+    }
+  }
+
+  /** Where to dial a peer: a configured override, else what it announced. */
+  dialAddr(p: Peer): { host: string; port: number } {
+    return this.dialOverrides.get(p.id) ?? { host: p.host, port: p.port };
   }
 
   get wantsOps(): boolean {

@@ -1,0 +1,41 @@
+// Shared helpers for the constdb e2e suites (built CLI, redis-cli, raw RESP client).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { Redis } from 'ioredis';
+
+export const CONSTDB_CLI = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../packages/constdb/dist/cli/constdb-server.js');
+
+export function requireBuilt(): void {
+  if (!existsSync(CONSTDB_CLI)) throw new Error(`${CONSTDB_CLI} missing: run npx nx run constdb:build`);
+}
+
+export function which(bin: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+export function client(port: number): Redis {
+  return new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 2000, commandTimeout: 5000, retryStrategy: () => 200 });
+}
+
+export type NodeState = Record<string, string | string[] | Record<string, string>>;
+
+/** Every key of a node with its value (sets sorted, hashes as objects). */
+export async function dump(port: number): Promise<NodeState> {
+  const c = client(port);
+  await c.connect();
+  try {
+    const out: NodeState = {};
+    for (const k of (await c.keys('*')).sort()) {
+      const t = await c.type(k);
+      if (t === 'string') out[k] = (await c.get(k))!;
+      else if (t === 'set') out[k] = (await c.smembers(k)).sort();
+      else if (t === 'hash') out[k] = await c.hgetall(k);
+    }
+    return out;
+  } finally {
+    c.disconnect();
+  }
+}

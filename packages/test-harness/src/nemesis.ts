@@ -1,4 +1,5 @@
 import type { Cluster } from './cluster/cluster.js';
+import { ClusterError } from './errors.js';
 import { Prng } from './sim/prng.js';
 
 export type NemesisFault = 'kill' | 'pause' | 'partition' | 'restart-wipe';
@@ -26,6 +27,9 @@ export interface NemesisOptions {
 export async function runNemesis(cluster: Cluster, opts: NemesisOptions, log?: (line: string) => void): Promise<string[]> {
   const rng = new Prng(opts.seed);
   const n = cluster.size;
+  if (opts.faults.includes('partition') && n > 1 && cluster.proxy(0, 1) === undefined) {
+    throw new ClusterError('NO_PROXIES', "runNemesis: the 'partition' fault needs startCluster({ proxies: true })");
+  }
   const [lo, hi] = opts.intervalMs ?? [500, 2000];
   const maxDown = opts.maxDown ?? Math.floor((n - 1) / 2);
   const protect = new Set(opts.protect ?? []);

@@ -26,25 +26,29 @@ export class Trace {
   }
 }
 
-/** JSON that survives bigint, Map, Set and cycles; cut to `max` characters. */
+/** JSON that survives bigint, Map, Set and bytes; cut to `max` characters. */
 export function formatValue(v: unknown, max = 160): string {
-  let s: string;
+  let s: string | undefined;
   try {
-    const seen = new WeakSet<object>();
-    s =
-      JSON.stringify(v, (_k, x: unknown) => {
-        if (typeof x === 'bigint') return `${x}n`;
-        if (x instanceof Map) return Object.fromEntries(x);
-        if (x instanceof Set) return [...x];
-        if (x instanceof Uint8Array) return `<${x.length} bytes>`;
-        if (typeof x === 'object' && x !== null) {
-          if (seen.has(x)) return '<cycle>';
-          seen.add(x);
-        }
-        return x;
-      }) ?? String(v);
+    // Fast path: most messages are plain JSON. bigint makes it throw; Map/Set/bytes need care.
+    s = JSON.stringify(v);
+    if (s !== undefined && (s.includes('{}') || s.includes('"0":'))) s = undefined;
   } catch {
-    s = String(v);
+    s = undefined;
+  }
+  if (s === undefined) {
+    try {
+      s =
+        JSON.stringify(v, (_k, x: unknown) => {
+          if (typeof x === 'bigint') return `${x}n`;
+          if (x instanceof Map) return Object.fromEntries(x);
+          if (x instanceof Set) return [...x];
+          if (x instanceof Uint8Array) return `<${x.length} bytes>`;
+          return x;
+        }) ?? String(v);
+    } catch {
+      s = String(v); // cycles
+    }
   }
   return s.length > max ? `${s.slice(0, max - 3)}...` : s;
 }

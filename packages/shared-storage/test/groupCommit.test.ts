@@ -1,57 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  BatchTooLargeError,
-  GroupCommitWriter,
-  InvalidArgumentError,
-  StoreClosedError,
-  encodeBigintKey,
-  type BatchOp,
-  type Store,
-} from '../src/index.js';
-import { backends, collect, dec, enc, useStore } from './helpers.js';
-
-/** A Store wrapper that records each batch and can hold or fail writes on demand. */
-function recordingStore(inner: Store) {
-  const batches: number[] = [];
-  let gate: Promise<void> | undefined;
-  let failNext: Error | undefined;
-  const store: Store = {
-    keyspace: (n) => inner.keyspace(n),
-    snapshot: () => inner.snapshot(),
-    close: () => inner.close(),
-    get location() {
-      return inner.location;
-    },
-    get syncCount() {
-      return inner.syncCount;
-    },
-    async write(ops: BatchOp[]) {
-      batches.push(ops.length);
-      if (gate) await gate;
-      if (failNext) {
-        const err = failNext;
-        failNext = undefined;
-        throw err;
-      }
-      await inner.write(ops);
-    },
-  };
-  return {
-    store,
-    batches,
-    hold() {
-      let release!: () => void;
-      gate = new Promise((r) => (release = r));
-      return () => {
-        gate = undefined;
-        release();
-      };
-    },
-    failNextWith(err: Error) {
-      failNext = err;
-    },
-  };
-}
+import { BatchTooLargeError, InvalidArgumentError, StoreClosedError } from '../src/errors.js';
+import { GroupCommitWriter, encodeBigintKey, type BatchOp, type Store } from '../src/index.js';
+import { backends, collect, dec, enc, recordingStore, useStore } from './helpers.js';
 
 describe.each(backends())('GroupCommitWriter on $name', ({ make }) => {
   let store: Store;

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
-import { openStore, type Store } from '../src/index.js';
+import { openStore, type BatchOp, type Store } from '../src/index.js';
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -74,4 +74,48 @@ export function useStore(make: () => Promise<Backend>, use: (store: Store) => vo
     backend = undefined;
   });
   return { backend: () => backend! };
+}
+
+/** A Store wrapper that records each batch and can hold or fail writes on demand. */
+export function recordingStore(inner: Store, shouldFail: (batchIndex: number) => boolean = () => false) {
+  const batches: number[] = [];
+  let gate: Promise<void> | undefined;
+  let failNext: Error | undefined;
+  const store: Store = {
+    keyspace: (n) => inner.keyspace(n),
+    snapshot: () => inner.snapshot(),
+    close: () => inner.close(),
+    get location() {
+      return inner.location;
+    },
+    get syncCount() {
+      return inner.syncCount;
+    },
+    async write(ops: BatchOp[]) {
+      batches.push(ops.length);
+      if (gate) await gate;
+      if (shouldFail(batches.length - 1)) throw new Error(`injected failure of batch ${batches.length - 1}`);
+      if (failNext) {
+        const err = failNext;
+        failNext = undefined;
+        throw err;
+      }
+      await inner.write(ops);
+    },
+  };
+  return {
+    store,
+    batches,
+    hold() {
+      let release!: () => void;
+      gate = new Promise((r) => (release = r));
+      return () => {
+        gate = undefined;
+        release();
+      };
+    },
+    failNextWith(err: Error) {
+      failNext = err;
+    },
+  };
 }

@@ -52,6 +52,17 @@ describe('checkLinearizable: register', () => {
     expect(checkLinearizable(h, registerModel).ok).toBe(false);
   });
 
+  it('rejects two different values read after a single write', () => {
+    const h = [op(0, 'write', 1, undefined, 0, 10), op(1, 'read', null, 1, 20, 30), op(2, 'read', null, null, 40, 50)];
+    expect(checkLinearizable(h, registerModel).ok).toBe(false);
+  });
+
+  it('a completed read with no output means "absent", not "unknown"', () => {
+    const h = [op(0, 'write', 1, undefined, 0, 10), op(1, 'read', null, undefined, 20, 30)];
+    expect(checkLinearizable(h, registerModel).ok).toBe(false);
+    expect(checkLinearizable([op(1, 'get', null, undefined, 0, 10, { key: 'k' })], kvModel).ok).toBe(true);
+  });
+
   it('rejects a read of a value never written', () => {
     expect(checkLinearizable([op(0, 'read', null, 7, 0, 1)], registerModel).ok).toBe(false);
   });

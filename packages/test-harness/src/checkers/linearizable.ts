@@ -107,8 +107,7 @@ function checkKey<S>(ops: Operation[], model: Model<S>, deadline: number): KeyRe
     if (entry === null) return { ok: true }; // only unknown-outcome ops are left: they never happened
     if (entry.call) {
       const op = ops[entry.op]!;
-      const out = op.status === 'ok' ? op.output : undefined;
-      const r = model.step(state, op.f, op.input, out);
+      const r = model.step(state, op.f, op.input, outputOf(op, model));
       if (r.ok) {
         bits[entry.op >> 5]! |= 1 << (entry.op & 31);
         const k = `${bits.join(',')}|${keyOf(r.state)}`;
@@ -138,6 +137,17 @@ function checkKey<S>(ops: Operation[], model: Model<S>, deadline: number): KeyRe
     }
   }
   return { ok: true };
+}
+
+/**
+ * What the model sees as the result: undefined for unknown outcomes; for a completed read,
+ * a missing output means "absent" (null), never "unknown", or a read of a missing key would
+ * match anything.
+ */
+function outputOf(op: Operation, model: Model<any>): unknown {
+  if (op.status !== 'ok') return undefined;
+  if (op.output === undefined && model.readOnly?.(op.f)) return null;
+  return op.output;
 }
 
 function lift(e: Entry): void {
@@ -191,7 +201,7 @@ function explain<S>(key: string, ops: Operation[], prefix: number[], state: S, m
   lines.push(`operations that could not be placed next:`);
   for (const i of stuckIdx) {
     const op = ops[i]!;
-    const r = model.step(state, op.f, op.input, op.status === 'ok' ? op.output : undefined);
+    const r = model.step(state, op.f, op.input, outputOf(op, model));
     lines.push(`  ${describeOp(op, t0)}${r.ok ? '  (allowed here, but every order after it fails)' : '  (impossible from this state)'}`);
   }
   return { stuck: stuckIdx.map((i) => ops[i]!), message: lines.join('\n') };

@@ -120,7 +120,7 @@ export const setModel: Model<string[]> = {
     if (f === 'remove') return good(state.filter((x) => x !== k));
     if (f === 'read') {
       if (output === undefined) return good(state);
-      const seen = [...new Set((output as unknown[]).map(stableKey))].sort();
+      const seen = [...new Set(((output ?? []) as unknown[]).map(stableKey))].sort();
       return seen.length === state.length && seen.every((x, i) => x === state[i]) ? good(state) : bad(state);
     }
     throw new TypeError(`set model: unknown operation "${f}"`);
@@ -174,8 +174,8 @@ export const cardModel: Model<Card | null> = {
       }
       case 'select': {
         if (output === undefined) return good(state);
-        if (state === null) return isErr(output, 'not_exist') ? good(state) : bad(state);
-        if (typeof output === 'string') return bad(state);
+        if (state === null) return isErr(output, 'not_exist') || output === null ? good(state) : bad(state);
+        if (typeof output === 'string' || output === null) return bad(state);
         const c = toCard(output);
         return c.userName === state.userName && c.userId === state.userId && c.balance === state.balance ? good(state) : bad(state);
       }

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGrpcClient, callUnary } from '@quorumkit/shared-transport';
+import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RRSeq, RRServer, SimpleBufSeq, rrSeqProtoPath } from '../src/index.js';
 import { startLocalCluster, waitUntil, type LocalCluster } from './helpers/cluster.js';
@@ -35,13 +36,13 @@ describe('RRSeq against a 3-server cluster', () => {
 
   it.each(BUF_SIZES)('one client gets contiguous IDs from 1 (bufSize %i)', async (b) => {
     const s = seq(b);
-    const count = b === 1024 ? 5_000 : 150;
+    const count = b === 1024 ? 5_000 : 100;
     for (let i = 1; i <= count; i++) expect(await s.next()).toBe(BigInt(i));
   });
 
   it.each(BUF_SIZES)('256 concurrent consumers of one client see a gap-free union (bufSize %i)', async (b) => {
     const s = seq(b);
-    const per = b === 1024 ? 40 : 4;
+    const per = b === 1024 ? 40 : 2;
     const got = await Promise.all(
       Array.from({ length: 256 }, async () => {
         const mine: bigint[] = [];
@@ -117,6 +118,22 @@ describe('RRSeq against a 3-server cluster', () => {
     const text = await c.servers[0]!.metrics.metrics();
     expect(text).toMatch(/rrseq_ranges_served_total \d+/);
     expect(text).toMatch(/rrseq_ready 1/);
+    const registry = new Registry();
+    const s = new RRSeq('metered', 8, c.addrs, { registry });
+    seqs.push(s);
+    for (let i = 0; i < 20; i++) await s.next();
+    expect(await registry.metrics()).toMatch(/rrseq_client_ids_total\{sequence="metered"\} 20/);
+  });
+
+  it('dynamic range size grows while callers wait, and IDs stay contiguous for one client', async () => {
+    const s = new RRSeq(`dyn${++n}`, 4, c.addrs, { rangeSizeMax: 256 });
+    seqs.push(s);
+    let max = 0n;
+    for (let i = 1; i <= 400; i++) {
+      expect(await s.next()).toBe(BigInt(i));
+      if (s.buffered() > max) max = s.buffered();
+    }
+    expect(max).toBeGreaterThan(4n);
   });
 });
 

@@ -5,7 +5,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { backoffDelayMs, callUnary, createGrpcClient, sleep, toBigInt } from '@quorumkit/shared-transport';
 import { Counter, Registry } from 'prom-client';
-import { RangeBuffer, clampBufSize, shouldPrefetch } from '../core/rangeBuffer.js';
+import { RangeBuffer, clampBufSize } from '../core/rangeBuffer.js';
 import { InvalidArgumentError, RangeUnavailableError } from '../errors.js';
 import { rrSeqProtoPath } from '../protoPath.js';
 import { normalizeAddr } from '../server/wire.js';
@@ -20,6 +20,11 @@ export interface RRSeqOptions {
   backoffMaxMs?: number;
   /** Unbuffered clients fetch one ID per waiting caller, at most this many per range. */
   waitersBatchMax?: number;
+  /**
+   * Dynamic range size: while callers have to wait for ranges, the range size doubles up to
+   * this (and halves back toward bufSize when they do not). Default: bufSize (fixed size).
+   */
+  rangeSizeMax?: number;
   /** Called on every failed fetch (the client keeps retrying until closed). */
   onError?: (err: RangeUnavailableError) => void;
   registry?: Registry;
@@ -31,7 +36,10 @@ export const RR_SEQ_DEFAULTS = {
   backoffBaseMs: 10,
   backoffMaxMs: 1_000,
   waitersBatchMax: 1_024,
+  rangeSizeMax: 0,
 } as const;
+
+const liveByRegistry = new WeakMap<Registry, Set<RRSeq>>();
 
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;
@@ -53,7 +61,15 @@ export class RRSeq {
   private target: number;
   private readonly abort = new AbortController();
   private iterable: AsyncIterable<bigint> | undefined;
-  private readonly counters: { ids: Counter; ranges: Counter; failures: Counter };
+  private readonly counters: { ranges: Counter; failures: Counter };
+  /** IDs handed out (a plain field: next() is the hot path; the metric reads it at scrape time). */
+  private served = 0;
+  private reported = 0;
+  private live: Set<RRSeq>;
+  /** Fetch the next range when fewer IDs than this remain (0n: never prefetch). */
+  private readonly prefetchBelow: bigint;
+  /** Current range size: starts at bufSize, doubles (up to rangeSizeMax) while next() outruns the fetches. */
+  private rangeSize: number;
   /** The last fetch failure, until a fetch succeeds again. */
   lastError: RangeUnavailableError | undefined;
 
@@ -68,6 +84,9 @@ export class RRSeq {
     this.bufSize = clampBufSize(bufSize);
     this.opts = { ...RR_SEQ_DEFAULTS, ...stripUndefined(opts) };
     if (!(this.opts.prefetchAt > 0 && this.opts.prefetchAt <= 1)) throw new InvalidArgumentError('prefetchAt must be in (0, 1]');
+    this.rangeSize = this.bufSize;
+    this.opts.rangeSizeMax = Math.max(this.bufSize, Math.floor(this.opts.rangeSizeMax));
+    this.prefetchBelow = this.bufSize > 0 ? BigInt(Math.max(1, Math.ceil(this.bufSize * (1 - this.opts.prefetchAt)))) : 0n;
     const protoPath = rrSeqProtoPath();
     // Every client of a name starts with the same server (whatever order its addresses
     // came in), so concurrent allocations of one name meet at one coordinator, which
@@ -78,8 +97,24 @@ export class RRSeq {
     const registry = opts.registry ?? new Registry();
     const counter = (name: string, help: string): Counter =>
       (registry.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help, labelNames: ['sequence'], registers: [registry] });
+    let live = liveByRegistry.get(registry);
+    if (!live) {
+      const seqs = new Set<RRSeq>();
+      live = seqs;
+      liveByRegistry.set(registry, seqs);
+      new Counter({
+        name: 'rrseq_client_ids_total',
+        help: 'IDs handed out by RRSeq.next()',
+        labelNames: ['sequence'],
+        registers: [registry],
+        collect() {
+          for (const q of seqs) this.inc({ sequence: q.name }, q.takeServedDelta());
+        },
+      });
+    }
+    live.add(this);
+    this.live = live;
     this.counters = {
-      ids: counter('rrseq_client_ids_total', 'IDs handed out by RRSeq.next()'),
       ranges: counter('rrseq_client_ranges_total', 'Ranges fetched by RRSeq'),
       failures: counter('rrseq_client_fetch_failures_total', 'Failed range fetches (retried)'),
     };
@@ -98,8 +133,8 @@ export class RRSeq {
     // Earlier callers still waiting go first (FIFO keeps every caller's IDs increasing).
     const id = this.waiters.length === 0 ? this.buf.take() : undefined;
     if (id !== undefined) {
-      this.counters.ids.inc({ sequence: this.name });
-      this.maybeFetch();
+      this.served++;
+      if (!this.fetching && this.buf.available() < this.prefetchBelow) this.maybeFetch();
       return Promise.resolve(id);
     }
     return new Promise<bigint>((resolve) => {
@@ -112,7 +147,7 @@ export class RRSeq {
   tryNext(): bigint | undefined {
     if (this.closed) return undefined;
     const id = this.waiters.length === 0 ? this.buf.take() : undefined;
-    if (id !== undefined) this.counters.ids.inc({ sequence: this.name });
+    if (id !== undefined) this.served++;
     this.maybeFetch(id === undefined);
     return id;
   }
@@ -130,6 +165,13 @@ export class RRSeq {
     return this.iterable;
   }
 
+  /** @internal IDs handed out since the last metrics scrape. */
+  takeServedDelta(): number {
+    const d = this.served - this.reported;
+    this.reported = this.served;
+    return d;
+  }
+
   /** IDs buffered locally and not handed out yet. */
   buffered(): bigint {
     return this.buf.available();
@@ -139,6 +181,7 @@ export class RRSeq {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.live.delete(this);
     this.abort.abort();
     for (const w of this.waiters.splice(0)) w(0n);
     this.buf.clear();
@@ -150,7 +193,7 @@ export class RRSeq {
     const need =
       this.waiters.length > 0 ||
       (this.buf.available() === 0n && (this.bufSize > 0 || wanted)) ||
-      shouldPrefetch(this.buf.available(), this.bufSize, this.opts.prefetchAt);
+      this.buf.available() < this.prefetchBelow;
     if (!need) return;
     this.fetching = true;
     void this.fetchLoop();
@@ -160,16 +203,23 @@ export class RRSeq {
     let failures = 0;
     try {
       while (!this.closed) {
-        const size = this.bufSize > 0 ? this.bufSize : Math.min(Math.max(1, this.waiters.length), this.opts.waitersBatchMax);
+        const size = this.bufSize > 0 ? this.rangeSize : Math.min(Math.max(1, this.waiters.length), this.opts.waitersBatchMax);
         const got = await this.fetchOnce(BigInt(size));
         if (this.closed) return;
         if (got) {
           failures = 0;
           this.lastError = undefined;
+          const starved = this.waiters.length > 0;
           this.buf.push(got.from, got.to);
+          // Dynamic range size (off unless rangeSizeMax > bufSize): callers had to wait for
+          // this range, so ask for twice as many next time; an unhurried fetch halves it back.
+          if (this.bufSize > 0) {
+            if (starved) this.rangeSize = Math.min(this.opts.rangeSizeMax, this.rangeSize * 2);
+            else if (this.waiters.length === 0) this.rangeSize = Math.max(this.bufSize, Math.floor(this.rangeSize / 2));
+          }
           this.counters.ranges.inc({ sequence: this.name });
           this.serveWaiters();
-          const more = this.waiters.length > 0 || shouldPrefetch(this.buf.available(), this.bufSize, this.opts.prefetchAt);
+          const more = this.waiters.length > 0 || this.buf.available() < this.prefetchBelow;
           if (!more) return;
           continue;
         }
@@ -215,7 +265,7 @@ export class RRSeq {
     while (this.waiters.length > 0) {
       const id = this.buf.take();
       if (id === undefined) return;
-      this.counters.ids.inc({ sequence: this.name });
+      this.served++;
       this.waiters.shift()!(id);
     }
   }

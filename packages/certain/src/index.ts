@@ -13,3 +13,9 @@ export {
   EntryMachine, EntityCore, EntryState, CmdResult, emptyRecord, nextBallot, preAuthBallot, ballotOwner, majority,
   type EntryRecord, type PaxosCmd, type PeerMsg, type ProposalValue, type ReplicaConfig, type Effects,
 } from './core/index.js';
+export { CardClient, CardUnavailableError, type CardReply, type CardMethod, type CardRequestInput } from './client/cardClient.js';
+export { startCardServer, type RunningCardServer } from './server/cardServer.js';
+export { CardService, applyCardValue } from './server/cardService.js';
+export { parseConfig, validateConfig, cardAddress, configDefaults, type CardServerConfig } from './server/config.js';
+export { CARD_CODE_TRAILER, CARD_SERVICE } from './server/cardGrpc.js';
+export { evaluateCardOps, cardEntity, CardCode, cardCodeMessage, type Card, type CardOp, type CardResult } from './core/card.js';

@@ -50,6 +50,7 @@ export class Certain {
   private readonly applyChains = new Map<bigint, Promise<bigint>>();
   private readonly writeWaiters = new Map<bigint, WriteWaiter>();
   private readonly readWaiters = new Map<number, ReadWaiter>();
+  private readonly applyScheduled = new Set<bigint>();
   private readonly getAllRunning = new Map<bigint, Promise<void>>();
   private nextReadId = 1;
   private batch: Effects[] = [];
@@ -222,6 +223,7 @@ export class Certain {
         const recs = await this.plog.chosenRange(entityId, mc + 1n, Math.min(this.tuning.maxCommitNum, Number(upTo - mc)));
         if (recs.length === 0) break;
         for (const r of recs) {
+          if (this.entities.get(entityId)?.getAllInProgress) return mc; // GetAll owns the data now
           await this.db.commit(entityId, r.entry, r.record.value);
           mc = r.entry;
           this.committed.set(entityId, mc);
@@ -231,6 +233,18 @@ export class Certain {
     });
     this.applyChains.set(entityId, next);
     return next;
+  }
+
+  /** The data store lags the log: apply newly chosen entries in the background, coalesced. */
+  private scheduleApply(entityId: bigint): void {
+    if (this.applyScheduled.has(entityId)) return;
+    this.applyScheduled.add(entityId);
+    setImmediate(() => {
+      this.applyScheduled.delete(entityId);
+      const core = this.entities.get(entityId);
+      if (!core || core.getAllInProgress || this.stopped) return;
+      this.applyUpTo(entityId, core.maxChosen).catch((err: unknown) => this.log.error({ err, entityId: String(entityId) }, 'apply failed'));
+    });
   }
 
   private onPeerMessage(from: number, msg: PeerMsg): void {
@@ -298,6 +312,7 @@ export class Certain {
     for (const o of e.send) this.transport.send(o.to, o.msg);
     for (const c of e.chosen) {
       this.metrics.chosen++;
+      this.scheduleApply(c.entityId);
       const w = this.writeWaiters.get(c.entityId);
       if (w && w.entry === c.entry) {
         this.writeWaiters.delete(c.entityId);
@@ -366,6 +381,9 @@ export class Certain {
       db: this.db, plog: this.plog, transport: this.transport,
       pageBytes: this.tuning.getAllPageBytes, callDeadlineMs: this.tuning.getAllCallDeadlineMs,
       minMaxCommitted: () => core?.maxChosen ?? 0n,
+      quiesce: async () => {
+        await this.applyChains.get(entityId)?.catch(() => undefined);
+      },
       stopped: () => this.stopped,
       log: (m, x) => this.log.info(x ?? {}, m),
     }).then((mc) => {

@@ -66,6 +66,8 @@ export interface GetAllSinkDeps {
   callDeadlineMs: number;
   /** the lowest maxCommitted a source must have (what we already know is chosen) */
   minMaxCommitted(): bigint;
+  /** wait until no apply is running on the entity */
+  quiesce(): Promise<void>;
   stopped(): boolean;
   log(msg: string, extra?: Record<string, unknown>): void;
 }
@@ -78,6 +80,7 @@ export async function runGetAll(entityId: bigint, peers: number[], d: GetAllSink
       let rsp = await d.transport.getAllPage(peer, { entityId, bytesMax: d.pageBytes }, d.callDeadlineMs);
       if (rsp.maxCommitted < d.minMaxCommitted()) throw new Error(`peer ${peer} is behind (${rsp.maxCommitted})`);
       // durable flag, then clear (a failed-over copy starts again from a clean entity)
+      await d.quiesce();
       await d.db.beginGetAll(entityId);
       const session = rsp.session;
       const maxCommitted = rsp.maxCommitted;

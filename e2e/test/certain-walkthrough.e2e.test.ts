@@ -1,0 +1,84 @@
+// The seed's walkthrough against three real card-srv processes, output line for line, then
+// the acceptance of the library: a replica whose datadb_N and logdb_N are deleted while it is
+// down restarts and serves every entity's data, through catch-up and (peers' plogs expired)
+// through GetAll.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CardClient } from '@quorumkit/certain';
+import { startCardCluster, type CardCluster } from './certainCluster.js';
+
+let cc: CardCluster | undefined;
+afterEach(async () => {
+  await cc?.cluster.stop();
+  cc = undefined;
+});
+
+async function wipe0(c: CardCluster): Promise<void> {
+  await c.cluster.kill(0);
+  await rm(join(c.dir, 'datadb_0'), { recursive: true, force: true });
+  await rm(join(c.dir, 'logdb_0'), { recursive: true, force: true });
+  await c.cluster.start(0);
+}
+
+describe('certain card walkthrough', () => {
+  it('runs the seed walkthrough as written, including losing server 0\'s data', async () => {
+    cc = await startCardCluster();
+    const X = ['-X', cc.cardAddr(0)];
+    const run = async (args: string[]) => (await cc!.tool([...X, ...args])).stdout;
+    const insert = ['-o', 'Insert', '-i', '12358', '-n', 'rock', '-u', '20170001', '-b', '200'];
+    expect(await run(insert)).toBe('Done\n');
+    expect(await run(insert)).toBe('Failure with error: code(8002) msg(card exists)\n');
+    expect(await run(['-o', 'Select', '-i', '12358'])).toBe('user_name=rock user_id=20170001 balance=200\nDone\n');
+    expect(await run(['-o', 'Update', '-i', '12358', '-d', '10'])).toBe('balance=210\nDone\n');
+    expect(await run(['-o', 'Update', '-i', '12358', '-d', '-1000'])).toBe('Failure with error: code(8000) msg(card balance not enough)\n');
+    expect(await run(['-o', 'Delete', '-i', '12358'])).toBe('Done\n');
+    expect(await run(['-o', 'Select', '-i', '12358'])).toBe('Failure with error: code(8001) msg(card not exist)\n');
+    expect(await run(insert)).toBe('Done\n');
+    expect(await run(insert)).toBe('Failure with error: code(8002) msg(card exists)\n');
+    // Trigger GetAll/CatchUp when data is lost: server 0 stops, loses both stores, restarts.
+    await wipe0(cc);
+    expect(await run(['-o', 'Select', '-i', '12358'])).toBe('user_name=rock user_id=20170001 balance=200\nDone\n');
+    // the other servers agree, and a write through server 0 works again
+    expect((await cc.tool(['-Y', cc.cardAddr(1), '-o', 'Update', '-i', '12358', '-d', '5'])).stdout).toBe('balance=205\nDone\n');
+    expect(await run(['-o', 'Select', '-i', '12358'])).toBe('user_name=rock user_id=20170001 balance=205\nDone\n');
+    // usage without arguments, and Recover through -a
+    const usage = await cc.tool([]);
+    expect(usage.stdout).toContain('-o Insert -i <card_id> -n <user_name> -u <user_id> -b <balance>');
+    expect((await cc.tool(['-a', cc.cardAddr(0), '-o', 'Recover', '-i', '12358'])).stdout).toBe('Done\n');
+    expect(await run(['-o', 'Select', '-i', '12358'])).toBe('user_name=rock user_id=20170001 balance=205\nDone\n');
+  });
+
+  for (const mode of ['catch-up', 'getall'] as const) {
+    it(`a wiped replica serves every entity's data again (${mode})`, async () => {
+      cc = await startCardCluster({ extraConf: mode === 'getall' ? 'PLogExpireTimeMS = 300' : '' });
+      const viaAll = new CardClient([cc.cardAddr(0), cc.cardAddr(1), cc.cardAddr(2)]);
+      const cards = Array.from({ length: 40 }, (_, k) => BigInt(1000 + k * 7)); // 40 distinct entities
+      try {
+        for (const id of cards) {
+          const r = await viaAll.call('InsertCard', { cardId: id, card: { userName: new TextEncoder().encode(`u${id}`), userId: id, balance: 100n } });
+          expect(r.ok).toBe(true);
+          const u = await viaAll.call('UpdateCard', { cardId: id, delta: id % 13n });
+          expect(u.ok).toBe(true);
+        }
+        // with a short expiry, give every replica time to apply and expire older plog entries
+        if (mode === 'getall') await new Promise((r) => setTimeout(r, 2000));
+        await wipe0(cc);
+      } finally {
+        viaAll.close();
+      }
+      const only0 = new CardClient([cc.cardAddr(0)]);
+      try {
+        for (const id of cards) {
+          const r = await only0.call('SelectCard', { cardId: id });
+          expect(r.ok && r.card?.balance).toBe(100n + (id % 13n));
+        }
+      } finally {
+        only0.close();
+      }
+      const log = cc.cluster.output(0);
+      if (mode === 'getall') expect(log).toContain('getall done');
+      else expect(log).not.toContain('getall done');
+    });
+  }
+});

@@ -12,7 +12,7 @@ import { renderReport, tablesOf } from './lib/report.mjs';
 import { markdownTable } from './lib/table.mjs';
 import { etcdInstalled, measureEtcd } from './lib/etcd-anchor.mjs';
 
-const PROJECTS = ['shared-transport', 'test-harness', 'certain', 'paxoskv', 'rrseq', 'constdb', 'csp-paxos'];
+const PROJECTS = ['shared-storage', 'shared-transport', 'test-harness', 'certain', 'paxoskv', 'rrseq', 'constdb', 'csp-paxos'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const projects = wanted.length ? wanted : PROJECTS;
 const outDir = join(repoRoot, 'bench-results');

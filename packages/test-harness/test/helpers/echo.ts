@@ -13,7 +13,7 @@ export function echoSpec(dataDir: string, extra: string[] = []): ClusterOptions[
 }
 
 /** Sends `text` and resolves with the echo, or undefined when nothing comes back within waitMs. */
-export function echo(port: number, text: string, waitMs = 5_000): Promise<string | undefined> {
+export function echo(port: number, text: string, waitMs = 10_000): Promise<string | undefined> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
     let got = '';

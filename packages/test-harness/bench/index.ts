@@ -42,6 +42,9 @@ rows.push(measure('one phantom read (10k ops, 100 keys)', broken, base.keys, bas
 const hot = { ops: 10_000, keys: 10, clients: 50, seed: 2 };
 rows.push(measure('hot keys, 50 clients (10k ops, 10 keys)', genKvHistory(hot), hot.keys, hot.clients));
 
+const lossy = { ops: 10_000, keys: 100, clients: 20, seed: 4, infoRate: 0.05 };
+rows.push(measure('5% unknown outcomes (10k ops, 100 keys)', genKvHistory(lossy), lossy.keys, lossy.clients));
+
 const big = { ops: 100_000, keys: 1_000, clients: 20, seed: 3 };
 rows.push(measure('linearizable kv (100k ops, 1000 keys)', genKvHistory(big), big.keys, big.clients));
 

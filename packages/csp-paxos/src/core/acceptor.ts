@@ -76,6 +76,10 @@ export class Acceptor extends ProcessorBase {
     const accepted: Entry[] = [];
     for (const e of msg.entries ?? []) {
       if (!Number.isSafeInteger(e.slot) || e.slot < 0 || typeof e.key !== 'string') continue;
+      const old = this.accepted[e.slot];
+      // A retransmission of what we already hold: it is durable (the shell persists a turn's
+      // records before it handles the next turn), so just ACK again.
+      if (old && old.round === msg.round && old.key === e.key) continue;
       const entry: Entry = e.data === undefined ? { slot: e.slot, round: msg.round, key: e.key } : { slot: e.slot, round: msg.round, key: e.key, data: e.data };
       this.accepted[e.slot] = entry;
       this.out.persist.push({ t: 'a', e: entry });

@@ -11,6 +11,8 @@ interface Batch {
   entries: Entry[];
   acks: Set<number>;
   sentAtMs: number;
+  /** Doubles after every resend: a slow disk must not be buried under retransmissions. */
+  retryMs: number;
 }
 
 type Phase = 'idle' | 'reading' | 'streaming';
@@ -26,6 +28,7 @@ export class Proposer extends ProcessorBase {
   private gathered = new Map<number, Entry[]>();
   private selfPromised = false;
   private lastReadMs = 0;
+  private readRetryMs = 0;
   private nextSlot = 0;
   private imposeQueue: Entry[] = [];
   private window: Batch[] = [];
@@ -94,6 +97,7 @@ export class Proposer extends ProcessorBase {
     this.handedOver = false;
     this.lastProgressMs = nowMs;
     this.lastReadMs = nowMs;
+    this.readRetryMs = this.cfg.retryMs;
     // Our own acceptor promises first (durably), so a restart never leads this round again.
     this.send(this.cfg.id, { type: 'READ', round, seq: this.readFrom });
   }
@@ -203,7 +207,7 @@ export class Proposer extends ProcessorBase {
   }
 
   private sendBatch(type: 'IMPOSE' | 'PROPOSE', entries: Entry[], nowMs: number): void {
-    const b: Batch = { type, from: entries[0]!.slot, to: entries[entries.length - 1]!.slot + 1, entries, acks: new Set(), sentAtMs: nowMs };
+    const b: Batch = { type, from: entries[0]!.slot, to: entries[entries.length - 1]!.slot + 1, entries, acks: new Set(), sentAtMs: nowMs, retryMs: this.cfg.retryMs };
     this.window.push(b);
     this.broadcast({ type, round: this.round, seq: b.from, upTo: b.to, entries });
   }
@@ -230,8 +234,9 @@ export class Proposer extends ProcessorBase {
       return;
     }
     if (this.phase === 'reading') {
-      if (nowMs - this.lastReadMs >= this.cfg.retryMs) {
+      if (nowMs - this.lastReadMs >= this.readRetryMs) {
         this.lastReadMs = nowMs;
+        this.readRetryMs = Math.min(this.readRetryMs * 2, this.cfg.timeoutMs);
         for (let j = 0; j < this.cfg.n; j++) {
           if (this.gathered.has(j) || (!this.selfPromised && j !== this.cfg.id)) continue;
           this.send(j, { type: 'READ', round: this.round, seq: this.readFrom });
@@ -240,8 +245,9 @@ export class Proposer extends ProcessorBase {
       return;
     }
     for (const b of this.window) {
-      if (nowMs - b.sentAtMs < this.cfg.retryMs) continue;
+      if (nowMs - b.sentAtMs < b.retryMs) continue;
       b.sentAtMs = nowMs;
+      b.retryMs = Math.min(b.retryMs * 2, this.cfg.timeoutMs);
       for (let j = 0; j < this.cfg.n; j++) {
         if (!b.acks.has(j)) this.send(j, { type: b.type, round: this.round, seq: b.from, upTo: b.to, entries: b.entries });
       }

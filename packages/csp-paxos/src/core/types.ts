@@ -63,8 +63,8 @@ export interface CoreConfig {
 export const CORE_DEFAULTS: Omit<CoreConfig, 'id' | 'n'> = {
   timeoutMs: 10_000,
   interval: 100,
-  batchSlotsMax: 256,
-  windowBatchesMax: 8,
+  batchSlotsMax: 512,
+  windowBatchesMax: 16,
   retryMs: 200,
   catchupMs: 100,
   catchupEntriesMax: 4096,

@@ -230,6 +230,7 @@ export class CspPaxosNode {
           prop: p && { round: p.round, phase: p.phase, window: (p.window as any[]).map((b) => `${b.type}${b.from}-${b.to}:${[...b.acks].join(',')}`), gathered: [...(p.gathered as Map<number, unknown>).keys()], selfPromised: p.selfPromised, sinceProgress: Date.now() - p.lastProgressMs, readFrom: p.readFrom, nextSlot: p.nextSlot, iq: p.imposeQueue.length },
           commitIndex: c?.consensus.commitIndex,
           knownMax: c?.consensus.knownMax,
+          log: { flushing: (this.acceptorLog as any).flushing, queue: (this.acceptorLog as any).queue.length, waiters: (this.acceptorLog as any).waiters.length, inflightMs: this.acceptorLog.inflightSinceMs ? Date.now() - this.acceptorLog.inflightSinceMs : 0, slowestMs: this.acceptorLog.slowestFlushMs },
           chans: Object.fromEntries(Object.entries(this.channels).map(([k, ch]) => [k, ch.length])),
         });
         return;

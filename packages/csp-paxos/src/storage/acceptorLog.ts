@@ -51,6 +51,10 @@ export class AcceptorLog {
   private flushing = false;
   syncCount = 0;
   recordCount = 0;
+  /** When the write + fdatasync now running started (0 when idle). */
+  inflightSinceMs = 0;
+  /** Slowest write + fdatasync seen. */
+  slowestFlushMs = 0;
 
   private constructor(fd: number, fsync: boolean) {
     this.fd = fd;
@@ -89,11 +93,15 @@ export class AcceptorLog {
       return;
     }
     this.flushing = true;
+    const started = Date.now();
+    this.inflightSinceMs = started;
     const buf = Buffer.from(this.queue.join(''));
     const waiters = this.waiters;
     this.queue = [];
     this.waiters = [];
     const done = (err: unknown): void => {
+      this.inflightSinceMs = 0;
+      this.slowestFlushMs = Math.max(this.slowestFlushMs, Date.now() - started);
       for (const w of waiters) {
         if (err) w.reject(new AcceptorLogError('acceptor log write failed', err));
         else w.resolve();

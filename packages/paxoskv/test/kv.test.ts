@@ -61,6 +61,14 @@ describe('KV API', () => {
     expect(byVer!.rounds).toBe(1);
   });
 
+  it('a client that keeps writing a key needs one round per set (phase 1 ran ahead)', async () => {
+    const { client } = await cluster();
+    expect((await client.set('s', 1n)).ver).toBe(0n);
+    const second = await client.set('s', 2n);
+    expect(second).toMatchObject({ ver: 1n, rounds: 1, written: true });
+    expect((await client.get('s'))!.value).toBe(2n);
+  });
+
   it('a read of a voted but unlearned version makes it safe and returns it', async () => {
     const c = await cluster();
     // a seed-style proposer: votes at a quorum, never commits

@@ -34,6 +34,9 @@ function runOne(seed: number, setup: SimSetup, faults: { crash: boolean }) {
   return { world, obs, finished: allFinished(world, setup, obs, incarnations) };
 }
 
+// 150 seeds take a few seconds; SIM_SEEDS=n scales the budget with it (~50 ms a seed on a loaded box)
+const TIMEOUT_MS = Math.max(60_000, Number(process.env.SIM_SEEDS ?? 0) * 100);
+
 const SETUP: SimSetup = { acceptors: 3, proposers: 3, readers: 1, instances: 3 };
 
 describe('simulation: classic Paxos safety', () => {
@@ -55,7 +58,7 @@ describe('simulation: classic Paxos safety', () => {
     expect(runs).toBeGreaterThan(0);
     expect(crashes).toBeGreaterThan(0); // the schedules did crash nodes
     expect(decided).toBeGreaterThan(runs * SETUP.instances);
-  });
+  }, TIMEOUT_MS);
 
   it('the checker is not toothless: acceptors that reply before syncing get caught', () => {
     // Same schedules, but acceptors never sync: a crash forgets promises and votes that
@@ -70,5 +73,5 @@ describe('simulation: classic Paxos safety', () => {
       }
     }
     expect(caught).toMatch(/two values chosen|decided .* chosen is|no quorum voted/);
-  });
+  }, TIMEOUT_MS);
 });

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { quorumCall } from '@quorumkit/shared-transport';
 import {
+  type Ballot,
   type Value,
   ballot,
   bytesValue,
@@ -65,6 +66,12 @@ export function fromPaxosValue(v: Value): KvValue {
   }
 }
 
+interface PreparedAhead {
+  ver: bigint;
+  /** the ballot and the highest voted value a quorum promised (null: phase 1 failed) */
+  result: Promise<{ bal: Ballot; value: Value | null } | null>;
+}
+
 export class PaxosKvClient {
   readonly links: AcceptorLink[];
   private readonly transport: LinkTransport;
@@ -75,6 +82,8 @@ export class PaxosKvClient {
   /** key -> the version after the last one this client saw chosen (skips the LATEST round) */
   private readonly nextVer = new Map<string, bigint>();
   private readonly nextVerMax: number;
+  /** key -> a phase 1 already run (or running) for its next version, with the ballot it used */
+  private readonly prepared = new Map<string, PreparedAhead>();
 
   constructor(opts: KvClientOptions) {
     if (opts.acceptors.length === 0) throw new UsageError('no acceptors given');
@@ -125,9 +134,13 @@ export class PaxosKvClient {
     };
     let ver = this.nextVer.get(key) ?? (await ask());
     for (;;) {
-      const p = this.newProposer(key, ver, deadline);
-      const chosen = (await p.runPaxos(this.all, mine))!;
-      rounds += p.rounds;
+      // Phase 1 of the NEXT version rides along with this one (same Batch call, same fsync),
+      // so a client that keeps writing a key needs only phase 2 per set in the steady state.
+      const pre = this.takePrepared(key, ver);
+      this.prepareAhead(key, ver + 1n, deadline);
+      const r = await this.choose(key, ver, mine, deadline, pre);
+      const chosen = r.value;
+      rounds += r.rounds;
       this.commit(key, ver, chosen);
       this.rememberChosen(key, ver);
       if (isOwnValue(chosen, mine)) return { key, ver, value: value, written: true, rounds };
@@ -136,6 +149,49 @@ export class PaxosKvClient {
       ver = next > ver ? next : ver + 1n;
       if (Date.now() >= deadline) throw new PaxosDeadlineError(`set ${key}: every version up to ${ver - 1n} was taken by other writers before the deadline`);
     }
+  }
+
+  /**
+   * Get a value chosen at (key, ver), proposing `mine`: phase 2 straight away when a phase 1
+   * for this version already succeeded ahead of time, else a full Paxos run.
+   */
+  private async choose(key: string, ver: bigint, mine: Value, deadline: number, pre: PreparedAhead | undefined): Promise<{ value: Value; rounds: number }> {
+    if (pre) {
+      const ready = await pre.result;
+      if (ready) {
+        const p = new Proposer(this.transport, { key, ver }, ready.bal, { ...this.timing, deadlineMs: Math.max(1, deadline - Date.now()) });
+        p.val = ready.value ?? mine;
+        const r2 = await p.phase2(this.all, this.quorum, Math.max(1, Math.min(this.timing.phaseTimeoutMs, deadline - Date.now())));
+        if (r2.err === null) return { value: p.val, rounds: 1 };
+        if (r2.chosen) return { value: r2.chosen, rounds: 1 };
+      }
+    }
+    const p = this.newProposer(key, ver, deadline);
+    const value = (await p.runPaxos(this.all, mine))!;
+    return { value, rounds: p.rounds };
+  }
+
+  /** The phase 1 run ahead for (key, ver), removed from the map: a ballot carries one value only. */
+  private takePrepared(key: string, ver: bigint): PreparedAhead | undefined {
+    const pre = this.prepared.get(key);
+    if (!pre || pre.ver !== ver) return undefined;
+    this.prepared.delete(key);
+    return pre;
+  }
+
+  /** Run phase 1 for (key, ver) now, for a later set (never waited for by this one). */
+  private prepareAhead(key: string, ver: bigint, deadline: number): void {
+    const have = this.prepared.get(key);
+    if (have && have.ver >= ver) return;
+    const p = this.newProposer(key, ver, deadline);
+    const bal = p.bal;
+    const result = p.phase1(this.all, this.quorum).then(
+      (r) => (r.err === null && !r.chosen ? { bal, value: r.value } : null),
+      () => null,
+    );
+    this.prepared.delete(key);
+    this.prepared.set(key, { ver, result });
+    if (this.prepared.size > this.nextVerMax) this.prepared.delete(this.prepared.keys().next().value!);
   }
 
   /** The latest chosen version of `key` (or version `ver`); null when there is none. */

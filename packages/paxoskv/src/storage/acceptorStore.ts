@@ -8,8 +8,9 @@ import {
   type Keyspace,
   type Store,
   concatKey,
-  decodeBigintKey,
+  decodeJson,
   encodeBigintKey,
+  encodeJson,
   encodeStringKey,
   openStore,
 } from '@quorumkit/shared-storage';
@@ -54,7 +55,11 @@ export class AcceptorStore {
   private readonly writer: GroupCommitWriter;
   private readonly cache = new Map<string, Slot>();
   private readonly loading = new Map<string, Promise<void>>();
-  private readonly maxVer = new Map<string, bigint>();
+  /**
+   * Per key: the highest version with a vote (for LATEST) and the highest version with any
+   * record at all (a version above it is untouched: no disk read needed to know it is empty).
+   */
+  private readonly maxVer = new Map<string, { voted: bigint; touched: bigint }>();
   private readonly maxVerLoading = new Map<string, Promise<void>>();
   private readonly cacheMax: number;
 
@@ -89,6 +94,10 @@ export class AcceptorStore {
     const k = instKey(id);
     await this.loadMaxVer(id.key);
     let slot = this.cache.get(k);
+    if (!slot && !this.loading.has(k) && id.ver > this.maxVer.get(id.key)!.touched) {
+      slot = { state: EMPTY_STATE, durable: null, writes: 0 };
+      this.cache.set(k, slot);
+    }
     while (!slot) {
       await this.load(k, id);
       slot = this.cache.get(k);
@@ -99,9 +108,12 @@ export class AcceptorStore {
     if (t.changed) {
       slot.state = t.next;
       const ops: BatchOp[] = [this.instances.put(this.diskKey(id), encodeState(t.next))];
-      if (hasVote(t.next) && id.ver > (this.maxVer.get(id.key) ?? -1n)) {
-        this.maxVer.set(id.key, id.ver);
-        ops.push(this.maxVers.put(encodeStringKey(id.key), encodeBigintKey(id.ver)));
+      const m = this.maxVer.get(id.key)!;
+      const voted = hasVote(t.next) && id.ver > m.voted;
+      if (voted || id.ver > m.touched) {
+        const next = { voted: voted ? id.ver : m.voted, touched: id.ver > m.touched ? id.ver : m.touched };
+        this.maxVer.set(id.key, next);
+        ops.push(this.maxVers.put(encodeStringKey(id.key), encodeJson([next.voted, next.touched])));
       }
       slot.writes++;
       const durable = this.writer.write(ops).finally(() => {
@@ -125,7 +137,7 @@ export class AcceptorStore {
   /** Highest version of `key` this acceptor voted in (-1n: none) and its state. */
   async latest(key: string): Promise<{ ver: bigint; state: AcceptorState }> {
     await this.loadMaxVer(key);
-    const ver = this.maxVer.get(key) ?? -1n;
+    const ver = this.maxVer.get(key)!.voted;
     if (ver < 0n) return { ver, state: EMPTY_STATE };
     return { ver, state: await this.read({ key, ver }) };
   }
@@ -159,7 +171,10 @@ export class AcceptorStore {
     if (!p) {
       p = this.maxVers.get(encodeStringKey(key)).then((bytes) => {
         this.maxVerLoading.delete(key);
-        if (!this.maxVer.has(key)) this.maxVer.set(key, bytes ? decodeBigintKey(bytes) : -1n);
+        if (!this.maxVer.has(key)) {
+          const [voted, touched] = bytes ? decodeJson<[bigint, bigint]>(bytes) : [-1n, -1n];
+          this.maxVer.set(key, { voted, touched });
+        }
       });
       p.catch(() => this.maxVerLoading.delete(key));
       this.maxVerLoading.set(key, p);

@@ -5,13 +5,16 @@
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { RRSeq, RRServer, SimpleBufSeq } from '../src/index.js';
 
 const CELL_MS = Number(process.env.RRSEQ_BENCH_MS ?? 1_500);
 const BUFS = [0, 1, 2, 1024];
 const WORKLOADS = ['single', '256 consumers', '32 clients'] as const;
+// Extra rows: buffer 1024 with the dynamic range size on (ranges grow up to 64x while
+// callers wait for them), the Leaf-style option the original does not have.
+const DYNAMIC_MAX = 65_536;
 type Workload = (typeof WORKLOADS)[number];
 const SERVERS = 5;
 // PERFORMANCE.md: the original (Go, 5 servers in one process, no fsync).
@@ -69,6 +72,7 @@ function repoRoot(): string {
 
 async function main(): Promise<void> {
   const rows: Array<Record<string, string | number>> = [];
+  const dynamicRows: Array<Record<string, string | number>> = [];
   let seqNo = 0;
   for (const fsync of [true, false]) {
     const dir = await mkdtemp(join(tmpdir(), 'rrseq-bench-'));
@@ -83,6 +87,11 @@ async function main(): Promise<void> {
       for (const w of WORKLOADS) {
         const name = `bench${++seqNo}`;
         const rr = await measure(() => new RRSeq(name, buf, addrs), w);
+        if (buf === 1024) {
+          const dyn = await measure(() => new RRSeq(`${name}d`, buf, addrs, { rangeSizeMax: DYNAMIC_MAX }), w);
+          dynamicRows.push({ buffer: `${buf} (dynamic to ${DYNAMIC_MAX})`, workload: w, fsync: fsync ? 'on' : 'off', rrseqNsPerId: Math.round(dyn.ns / Math.max(1, dyn.ids)), rrseqIdsPerS: Math.round((dyn.ids * 1e9) / dyn.ns) });
+          process.stderr.write(`  ${JSON.stringify(dynamicRows[dynamicRows.length - 1])}\n`);
+        }
         const simple = fsync ? await measure(() => new SimpleBufSeq(buf), w) : undefined;
         const nsPerId = rr.ns / Math.max(1, rr.ids);
         const row: Record<string, string | number> = {
@@ -104,16 +113,17 @@ async function main(): Promise<void> {
     await Promise.all(servers.map((s) => s.close()));
     await rm(dir, { recursive: true, force: true });
   }
+  rows.push(...dynamicRows);
   const simpleFor = (b: number, w: string): number | undefined =>
     rows.find((r) => r.buffer === b && r.workload === w && r.fsync === 'on')?.simpleNsPerId as number | undefined;
   for (const r of rows) if (r.simpleNsPerId === undefined) {
-    const s = simpleFor(r.buffer as number, r.workload as string);
+    const s = simpleFor(typeof r.buffer === 'number' ? r.buffer : 1024, r.workload as string);
     if (s !== undefined) {
       r.simpleNsPerId = s;
       r.ratioVsSimple = Number((s / (r.rrseqNsPerId as number)).toFixed(3));
     }
   }
-  console.log(`rrseq bench: ${SERVERS} servers in one process, ${CELL_MS} ms per cell, Node ${process.version}`);
+  console.log(`rrseq bench: ${SERVERS} servers in one process, ${CELL_MS} ms per cell, Node ${process.version}, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log('| buffer | workload | fsync | RRSeq ns/ID | RRSeq IDs/s | SimpleBufSeq ns/ID | IDs/s ratio RRSeq/Simple |');
   console.log('| ---: | --- | --- | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
@@ -121,23 +131,25 @@ async function main(): Promise<void> {
   }
   const b1024 = rows.find((r) => r.buffer === 1024 && r.workload === '32 clients' && r.fsync === 'on')!;
   const b0 = rows.find((r) => r.buffer === 0 && r.workload === '32 clients' && r.fsync === 'on')!;
+  const bDyn = dynamicRows.find((r) => r.workload === '32 clients' && r.fsync === 'on');
   const goals = {
     buffer1024_32clients_fsync_ratioVsSimple: b1024.ratioVsSimple,
     buffer1024_goal: '>= 0.5x SimpleBufSeq',
     buffer1024_original_nsPerId: ORIGINAL.buf1024Clients32NsPerId,
     buffer0_32clients_fsync_idsPerS: b0.rrseqIdsPerS,
     buffer0_goal_idsPerS: ORIGINAL.buf0Clients32IdsPerS,
+    buffer1024dynamic_32clients_fsync_ratioVsSimple: bDyn?.ratioVsSimple,
     buffer0_ratioVsOriginal: Number(((b0.rrseqIdsPerS as number) / ORIGINAL.buf0Clients32IdsPerS).toFixed(2)),
   };
   console.log(
     `anchor (the original, Go, no fsync): buffer 1024 x 32 clients ${ORIGINAL.buf1024Clients32NsPerId} ns/ID; buffer 0 x 32 clients ${ORIGINAL.buf0Clients32IdsPerS} IDs/s`,
   );
   console.log(
-    `goals: buffer 1024 x 32 clients, fsync on: ${b1024.ratioVsSimple}x SimpleBufSeq (goal >= 0.5x); buffer 0 x 32 clients, fsync on: ${b0.rrseqIdsPerS} IDs/s = ${goals.buffer0_ratioVsOriginal}x the original (goal >= 1x)`,
+    `goals: buffer 1024 x 32 clients, fsync on: ${b1024.ratioVsSimple}x SimpleBufSeq, ${bDyn?.ratioVsSimple}x with the dynamic range size (goal >= 0.5x); buffer 0 x 32 clients, fsync on: ${b0.rrseqIdsPerS} IDs/s = ${goals.buffer0_ratioVsOriginal}x the original (goal >= 1x)`,
   );
   const out = resolve(repoRoot(), 'bench-results', 'rrseq.json');
   await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, JSON.stringify({ system: 'rrseq', servers: SERVERS, cellMs: CELL_MS, node: process.version, date: new Date().toISOString(), rows, goals }, null, 2));
+  await writeFile(out, JSON.stringify({ system: 'rrseq', servers: SERVERS, cellMs: CELL_MS, node: process.version, date: new Date().toISOString(), loadAverage: loadavg(), rows, goals }, null, 2));
   console.log(`wrote ${out}`);
 }
 

@@ -203,7 +203,9 @@ export class RRSeq {
     let failures = 0;
     try {
       while (!this.closed) {
-        const size = this.bufSize > 0 ? this.rangeSize : Math.min(Math.max(1, this.waiters.length), this.opts.waitersBatchMax);
+        // Never fetch fewer IDs than callers are waiting for (they take them all at once).
+        const waiting = Math.min(this.waiters.length, this.opts.waitersBatchMax);
+        const size = Math.max(this.bufSize > 0 ? this.rangeSize : 1, waiting);
         const got = await this.fetchOnce(BigInt(size));
         if (this.closed) return;
         if (got) {

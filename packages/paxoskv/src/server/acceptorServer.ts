@@ -70,7 +70,7 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
         const id = instanceFromWire(req.Id);
         const val = valueFromWire(req.Val);
         if (!val) throw new BadRequestError('COMMIT needs a value');
-        // A commit is a learner hint, not a vote: its reply need not wait for the fsync.
+        // A commit is a learner hint, not a vote: no fsync of its own, no waiting for one.
         const r = await store.apply(
           id,
           (s) => {
@@ -78,7 +78,7 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
             if (step.conflict) log?.warn({ key: id.key, ver: id.ver.toString() }, 'conflicting COMMIT ignored');
             return step;
           },
-          { waitDurable: false },
+          { lazy: true },
         );
         return replyToWire(r);
       }

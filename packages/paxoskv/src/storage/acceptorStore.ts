@@ -24,9 +24,13 @@ export interface AcceptorStoreOptions {
   batchOpsMax?: number;
   /** ops accepted and not yet durable before writers wait */
   queueOpsMax?: number;
+  /** a hint write (COMMIT) waits at most this long for a synced batch to ride with */
+  lazyFlushMs?: number;
+  /** hint ops held back at most, before they are written on their own */
+  lazyOpsMax?: number;
 }
 
-export const acceptorStoreDefaults = { cacheInstancesMax: 200_000, batchOpsMax: 4096, queueOpsMax: 65536 } as const;
+export const acceptorStoreDefaults = { cacheInstancesMax: 200_000, batchOpsMax: 4096, queueOpsMax: 65536, lazyFlushMs: 20, lazyOpsMax: 1024 } as const;
 
 export interface InstanceId {
   key: string;
@@ -38,6 +42,11 @@ export interface Transition<R> {
   next: AcceptorState;
   changed: boolean;
   reply: R;
+}
+
+interface LazyWrite {
+  ops: BatchOp[];
+  slot: Slot;
 }
 
 interface Slot {
@@ -62,6 +71,11 @@ export class AcceptorStore {
   private readonly maxVer = new Map<string, { voted: bigint; touched: bigint }>();
   private readonly maxVerLoading = new Map<string, Promise<void>>();
   private readonly cacheMax: number;
+  private lazy: LazyWrite[] = [];
+  private lazyOps = 0;
+  private lazyTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly lazyFlushMs: number;
+  private readonly lazyOpsMax: number;
 
   private constructor(
     private readonly store: Store,
@@ -74,6 +88,8 @@ export class AcceptorStore {
       queueOpsMax: opts.queueOpsMax ?? acceptorStoreDefaults.queueOpsMax,
     });
     this.cacheMax = opts.cacheInstancesMax ?? acceptorStoreDefaults.cacheInstancesMax;
+    this.lazyFlushMs = opts.lazyFlushMs ?? acceptorStoreDefaults.lazyFlushMs;
+    this.lazyOpsMax = Math.min(opts.lazyOpsMax ?? acceptorStoreDefaults.lazyOpsMax, Math.floor((opts.batchOpsMax ?? acceptorStoreDefaults.batchOpsMax) / 2));
   }
 
   static async open(where: string | { memory: true }, opts: AcceptorStoreOptions = {}): Promise<AcceptorStore> {
@@ -90,7 +106,7 @@ export class AcceptorStore {
    * (so concurrent requests on one instance are serialised), and the returned reply is
    * released once every write of that instance so far is durable.
    */
-  async apply<R>(id: InstanceId, fn: (s: AcceptorState) => Transition<R>, opts: { waitDurable?: boolean } = {}): Promise<R> {
+  async apply<R>(id: InstanceId, fn: (s: AcceptorState) => Transition<R>, opts: { lazy?: boolean } = {}): Promise<R> {
     const k = instKey(id);
     await this.loadMaxVer(id.key);
     let slot = this.cache.get(k);
@@ -116,13 +132,21 @@ export class AcceptorStore {
         ops.push(this.maxVers.put(encodeStringKey(id.key), encodeJson([next.voted, next.touched])));
       }
       slot.writes++;
+      if (opts.lazy) {
+        // A hint (COMMIT): no fsync of its own; it rides with the next synced batch.
+        this.lazy.push({ ops, slot });
+        this.lazyOps += ops.length;
+        if (this.lazyOps >= this.lazyOpsMax) this.flushLazy();
+        else this.lazyTimer ??= setTimeout(() => this.flushLazy(), this.lazyFlushMs);
+        return t.reply;
+      }
+      this.flushLazy(); // written in this same tick: the group commit puts both in one fsync
       const durable = this.writer.write(ops).finally(() => {
         slot.writes--;
         this.trim();
       });
       slot.durable = durable;
-      if (opts.waitDurable === false) durable.catch(() => undefined);
-      else await durable;
+      await durable;
     } else if (slot.durable) {
       await slot.durable;
     }
@@ -142,7 +166,31 @@ export class AcceptorStore {
     return { ver, state: await this.read({ key, ver }) };
   }
 
+  private flushLazy(): void {
+    if (this.lazyTimer) clearTimeout(this.lazyTimer);
+    this.lazyTimer = undefined;
+    while (this.lazy.length > 0) {
+      const take: LazyWrite[] = [];
+      let n = 0;
+      while (this.lazy.length > 0 && n + this.lazy[0]!.ops.length <= this.lazyOpsMax) {
+        const w = this.lazy.shift()!;
+        take.push(w);
+        n += w.ops.length;
+      }
+      if (take.length === 0) take.push(this.lazy.shift()!);
+      this.lazyOps -= take.reduce((a, w) => a + w.ops.length, 0);
+      this.writer
+        .write(take.flatMap((w) => w.ops))
+        .catch(() => undefined) // a lost hint only costs a later read one more round
+        .finally(() => {
+          for (const w of take) w.slot.writes--;
+          this.trim();
+        });
+    }
+  }
+
   async close(): Promise<void> {
+    this.flushLazy();
     await this.writer.close();
     await this.store.close();
   }

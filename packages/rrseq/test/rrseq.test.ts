@@ -1,5 +1,5 @@
 // The seed's tests, ported with their assertions, against real gRPC servers in-process.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGrpcClient, callUnary } from '@quorumkit/shared-transport';
@@ -190,6 +190,30 @@ describe('persistence and failures', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     expect(back.some((b) => b.ready)).toBe(false);
     expect(got).toBeUndefined();
+  });
+
+  it('a failed write fails only the ops waiting on it: nothing is handed out, nothing stays locked', async () => {
+    const base = join(dir, 'broken');
+    const c = await startLocalCluster(1, { paths: [join(base, 'state', 'serv_persist')], deadlineMs: 1_000, attemptTimeoutMs: 300 });
+    stops.push(() => c.stop());
+    const s = new RRSeq('f', 0, c.addrs, { callDeadlineMs: 3_000 });
+    stops.push(() => s.close());
+    expect(await s.next()).toBe(1n);
+    // Replace the state directory by a file: every write now fails (ENOTDIR), even as root.
+    await rm(join(base, 'state'), { recursive: true, force: true });
+    await writeFile(join(base, 'state'), 'not a directory');
+    const client = createGrpcClient(rrSeqProtoPath(), 'pb.RRAPI', c.addrs[0]!);
+    try {
+      const next = () => callUnary<unknown, { fromId: string; toId: string }>(client, 'GRPCNextID', { name: 'f', rangeSize: '1' }, { deadlineMs: 5_000 });
+      expect(await next()).toEqual({ fromId: '0', toId: '0' });
+      await rm(join(base, 'state'), { force: true });
+      await mkdir(join(base, 'state'));
+      const after = await next();
+      expect(BigInt(after.fromId)).toBeGreaterThan(1n);
+      expect(BigInt(after.toId) - BigInt(after.fromId)).toBe(1n);
+    } finally {
+      client.close();
+    }
   });
 
   it('a server restarted with its file deleted rejoins without handing out a duplicate', async () => {

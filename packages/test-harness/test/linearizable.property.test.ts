@@ -73,3 +73,57 @@ describe('checkLinearizable property', () => {
     );
   });
 });
+
+/** Exhaustive reference: some order of all ok ops plus any subset of info ops, respecting real time. */
+function bruteForce(ops: Operation[]): boolean {
+  const live = ops.filter((o) => o.status !== 'fail');
+  const end = (o: Operation) => (o.status === 'ok' ? o.completeNs! : BigInt(Number.MAX_SAFE_INTEGER));
+  const search = (used: Set<number>, state: unknown): boolean => {
+    if (live.every((o) => o.status !== 'ok' || used.has(o.id))) return true;
+    for (const o of live) {
+      if (used.has(o.id)) continue;
+      // o can go next only if no unused op finished before o was invoked.
+      if (live.some((p) => !used.has(p.id) && p !== o && p.status === 'ok' && end(p) < o.invokeNs)) continue;
+      const r = registerModel.step(state, o.f, o.input, o.status === 'ok' ? (o.output === undefined && o.f === 'read' ? null : o.output) : undefined);
+      if (!r.ok) continue;
+      used.add(o.id);
+      if (search(used, r.state)) return true;
+      used.delete(o.id);
+    }
+    return false;
+  };
+  return search(new Set(), registerModel.init());
+}
+
+const randomOp = fc.record({
+  f: fc.constantFrom('read', 'write', 'cas'),
+  a: fc.integer({ min: 0, max: 2 }),
+  b: fc.integer({ min: 0, max: 2 }),
+  start: fc.integer({ min: 0, max: 30 }),
+  len: fc.integer({ min: 1, max: 15 }),
+  status: fc.constantFrom('ok', 'ok', 'ok', 'info', 'fail'),
+  casOk: fc.boolean(),
+});
+
+describe('checkLinearizable against an exhaustive reference', () => {
+  it('agrees with brute force on small random register histories', () => {
+    fc.assert(
+      fc.property(fc.array(randomOp, { minLength: 1, maxLength: 6 }), (raw) => {
+        const ops: Operation[] = raw.map((r, id) => ({
+          id,
+          process: id,
+          key: 'x',
+          f: r.f,
+          input: r.f === 'write' ? r.a : r.f === 'cas' ? [r.a, r.b] : null,
+          output: r.status !== 'ok' ? undefined : r.f === 'read' ? (r.a === 0 ? null : r.a) : r.f === 'cas' ? r.casOk : undefined,
+          status: r.status as Operation['status'],
+          invokeNs: BigInt(r.start),
+          completeNs: r.status === 'info' ? undefined : BigInt(r.start + r.len),
+        }));
+        const got = checkLinearizable(ops, registerModel).ok;
+        expect(got).toBe(bruteForce(ops));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+});

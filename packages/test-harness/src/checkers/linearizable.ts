@@ -92,12 +92,34 @@ function checkKey<S>(ops: Operation[], model: Model<S>, deadline: number): KeyRe
     else calls.get(ev.op)!.match = e;
   }
 
-  const words = Math.ceil(ops.length / 32) || 1;
-  const bits = new Uint32Array(words);
+  // Memo of visited (linearized set, state). The set is identified by a 96-bit Zobrist hash
+  // (kept incrementally, O(1) per step) instead of a copy of the bitset: copies cost
+  // ops/8 bytes per visited state, hundreds of MB on a long single-key history. A collision
+  // (odds ~ visited^2 / 2^97) could only prune a branch, i.e. report a false violation,
+  // never hide a real one.
+  const zob = new Uint32Array(ops.length * 3);
+  let seed = 0x9e3779b9;
+  for (let i = 0; i < zob.length; i++) {
+    seed = (seed + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    zob[i] = (t ^ (t >>> 14)) >>> 0;
+  }
+  let h1 = 0;
+  let h2 = 0;
+  let h3 = 0;
+  const flip = (i: number) => {
+    h1 ^= zob[3 * i]!;
+    h2 ^= zob[3 * i + 1]!;
+    h3 ^= zob[3 * i + 2]!;
+  };
   const seen = new Set<string>();
   const stack: Array<{ entry: Entry; state: S }> = [];
   let state = model.init();
-  let best: number[] = [];
+  // The longest prefix so far. best[0..common) always equals the stack's bottom, so growing it
+  // copies only what changed since the last pop below that point.
+  const best: number[] = [];
+  let common = 0;
   let bestState = state;
   let entry = head.next;
   let iter = 0;
@@ -106,32 +128,35 @@ function checkKey<S>(ops: Operation[], model: Model<S>, deadline: number): KeyRe
     if ((++iter & 1023) === 0 && performance.now() > deadline) return { ok: 'unknown' };
     if (entry === null) return { ok: true }; // only unknown-outcome ops are left: they never happened
     if (entry.call) {
-      const op = ops[entry.op]!;
+      const i = entry.op;
+      const op = ops[i]!;
       const r = model.step(state, op.f, op.input, outputOf(op, model));
       if (r.ok) {
-        bits[entry.op >> 5]! |= 1 << (entry.op & 31);
-        const k = `${bits.join(',')}|${keyOf(r.state)}`;
+        flip(i);
+        const k = `${h1}.${h2}.${h3}|${keyOf(r.state)}`;
         if (!seen.has(k)) {
           seen.add(k);
           stack.push({ entry, state });
           state = r.state;
           lift(entry);
           if (stack.length > best.length) {
-            best = stack.map((s) => s.entry.op);
+            for (let d = common; d < stack.length; d++) best[d] = stack[d]!.entry.op;
+            common = stack.length;
             bestState = state;
           }
           entry = head.next;
           continue;
         }
-        bits[entry.op >> 5]! &= ~(1 << (entry.op & 31));
+        flip(i);
       }
       entry = entry.next;
     } else {
       // A return whose call is not linearized yet: undo the last choice.
       const top = stack.pop();
       if (top === undefined) return { ok: false, prefix: best, state: bestState };
+      common = Math.min(common, stack.length);
       state = top.state;
-      bits[top.entry.op >> 5]! &= ~(1 << (top.entry.op & 31));
+      flip(top.entry.op);
       unlift(top.entry);
       entry = top.entry.next;
     }

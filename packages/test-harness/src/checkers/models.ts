@@ -41,6 +41,24 @@ export function valuesEqual(a: unknown, b: unknown): boolean {
 }
 
 const unknownOutput = (o: unknown) => o === undefined;
+
+/** Fast state key for registers: primitives directly, objects through stableKey. */
+function valueKey(v: unknown): string {
+  switch (typeof v) {
+    case 'number':
+      return `n${v}`;
+    case 'string':
+      return `s${v}`;
+    case 'bigint':
+      return `n${v}`; // 5n and 5 are the same value to valuesEqual
+    case 'boolean':
+      return `b${v}`;
+    case 'undefined':
+      return 'null';
+    default:
+      return v === null ? 'null' : stableKey(v);
+  }
+}
 const bad = <S>(state: S) => ({ ok: false, state });
 const good = <S>(state: S) => ({ ok: true, state });
 
@@ -77,6 +95,7 @@ export const registerModel: Model<unknown> = {
   name: 'register',
   init: () => null,
   step: registerStep('read', 'write'),
+  key: valueKey,
   readOnly: (f) => f === 'read' || f === 'get',
 };
 
@@ -85,6 +104,7 @@ export const kvModel: Model<unknown> = {
   name: 'kv',
   init: () => null,
   step: registerStep('get', 'put'),
+  key: valueKey,
   readOnly: (f) => f === 'read' || f === 'get',
 };
 

@@ -179,6 +179,20 @@ describe('checkLinearizable: counter, set, card', () => {
     ];
     expect(checkLinearizable(concurrent, cardModel).ok).toBe(true);
   });
+
+  it('card ops with unknown outcomes, both ways', () => {
+    const card = { userName: 'a', userId: 1n, balance: 100n };
+    const base = [op(0, 'insert', card, 'ok', 0, 10), op(1, 'update', { delta: -60n }, undefined, 20, undefined)];
+    // The timed-out withdrawal may have happened...
+    expect(checkLinearizable([...base, op(2, 'select', null, { ...card, balance: 40n }, 30, 40)], cardModel).ok).toBe(true);
+    // ...or not...
+    expect(checkLinearizable([...base, op(2, 'select', null, card, 30, 40)], cardModel).ok).toBe(true);
+    // ...but not twice, and not half.
+    expect(checkLinearizable([...base, op(2, 'update', { delta: -60n }, { balance: -20n }, 30, 40)], cardModel).ok).toBe(false);
+    expect(checkLinearizable([...base, op(2, 'select', null, { ...card, balance: 70n }, 30, 40)], cardModel).ok).toBe(false);
+    // A second withdrawal that was refused proves the first one happened.
+    expect(checkLinearizable([...base, op(2, 'update', { delta: -60n }, 'not_enough', 30, 40), op(2, 'select', null, card, 50, 60)], cardModel).ok).toBe(false);
+  });
 });
 
 describe('History', () => {

@@ -36,6 +36,7 @@ export class Proposer extends ProcessorBase {
   private handedOver = false;
   private lastProgressMs = 0;
   private lastHeartbeatMs = 0;
+  private lastPeerAnswerMs = 0;
   private readonly clientQueue: Array<{ key: string; data: string }> = [];
   /** Slots this node chose as leader (for tests and stats). */
   committedCount = 0;
@@ -96,6 +97,7 @@ export class Proposer extends ProcessorBase {
     this.proposedInRound = 0;
     this.handedOver = false;
     this.lastProgressMs = nowMs;
+    this.lastPeerAnswerMs = 0;
     this.lastReadMs = nowMs;
     this.readRetryMs = this.cfg.retryMs;
     // Our own acceptor promises first (durably), so a restart never leads this round again.
@@ -134,6 +136,7 @@ export class Proposer extends ProcessorBase {
 
   private onGather(msg: Msg, nowMs: number): void {
     if (this.gathered.has(msg.from)) return;
+    if (msg.from !== this.cfg.id) this.lastPeerAnswerMs = nowMs;
     this.gathered.set(msg.from, msg.entries ?? []);
     if (msg.from === this.cfg.id && !this.selfPromised) {
       this.selfPromised = true;
@@ -217,6 +220,8 @@ export class Proposer extends ProcessorBase {
     if (i < 0) return;
     const b = this.window[i]!;
     b.acks.add(msg.from);
+    // Any peer still answering means we are not cut off, just slow (a busy disk): keep the round.
+    if (msg.from !== this.cfg.id) this.lastPeerAnswerMs = nowMs;
     if (b.acks.size < majority(this.cfg.n)) return;
     this.window.splice(i, 1);
     this.committedCount += b.to - b.from;
@@ -227,7 +232,7 @@ export class Proposer extends ProcessorBase {
 
   private onTick(nowMs: number): void {
     if (this.phase === 'idle') return;
-    if (nowMs - this.lastProgressMs > this.cfg.timeoutMs) {
+    if (nowMs - Math.max(this.lastProgressMs, this.lastPeerAnswerMs) > this.cfg.timeoutMs) {
       // No majority answers for a whole timeout: give the next rank a chance.
       this.phase = 'idle';
       this.emit('router', { kind: 'bump', round: this.round + 1 });

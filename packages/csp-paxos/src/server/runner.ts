@@ -40,7 +40,10 @@ export async function runCluster(o: RunOptions): Promise<RunResult> {
     }
   }
   const startedAtMs = Date.now();
-  const stopAtMs = startedAtMs + o.seconds * 1000;
+  // Each node runs -t seconds from its own start, like the seed; a restarted node keeps the
+  // deadline of its first incarnation. This is the latest any node may still run.
+  let stopAtMs = startedAtMs + o.seconds * 1000;
+  const nodeStopAtMs: Array<number | undefined> = new Array(o.nodes).fill(undefined);
   const procs: Array<ChildProcess | undefined> = new Array(o.nodes).fill(undefined);
   const exits: Array<Array<number | null>> = Array.from({ length: o.nodes }, () => []);
   const exited: Array<Promise<void>> = new Array(o.nodes).fill(Promise.resolve());
@@ -49,7 +52,8 @@ export async function runCluster(o: RunOptions): Promise<RunResult> {
   const at = (ms: number): string => `${(ms / 1000).toFixed(2)}s`;
 
   const startNode = (i: number): void => {
-    const args = [o.cliPath, 'node', '-i', String(i), '-o', o.timeoutArg, '-l', String(o.interval), '-t', String(o.seconds), '--log-dir', o.logDir, '--ports', o.ports.join(','), '--stop-at', String(stopAtMs), ...(o.extraNodeArgs ?? [])];
+    const stopAt = nodeStopAtMs[i];
+    const args = [o.cliPath, 'node', '-i', String(i), '-o', o.timeoutArg, '-l', String(o.interval), '-t', String(o.seconds), '--log-dir', o.logDir, '--ports', o.ports.join(','), ...(stopAt !== undefined ? ['--stop-at', String(stopAt)] : []), ...(o.extraNodeArgs ?? [])];
     const out = createWriteStream(join(o.logDir, `node${i}.out`), { flags: 'a' });
     const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     p.stdout!.pipe(out);
@@ -86,7 +90,7 @@ export async function runCluster(o: RunOptions): Promise<RunResult> {
     return rounds.length === 0 ? 0 : Math.max(...rounds) % o.nodes;
   };
   const waitReady = async (i: number): Promise<void> => {
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && procs[i]) {
       try {
         await nodeStatus(o.ports[i]!);
@@ -98,6 +102,15 @@ export async function runCluster(o: RunOptions): Promise<RunResult> {
   };
 
   for (let i = 0; i < o.nodes; i++) startNode(i);
+  await Promise.all(
+    Array.from({ length: o.nodes }, async (_, i) => {
+      await waitReady(i);
+      nodeStopAtMs[i] = Date.now() + o.seconds * 1000;
+      stopAtMs = Math.max(stopAtMs, nodeStopAtMs[i]!);
+    }),
+  );
+  // Fault times count from the moment every node is up.
+  const faultT0 = Date.now();
   const timers: NodeJS.Timeout[] = [];
   const schedule = (ms: number, fn: () => Promise<void> | void): void => {
     timers.push(setTimeout(() => void Promise.resolve(fn()).catch((e) => log(`fault failed: ${(e as Error).message}`)), Math.max(0, ms)));
@@ -110,13 +123,13 @@ export async function runCluster(o: RunOptions): Promise<RunResult> {
         if (!p) return;
         p.kill('SIGKILL');
         await exited[i];
-        applied.push(`${at(Date.now() - startedAtMs)} kill ${i}`);
+        applied.push(`${at(Date.now() - faultT0)} kill ${i}`);
         log(applied[applied.length - 1]!);
         if (f.restartAtMs !== undefined) {
-          schedule(f.restartAtMs - (Date.now() - startedAtMs), async () => {
-            if (procs[i] || Date.now() >= stopAtMs - 500) return;
+          schedule(f.restartAtMs - (Date.now() - faultT0), async () => {
+            if (procs[i] || Date.now() >= (nodeStopAtMs[i] ?? stopAtMs) - 500) return;
             startNode(i);
-            applied.push(`${at(Date.now() - startedAtMs)} restart ${i}`);
+            applied.push(`${at(Date.now() - faultT0)} restart ${i}`);
             log(applied[applied.length - 1]!);
             await waitReady(i);
             if (blocked[i]!.length > 0) await control(i, blocked[i]!);
@@ -129,11 +142,11 @@ export async function runCluster(o: RunOptions): Promise<RunResult> {
         const p = procs[i];
         if (!p) return;
         p.kill('SIGSTOP');
-        applied.push(`${at(Date.now() - startedAtMs)} pause ${i}`);
+        applied.push(`${at(Date.now() - faultT0)} pause ${i}`);
         log(applied[applied.length - 1]!);
-        schedule((f.resumeAtMs ?? o.seconds * 1000) - (Date.now() - startedAtMs), () => {
+        schedule((f.resumeAtMs ?? o.seconds * 1000) - (Date.now() - faultT0), () => {
           p.kill('SIGCONT');
-          applied.push(`${at(Date.now() - startedAtMs)} resume ${i}`);
+          applied.push(`${at(Date.now() - faultT0)} resume ${i}`);
           log(applied[applied.length - 1]!);
         });
       });
@@ -141,13 +154,13 @@ export async function runCluster(o: RunOptions): Promise<RunResult> {
       schedule(f.atMs, async () => {
         blocked = blockedPeers(f.groups, o.nodes);
         await Promise.all(blocked.map((b, i) => control(i, b)));
-        applied.push(`${at(Date.now() - startedAtMs)} partition ${f.groups.map((g) => g.join(',')).join('|')}`);
+        applied.push(`${at(Date.now() - faultT0)} partition ${f.groups.map((g) => g.join(',')).join('|')}`);
         log(applied[applied.length - 1]!);
         if (f.healAtMs !== undefined) {
-          schedule(f.healAtMs - (Date.now() - startedAtMs), async () => {
+          schedule(f.healAtMs - (Date.now() - faultT0), async () => {
             blocked = Array.from({ length: o.nodes }, () => []);
             await Promise.all(blocked.map((b, i) => control(i, b)));
-            applied.push(`${at(Date.now() - startedAtMs)} heal`);
+            applied.push(`${at(Date.now() - faultT0)} heal`);
             log(applied[applied.length - 1]!);
           });
         }
@@ -164,5 +177,5 @@ export async function runCluster(o: RunOptions): Promise<RunResult> {
   await Promise.all(exited);
   await Promise.all(procs.map((_, i) => exited[i]));
   clearTimeout(hard);
-  return { applied, exits, startedAtMs };
+  return { applied, exits, startedAtMs: faultT0 };
 }

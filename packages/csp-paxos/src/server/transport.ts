@@ -32,6 +32,8 @@ class PeerLink {
   private scheduled = false;
   private closed = false;
   dropped = 0;
+  sent = 0;
+  dials = 0;
 
   constructor(
     private readonly self: number,
@@ -43,6 +45,7 @@ class PeerLink {
 
   private dial(): void {
     if (this.closed) return;
+    this.dials++;
     const s = connect({ host: this.host, port: this.port });
     s.setNoDelay(true);
     this.socket = s;
@@ -87,6 +90,7 @@ class PeerLink {
       this.dropped += msgs.length;
       return;
     }
+    this.sent += msgs.length;
     s.write(encodeFrame({ p: this.self, m: msgs }));
   }
 
@@ -102,6 +106,7 @@ export class Transport {
   private readonly sockets = new Set<Socket>();
   /** Peers we pretend cannot be reached (run's --partition). */
   blocked = new Set<number>();
+  readonly stats = { framesIn: 0, msgsIn: 0, badFrames: 0 };
 
   private constructor(
     server: Server,
@@ -142,9 +147,11 @@ export class Transport {
       try {
         frames = dec.push(chunk);
       } catch (_e) {
+        this.stats.badFrames++;
         s.destroy();
         return;
       }
+      this.stats.framesIn += frames.length;
       for (const f of frames) this.onFrame(f, s);
     });
     s.on('error', () => {});
@@ -157,6 +164,7 @@ export class Transport {
     if (typeof o.p === 'number' && Array.isArray(o.m)) {
       if (this.blocked.has(o.p)) return;
       const msgs = (o.m as unknown[]).filter(isMsg).filter((m) => m.from === o.p && m.to === this.self);
+      this.stats.msgsIn += msgs.length;
       if (msgs.length > 0) this.handlers.onMessages(o.p, msgs);
       return;
     }
@@ -166,6 +174,10 @@ export class Transport {
         if (!s.destroyed) s.write(encodeFrame({ ...body, id }));
       });
     }
+  }
+
+  linkStats(): Record<number, { sent: number; dropped: number; dials: number }> {
+    return Object.fromEntries([...this.links].map(([id, l]) => [id, { sent: l.sent, dropped: l.dropped, dials: l.dials }]));
   }
 
   async close(): Promise<void> {

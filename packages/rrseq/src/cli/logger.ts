@@ -21,6 +21,12 @@ export function intArg(what: string, raw: string, min: number): number {
 
 export function onStopSignal(stop: (signal: string) => Promise<void>): void {
   let stopping = false;
+  // Whoever reads stdout went away (e.g. `| head`): stop quietly instead of crashing on EPIPE.
+  process.stdout.on('error', () => {
+    if (stopping) return;
+    stopping = true;
+    stop('EPIPE').finally(() => process.exit(0));
+  });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {
       if (stopping) return;

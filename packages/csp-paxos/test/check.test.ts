@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { checkLogs, parseInstanceLog } from '../src/core/check.js';
+
+const gen = (k: string, s: number): string => `generate Instance[${k}] in seq ${s} at 1700000000000`;
+const com = (k: string, s: number): string => `commit Instance[${k}] in seq ${s} at 1700000000001`;
+
+function logs(texts: string[][]) {
+  return texts.map((lines, i) => parseInstanceLog(i, lines.join('\n') + '\n'));
+}
+
+describe('checker (the seed report, rules 1-3)', () => {
+  it('passes agreeing logs and prints the seed report line for line', () => {
+    const a = [gen('aa', 0), gen('bb', 1), com('aa', 0), com('bb', 1)];
+    const b = [com('aa', 0)];
+    const r = checkLogs(logs([a, b]));
+    expect(r.ok).toBe(true);
+    expect(r.report.split('\n')).toEqual([
+      '----------begin to check------------',
+      'node 0 commits 2 times',
+      'node 1 commits 1 times',
+      '---------- check validity ------------',
+      'pass',
+      '---------- check safety --------------',
+      'pass',
+      '---------- end -----------------------',
+    ]);
+  });
+
+  it('rule 2: a commit that was never generated, and a node that never commits', () => {
+    const r = checkLogs(logs([[gen('aa', 0), com('aa', 0), com('zz', 1)], []]));
+    expect(r.ok).toBe(false);
+    expect(r.validity).toContain('commit zz has never been proposed!');
+    expect(r.validity).toContain('node 1 never commits');
+    expect(r.report).toContain('commit zz has never been proposed!');
+  });
+
+  it('rule 1: one slot committed twice on a node', () => {
+    const r = checkLogs(logs([[gen('aa', 0), gen('bb', 0), com('aa', 0), com('bb', 0)]]));
+    expect(r.validity).toContain('node 0 commited 0 more than once');
+  });
+
+  it('rule 3: different values, or a hole, below the smaller max slot', () => {
+    const g = [gen('aa', 0), gen('bb', 1), gen('cc', 1), gen('dd', 2)];
+    const r = checkLogs(logs([[...g, com('aa', 0), com('bb', 1)], [com('aa', 0), com('cc', 1), com('dd', 2)]]));
+    expect(r.safety).toContain('node 0 has different commit with node 1 at position 1');
+    const h = checkLogs(logs([[...g, com('aa', 0), com('dd', 2)], [com('aa', 0), com('bb', 1), com('dd', 2)]]));
+    expect(h.safety).toContain('node 0 has different commit with node 1 at position 1');
+    expect(h.safety).toContain('node 0 has a hole at position 1');
+  });
+
+  it('flags lines that do not match the regexes (e.g. a non-integer timestamp)', () => {
+    const r = checkLogs(logs([[gen('aa', 0), com('aa', 0), 'commit Instance[aa] in seq 1 at 2023-01-01 10:00:00']]));
+    expect(r.ok).toBe(false);
+    expect(r.validity[0]).toMatch(/malformed line/);
+  });
+});

@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { Acceptor, replayAcceptor } from '../src/core/acceptor.js';
+import { Learner } from '../src/core/learner.js';
+import { Proposer } from '../src/core/proposer.js';
+import { Router } from '../src/core/router.js';
+import { CORE_DEFAULTS, type CoreConfig, type Entry, type Msg } from '../src/core/types.js';
+
+const cfg = (id: number, over: Partial<CoreConfig> = {}): CoreConfig => ({ ...CORE_DEFAULTS, id, n: 5, timeoutMs: 1000, retryMs: 100, ...over });
+const msg = (m: Partial<Msg> & Pick<Msg, 'type'>): Msg => ({ from: 0, to: 1, round: 0, seq: 0, ...m });
+const e = (slot: number, round: number, key: string): Entry => ({ slot, round, key });
+
+describe('acceptor', () => {
+  it('promises a round durably, returns what it accepted, and NACKs older rounds', () => {
+    const a = new Acceptor(cfg(1));
+    a.handle({ kind: 'net', msg: msg({ type: 'READ', round: 5, from: 0 }) });
+    let out = a.takeOutput();
+    expect(out.persist).toEqual([{ t: 'p', r: 5 }]);
+    expect(out.net[0]).toMatchObject({ type: 'GATHER', round: 5, to: 0, entries: [] });
+    a.handle({ kind: 'net', msg: msg({ type: 'PROPOSE', round: 5, seq: 0, upTo: 2, entries: [e(0, 5, 'a'), e(1, 5, 'b')] }) });
+    out = a.takeOutput();
+    expect(out.persist).toHaveLength(2);
+    expect(out.net[0]).toMatchObject({ type: 'ACK', round: 5, seq: 0, upTo: 2 });
+    expect(out.local[0]).toMatchObject({ to: 'consensus', ev: { kind: 'accepted' } });
+    a.handle({ kind: 'net', msg: msg({ type: 'READ', round: 3, from: 3 }) });
+    expect(a.takeOutput().net[0]).toMatchObject({ type: 'NACK', round: 5, to: 3 });
+    a.handle({ kind: 'net', msg: msg({ type: 'READ', round: 10, seq: 1 }) });
+    expect(a.takeOutput().net[0]!.entries).toEqual([e(1, 5, 'b')]);
+  });
+
+  it('re-ACKs a retransmission without writing it again', () => {
+    const a = new Acceptor(cfg(1));
+    const p = msg({ type: 'PROPOSE', round: 2, seq: 0, upTo: 1, entries: [e(0, 2, 'a')] });
+    a.handle({ kind: 'net', msg: p });
+    a.takeOutput();
+    a.handle({ kind: 'net', msg: p });
+    const out = a.takeOutput();
+    expect(out.persist).toEqual([]);
+    expect(out.net[0]).toMatchObject({ type: 'ACK', round: 2 });
+  });
+
+  it('replays its records after a restart', () => {
+    const st = replayAcceptor([{ t: 'p', r: 3 }, { t: 'a', e: e(0, 3, 'x') }, { t: 'a', e: e(0, 4, 'y') }, { t: 'a', e: e(2, 1, 'z') }]);
+    expect(st.promised).toBe(4);
+    expect(st.accepted[0]).toEqual(e(0, 4, 'y'));
+    expect(st.accepted[1]).toBeUndefined();
+    expect(st.accepted[2]).toEqual(e(2, 1, 'z'));
+  });
+});
+
+describe('proposer (leader)', () => {
+  const start = (over: Partial<CoreConfig> = {}) => {
+    let c = 0;
+    const p = new Proposer(cfg(1, over), () => `g${c++}`);
+    p.handle({ kind: 'role', round: 6, lead: true }, 0);
+    return p;
+  };
+
+  it('reads from itself first, then from everyone else', () => {
+    const p = start();
+    let out = p.takeOutput();
+    expect(out.net.map((m) => [m.type, m.to])).toEqual([['READ', 1]]);
+    p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from: 1, to: 1, entries: [] }) }, 1);
+    out = p.takeOutput();
+    expect(out.net.map((m) => [m.type, m.to])).toEqual([['READ', 0], ['READ', 2], ['READ', 3], ['READ', 4]]);
+  });
+
+  it('adopts per slot the value accepted in the highest round and fills holes with new values', () => {
+    const p = start({ interval: 0 });
+    p.takeOutput();
+    p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from: 1, to: 1, entries: [e(0, 2, 'old'), e(2, 1, 'c')] }) }, 1);
+    p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from: 2, to: 1, entries: [e(0, 4, 'new')] }) }, 1);
+    p.takeOutput();
+    p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from: 3, to: 1, entries: [e(0, 3, 'mid')] }) }, 2);
+    const out = p.takeOutput();
+    const impose = out.net.filter((m) => m.type === 'IMPOSE');
+    expect(impose).toHaveLength(5);
+    expect(impose[0]!.entries).toEqual([e(0, 6, 'new'), e(1, 6, 'g0'), e(2, 6, 'c')]);
+    // The filler for the hole at slot 1 is a generated instance, so rule 2 holds.
+    expect(out.lines).toEqual([{ kind: 'generate', key: 'g0', slot: 1 }]);
+  });
+
+  it('streams PROPOSE batches in a window, COMMITs on a majority, and hands over after -l slots', () => {
+    const p = start({ interval: 6, batchSlotsMax: 2, windowBatchesMax: 2 });
+    p.takeOutput();
+    for (const from of [1, 2, 3]) p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from, to: 1, entries: [] }) }, 1);
+    let out = p.takeOutput();
+    const proposes = out.net.filter((m) => m.type === 'PROPOSE');
+    expect(new Set(proposes.map((m) => m.seq))).toEqual(new Set([0, 2]));
+    expect(out.lines.map((l) => l.slot)).toEqual([0, 1, 2, 3]);
+    for (const from of [1, 2]) p.handle({ kind: 'net', msg: msg({ type: 'ACK', round: 6, seq: 0, upTo: 2, from, to: 1 }) }, 2);
+    expect(p.takeOutput().net.some((m) => m.type === 'COMMIT')).toBe(false);
+    p.handle({ kind: 'net', msg: msg({ type: 'ACK', round: 6, seq: 0, upTo: 2, from: 4, to: 1 }) }, 2);
+    out = p.takeOutput();
+    expect(out.net.filter((m) => m.type === 'COMMIT').map((m) => [m.seq, m.upTo])[0]).toEqual([0, 2]);
+    expect(out.net.filter((m) => m.type === 'PROPOSE')[0]).toMatchObject({ seq: 4, upTo: 6 });
+    for (const seq of [2, 4]) for (const from of [0, 1, 2]) p.handle({ kind: 'net', msg: msg({ type: 'ACK', round: 6, seq, from, to: 1 }) }, 3);
+    out = p.takeOutput();
+    expect(out.local).toContainEqual({ to: 'router', ev: { kind: 'bump', round: 7 } });
+  });
+
+  it('steps down on a NACK with a higher round, and retransmits to silent peers', () => {
+    const p = start({ batchSlotsMax: 1, windowBatchesMax: 1, interval: 5 });
+    p.takeOutput();
+    for (const from of [1, 2, 3]) p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from, to: 1, entries: [] }) }, 1);
+    p.takeOutput();
+    p.handle({ kind: 'net', msg: msg({ type: 'ACK', round: 6, seq: 0, from: 2, to: 1 }) }, 50);
+    p.handle({ kind: 'tick' }, 150);
+    const resent = p.takeOutput().net.filter((m) => m.type === 'PROPOSE').map((m) => m.to);
+    expect(resent.sort()).toEqual([0, 1, 3, 4]);
+    p.handle({ kind: 'net', msg: msg({ type: 'NACK', round: 9, from: 4, to: 1 }) }, 160);
+    expect(p.takeOutput().local).toContainEqual({ to: 'router', ev: { kind: 'bump', round: 9 } });
+    expect(p.phase).toBe('idle');
+  });
+});
+
+describe('learner (consensus)', () => {
+  it('commits in slot order only, matching the COMMIT round', () => {
+    const l = new Learner(cfg(2));
+    l.handle({ kind: 'accepted', entries: [e(1, 3, 'b'), e(0, 3, 'a')] }, 0);
+    l.handle({ kind: 'net', msg: msg({ type: 'COMMIT', round: 3, seq: 1, upTo: 2 }) }, 0);
+    expect(l.takeOutput().lines).toEqual([]);
+    l.handle({ kind: 'net', msg: msg({ type: 'COMMIT', round: 3, seq: 0, upTo: 1 }) }, 0);
+    expect(l.takeOutput().lines).toEqual([
+      { kind: 'commit', key: 'a', slot: 0 },
+      { kind: 'commit', key: 'b', slot: 1 },
+    ]);
+  });
+
+  it('does not commit a value accepted in another round; it catches up instead', () => {
+    const l = new Learner(cfg(2, { catchupMs: 50 }));
+    l.handle({ kind: 'accepted', entries: [e(0, 2, 'stale')] }, 0);
+    l.handle({ kind: 'net', msg: msg({ type: 'COMMIT', round: 3, seq: 0, upTo: 1, from: 4 }) }, 0);
+    expect(l.takeOutput().lines).toEqual([]);
+    l.handle({ kind: 'tick' }, 100);
+    expect(l.takeOutput().net).toEqual([expect.objectContaining({ type: 'CATCHUP', to: 4, seq: 0 })]);
+    l.handle({ kind: 'net', msg: msg({ type: 'DECIDE', round: 0, seq: 0, upTo: 1, entries: [e(0, 3, 'chosen')] }) }, 101);
+    expect(l.takeOutput().lines).toEqual([{ kind: 'commit', key: 'chosen', slot: 0 }]);
+  });
+
+  it('a value that arrives after its COMMIT is committed then', () => {
+    const l = new Learner(cfg(2));
+    l.handle({ kind: 'net', msg: msg({ type: 'COMMIT', round: 1, seq: 0, upTo: 1 }) }, 0);
+    l.handle({ kind: 'accepted', entries: [e(0, 1, 'late')] }, 1);
+    expect(l.takeOutput().lines).toEqual([{ kind: 'commit', key: 'late', slot: 0 }]);
+  });
+
+  it('answers CATCHUP from its committed prefix and replies to watched keys', () => {
+    const l = new Learner(cfg(2), [e(0, 1, 'a'), e(1, 1, 'b')]);
+    l.handle({ kind: 'watch', key: 'c', ref: 9 }, 0);
+    l.handle({ kind: 'net', msg: msg({ type: 'DECIDE', seq: 2, upTo: 3, entries: [e(2, 1, 'c')] }) }, 0);
+    expect(l.takeOutput().replies).toEqual([{ ref: 9, slot: 2 }]);
+    l.handle({ kind: 'net', msg: msg({ type: 'CATCHUP', from: 4, seq: 1 }) }, 0);
+    expect(l.takeOutput().net[0]).toMatchObject({ type: 'DECIDE', to: 4, entries: [e(1, 1, 'b'), e(2, 1, 'c')] });
+  });
+});
+
+describe('router (message handler)', () => {
+  it('bumps the round after a timeout without the leader and broadcasts BUMP', () => {
+    const r = new Router(cfg(2), -1, 0);
+    r.start(0);
+    expect(r.takeOutput().local).toContainEqual({ to: 'leader', ev: { kind: 'role', round: 0, lead: false } });
+    r.handle({ kind: 'net', msg: msg({ type: 'COMMIT', round: 0, from: 0, to: 2 }) }, 900);
+    r.handle({ kind: 'tick' }, 1500);
+    expect(r.takeOutput().net).toEqual([]);
+    r.handle({ kind: 'tick' }, 2000);
+    const out = r.takeOutput();
+    expect(out.net.filter((m) => m.type === 'BUMP').map((m) => m.to)).toEqual([0, 1, 3, 4]);
+    expect(r.estRound).toBe(1);
+  });
+
+  it('moves to a higher round it sees and tells the leader processor whether to lead', () => {
+    const r = new Router(cfg(2), -1, 0);
+    r.handle({ kind: 'net', msg: msg({ type: 'BUMP', round: 7, from: 3, to: 2 }) }, 10);
+    expect(r.takeOutput().local).toContainEqual({ to: 'leader', ev: { kind: 'role', round: 7, lead: true } });
+  });
+
+  it('never leads a round it may have led before a restart', () => {
+    const r = new Router(cfg(2), 7, 0);
+    r.start(0);
+    expect(r.takeOutput().local).toContainEqual({ to: 'leader', ev: { kind: 'role', round: 7, lead: false } });
+  });
+});

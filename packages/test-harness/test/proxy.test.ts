@@ -134,6 +134,27 @@ describe('FaultProxy (real sockets)', () => {
     expect(proxy.connections).toBe(0);
   });
 
+  it('passes a half-close on: the client can end its side and still read the reply', async () => {
+    const server = net.createServer({ allowHalfOpen: true }, (s) => {
+      let got = '';
+      s.on('data', (d) => (got += d.toString()));
+      s.on('end', () => s.end(`reply to ${got}`)); // answers only after the request is complete
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const proxy = await FaultProxy.start({ targetPort: (server.address() as net.AddressInfo).port });
+    cleanup.push(() => new Promise<void>((r) => server.close(() => r())), () => proxy.close());
+    proxy.delay(50);
+    const c = net.connect({ port: proxy.port, host: '127.0.0.1', allowHalfOpen: true });
+    let reply = '';
+    c.on('data', (d) => (reply += d.toString()));
+    const ended = new Promise<void>((r) => c.on('end', () => r()));
+    c.write('question');
+    c.end();
+    await ended;
+    c.destroy();
+    expect(reply).toBe('reply to question');
+  });
+
   it('freePorts returns distinct ports that can be listened on', async () => {
     const ports = await freePorts(20);
     expect(new Set(ports).size).toBe(20);

@@ -38,7 +38,8 @@ export class FaultProxy {
   static async start(opts: { targetPort: number; listenPort?: number; host?: string; targetHost?: string }): Promise<FaultProxy> {
     const host = opts.host ?? '127.0.0.1';
     const targetHost = opts.targetHost ?? '127.0.0.1';
-    const server = net.createServer();
+    // Half-open sockets so a FIN in one direction is passed on without cutting the other.
+    const server = net.createServer({ allowHalfOpen: true });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts.listenPort ?? 0, host, () => {
@@ -94,21 +95,30 @@ export class FaultProxy {
       return;
     }
     client.setNoDelay(true);
-    const server = net.connect({ port: this.targetPort, host: targetHost });
+    const server = net.connect({ port: this.targetPort, host: targetHost, allowHalfOpen: true });
     server.setNoDelay(true);
     const c: Conn = { client, server, tainted: false, release: { up: 0, down: 0 } };
     this.conns.add(c);
     client.on('data', (chunk: Buffer) => this.forward(c, 'up', chunk));
     server.on('data', (chunk: Buffer) => this.forward(c, 'down', chunk));
-    const end = () => this.destroy(c);
-    client.on('error', end);
-    server.on('error', end);
-    client.on('close', end);
-    server.on('close', end);
+    client.on('end', () => this.forward(c, 'up', null));
+    server.on('end', () => this.forward(c, 'down', null));
+    // An error resets both sides; a clean close of one side waits for the other, so chunks
+    // and the FIN still queued behind a delay get delivered.
+    const reset = () => this.destroy(c);
+    client.on('error', reset);
+    server.on('error', reset);
+    const closed = (hadError: boolean) => {
+      if (hadError || (client.destroyed && server.destroyed)) this.destroy(c);
+    };
+    client.on('close', closed);
+    server.on('close', closed);
   }
 
-  private forward(c: Conn, dir: 'up' | 'down', chunk: Buffer): void {
+  /** chunk = null passes on an end-of-stream (FIN), in order behind delayed chunks. */
+  private forward(c: Conn, dir: 'up' | 'down', chunk: Buffer | null): void {
     if (dir === 'up' ? this.up : this.down) {
+      if (chunk === null) return; // the FIN is lost with the rest; the reset on unblock ends it
       c.tainted = true;
       if (dir === 'up') this.bytes.droppedUp += chunk.length;
       else this.bytes.droppedDown += chunk.length;
@@ -119,6 +129,10 @@ export class FaultProxy {
       // The link may have been cut while the chunk was delayed.
       if ((dir === 'up' ? this.up : this.down) || !this.conns.has(c)) {
         c.tainted = true;
+        return;
+      }
+      if (chunk === null) {
+        to.end();
         return;
       }
       this.bytes[dir] += chunk.length;

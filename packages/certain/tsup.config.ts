@@ -6,6 +6,7 @@ export default defineConfig({
     'cli/card-srv': 'src/cli/card-srv.ts',
     'cli/card-tool': 'src/cli/card-tool.ts',
     'bench/index': 'bench/index.ts',
+    'bench/replica': 'bench/replica.ts',
   },
   format: ['esm'],
   target: 'node20',

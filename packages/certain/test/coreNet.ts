@@ -27,7 +27,7 @@ export class CoreNet {
   }
 
   cfg(i: number): ReplicaConfig {
-    return { ...defaultReplicaConfig, acceptorId: i, acceptorNum: this.n, ...this.opts };
+    return { ...defaultReplicaConfig, localAcceptFirst: true, acceptorId: i, acceptorNum: this.n, ...this.opts };
   }
 
   entity(i: number, entityId: bigint): EntityCore {

@@ -78,7 +78,8 @@ describe('engine', () => {
     const before = rs[0]!.plog.syncCount;
     await Promise.all(Array.from({ length: 200 }, (_, i) => rs[0]!.write(BigInt(1000 + i), 1n, enc.encode(`k=${i}`))));
     const syncs = rs[0]!.plog.syncCount - before;
-    expect(syncs).toBeLessThan(100); // 200 chosen entries, PreAuth: >= 2 records each without batching
+    // 200 chosen entries of >= 2 records each would take >= 400 syncs without group commit
+    expect(syncs).toBeLessThan(200);
     expect(rs[0]!.metrics.chosen).toBeGreaterThanOrEqual(200);
   });
 

@@ -21,6 +21,25 @@ describe('five replicas', () => {
     for (let i = 0; i < 5; i++) expect(net.chosenValue(i, E, 2n)).toBe('v2');
   });
 
+  it('without localAcceptFirst the PreAuth accept leaves before it is durable, and a restarted winner gives PreAuth up for that entry', () => {
+    const net = new CoreNet(3, { localAcceptFirst: false });
+    // a fresh core built for acceptor 0 at entry 1 with no record: it may have sent before a crash
+    expect(net.entity(0, E).lastWinner).toBe(-1);
+    net.write(0, E, 'v1'); // so it runs phase 1
+    expect(net.plog[0]!.get(`${E}:1`)!.acceptedNum).toBe(0n);
+    net.run();
+    expect(net.chosenValue(1, E, 1n)).toBe('v1');
+    // now it won entry 1 in this incarnation: PreAuth for entry 2, sent together with the persist
+    const e0 = net.entity(0, E);
+    const eff = e0.write(2n, { value: new TextEncoder().encode('v2'), uuids: [] }, 0, 0.5);
+    expect(eff.persist[0]!.record.acceptedNum).toBe(1n);
+    expect(eff.sendNow.length).toBe(2);
+    expect(eff.send.length).toBe(0);
+    net.apply(0, eff);
+    net.run();
+    expect(net.chosenValue(2, E, 2n)).toBe('v2');
+  });
+
   it('without PreAuth the proposer runs both phases', () => {
     const net = new CoreNet(5, { enablePreAuth: false });
     net.write(0, E, 'v1');
@@ -65,7 +84,7 @@ describe('five replicas', () => {
     for (const i of [3, 4]) expect(net.chosenValue(i, E, 1n)).toBe('lossy');
   });
 
-  it('retries with a higher ballot when a majority is unreachable, then succeeds once healed', () => {
+  it('re-sends, then retries with a higher ballot, until a majority answers', () => {
     const net = new CoreNet(5, { enablePreAuth: false });
     let cut = true;
     net.drop = (d) => cut && (d.to >= 2 || d.from >= 2);
@@ -73,10 +92,17 @@ describe('five replicas', () => {
     net.run();
     expect(net.chosenValue(0, E, 1n)).toBeUndefined();
     const first = net.plog[0]!.get(`${E}:1`)!.preparedNum;
-    cut = false;
+    // still cut: the first timeout re-sends, the second moves to a higher ballot
+    net.tick(1000);
+    net.run();
+    expect(net.plog[0]!.get(`${E}:1`)!.preparedNum).toBe(first);
     net.tick(1000);
     net.run();
     expect(net.plog[0]!.get(`${E}:1`)!.preparedNum > first).toBe(true);
+    expect(net.chosenValue(0, E, 1n)).toBeUndefined();
+    cut = false;
+    net.tick(5000);
+    net.run();
     for (let i = 0; i < 5; i++) expect(net.chosenValue(i, E, 1n)).toBe('slow');
   });
 });

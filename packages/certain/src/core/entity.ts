@@ -21,7 +21,7 @@ export interface ReplicaConfig {
 
 export const defaultReplicaConfig = {
   enablePreAuth: true,
-  localAcceptFirst: true,
+  localAcceptFirst: false,
   maxCatchUpNum: 10,
   catchUpTimeoutMs: 1000,
   retryMsBase: 200,
@@ -100,7 +100,9 @@ export class EntityCore {
     lastWinner: number,
   ) {
     this.maxChosen = maxChosen;
-    this.lastWinner = lastWinner;
+    // After a restart we cannot tell whether a PreAuth accept for the active entry left before
+    // it was durable (localAcceptFirst off): do not use PreAuth again for that entry.
+    this.lastWinner = !cfg.localAcceptFirst && lastWinner === cfg.acceptorId && !activeRecord ? -1 : lastWinner;
     this.machine = this.newMachine(activeRecord);
   }
 
@@ -120,6 +122,7 @@ export class EntityCore {
   /** Propose `value` for `entry` (the caller checked entry === maxChosen + 1). */
   write(entry: bigint, value: ProposalValue, now: number, random: number): Effects {
     this.writeEntry = entry;
+    this.retries = 0;
     this.nextRetryAt = now + this.retryDelay(random);
     const preAuth = this.cfg.enablePreAuth && this.lastWinner === this.cfg.acceptorId;
     return this.fromStep(this.machine.propose(value, { preAuth }));
@@ -339,6 +342,7 @@ export class EntityCore {
   }
 
   private staleCallbacks = 0;
+  private retries = 0;
   private adopting = false;
 
   /** The batch holding this entity's last persist is durable. */
@@ -365,8 +369,10 @@ export class EntityCore {
       mergeEffects(e, this.writeForRead(stuck.readId, stuck.entry, now, random));
     }
     if (this.writeEntry !== null && now >= this.nextRetryAt && !this.machine.isPersisting) {
-      this.nextRetryAt = now + this.retryDelay(random);
-      mergeEffects(e, this.fromStep(this.machine.retry()));
+      // First re-send our record (lost messages), then try a higher ballot (a rival or a stale view).
+      this.retries++;
+      this.nextRetryAt = now + this.retryDelay(random) * Math.min(4, this.retries);
+      mergeEffects(e, this.fromStep(this.retries % 2 === 1 ? this.machine.resend() : this.machine.retry()));
     }
     return e;
   }

@@ -99,7 +99,9 @@ export class EntryMachine {
       o.valueId = pa;
       o.value = value.value;
       o.uuids = [...value.uuids];
-      return this.finish(true, { broadcast: true, sendWithPersist: false });
+      // Without localAcceptFirst the accept leaves while it is being persisted: safe because a
+      // replica that restarts never reuses PreAuth for an entry it holds no record of (EntityCore).
+      return this.finish(true, { broadcast: true, sendWithPersist: this.cfg.localAcceptFirst === false });
     }
     return this.prepare(false);
   }

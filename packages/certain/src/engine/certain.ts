@@ -220,14 +220,21 @@ export class Certain {
     const next = prev.catch(() => 0n).then(async () => {
       let mc = this.committed.get(entityId) ?? (await this.db.maxCommitted(entityId));
       while (mc < upTo) {
-        const recs = await this.plog.chosenRange(entityId, mc + 1n, Math.min(this.tuning.maxCommitNum, Number(upTo - mc)));
-        if (recs.length === 0) break;
-        for (const r of recs) {
-          if (this.entities.get(entityId)?.getAllInProgress) return mc; // GetAll owns the data now
-          await this.db.commit(entityId, r.entry, r.record.value);
-          mc = r.entry;
-          this.committed.set(entityId, mc);
+        let recs = await this.plog.chosenRange(entityId, mc + 1n, Math.min(this.tuning.maxCommitNum, Number(upTo - mc)));
+        if (recs.length === 0) {
+          // the chosen record may still be in the batch being written
+          await this.flushed();
+          recs = await this.plog.chosenRange(entityId, mc + 1n, Math.min(this.tuning.maxCommitNum, Number(upTo - mc)));
+          if (recs.length === 0) break;
         }
+        if (this.entities.get(entityId)?.getAllInProgress) return mc; // GetAll owns the data now
+        if (this.db.commitMany) {
+          await this.db.commitMany(entityId, recs.map((r) => ({ entry: r.entry, value: r.record.value })));
+        } else {
+          for (const r of recs) await this.db.commit(entityId, r.entry, r.record.value);
+        }
+        mc = recs[recs.length - 1]!.entry;
+        this.committed.set(entityId, mc);
       }
       return mc;
     });
@@ -279,6 +286,12 @@ export class Certain {
       this.transport.send(o.to, o.msg);
     }
     for (const g of e.getAll) this.startGetAll(g.entityId, g.peers);
+    // Chosen is a fact once a majority accepted: answer the writer now; applying the entry
+    // waits for the chosen record to be durable (release).
+    for (const c of e.chosen) {
+      this.metrics.chosen++;
+      this.settleWrite(c.entityId, c.entry, c.mine);
+    }
     if (e.persist.length || e.send.length || e.chosen.length || e.readsReady.length || e.persistedCallback.length) {
       this.batch.push(e);
       if (!this.flushing) void this.flush();
@@ -310,17 +323,7 @@ export class Certain {
   /** Everything in `e` is durable now: send, notify, and let the entity continue. */
   private release(e: Effects): void {
     for (const o of e.send) this.transport.send(o.to, o.msg);
-    for (const c of e.chosen) {
-      this.metrics.chosen++;
-      this.scheduleApply(c.entityId);
-      const w = this.writeWaiters.get(c.entityId);
-      if (w && w.entry === c.entry) {
-        this.writeWaiters.delete(c.entityId);
-        clearTimeout(w.timer);
-        if (c.mine) w.resolve();
-        else w.reject(new ConflictError(c.entityId, c.entry));
-      }
-    }
+    for (const c of e.chosen) this.scheduleApply(c.entityId);
     for (const r of e.readsReady) {
       const w = this.readWaiters.get(r.readId);
       if (!w) continue;
@@ -332,6 +335,20 @@ export class Certain {
       const core = this.entities.get(id);
       if (core) this.handle(core.persisted());
     }
+  }
+
+  private settleWrite(entityId: bigint, entry: bigint, mine: boolean): void {
+    const w = this.writeWaiters.get(entityId);
+    if (!w || w.entry !== entry) return;
+    this.writeWaiters.delete(entityId);
+    clearTimeout(w.timer);
+    if (mine) w.resolve();
+    else w.reject(new ConflictError(entityId, entry));
+  }
+
+  /** Resolves once every batch queued so far is durable. */
+  private async flushed(): Promise<void> {
+    while ((this.flushing || this.batch.length > 0) && !this.stopped) await new Promise((r) => setImmediate(r));
   }
 
   private tick(): void {

@@ -27,7 +27,7 @@ export interface CertainTuning {
 
 export const defaultTuning: CertainTuning = {
   enablePreAuth: true,
-  localAcceptFirst: true,
+  localAcceptFirst: false,
   maxCatchUpNum: 10,
   catchUpPerSecMax: 2000,
   catchUpTimeoutMs: 1000,
@@ -37,7 +37,7 @@ export const defaultTuning: CertainTuning = {
   uuidWindowMs: 3600 * 1000,
   cmdTimeoutMs: 5000,
   tickMs: 50,
-  retryMsBase: 100,
+  retryMsBase: 300,
   getAllPageBytes: 1024 * 1024,
   getAllCallDeadlineMs: 10_000,
   getAllSessionIdleMs: 60_000,

@@ -21,7 +21,7 @@ export const configDefaults: CardServerConfig = {
   serverAddrs: [],
   acceptorNum: 3,
   enablePreAuth: true,
-  localAcceptFirst: true,
+  localAcceptFirst: false,
   plogExpireTimeMs: 24 * 3600 * 1000,
   maxCatchUpNum: 10,
   maxCommitNum: 100,

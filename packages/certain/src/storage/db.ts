@@ -1,7 +1,7 @@
 // The data store (the original's clsDBBase): the applied state of every entity plus its
 // maxCommittedEntry, written atomically together. Applying a value is the application's job
 // (the `apply` hook turns a chosen value into key writes inside the entity).
-import { openStore, encodeBigintKey, decodeBigintKey, concatKey, type BatchOp, type Store, type Keyspace, type StoreSnapshot } from '@quorumkit/shared-storage';
+import { GroupCommitWriter, openStore, encodeBigintKey, decodeBigintKey, concatKey, type BatchOp, type Store, type Keyspace, type StoreSnapshot } from '@quorumkit/shared-storage';
 import { openValue, sealValue } from './codec.js';
 
 /** Reads and writes inside one entity, used by the apply hook. */
@@ -30,6 +30,8 @@ export interface Db {
   maxCommitted(entityId: bigint): Promise<bigint>;
   /** Apply `value` (null: no-op) as entry `entry` and set maxCommitted = entry, atomically. */
   commit(entityId: bigint, entry: bigint, value: Uint8Array | null): Promise<void>;
+  /** Several consecutive entries in one atomic batch (optional; commit() is used otherwise). */
+  commitMany?(entityId: bigint, entries: { entry: bigint; value: Uint8Array | null }[]): Promise<void>;
   get(entityId: bigint, key: Uint8Array): Promise<Uint8Array | undefined>;
   /** A pinned, consistent view of one entity for GetAll. */
   snapshot(entityId: bigint): Promise<DbSnapshot>;
@@ -46,6 +48,7 @@ export class LevelDb implements Db {
   private readonly meta: Keyspace;
   private readonly data: Keyspace;
   private readonly flags: Keyspace;
+  private readonly writer: GroupCommitWriter;
 
   private constructor(
     private readonly store: Store,
@@ -54,6 +57,7 @@ export class LevelDb implements Db {
     this.meta = store.keyspace('meta');
     this.data = store.keyspace('data');
     this.flags = store.keyspace('getall');
+    this.writer = new GroupCommitWriter(store);
   }
 
   static async open(where: string | { memory: true }, apply: ApplyFn): Promise<LevelDb> {
@@ -69,28 +73,32 @@ export class LevelDb implements Db {
     return b ? openValue<bigint>(b) : 0n;
   }
 
-  async commit(entityId: bigint, entry: bigint, value: Uint8Array | null): Promise<void> {
+  commit(entityId: bigint, entry: bigint, value: Uint8Array | null): Promise<void> {
+    return this.commitMany(entityId, [{ entry, value }]);
+  }
+
+  /** Apply consecutive entries in one atomic batch (group-committed with other entities). */
+  async commitMany(entityId: bigint, entries: { entry: bigint; value: Uint8Array | null }[]): Promise<void> {
+    if (entries.length === 0) return;
     const ops: BatchOp[] = [];
-    if (value !== null) {
-      const staged = new Map<string, { key: Uint8Array; value?: Uint8Array }>();
-      const hex = (k: Uint8Array) => Buffer.from(k).toString('hex');
-      const tx: EntityTx = {
-        get: async (key) => {
-          const s = staged.get(hex(key));
-          if (s) return s.value;
-          return this.data.get(concatKey(encodeBigintKey(entityId), key));
-        },
-        put: (key, v) => void staged.set(hex(key), { key, value: v }),
-        del: (key) => void staged.set(hex(key), { key }),
-      };
-      await this.applyFn(entityId, entry, value, tx);
-      for (const s of staged.values()) {
-        const k = concatKey(encodeBigintKey(entityId), s.key);
-        ops.push(s.value === undefined ? this.data.del(k) : this.data.put(k, s.value));
-      }
+    const staged = new Map<string, { key: Uint8Array; value?: Uint8Array }>();
+    const hex = (k: Uint8Array) => Buffer.from(k).toString('hex');
+    const tx: EntityTx = {
+      get: async (key) => {
+        const s = staged.get(hex(key));
+        if (s) return s.value;
+        return this.data.get(concatKey(encodeBigintKey(entityId), key));
+      },
+      put: (key, v) => void staged.set(hex(key), { key, value: v }),
+      del: (key) => void staged.set(hex(key), { key }),
+    };
+    for (const e of entries) if (e.value !== null) await this.applyFn(entityId, e.entry, e.value, tx);
+    for (const s of staged.values()) {
+      const k = concatKey(encodeBigintKey(entityId), s.key);
+      ops.push(s.value === undefined ? this.data.del(k) : this.data.put(k, s.value));
     }
-    ops.push(this.meta.put(encodeBigintKey(entityId), sealValue(entry)));
-    await this.store.write(ops);
+    ops.push(this.meta.put(encodeBigintKey(entityId), sealValue(entries[entries.length - 1]!.entry)));
+    await this.writer.write(ops);
   }
 
   get(entityId: bigint, key: Uint8Array): Promise<Uint8Array | undefined> {

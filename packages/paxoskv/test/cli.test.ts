@@ -1,0 +1,101 @@
+// The built CLI as a user runs it: cluster + set + get, and one clear line plus a non-zero
+// exit for bad input (unknown flag, non-numeric version, bad address, bad value,
+// unreachable acceptors).
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePorts, waitFor } from '@quorumkit/test-harness';
+
+const CLI = fileURLToPath(new URL('../dist/cli/paxoskv.js', import.meta.url));
+let cluster: ChildProcess | undefined;
+let dir: string | undefined;
+let acceptors = '';
+let output = '';
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(async () => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (flock /tmp/quorumkit-build.lock npx nx run paxoskv:build)`);
+  dir = mkdtempSync(join(tmpdir(), 'paxoskv-cli-'));
+  // three consecutive free ports for --base-port (cluster binds base+i)
+  let base = 0;
+  for (let attempt = 0; attempt < 50 && !base; attempt++) {
+    const candidate = 20_000 + Math.floor(Math.random() * 40_000);
+    if ((await Promise.all([0, 1, 2].map((i) => canListen(candidate + i)))).every(Boolean)) base = candidate;
+  }
+  if (!base) throw new Error('no 3 consecutive free ports found');
+  acceptors = [0, 1, 2].map((i) => `127.0.0.1:${base + i}`).join(',');
+  cluster = spawn(process.execPath, [CLI, 'cluster', '--nodes', '3', '--base-port', String(base), '--data', join(dir, 'data')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  cluster.stdout!.on('data', (b: Buffer) => (output += b.toString()));
+  cluster.stderr!.on('data', (b: Buffer) => (output += b.toString()));
+  await waitFor(() => /cluster ready/.test(output), { timeoutMs: 60_000, what: `paxoskv cluster ready; output so far: ${output}` });
+}, 90_000);
+
+afterAll(() => {
+  cluster?.kill('SIGKILL');
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('paxoskv CLI', () => {
+  it('cluster + set foo 5 + get foo', () => {
+    const s = run('set', 'foo', '5', '--acceptors', acceptors);
+    expect(s.stdout).toBe('written: 5; key: foo; ver: 0\n');
+    expect(s.code).toBe(0);
+    const g = run('get', 'foo', '--acceptors', acceptors);
+    expect(g.stdout).toBe('read:    5; key: foo; ver: 0\n');
+    expect(g.code).toBe(0);
+    expect(run('set', 'foo', 'hello world', '--acceptors', acceptors).stdout).toBe('written: hello world; key: foo; ver: 1\n');
+    expect(run('get', 'foo', '--ver', '0', '--acceptors', acceptors, '--json').stdout).toBe('{"key":"foo","ver":"0","value":"5","found":true}\n');
+    const missing = run('get', 'nope', '--acceptors', acceptors);
+    expect(missing).toMatchObject({ code: 1, stdout: 'not found: nope\n' });
+  });
+
+  it('explicit --ver is the seed way: the first value chosen wins', () => {
+    expect(run('set', 'v', '1', '--ver', '7', '--acceptors', acceptors)).toMatchObject({ code: 0, stdout: 'written: 1; key: v; ver: 7\n' });
+    expect(run('set', 'v', '2', '--ver', '7', '--acceptors', acceptors)).toMatchObject({ code: 1, stdout: 'not written: v version 7 already holds 1\n' });
+  });
+
+  it('bad input: one clear line on stderr and a non-zero exit', () => {
+    const cases: [string[], RegExp][] = [
+      [['get', 'foo', '--bogus'], /^paxoskv: unknown option '--bogus'/],
+      [['get', 'foo', '--ver', 'abc'], /^paxoskv: bad version 'abc': expected a non-negative integer$/],
+      [['get', 'foo', '--acceptors', 'localhost'], /^paxoskv: bad address 'localhost': expected host:port/],
+      [['get', 'foo', '--acceptors', '127.0.0.1:70000'], /^paxoskv: bad address '127.0.0.1:70000'/],
+      [['set', 'foo', '12x', '--type', 'int'], /^paxoskv: bad value '12x': not an int64/],
+      [['set', 'foo', '99999999999999999999'], /^paxoskv: bad value '99999999999999999999': out of the int64 range/],
+      [['frobnicate'], /^paxoskv: unknown command 'frobnicate'/],
+    ];
+    for (const [args, re] of cases) {
+      const r = run(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stderr.trim(), args.join(' ')).toMatch(re);
+    }
+  });
+
+  it('unreachable acceptors: a clear error naming them, exit 3', async () => {
+    const ports = await freePorts(3);
+    const r = run('get', 'foo', '--timeout-ms', '800', '--acceptors', ports.map((p) => `127.0.0.1:${p}`).join(','));
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^paxoskv: latest foo: no quorum of 2\/3 acceptors reachable within 800 ms/);
+    const w = run('set', 'foo', '1', '--ver', '0', '--timeout-ms', '800', '--acceptors', ports.map((p) => `127.0.0.1:${p}`).join(','));
+    expect(w.code).toBe(3);
+    expect(w.stderr).toMatch(/no quorum reachable/);
+  });
+});

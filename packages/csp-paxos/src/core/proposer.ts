@@ -106,7 +106,7 @@ export class Proposer extends ProcessorBase {
 
   private onNet(msg: Msg, nowMs: number): void {
     if (msg.type === 'FORWARD') {
-      this.onForward(msg);
+      this.onForward(msg, nowMs);
       return;
     }
     if (msg.type === 'NACK') {
@@ -121,11 +121,12 @@ export class Proposer extends ProcessorBase {
     else if (msg.type === 'ACK' && this.phase === 'streaming') this.onAck(msg, nowMs);
   }
 
-  private onForward(msg: Msg): void {
+  private onForward(msg: Msg, nowMs: number): void {
     const e = msg.entries?.[0];
     if (!e || typeof e.key !== 'string') return;
     if (this.phase !== 'idle') {
       if (this.clientQueue.length < this.cfg.clientQueueMax) this.clientQueue.push({ key: e.key, data: e.data ?? '' });
+      this.pump(nowMs);
       return;
     }
     const hops = msg.hops ?? 0;

@@ -39,7 +39,7 @@ export interface NodeOptions {
 }
 
 export interface NodeStatus {
-  id: number;
+  rank: number;
   round: number;
   leader: number;
   leading: boolean;
@@ -108,7 +108,7 @@ export class CspPaxosNode {
       consensus: new Channel('consensus', cap),
     };
     const control = new Channel<Input>('router-control', cap);
-    const status: NodeStatus = { id: opts.id, round: Math.max(0, acceptorState.promised), leader: 0, leading: false, commitIndex: committed.length, syncs: 0, records: 0 };
+    const status: NodeStatus = { rank: opts.id, round: Math.max(0, acceptorState.promised), leader: 0, leading: false, commitIndex: committed.length, syncs: 0, records: 0 };
     const peers = new Map(opts.committee.map((m) => [m.id, { host: m.host, port: opts.dialPorts?.[m.id] ?? m.port }]));
     const holder: { node?: CspPaxosNode } = {};
     const pendingNet: Msg[] = [];
@@ -228,6 +228,7 @@ export class CspPaxosNode {
           promised: c?.follower.promised,
           acceptedLen: c?.follower.accepted.length,
           prop: p && { round: p.round, phase: p.phase, window: (p.window as any[]).map((b) => `${b.type}${b.from}-${b.to}:${[...b.acks].join(',')}`), gathered: [...(p.gathered as Map<number, unknown>).keys()], selfPromised: p.selfPromised, sinceProgress: Date.now() - p.lastProgressMs, readFrom: p.readFrom, nextSlot: p.nextSlot, iq: p.imposeQueue.length },
+          rank: this.id,
           commitIndex: c?.consensus.commitIndex,
           knownMax: c?.consensus.knownMax,
           log: { flushing: (this.acceptorLog as any).flushing, queue: (this.acceptorLog as any).queue.length, waiters: (this.acceptorLog as any).waiters.length, inflightMs: this.acceptorLog.inflightSinceMs ? Date.now() - this.acceptorLog.inflightSinceMs : 0, slowestMs: this.acceptorLog.slowestFlushMs },

@@ -130,6 +130,8 @@ describe('simulate', () => {
         w.at(50, () => sendAll(3));
         w.at(60, () => w.heal());
         w.at(70, () => sendAll(4));
+        w.at(80, () => w.partition([[1, 2]])); // 0 is in no group: alone
+        w.at(90, () => sendAll(5));
       },
     });
     const at = (n: number) => got.filter((g) => g.endsWith(`:${n}`)).sort();
@@ -137,6 +139,7 @@ describe('simulate', () => {
     expect(at(2)).toEqual(['1->2:2', '2->1:2']);
     expect(at(3)).toEqual(['0->2:3', '1->0:3', '1->2:3', '2->0:3', '2->1:3']);
     expect(at(4)).toHaveLength(6);
+    expect(at(5)).toEqual(['1->2:5', '2->1:5']);
   });
 
   it('kills timers on crash, restarts from synced storage, wipes when asked', () => {

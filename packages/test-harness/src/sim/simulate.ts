@@ -182,7 +182,10 @@ export function simulate<M>(opts: SimOptions<M>): SimWorld<M> {
     const groupOf = new Map<number, number>();
     groups.forEach((g, gi) => g.forEach((i) => groupOf.set(i, gi)));
     for (let a = 0; a < n; a++)
-      for (let b = 0; b < n; b++) if (a !== b && groupOf.get(a) !== groupOf.get(b)) setBlocked(a, b, true);
+      for (let b = 0; b < n; b++) {
+        // Nodes in no group are alone.
+        if (a !== b && (groupOf.get(a) ?? -1 - a) !== (groupOf.get(b) ?? -1 - b)) setBlocked(a, b, true);
+      }
     partitioned = true;
     stats.partitions++;
     log(`partition ${JSON.stringify(groups)}`);
@@ -199,7 +202,8 @@ export function simulate<M>(opts: SimOptions<M>): SimWorld<M> {
       } else if (n > 1) {
         const order = netRng.shuffle([...Array(n).keys()]);
         const k = netRng.int(1, n - 1);
-        partition([order.slice(0, k).sort(), order.slice(k).sort()]);
+        const byId = (x: number, y: number) => x - y;
+        partition([order.slice(0, k).sort(byId), order.slice(k).sort(byId)]);
       }
     }
     if (netRng.chance(faults.crashRate ?? 0)) {

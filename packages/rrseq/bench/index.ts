@@ -7,7 +7,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { RRSeq, RRServer, SimpleBufSeq } from '../src/index.js';
+import { callUnary, createGrpcClient } from '@quorumkit/shared-transport';
+import { RRSeq, RRServer, SimpleBufSeq, rrSeqProtoPath } from '../src/index.js';
 
 const CELL_MS = Number(process.env.RRSEQ_BENCH_MS ?? 1_500);
 const BUFS = [0, 1, 2, 1024];
@@ -61,6 +62,29 @@ async function measure(make: () => Seq, workload: Workload): Promise<{ ids: numb
   return { ids, ns };
 }
 
+/** Calibration: plain unary calls (GRPCCurID, no disk, no quorum) with 32 outstanding, per s. */
+async function unaryCallsPerS(addr: string): Promise<number> {
+  const clients = Array.from({ length: 32 }, () => createGrpcClient(rrSeqProtoPath(), 'pb.RRAPI', addr));
+  const call = (c: (typeof clients)[number]) => callUnary(c, 'GRPCCurID', { name: 'calibration' }, { deadlineMs: 10_000 });
+  await Promise.all(clients.map(call));
+  let calls = 0;
+  let stop = false;
+  const t0 = process.hrtime.bigint();
+  const timer = setTimeout(() => (stop = true), CELL_MS);
+  await Promise.all(
+    clients.map(async (c) => {
+      while (!stop) {
+        await call(c);
+        calls++;
+      }
+    }),
+  );
+  clearTimeout(timer);
+  const ns = Number(process.hrtime.bigint() - t0);
+  for (const c of clients) c.close();
+  return Math.round((calls * 1e9) / ns);
+}
+
 function repoRoot(): string {
   let dir = process.cwd();
   for (let i = 0; i < 6; i++) {
@@ -73,6 +97,7 @@ function repoRoot(): string {
 async function main(): Promise<void> {
   const rows: Array<Record<string, string | number>> = [];
   const dynamicRows: Array<Record<string, string | number>> = [];
+  let unaryPerS = 0;
   let seqNo = 0;
   for (const fsync of [true, false]) {
     const dir = await mkdtemp(join(tmpdir(), 'rrseq-bench-'));
@@ -83,6 +108,10 @@ async function main(): Promise<void> {
     );
     const until = Date.now() + 20_000;
     while (!servers.every((s) => s.ready) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    if (fsync) {
+      unaryPerS = await unaryCallsPerS(addrs[0]!);
+      process.stderr.write(`  calibration: ${unaryPerS} plain unary calls/s with 32 outstanding\n`);
+    }
     for (const buf of BUFS) {
       for (const w of WORKLOADS) {
         const name = `bench${++seqNo}`;
@@ -147,9 +176,12 @@ async function main(): Promise<void> {
   console.log(
     `goals: buffer 1024 x 32 clients, fsync on: ${b1024.ratioVsSimple}x SimpleBufSeq, ${bDyn?.ratioVsSimple}x with the dynamic range size (goal >= 0.5x); buffer 0 x 32 clients, fsync on: ${b0.rrseqIdsPerS} IDs/s = ${goals.buffer0_ratioVsOriginal}x the original (goal >= 1x)`,
   );
+  console.log(
+    `calibration, same process: ${unaryPerS} plain gRPC unary calls/s with 32 outstanding (PERFORMANCE.md: ~2,000-3,500 on an idle machine); buffer 0 x 32 clients needs one such call per ID plus the quorum round`,
+  );
   const out = resolve(repoRoot(), 'bench-results', 'rrseq.json');
   await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, JSON.stringify({ system: 'rrseq', servers: SERVERS, cellMs: CELL_MS, node: process.version, date: new Date().toISOString(), loadAverage: loadavg(), rows, goals }, null, 2));
+  await writeFile(out, JSON.stringify({ system: 'rrseq', servers: SERVERS, cellMs: CELL_MS, node: process.version, date: new Date().toISOString(), loadAverage: loadavg(), unaryCallsPerS32: unaryPerS, rows, goals }, null, 2));
   console.log(`wrote ${out}`);
 }
 

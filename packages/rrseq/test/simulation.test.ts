@@ -48,7 +48,12 @@ function serverNode(ctx: SimContext<Msg>, w: World, onRecovered: () => void): Se
     now: () => ctx.now(),
     random: () => ctx.random(),
     newIncarnation: () => `${ctx.id}.${ctx.incarnation}.${++seq}.${Math.floor(ctx.random() * 1e9)}`,
-    sendPeer: (to, ops) => ctx.send(to, { t: 'ops', ops }),
+    sendPeer: (to, ops) => {
+      // Slow profile: now and then a batch is held back far longer than any round, so writes
+      // land after the target's peers crashed, lost their state and recovered.
+      if (slow && ctx.now() < w.healAtMs && ctx.random() < 0.05) ctx.setTimer(300 + Math.floor(ctx.random() * 1_200), () => ctx.send(to, { t: 'ops', ops }));
+      else ctx.send(to, { t: 'ops', ops });
+    },
     persist: (done) => {
       ctx.storage.put('state', engine.snapshot());
       ctx.storage.sync();

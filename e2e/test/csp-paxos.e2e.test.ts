@@ -1,0 +1,109 @@
+// csp-paxos, real processes: the seed's run_and_check.sh (low and high pressure) through the
+// built CLI, and a fault run (the leader SIGKILLed and restarted, a minority partitioned,
+// a node paused) after which `check` and the harness checkLogPrefix both pass.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkLogPrefix, freePorts, type CommitLog } from '@quorumkit/test-harness';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const CLI = fileURLToPath(new URL('../../packages/csp-paxos/dist/cli/csp-paxos.js', import.meta.url));
+const GEN = /^generate Instance\[(.*?)\] in seq (\d+) at (\d+)$/;
+const COM = /^commit Instance\[(.*?)\] in seq (\d+) at (\d+)$/;
+const dirs: string[] = [];
+const children = new Set<ReturnType<typeof spawn>>();
+
+afterAll(async () => {
+  for (const c of children) c.kill('SIGKILL');
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+function cli(args: string[], deadlineMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(p);
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => p.kill('SIGKILL'), deadlineMs);
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      children.delete(p);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function commitLogs(dir: string, n: number): CommitLog[] {
+  return Array.from({ length: n }, (_, node) => {
+    const log: CommitLog = { node, generated: [], committed: [] };
+    for (const line of readFileSync(join(dir, `instancelog${node}.log`), 'utf8').split('\n')) {
+      if (line === '') continue;
+      const c = COM.exec(line);
+      const g = GEN.exec(line);
+      if (c) log.committed.push({ key: c[1]!, slot: Number(c[2]) });
+      else if (g) log.generated.push({ key: g[1]!, slot: Number(g[2]) });
+      else throw new Error(`node ${node}: line matches neither regex: ${line}`);
+    }
+    return log;
+  });
+}
+
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'csp-paxos-e2e-'));
+  dirs.push(d);
+  return d;
+}
+
+describe('csp-paxos with 5 real processes', () => {
+  it('run-and-check: low pressure (-o 1 -l 100 -t 5) and high pressure (-l 10000) both pass', async () => {
+    const ports = await freePorts(5);
+    const dir = await tempDir();
+    const r = await cli(['run-and-check', '--ports', ports.join(','), '--log-dir', dir], 150_000);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines.filter((l) => l === 'pass')).toHaveLength(4);
+    expect(lines).toContain('Check on low pressure');
+    expect(lines).toContain('Check on high pressure');
+    expect(lines.filter((l) => /^node \d commits [1-9]\d* times$/.test(l))).toHaveLength(10);
+    for (const scenario of ['low', 'high']) {
+      const res = checkLogPrefix(commitLogs(join(dir, scenario), 5));
+      expect(res.ok, JSON.stringify(res)).toBe(true);
+    }
+  }, 170_000);
+
+  it('fault run: leader killed and restarted, a minority partitioned, a node paused; check passes', async () => {
+    const ports = await freePorts(5);
+    const dir = await tempDir();
+    const r = await cli(
+      ['run', '--ports', ports.join(','), '--log-dir', dir, '-o', '1', '-l', '500', '-t', '9', '--kill', 'leader@1500:3500', '--partition', '0,1,2|3,4@4500:6500', '--pause', '2@7000:7600'],
+      120_000,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/kill \d/);
+    expect(r.stderr).toMatch(/restart \d/);
+    expect(r.stderr).toMatch(/partition 0,1,2\|3,4/);
+    expect(r.stderr).toMatch(/heal/);
+    const check = await cli(['check', '--log-dir', dir], 30_000);
+    expect(check.code, check.stdout).toBe(0);
+    expect(check.stdout.split('\n').filter((l) => l === 'pass')).toHaveLength(2);
+    const res = checkLogPrefix(commitLogs(dir, 5));
+    expect(res.ok, JSON.stringify(res)).toBe(true);
+    for (const c of res.commits) expect(c.count).toBeGreaterThan(0);
+  }, 150_000);
+
+  it('check exits non-zero and names the violation', async () => {
+    const dir = await tempDir();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'instancelog0.log'), 'generate Instance[a] in seq 0 at 1\ncommit Instance[a] in seq 0 at 2\n');
+    writeFileSync(join(dir, 'instancelog1.log'), 'commit Instance[b] in seq 0 at 2\n');
+    const r = await cli(['check', '--nodes', '2', '--log-dir', dir], 30_000);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('commit b has never been proposed!');
+    expect(r.stdout).toContain('node 0 has different commit with node 1 at position 0');
+  }, 60_000);
+});

@@ -37,6 +37,8 @@ export class AcceptorLink {
   private readonly timeoutMs: number;
   /** Batch calls sent so far (for tests and the bench) */
   calls = 0;
+  /** Date.now() of the last failed call (0: never) */
+  lastFailureAt = 0;
 
   constructor(
     readonly address: string,
@@ -99,6 +101,7 @@ export class AcceptorLink {
           this.done();
         },
         (err: unknown) => {
+          this.lastFailureAt = Date.now();
           for (const p of batch) p.reject(err);
           this.done();
         },

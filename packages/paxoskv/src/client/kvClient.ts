@@ -31,6 +31,10 @@ export interface KvClientOptions extends Partial<PaxosTiming> {
   gapScanMax?: number;
   /** keys whose next version this client remembers (a set on them skips the LATEST round) */
   versionHintsMax?: number;
+  /** fast-path writes go to a bare majority instead of every acceptor (default true) */
+  thrifty?: boolean;
+  /** an acceptor whose call failed this recently is left out of fast-path majorities */
+  suspectMs?: number;
 }
 
 export interface KvResult {
@@ -68,8 +72,8 @@ export function fromPaxosValue(v: Value): KvValue {
 
 interface PreparedAhead {
   ver: bigint;
-  /** the ballot and the highest voted value a quorum promised (null: phase 1 failed) */
-  result: Promise<{ bal: Ballot; value: Value | null } | null>;
+  /** the ballot, the highest voted value a quorum promised, and that quorum (null: phase 1 failed) */
+  result: Promise<{ bal: Ballot; value: Value | null; targets: number[] } | null>;
 }
 
 export class PaxosKvClient {
@@ -82,6 +86,8 @@ export class PaxosKvClient {
   /** key -> the version after the last one this client saw chosen (skips the LATEST round) */
   private readonly nextVer = new Map<string, bigint>();
   private readonly nextVerMax: number;
+  private readonly thrifty: boolean;
+  private readonly suspectMs: number;
   /** key -> a phase 1 already run (or running) for its next version, with the ballot it used */
   private readonly prepared = new Map<string, PreparedAhead>();
 
@@ -94,6 +100,8 @@ export class PaxosKvClient {
     this.quorum = majority(this.links.length);
     this.gapScanMax = opts.gapScanMax ?? 64;
     this.nextVerMax = opts.versionHintsMax ?? 100_000;
+    this.thrifty = opts.thrifty ?? true;
+    this.suspectMs = opts.suspectMs ?? 2_000;
   }
 
   private rememberChosen(key: string, ver: bigint): void {
@@ -161,7 +169,7 @@ export class PaxosKvClient {
       if (ready) {
         const p = new Proposer(this.transport, { key, ver }, ready.bal, { ...this.timing, deadlineMs: Math.max(1, deadline - Date.now()) });
         p.val = ready.value ?? mine;
-        const r2 = await p.phase2(this.all, this.quorum, Math.max(1, Math.min(this.timing.phaseTimeoutMs, deadline - Date.now())));
+        const r2 = await p.phase2(ready.targets, this.quorum, Math.max(1, Math.min(this.timing.phaseTimeoutMs, deadline - Date.now())));
         if (r2.err === null) return { value: p.val, rounds: 1 };
         if (r2.chosen) return { value: r2.chosen, rounds: 1 };
       }
@@ -169,6 +177,22 @@ export class PaxosKvClient {
     const p = this.newProposer(key, ver, deadline);
     const value = (await p.runPaxos(this.all, mine))!;
     return { value, rounds: p.rounds };
+  }
+
+  /**
+   * A bare majority of acceptors for the fast path, rotated per key so load spreads, and
+   * leaving out acceptors that failed recently. Safety does not depend on which majority;
+   * if one of them does not answer, the full Paxos run over every acceptor takes over.
+   */
+  private thriftyTargets(key: string): number[] {
+    if (!this.thrifty) return this.all;
+    const now = Date.now();
+    const healthy = this.all.filter((i) => now - this.links[i]!.lastFailureAt > this.suspectMs);
+    if (healthy.length < this.quorum) return this.all;
+    let h = 0;
+    for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) >>> 0;
+    const start = h % healthy.length;
+    return Array.from({ length: this.quorum }, (_, k) => healthy[(start + k) % healthy.length]!);
   }
 
   /** The phase 1 run ahead for (key, ver), removed from the map: a ballot carries one value only. */
@@ -185,8 +209,9 @@ export class PaxosKvClient {
     if (have && have.ver >= ver) return;
     const p = this.newProposer(key, ver, deadline);
     const bal = p.bal;
-    const result = p.phase1(this.all, this.quorum).then(
-      (r) => (r.err === null && !r.chosen ? { bal, value: r.value } : null),
+    const targets = this.thriftyTargets(key);
+    const result = p.phase1(targets, this.quorum).then(
+      (r) => (r.err === null && !r.chosen ? { bal, value: r.value, targets } : null),
       () => null,
     );
     this.prepared.delete(key);

@@ -29,7 +29,7 @@ const budgetMs = (minutes * 60_000) / chosen.length;
 function vitest(cwd, files, env) {
   return new Promise((resolve) => {
     const child = spawn('npx', ['vitest', 'run', ...files], { cwd, stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, ...env, QUORUMKIT_TORTURE_STATS: statsFile } });
+      env: { ...process.env, ...env, QUORUMKIT_TORTURE_STATS: statsFile, QUORUMKIT_TORTURE_SYSTEM: env.SYSTEM } });
     child.on('exit', (code) => resolve(code ?? 1));
   });
 }
@@ -46,8 +46,8 @@ for (const system of chosen) {
   console.log(`\n=== torture ${system}: ${sims.length} simulation file(s), ${e2es.length} e2e file(s), ${(budgetMs / 60_000).toFixed(1)} min ===`);
   while (Date.now() < deadline) {
     const base = Math.floor(Math.random() * 2 ** 31);
-    if (sims.length) failures += (await vitest(pkgDir, sims, { SIM_SEEDS: '2000', SIM_SEED_BASE: String(base) })) ? 1 : 0;
-    if (Date.now() < deadline && e2es.length) failures += (await vitest(join(repoRoot, 'e2e'), e2es, { TORTURE: '1' })) ? 1 : 0;
+    if (sims.length) failures += (await vitest(pkgDir, sims, { SYSTEM: system, SIM_SEEDS: '2000', SIM_SEED_BASE: String(base) })) ? 1 : 0;
+    if (Date.now() < deadline && e2es.length) failures += (await vitest(join(repoRoot, 'e2e'), e2es, { SYSTEM: system, TORTURE: '1' })) ? 1 : 0;
     rounds += 1;
     if (!sims.length && !e2es.length) break;
   }
@@ -57,7 +57,7 @@ for (const system of chosen) {
 const stats = existsSync(statsFile) ? readFileSync(statsFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
 rmSync(statsFile, { force: true });
 const rows = summary.map(({ system, rounds, failures }) => {
-  const mine = stats.filter((s) => String(s.name ?? '').includes(system) || s.system === system);
+  const mine = stats.filter((s) => s.system === system);
   const seeds = mine.reduce((a, s) => a + (s.seeds ?? 0), 0);
   const ops = mine.reduce((a, s) => a + (s.ops ?? 0), 0);
   const violations = mine.reduce((a, s) => a + (s.violations ?? 0), 0);

@@ -78,3 +78,25 @@ describe('checkLogPrefix (csp-paxos rules 1-3)', () => {
     expect(checkLogPrefix([log(0, ['a', 'b', 'c']), holes]).rule3).toEqual(['node 1 has a hole at position 2 (max position 3)']);
   });
 });
+
+describe('torture stats', () => {
+  it('appends one line per check to QUORUMKIT_TORTURE_STATS, and nothing when unset', async () => {
+    const { mkdtempSync, readFileSync, existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'qk-stats-')), 'stats.jsonl');
+    const { checkUniqueIncreasing } = await import('../src/index.js');
+    checkUniqueIncreasing({ a: [1n, 2n] });
+    expect(existsSync(file)).toBe(false);
+    process.env.QUORUMKIT_TORTURE_STATS = file;
+    process.env.QUORUMKIT_TORTURE_SYSTEM = 'rrseq';
+    try {
+      checkUniqueIncreasing({ a: [1n, 2n], b: [2n, 3n] });
+    } finally {
+      delete process.env.QUORUMKIT_TORTURE_STATS;
+      delete process.env.QUORUMKIT_TORTURE_SYSTEM;
+    }
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toEqual([{ kind: 'history', name: 'unique-increasing', ops: 4, violations: 1, system: 'rrseq' }]);
+  });
+});

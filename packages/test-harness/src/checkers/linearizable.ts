@@ -1,6 +1,7 @@
 import type { History, Operation } from '../history/history.js';
 import { formatValue } from '../sim/trace.js';
 import { type Model, stableKey } from './models.js';
+import { recordTortureStat } from '../tortureStats.js';
 
 export type LinearizableResult =
   | { ok: true; keys: number; ops: number }
@@ -40,6 +41,13 @@ type KeyResult<S> =
  * Visited (set of linearized ops, model state) pairs are memoised.
  */
 export function checkLinearizable(history: History | Operation[], model: Model<any>, opts: LinearizableOptions = {}): LinearizableResult {
+  const result = searchLinearization(history, model, opts);
+  const ops = Array.isArray(history) ? history.length : history.operations().length;
+  recordTortureStat({ kind: 'history', name: `linearizable/${model.name}`, ops, violations: result.ok === false ? 1 : 0 });
+  return result;
+}
+
+function searchLinearization(history: History | Operation[], model: Model<any>, opts: LinearizableOptions): LinearizableResult {
   const all = Array.isArray(history) ? history : history.operations();
   const deadline = performance.now() + (opts.timeBudgetMs ?? 30_000);
   const byKey = new Map<string, Operation[]>();

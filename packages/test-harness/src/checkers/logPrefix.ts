@@ -1,3 +1,4 @@
+import { recordTortureStat } from '../tortureStats.js';
 export interface CommitLog {
   node: number;
   generated: Array<{ key: string; slot: number }>;
@@ -98,8 +99,10 @@ export function checkLogPrefix(logs: CommitLog[], opts: LogPrefixOptions = {}): 
       }
     }
   }
+  const ok = rule1.length === 0 && rule2.length === 0 && rule3.length === 0;
+  recordTortureStat({ kind: 'history', name: 'log-prefix', ops: logs.reduce((n, l) => n + l.committed.length, 0), violations: ok ? 0 : 1 });
   return {
-    ok: rule1.length === 0 && rule2.length === 0 && rule3.length === 0,
+    ok,
     rule1,
     rule2,
     rule3,

@@ -1,3 +1,4 @@
+import { recordTortureStat } from '../tortureStats.js';
 export interface UniqueIncreasingResult {
   ok: boolean;
   total: number;
@@ -33,5 +34,7 @@ export function checkUniqueIncreasing(streams: Record<string, bigint[]>, opts: {
   }
   if (hidden > 0) nonIncreasing.push(`... and ${hidden} more`);
   const duplicates = [...dup].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return { ok: duplicates.length === 0 && nonIncreasing.length === 0, total, duplicates, nonIncreasing };
+  const ok = duplicates.length === 0 && nonIncreasing.length === 0;
+  recordTortureStat({ kind: 'history', name: 'unique-increasing', ops: total, violations: ok ? 0 : 1 });
+  return { ok, total, duplicates, nonIncreasing };
 }

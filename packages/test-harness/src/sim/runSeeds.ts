@@ -1,4 +1,5 @@
 import { SimFailure } from '../errors.js';
+import { recordTortureStat } from '../tortureStats.js';
 
 export interface RunSeedsOptions {
   /** Seeds to run when neither SEED nor SIM_SEEDS is set. Default 200. */
@@ -45,6 +46,7 @@ export function runSeeds(name: string, run: (seed: number) => void, opts: RunSee
       }
       lines.push(`  replay: SEED=${seed} npx vitest run <this test file>`);
       print(lines.join('\n'));
+      recordTortureStat({ kind: 'sim', name, seeds: seeds.indexOf(seed) + 1, violations: 1 });
       if (err instanceof Error) {
         err.message = `simulation ${name} failed with SEED=${seed}: ${err.message}`;
         throw err;
@@ -52,5 +54,6 @@ export function runSeeds(name: string, run: (seed: number) => void, opts: RunSee
       throw new Error(`simulation ${name} failed with SEED=${seed}: ${String(err)}`);
     }
   }
+  recordTortureStat({ kind: 'sim', name, seeds: seeds.length, violations: 0 });
   return { runs: seeds.length, seeds };
 }

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, checkConverged, type Cluster } from '@quorumkit/test-harness';
-import { CONSTDB_CLI, client, dump, requireBuilt, type NodeState } from './constdbUtil.js';
+import { CONSTDB_CLI, client, dump, requireBuilt, rng, type NodeState } from './constdbUtil.js';
 
 describe('constdb: 3-node integration against a model', () => {
   let cluster: Cluster | undefined;
@@ -31,11 +31,7 @@ describe('constdb: 3-node integration against a model', () => {
       // full mesh: every node learns every other through the handshakes
       await cluster.waitFor(async () => (await Promise.all(clients.map((c) => c.call('REPLICAS')))).every((r) => (r as unknown[]).length === 2), { timeoutMs: 30_000, what: 'full mesh' });
 
-      let seed = 12345;
-      const rnd = (n: number) => {
-        seed = (seed * 1103515245 + 12345) % 2147483648;
-        return seed % n;
-      };
+          const rnd = rng(12345);
       const counters = new Map<string, number>();
       const sets = new Map<string, Set<string>>();
       const hashes = new Map<string, Map<string, string>>();

@@ -17,7 +17,21 @@ export function which(bin: string): string | undefined {
 }
 
 export function client(port: number): Redis {
-  return new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 2000, commandTimeout: 5000, retryStrategy: () => 200 });
+  const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 2000, commandTimeout: 5000, retryStrategy: () => 200 });
+  c.on('error', () => {}); // reconnects are expected while nodes are killed
+  return c;
+}
+
+/** Seeded PRNG (mulberry32): rnd(n) in [0, n). */
+export function rng(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n: number) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+  };
 }
 
 export type NodeState = Record<string, string | string[] | Record<string, string>>;

@@ -115,6 +115,7 @@ export class ConstdbNode {
       this.db.clock.observe(snap.meta.clock);
       this.log.info({ keys: snap.keys.length, ownSeq: String(this.ownSeq) }, 'snapshot loaded');
     }
+    await this.repl.loadPeers();
     const ops = readAofs(this.aofPath);
     let replayed = 0;
     for (const buf of ops) {
@@ -173,10 +174,12 @@ export class ConstdbNode {
     const run = async () => {
       this.aof?.rotate();
       const meta = this.meta();
+      const durable = this.repl.captureDurable();
       const bytes = encodeSnapshot(meta, this.db.keys.entries());
       const changes = this.stats.changesSinceSnapshot;
       await writeSnapshotFile(this.snapshotPath, bytes);
       this.aof?.dropOld();
+      this.repl.durableU = durable;
       this.stats.snapshots++;
       this.stats.lastSnapshotMs = Date.now();
       this.stats.lastSnapshotBytes = bytes.length;
@@ -200,6 +203,7 @@ export class ConstdbNode {
       for (const c of this.conns) c.socket.destroy();
     });
     if (opts.snapshot !== false) await this.snapshot();
+    await this.repl.flushPeers();
     this.aof?.close();
   }
 }

@@ -109,6 +109,7 @@ export class PeerLink {
         if (/FORGOTTEN/.test(e.message)) {
           this.repl.log.warn({ peer: this.peer.id }, 'peer has forgotten this node');
           this.repl.peers.delete(this.peer.id);
+          this.repl.persistPeers();
           this.close();
           return;
         }
@@ -136,10 +137,15 @@ export class PeerLink {
     sock.on('data', onData);
     if (rest.length) onData(rest);
     this.repl.learnPeers(r.peers === '-' ? '' : r.peers);
+    // A peer that now reports less than it once acknowledged has lost state (restarted
+    // without a snapshot of what it had received). Replaying old ops to it could bring back
+    // adds whose tombstones were already collected (stable when it had acked them), so it
+    // gets a full snapshot, which carries the removals' effects instead.
+    const regressed = r.applied < this.peer.ackedSeq;
     this.peer.ackedSeq = r.applied;
     this.peer.lastAckMs = Date.now();
     const repl = this.repl;
-    const ops = this.peer.forceFull ? undefined : repl.backlog.from(r.applied + 1n);
+    const ops = this.peer.forceFull || regressed ? undefined : repl.backlog.from(r.applied + 1n);
     this.state = 'syncing';
     if (ops) {
       for (const op of ops) sock.write(frame(F.OP, op));

@@ -5,12 +5,16 @@
 // snapshot merged with the CRDT join. Acks carry the peer's applied-uuid vector, from
 // which tombstones are collected once every replica has seen them (causal stability).
 import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { writeFileAtomic, readFileChecked } from '@quorumkit/shared-storage';
 import type { Connection } from './connection.js';
 import type { ConstdbNode } from './node.js';
 import { Backlog, F, FrameReader, frame } from './replFrames.js';
 import { Reader, Writer, decodeOp, maxUuid, readKeyRec, writeKeyRec } from '../core/codec.js';
 import type { SnapshotMeta, PeerMeta } from '../storage/snapshot.js';
 import { PeerLink } from './replLink.js';
+
+export const PEERS_FILE = 'constdb.peers';
 
 export interface Peer extends PeerMeta {
   alias: string;
@@ -35,6 +39,12 @@ export class Replicator {
   readonly applied = new Map<number, bigint>();
   /** origin -> max uuid applied from it */
   readonly appliedU = new Map<number, bigint>();
+  /**
+   * appliedU as of the last durable snapshot (own entry: our clock then). Acks carry this,
+   * not appliedU: a tombstone may only be collected once every replica would still have
+   * the removal after a crash, or a restarted replica could bring the removed add back.
+   */
+  durableU = new Map<number, bigint>();
   readonly backlog: Backlog;
   private gcTimer: NodeJS.Timeout | undefined;
   private hbTimer: NodeJS.Timeout | undefined;
@@ -64,6 +74,33 @@ export class Replicator {
 
   get log() {
     return this.node.log;
+  }
+
+  private peersWrite: Promise<void> = Promise.resolve();
+
+  /**
+   * The peer list is written (atomically) whenever it changes, not only with snapshots: a
+   * node restarted from its AOF alone must still know every replica, or it would judge
+   * tombstones stable (collectable) without hearing from replicas it forgot about.
+   */
+  persistPeers(): void {
+    const body = JSON.stringify({ peers: this.peerMetas(), forgotten: [...this.forgotten] });
+    const path = join(this.node.cfg.workDir, PEERS_FILE);
+    this.peersWrite = this.peersWrite
+      .then(() => writeFileAtomic(path, Buffer.from(body)))
+      .catch((e: Error) => this.log.error({ err: e.message }, 'cannot write the peer list'));
+  }
+
+  async loadPeers(): Promise<void> {
+    const bytes = await readFileChecked(join(this.node.cfg.workDir, PEERS_FILE));
+    if (!bytes) return;
+    const saved = JSON.parse(Buffer.from(bytes).toString('utf8')) as { peers: PeerMeta[]; forgotten: number[] };
+    for (const f of saved.forgotten) this.forgotten.add(f);
+    for (const p of saved.peers) this.addPeer(p.id, p.host, p.port, '', false);
+  }
+
+  flushPeers(): Promise<void> {
+    return this.peersWrite;
   }
 
   restore(meta: SnapshotMeta): void {
@@ -106,6 +143,7 @@ export class Replicator {
       this.peers.set(id, p);
       if (this.peers.size === 1) this.backlog.reset(this.node.ownSeq + 1n);
       this.log.info({ peer: id, addr: `${host}:${port}` }, 'replica added');
+      if (connectNow) this.persistPeers();
     } else if (p.host !== host || p.port !== port) {
       p.host = host;
       p.port = port;
@@ -146,6 +184,7 @@ export class Replicator {
         p.inbound?.destroy();
       }, 200).unref();
     }
+    this.persistPeers();
     return known ? 1 : 0;
   }
 
@@ -159,6 +198,7 @@ export class Replicator {
         p.inbound?.destroy();
       }
       this.peers.clear();
+      this.persistPeers();
       return;
     }
     this.forgotten.add(id);
@@ -168,6 +208,7 @@ export class Replicator {
       p.link?.close();
       p.inbound?.destroy();
     }
+    this.persistPeers();
   }
 
   onOwnOp(seq: bigint, op: Buffer): void {
@@ -326,12 +367,18 @@ export class Replicator {
     if (u > (this.appliedU.get(origin) ?? 0n)) this.appliedU.set(origin, u);
   }
 
+  /** What the next snapshot will make durable (taken when its contents are captured). */
+  captureDurable(): Map<number, bigint> {
+    const d = new Map(this.appliedU);
+    d.set(this.node.cfg.nodeId, this.node.db.clock.current);
+    return d;
+  }
+
   ackFrame(origin: number): Buffer {
     const w = new Writer(256);
     w.u64(this.applied.get(origin) ?? 0n);
-    this.appliedU.set(this.node.cfg.nodeId, this.node.db.clock.current);
-    w.varint(this.appliedU.size);
-    for (const [o, u] of this.appliedU) {
+    w.varint(this.durableU.size);
+    for (const [o, u] of this.durableU) {
       w.varint(o);
       w.u64(u);
     }
@@ -366,12 +413,15 @@ export class Replicator {
     for (const p of this.peers.values()) p.link?.heartbeat();
   }
 
-  /** Tombstone GC: a dot (n, u) is stable when we and every known replica applied n's ops up to u. */
+  /**
+   * Tombstone GC: a dot (n, u) is stable when we and every known replica have applied n's
+   * ops up to u and made them durable (snapshot), so no replica can ever hold the removed
+   * add without its removal again.
+   */
   gc(): void {
     const peers = [...this.peers.values()];
-    this.appliedU.set(this.node.cfg.nodeId, this.node.db.clock.current);
     const stable = (n: number, u: bigint): boolean => {
-      if (n !== this.node.cfg.nodeId && (this.appliedU.get(n) ?? 0n) < u) return false;
+      if ((this.durableU.get(n) ?? 0n) < u) return false;
       for (const p of peers) if ((p.appliedU.get(n) ?? 0n) < u) return false;
       return true;
     };

@@ -120,4 +120,21 @@ describe('proto-only client against real acceptors (slide 33/34)', () => {
     h.close();
     expect(res.status).toBe(1); // SERVING
   });
+
+  it('the acceptors serve gRPC reflection listing paxoskv.PaxosKV', async () => {
+    const reflPath = fileURLToPath(new URL('../../../node_modules/@grpc/reflection/build/proto/grpc/reflection/v1alpha/reflection.proto', import.meta.url));
+    const refl = grpc.loadPackageDefinition(protoLoader.loadSync(reflPath, { keepCase: true })) as any;
+    const r = new refl.grpc.reflection.v1alpha.ServerReflection(`127.0.0.1:${cluster!.ports[1]![0]}`, grpc.credentials.createInsecure());
+    const services = await new Promise<string[]>((resolve, reject) => {
+      const call = r.ServerReflectionInfo({ deadline: Date.now() + 10_000 });
+      call.on('data', (msg: any) => {
+        resolve((msg.list_services_response?.service ?? []).map((s: { name: string }) => s.name));
+        call.end();
+      });
+      call.on('error', reject);
+      call.write({ list_services: '' });
+    });
+    r.close();
+    expect(services).toContain('paxoskv.PaxosKV');
+  });
 });

@@ -1,6 +1,6 @@
 // rrseq, real processes: the seed's "Experimenting" list, automated. 3 rrseq-server
-// processes and rrseq-client processes with different buffers; servers are SIGKILLed and
-// SIGINTed and restarted, a persist file is deleted (while running, and while down before
+// processes and rrseq-client processes with different buffers; servers are SIGKILLed,
+// SIGINTed and SIGSTOPped and restarted, a persist file is deleted (while running, and while down before
 // a restart), clients are killed and new ones started. Every `Got:` line of every client
 // incarnation is checked: no ID twice anywhere, each incarnation strictly increasing. With
 // a majority of servers down, a new client hands out nothing and says why.
@@ -91,6 +91,10 @@ describe('rrseq e2e: the seed walkthrough and its experiments', () => {
     await progress('SIGINT server 1');
     await s.start(1);
     await progress('restart servers 0 and 1');
+    // A hung server (SIGSTOP): calls to it time out, clients move on to the others.
+    s.pause(1);
+    await progress('server 1 paused');
+    s.resume(1);
 
     // rm a persist file while its server is down, then restart it: it must rebuild its
     // state from the other two before it serves anything.

@@ -10,9 +10,11 @@ export interface PeerClientOptions {
   callDeadlineMs: number;
   inFlightMax: number;
   batchOpsMax: number;
+  /** Ops waiting for a call slot; beyond this (a peer that hangs) new ops fail at once. */
+  queueOpsMax: number;
 }
 
-export const PEER_CLIENT_DEFAULTS: PeerClientOptions = { callDeadlineMs: 2_000, inFlightMax: 4, batchOpsMax: 4_096 };
+export const PEER_CLIENT_DEFAULTS: PeerClientOptions = { callDeadlineMs: 2_000, inFlightMax: 4, batchOpsMax: 4_096, queueOpsMax: 65_536 };
 
 export class PeerClient {
   private readonly client: grpc.Client;
@@ -33,7 +35,7 @@ export class PeerClient {
   }
 
   send(ops: PeerOp[]): void {
-    if (this.closed) {
+    if (this.closed || this.queue.length + ops.length > this.opts.queueOpsMax) {
       this.onResults(ops.map((op) => errorResult(op, 'ERROR')));
       return;
     }

@@ -119,6 +119,7 @@ export class RRServer {
       callDeadlineMs: o.callDeadlineMs ?? PEER_CLIENT_DEFAULTS.callDeadlineMs,
       inFlightMax: o.inFlightMax ?? PEER_CLIENT_DEFAULTS.inFlightMax,
       batchOpsMax: o.batchOpsMax ?? PEER_CLIENT_DEFAULTS.batchOpsMax,
+      queueOpsMax: o.queueOpsMax ?? PEER_CLIENT_DEFAULTS.queueOpsMax,
     };
     const protoPath = rrSeqProtoPath();
     this.peers = peers.map(

@@ -53,4 +53,12 @@ describe('checker (the seed report, rules 1-3)', () => {
     expect(r.ok).toBe(false);
     expect(r.validity[0]).toMatch(/malformed line/);
   });
+
+  it('handles long logs (hundreds of thousands of slots)', () => {
+    const n = 300_000;
+    const lines: string[] = [];
+    for (let i = 0; i < n; i++) lines.push(gen(`k${i}`, i), com(`k${i}`, i));
+    const r = checkLogs(logs([lines, lines.slice(0, n)]));
+    expect(r.ok, r.report).toBe(true);
+  });
 });

@@ -55,13 +55,15 @@ describe('proposer (leader)', () => {
     return p;
   };
 
-  it('reads from itself first, then from everyone else', () => {
-    const p = start();
-    let out = p.takeOutput();
-    expect(out.net.map((m) => [m.type, m.to])).toEqual([['READ', 1]]);
-    p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from: 1, to: 1, entries: [] }) }, 1);
-    out = p.takeOutput();
-    expect(out.net.map((m) => [m.type, m.to])).toEqual([['READ', 0], ['READ', 2], ['READ', 3], ['READ', 4]]);
+  it('reads from everyone but proposes nothing before its own promise is durable', () => {
+    const p = start({ interval: 4 });
+    const out = p.takeOutput();
+    expect(out.net.map((m) => [m.type, m.to])).toEqual([0, 1, 2, 3, 4].map((j) => ['READ', j]));
+    for (const from of [0, 2, 3]) p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from, to: 1, entries: [] }) }, 1);
+    expect(p.takeOutput().net).toEqual([]);
+    expect(p.phase).toBe('reading');
+    p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from: 1, to: 1, entries: [] }) }, 2);
+    expect(p.takeOutput().net.filter((m) => m.type === 'PROPOSE')).toHaveLength(5);
   });
 
   it('adopts per slot the value accepted in the highest round and fills holes with new values', () => {

@@ -75,7 +75,12 @@ export function checkLogs(logs: ParsedLog[], opts: { nodesThatMustCommit?: numbe
   }
   const must = opts.nodesThatMustCommit ?? logs.map((l) => l.node);
   for (const l of logs) if (must.includes(l.node) && l.committed.length === 0) validity.push(`node ${l.node} never commits`);
-  const maxSlot = tables.map((t) => (t.size === 0 ? -1 : Math.max(...t.keys())));
+  // A loop, not Math.max(...keys): a log of a long run has more slots than the call stack takes.
+  const maxSlot = tables.map((t) => {
+    let m = -1;
+    for (const k of t.keys()) if (k > m) m = k;
+    return m;
+  });
   for (let i = 0; i < logs.length; i++) {
     for (let j = i + 1; j < logs.length; j++) {
       const m = Math.min(maxSlot[i]!, maxSlot[j]!);

@@ -100,8 +100,9 @@ export class Proposer extends ProcessorBase {
     this.lastPeerAnswerMs = 0;
     this.lastReadMs = nowMs;
     this.readRetryMs = this.cfg.retryMs;
-    // Our own acceptor promises first (durably), so a restart never leads this round again.
-    this.send(this.cfg.id, { type: 'READ', round, seq: this.readFrom });
+    // Everyone promises in parallel; nothing is proposed in this round before our own acceptor's
+    // promise is durable, so a restart never proposes in a round it proposed in before.
+    this.broadcast({ type: 'READ', round, seq: this.readFrom });
   }
 
   private onNet(msg: Msg, nowMs: number): void {
@@ -139,11 +140,7 @@ export class Proposer extends ProcessorBase {
     if (this.gathered.has(msg.from)) return;
     if (msg.from !== this.cfg.id) this.lastPeerAnswerMs = nowMs;
     this.gathered.set(msg.from, msg.entries ?? []);
-    if (msg.from === this.cfg.id && !this.selfPromised) {
-      this.selfPromised = true;
-      this.lastReadMs = nowMs;
-      for (let j = 0; j < this.cfg.n; j++) if (j !== this.cfg.id) this.send(j, { type: 'READ', round: this.round, seq: this.readFrom });
-    }
+    if (msg.from === this.cfg.id) this.selfPromised = true;
     if (this.selfPromised && this.gathered.size >= majority(this.cfg.n)) this.finishRead(nowMs);
   }
 
@@ -244,7 +241,7 @@ export class Proposer extends ProcessorBase {
         this.lastReadMs = nowMs;
         this.readRetryMs = Math.min(this.readRetryMs * 2, this.cfg.timeoutMs);
         for (let j = 0; j < this.cfg.n; j++) {
-          if (this.gathered.has(j) || (!this.selfPromised && j !== this.cfg.id)) continue;
+          if (this.gathered.has(j)) continue;
           this.send(j, { type: 'READ', round: this.round, seq: this.readFrom });
         }
       }

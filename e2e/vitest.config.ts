@@ -7,10 +7,10 @@ export default defineConfig({
   resolve: { alias: { '@quorumkit/test-harness': quorumkitAliases['@quorumkit/test-harness']! } },
   test: {
     include: ['test/**/*.e2e.test.ts'],
+    setupFiles: ['test/setup.ts'],
     fileParallelism: false,
     testTimeout: 180_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    passWithNoTests: true,
   },
 });

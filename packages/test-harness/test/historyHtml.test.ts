@@ -33,4 +33,26 @@ describe('writeHistoryHtml', () => {
     expect(fs.readFileSync(file, 'utf8')).toContain('p2');
     fs.rmSync(path.dirname(path.dirname(file)), { recursive: true, force: true });
   });
+
+  it('a failed check leaves the time line in QUORUMKIT_HISTORY_HTML_DIR and names it in the message', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-html-dir-'));
+    const ops = [
+      op(0, 'put', 1, undefined, 0, 10, { key: 'k/1' }),
+      op(1, 'get', null, 7, 20, 30, { key: 'k/1' }),
+    ];
+    process.env.QUORUMKIT_HISTORY_HTML_DIR = dir;
+    try {
+      const bad = checkLinearizable(ops, kvModel);
+      expect(bad.ok).toBe(false);
+      const files = fs.readdirSync(dir);
+      expect(files).toHaveLength(1);
+      expect(files[0]).toMatch(/^linearizability-.*-k_1-\d+\.html$/);
+      expect(bad.ok === false && bad.message).toContain(path.join(dir, files[0]!));
+      expect(checkLinearizable(ops.slice(0, 1), kvModel).ok).toBe(true);
+      expect(fs.readdirSync(dir)).toHaveLength(1); // nothing written for a passing check
+    } finally {
+      delete process.env.QUORUMKIT_HISTORY_HTML_DIR;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,6 +1,9 @@
 import type { History, Operation } from '../history/history.js';
 import { formatValue } from '../sim/trace.js';
 import { type Model, stableKey } from './models.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeHistoryHtml } from '../report/historyHtml.js';
 import { recordTortureStat } from '../tortureStats.js';
 
 export type LinearizableResult =
@@ -44,7 +47,27 @@ export function checkLinearizable(history: History | Operation[], model: Model<a
   const result = searchLinearization(history, model, opts);
   const ops = Array.isArray(history) ? history.length : history.operations().length;
   recordTortureStat({ kind: 'history', name: `linearizable/${model.name}`, ops, violations: result.ok === false ? 1 : 0 });
+  if (result.ok === false) {
+    const file = writeFailureView(history, result, model.name);
+    if (file) result.message += `\nhistory time line: ${file}`;
+  }
   return result;
+}
+
+/** With QUORUMKIT_HISTORY_HTML_DIR set (e2e and torture set it), a failed check leaves an
+ *  HTML time line of the history, counterexample highlighted, for a person to look at. */
+function writeFailureView(history: History | Operation[], result: LinearizableResult, modelName: string): string | undefined {
+  const dir = process.env.QUORUMKIT_HISTORY_HTML_DIR;
+  if (!dir || result.ok !== false) return undefined;
+  const safeKey = result.key.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40);
+  const file = join(dir, `linearizability-${modelName}-${safeKey}-${Date.now()}.html`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeHistoryHtml(file, history, result, { title: `${modelName}: key ${result.key} is not linearizable` });
+    return file;
+  } catch {
+    return undefined; // the verdict matters more than its picture
+  }
 }
 
 function searchLinearization(history: History | Operation[], model: Model<any>, opts: LinearizableOptions): LinearizableResult {

@@ -8,22 +8,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, runNemesis, checkConverged, type Cluster } from '@quorumkit/test-harness';
-import { CONSTDB_CLI, client, dump, requireBuilt, rng } from './constdbUtil.js';
+import { client, constdbSpec, dump, requireBuilt, rng } from './constdbUtil.js';
 
 type Outcome = 'ok' | 'fail' | 'unknown';
 
 function classify(e: unknown): Outcome {
   const m = String((e as Error)?.message ?? e);
   return /Stream isn't writeable|ECONNREFUSED|Connection is closed|enableOfflineQueue/.test(m) && !/timed out/.test(m) ? 'fail' : 'unknown';
-}
-
-export function constdbSpec(i: number, ports: number[][], link: (from: number, to: number) => number, dataDir: string, n: number) {
-  const peers = [...Array(n).keys()].filter((j) => j !== i).map((j) => `${j + 1}=127.0.0.1:${link(i, j)}`).join(',');
-  return {
-    command: process.execPath,
-    args: [CONSTDB_CLI, '--node-id', String(i + 1), '--port', String(ports[i]![0]), '--work-dir', join(dataDir, `node${i}`), '--log-level', 'info',
-      '--appendonly', 'yes', '--appendfsync', 'always', '--peer-addrs', peers, '--repl-timeout', '2', '--replica-heartbeat-frequency', '0.5', '--snapshot-interval', '1', ...(process.env.NOGC ? ['--gc-interval-ms', '100000000'] : [])],
-  };
 }
 
 describe('constdb: convergence under partitions, pauses, kills and restarts', () => {

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 
 export const CONSTDB_CLI = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../packages/constdb/dist/cli/constdb-server.js');
@@ -53,3 +53,14 @@ export async function dump(port: number): Promise<NodeState> {
     c.disconnect();
   }
 }
+
+/** A node of a proxied test cluster: AOF always, peers dialled through the harness proxies. */
+export function constdbSpec(i: number, ports: number[][], link: (from: number, to: number) => number, dataDir: string, n: number) {
+  const peers = [...Array(n).keys()].filter((j) => j !== i).map((j) => `${j + 1}=127.0.0.1:${link(i, j)}`).join(',');
+  return {
+    command: process.execPath,
+    args: [CONSTDB_CLI, '--node-id', String(i + 1), '--port', String(ports[i]![0]), '--work-dir', join(dataDir, `node${i}`), '--log-level', 'info',
+      '--appendonly', 'yes', '--appendfsync', 'always', '--peer-addrs', peers, '--repl-timeout', '2', '--replica-heartbeat-frequency', '0.5', '--snapshot-interval', '1', ...(process.env.NOGC ? ['--gc-interval-ms', '100000000'] : [])],
+  };
+}
+

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGrpcClient, callUnary } from '@quorumkit/shared-transport';
+import { protoPath as healthProto } from 'grpc-health-check';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RRSeq, RRServer, SimpleBufSeq, rrSeqProtoPath } from '../src/index.js';
@@ -111,6 +112,16 @@ describe('RRSeq against a 3-server cluster', () => {
       expect((await cur('wire')).curId).toBe('100');
     } finally {
       client.close();
+    }
+  });
+
+  it('serves gRPC health (pb.RRAPI SERVING once the replica is ready) and reflection', async () => {
+    const health = createGrpcClient(healthProto, 'grpc.health.v1.Health', c.addrs[1]!);
+    try {
+      expect(await callUnary(health, 'Check', { service: 'pb.RRAPI' }, { deadlineMs: 5_000 })).toEqual({ status: 'SERVING' });
+      expect(await callUnary(health, 'Check', { service: '' }, { deadlineMs: 5_000 })).toEqual({ status: 'SERVING' });
+    } finally {
+      health.close();
     }
   });
 
@@ -228,7 +239,23 @@ describe('persistence and failures', () => {
     await rm(paths[0]!, { force: true });
     const again = await RRServer.start({ addr: c.addrs[0]!, path: paths[0]!, peers: c.addrs.slice(1) });
     c.servers[0] = again;
-    await waitUntil(() => again.ready, 20_000, 'wiped server recovered');
+    const health = createGrpcClient(healthProto, 'grpc.health.v1.Health', c.addrs[0]!);
+    try {
+      await waitUntil(() => again.ready, 20_000, 'wiped server recovered');
+      // The channel may still be backing off from the previous incarnation: poll.
+      let status = '';
+      const end = Date.now() + 20_000;
+      while (status !== 'SERVING' && Date.now() < end) {
+        status = await callUnary<unknown, { status: string }>(health, 'Check', { service: 'pb.RRAPI' }, { deadlineMs: 2_000 }).then(
+          (r) => r.status,
+          () => '',
+        );
+        if (status !== 'SERVING') await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).toBe('SERVING');
+    } finally {
+      health.close();
+    }
     // Only the restarted server can be reached by this client: it must allocate above.
     const only = new RRSeq('w', 0, [c.addrs[0]!]);
     stops.push(() => only.close());

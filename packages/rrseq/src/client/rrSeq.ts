@@ -8,6 +8,7 @@ import { Counter, Registry } from 'prom-client';
 import { RangeBuffer, clampBufSize } from '../core/rangeBuffer.js';
 import { InvalidArgumentError, RangeUnavailableError } from '../errors.js';
 import { rrSeqProtoPath } from '../protoPath.js';
+import { RECONNECT_CHANNEL_OPTIONS } from '../server/peerClient.js';
 import { normalizeAddr } from '../server/wire.js';
 
 export interface RRSeqOptions {
@@ -92,7 +93,7 @@ export class RRSeq {
     // came in), so concurrent allocations of one name meet at one coordinator, which
     // batches them instead of racing them; on failure it moves to the next server.
     const sorted = [...new Set(addrs.map(normalizeAddr))].sort();
-    this.clients = sorted.map((addr) => ({ addr, client: createGrpcClient(protoPath, 'pb.RRAPI', addr) }));
+    this.clients = sorted.map((addr) => ({ addr, client: createGrpcClient(protoPath, 'pb.RRAPI', addr, { channelOptions: RECONNECT_CHANNEL_OPTIONS }) }));
     this.target = fnv1a(name) % this.clients.length;
     const registry = opts.registry ?? new Registry();
     const counter = (name: string, help: string): Counter =>

@@ -14,6 +14,12 @@ export interface PeerClientOptions {
   queueOpsMax: number;
 }
 
+/** A restarted peer is reachable again within ~2 s (grpc-js would back off up to 120 s). */
+export const RECONNECT_CHANNEL_OPTIONS = {
+  'grpc.initial_reconnect_backoff_ms': 200,
+  'grpc.max_reconnect_backoff_ms': 2_000,
+} as const;
+
 export const PEER_CLIENT_DEFAULTS: PeerClientOptions = { callDeadlineMs: 2_000, inFlightMax: 4, batchOpsMax: 4_096, queueOpsMax: 65_536 };
 
 export class PeerClient {
@@ -31,7 +37,7 @@ export class PeerClient {
     private readonly onResults: (results: PeerResult[]) => void,
     private readonly opts: PeerClientOptions,
   ) {
-    this.client = createGrpcClient(protoPath, 'pb.RRAPI', address);
+    this.client = createGrpcClient(protoPath, 'pb.RRAPI', address, { channelOptions: RECONNECT_CHANNEL_OPTIONS });
   }
 
   send(ops: PeerOp[]): void {

@@ -48,6 +48,7 @@ export class RRServer {
   private timerAt = Infinity;
   private closing: Promise<void> | undefined;
   private readonly served = { ranges: 0, ids: 0n };
+  private healthReady: boolean | undefined;
   readonly log: Logger;
   readonly metrics: Registry;
 
@@ -214,6 +215,13 @@ export class RRServer {
   /** Make sure tick() runs when the engine next needs it. */
   private arm(): void {
     if (this.closing) return;
+    // gRPC health: pb.RRAPI is SERVING once this replica holds a valid state.
+    const ready = this.engine.ready;
+    if (ready !== this.healthReady) {
+      this.healthReady = ready;
+      this.grpc.setServing('pb.RRAPI', ready ? 'SERVING' : 'NOT_SERVING');
+      if (ready) this.log.info('replica ready');
+    }
     const at = this.engine.nextWakeAt();
     if (at === undefined || at >= this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);

@@ -165,6 +165,24 @@ describe('constdb server: auth, config, persistence', () => {
     }
   });
 
+  it('SHUTDOWN writes a snapshot and exits; the data is back after a restart', async () => {
+    const dir = tmp();
+    const [port] = await freePorts(1);
+    let node = await startConstdb(port!, [], dir);
+    const raw = await RawClient.open(port!);
+    await raw.call('SET', 'kept', 'yes');
+    raw.sock.write('*1\r\n$8\r\nSHUTDOWN\r\n');
+    expect(await node.stop('SIGCONT')).toBe(0);
+    node = await startConstdb(port!, [], dir);
+    const raw2 = await RawClient.open(port!);
+    try {
+      expect(await raw2.call('GET', 'kept')).toBe('yes');
+    } finally {
+      raw2.close();
+      await node.stop('SIGKILL');
+    }
+  });
+
   it('a bad config file is one clear line and exit code 1', () => {
     const dir = tmp();
     const file = join(dir, 'constdb.toml');

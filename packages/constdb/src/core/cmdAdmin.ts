@@ -216,3 +216,12 @@ export async function cmdWait(ctx: CmdCtx, args: Buffer[]): Promise<void> {
   if (!ctx.server.wait) return ctx.out.int(0);
   ctx.out.int(await ctx.server.wait(Number(n), Number(t), ctx.sess.lastWrite));
 }
+
+export function cmdShutdown(ctx: CmdCtx, args: Buffer[]): void {
+  const opt = args[1] ? lower(args[1]) : 'save';
+  if (args.length > 2 || !['save', 'nosave'].includes(opt)) return ctx.out.error(ERR.syntax);
+  if (!ctx.server.shutdown) return ctx.out.error('ERR Errors trying to SHUTDOWN. Check logs.');
+  // like Redis: no reply, the connection closes as the server exits
+  ctx.sess.quit = true;
+  ctx.server.shutdown(opt === 'save');
+}

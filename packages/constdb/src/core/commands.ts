@@ -68,6 +68,7 @@ def('forget', 2, 'admin', K0, A.cmdForget);
 def('replicas', 1, 'admin', K0, A.cmdReplicas);
 def('node', 1, 'admin', K0, A.cmdNode);
 def('wait', 3, '', K0, A.cmdWait);
+def('shutdown', -1, 'admin', K0, A.cmdShutdown);
 
 export const commandTable: ReadonlyMap<string, CommandSpec> = table;
 

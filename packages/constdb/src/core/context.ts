@@ -18,6 +18,8 @@ export interface ServerHooks {
   info(section: string | undefined, now: number): string;
   configGet(pattern: string): Array<[string, string]>;
   clientList(): string;
+  /** SHUTDOWN [NOSAVE|SAVE]: snapshot (unless NOSAVE) and exit */
+  shutdown?(save: boolean): void;
   /** Replication commands; absent when the node runs without replication. */
   meet?(host: string, port: number): Promise<void>;
   forget?(nodeId: number): Promise<number>;

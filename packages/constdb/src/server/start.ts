@@ -12,11 +12,11 @@ export async function startNode(cfg: ConstdbConfig, opts: { pretty?: boolean } =
   // a line on stdout for scripts and the test harness
   process.stdout.write(`constdb node ${cfg.nodeId} ready on ${cfg.ip}:${port}\n`);
   let stopping = false;
-  const stop = (sig: string) => {
+  const stop = (sig: string, save = true) => {
     if (stopping) return;
     stopping = true;
-    log.info({ sig }, 'shutting down: writing snapshot');
-    node.close().then(
+    log.info({ sig }, save ? 'shutting down: writing snapshot' : 'shutting down without a snapshot');
+    node.close({ snapshot: save }).then(
       () => {
         log.flush?.();
         process.exit(0);
@@ -27,6 +27,7 @@ export async function startNode(cfg: ConstdbConfig, opts: { pretty?: boolean } =
       },
     );
   };
+  node.hooks.shutdown = (save) => setImmediate(() => stop('SHUTDOWN', save));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   return node;

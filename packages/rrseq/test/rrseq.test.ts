@@ -76,6 +76,9 @@ describe('RRSeq against a 3-server cluster', () => {
   it('clamps buffer sizes: -42 -> 0, 0, 1, 1e6', () => {
     expect([-42, 0, 1, 1e6].map((b) => seq(b).bufSize)).toEqual([0, 0, 1, 1e6]);
     expect(new SimpleBufSeq(-42).bufSize).toBe(0);
+    expect(() => new RRSeq('', 1, c.addrs)).toThrow(/name/);
+    expect(() => new RRSeq('x'.repeat(257), 1, c.addrs)).toThrow(/name/);
+    expect(() => new RRSeq('ok', 1, [])).toThrow(/address/);
   });
 
   it('stream() is the same iterable on every call, and everything returns 0n / ends after close()', async () => {

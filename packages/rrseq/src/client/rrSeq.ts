@@ -9,6 +9,7 @@ import { RangeBuffer, clampBufSize } from '../core/rangeBuffer.js';
 import { InvalidArgumentError, RangeUnavailableError } from '../errors.js';
 import { rrSeqProtoPath } from '../protoPath.js';
 import { RECONNECT_CHANNEL_OPTIONS } from '../server/peerClient.js';
+import { RR_SERVER_DEFAULTS } from '../server/rrServer.js';
 import { normalizeAddr } from '../server/wire.js';
 
 export interface RRSeqOptions {
@@ -80,7 +81,9 @@ export class RRSeq {
     addrs: string[],
     opts: RRSeqOptions = {},
   ) {
-    if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('sequence name must not be empty');
+    if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) > RR_SERVER_DEFAULTS.nameBytesMax) {
+      throw new InvalidArgumentError(`sequence name must be 1..${RR_SERVER_DEFAULTS.nameBytesMax} bytes`);
+    }
     if (addrs.length === 0) throw new InvalidArgumentError('at least one server address is needed');
     this.bufSize = clampBufSize(bufSize);
     this.opts = { ...RR_SEQ_DEFAULTS, ...stripUndefined(opts) };

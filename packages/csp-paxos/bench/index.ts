@@ -45,7 +45,7 @@ async function throughput(name: string, interval: number): Promise<Record<string
   const logs = readLogs(dir, 5);
   const check = checkLogs(logs);
   const r = agreedRate(logs);
-  rmSync(dir, { recursive: true, force: true });
+  keepOnFailure(dir, check);
   return { workload: name, settings: `-o 1 -l ${interval} -t ${SECONDS}, fsync on`, agreedCommits: r.agreed, seconds: r.seconds, commitsPerS: r.perS, seedCommitsPerS: SEED_COMMITS_PER_S, ratioVsSeed: Number((r.perS / SEED_COMMITS_PER_S).toFixed(1)), rulesPass: check.ok };
 }
 
@@ -80,9 +80,18 @@ async function failover(timeoutS: number): Promise<Record<string, unknown>> {
     .flatMap((l) => l.committed)
     .filter((c) => c.atMs >= killAtMs && byOthers.has(c.key))
     .reduce((m, c) => Math.min(m, c.atMs), Infinity);
-  rmSync(dir, { recursive: true, force: true });
+  keepOnFailure(dir, check);
   const ms = Number.isFinite(next) ? next - killAtMs : -1;
   return { workload: 'leader fail-over', settings: `-o ${timeoutS} (election timeout ${timeoutS * 1000} ms)`, killedNode: killed, failoverMs: ms, goalMs: 2 * timeoutS * 1000, meetsGoal: ms >= 0 && ms < 2 * timeoutS * 1000, rulesPass: check.ok };
+}
+
+/** A failed check keeps its logs and says why (never silently). */
+function keepOnFailure(dir: string, check: { ok: boolean; validity: string[]; safety: string[] }): void {
+  if (check.ok) {
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  console.error(`rules violated, logs kept in ${dir}:\n${[...check.validity, ...check.safety].slice(0, 10).join('\n')}`);
 }
 
 const started = Date.now();

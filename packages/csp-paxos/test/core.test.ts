@@ -176,6 +176,15 @@ describe('router (message handler)', () => {
     expect(r.takeOutput().local).toContainEqual({ to: 'leader', ev: { kind: 'role', round: 7, lead: true } });
   });
 
+  it('suspects the leader at once when its connection resets, and only the leader', () => {
+    const r = new Router(cfg(2), -1, 0);
+    r.handle({ kind: 'peerDown', node: 3 }, 5);
+    expect(r.estRound).toBe(0);
+    r.handle({ kind: 'peerDown', node: 0 }, 6);
+    expect(r.estRound).toBe(1);
+    expect(r.takeOutput().net.filter((m) => m.type === 'BUMP')).toHaveLength(4);
+  });
+
   it('never leads a round it may have led before a restart', () => {
     const r = new Router(cfg(2), 7, 0);
     r.start(0);

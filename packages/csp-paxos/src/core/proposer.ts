@@ -230,6 +230,8 @@ export class Proposer extends ProcessorBase {
 
   private onTick(nowMs: number): void {
     if (this.phase === 'idle') return;
+    // Nothing outstanding is not being stuck: the progress clock only runs while we wait.
+    if (this.phase === 'streaming' && this.window.length === 0) this.lastProgressMs = nowMs;
     if (nowMs - Math.max(this.lastProgressMs, this.lastPeerAnswerMs) > this.cfg.timeoutMs) {
       // No majority answers for a whole timeout: give the next rank a chance.
       this.phase = 'idle';
@@ -245,21 +247,22 @@ export class Proposer extends ProcessorBase {
           this.send(j, { type: 'READ', round: this.round, seq: this.readFrom });
         }
       }
-      return;
-    }
-    for (const b of this.window) {
-      if (nowMs - b.sentAtMs < b.retryMs) continue;
-      b.sentAtMs = nowMs;
-      b.retryMs = Math.min(b.retryMs * 2, this.cfg.timeoutMs);
-      for (let j = 0; j < this.cfg.n; j++) {
-        if (!b.acks.has(j)) this.send(j, { type: b.type, round: this.round, seq: b.from, upTo: b.to, entries: b.entries });
+    } else {
+      for (const b of this.window) {
+        if (nowMs - b.sentAtMs < b.retryMs) continue;
+        b.sentAtMs = nowMs;
+        b.retryMs = Math.min(b.retryMs * 2, this.cfg.timeoutMs);
+        for (let j = 0; j < this.cfg.n; j++) {
+          if (!b.acks.has(j)) this.send(j, { type: b.type, round: this.round, seq: b.from, upTo: b.to, entries: b.entries });
+        }
       }
     }
-    if (this.window.length === 0 && nowMs - this.lastHeartbeatMs >= Math.min(this.cfg.retryMs, this.cfg.timeoutMs / 4)) {
-      // Idle leader (no client values): a heartbeat keeps followers from timing out.
+    if (nowMs - this.lastHeartbeatMs >= Math.min(this.cfg.retryMs, this.cfg.timeoutMs / 4)) {
+      // Followers that already answered hear nothing while we wait for slow disks elsewhere:
+      // an empty COMMIT tells them the leader is alive, so they do not move the round on.
       this.lastHeartbeatMs = nowMs;
-      this.lastProgressMs = nowMs;
-      this.broadcast({ type: 'COMMIT', round: this.round, seq: this.nextSlot, upTo: this.nextSlot });
+      const at = this.phase === 'streaming' ? this.nextSlot : 0;
+      this.broadcast({ type: 'COMMIT', round: this.round, seq: at, upTo: at });
     }
   }
 }

@@ -39,6 +39,11 @@ export class Router extends ProcessorBase {
       case 'bump':
         this.bump(input.round, nowMs);
         return;
+      case 'peerDown':
+        // The leader's connection reset: suspect it now instead of after a whole timeout.
+        // (Only a suspicion: a wrong one just costs a round change, never safety.)
+        if (input.node === leaderOf(this.estRound, this.cfg.n) && input.node !== this.cfg.id) this.bump(this.estRound + 1, nowMs);
+        return;
       case 'client':
         // Watch locally for the commit, forward the value to the leader we believe in.
         this.emit('consensus', { kind: 'watch', key: input.key, ref: input.ref });

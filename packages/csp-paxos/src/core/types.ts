@@ -100,7 +100,9 @@ export type LocalEvent =
   | { kind: 'commitIndex'; index: number }
   | { kind: 'leaderHint'; node: number }
   | { kind: 'client'; key: string; data: string; ref: number }
-  | { kind: 'watch'; key: string; ref: number };
+  | { kind: 'watch'; key: string; ref: number }
+  /** The shell lost its connection to this peer (a killed process resets it at once). */
+  | { kind: 'peerDown'; node: number };
 
 export type Input = { kind: 'net'; msg: Msg } | { kind: 'tick' } | LocalEvent;
 

@@ -125,6 +125,7 @@ export class CspPaxosNode {
           }
         },
         onRequest: (req, reply) => holder.node?.onRequest(req, reply),
+        onPeerDown: (peer) => holder.node?.control.send({ kind: 'peerDown', node: peer }),
       },
     });
     const node = new CspPaxosNode(opts, { transport, acceptorLog, writers, channels, control, status });

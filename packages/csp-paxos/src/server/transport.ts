@@ -23,6 +23,8 @@ export interface Request {
 export interface TransportHandlers {
   onMessages(from: number, msgs: Msg[]): void;
   onRequest(req: Request, reply: (body: Record<string, unknown>) => void): void;
+  /** An established connection to this peer closed. */
+  onPeerDown?(peer: number): void;
 }
 
 class PeerLink {
@@ -39,6 +41,7 @@ class PeerLink {
     private readonly self: number,
     private readonly host: string,
     private readonly port: number,
+    private readonly onDown: () => void,
   ) {
     this.dial();
   }
@@ -56,6 +59,7 @@ class PeerLink {
     s.on('data', () => {});
     s.on('error', () => {});
     s.on('close', () => {
+      if (this.connected && !this.closed) this.onDown();
       this.connected = false;
       this.socket = undefined;
       if (!this.closed) setTimeout(() => this.dial(), TRANSPORT_DEFAULTS.reconnectMs);
@@ -124,7 +128,7 @@ export class Transport {
       server.once('error', reject);
       server.listen(opts.port, opts.host, () => resolve());
     });
-    for (const [id, addr] of opts.peers) if (id !== opts.self) t.links.set(id, new PeerLink(opts.self, addr.host, addr.port));
+    for (const [id, addr] of opts.peers) if (id !== opts.self) t.links.set(id, new PeerLink(opts.self, addr.host, addr.port, () => opts.handlers.onPeerDown?.(id)));
     return t;
   }
 

@@ -1,5 +1,6 @@
 // A CardServer client with routing and fail-over: try the server the card routes to, then
 // the next ones. Business errors (8000/8001/8002) come back as results, not exceptions.
+import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { createGrpcClient, toBigInt, uint64ToWire, int64ToWire } from '@quorumkit/shared-transport';
 import { QuorumkitError } from '@quorumkit/shared-storage';
@@ -12,6 +13,11 @@ export type CardMethod = 'InsertCard' | 'UpdateCard' | 'DeleteCard' | 'SelectCar
 export type CardReply =
   | { ok: true; card?: Card }
   | { ok: false; code: number; msg: string; business: boolean };
+
+function randomUuid(): bigint {
+  const b = randomBytes(8);
+  return b.readBigUInt64BE(0) >> 1n || 1n;
+}
 
 export class CardUnavailableError extends QuorumkitError {
   constructor(msg: string) {
@@ -55,7 +61,8 @@ export class CardClient {
       cardId: uint64ToWire(input.cardId),
       cardInfo: input.card ? { userName: Buffer.from(input.card.userName), userId: uint64ToWire(input.card.userId), lastModifiedTime: 0, balance: uint64ToWire(input.card.balance) } : null,
       delta: int64ToWire(input.delta ?? 0n),
-      uuid: uint64ToWire(input.uuid ?? 0n),
+      // one uuid for every attempt: a retry on another server cannot apply the op twice
+      uuid: uint64ToWire(input.uuid ?? (method === 'SelectCard' || method === 'RecoverData' ? 0n : randomUuid())),
       entityId: uint64ToWire(cardEntity(input.cardId)),
     };
     let last: unknown;
@@ -94,7 +101,10 @@ export class CardClient {
         const code = Number(trailer) as CardCode;
         return { ok: false, code, msg: cardCodeMessage[code] ?? e.details, business: true };
       }
-      if (e.code === grpc.status.INVALID_ARGUMENT) return { ok: false, code: e.code, msg: e.details, business: false };
+      if (e.code === grpc.status.INVALID_ARGUMENT || e.code === grpc.status.ALREADY_EXISTS) {
+        // bad request, or a duplicate uuid: an earlier attempt of this very request was applied
+        return { ok: false, code: e.code, msg: e.details, business: false };
+      }
       throw err; // unavailable, deadline, pending: try the next server
     }
   }

@@ -55,6 +55,7 @@ export class Certain {
   private nextReadId = 1;
   private batch: Effects[] = [];
   private flushing = false;
+  private flushWaiters: (() => void)[] = [];
   private timers: NodeJS.Timeout[] = [];
   private catchUpLimiter!: RateLimiter;
   private stopped = true;
@@ -317,6 +318,9 @@ export class Certain {
       void this.stop();
     } finally {
       this.flushing = false;
+      const waiters = this.flushWaiters;
+      this.flushWaiters = [];
+      for (const w of waiters) w();
     }
   }
 
@@ -347,8 +351,9 @@ export class Certain {
   }
 
   /** Resolves once every batch queued so far is durable. */
-  private async flushed(): Promise<void> {
-    while ((this.flushing || this.batch.length > 0) && !this.stopped) await new Promise((r) => setImmediate(r));
+  private flushed(): Promise<void> {
+    if ((!this.flushing && this.batch.length === 0) || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.flushWaiters.push(resolve));
   }
 
   private tick(): void {

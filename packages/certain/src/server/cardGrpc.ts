@@ -10,7 +10,7 @@ import { CardCode, cardCodeMessage, cardEntity, UINT64_MAX, type Card, type Card
 import type { CardService } from './cardService.js';
 import { decodeCard } from './cardService.js';
 import { certainProtoPath } from './protoPaths.js';
-import { PendingError, StoppedError, CmdTimeoutError } from '../errors.js';
+import { PendingError, StoppedError, CmdTimeoutError, DupUuidError } from '../errors.js';
 
 export const CARD_CODE_TRAILER = 'x-card-code';
 export const CARD_SERVICE = 'example.CardServer';
@@ -45,6 +45,7 @@ function internalError(err: unknown): grpc.ServiceError {
   const code = err instanceof PendingError || err instanceof StoppedError ? grpc.status.UNAVAILABLE
     : err instanceof CmdTimeoutError ? grpc.status.DEADLINE_EXCEEDED
     : err instanceof BadRequestError ? grpc.status.INVALID_ARGUMENT
+    : err instanceof DupUuidError ? grpc.status.ALREADY_EXISTS
     : grpc.status.UNAVAILABLE;
   if (err instanceof QuorumkitError) md.set('x-quorumkit-code', err.code);
   const details = err instanceof Error ? err.message : String(err);
@@ -80,7 +81,8 @@ export async function startCardGrpc(address: string, svc: CardService, log: Logg
           op = { op: 'insert', cardId, card: { userName: new Uint8Array(ci.userName), userId: parseId(ci.userId, 'user_id'), balance: parseId(ci.balance, 'balance') } };
         } else if (kind === 'update') op = { op: 'update', cardId, delta: toBigInt(req.delta) };
         else op = { op: kind, cardId };
-        const r: CardResult = await svc.submit(op);
+        const uuid = parseId(req.uuid || '0', 'uuid');
+        const r: CardResult = await svc.submit(op, uuid);
         if (!r.ok) return cb(businessError(r.code));
         cb(null, { cardInfo: r.card ? toWire(r.card) : null });
       } catch (err) {

@@ -8,7 +8,7 @@ import { evaluateCardOps, cardEntity, type Card, type CardOp, type CardResult } 
 import type { Certain } from '../engine/certain.js';
 import type { ApplyFn } from '../storage/db.js';
 import { decodeValue, encodeValue, openValue, sealValue } from '../storage/codec.js';
-import { BusyError, ConflictError, TurnError } from '../errors.js';
+import { BusyError, ConflictError, DupUuidError, TurnError } from '../errors.js';
 import { QuorumkitError } from '@quorumkit/shared-storage';
 
 export interface CardServiceOptions {
@@ -38,10 +38,12 @@ export class TooManyRetriesError extends QuorumkitError {
   }
 }
 
-interface Pending { op: CardOp; resolve: (r: CardResult) => void; reject: (e: unknown) => void }
+interface Pending { op: CardOp; uuid: bigint; resolve: (r: CardResult) => void; reject: (e: unknown) => void }
 
 export class CardService {
   private readonly queues = new Map<bigint, Pending[]>();
+  /** Per entity: mutations of our own chosen entries from..upTo that may not be applied yet. */
+  private readonly overlays = new Map<bigint, { from: bigint; upTo: bigint; cards: Map<bigint, Card | null>; uuids: Set<bigint> }>();
   readonly opts: CardServiceOptions;
   readonly stats = { batches: 0, ops: 0, writes: 0, reads: 0, retries: 0 };
 
@@ -53,7 +55,8 @@ export class CardService {
     this.opts = { ...cardServiceDefaults, ...opts };
   }
 
-  submit(op: CardOp): Promise<CardResult> {
+  /** Queue an op; `uuid` (non-zero) makes a retried request fail with DupUuidError instead of applying twice. */
+  submit(op: CardOp, uuid = 0n): Promise<CardResult> {
     const entity = cardEntity(op.cardId);
     return new Promise<CardResult>((resolve, reject) => {
       let q = this.queues.get(entity);
@@ -62,7 +65,7 @@ export class CardService {
         q = [];
         this.queues.set(entity, q);
       }
-      q.push({ op, resolve, reject });
+      q.push({ op, uuid, resolve, reject });
       if (start) void this.drain(entity);
     });
   }
@@ -72,8 +75,12 @@ export class CardService {
     while (q.length > 0) {
       const batch = q.splice(0, this.opts.batchOpsMax);
       try {
-        const results = await this.runBatch(entity, batch.map((p) => p.op));
-        batch.forEach((p, i) => p.resolve(results[i]!));
+        const results = await this.runBatch(entity, batch);
+        batch.forEach((p, i) => {
+          const r = results[i]!;
+          if (r instanceof Error) p.reject(r);
+          else p.resolve(r);
+        });
       } catch (err) {
         for (const p of batch) p.reject(err);
       }
@@ -81,14 +88,48 @@ export class CardService {
     this.queues.delete(entity);
   }
 
-  private async runBatch(entity: bigint, ops: CardOp[]): Promise<CardResult[]> {
+  private async runBatch(entity: bigint, items: Pending[]): Promise<(CardResult | Error)[]> {
     this.stats.batches++;
-    this.stats.ops += ops.length;
+    this.stats.ops += items.length;
     for (let attempt = 0; attempt < this.opts.attemptsMax; attempt++) {
-      const mc = await this.certain.replay(entity);
+      // State at maxChosen: the data store plus our own chosen-but-not-yet-applied writes
+      // (so consecutive batches do not wait for the apply), else replay everything first.
+      const maxChosen = await this.certain.maxChosen(entity);
+      let ov = this.overlays.get(entity);
+      const applied = this.certain.maxCommitted(entity);
+      if (ov && applied >= ov.upTo) {
+        this.overlays.delete(entity);
+        ov = undefined;
+      }
+      let mc: bigint;
+      if (applied === maxChosen || (ov && ov.upTo === maxChosen && applied >= ov.from - 1n)) {
+        mc = maxChosen;
+      } else {
+        this.overlays.delete(entity);
+        ov = undefined;
+        mc = await this.certain.replay(entity);
+      }
+      // uuids already chosen (durably, or by our own unapplied writes) or repeated in the batch
+      const seen = new Set<bigint>();
+      const dup: boolean[] = [];
+      for (const it of items) {
+        const d = it.uuid !== 0n && (seen.has(it.uuid) || (ov?.uuids.has(it.uuid) ?? false) || (await this.certain.exists(entity, it.uuid)));
+        if (it.uuid !== 0n) seen.add(it.uuid);
+        dup.push(d);
+      }
+      const ops = items.filter((_, i) => !dup[i]).map((it) => it.op);
+      const uuids = items.filter((it, i) => !dup[i] && it.uuid !== 0n).map((it) => it.uuid);
+      const merge = (rs: CardResult[]): (CardResult | Error)[] => {
+        let k = 0;
+        return items.map((it, i) => (dup[i] ? new DupUuidError(entity, it.uuid) : rs[k++]!));
+      };
       const cards = new Map<bigint, Card | undefined>();
       for (const o of ops) {
         if (cards.has(o.cardId)) continue;
+        if (ov?.cards.has(o.cardId)) {
+          cards.set(o.cardId, ov.cards.get(o.cardId) ?? undefined);
+          continue;
+        }
         const b = await this.certain.db.get(entity, cardKey(o.cardId));
         cards.set(o.cardId, b ? decodeCard(b) : undefined);
       }
@@ -97,12 +138,22 @@ export class CardService {
         if (mutations.size === 0) {
           this.stats.reads++;
           const upTo = await this.certain.read(entity);
-          if (upTo === mc) return results;
+          if (upTo === mc) return merge(results);
         } else {
           const value: Mutation[] = [...mutations].map(([id, card]) => ({ id, card }));
           this.stats.writes++;
-          await this.certain.write(entity, mc + 1n, encodeValue(value));
-          return results;
+          try {
+            await this.certain.write(entity, mc + 1n, encodeValue(value), uuids);
+          } catch (err) {
+            this.overlays.delete(entity);
+            throw err;
+          }
+          const cur = ov ?? { from: mc + 1n, upTo: mc, cards: new Map<bigint, Card | null>(), uuids: new Set<bigint>() };
+          for (const [id, card] of mutations) cur.cards.set(id, card);
+          for (const u of uuids) cur.uuids.add(u);
+          cur.upTo = mc + 1n;
+          this.overlays.set(entity, cur);
+          return merge(results);
         }
       } catch (err) {
         if (!(err instanceof TurnError || err instanceof ConflictError || err instanceof BusyError)) throw err;

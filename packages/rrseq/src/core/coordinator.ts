@@ -39,7 +39,7 @@ interface Pending {
 interface Attempt {
   /** Changes when the attempt moves from read to write: late read answers are ignored. */
   round: number;
-  opIds: number[];
+  opIds: string[];
   phase: 'read' | 'write';
   batch: Pending[];
   size: bigint;
@@ -63,7 +63,7 @@ interface NameState {
   retryAt: number;
   failures: number;
   /** Ops of the last successful write round: late answers from them drive read repair. */
-  lateOpIds: number[];
+  lateOpIds: string[];
   lastError?: AllocErrorCode;
 }
 
@@ -78,7 +78,7 @@ export interface CoordinatorStats {
 export class Coordinator {
   private readonly need: number;
   private readonly names = new Map<string, NameState>();
-  private readonly ops = new Map<number, { name: string; round: number; kind: PeerOp['kind'] }>();
+  private readonly ops = new Map<string, { name: string; round: number; kind: PeerOp['kind'] }>();
   private sends: Send[] = [];
   private completions: Completion[] = [];
   private nextOpId = 1;
@@ -89,6 +89,8 @@ export class Coordinator {
     private readonly nodes: number,
     private readonly cfg: CoordinatorConfig,
     private readonly random: () => number,
+    /** Prefix of every op id: unique to this coordinator instance. */
+    private readonly session: string,
   ) {
     this.need = majority(nodes);
   }
@@ -297,7 +299,7 @@ export class Coordinator {
 
   private raise(to: number, name: string, value: bigint): void {
     this.stats.repairs += 1;
-    this.sends.push({ to, op: { id: 0, kind: 'RAISE', name, from: 0n, to: value, token: '' } });
+    this.sends.push({ to, op: { id: '', kind: 'RAISE', name, from: 0n, to: value, token: '' } });
   }
 
   private fail(p: Pending, code: AllocErrorCode): void {
@@ -306,7 +308,7 @@ export class Coordinator {
   }
 
   private send(to: number, name: string, at: Attempt, kind: PeerOp['kind'], from: bigint, end: bigint, token: string): void {
-    const id = this.nextOpId++;
+    const id = `${this.session}.${this.nextOpId++}`;
     this.ops.set(id, { name, round: at.round, kind });
     at.opIds.push(id);
     this.sends.push({ to, op: { id, kind, name, from, to: end, token } });

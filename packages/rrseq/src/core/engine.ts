@@ -6,7 +6,7 @@
 
 import { DEFAULT_COORDINATOR_CONFIG, DEFAULT_RECOVERY_CONFIG, type EngineConfig } from './config.js';
 import { Coordinator, type AllocErrorCode } from './coordinator.js';
-import { RECOVERY_ID_BASE, Recovery } from './recovery.js';
+import { Recovery } from './recovery.js';
 import { Replica, emptyState, type ReplicaState } from './replica.js';
 import { errorResult, type PeerOp, type PeerResult } from './types.js';
 
@@ -41,7 +41,7 @@ export class Engine {
     private readonly env: EngineEnv,
   ) {
     this.replica = new Replica(loaded ?? emptyState(env.newIncarnation(), false));
-    this.coordinator = new Coordinator(cfg.nodes, cfg, () => env.random());
+    this.coordinator = new Coordinator(cfg.nodes, cfg, () => env.random(), `c${env.newIncarnation()}`);
   }
 
   /** True once this replica holds a valid state and answers peers. */
@@ -60,7 +60,7 @@ export class Engine {
   start(): void {
     if (this.replica.ready) this.replica.bumpBoot();
     else {
-      this.recovery = new Recovery(this.cfg.nodes, this.cfg.self, this.cfg, () => this.env.random());
+      this.recovery = new Recovery(this.cfg.nodes, this.cfg.self, this.cfg, () => this.env.random(), `r${this.env.newIncarnation()}`);
       this.env.log?.('warn', 'no valid state on disk: recovering from peers before serving');
     }
     this.persistBoot();
@@ -104,7 +104,7 @@ export class Engine {
 
   /** Raise this replica's value for name to at least v (never lowers it). */
   setId(name: string, v: bigint, done: (ok: boolean) => void): void {
-    const op: PeerOp = { id: 0, kind: 'RAISE', name, from: 0n, to: v, token: '' };
+    const op: PeerOp = { id: '', kind: 'RAISE', name, from: 0n, to: v, token: '' };
     this.handlePeerOps(this.cfg.self, [op], (r) => done(r[0]?.status === 'OK'));
   }
 
@@ -139,9 +139,10 @@ export class Engine {
 
   private dispatch(from: number, results: PeerResult[]): void {
     const now = this.env.now();
+    // Each side ignores ids it did not issue (ids carry a per-instance session prefix).
     for (const r of results) {
-      if (r.id >= RECOVERY_ID_BASE) this.recovery?.onResult(from, r, now);
-      else this.coordinator.onResult(from, r, now);
+      this.recovery?.onResult(from, r, now);
+      this.coordinator.onResult(from, r, now);
     }
   }
 

@@ -15,9 +15,6 @@
 import type { RecoveryConfig } from './config.js';
 import { majority, type PeerOp, type PeerResult } from './types.js';
 
-/** Op ids at or above this belong to recovery rounds, below to the coordinator. */
-export const RECOVERY_ID_BASE = 2 ** 45;
-
 export interface RecoverySend {
   to: number;
   op: PeerOp;
@@ -27,7 +24,7 @@ export class Recovery {
   private phase: 'idle' | 'probe' | 'fence' = 'idle';
   private nextRoundAt = 0;
   private roundTimeoutAt = 0;
-  private round = 0;
+  private round = '';
   private results = new Map<number, PeerResult>();
   private sends: RecoverySend[] = [];
   private outcome: Map<string, bigint> | undefined;
@@ -40,6 +37,8 @@ export class Recovery {
     private readonly self: number,
     private readonly cfg: RecoveryConfig,
     private readonly random: () => number,
+    /** Prefix of every op id: unique to this recovery (and so to this incarnation). */
+    private readonly session: string,
   ) {}
 
   private get peers(): number {
@@ -81,7 +80,7 @@ export class Recovery {
   private startPhase(phase: 'probe' | 'fence', now: number): void {
     this.phase = phase;
     this.rounds += 1;
-    this.round = RECOVERY_ID_BASE + this.rounds;
+    this.round = `${this.session}.r${this.rounds}`;
     this.results = new Map();
     this.roundTimeoutAt = now + this.cfg.recoveryRoundTimeoutMs;
     const kind = phase === 'probe' ? 'PROBE' : 'FENCE';

@@ -9,8 +9,12 @@ export type PeerOpKind = 'READ' | 'ADVANCE' | 'RAISE' | 'FENCE' | 'PROBE';
 export type PeerStatus = 'OK' | 'REJECT' | 'RECOVERING' | 'ERROR';
 
 export interface PeerOp {
-  /** Correlates the result with the op at the sender; opaque to the replica. */
-  id: number;
+  /**
+   * Correlates the result with the op at the sender; opaque to the replica. Unique across
+   * the sender's incarnations (a random session prefix), so an answer meant for a previous
+   * incarnation can never be taken for one of ours.
+   */
+  id: string;
   kind: PeerOpKind;
   name: string;
   /** ADVANCE: the value the coordinator read; the replica accepts only if its value <= from. */
@@ -22,7 +26,7 @@ export interface PeerOp {
 }
 
 export interface PeerResult {
-  id: number;
+  id: string;
   status: PeerStatus;
   /** The replica's value of op.name after the op (0n when RECOVERING / ERROR). */
   value: bigint;

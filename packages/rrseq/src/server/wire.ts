@@ -24,7 +24,7 @@ const KINDS = new Set<PeerOpKind>(['READ', 'ADVANCE', 'RAISE', 'FENCE', 'PROBE']
 const STATUSES = new Set<PeerStatus>(['OK', 'REJECT', 'RECOVERING', 'ERROR']);
 
 export function opToWire(op: PeerOp): WirePeerOp {
-  return { id: String(op.id), kind: op.kind, name: op.name, fromId: uint64ToWire(op.from), toId: uint64ToWire(op.to), token: op.token };
+  return { id: op.id, kind: op.kind, name: op.name, fromId: uint64ToWire(op.from), toId: uint64ToWire(op.to), token: op.token };
 }
 
 /** undefined when the op is malformed (it is then answered ERROR and changes nothing). */
@@ -32,7 +32,7 @@ export function opFromWire(w: WirePeerOp): PeerOp | undefined {
   try {
     const kind = w.kind as PeerOpKind;
     if (!KINDS.has(kind) || typeof w.name !== 'string') return undefined;
-    return { id: Number(w.id), kind, name: w.name, from: toBigInt(w.fromId), to: toBigInt(w.toId), token: String(w.token ?? '') };
+    return { id: String(w.id ?? ''), kind, name: w.name, from: toBigInt(w.fromId), to: toBigInt(w.toId), token: String(w.token ?? '') };
   } catch {
     return undefined;
   }
@@ -40,7 +40,7 @@ export function opFromWire(w: WirePeerOp): PeerOp | undefined {
 
 export function resultToWire(r: PeerResult): WirePeerResult {
   return {
-    id: String(r.id),
+    id: r.id,
     status: r.status,
     value: uint64ToWire(r.value),
     token: r.token,
@@ -51,7 +51,7 @@ export function resultToWire(r: PeerResult): WirePeerResult {
 
 export function resultFromWire(w: WirePeerResult): PeerResult {
   const status = STATUSES.has(w.status as PeerStatus) ? (w.status as PeerStatus) : 'ERROR';
-  const r: PeerResult = { id: Number(w.id), status, value: toBigInt(w.value), token: w.token };
+  const r: PeerResult = { id: String(w.id ?? ''), status, value: toBigInt(w.value), token: w.token };
   if (w.entries.length > 0) r.entries = w.entries.map((e) => [e.name, toBigInt(e.value)]);
   r.empty = w.empty;
   return r;

@@ -27,3 +27,42 @@ describe('simulation of the pure core (rules 1-3 in every run)', () => {
     expect(res.runs).toBeGreaterThan(0);
   }, 600_000);
 });
+
+describe('simulation with client proposals (no invented values)', () => {
+  it('every answered propose names the slot that holds its value, on every node', () => {
+    runSeeds(
+      'csp-paxos-clients',
+      (seed) => {
+        const sent = new Map<number, string>();
+        const r = runSim({
+          seed,
+          core: { generate: false, interval: 1_000_000 },
+          faults: { dropRate: 0.03, duplicateRate: 0.03, delayMs: [1, 20], partitionRate: 0.02, crashRate: 0.005, restartAfterMs: [50, 300] },
+          setup(world, nodes) {
+            for (let k = 0; k < 60; k++) {
+              world.at(50 + k * 50, () => {
+                const target = k % 5;
+                const node = nodes()[target];
+                if (!node || !world.isUp(target)) return;
+                const key = `c${k}`;
+                sent.set(k, key);
+                node.clientPropose(key, `data${k}`, k, world.now());
+              });
+            }
+          },
+        });
+        if (!r.check.ok) throw new Error(`seed ${seed}\n${r.check.report}`);
+        const tables = r.logs.map((l) => new Map(l.committed.map((c) => [c.slot, c.key])));
+        for (const rep of r.replies) {
+          const key = sent.get(rep.ref);
+          for (const t of tables) {
+            const at = t.get(rep.slot);
+            if (at !== undefined && at !== key) throw new Error(`seed ${seed}: ref ${rep.ref} answered slot ${rep.slot} but it holds ${at}`);
+          }
+        }
+        if (r.replies.length === 0) throw new Error(`seed ${seed}: no propose was ever answered`);
+      },
+      { seeds: 100 },
+    );
+  }, 600_000);
+});

@@ -10,6 +10,8 @@ import type { CmdCtx, ServerHooks, Session } from '../core/context.js';
 import type { Db } from '../core/db.js';
 
 export interface ConnLimits extends RespLimits {
+  /** commands of one client run back to back before other clients get a turn */
+  execPerRoundMax: number;
   /** client output buffer: a client that lets this many reply bytes pile up is dropped */
   outputBytesMax: number;
 }
@@ -57,11 +59,18 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.closed || this.detached) return;
+    let ran = 0;
     try {
       this.parser.feed(chunk, (args) => {
         if (this.detached) return;
         if (this.blocked) this.backlog.push(args.map((a) => Buffer.from(a)));
-        else this.run(args);
+        else {
+          this.run(args);
+          if (++ran >= this.host.limits.execPerRoundMax && !this.blocked) {
+            // a long pipeline yields to other clients (max_exec_per_round); the rest waits, in order
+            this.blocked = new Promise<void>((res) => setImmediate(res)).then(() => this.unblockRound());
+          }
+        }
       });
     } catch (e) {
       if (e instanceof RespProtocolError) {
@@ -98,6 +107,18 @@ export class Connection {
   private unblock(): void {
     this.blocked = undefined;
     while (this.backlog.length > 0 && !this.blocked) this.run(this.backlog.shift()!);
+    this.flush();
+  }
+
+  private unblockRound(): void {
+    this.blocked = undefined;
+    let ran = 0;
+    while (this.backlog.length > 0 && !this.blocked) {
+      this.run(this.backlog.shift()!);
+      if (++ran >= this.host.limits.execPerRoundMax && this.backlog.length > 0 && !this.blocked) {
+        this.blocked = new Promise<void>((res) => setImmediate(res)).then(() => this.unblockRound());
+      }
+    }
     this.flush();
   }
 

@@ -41,6 +41,7 @@ export class ConstdbNode {
       multibulkArgsMax: cfg.multibulkArgsMax,
       inlineBytesMax: 64 * 1024,
       outputBytesMax: cfg.clientOutputBufferLimitBytes,
+      execPerRoundMax: Math.max(1, cfg.maxExecPerRound),
     };
     this.repl = new Replicator(this);
     this.hooks = {

@@ -46,9 +46,9 @@ export class LocalNet {
   }
 
   /** Restart node i from what its disk holds (optionally wiped first). */
-  restart(i: number, wipe = false): void {
+  restart(i: number, wipe = false, keepInFlight = false): void {
     if (wipe) this.disk[i] = undefined;
-    this.queue.splice(0, this.queue.length, ...this.queue.filter((m) => m.to !== i && m.from !== i));
+    if (!keepInFlight) this.queue.splice(0, this.queue.length, ...this.queue.filter((m) => m.to !== i && m.from !== i));
     this.engines[i] = this.make(i);
     this.engines[i]!.start();
   }

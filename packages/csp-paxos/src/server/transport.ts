@@ -3,7 +3,7 @@
 // requests (answered on the same socket) and run-time controls (status, partition).
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { Msg } from '../core/types.js';
-import { FrameDecoder, encodeFrame } from './framing.js';
+import { FrameDecoder, encodeFrame, encodePeerFrame } from './framing.js';
 
 export const TRANSPORT_DEFAULTS = {
   host: '127.0.0.1',
@@ -95,7 +95,7 @@ class PeerLink {
       return;
     }
     this.sent += msgs.length;
-    s.write(encodeFrame({ p: this.self, m: msgs }));
+    s.write(encodePeerFrame(this.self, msgs as unknown as Array<Record<string, unknown>>));
   }
 
   close(): void {

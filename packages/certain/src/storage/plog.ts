@@ -86,14 +86,12 @@ export class LevelPlog implements Plog {
   }
 
   async chosenRange(entityId: bigint, fromEntry: bigint, maxNum: number): Promise<ChosenEntry[]> {
+    // point reads: the common case is one or two entries, and an iterator costs more
     const out: ChosenEntry[] = [];
-    let next = fromEntry;
-    for await (const [k, v] of this.rec.range({ gte: ek(entityId, fromEntry), lt: ek(entityId + 1n, 0n), limit: maxNum })) {
-      const entry = decodeBigintKey(k.subarray(encodeBigintKey(entityId).length));
-      const r = openValue<StoredRecord>(v).record;
-      if (entry !== next || !r.chosen) break;
+    for (let entry = fromEntry; out.length < maxNum; entry++) {
+      const r = await this.getRecord(entityId, entry);
+      if (!r || !r.chosen) break;
       out.push({ entry, record: r });
-      next++;
     }
     return out;
   }

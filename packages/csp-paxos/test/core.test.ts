@@ -115,6 +115,25 @@ describe('proposer (leader)', () => {
   });
 });
 
+describe('proposer client values', () => {
+  it('queues forwarded values, proposes them, and passes unproposed ones to the next leader', () => {
+    let c = 0;
+    const p = new Proposer(cfg(1, { generate: false, batchSlotsMax: 1, windowBatchesMax: 1 }), () => `g${c++}`);
+    p.handle({ kind: 'role', round: 6, lead: true }, 0);
+    for (const from of [0, 1, 2]) p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from, to: 1, entries: [] }) }, 1);
+    p.takeOutput();
+    const fwd = (key: string): Msg => msg({ type: 'FORWARD', from: 3, to: 1, round: 6, entries: [{ slot: -1, round: -1, key, data: `d-${key}` }] });
+    p.handle({ kind: 'net', msg: fwd('x') }, 2);
+    p.handle({ kind: 'net', msg: fwd('y') }, 2);
+    const out = p.takeOutput();
+    expect(out.net.filter((m) => m.type === 'PROPOSE' && m.to === 0)[0]!.entries).toEqual([{ slot: 0, round: 6, key: 'x', data: 'd-x' }]);
+    expect(out.lines).toEqual([{ kind: 'generate', key: 'x', slot: 0 }]);
+    p.handle({ kind: 'role', round: 7, lead: false }, 3);
+    const handed = p.takeOutput().net.filter((m) => m.type === 'FORWARD');
+    expect(handed).toEqual([expect.objectContaining({ to: 2, round: 7, entries: [expect.objectContaining({ key: 'y', data: 'd-y' })] })]);
+  });
+});
+
 describe('learner (consensus)', () => {
   it('commits in slot order only, matching the COMMIT round', () => {
     const l = new Learner(cfg(2));

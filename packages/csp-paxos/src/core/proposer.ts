@@ -87,6 +87,13 @@ export class Proposer extends ProcessorBase {
     this.window = [];
     this.imposeQueue = [];
     this.gathered.clear();
+    // Client values we never proposed go to the next leader instead of waiting for a retry.
+    const next = leaderOf(round, this.cfg.n);
+    if (next !== this.cfg.id) {
+      for (const v of this.clientQueue.splice(0)) {
+        this.send(next, { type: 'FORWARD', round, seq: 0, hops: 1, entries: [{ slot: -1, round: -1, key: v.key, data: v.data }] });
+      }
+    }
   }
 
   private startRound(round: number, nowMs: number): void {

@@ -40,3 +40,10 @@ export class UsageError extends QuorumkitError {
     super('EUSAGE', message);
   }
 }
+
+/** An acceptor could not bind its address (in use, not a local address). */
+export class ListenError extends QuorumkitError {
+  constructor(message: string) {
+    super('ELISTEN', message);
+  }
+}

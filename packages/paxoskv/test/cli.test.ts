@@ -88,6 +88,18 @@ describe('paxoskv CLI', () => {
     }
   });
 
+  it('a serve that cannot listen or whose data dir is in use says so in one line', () => {
+    const first = acceptors.split(',')[0]!;
+    const taken = run('serve', '--id', '0', '--listen', first, '--data', join(dir!, 'other'));
+    expect(taken.code).toBe(5);
+    expect(taken.stderr.trim().split('\n')).toHaveLength(1);
+    expect(taken.stderr).toMatch(`paxoskv: cannot listen on ${first}: address already in use`);
+    const locked = run('serve', '--id', '0', '--listen', '127.0.0.1:0', '--data', join(dir!, 'data', 'acceptor0'));
+    expect(locked.code).toBe(5);
+    expect(locked.stderr.trim().split('\n')).toHaveLength(1);
+    expect(locked.stderr).toMatch(/is locked by another process/);
+  });
+
   it('unreachable acceptors: a clear error naming them, exit 3', async () => {
     const ports = await freePorts(3);
     const r = run('get', 'foo', '--timeout-ms', '800', '--acceptors', ports.map((p) => `127.0.0.1:${p}`).join(','));

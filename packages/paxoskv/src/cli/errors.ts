@@ -12,9 +12,6 @@ export function exitCodeFor(e: unknown): number {
       return EXIT.noQuorum;
     case 'EPAXOSDEADLINE':
       return /no quorum reachable/.test((e as Error).message) ? EXIT.noQuorum : EXIT.deadline;
-    case 'EADDRINUSE':
-    case 'ELOCKED':
-      return EXIT.other;
     default:
       return EXIT.other;
   }

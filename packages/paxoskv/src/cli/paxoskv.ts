@@ -1,4 +1,5 @@
 // paxoskv: serve one acceptor, run a local cluster, or set/get a key.
+import * as grpcJs from '@grpc/grpc-js';
 import { Command, CommanderError, Option } from 'commander';
 import { PaxosKvClient } from '../client/kvClient.js';
 import { serveAcceptors } from '../server/serveAcceptors.js';
@@ -7,6 +8,9 @@ import { ACCEPTOR_BASE_PORT, defaultAcceptorAddress } from '../wire/protoPath.js
 import { exitCodeFor, fail } from './errors.js';
 import { makeLogger } from './logger.js';
 import { formatKvValue, parseAddress, parseAddressList, parseCount, parseValue, parseValueType, parseVersion } from './parse.js';
+
+// grpc-js would print its own copy of every bind/connect error; ours is the one clear line.
+grpcJs.setLogVerbosity(grpcJs.logVerbosity.NONE);
 
 const DEFAULT_ACCEPTORS = [0, 1, 2].map(defaultAcceptorAddress).join(',');
 

@@ -3,7 +3,7 @@
 import { createGrpcServer, type GrpcServer } from '@quorumkit/shared-transport';
 import type { Logger } from 'pino';
 import { accept, commit, learn, prepare } from '../core/index.js';
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, ListenError } from '../errors.js';
 import { AcceptorStore, type AcceptorStoreOptions } from '../storage/acceptorStore.js';
 import {
   type WireAcceptor,
@@ -118,16 +118,25 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
       }
     };
 
-  const grpc = await createGrpcServer({
-    protoPath: PROTO_PATH,
-    service: SERVICE_NAME,
-    address: opts.address ?? defaultAcceptorAddress(opts.id),
-    handlers: {
-      Prepare: logged('Prepare', handlePrepare),
-      Accept: logged('Accept', handleAccept),
-      Batch: logged('Batch', handleBatch),
-    },
-  });
+  const address = opts.address ?? defaultAcceptorAddress(opts.id);
+  let grpc: GrpcServer;
+  try {
+    grpc = await createGrpcServer({
+      protoPath: PROTO_PATH,
+      service: SERVICE_NAME,
+      address,
+      handlers: {
+        Prepare: logged('Prepare', handlePrepare),
+        Accept: logged('Accept', handleAccept),
+        Batch: logged('Batch', handleBatch),
+      },
+    });
+  } catch (e) {
+    await store.close();
+    const msg = (e as Error).message ?? String(e);
+    const why = /EADDRINUSE/.test(msg) ? 'address already in use' : /EADDRNOTAVAIL|ENOTFOUND/.test(msg) ? 'no such local address' : msg;
+    throw new ListenError(`cannot listen on ${address}: ${why}`);
+  }
   log?.info({ id: opts.id, address: grpc.address, data: typeof opts.data === 'string' ? opts.data : 'memory' }, 'acceptor listening');
 
   let closing: Promise<void> | undefined;

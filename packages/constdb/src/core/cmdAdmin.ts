@@ -163,6 +163,11 @@ export function cmdCommand(ctx: CmdCtx, args: Buffer[], table: ReadonlyMap<strin
   } else ctx.out.error(`ERR unknown subcommand '${args[1]!.toString()}'. Try COMMAND HELP.`);
 }
 
+function errText(e: unknown): string {
+  const msg = (e as Error).message;
+  return /^[A-Z]+ /.test(msg) ? msg : `ERR ${msg}`;
+}
+
 export async function cmdMeet(ctx: CmdCtx, args: Buffer[]): Promise<void> {
   const m = /^(.+):(\d{1,5})$/.exec(args[1]!.toString());
   if (!m) return ctx.out.error('ERR invalid address, expected host:port');
@@ -171,7 +176,7 @@ export async function cmdMeet(ctx: CmdCtx, args: Buffer[]): Promise<void> {
     await ctx.server.meet(m[1]!, Number(m[2]));
     ctx.out.int(1);
   } catch (e) {
-    ctx.out.error(`ERR ${(e as Error).message}`);
+    ctx.out.error(errText(e));
   }
 }
 
@@ -182,7 +187,7 @@ export async function cmdForget(ctx: CmdCtx, args: Buffer[]): Promise<void> {
   try {
     ctx.out.int(await ctx.server.forget(Number(id)));
   } catch (e) {
-    ctx.out.error(`ERR ${(e as Error).message}`);
+    ctx.out.error(errText(e));
   }
 }
 

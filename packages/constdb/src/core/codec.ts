@@ -289,3 +289,20 @@ export function decodeOp(buf: Buffer, start = 0, end = buf.length): { seq: bigin
   if (r.pos !== end) throw new CodecError('trailing bytes in op');
   return { seq, key, delta };
 }
+
+/**
+ * The op already framed for the replication stream (u8 type | u32 length | op bytes), so
+ * one buffer serves the backlog and every peer; `.subarray(5)` is the bare op for the AOF.
+ */
+export function encodeOpFrame(frameType: number, seq: bigint, key: string, delta: KeyRec): Buffer {
+  opWriter.len = 5;
+  opWriter.u64(seq);
+  opWriter.latin1(key);
+  writeKeyRec(opWriter, delta);
+  const out = Buffer.allocUnsafe(opWriter.len);
+  opWriter.buf.copy(out, 0, 0, opWriter.len);
+  out[0] = frameType;
+  out.writeUInt32LE(opWriter.len - 5, 1);
+  if (opWriter.buf.length > 4 * 1024 * 1024) opWriter.buf = Buffer.allocUnsafe(64 * 1024);
+  return out;
+}

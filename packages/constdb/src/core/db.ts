@@ -12,6 +12,8 @@ export class Db {
   readonly clock = new UuidClock();
   /** keys whose record has expiry entries (for the active expire cycle) */
   readonly expiring = new Set<string>();
+  /** keys that received removals (may hold tombstones): GC, counts and DBSIZE look only here */
+  readonly removals = new Set<string>();
   emit: Emit = () => {};
   stats = { expiredKeys: 0, tombstonesCollected: 0 };
 
@@ -70,6 +72,7 @@ export class Db {
     }
     keyJoinInto(rec, delta);
     if (rec.exp && rec.exp.e.size > 0) this.expiring.add(key);
+    if (hasRemoval(delta)) this.removals.add(key);
   }
 
   del(key: string, rec: KeyRec, now: number): void {
@@ -96,30 +99,67 @@ export class Db {
     return n;
   }
 
-  /** Number of keys that exist now. O(keys). */
+  /** Number of keys that exist now: O(keys with removals + keys with a TTL), not O(keys). */
   size(now: number): number {
+    let n = this.keys.size;
+    for (const key of this.removals) {
+      const rec = this.keys.get(key);
+      if (!rec || keyType(rec) === undefined) n--;
+    }
+    for (const key of this.expiring) {
+      const rec = this.keys.get(key);
+      if (!rec || keyType(rec) === undefined) continue;
+      const at = expiryAt(rec.exp);
+      if (at !== 0 && at <= now) n--;
+    }
+    return n;
+  }
+
+  /** Keys that exist now and have a TTL. */
+  expiresCount(now: number): number {
     let n = 0;
-    for (const key of this.keys.keys()) if (this.lookup(key, now)) n++;
+    for (const key of this.expiring) {
+      const rec = this.keys.get(key);
+      const at = rec ? expiryAt(rec.exp) : 0;
+      if (rec && at > now && keyType(rec) !== undefined) n++;
+    }
     return n;
   }
 
   tombstones(): number {
     let t = 0;
-    for (const rec of this.keys.values()) t += keyTombstones(rec);
+    for (const key of this.removals) {
+      const rec = this.keys.get(key);
+      if (rec) t += keyTombstones(rec);
+    }
     return t;
   }
 
   /** Collects tombstones that every replica has seen. */
   gc(stable: (n: number, u: bigint) => boolean): number {
     let c = 0;
-    for (const [key, rec] of this.keys) {
+    for (const key of this.removals) {
+      const rec = this.keys.get(key);
+      if (!rec) {
+        this.removals.delete(key);
+        continue;
+      }
       c += keyGc(rec, stable);
       if (!rec.str && !rec.set && !rec.hash && !rec.exp) {
         this.keys.delete(key);
         this.expiring.delete(key);
-      }
+        this.removals.delete(key);
+      } else if (keyTombstones(rec) === 0 && !(rec.exp && rec.exp.e.size === 0)) this.removals.delete(key);
     }
     this.stats.tombstonesCollected += c;
     return c;
   }
+}
+
+/** Does a delta remove anything (so the key may hold tombstones afterwards)? */
+function hasRemoval(d: KeyRec): boolean {
+  if (d.str?.clr || d.exp?.clr) return true;
+  if (d.set) for (const e of d.set.values()) if (e.rm) return true;
+  if (d.hash) for (const s of d.hash.values()) if (s.clr) return true;
+  return false;
 }

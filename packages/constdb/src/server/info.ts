@@ -1,7 +1,6 @@
 // INFO and CONFIG GET: real figures from the running node.
 import { globMatch } from '../core/glob.js';
 import { VERSION } from '../core/cmdAdmin.js';
-import { expiryAt } from '../core/keyrec.js';
 import type { ConstdbNode } from './node.js';
 
 function section(title: string, rows: Array<[string, string | number | bigint]>): string {
@@ -62,14 +61,8 @@ export function renderInfo(node: ConstdbNode, which: string | undefined, now: nu
   }
   if (want('replication')) parts.push(section('Replication', node.repl.infoRows(now)));
   if (want('keyspace')) {
-    let keys = 0;
-    let expires = 0;
-    for (const k of node.db.keys.keys()) {
-      const rec = node.db.lookup(k, now);
-      if (!rec) continue;
-      keys++;
-      if (expiryAt(rec.exp) !== 0) expires++;
-    }
+    const keys = node.db.size(now);
+    const expires = node.db.expiresCount(now);
     parts.push(section('Keyspace', keys ? [['db0', `keys=${keys},expires=${expires},avg_ttl=0`]] : []));
   }
   return parts.join('\r\n');

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { Db } from '../core/db.js';
-import { encodeOp, decodeOp, maxUuid } from '../core/codec.js';
+import { encodeOpFrame, decodeOp, maxUuid } from '../core/codec.js';
+import { F } from './replFrames.js';
 import type { ServerHooks } from '../core/context.js';
 import { Connection, type ConnHost, type ConnLimits } from './connection.js';
 import type { ConstdbConfig } from './config.js';
@@ -75,9 +76,9 @@ export class ConstdbNode {
       const seq = ++this.ownSeq;
       this.stats.changesSinceSnapshot++;
       if (!this.aof && !this.repl.wantsOps) return;
-      const op = encodeOp(seq, key, delta);
-      this.aof?.append(op);
-      this.repl.onOwnOp(seq, op);
+      const framed = encodeOpFrame(F.OP, seq, key, delta);
+      this.aof?.append(framed.subarray(5));
+      this.repl.onOwnOp(seq, framed);
     };
   }
 

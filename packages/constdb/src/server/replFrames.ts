@@ -51,7 +51,7 @@ export class FrameReader {
   }
 }
 
-/** Own ops by seq (consecutive), capped in bytes; the oldest fall off. */
+/** Own ops (framed) by seq (consecutive), capped in bytes; the oldest fall off. */
 export class Backlog {
   private ops: Buffer[] = [];
   private head = 0;

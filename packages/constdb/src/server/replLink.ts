@@ -148,7 +148,7 @@ export class PeerLink {
     const ops = this.peer.forceFull || regressed ? undefined : repl.backlog.from(r.applied + 1n);
     this.state = 'syncing';
     if (ops) {
-      for (const op of ops) sock.write(frame(F.OP, op));
+      for (const fr of ops) sock.write(fr);
       repl.stats.partialSyncsSent++;
       this.peer.partialSyncs++;
     } else {
@@ -165,7 +165,7 @@ export class PeerLink {
       sock.write(frame(F.SNAP_END, Buffer.alloc(0)));
       const after = repl.backlog.from(seq + 1n);
       if (!after) throw new Error('backlog overrun during full sync');
-      for (const op of after) sock.write(frame(F.OP, op));
+      for (const fr of after) sock.write(fr);
       repl.stats.fullSyncsSent++;
       this.peer.fullSyncs++;
       this.peer.forceFull = false;

@@ -211,10 +211,10 @@ export class Replicator {
     this.persistPeers();
   }
 
-  onOwnOp(seq: bigint, op: Buffer): void {
-    this.backlog.push(seq, op);
+  /** `fr` is the op already framed (F.OP); the backlog keeps frames ready to resend. */
+  onOwnOp(seq: bigint, fr: Buffer): void {
+    this.backlog.push(seq, fr);
     this.appliedU.set(this.node.cfg.nodeId, this.node.db.clock.current);
-    const fr = frame(F.OP, op);
     for (const p of this.peers.values()) p.link?.sendOp(seq, fr);
   }
 

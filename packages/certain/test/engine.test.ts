@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Certain, LevelDb, TurnError, DupUuidError, type ApplyFn } from '../src/index.js';
+import { Certain, LevelDb, TurnError, DupUuidError, PendingError, type ApplyFn } from '../src/index.js';
 import { LocalNet } from './localNet.js';
 
 const enc = new TextEncoder();
@@ -27,7 +27,7 @@ async function replica(net: LevelNetOpts, id: number, opts: Partial<Certain['tun
   const c = new Certain({
     acceptorId: id, acceptorNum: net.n, path: net.dir, apply,
     transport: net.net.transportFor(id),
-    options: { cmdTimeoutMs: 5000, retryMsBase: 30, tickMs: 20, ...opts },
+    options: { cmdTimeoutMs: 20_000, retryMsBase: 30, tickMs: 20, ...opts },
   });
   await c.start();
   live.push(c);
@@ -74,14 +74,14 @@ describe('engine', () => {
   it('group commit: concurrent writes on many entities share fsyncs', async () => {
     const cl = cluster();
     const rs: Certain[] = [];
-    for (let i = 0; i < 3; i++) rs.push(await replica(cl, i));
+    for (let i = 0; i < 3; i++) rs.push(await replica(cl, i, { cmdTimeoutMs: 60_000 }));
     const before = rs[0]!.plog.syncCount;
     await Promise.all(Array.from({ length: 200 }, (_, i) => rs[0]!.write(BigInt(1000 + i), 1n, enc.encode(`k=${i}`))));
     const syncs = rs[0]!.plog.syncCount - before;
     // 200 chosen entries of >= 2 records each would take >= 400 syncs without group commit
     expect(syncs).toBeLessThan(200);
     expect(rs[0]!.metrics.chosen).toBeGreaterThanOrEqual(200);
-  });
+  }, 120_000);
 
   it('a replica whose logdb and datadb are deleted recovers via catch-up, and via GetAll once plogs expired', async () => {
     const cl = cluster();
@@ -131,9 +131,19 @@ describe('engine', () => {
     await db.beginGetAll(4n);
     await db.close();
     const r0 = await replica(cl, 0, { plogExpireTimeMs: 0 });
-    const deadline = Date.now() + 10_000;
-    while ((await r0.db.pendingGetAll()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // commands get PendingError until the copy is done
+    const deadline = Date.now() + 20_000;
+    let got: string | undefined;
+    while (Date.now() < deadline) {
+      try {
+        got = await get(r0, 4n, 'k3');
+        break;
+      } catch (err) {
+        expect(err).toBeInstanceOf(PendingError);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    expect(got).toBe('v3');
     expect(await r0.db.pendingGetAll()).toEqual([]);
-    expect(await get(r0, 4n, 'k3')).toBe('v3');
   });
 });

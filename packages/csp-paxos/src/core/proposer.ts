@@ -193,8 +193,10 @@ export class Proposer extends ProcessorBase {
         this.sendBatch('IMPOSE', entries, nowMs);
         continue;
       }
-      const room = Math.min(this.cfg.batchSlotsMax, this.cfg.interval - this.proposedInRound);
-      const count = this.cfg.generate ? room : Math.min(room, this.clientQueue.length);
+      // Invented values fill the round up to `interval`; client values are never held back
+      // for the next round (they may run a round a little past `interval`).
+      const inventRoom = this.cfg.generate ? Math.max(0, this.cfg.interval - this.proposedInRound) : 0;
+      const count = this.handedOver ? 0 : Math.min(this.cfg.batchSlotsMax, this.clientQueue.length + inventRoom);
       if (count <= 0) break;
       const entries: Entry[] = [];
       for (let i = 0; i < count; i++) {
@@ -207,7 +209,7 @@ export class Proposer extends ProcessorBase {
       this.proposedInRound += count;
       this.sendBatch('PROPOSE', entries, nowMs);
     }
-    if (this.phase === 'streaming' && !this.handedOver && this.window.length === 0 && this.imposeQueue.length === 0 && this.proposedInRound >= this.cfg.interval) {
+    if (this.phase === 'streaming' && !this.handedOver && this.window.length === 0 && this.imposeQueue.length === 0 && this.clientQueue.length === 0 && this.proposedInRound >= this.cfg.interval) {
       // Round end: hand leadership to the next rank.
       this.handedOver = true;
       this.emit('router', { kind: 'bump', round: this.round + 1 });

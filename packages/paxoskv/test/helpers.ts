@@ -1,4 +1,7 @@
-import { AcceptorLink, LinkTransport, type AcceptorServer, serveAcceptors } from '../src/index.js';
+import { AcceptorLink, LinkTransport, type AcceptorServer, type PaxosTiming, paxosTimingDefaults, serveAcceptors } from '../src/index.js';
+
+/** Generous timing for tests on a loaded 2-core box: a slow reply must not look like a failure. */
+export const SLOW_OK: PaxosTiming = { ...paxosTimingDefaults, deadlineMs: 60_000, phaseTimeoutMs: 20_000 };
 
 /** The seed's ServeAcceptors on free ports, plus a transport whose acceptor i is server i. */
 export async function acceptors(n = 3, data?: string) {

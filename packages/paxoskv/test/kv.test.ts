@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '@quorumkit/test-harness';
 import {
   LinkTransport,
   NoQuorumReachableError,
@@ -13,7 +14,7 @@ import {
   serveAcceptors,
   startAcceptor,
 } from '../src/index.js';
-import { acceptors } from './helpers.js';
+import { SLOW_OK, acceptors } from './helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -23,7 +24,7 @@ afterEach(async () => {
 async function cluster(n = 3, data?: string) {
   const c = await acceptors(n, data);
   cleanups.push(c.stop);
-  const client = new PaxosKvClient({ acceptors: c.addresses });
+  const client = new PaxosKvClient({ acceptors: c.addresses, deadlineMs: 60_000, phaseTimeoutMs: 20_000 });
   cleanups.push(() => client.close());
   return { ...c, client };
 }
@@ -52,9 +53,13 @@ describe('KV API', () => {
   });
 
   it('a read of a chosen version takes one round (commit/learn)', async () => {
-    const { client } = await cluster();
+    const { client, servers } = await cluster();
     await client.set('k', 1n);
-    await new Promise((r) => setTimeout(r, 50)); // let the COMMIT broadcast land
+    // the COMMIT broadcast is fire-and-forget: wait (bounded) until every acceptor learned it
+    await waitFor(async () => (await Promise.all(servers.map((s) => s.store.read({ key: 'k', ver: 0n })))).every((st) => st.chosen !== null), {
+      timeoutMs: 20_000,
+      what: 'COMMIT reached every acceptor',
+    });
     const latest = await client.get('k');
     expect(latest!.rounds).toBe(1);
     const byVer = await client.get('k', { ver: 0n });
@@ -62,7 +67,9 @@ describe('KV API', () => {
   });
 
   it('a client that keeps writing a key needs one round per set (phase 1 ran ahead)', async () => {
-    const { client } = await cluster();
+    const { addresses } = await cluster();
+    const client = new PaxosKvClient({ acceptors: addresses, deadlineMs: 30_000, phaseTimeoutMs: 20_000 }); // no timeouts on a loaded box
+    cleanups.push(() => client.close());
     expect((await client.set('s', 1n)).ver).toBe(0n);
     const second = await client.set('s', 2n);
     expect(second).toMatchObject({ ver: 1n, rounds: 1, written: true });
@@ -72,7 +79,7 @@ describe('KV API', () => {
   it('a read of a voted but unlearned version makes it safe and returns it', async () => {
     const c = await cluster();
     // a seed-style proposer: votes at a quorum, never commits
-    await new Proposer(c.transport, { key: 'u', ver: 0n }, ballot(1, 77)).runPaxos([0, 1, 2], i64Value(42));
+    await new Proposer(c.transport, { key: 'u', ver: 0n }, ballot(1, 77), SLOW_OK).runPaxos([0, 1, 2], i64Value(42));
     const r = await c.client.get('u');
     expect(r).toMatchObject({ ver: 0n, value: 42n });
     expect(r!.rounds).toBeGreaterThan(1);
@@ -116,9 +123,9 @@ describe('durable acceptors', () => {
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     let servers = await serveAcceptors(3, { basePort: 0, data: dir });
     const addrs = servers.map((s) => s.address);
-    let client = new PaxosKvClient({ acceptors: addrs });
+    let client = new PaxosKvClient({ acceptors: addrs, deadlineMs: 60_000, phaseTimeoutMs: 20_000 });
     await client.set('p', 9n);
-    const prop = new Proposer(new LinkTransport(client.links), { key: 'q', ver: 0n }, ballot(50, 5));
+    const prop = new Proposer(new LinkTransport(client.links), { key: 'q', ver: 0n }, ballot(50, 5), SLOW_OK);
     expect((await prop.phase1([0, 1, 2], 2)).err).toBeNull();
     client.close();
     await Promise.all(servers.map((s) => s.close()));
@@ -127,10 +134,10 @@ describe('durable acceptors', () => {
     cleanups.push(async () => {
       await Promise.all(servers.map((s) => s.close()));
     });
-    client = new PaxosKvClient({ acceptors: addrs });
+    client = new PaxosKvClient({ acceptors: addrs, deadlineMs: 60_000, phaseTimeoutMs: 20_000 });
     cleanups.push(() => client.close());
     expect((await client.get('p'))!.value).toBe(9n);
-    const low = new Proposer(new LinkTransport(client.links), { key: 'q', ver: 0n }, ballot(49, 6));
+    const low = new Proposer(new LinkTransport(client.links), { key: 'q', ver: 0n }, ballot(49, 6), SLOW_OK);
     const r = await low.phase1([0, 1, 2], 2);
     expect(r.err).not.toBeNull();
     expect(r.higherBal).toEqual(ballot(50, 5));

@@ -2,7 +2,7 @@
 // ported with their exact assertions, over real gRPC acceptors.
 import { afterEach, describe, expect, it } from 'vitest';
 import { NotEnoughQuorum, Proposer, ballot, i64Value } from '../src/index.js';
-import { acceptors } from './helpers.js';
+import { SLOW_OK, acceptors } from './helpers.js';
 
 let stop: (() => Promise<void>) | undefined;
 afterEach(async () => {
@@ -16,7 +16,7 @@ describe('seed slides', () => {
     stop = c.stop;
     const quorum = 2;
     const paxosId = { key: 'i', ver: 0n };
-    const px = new Proposer(c.transport, paxosId, ballot(0, 10));
+    const px = new Proposer(c.transport, paxosId, ballot(0, 10), SLOW_OK);
 
     const p1 = await px.phase1([0, 1], quorum);
     expect(p1.err, 'constitued a quorum').toBeNull();
@@ -34,8 +34,8 @@ describe('seed slides', () => {
     stop = c.stop;
     const quorum = 2;
     const paxosId = { key: 'i', ver: 0n };
-    const px = new Proposer(c.transport, paxosId, ballot(1, 10));
-    const py = new Proposer(c.transport, paxosId, ballot(2, 11));
+    const px = new Proposer(c.transport, paxosId, ballot(1, 10), SLOW_OK);
+    const py = new Proposer(c.transport, paxosId, ballot(2, 11), SLOW_OK);
 
     // X phase1 on {0, 1}
     let p1 = await px.phase1([0, 1], quorum);
@@ -82,25 +82,25 @@ describe('seed slides', () => {
     const out: string[] = [];
     // set foo0 = 5
     {
-      const prop = new Proposer(c.transport, { key: 'foo', ver: 0n }, ballot(0, 2));
+      const prop = new Proposer(c.transport, { key: 'foo', ver: 0n }, ballot(0, 2), SLOW_OK);
       const v = await prop.runPaxos(acceptorIds, i64Value(5));
       out.push(`written: ${v!.vi64};`);
     }
     // get foo0
     {
-      const prop = new Proposer(c.transport, { key: 'foo', ver: 0n }, ballot(0, 2));
+      const prop = new Proposer(c.transport, { key: 'foo', ver: 0n }, ballot(0, 2), SLOW_OK);
       const v = await prop.runPaxos(acceptorIds, null);
       out.push(`read:    ${v!.vi64};`);
     }
     // set foo1 = 6
     {
-      const prop = new Proposer(c.transport, { key: 'foo', ver: 1n }, ballot(0, 2));
+      const prop = new Proposer(c.transport, { key: 'foo', ver: 1n }, ballot(0, 2), SLOW_OK);
       const v = await prop.runPaxos(acceptorIds, i64Value(6));
       out.push(`written: ${v!.vi64};`);
     }
     // get foo1
     {
-      const prop = new Proposer(c.transport, { key: 'foo', ver: 1n }, ballot(0, 2));
+      const prop = new Proposer(c.transport, { key: 'foo', ver: 1n }, ballot(0, 2), SLOW_OK);
       const v = await prop.runPaxos(acceptorIds, null);
       out.push(`read:    ${v!.vi64};`);
     }
@@ -110,11 +110,11 @@ describe('seed slides', () => {
   it('reads take one round when nothing was voted and two when a value was', async () => {
     const c = await acceptors(3);
     stop = c.stop;
-    const empty = new Proposer(c.transport, { key: 'r', ver: 0n }, ballot(1, 1));
+    const empty = new Proposer(c.transport, { key: 'r', ver: 0n }, ballot(1, 1), SLOW_OK);
     expect(await empty.runPaxos([0, 1, 2], null)).toBeNull();
     expect(empty.rounds).toBe(1);
-    await new Proposer(c.transport, { key: 'r', ver: 1n }, ballot(1, 2)).runPaxos([0, 1, 2], i64Value(7));
-    const voted = new Proposer(c.transport, { key: 'r', ver: 1n }, ballot(2, 3));
+    await new Proposer(c.transport, { key: 'r', ver: 1n }, ballot(1, 2), SLOW_OK).runPaxos([0, 1, 2], i64Value(7));
+    const voted = new Proposer(c.transport, { key: 'r', ver: 1n }, ballot(2, 3), SLOW_OK);
     expect((await voted.runPaxos([0, 1, 2], null))!.vi64).toBe(7n);
     expect(voted.rounds).toBe(2);
   });

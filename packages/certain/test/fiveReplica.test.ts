@@ -84,7 +84,7 @@ describe('five replicas', () => {
     for (const i of [3, 4]) expect(net.chosenValue(i, E, 1n)).toBe('lossy');
   });
 
-  it('re-sends, then retries with a higher ballot, until a majority answers', () => {
+  it('re-sends its record while a majority is unreachable, and succeeds once healed', () => {
     const net = new CoreNet(5, { enablePreAuth: false });
     let cut = true;
     net.drop = (d) => cut && (d.to >= 2 || d.from >= 2);
@@ -92,18 +92,37 @@ describe('five replicas', () => {
     net.run();
     expect(net.chosenValue(0, E, 1n)).toBeUndefined();
     const first = net.plog[0]!.get(`${E}:1`)!.preparedNum;
-    // still cut: the first timeout re-sends, the second moves to a higher ballot
     net.tick(1000);
     net.run();
+    net.tick(1000);
+    net.run();
+    // nobody promised higher: the round is re-sent, not restarted (no self-livelock)
     expect(net.plog[0]!.get(`${E}:1`)!.preparedNum).toBe(first);
-    net.tick(1000);
-    net.run();
-    expect(net.plog[0]!.get(`${E}:1`)!.preparedNum > first).toBe(true);
-    expect(net.chosenValue(0, E, 1n)).toBeUndefined();
     cut = false;
     net.tick(5000);
     net.run();
     for (let i = 0; i < 5; i++) expect(net.chosenValue(i, E, 1n)).toBe('slow');
+  });
+
+  it('retries with a higher ballot once a rival promised above it', () => {
+    const net = new CoreNet(3, { enablePreAuth: false });
+    // replica 2's prepare reaches everyone; its accept phase never happens (it goes silent)
+    net.write(0, E, 'mine');
+    const b0 = net.plog[0]!.get(`${E}:1`)!.preparedNum;
+    net.queue = []; // replica 0's prepare is lost
+    net.write(2, E, 'rival');
+    net.drop = (d) => d.from === 2 && d.msg.kind === 'paxos' && d.msg.cmd.srcRecord.acceptedNum > 0n;
+    net.run();
+    net.drop = (d) => d.from === 2 || d.to === 2;
+    net.tick(1000); // re-send: replica 1 answers with its higher promise
+    net.run();
+    net.tick(2000); // now a rival is visible: higher ballot
+    net.run();
+    expect(net.plog[0]!.get(`${E}:1`)!.preparedNum > b0).toBe(true);
+    net.tick(5000);
+    net.run();
+    expect(net.chosenValue(0, E, 1n)).toBeDefined();
+    expect(net.chosenValue(1, E, 1n)).toBe(net.chosenValue(0, E, 1n));
   });
 });
 

@@ -369,10 +369,14 @@ export class EntityCore {
       mergeEffects(e, this.writeForRead(stuck.readId, stuck.entry, now, random));
     }
     if (this.writeEntry !== null && now >= this.nextRetryAt && !this.machine.isPersisting) {
-      // First re-send our record (lost messages), then try a higher ballot (a rival or a stale view).
+      // A higher ballot only when a rival promised above ours: re-preparing while our own round
+      // is merely slow would restart it and could livelock a lone proposer. Otherwise re-send
+      // our record (lost or slow messages); peers answer with theirs (quickRsp).
       this.retries++;
       this.nextRetryAt = now + this.retryDelay(random) * Math.min(4, this.retries);
-      mergeEffects(e, this.fromStep(this.retries % 2 === 1 ? this.machine.resend() : this.machine.retry()));
+      const own = this.machine.own;
+      const rival = own.promisedNum > own.preparedNum || this.machine.records.some((r) => r.promisedNum > own.preparedNum);
+      mergeEffects(e, this.fromStep(rival ? this.machine.retry() : this.machine.resend()));
     }
     return e;
   }

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { Db } from '../core/db.js';
 import { encodeOpFrame, decodeOp, maxUuid } from '../core/codec.js';
-import { F } from './replFrames.js';
+import { F, frame } from './replFrames.js';
 import type { ServerHooks } from '../core/context.js';
 import { Connection, type ConnHost, type ConnLimits } from './connection.js';
 import type { ConstdbConfig } from './config.js';
@@ -119,6 +119,7 @@ export class ConstdbNode {
     }
     await this.repl.loadPeers();
     const ops = readAofs(this.aofPath);
+    this.repl.backlog.reset(this.ownSeq + 1n);
     let replayed = 0;
     for (const buf of ops) {
       const op = decodeOp(buf);
@@ -127,6 +128,9 @@ export class ConstdbNode {
       if (op.seq > this.ownSeq) {
         this.ownSeq = op.seq;
         replayed++;
+        // the replayed tail also refills the backlog: replicas that were only a little
+        // behind before the restart resume with a partial resync
+        this.repl.backlog.push(op.seq, frame(F.OP, buf));
       }
     }
     if (ops.length) this.log.info({ ops: ops.length, replayed }, 'aof replayed');

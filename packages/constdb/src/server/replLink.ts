@@ -113,7 +113,8 @@ export class PeerLink {
           this.close();
           return;
         }
-        this.repl.log.debug({ peer: this.peer.id, err: e.message }, 'replication link failed');
+        if (/WRONGPASS/.test(e.message)) this.repl.log.warn({ peer: this.peer.id }, 'replica refused our password (requirepass must be the same on every node)');
+        else this.repl.log.debug({ peer: this.peer.id, err: e.message }, 'replication link failed');
         sock.destroy();
       });
     });

@@ -114,7 +114,7 @@ export class Replicator {
   }
 
   start(): void {
-    this.backlog.reset(this.node.ownSeq + 1n);
+    if (this.backlog.firstSeq + BigInt(this.backlog.size) !== this.node.ownSeq + 1n) this.backlog.reset(this.node.ownSeq + 1n);
     const hbMs = Math.max(50, this.node.cfg.replicaHeartbeatFrequencySec * 1000);
     this.hbTimer = setInterval(() => this.heartbeat(), hbMs);
     this.hbTimer.unref();
@@ -141,7 +141,7 @@ export class Replicator {
     if (!p) {
       p = { id, host, port, alias, ackedSeq: 0n, lastAckMs: 0, appliedU: new Map(), fullSyncs: 0, partialSyncs: 0, forceFull: false };
       this.peers.set(id, p);
-      if (this.peers.size === 1) this.backlog.reset(this.node.ownSeq + 1n);
+      if (this.peers.size === 1 && this.backlog.firstSeq + BigInt(this.backlog.size) !== this.node.ownSeq + 1n) this.backlog.reset(this.node.ownSeq + 1n);
       this.log.info({ peer: id, addr: `${host}:${port}` }, 'replica added');
       if (connectNow) this.persistPeers();
     } else if (p.host !== host || p.port !== port) {

@@ -55,7 +55,8 @@ export class Certain {
   private nextReadId = 1;
   private batch: Effects[] = [];
   private flushing = false;
-  private flushWaiters: (() => void)[] = [];
+  private flushWaiters: { target: number; resolve: () => void }[] = [];
+  private flushGen = 0;
   private timers: NodeJS.Timeout[] = [];
   private catchUpLimiter!: RateLimiter;
   private stopped = true;
@@ -312,15 +313,15 @@ export class Certain {
         }
         if (this.stopped) return;
         for (const e of effects) this.release(e);
+        this.flushGen++;
+        this.wakeFlushWaiters(false);
       }
     } catch (err) {
       this.log.fatal({ err }, 'plog write failed; stopping');
       void this.stop();
     } finally {
       this.flushing = false;
-      const waiters = this.flushWaiters;
-      this.flushWaiters = [];
-      for (const w of waiters) w();
+      this.wakeFlushWaiters(true);
     }
   }
 
@@ -351,9 +352,23 @@ export class Certain {
   }
 
   /** Resolves once every batch queued so far is durable. */
+  /**
+   * Resolves once everything queued before the call is durable: after the batch being written
+   * now (if any) and the one after it, not when the writer goes idle (it may never, under load).
+   */
   private flushed(): Promise<void> {
     if ((!this.flushing && this.batch.length === 0) || this.stopped) return Promise.resolve();
-    return new Promise((resolve) => this.flushWaiters.push(resolve));
+    const target = this.flushGen + (this.flushing ? 2 : 1);
+    return new Promise((resolve) => this.flushWaiters.push({ target, resolve }));
+  }
+
+  private wakeFlushWaiters(all: boolean): void {
+    const keep: { target: number; resolve: () => void }[] = [];
+    for (const w of this.flushWaiters) {
+      if (all || w.target <= this.flushGen) w.resolve();
+      else keep.push(w);
+    }
+    this.flushWaiters = keep;
   }
 
   private tick(): void {

@@ -64,7 +64,7 @@ export const CORE_DEFAULTS: Omit<CoreConfig, 'id' | 'n'> = {
   timeoutMs: 10_000,
   interval: 100,
   batchSlotsMax: 512,
-  windowBatchesMax: 8,
+  windowBatchesMax: 16,
   retryMs: 200,
   catchupMs: 100,
   catchupEntriesMax: 4096,

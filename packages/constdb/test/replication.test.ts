@@ -1,0 +1,83 @@
+// The replication stream against a real node, driven by a hand-made peer: ops are applied
+// exactly once, duplicates dropped, a gap closes the stream (the peer must resync).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type Socket } from 'node:net';
+import { freePorts } from '@quorumkit/test-harness';
+import { RawClient, startConstdb, type Proc } from './proc.js';
+import { TestNode } from './helpers.js';
+import { encodeOp } from '../src/core/codec.js';
+import { F, frame, FrameReader } from '../src/server/replFrames.js';
+
+function resp(args: string[]): Buffer {
+  return Buffer.from(`*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join(''));
+}
+
+describe('replication stream (exactly once, gap detection)', () => {
+  let node: Proc;
+  let client: RawClient;
+  beforeAll(async () => {
+    const [port] = await freePorts(1);
+    node = await startConstdb(port!, ['--node-id', '1']);
+    client = await RawClient.open(port!);
+  });
+  afterAll(async () => {
+    client?.close();
+    await node?.stop('SIGKILL');
+  });
+
+  it('applies in-order ops once, drops duplicates, closes on a gap', async () => {
+    const [deadPort] = await freePorts(1);
+    const peer = new TestNode(2);
+    peer.run('SET', 'k1', 'v1');
+    peer.run('INCR', 'n');
+    peer.run('SADD', 's', 'a');
+    const ops = peer.emitted.map(([k, d], i) => frame(F.OP, encodeOp(BigInt(i + 1), k, d)));
+
+    const sock: Socket = connect({ host: '127.0.0.1', port: node.port });
+    await new Promise<void>((res) => sock.once('connect', () => res()));
+    const acks: bigint[] = [];
+    let line = '';
+    const reader = new FrameReader();
+    let closed = false;
+    sock.on('close', () => (closed = true));
+    sock.on('data', (d: Buffer) => {
+      if (!line.endsWith('\r\n')) {
+        const i = d.indexOf('\r\n');
+        line += d.toString('latin1', 0, i < 0 ? d.length : i + 2);
+        if (i < 0) return;
+        d = d.subarray(i + 2);
+      }
+      reader.feed(d, (type, payload) => {
+        if (type === F.ACK) acks.push(payload.readBigUInt64LE(0));
+      });
+    });
+    sock.write(resp(['CONSTDB.SYNC', '2', '127.0.0.1', String(deadPort), '', '0', 'peer2']));
+    const until = async (cond: () => boolean, what: string) => {
+      const deadline = Date.now() + 10_000;
+      while (!cond()) {
+        if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    await until(() => line.endsWith('\r\n'), 'handshake reply');
+    expect(line).toMatch(/^\+SYNC 1 0 /);
+    sock.write(Buffer.concat([ops[0]!, ops[1]!]));
+    await until(() => acks.includes(2n), 'ack of op 2');
+    sock.write(ops[0]!); // duplicate
+    sock.write(ops[1]!); // duplicate
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await client.call('GET', 'k1')).toBe('v1');
+    expect(await client.call('GET', 'n')).toBe('1');
+    const info1 = (await client.call('INFO', 'replication')) as string;
+    expect(info1).toMatch(/duplicates_dropped:2/);
+    expect(info1).toMatch(/ops_applied:2/);
+    // skip op 3: op 4 is a gap
+    const gap = frame(F.OP, encodeOp(4n, 'x', peer.emitted[0]![1]));
+    sock.write(gap);
+    await until(() => closed, 'stream closed on the gap');
+    const info2 = (await client.call('INFO', 'replication')) as string;
+    expect(info2).toMatch(/gaps_detected:1/);
+    expect(await client.call('EXISTS', 'x')).toBe(0n);
+    expect(await client.call('SMEMBERS', 's')).toEqual([]);
+  });
+});

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, defaultCommittee, parseDurationMs, parsePortList } from '../src/server/config.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, defaultCommittee, parseDurationMs, parsePortList, readConfigFile } from '../src/server/config.js';
 import { blockedPeers, parseFaults } from '../src/server/faults.js';
 
 describe('flags and schedules', () => {
@@ -36,5 +39,22 @@ describe('flags and schedules', () => {
     expect(blockedPeers([[0, 1, 2], [3, 4]], 5)).toEqual([[3, 4], [3, 4], [3, 4], [0, 1, 2], [0, 1, 2]]);
     // A node in no group is cut off from everyone.
     expect(blockedPeers([[0, 1]], 3)).toEqual([[2], [2], [0, 1]]);
+  });
+
+  it('reads a per-node config file {id, n, f, port, committee} and rejects bad ones', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'csp-paxos-config-'));
+    const good = join(dir, 'node1.json');
+    writeFileSync(good, JSON.stringify({ id: 1, n: 3, f: 1, port: 7010, committee: [{ id: 2, port: 7020 }, { id: 0, host: '127.0.0.1', port: 7000 }, { id: 1, port: 7010 }] }));
+    const c = readConfigFile(good);
+    expect(c.committee!.map((m) => [m.id, m.host, m.port])).toEqual([
+      [0, '127.0.0.1', 7000],
+      [1, '127.0.0.1', 7010],
+      [2, '127.0.0.1', 7020],
+    ]);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ committee: [{ id: 'x', port: 1 }] }));
+    expect(() => readConfigFile(bad)).toThrow(ConfigError);
+    writeFileSync(bad, '{not json');
+    expect(() => readConfigFile(bad)).toThrow(ConfigError);
   });
 });

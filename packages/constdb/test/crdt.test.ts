@@ -174,6 +174,24 @@ describe('CRDT semantics', () => {
     expect(a.run('GET', 'k')).toBe('$-1\r\n');
   });
 
+  it('the active expire cycle deletes expired keys (replicated as DELs) and visits every key in turn', () => {
+    const a = new TestNode(1);
+    for (let i = 0; i < 10; i++) {
+      a.run('SET', `k${i}`, 'v');
+      a.run('PEXPIRE', `k${i}`, String(i < 5 ? 100_000 : 5));
+    }
+    a.emitted.splice(0);
+    a.now += 10;
+    let deleted = 0;
+    for (let round = 0; round < 6; round++) deleted += a.db.expireCycle(a.now, 3);
+    expect(deleted).toBe(5);
+    expect(a.emitted.length).toBe(5);
+    expect(a.run('DBSIZE')).toBe(':5\r\n');
+    const b = new TestNode(2);
+    for (const [k, d] of a.emitted) b.db.join(k, d);
+    expect(b.db.size(b.now)).toBe(0);
+  });
+
   it('tombstones are kept until stable, then collected', () => {
     const a = new TestNode(1);
     a.run('SADD', 's', 'x', 'y');

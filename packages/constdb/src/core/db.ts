@@ -14,6 +14,7 @@ export class Db {
   readonly expiring = new Set<string>();
   /** keys that received removals (may hold tombstones): GC, counts and DBSIZE look only here */
   readonly removals = new Set<string>();
+  private expireCursor: Iterator<string> | undefined;
   emit: Emit = () => {};
   stats = { expiredKeys: 0, tombstonesCollected: 0 };
 
@@ -82,8 +83,15 @@ export class Db {
   /** Deletes up to `budget` expired keys (replicated as observed-remove DELs). */
   expireCycle(now: number, budget: number): number {
     let n = 0;
-    for (const key of this.expiring) {
-      if (budget-- <= 0) break;
+    // resume where the last cycle stopped, so every key with a TTL gets its turn
+    if (!this.expireCursor) this.expireCursor = this.expiring.values();
+    while (budget-- > 0) {
+      const next = this.expireCursor.next();
+      if (next.done) {
+        this.expireCursor = undefined;
+        break;
+      }
+      const key = next.value;
       const rec = this.keys.get(key);
       if (!rec || !rec.exp || rec.exp.e.size === 0) {
         this.expiring.delete(key);

@@ -329,6 +329,8 @@ export class Replicator {
               this.bumpU(origin, snapClock);
               this.node.stats.changesSinceSnapshot++;
               ack = true;
+              // make the merged state durable now rather than at the next periodic snapshot
+              void this.node.snapshot().catch((e: Error) => this.log.error({ err: e.message }, 'snapshot after full sync failed'));
             }
             snapSeq = -1n;
           } else if (type === F.PING) {

@@ -3,7 +3,7 @@
 // requests (answered on the same socket) and run-time controls (status, partition).
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { Msg } from '../core/types.js';
-import { FrameDecoder, encodeFrame, encodePeerFrame } from './framing.js';
+import { FrameDecoder, FrameError, encodeFrame, encodePeerFrame } from './framing.js';
 
 export const TRANSPORT_DEFAULTS = {
   host: '127.0.0.1',
@@ -95,7 +95,22 @@ class PeerLink {
       return;
     }
     this.sent += msgs.length;
-    s.write(encodePeerFrame(this.self, msgs as unknown as Array<Record<string, unknown>>));
+    const raw = msgs as unknown as Array<Record<string, unknown>>;
+    try {
+      s.write(encodePeerFrame(this.self, raw));
+    } catch (e) {
+      if (!(e instanceof FrameError)) throw e;
+      // Too big for one frame: send one message per frame and drop any single message that is
+      // still too big (the protocol retries or moves the round on; the node never crashes).
+      for (const m of raw) {
+        try {
+          s.write(encodePeerFrame(this.self, [m]));
+        } catch (e2) {
+          if (!(e2 instanceof FrameError)) throw e2;
+          this.dropped++;
+        }
+      }
+    }
   }
 
   close(): void {

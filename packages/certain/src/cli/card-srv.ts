@@ -13,6 +13,7 @@ const program = new Command()
   .option('-i, --id <n>', 'acceptor id (0..AcceptorNum-1)')
   .option('--card-addr <host:port>', 'override this server\'s card service address')
   .option('--log-level <level>', 'override LogLevel')
+  .option('--metrics-addr <host:port>', 'serve Prometheus metrics on http://host:port/metrics')
   .option('--pretty', 'human-readable logs')
   .showHelpAfterError();
 
@@ -23,7 +24,7 @@ function fail(msg: string): never {
 
 async function main(): Promise<void> {
   program.parse();
-  const o = program.opts<{ config?: string; path?: string; id?: string; cardAddr?: string; logLevel?: string; pretty?: boolean }>();
+  const o = program.opts<{ config?: string; path?: string; id?: string; cardAddr?: string; logLevel?: string; pretty?: boolean; metricsAddr?: string }>();
   let cfg: CardServerConfig = { ...configDefaults };
   const warnings: string[] = [];
   try {
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
   for (const w of warnings) log.warn(w);
   let srv;
   try {
-    srv = await startCardServer(cfg, log);
+    srv = await startCardServer(cfg, log, { metricsAddr: o.metricsAddr });
   } catch (err) {
     fail(`cannot start: ${err instanceof Error ? err.message : String(err)}`);
   }

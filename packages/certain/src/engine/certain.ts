@@ -61,6 +61,8 @@ export class Certain {
   private catchUpLimiter!: RateLimiter;
   private stopped = true;
   readonly metrics = { chosen: 0, catchUpsSent: 0, getAlls: 0, fsyncBatches: 0, expired: 0 };
+  /** Latency hooks for metrics: a synced plog batch, and a write from call to chosen. */
+  readonly hooks: { plogWriteMs?: (ms: number) => void; commitMs?: (ms: number) => void } = {};
 
   constructor(private readonly opts: CertainOptions) {
     this.tuning = { ...defaultTuning, ...opts.options };
@@ -75,6 +77,10 @@ export class Certain {
     }
     if (!opts.db && !opts.apply) throw new BadConfigError('give either db or an apply function');
     if ((!opts.plog || !opts.db) && !opts.path) throw new BadConfigError('path is required for the default plog / db');
+  }
+
+  get loadedEntities(): number {
+    return this.entities.size;
   }
 
   get acceptorId(): number {
@@ -169,12 +175,17 @@ export class Certain {
     if (core.getAllInProgress) throw new PendingError(entityId);
     if (entry !== core.maxChosen + 1n) throw new TurnError(entityId, entry, core.maxChosen);
     if (core.busy || this.writeWaiters.has(entityId)) throw new BusyError(entityId);
+    const t0 = performance.now();
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.writeWaiters.delete(entityId);
         reject(new CmdTimeoutError(`write entity ${entityId} entry ${entry}`, this.tuning.cmdTimeoutMs));
       }, this.tuning.cmdTimeoutMs);
-      this.writeWaiters.set(entityId, { entry, resolve, reject, timer });
+      const done = () => {
+        this.hooks.commitMs?.(performance.now() - t0);
+        resolve();
+      };
+      this.writeWaiters.set(entityId, { entry, resolve: done, reject, timer });
       this.handle(core.write(entry, { value, uuids }, Date.now(), Math.random()));
     });
   }
@@ -308,7 +319,9 @@ export class Certain {
         this.batch = [];
         const ops = effects.flatMap((e) => e.persist);
         if (ops.length > 0) {
+          const t0 = performance.now();
           await this.plog.write(ops, Date.now());
+          this.hooks.plogWriteMs?.(performance.now() - t0);
           this.metrics.fsyncBatches++;
         }
         if (this.stopped) return;

@@ -5,6 +5,8 @@ import { Certain } from '../engine/certain.js';
 import { CardService, applyCardValue } from './cardService.js';
 import { startCardGrpc, type CardGrpcServer } from './cardGrpc.js';
 import { cardAddress, type CardServerConfig } from './config.js';
+import { cardMetrics, serveMetrics } from './metrics.js';
+import type { Server } from 'node:http';
 
 export interface RunningCardServer {
   certain: Certain;
@@ -14,7 +16,7 @@ export interface RunningCardServer {
   stop(): Promise<void>;
 }
 
-export async function startCardServer(c: CardServerConfig, log: Logger): Promise<RunningCardServer> {
+export async function startCardServer(c: CardServerConfig, log: Logger, opts: { metricsAddr?: string } = {}): Promise<RunningCardServer> {
   const id = c.acceptorId!;
   const certain = new Certain({
     acceptorId: id,
@@ -43,9 +45,20 @@ export async function startCardServer(c: CardServerConfig, log: Logger): Promise
     await certain.stop();
     throw err;
   }
+  let metrics: Server | undefined;
+  if (opts.metricsAddr) {
+    try {
+      metrics = await serveMetrics(cardMetrics(certain, service), opts.metricsAddr);
+    } catch (err) {
+      await grpc.close();
+      await certain.stop();
+      throw err;
+    }
+  }
   return {
     certain, service, grpc, cardAddr,
     async stop() {
+      metrics?.close();
       await grpc.close();
       await certain.stop();
     },

@@ -80,4 +80,27 @@ describe('replication stream (exactly once, gap detection)', () => {
     expect(await client.call('EXISTS', 'x')).toBe(0n);
     expect(await client.call('SMEMBERS', 's')).toEqual([]);
   });
+
+  it('garbage on the peer port never harms the node', async () => {
+    for (const bad of [
+      resp(['CONSTDB.SYNC', 'x', 'h', 'p', '', 'zz', 'a']),
+      resp(['CONSTDB.SYNC']),
+      Buffer.concat([resp(['CONSTDB.SYNC', '9', '127.0.0.1', '1', '', '0', 'p9']), Buffer.from([7, 255, 255, 255, 255, 1, 2, 3])]),
+      Buffer.concat([resp(['CONSTDB.SYNC', '8', '127.0.0.1', '1', '', '0', 'p8']), frame(F.OP, Buffer.from('not an op at all'))]),
+    ]) {
+      const sock = connect({ host: '127.0.0.1', port: node.port });
+      sock.on('error', () => {});
+      await new Promise<void>((res) => sock.once('connect', () => res()));
+      sock.write(bad);
+      await new Promise<void>((res) => {
+        sock.once('close', () => res());
+        setTimeout(() => {
+          sock.destroy();
+          res();
+        }, 2000);
+      });
+    }
+    expect(await client.call('PING')).toBe('PONG');
+    expect(await client.call('GET', 'k1')).toBe('v1');
+  });
 });

@@ -90,12 +90,30 @@ export class Connection {
     if (this.sess.quit) return;
     this.commands++;
     this.host.stats.commandsProcessed++;
-    if (this.commands === 1 && this.host.takeover?.(this, args)) {
-      this.detached = true;
-      return;
+    if (this.commands === 1 && this.host.takeover) {
+      let taken = false;
+      try {
+        taken = this.host.takeover(this, args);
+      } catch (e) {
+        this.host.onProtocolError(this, e as Error);
+        this.socket.destroy();
+        taken = true;
+      }
+      if (taken) {
+        this.detached = true;
+        return;
+      }
     }
     const ctx: CmdCtx = { db: this.host.db, now: this.host.now(), out: this.out, sess: this.sess, server: this.host.hooks };
-    const r = dispatch(ctx, args);
+    let r: void | Promise<void>;
+    try {
+      r = dispatch(ctx, args);
+    } catch (e) {
+      // a bug must cost one reply, never the server
+      this.host.onProtocolError(this, e as Error);
+      this.out.error(`ERR internal error: ${(e as Error).message}`);
+      return;
+    }
     if (r) {
       this.blocked = r.then(
         () => this.unblock(),

@@ -228,6 +228,11 @@ export class Replicator {
       c.socket.end();
       return true;
     }
+    if (!/^\d{1,15}$/.test(idB.toString()) || !/^\d{1,5}$/.test(portB.toString()) || !/^\d{1,20}$/.test(seqB.toString())) {
+      reply('-ERR invalid constdb.sync arguments');
+      c.socket.end();
+      return true;
+    }
     const pass = this.node.cfg.requirepass;
     if (pass !== undefined && passB.toString() !== pass) {
       reply('-WRONGPASS invalid password for replication');

@@ -118,7 +118,8 @@ export class ConstdbNode {
       this.log.info({ keys: snap.keys.length, ownSeq: String(this.ownSeq) }, 'snapshot loaded');
     }
     await this.repl.loadPeers();
-    const ops = readAofs(this.aofPath);
+    const ops = readAofs(this.aofPath, (path, kept, size) =>
+      this.log.warn({ path, kept, size }, 'AOF has a torn or corrupt tail: cut at the last intact op'));
     this.repl.backlog.reset(this.ownSeq + 1n);
     let replayed = 0;
     for (const buf of ops) {

@@ -106,12 +106,14 @@ export class Aof {
 }
 
 /** Ops of the rotated-out file (if a snapshot was interrupted) and then the current one. */
-export function readAofs(path: string): Buffer[] {
-  return [...readAof(`${path}.old`), ...readAof(path)];
+export type OnCut = (path: string, keptBytes: number, fileBytes: number) => void;
+
+export function readAofs(path: string, onCut?: OnCut): Buffer[] {
+  return [...readAof(`${path}.old`, onCut), ...readAof(path, onCut)];
 }
 
 /** Reads every intact op of an AOF; cuts a torn or corrupt tail off the file. */
-export function readAof(path: string): Buffer[] {
+export function readAof(path: string, onCut?: OnCut): Buffer[] {
   if (!existsSync(path)) return [];
   const buf = readFileSync(path);
   const ops: Buffer[] = [];
@@ -126,6 +128,7 @@ export function readAof(path: string): Buffer[] {
     off += 8 + len;
   }
   if (off < buf.length) {
+    onCut?.(path, off, buf.length);
     const fd = openSync(path, 'r+');
     try {
       ftruncateSync(fd, off);

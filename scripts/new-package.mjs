@@ -25,18 +25,9 @@ write('package.json', JSON.stringify({
   dependencies,
 }, null, 2) + '\n');
 write('tsconfig.json', JSON.stringify({ extends: `${up}tsconfig.base.json`, compilerOptions: { noEmit: true }, include: ['src', 'test', 'bench', '*.ts'] }, null, 2) + '\n');
-write('tsup.config.ts', `import { defineConfig } from 'tsup';
+write('tsup.config.ts', `import { packageBuild } from '${up}tsup.shared';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm'],
-  target: 'node20',
-  platform: 'node',
-  dts: { compilerOptions: { paths: {}, noEmit: false } },
-  sourcemap: true,
-  clean: true,
-  external: [/^@quorumkit\\//],
-});
+export default packageBuild({ index: 'src/index.ts' });
 `);
 write('vitest.config.ts', `import { packageTestConfig } from '${up}vitest.shared';
 

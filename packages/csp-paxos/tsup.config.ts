@@ -1,12 +1,3 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.shared';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', 'cli/csp-paxos': 'src/cli/csp-paxos.ts', 'bench/index': 'bench/index.ts' },
-  format: ['esm'],
-  target: 'node20',
-  platform: 'node',
-  dts: { compilerOptions: { paths: {}, noEmit: false } },
-  sourcemap: true,
-  clean: true,
-  external: [/^@quorumkit\//],
-});
+export default packageBuild({ index: 'src/index.ts', 'cli/csp-paxos': 'src/cli/csp-paxos.ts', 'bench/index': 'bench/index.ts' });

@@ -1,13 +1,3 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.shared';
 
-export default defineConfig({
-  // named entries keep dist/index.js, dist/cli/paxoskv.js and dist/bench/index.js at fixed paths
-  entry: { index: 'src/index.ts', 'cli/paxoskv': 'src/cli/paxoskv.ts', 'bench/index': 'bench/index.ts' },
-  format: ['esm'],
-  target: 'node20',
-  platform: 'node',
-  dts: { compilerOptions: { paths: {}, noEmit: false } },
-  sourcemap: true,
-  clean: true,
-  external: [/^@quorumkit\//],
-});
+export default packageBuild({ index: 'src/index.ts', 'cli/paxoskv': 'src/cli/paxoskv.ts', 'bench/index': 'bench/index.ts' });

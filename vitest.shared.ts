@@ -19,7 +19,6 @@ export function packageTestConfig(overrides: { testTimeoutMs?: number; include?:
       hookTimeout: 60_000,
       pool: 'forks',
       maxWorkers: 2,
-      passWithNoTests: true,
     },
   });
 }

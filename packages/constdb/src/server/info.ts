@@ -2,6 +2,7 @@
 import { globMatch } from '../core/glob.js';
 import { VERSION } from '../core/cmdAdmin.js';
 import type { ConstdbNode } from './node.js';
+import { infoRows } from './replInfo.js';
 
 function section(title: string, rows: Array<[string, string | number | bigint]>): string {
   return `# ${title}\r\n` + rows.map(([k, v]) => `${k}:${v}\r\n`).join('');
@@ -59,7 +60,7 @@ export function renderInfo(node: ConstdbNode, which: string | undefined, now: nu
       ['tombstones_collected', node.db.stats.tombstonesCollected],
     ]));
   }
-  if (want('replication')) parts.push(section('Replication', node.repl.infoRows(now)));
+  if (want('replication')) parts.push(section('Replication', infoRows(node.repl, now)));
   if (want('keyspace')) {
     const keys = node.db.size(now);
     const expires = node.db.expiresCount(now);

@@ -14,6 +14,7 @@ import { Aof, readAofs } from '../storage/aof.js';
 import { encodeSnapshot, readSnapshotFile, writeSnapshotFile, type SnapshotMeta } from '../storage/snapshot.js';
 import { renderInfo, configGet } from './info.js';
 import { Replicator } from './replication.js';
+import { replicaRows, nodeRows } from './replInfo.js';
 
 export const SNAPSHOT_FILE = 'constdb.snapshot';
 export const AOF_FILE = 'constdb.aof';
@@ -52,8 +53,8 @@ export class ConstdbNode {
       clientList: () => [...this.conns].map((c) => `id=${c.sess.id} addr=${c.addr} name=${c.sess.name ?? ''} cmd=${c.commands}`).join('\n') + '\n',
       meet: (host, port) => this.repl.meet(host, port),
       forget: (id) => this.repl.forget(id),
-      replicas: () => this.repl.replicaRows(),
-      nodeInfo: () => this.repl.nodeRows(),
+      replicas: () => replicaRows(this.repl),
+      nodeInfo: () => nodeRows(this.repl),
       wait: (n, t, lastWrite) => this.repl.wait(n, t, lastWrite),
     };
     this.host = {

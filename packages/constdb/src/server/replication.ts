@@ -4,13 +4,15 @@
 // redial resyncs. A peer that is behind the byte-capped backlog gets a streamed full
 // snapshot merged with the CRDT join. Acks carry the peer's applied-uuid vector, from
 // which tombstones are collected once every replica has seen them (causal stability).
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { writeFileAtomic, readFileChecked } from '@quorumkit/shared-storage';
 import type { Connection } from './connection.js';
 import type { ConstdbNode } from './node.js';
-import { Backlog, F, FrameReader, frame } from './replFrames.js';
-import { Reader, Writer, decodeOp, maxUuid, readKeyRec, writeKeyRec } from '../core/codec.js';
+import { Backlog, F, frame } from './replFrames.js';
+import { serveInbound } from './replInbound.js';
+import type { KeyRec } from '../core/keyrec.js';
+import { Reader, Writer, maxUuid, writeKeyRec } from '../core/codec.js';
 import type { SnapshotMeta, PeerMeta } from '../storage/snapshot.js';
 import { PeerLink } from './replLink.js';
 
@@ -279,88 +281,12 @@ export class Replicator {
     p.inbound?.destroy();
     p.inbound = c.socket;
     reply(`+SYNC ${this.node.cfg.nodeId} ${applied} ${peersList} ${alias}`);
-    this.serveInbound(p, c.socket);
+    serveInbound(this, p, c.socket);
     return true;
   }
 
-  private serveInbound(p: Peer, sock: Socket): void {
-    const reader = new FrameReader();
-    const origin = p.id;
-    let snapSeq = -1n;
-    let snapClock = 0n;
-    let lastFrameMs = Date.now();
-    const idle = setInterval(() => {
-      if (Date.now() - lastFrameMs > this.node.cfg.replTimeoutSec * 1000) sock.destroy();
-    }, 1000);
-    idle.unref();
-    sock.on('close', () => {
-      clearInterval(idle);
-      if (p.inbound === sock) p.inbound = undefined;
-    });
-    sock.on('data', (chunk: Buffer) => {
-      lastFrameMs = Date.now();
-      let ack = false;
-      try {
-        reader.feed(chunk, (type, payload) => {
-          if (type === F.OP) {
-            const seq = payload.readBigUInt64LE(0);
-            const have = this.applied.get(origin) ?? 0n;
-            if (seq <= have) {
-              this.stats.duplicatesDropped++;
-              return;
-            }
-            if (seq !== have + 1n) {
-              this.stats.gapsDetected++;
-              throw new Error(`gap from ${origin}: have ${have}, got ${seq}`);
-            }
-            const op = decodeOp(payload);
-            this.applyRemote(origin, op.key, op.delta, seq);
-            ack = true;
-          } else if (type === F.SNAP_BEGIN) {
-            snapSeq = payload.readBigUInt64LE(0);
-            snapClock = payload.readBigUInt64LE(8);
-            this.stats.fullSyncsReceived++;
-          } else if (type === F.SNAP_CHUNK) {
-            const r = new Reader(payload);
-            while (!r.done) {
-              const key = r.latin1();
-              const rec = readKeyRec(r);
-              this.node.db.clock.observe(maxUuid(rec));
-              this.node.db.join(key, rec);
-            }
-          } else if (type === F.SNAP_END) {
-            if (snapSeq >= 0n) {
-              if (snapSeq > (this.applied.get(origin) ?? 0n) || p.forceFull) this.applied.set(origin, snapSeq);
-              this.bumpU(origin, snapClock);
-              this.node.stats.changesSinceSnapshot++;
-              ack = true;
-              // make the merged state durable now rather than at the next periodic snapshot
-              void this.node.snapshot().catch((e: Error) => this.log.error({ err: e.message }, 'snapshot after full sync failed'));
-            }
-            snapSeq = -1n;
-          } else if (type === F.PING) {
-            const r = new Reader(payload);
-            const theirSeq = r.u64();
-            this.learnPeers(r.latin1());
-            if ((this.applied.get(origin) ?? 0n) < theirSeq && snapSeq < 0n) {
-              this.stats.gapsDetected++;
-              throw new Error(`gap from ${origin}: have ${this.applied.get(origin) ?? 0n}, peer at ${theirSeq}`);
-            }
-            ack = true;
-          } else if (type === F.FORGET) {
-            this.onForget(new Reader(payload).varint());
-          }
-        });
-      } catch (e) {
-        this.log.warn({ peer: origin, err: (e as Error).message }, 'closing inbound replication stream; the peer will resync');
-        sock.destroy();
-        return;
-      }
-      if (ack && !sock.destroyed) sock.write(this.ackFrame(origin));
-    });
-  }
 
-  private applyRemote(origin: number, key: string, delta: import('../core/keyrec.js').KeyRec, seq: bigint): void {
+  applyRemote(origin: number, key: string, delta: KeyRec, seq: bigint): void {
     const u = maxUuid(delta);
     this.node.db.clock.observe(u);
     this.node.db.join(key, delta);
@@ -370,7 +296,7 @@ export class Replicator {
     this.node.stats.changesSinceSnapshot++;
   }
 
-  private bumpU(origin: number, u: bigint): void {
+  bumpU(origin: number, u: bigint): void {
     if (u > (this.appliedU.get(origin) ?? 0n)) this.appliedU.set(origin, u);
   }
 
@@ -469,44 +395,8 @@ export class Replicator {
     });
   }
 
-  replicaRows(): Array<[string, string]> {
-    return [...this.peers.values()].map((p) => [String(p.id), `${p.host}:${p.port}`]);
-  }
 
-  nodeRows(): Array<[string, string]> {
-    return [
-      ['id', String(this.node.cfg.nodeId)],
-      ['alias', this.node.cfg.nodeAlias],
-      ['addr', `${this.node.cfg.ip}:${this.node.port}`],
-      ['seq', String(this.node.ownSeq)],
-      ['uuid', String(this.node.db.clock.current)],
-      ['replicas', String(this.peers.size)],
-    ];
-  }
 
-  infoRows(now: number): Array<[string, string | number | bigint]> {
-    const rows: Array<[string, string | number | bigint]> = [
-      ['role', 'active-active'],
-      ['node_id', this.node.cfg.nodeId],
-      ['own_seq', this.node.ownSeq],
-      ['connected_replicas', [...this.peers.values()].filter((p) => p.link?.state === 'online').length],
-      ['known_replicas', this.peers.size],
-      ['repl_backlog_bytes', this.backlog.bytes],
-      ['repl_backlog_limit', this.backlog.limitBytes],
-      ['repl_backlog_first_seq', this.backlog.firstSeq],
-      ['full_syncs_sent', this.stats.fullSyncsSent],
-      ['partial_syncs_sent', this.stats.partialSyncsSent],
-      ['full_syncs_received', this.stats.fullSyncsReceived],
-      ['ops_applied', this.stats.opsApplied],
-      ['duplicates_dropped', this.stats.duplicatesDropped],
-      ['gaps_detected', this.stats.gapsDetected],
-    ];
-    let i = 0;
-    for (const p of this.peers.values()) {
-      rows.push([`replica${i++}`, `id=${p.id},addr=${p.host}:${p.port},state=${p.link?.state ?? 'down'},acked_seq=${p.ackedSeq},lag_ops=${this.node.ownSeq - p.ackedSeq},last_ack_ms=${p.lastAckMs ? now - p.lastAckMs : -1},applied_from_it=${this.applied.get(p.id) ?? 0n},full_syncs=${p.fullSyncs},partial_syncs=${p.partialSyncs}`]);
-    }
-    return rows;
-  }
 
   /** Encodes the whole keyspace as SNAP_CHUNK frames, yielding between chunks. */
   async *snapshotFrames(): AsyncGenerator<Buffer> {
@@ -526,8 +416,4 @@ export class Replicator {
     if (w.len > 0) yield frame(F.SNAP_CHUNK, w.result());
   }
 
-  /** Connects to host:port and runs the replication handshake; used by links and MEET. */
-  static connectSocket(host: string, port: number): Socket {
-    return connect({ host, port });
-  }
 }

@@ -1,0 +1,84 @@
+// The receiving end of a peer's op stream: applies its ops exactly once in seq order,
+// merges streamed snapshots, detects gaps (closing the stream makes the peer resync), and
+// acknowledges with our position and durable-uuid vector.
+import type { Socket } from 'node:net';
+import { F, FrameReader } from './replFrames.js';
+import { Reader, decodeOp, maxUuid, readKeyRec } from '../core/codec.js';
+import type { Peer, Replicator } from './replication.js';
+
+export function serveInbound(repl: Replicator, p: Peer, sock: Socket): void {
+  const reader = new FrameReader();
+  const origin = p.id;
+  let snapSeq = -1n;
+  let snapClock = 0n;
+  let lastFrameMs = Date.now();
+  const idle = setInterval(() => {
+    if (Date.now() - lastFrameMs > repl.node.cfg.replTimeoutSec * 1000) sock.destroy();
+  }, 1000);
+  idle.unref();
+  sock.on('close', () => {
+    clearInterval(idle);
+    if (p.inbound === sock) p.inbound = undefined;
+  });
+  sock.on('data', (chunk: Buffer) => {
+    lastFrameMs = Date.now();
+    let ack = false;
+    try {
+      reader.feed(chunk, (type, payload) => {
+        if (type === F.OP) {
+          const seq = payload.readBigUInt64LE(0);
+          const have = repl.applied.get(origin) ?? 0n;
+          if (seq <= have) {
+            repl.stats.duplicatesDropped++;
+            return;
+          }
+          if (seq !== have + 1n) {
+            repl.stats.gapsDetected++;
+            throw new Error(`gap from ${origin}: have ${have}, got ${seq}`);
+          }
+          const op = decodeOp(payload);
+          repl.applyRemote(origin, op.key, op.delta, seq);
+          ack = true;
+        } else if (type === F.SNAP_BEGIN) {
+          snapSeq = payload.readBigUInt64LE(0);
+          snapClock = payload.readBigUInt64LE(8);
+          repl.stats.fullSyncsReceived++;
+        } else if (type === F.SNAP_CHUNK) {
+          const r = new Reader(payload);
+          while (!r.done) {
+            const key = r.latin1();
+            const rec = readKeyRec(r);
+            repl.node.db.clock.observe(maxUuid(rec));
+            repl.node.db.join(key, rec);
+          }
+        } else if (type === F.SNAP_END) {
+          if (snapSeq >= 0n) {
+            if (snapSeq > (repl.applied.get(origin) ?? 0n) || p.forceFull) repl.applied.set(origin, snapSeq);
+            repl.bumpU(origin, snapClock);
+            repl.node.stats.changesSinceSnapshot++;
+            ack = true;
+            // make the merged state durable now rather than at the next periodic snapshot
+            void repl.node.snapshot().catch((e: Error) => repl.log.error({ err: e.message }, 'snapshot after full sync failed'));
+          }
+          snapSeq = -1n;
+        } else if (type === F.PING) {
+          const r = new Reader(payload);
+          const theirSeq = r.u64();
+          repl.learnPeers(r.latin1());
+          if ((repl.applied.get(origin) ?? 0n) < theirSeq && snapSeq < 0n) {
+            repl.stats.gapsDetected++;
+            throw new Error(`gap from ${origin}: have ${repl.applied.get(origin) ?? 0n}, peer at ${theirSeq}`);
+          }
+          ack = true;
+        } else if (type === F.FORGET) {
+          repl.onForget(new Reader(payload).varint());
+        }
+      });
+    } catch (e) {
+      repl.log.warn({ peer: origin, err: (e as Error).message }, 'closing inbound replication stream; the peer will resync');
+      sock.destroy();
+      return;
+    }
+    if (ack && !sock.destroyed) sock.write(repl.ackFrame(origin));
+  });
+}

@@ -2,7 +2,7 @@
 // ops; heartbeats; redial with jittered exponential backoff when anything goes wrong.
 import { connect, type Socket } from 'node:net';
 import { F, FrameReader, frame } from './replFrames.js';
-import { Writer } from '../core/codec.js';
+import { Writer, writeKeyRec } from '../core/codec.js';
 import type { Peer, Replicator } from './replication.js';
 
 export type LinkState = 'connecting' | 'syncing' | 'online' | 'down' | 'closed';
@@ -61,6 +61,24 @@ function handshakeCmd(repl: Replicator, probe: boolean): Buffer {
   const n = repl.node;
   return encodeCommand(['CONSTDB.SYNC', String(n.cfg.nodeId), n.cfg.ip, String(n.port), n.cfg.requirepass ?? '', String(n.ownSeq),
     encodeURIComponent(n.cfg.nodeAlias || '-'), ...(probe ? ['probe'] : [])]);
+}
+
+/** Encodes the whole keyspace as SNAP_CHUNK frames, yielding between chunks. */
+export async function* snapshotFrames(repl: Replicator): AsyncGenerator<Buffer> {
+  const keys = [...repl.node.db.keys.keys()];
+  let w = new Writer(64 * 1024);
+  for (let i = 0; i < keys.length; i++) {
+    const rec = repl.node.db.keys.get(keys[i]!);
+    if (!rec) continue;
+    w.latin1(keys[i]!);
+    writeKeyRec(w, rec);
+    if (w.len >= 256 * 1024) {
+      yield frame(F.SNAP_CHUNK, w.result());
+      w = new Writer(64 * 1024);
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+  if (w.len > 0) yield frame(F.SNAP_CHUNK, w.result());
 }
 
 export class PeerLink {
@@ -159,7 +177,7 @@ export class PeerLink {
       begin.writeBigUInt64LE(seq, 0);
       begin.writeBigUInt64LE(repl.node.db.clock.current, 8);
       sock.write(frame(F.SNAP_BEGIN, begin));
-      for await (const fr of repl.snapshotFrames()) {
+      for await (const fr of snapshotFrames(repl)) {
         if (sock.destroyed) throw new Error('closed during snapshot');
         if (!sock.write(fr)) await new Promise((res) => sock.once('drain', res));
       }

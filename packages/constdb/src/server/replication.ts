@@ -12,7 +12,7 @@ import type { ConstdbNode } from './node.js';
 import { Backlog, F, frame } from './replFrames.js';
 import { serveInbound } from './replInbound.js';
 import type { KeyRec } from '../core/keyrec.js';
-import { Reader, Writer, maxUuid, writeKeyRec } from '../core/codec.js';
+import { Reader, Writer, maxUuid } from '../core/codec.js';
 import type { SnapshotMeta, PeerMeta } from '../storage/snapshot.js';
 import { PeerLink } from './replLink.js';
 
@@ -398,22 +398,5 @@ export class Replicator {
 
 
 
-  /** Encodes the whole keyspace as SNAP_CHUNK frames, yielding between chunks. */
-  async *snapshotFrames(): AsyncGenerator<Buffer> {
-    const keys = [...this.node.db.keys.keys()];
-    let w = new Writer(64 * 1024);
-    for (let i = 0; i < keys.length; i++) {
-      const rec = this.node.db.keys.get(keys[i]!);
-      if (!rec) continue;
-      w.latin1(keys[i]!);
-      writeKeyRec(w, rec);
-      if (w.len >= 256 * 1024) {
-        yield frame(F.SNAP_CHUNK, w.result());
-        w = new Writer(64 * 1024);
-        await new Promise((r) => setImmediate(r));
-      }
-    }
-    if (w.len > 0) yield frame(F.SNAP_CHUNK, w.result());
-  }
 
 }

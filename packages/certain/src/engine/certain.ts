@@ -57,6 +57,7 @@ export class Certain {
   private flushing = false;
   private flushWaiters: { target: number; resolve: () => void }[] = [];
   private flushGen = 0;
+  private flushScheduled = false;
   private timers: NodeJS.Timeout[] = [];
   private catchUpLimiter!: RateLimiter;
   private stopped = true;
@@ -259,12 +260,13 @@ export class Certain {
   private scheduleApply(entityId: bigint): void {
     if (this.applyScheduled.has(entityId)) return;
     this.applyScheduled.add(entityId);
-    setImmediate(() => {
+    // a short delay lets consecutive entries of a hot entity share one data-store fsync
+    setTimeout(() => {
       this.applyScheduled.delete(entityId);
       const core = this.entities.get(entityId);
       if (!core || core.getAllInProgress || this.stopped) return;
       this.applyUpTo(entityId, core.maxChosen).catch((err: unknown) => this.log.error({ err, entityId: String(entityId) }, 'apply failed'));
-    });
+    }, this.tuning.applyDelayMs);
   }
 
   private onPeerMessage(from: number, msg: PeerMsg): void {
@@ -307,8 +309,21 @@ export class Certain {
     }
     if (e.persist.length || e.send.length || e.chosen.length || e.readsReady.length || e.persistedCallback.length) {
       this.batch.push(e);
-      if (!this.flushing) void this.flush();
+      this.scheduleFlush();
     }
+  }
+
+  /**
+   * Start a flush after the current macrotask, so that whatever this turn produces (a chosen
+   * record and the writer's next proposal, the accepts of many entities) shares one fsync.
+   */
+  private scheduleFlush(): void {
+    if (this.flushing || this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (!this.flushing) void this.flush();
+    });
   }
 
   private async flush(): Promise<void> {
@@ -372,6 +387,7 @@ export class Certain {
   private flushed(): Promise<void> {
     if ((!this.flushing && this.batch.length === 0) || this.stopped) return Promise.resolve();
     const target = this.flushGen + (this.flushing ? 2 : 1);
+    if (!this.flushing) this.scheduleFlush();
     return new Promise((resolve) => this.flushWaiters.push({ target, resolve }));
   }
 

@@ -9,6 +9,8 @@ export interface CertainTuning {
   catchUpTimeoutMs: number;
   /** entries applied to the data store per replay step */
   maxCommitNum: number;
+  /** background apply waits this long so consecutive entries share one data-store fsync */
+  applyDelayMs: number;
   /** a chosen, applied plog entry may be deleted once older than this */
   plogExpireTimeMs: number;
   expireCheckMs: number;
@@ -32,6 +34,7 @@ export const defaultTuning: CertainTuning = {
   catchUpPerSecMax: 2000,
   catchUpTimeoutMs: 1000,
   maxCommitNum: 100,
+  applyDelayMs: 20,
   plogExpireTimeMs: 24 * 3600 * 1000,
   expireCheckMs: 10_000,
   uuidWindowMs: 3600 * 1000,

@@ -111,7 +111,7 @@ describe('constdb server with real clients', () => {
     const raw = await RawClient.open(node.port);
     const r = await raw.send(Buffer.from('*2\r\n$3\r\nGET\r\n!oops\r\n'));
     expect(r).toEqual({ err: "ERR Protocol error: expected '$', got '!'" });
-    await new Promise((res) => setTimeout(res, 100));
+    for (let i = 0; i < 250 && !raw.closed; i++) await new Promise((res) => setTimeout(res, 20));
     expect(raw.closed).toBe(true);
     expect(await redis.ping()).toBe('PONG');
   });

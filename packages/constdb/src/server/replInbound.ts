@@ -53,7 +53,7 @@ export function serveInbound(repl: Replicator, p: Peer, sock: Socket): void {
           }
         } else if (type === F.SNAP_END) {
           if (snapSeq >= 0n) {
-            if (snapSeq > (repl.applied.get(origin) ?? 0n) || p.forceFull) repl.applied.set(origin, snapSeq);
+            if (snapSeq > (repl.applied.get(origin) ?? 0n)) repl.applied.set(origin, snapSeq);
             repl.bumpU(origin, snapClock);
             repl.node.stats.changesSinceSnapshot++;
             ack = true;

@@ -1,12 +1,7 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.shared';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', 'cli/constdb-server': 'src/cli/constdb-server.ts', 'bench/index': 'bench/index.ts' },
-  format: ['esm'],
-  target: 'node20',
-  platform: 'node',
-  dts: { compilerOptions: { paths: {}, noEmit: false } },
-  sourcemap: true,
-  clean: true,
-  external: [/^@quorumkit\//, 'ioredis'],
-});
+// ioredis stays external: the bench uses it and it does not survive bundling.
+export default packageBuild(
+  { index: 'src/index.ts', 'cli/constdb-server': 'src/cli/constdb-server.ts', 'bench/index': 'bench/index.ts' },
+  { external: ['ioredis'] },
+);

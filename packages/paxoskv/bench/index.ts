@@ -8,8 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PaxosKvClient } from '../src/client/kvClient.js';
 import { type Row, closedLoop } from './measure.js';
-import { startEtcd } from './etcd.js';
-import { commandExists, freePort, killAll, startProcess, tempDir } from './procs.js';
+import { benchTempDir, commandExists, freePorts, killProcesses, startEtcd, startReadyProcess } from '@quorumkit/test-harness';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -30,13 +29,13 @@ function cliPath(): string {
 }
 
 async function benchPaxoskv(rows: Row[]): Promise<void> {
-  const tmp = tempDir('paxoskv');
+  const tmp = benchTempDir('paxoskv');
   const children: ChildProcess[] = [];
   try {
-    const ports = await Promise.all([0, 1, 2].map(freePort));
+    const ports = await freePorts(3);
     for (const [i, port] of ports.entries()) {
       const args = [cliPath(), 'serve', '--id', String(i), '--listen', `127.0.0.1:${port}`, '--data', join(tmp.dir, `acceptor${i}`)];
-      children.push(await startProcess(process.execPath, args, /listening on/));
+      children.push(await startReadyProcess(process.execPath, args, /listening on/));
     }
     const client = new PaxosKvClient({ acceptors: ports.map((p) => `127.0.0.1:${p}`), deadlineMs: 10_000 });
     try {
@@ -55,7 +54,7 @@ async function benchPaxoskv(rows: Row[]): Promise<void> {
       client.close();
     }
   } finally {
-    killAll(children);
+    killProcesses(children);
     tmp.remove();
   }
 }

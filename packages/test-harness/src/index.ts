@@ -37,3 +37,7 @@ export type { NemesisOptions, NemesisFault } from './nemesis.js';
 
 export { historyHtml, writeHistoryHtml } from './report/historyHtml.js';
 export type { HistoryHtmlOptions } from './report/historyHtml.js';
+
+// Bench plumbing (benches only; tests use startCluster)
+export { benchTempDir, commandExists, killProcesses, startReadyProcess } from './bench/procs.js';
+export { etcdInstalled, startEtcd, type Etcd } from './bench/etcdAnchor.js';

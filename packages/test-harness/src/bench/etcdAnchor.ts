@@ -3,7 +3,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
-import { freePort, killAll, startProcess, tempDir } from './procs.js';
+import { freePorts } from '../cluster/freePorts.js';
+import { benchTempDir, commandExists, killProcesses, startReadyProcess } from './procs.js';
 
 function post(agent: Agent, port: number, path: string, body: unknown): Promise<any> {
   return new Promise((resolve, reject) => {
@@ -21,6 +22,11 @@ function post(agent: Agent, port: number, path: string, body: unknown): Promise<
   });
 }
 
+/** etcd is what a user would pick instead of paxoskv or certain: the benches' anchor. */
+export function etcdInstalled(): boolean {
+  return commandExists('etcd');
+}
+
 export interface Etcd {
   put(key: string, value: string): Promise<void>;
   get(key: string): Promise<void>;
@@ -28,8 +34,8 @@ export interface Etcd {
 }
 
 export async function startEtcd(): Promise<Etcd> {
-  const tmp = tempDir('etcd');
-  const ports = await Promise.all(Array.from({ length: 6 }, freePort));
+  const tmp = benchTempDir('etcd');
+  const ports = await freePorts(6);
   const names = ['e0', 'e1', 'e2'];
   const initial = names.map((n, i) => `${n}=http://127.0.0.1:${ports[3 + i]}`).join(',');
   const children: ChildProcess[] = [];
@@ -42,11 +48,11 @@ export async function startEtcd(): Promise<Etcd> {
           '--listen-peer-urls', `http://127.0.0.1:${ports[3 + i]}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${ports[3 + i]}`,
           '--initial-cluster', initial, '--initial-cluster-state', 'new',
         ];
-        children.push(await startProcess('etcd', args, /ready to serve client requests|serving client requests/));
+        children.push(await startReadyProcess('etcd', args, /ready to serve client requests|serving client requests/));
       }),
     );
   } catch (e) {
-    killAll(children);
+    killProcesses(children);
     tmp.remove();
     throw e;
   }
@@ -65,7 +71,7 @@ export async function startEtcd(): Promise<Etcd> {
     if (!leader) await new Promise((r) => setTimeout(r, 200));
   }
   if (!leader) {
-    killAll(children);
+    killProcesses(children);
     tmp.remove();
     throw new Error('etcd: no leader within 30 s');
   }
@@ -75,7 +81,7 @@ export async function startEtcd(): Promise<Etcd> {
     get: async (key) => void (await post(agent, leader, '/v3/kv/range', { key: b64(key) })),
     stop() {
       agent.destroy();
-      killAll(children);
+      killProcesses(children);
       tmp.remove();
     },
   };

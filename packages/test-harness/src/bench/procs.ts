@@ -1,23 +1,12 @@
-// Bench plumbing: free ports, child processes that print a ready line, temp dirs.
+// Bench plumbing shared by the packages' benches: child processes that print a ready line,
+// temp dirs, tool detection. (Tests use startCluster, which adds logs, faults and teardown.)
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-export function tempDir(name: string): { dir: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), `paxoskv-bench-${name}-`));
+export function benchTempDir(name: string): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), `quorumkit-bench-${name}-`));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -26,7 +15,7 @@ export function commandExists(cmd: string): boolean {
 }
 
 /** Spawn a process and resolve once `ready` matches its output (bounded by timeoutMs). */
-export function startProcess(cmd: string, args: string[], ready: RegExp, timeoutMs = 30_000): Promise<ChildProcess> {
+export function startReadyProcess(cmd: string, args: string[], ready: RegExp, timeoutMs = 30_000): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -54,6 +43,6 @@ export function startProcess(cmd: string, args: string[], ready: RegExp, timeout
   });
 }
 
-export function killAll(children: ChildProcess[]): void {
+export function killProcesses(children: ChildProcess[]): void {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
 }

@@ -1,0 +1,199 @@
+// A constdb node for the deterministic simulation: the REAL pure core (Db, dispatch, the op
+// codec, keyJoinInto via Db.join) behind a message protocol that mirrors the server shell
+// at the level the core allows:
+// - every local write delta (client commands, the active expire cycle) becomes an own op
+//   (origin, seq), appended to the AOF and synced before the client gets its reply
+//   (appendfsync always), kept in a bounded backlog and sent to every peer;
+// - a receiver applies each origin's ops exactly once and in order (duplicates dropped);
+//   a gap (an op past have+1, or a PING announcing a higher seq) asks the origin to resend
+//   from have+1; the origin resends from its backlog, or streams a full snapshot when the
+//   backlog no longer holds that position (the snapshot only moves `applied` forward);
+// - a periodic snapshot (all records + applied vector + own seq + clock) is put and synced;
+//   a crash loses everything applied from peers since then; restart loads the snapshot,
+//   replays the AOF tail and catches up from peers through the gap protocol.
+import type { SimContext, SimNode } from '@quorumkit/test-harness';
+import { Db } from '../../src/core/db.js';
+import { ReplyBuffer } from '../../src/core/encode.js';
+import { dispatch } from '../../src/core/commands.js';
+import type { Session } from '../../src/core/context.js';
+import { Reader, Writer, decodeOp, encodeOp, maxUuid, readKeyRec, writeKeyRec } from '../../src/core/codec.js';
+import type { KeyRec } from '../../src/core/keyrec.js';
+import { hooks } from '../helpers.js';
+
+export type Msg =
+  | { t: 'op'; seq: number; op: string }
+  | { t: 'ping'; seq: number }
+  | { t: 'resend'; from: number }
+  | { t: 'snap'; seq: number; clock: string; data: string };
+
+interface Durable {
+  data: string;
+  applied: Array<[number, number]>;
+  ownSeq: number;
+  clock: string;
+}
+
+export const BACKLOG = 40;
+export const TIME_BASE = 1_000_000;
+
+function encodeAll(db: Db): string {
+  const w = new Writer();
+  w.varint(db.keys.size);
+  for (const [k, rec] of db.keys) {
+    w.latin1(k);
+    writeKeyRec(w, rec);
+  }
+  return w.buf.subarray(0, w.len).toString('hex');
+}
+
+function decodeAll(hex: string): Array<[string, KeyRec]> {
+  const r = new Reader(Buffer.from(hex, 'hex'));
+  const out: Array<[string, KeyRec]> = [];
+  for (let n = r.varint(); n > 0; n--) out.push([r.latin1(), readKeyRec(r)]);
+  if (!r.done) throw new Error('trailing bytes in snapshot');
+  return out;
+}
+
+export class ConstdbSimNode implements SimNode<Msg> {
+  readonly db: Db;
+  ownSeq = 0;
+  readonly applied = new Map<number, number>();
+  /** own ops still resendable: seq -> encoded op */
+  private readonly backlog = new Map<number, string>();
+  private readonly lastResend = new Map<number, number>();
+  private readonly out = new ReplyBuffer();
+  private readonly sess: Session = { id: 1, authed: true, lastWrite: 0n };
+  readonly stats = { gaps: 0, dups: 0, snapsSent: 0, snapsRecv: 0, resent: 0 };
+
+  constructor(private readonly ctx: SimContext<Msg>) {
+    this.db = new Db(ctx.id);
+    this.recover();
+    this.db.emit = (key, delta) => this.ownOp(key, delta);
+  }
+
+  now(): number {
+    return TIME_BASE + this.ctx.now();
+  }
+
+  private recover(): void {
+    const st = this.ctx.storage;
+    const snap = st.get<Durable>('snap');
+    if (snap) {
+      for (const [k, rec] of decodeAll(snap.data)) this.db.join(k, rec);
+      for (const [o, s] of snap.applied) this.applied.set(o, s);
+      this.ownSeq = snap.ownSeq;
+      this.db.clock.observe(BigInt(snap.clock));
+    }
+    const aof = st.keys('aof/').sort();
+    for (const k of aof) {
+      const hex = st.get<string>(k)!;
+      const op = decodeOp(Buffer.from(hex, 'hex'));
+      const seq = Number(op.seq);
+      this.backlog.set(seq, hex);
+      if (seq <= this.ownSeq) continue;
+      if (seq !== this.ownSeq + 1) throw new Error(`node ${this.ctx.id}: AOF hole at ${this.ownSeq + 1} (found ${seq})`);
+      this.db.clock.observe(maxUuid(op.delta));
+      this.db.join(op.key, op.delta);
+      this.ownSeq = seq;
+    }
+    this.ctx.log(`n${this.ctx.id} recovered inc=${this.ctx.incarnation} ownSeq=${this.ownSeq} applied=${JSON.stringify([...this.applied])} keys=${this.db.keys.size}`);
+  }
+
+  onStart(): void {
+    const ping = () => {
+      this.broadcast({ t: 'ping', seq: this.ownSeq });
+      this.ctx.setTimer(40 + Math.floor(this.ctx.random() * 20), ping);
+    };
+    ping();
+    const snap = () => {
+      this.snapshot();
+      this.ctx.setTimer(100 + Math.floor(this.ctx.random() * 100), snap);
+    };
+    this.ctx.setTimer(100 + Math.floor(this.ctx.random() * 100), snap);
+    const expire = () => {
+      this.db.expireCycle(this.now(), 20);
+      this.ctx.setTimer(50, expire);
+    };
+    this.ctx.setTimer(50, expire);
+  }
+
+  private broadcast(msg: Msg): void {
+    for (let p = 0; p < this.ctx.nodes; p++) if (p !== this.ctx.id) this.ctx.send(p, msg);
+  }
+
+  /** A local write: durable (AOF, synced) before the client's reply, then replicated. */
+  private ownOp(key: string, delta: KeyRec): void {
+    const seq = ++this.ownSeq;
+    const hex = encodeOp(BigInt(seq), key, delta).toString('hex');
+    this.ctx.storage.put(`aof/${String(seq).padStart(10, '0')}`, hex);
+    this.ctx.storage.sync();
+    this.backlog.set(seq, hex);
+    this.backlog.delete(seq - BACKLOG);
+    this.broadcast({ t: 'op', seq, op: hex });
+  }
+
+  /** Periodic snapshot: everything durable at once, then the AOF it covers is dropped. */
+  snapshot(): void {
+    const st = this.ctx.storage;
+    const d: Durable = { data: encodeAll(this.db), applied: [...this.applied], ownSeq: this.ownSeq, clock: String(this.db.clock.current) };
+    st.put('snap', d);
+    for (const k of st.keys('aof/')) if (Number(k.slice(4)) <= this.ownSeq) st.del(k);
+    st.sync();
+  }
+
+  /** A client command through the real dispatcher; returns the raw RESP reply. */
+  exec(args: string[]): string {
+    const r = dispatch({ db: this.db, now: this.now(), out: this.out, sess: this.sess, server: hooks }, args.map((a) => Buffer.from(a, 'latin1')));
+    if (r) throw new Error('async command in simulation');
+    return this.out.take().toString('latin1');
+  }
+
+  onMessage(from: number, msg: Msg): void {
+    if (msg.t === 'op') {
+      const have = this.applied.get(from) ?? 0;
+      if (msg.seq <= have) {
+        this.stats.dups++;
+        return;
+      }
+      if (msg.seq !== have + 1) return this.gap(from, have, msg.seq);
+      const op = decodeOp(Buffer.from(msg.op, 'hex'));
+      if (Number(op.seq) !== msg.seq) throw new Error('op seq mismatch');
+      this.db.clock.observe(maxUuid(op.delta));
+      this.db.join(op.key, op.delta);
+      this.applied.set(from, msg.seq);
+    } else if (msg.t === 'ping') {
+      const have = this.applied.get(from) ?? 0;
+      if (have < msg.seq) this.gap(from, have, msg.seq);
+    } else if (msg.t === 'resend') {
+      if (msg.from > this.ownSeq) return;
+      if (this.backlog.has(msg.from)) {
+        for (let s = msg.from; s <= this.ownSeq; s++) {
+          const op = this.backlog.get(s);
+          if (op === undefined) throw new Error(`backlog hole at ${s}`);
+          this.ctx.send(from, { t: 'op', seq: s, op });
+          this.stats.resent++;
+        }
+      } else {
+        this.stats.snapsSent++;
+        this.ctx.send(from, { t: 'snap', seq: this.ownSeq, clock: String(this.db.clock.current), data: encodeAll(this.db) });
+      }
+    } else {
+      this.stats.snapsRecv++;
+      for (const [k, rec] of decodeAll(msg.data)) {
+        this.db.clock.observe(maxUuid(rec));
+        this.db.join(k, rec);
+      }
+      this.db.clock.observe(BigInt(msg.clock));
+      if (msg.seq > (this.applied.get(from) ?? 0)) this.applied.set(from, msg.seq);
+    }
+  }
+
+  private gap(from: number, have: number, seen: number): void {
+    this.stats.gaps++;
+    const last = this.lastResend.get(from);
+    if (last !== undefined && this.ctx.now() - last < 25) return;
+    this.lastResend.set(from, this.ctx.now());
+    this.ctx.log(`n${this.ctx.id} gap from ${from}: have ${have}, saw ${seen}: resend`);
+    this.ctx.send(from, { t: 'resend', from: have + 1 });
+  }
+}

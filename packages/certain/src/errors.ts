@@ -29,6 +29,13 @@ export class PendingError extends QuorumkitError {
   }
 }
 
+/** write() was given a value larger than the engine's valueBytesMax: it could never reach the peers. */
+export class ValueTooLargeError extends QuorumkitError {
+  constructor(readonly entityId: bigint, readonly bytes: number, readonly bytesMax: number) {
+    super('EVALUETOOLARGE', `entity ${entityId}: value of ${bytes} bytes exceeds valueBytesMax ${bytesMax}`);
+  }
+}
+
 /** A write is already in flight on the entity. */
 export class BusyError extends QuorumkitError {
   constructor(readonly entityId: bigint) {

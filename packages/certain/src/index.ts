@@ -7,7 +7,7 @@ export {
   GrpcTransport, staticRoute, type Route, type Transport, type TransportHandlers, type GetAllPageReq, type GetAllPageRsp,
 } from './server/transport.js';
 export {
-  TurnError, ConflictError, DupUuidError, PendingError, BusyError, CmdTimeoutError, StoppedError, BadConfigError,
+  TurnError, ConflictError, DupUuidError, PendingError, BusyError, CmdTimeoutError, StoppedError, BadConfigError, ValueTooLargeError,
 } from './errors.js';
 export {
   EntryMachine, EntityCore, EntryState, CmdResult, emptyRecord, nextBallot, preAuthBallot, ballotOwner, majority,
@@ -15,7 +15,7 @@ export {
 } from './core/index.js';
 export { CardClient, CardUnavailableError, type CardReply, type CardMethod, type CardRequestInput } from './client/cardClient.js';
 export { startCardServer, type RunningCardServer } from './server/cardServer.js';
-export { CardService, applyCardValue } from './server/cardService.js';
+export { CardService, CardTooLargeError, applyCardValue } from './server/cardService.js';
 export { parseConfig, validateConfig, cardAddress, configDefaults, type CardServerConfig } from './server/config.js';
 export { CARD_CODE_TRAILER, CARD_SERVICE } from './server/cardGrpc.js';
 export { evaluateCardOps, cardEntity, CardCode, cardCodeMessage, type Card, type CardOp, type CardResult } from './core/card.js';

@@ -13,7 +13,7 @@ import { defaultTuning, type CertainTuning } from './options.js';
 import { RateLimiter } from './rateLimiter.js';
 import { GetAllSource, runGetAll } from './getAll.js';
 import {
-  BusyError, CmdTimeoutError, ConflictError, DupUuidError, PendingError, StoppedError, TurnError, BadConfigError,
+  BusyError, CmdTimeoutError, ValueTooLargeError, ConflictError, DupUuidError, PendingError, StoppedError, TurnError, BadConfigError,
 } from '../errors.js';
 
 export interface CertainOptions {
@@ -170,6 +170,7 @@ export class Certain {
   /** Propose `value` as entry `entry` of the entity; resolves once it is chosen. */
   async write(entityId: bigint, entry: bigint, value: Uint8Array, uuids: bigint[] = []): Promise<void> {
     if (this.stopped) throw new StoppedError();
+    if (value.byteLength > this.tuning.valueBytesMax) throw new ValueTooLargeError(entityId, value.byteLength, this.tuning.valueBytesMax);
     const core = await this.entity(entityId);
     const since = Date.now() - this.tuning.uuidWindowMs;
     for (const u of uuids) if (await this.plog.hasUuid(entityId, u, since)) throw new DupUuidError(entityId, u);

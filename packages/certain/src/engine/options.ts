@@ -22,6 +22,13 @@ export interface CertainTuning {
   /** re-prepare an unchosen proposal after this (plus up to the same again as jitter) */
   retryMsBase: number;
   getAllPageBytes: number;
+  /**
+   * Largest value write() accepts. A peer message carries the value twice, base64 inside
+   * JSON (~2.7x), and must fit one PeerLink batch (1 MiB): 320 KiB leaves room for the rest.
+   */
+  valueBytesMax: number;
+  /** Chosen-record value bytes per catch-up response (at least one record is always sent). */
+  catchUpBytesMax: number;
   getAllCallDeadlineMs: number;
   /** a pinned GetAll snapshot nobody reads is released after this */
   getAllSessionIdleMs: number;
@@ -42,6 +49,8 @@ export const defaultTuning: CertainTuning = {
   tickMs: 50,
   retryMsBase: 300,
   getAllPageBytes: 1024 * 1024,
+  valueBytesMax: 320 * 1024,
+  catchUpBytesMax: 320 * 1024,
   getAllCallDeadlineMs: 10_000,
   getAllSessionIdleMs: 60_000,
 };

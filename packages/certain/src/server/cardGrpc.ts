@@ -8,9 +8,9 @@ import { QuorumkitError, decodeBigintKey } from '@quorumkit/shared-storage';
 import type { Logger } from 'pino';
 import { CardCode, cardCodeMessage, cardEntity, UINT64_MAX, type Card, type CardOp, type CardResult } from '../core/card.js';
 import type { CardService } from './cardService.js';
-import { decodeCard } from './cardService.js';
+import { decodeCard, CardTooLargeError } from './cardService.js';
 import { certainProtoPath } from './protoPaths.js';
-import { PendingError, StoppedError, CmdTimeoutError, DupUuidError } from '../errors.js';
+import { PendingError, StoppedError, CmdTimeoutError, DupUuidError, ValueTooLargeError } from '../errors.js';
 
 export const CARD_CODE_TRAILER = 'x-card-code';
 export const CARD_SERVICE = 'example.CardServer';
@@ -44,7 +44,7 @@ function internalError(err: unknown): grpc.ServiceError {
   const md = new grpc.Metadata();
   const code = err instanceof PendingError || err instanceof StoppedError ? grpc.status.UNAVAILABLE
     : err instanceof CmdTimeoutError ? grpc.status.DEADLINE_EXCEEDED
-    : err instanceof BadRequestError ? grpc.status.INVALID_ARGUMENT
+    : err instanceof BadRequestError || err instanceof CardTooLargeError || err instanceof ValueTooLargeError ? grpc.status.INVALID_ARGUMENT
     : err instanceof DupUuidError ? grpc.status.ALREADY_EXISTS
     : grpc.status.UNAVAILABLE;
   if (err instanceof QuorumkitError) md.set('x-quorumkit-code', err.code);

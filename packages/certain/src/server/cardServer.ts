@@ -36,7 +36,7 @@ export async function startCardServer(c: CardServerConfig, log: Logger, opts: { 
     },
   });
   await certain.start();
-  const service = new CardService(certain, log);
+  const service = new CardService(certain, log, c.cardValueBytesMax === undefined ? {} : { cardValueBytesMax: c.cardValueBytesMax });
   const cardAddr = cardAddress(c, id);
   let grpc: CardGrpcServer;
   try {

@@ -8,15 +8,20 @@ import { evaluateCardOps, cardEntity, type Card, type CardOp, type CardResult } 
 import type { Certain } from '../engine/certain.js';
 import type { ApplyFn } from '../storage/db.js';
 import { decodeValue, encodeValue, openValue, sealValue } from '../storage/codec.js';
-import { BusyError, ConflictError, DupUuidError, TurnError } from '../errors.js';
+import { BusyError, ConflictError, DupUuidError, TurnError, ValueTooLargeError } from '../errors.js';
 import { QuorumkitError } from '@quorumkit/shared-storage';
 
 export interface CardServiceOptions {
   batchOpsMax: number;
   attemptsMax: number;
+  /**
+   * Largest encoded value one request may propose (its card as a one-mutation value). Must
+   * not exceed the engine's valueBytesMax; a larger request is refused before anything runs.
+   */
+  cardValueBytesMax: number;
 }
 
-export const cardServiceDefaults: CardServiceOptions = { batchOpsMax: 128, attemptsMax: 50 };
+export const cardServiceDefaults: CardServiceOptions = { batchOpsMax: 128, attemptsMax: 50, cardValueBytesMax: 256 * 1024 };
 
 type Mutation = { id: bigint; card: Card | null };
 
@@ -38,6 +43,19 @@ export class TooManyRetriesError extends QuorumkitError {
   }
 }
 
+/** A request whose encoded value exceeds cardValueBytesMax (nothing was changed). */
+export class CardTooLargeError extends QuorumkitError {
+  constructor(readonly cardId: bigint, readonly bytes: number, readonly bytesMax: number) {
+    super('ECARDTOOLARGE', `card ${cardId}: encoded card value of ${bytes} bytes exceeds cardValueBytesMax ${bytesMax}`);
+  }
+}
+
+/** Bytes of the value one request would propose on its own (an insert's card; others are small). */
+export function requestValueBytes(op: CardOp): number {
+  const card: Card | null = op.op === 'insert' ? { ...op.card, lastModifiedTime: 0xffffffff } : null;
+  return encodeValue([{ id: op.cardId, card }] satisfies Mutation[]).byteLength;
+}
+
 interface Pending { op: CardOp; uuid: bigint; resolve: (r: CardResult) => void; reject: (e: unknown) => void }
 
 export class CardService {
@@ -57,6 +75,8 @@ export class CardService {
 
   /** Queue an op; `uuid` (non-zero) makes a retried request fail with DupUuidError instead of applying twice. */
   submit(op: CardOp, uuid = 0n): Promise<CardResult> {
+    const bytes = requestValueBytes(op);
+    if (bytes > this.opts.cardValueBytesMax) return Promise.reject(new CardTooLargeError(op.cardId, bytes, this.opts.cardValueBytesMax));
     const entity = cardEntity(op.cardId);
     return new Promise<CardResult>((resolve, reject) => {
       let q = this.queues.get(entity);
@@ -72,8 +92,9 @@ export class CardService {
 
   private async drain(entity: bigint): Promise<void> {
     const q = this.queues.get(entity)!;
+    let size = this.opts.batchOpsMax;
     while (q.length > 0) {
-      const batch = q.splice(0, this.opts.batchOpsMax);
+      const batch = q.splice(0, size);
       try {
         const results = await this.runBatch(entity, batch);
         batch.forEach((p, i) => {
@@ -81,7 +102,15 @@ export class CardService {
           if (r instanceof Error) p.reject(r);
           else p.resolve(r);
         });
+        size = this.opts.batchOpsMax;
       } catch (err) {
+        // Requests that fit alone may not fit together: run the batch in halves (the write
+        // was refused before proposing, so nothing changed).
+        if (err instanceof ValueTooLargeError && batch.length > 1) {
+          q.unshift(...batch);
+          size = Math.max(1, Math.floor(batch.length / 2));
+          continue;
+        }
         for (const p of batch) p.reject(err);
       }
     }

@@ -14,6 +14,8 @@ export interface CardServerConfig {
   maxCatchUpNum: number;
   maxCommitNum: number;
   cmdTimeoutMs: number;
+  /** largest encoded card value one request may propose (bigger requests: INVALID_ARGUMENT) */
+  cardValueBytesMax?: number;
   logLevel: string;
 }
 
@@ -26,6 +28,7 @@ export const configDefaults: CardServerConfig = {
   maxCatchUpNum: 10,
   maxCommitNum: 100,
   cmdTimeoutMs: 5000,
+  cardValueBytesMax: 256 * 1024,
   logLevel: 'info',
 };
 
@@ -76,6 +79,7 @@ export function parseConfig(text: string): { config: CardServerConfig; warnings:
       case 'maxcatchupnum': c.maxCatchUpNum = int(key, v, 1, 10_000); break;
       case 'maxcommitnum': c.maxCommitNum = int(key, v, 1, 1_000_000); break;
       case 'cmdtimeoutms': c.cmdTimeoutMs = int(key, v, 1, 3_600_000); break;
+      case 'cardvaluebytesmax': c.cardValueBytesMax = int(key, v, 64, 320 * 1024); break;
       case 'loglevel':
         if (!LEVELS.includes(v.toLowerCase())) throw new BadConfigError(`config key ${key}: one of ${LEVELS.join('/')}, got "${v}"`);
         c.logLevel = v.toLowerCase();

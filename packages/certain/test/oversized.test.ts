@@ -1,0 +1,62 @@
+// Oversized input never stops a replica: write() refuses a value above valueBytesMax with a
+// named error before proposing (nothing changes anywhere).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Certain, ValueTooLargeError, type ApplyFn } from '../src/index.js';
+import { LocalNet } from './localNet.js';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const apply: ApplyFn = (_e, _entry, value, tx) => {
+  const s = dec.decode(value);
+  const i = s.indexOf('=');
+  tx.put(enc.encode(s.slice(0, i)), enc.encode(s.slice(i + 1)));
+};
+
+const live: Certain[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.allSettled(live.splice(0).map((c) => c.stop()));
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function cluster(net: LocalNet, opts: Partial<Certain['tuning']> = {}): Promise<Certain[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'certain-oversized-'));
+  dirs.push(dir);
+  const rs: Certain[] = [];
+  for (let id = 0; id < 3; id++) {
+    const c = new Certain({
+      acceptorId: id, acceptorNum: 3, path: dir, apply, transport: net.transportFor(id),
+      options: { cmdTimeoutMs: 20_000, retryMsBase: 30, tickMs: 20, ...opts },
+    });
+    await c.start();
+    live.push(c);
+    rs.push(c);
+  }
+  return rs;
+}
+
+describe('oversized values', () => {
+  it('write() refuses a value above valueBytesMax with ValueTooLargeError and changes nothing', async () => {
+    const net = new LocalNet();
+    let sent = 0;
+    net.drop = () => { sent++; return false; };
+    const rs = await cluster(net, { valueBytesMax: 1000 });
+    const big = enc.encode(`k=${'a'.repeat(1000)}`);
+    const err = await rs[0]!.write(9n, 1n, big).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValueTooLargeError);
+    expect((err as ValueTooLargeError).code).toBe('EVALUETOOLARGE');
+    expect((err as ValueTooLargeError).bytes).toBe(big.byteLength);
+    expect(sent).toBe(0); // nothing was proposed
+    for (const r of rs) {
+      expect(await r.maxChosen(9n)).toBe(0n);
+      expect(await r.plog.chosenRange(9n, 1n, 10)).toEqual([]);
+    }
+    // the entity is free: the same entry takes a value that fits
+    await rs[0]!.write(9n, 1n, enc.encode('k=small'));
+    await rs[1]!.read(9n);
+    expect(dec.decode((await rs[1]!.db.get(9n, enc.encode('k')))!)).toBe('small');
+  });
+});

@@ -8,6 +8,8 @@
 //   a gap (an op past have+1, or a PING announcing a higher seq) asks the origin to resend
 //   from have+1; the origin resends from its backlog, or streams a full snapshot when the
 //   backlog no longer holds that position (the snapshot only moves `applied` forward);
+// - tombstones are collected when causally stable (every replica's durable vector covers
+//   the dots), the acks riding on the heartbeats;
 // - a periodic snapshot (all records + applied vector + own seq + clock) is put and synced;
 //   a crash loses everything applied from peers since then; restart loads the snapshot,
 //   replays the AOF tail and catches up from peers through the gap protocol.
@@ -22,7 +24,8 @@ import { hooks } from '../helpers.js';
 
 export type Msg =
   | { t: 'op'; seq: number; op: string }
-  | { t: 'ping'; seq: number }
+  /** heartbeat: the origin's own seq (gap detection) and its durable applied-uuid vector (the ack GC uses) */
+  | { t: 'ping'; seq: number; du: Array<[number, string]> }
   | { t: 'resend'; from: number }
   | { t: 'snap'; seq: number; clock: string; data: string };
 
@@ -31,6 +34,8 @@ interface Durable {
   applied: Array<[number, number]>;
   ownSeq: number;
   clock: string;
+  /** appliedU as of this snapshot (own entry: the clock): what peers may count as durable here */
+  du: Array<[number, string]>;
 }
 
 export const BACKLOG = 40;
@@ -58,14 +63,22 @@ export class ConstdbSimNode implements SimNode<Msg> {
   readonly db: Db;
   ownSeq = 0;
   readonly applied = new Map<number, number>();
+  /** origin -> max uuid applied from it; durableU: the same as of the last durable snapshot */
+  private readonly appliedU = new Map<number, bigint>();
+  private durableU = new Map<number, bigint>();
+  /** peer -> its durableU (from its last heartbeat) */
+  private readonly peerDu = new Map<number, Map<number, bigint>>();
   /** own ops still resendable: seq -> encoded op */
   private readonly backlog = new Map<number, string>();
   private readonly lastResend = new Map<number, number>();
   private readonly out = new ReplyBuffer();
   private readonly sess: Session = { id: 1, authed: true, lastWrite: 0n };
-  readonly stats = { gaps: 0, dups: 0, snapsSent: 0, snapsRecv: 0, resent: 0 };
+  readonly stats = { gaps: 0, dups: 0, snapsSent: 0, snapsRecv: 0, resent: 0, collected: 0 };
 
-  constructor(private readonly ctx: SimContext<Msg>) {
+  constructor(
+    private readonly ctx: SimContext<Msg>,
+    private readonly opts: { gc: boolean } = { gc: true },
+  ) {
     this.db = new Db(ctx.id);
     this.recover();
     this.db.emit = (key, delta) => this.ownOp(key, delta);
@@ -83,6 +96,8 @@ export class ConstdbSimNode implements SimNode<Msg> {
       for (const [o, s] of snap.applied) this.applied.set(o, s);
       this.ownSeq = snap.ownSeq;
       this.db.clock.observe(BigInt(snap.clock));
+      this.durableU = new Map(snap.du.map(([n, u]) => [n, BigInt(u)]));
+      for (const [n, u] of this.durableU) if (n !== this.ctx.id) this.appliedU.set(n, u);
     }
     const aof = st.keys('aof/').sort();
     for (const k of aof) {
@@ -101,7 +116,7 @@ export class ConstdbSimNode implements SimNode<Msg> {
 
   onStart(): void {
     const ping = () => {
-      this.broadcast({ t: 'ping', seq: this.ownSeq });
+      this.broadcast({ t: 'ping', seq: this.ownSeq, du: [...this.durableU].map(([n, u]) => [n, String(u)]) });
       this.ctx.setTimer(40 + Math.floor(this.ctx.random() * 20), ping);
     };
     ping();
@@ -115,6 +130,31 @@ export class ConstdbSimNode implements SimNode<Msg> {
       this.ctx.setTimer(50, expire);
     };
     this.ctx.setTimer(50, expire);
+    const gc = () => {
+      this.gc();
+      this.ctx.setTimer(100, gc);
+    };
+    if (this.opts.gc) this.ctx.setTimer(100, gc);
+  }
+
+  /**
+   * Tombstone GC as the server does it: a dot (n, u) is stable when this node and every
+   * replica have durably applied n's ops up to u (the acks carry durable vectors).
+   */
+  gc(): void {
+    const stable = (n: number, u: bigint): boolean => {
+      if ((this.durableU.get(n) ?? 0n) < u) return false;
+      for (let p = 0; p < this.ctx.nodes; p++) {
+        if (p === this.ctx.id) continue;
+        if ((this.peerDu.get(p)?.get(n) ?? 0n) < u) return false;
+      }
+      return true;
+    };
+    this.stats.collected += this.db.gc(stable);
+  }
+
+  private bumpU(origin: number, u: bigint): void {
+    if (u > (this.appliedU.get(origin) ?? 0n)) this.appliedU.set(origin, u);
   }
 
   private broadcast(msg: Msg): void {
@@ -135,10 +175,13 @@ export class ConstdbSimNode implements SimNode<Msg> {
   /** Periodic snapshot: everything durable at once, then the AOF it covers is dropped. */
   snapshot(): void {
     const st = this.ctx.storage;
-    const d: Durable = { data: encodeAll(this.db), applied: [...this.applied], ownSeq: this.ownSeq, clock: String(this.db.clock.current) };
+    const du = new Map(this.appliedU);
+    du.set(this.ctx.id, this.db.clock.current);
+    const d: Durable = { data: encodeAll(this.db), applied: [...this.applied], ownSeq: this.ownSeq, clock: String(this.db.clock.current), du: [...du].map(([n, u]) => [n, String(u)]) };
     st.put('snap', d);
     for (const k of st.keys('aof/')) if (Number(k.slice(4)) <= this.ownSeq) st.del(k);
     st.sync();
+    this.durableU = du;
   }
 
   /** A client command through the real dispatcher; returns the raw RESP reply. */
@@ -161,7 +204,9 @@ export class ConstdbSimNode implements SimNode<Msg> {
       this.db.clock.observe(maxUuid(op.delta));
       this.db.join(op.key, op.delta);
       this.applied.set(from, msg.seq);
+      this.bumpU(from, maxUuid(op.delta));
     } else if (msg.t === 'ping') {
+      this.peerDu.set(from, new Map(msg.du.map(([n, u]) => [n, BigInt(u)])));
       const have = this.applied.get(from) ?? 0;
       if (have < msg.seq) this.gap(from, have, msg.seq);
     } else if (msg.t === 'resend') {
@@ -185,6 +230,7 @@ export class ConstdbSimNode implements SimNode<Msg> {
       }
       this.db.clock.observe(BigInt(msg.clock));
       if (msg.seq > (this.applied.get(from) ?? 0)) this.applied.set(from, msg.seq);
+      this.bumpU(from, BigInt(msg.clock));
     }
   }
 

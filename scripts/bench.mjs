@@ -2,7 +2,7 @@
 // npm run bench: runs every package's bench target one after another (they measure
 // against real processes, so never two at once), collects bench-results/<package>.json
 // and writes bench-results/report.html (charts) and bench-results/report.md (tables).
-// Usage: npm run bench [-- <project> ...]
+// Usage: npm run bench [-- <project> ...]   |   node scripts/bench.mjs --report-only (re-render the JSON)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +14,8 @@ import { etcdInstalled, measureEtcd } from './lib/etcd-anchor.mjs';
 
 const PROJECTS = ['shared-storage', 'shared-transport', 'test-harness', 'certain', 'paxoskv', 'rrseq', 'constdb', 'csp-paxos'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const projects = wanted.length ? wanted : PROJECTS;
+const reportOnly = process.argv.includes('--report-only');
+const projects = reportOnly ? [] : wanted.length ? wanted : PROJECTS;
 const outDir = join(repoRoot, 'bench-results');
 mkdirSync(outDir, { recursive: true });
 installTeardown();
@@ -31,7 +32,7 @@ function runBench(project) {
 const bar = process.stdout.isTTY ? new cliProgress.SingleBar({ format: ' bench {bar} {value}/{total} | {project}' }, cliProgress.Presets.shades_classic) : undefined;
 const status = [];
 // The etcd anchor (for paxoskv and certain) is measured in the same run, when installed.
-if (!wanted.length || wanted.includes('paxoskv') || wanted.includes('certain')) {
+if (!reportOnly && (!wanted.length || wanted.includes('paxoskv') || wanted.includes('certain'))) {
   if (etcdInstalled()) {
     console.log('=== anchor: etcd, 3 members on loopback, puts from Node (JSON gateway, keep-alive) ===');
     const rows = await measureEtcd({ seconds: 5 });

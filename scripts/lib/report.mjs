@@ -13,7 +13,14 @@ export function tablesOf(data, title = 'results') {
       if (headers.length) out.push({ title: name, headers, rows: node.map((r) => headers.map((h) => fmt(r[h]))), raw: node });
       return;
     }
-    if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) visit(v, name === 'results' ? k : `${name} / ${k}`);
+    // { case_a: {flat}, case_b: {flat} } is a table too, one row per key
+    const entries = node && typeof node === 'object' ? Object.entries(node) : [];
+    const flat = (v) => v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => x === null || typeof x !== 'object');
+    if (entries.length > 1 && entries.every(([, v]) => flat(v))) {
+      visit(entries.map(([k, v]) => ({ case: k, ...v })), name);
+      return;
+    }
+    for (const [k, v] of entries) visit(v, name === 'results' ? k : `${name} / ${k}`);
   };
   visit(data, title);
   return out;
@@ -41,9 +48,11 @@ function barChart(label, names, values) {
 
 function chartsFor(table) {
   const numeric = table.headers.filter((h) => table.raw.every((r) => typeof r[h] === 'number'));
-  const labels = table.headers.filter((h) => !numeric.includes(h));
+  const charted = (h) => numeric.includes(h) && (THROUGHPUT.test(h) || LATENCY.test(h));
+  // rows are named by what is not charted (workload, clients, pipeline ...), at most three columns
+  const labels = table.headers.filter((h) => !charted(h)).slice(0, 3);
   const names = table.raw.map((r, i) => labels.map((l) => r[l]).filter((v) => v !== undefined && v !== '').join(' ') || `#${i + 1}`);
-  return numeric.filter((h) => THROUGHPUT.test(h) || LATENCY.test(h))
+  return numeric.filter(charted)
     .map((h) => barChart(`${table.title}: ${h}`, names, table.raw.map((r) => r[h]))).join('');
 }
 

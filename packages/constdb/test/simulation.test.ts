@@ -120,19 +120,19 @@ function clientOp(sim: SimWorld<Msg>, spec: Spec, i: number, seq: number): void 
 /** What the runs exercised (summed over seeds), so a test can prove the faults happened. */
 export const totals = { ops: 0, rejected: 0, crashes: 0, partitions: 0, dropped: 0, duplicated: 0, gaps: 0, resent: 0, snapsRecv: 0, dups: 0, collected: 0 };
 
-function runOne(seed: number, nodes: number, gc = true): void {
+function runOne(seed: number, nodes: number, gc = true, fsync: 'always' | 'snapshot' = 'always'): void {
   // SPOP picks its member with Math.random: seed it so a SEED replays exactly
   const rng = new Prng(seed ^ 0x5eed);
   const realRandom = Math.random;
   Math.random = () => rng.next();
   try {
-    runSeeded(seed, nodes, gc);
+    runSeeded(seed, nodes, gc, fsync);
   } finally {
     Math.random = realRandom;
   }
 }
 
-function runSeeded(seed: number, nodes: number, gc: boolean): void {
+function runSeeded(seed: number, nodes: number, gc: boolean, fsync: 'always' | 'snapshot'): void {
   const healAtMs = 2500;
   const maxTimeMs = 5000;
   const spec: Spec = { counters: new Map(), hashes: new Map(), grow: new Map(), pops: new Map(), strings: new Map(), deleted: new Set(), ops: 0, rejected: 0 };
@@ -149,7 +149,9 @@ function runSeeded(seed: number, nodes: number, gc: boolean): void {
     maxTimeMs,
     healAtMs,
     faults: { dropRate: 0.08, duplicateRate: 0.05, delayMs: [1, 25], partitionRate: 0.04, crashRate: 0.015, restartAfterMs: [50, 400] },
-    create: (ctx) => new ConstdbSimNode(ctx, { gc }),
+    create: (ctx) => new ConstdbSimNode(ctx, { gc, fsync }),
+    // replaying one seed keeps the whole trace (SIM_TRACE_LINES picks how much is printed)
+    traceMax: process.env.SEED ? 1_000_000 : undefined,
     setup(sim) {
       let seq = 0;
       for (let t = 1; t < healAtMs; t += 1 + Math.floor(sim.random() * 12)) {
@@ -179,7 +181,7 @@ function runSeeded(seed: number, nodes: number, gc: boolean): void {
         if (sim.now() < maxTimeMs - 1200) sim.at(sim.now() + 50, tryDel);
       };
       sim.at(healAtMs + 800, tryDel);
-      sim.at(maxTimeMs - 1, () => finalCheck(sim, spec, nodes, delDone, quiescent(sim), gc));
+      sim.at(maxTimeMs - 1, () => finalCheck(sim, spec, nodes, delDone, quiescent(sim), gc, fsync === 'always'));
     },
   });
   totals.ops += spec.ops;
@@ -198,7 +200,13 @@ function runSeeded(seed: number, nodes: number, gc: boolean): void {
   }
 }
 
-function finalCheck(sim: SimWorld<Msg>, spec: Spec, nodes: number, delDone: boolean, quiet: boolean, gc: boolean): void {
+/** The crash / recovery / resync lines of the trace (the story behind a divergence). */
+function history(sim: SimWorld<Msg>): string {
+  const lines = sim.trace.filter((l) => !/ (recv|drop|dup) /.test(l) && /recovered|full resync|crash|restart|partition|heal/i.test(l));
+  return `crash/recovery history (last ${Math.min(40, lines.length)} of ${lines.length}):\n${lines.slice(-40).map((l) => `  ${l}`).join('\n')}`;
+}
+
+function finalCheck(sim: SimWorld<Msg>, spec: Spec, nodes: number, delDone: boolean, quiet: boolean, gc: boolean, durableAcks: boolean): void {
   const ns = Array.from({ length: nodes }, (_, i) => sim.node(i) as ConstdbSimNode | undefined);
   if (ns.some((n) => !n)) throw new Error('a node is still down at the end');
   const live = ns as ConstdbSimNode[];
@@ -216,7 +224,7 @@ function finalCheck(sim: SimWorld<Msg>, spec: Spec, nodes: number, delDone: bool
   const views = live.map((n) => view(n.db, now));
   const names = live.map((_, i) => `node ${i}`);
   const conv = checkConverged(views, undefined, { names });
-  if (!conv.ok) throw new Error(`client-visible state diverged:\n${conv.diffs.join('\n')}`);
+  if (!conv.ok) throw new Error(`client-visible state diverged:\n${conv.diffs.join('\n')}\n${history(sim)}`);
   // the same through the read commands a client sends (TYPE, GET/SMEMBERS/HGETALL, PTTL)
   const allKeys = [...new Set(live.flatMap((n) => [...n.db.keys.keys()]))].sort();
   const replies = live.map((n) => Object.fromEntries(allKeys.map((k) => {
@@ -238,7 +246,8 @@ function finalCheck(sim: SimWorld<Msg>, spec: Spec, nodes: number, delDone: bool
     throw new Error(`records diverged:\n${recConv.diffs.join('\n')}${k === undefined ? '' : `\nfirst differing key ${k}:\n${records.map((r, i) => `  node ${i}: ${r[k] ?? '<none>'}`).join('\n')}`}`);
   }
 
-  // the sequential CRDT spec, for the keys that have one
+  // the sequential CRDT spec, for the keys that have one (only when acknowledged writes are durable)
+  if (!durableAcks) return;
   const expected: View = {};
   const actual = (v: View): View => {
     const o: View = {};
@@ -276,6 +285,18 @@ describe('constdb deterministic simulation', () => {
 
   it('3 nodes without tombstone GC converge to identical records', () => {
     const res = runSeeds('constdb-3-nogc', (seed) => runOne(seed, 3, false), { seeds: 40, baseSeed: 20_001 });
+    expect(res.runs).toBeGreaterThan(0);
+  }, 300_000);
+
+  // KNOWN DIVERGENCE (reported to the lead, src/ untouched): when a node's own ops are not
+  // fsynced before they are replicated (appendonly no, the default, or appendfsync
+  // everysec/no), a crash loses ops that some peers already applied. The restarted node gets
+  // them back by the full resync the server sends to a peer that regressed, but a peer that
+  // had not received them never does (every node forwards only its own ops), so replicas
+  // stay different forever: e.g. SEED=30001 here. `it.fails` keeps CI green while the bug
+  // stands and turns red once it is fixed: then make this a plain `it`.
+  it.fails('3 nodes whose own ops are durable only at snapshots (no AOF fsync) still converge', () => {
+    const res = runSeeds('constdb-3-lossy', (seed) => runOne(seed, 3, true, 'snapshot'), { seeds: 40, baseSeed: 30_001 });
     expect(res.runs).toBeGreaterThan(0);
   }, 300_000);
 

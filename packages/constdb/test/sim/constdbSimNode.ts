@@ -23,9 +23,9 @@ import type { KeyRec } from '../../src/core/keyrec.js';
 import { hooks } from '../helpers.js';
 
 export type Msg =
-  | { t: 'op'; seq: number; op: string }
+  | { t: 'op'; inc: number; seq: number; op: string }
   /** heartbeat: the origin's own seq (gap detection) and its durable applied-uuid vector (the ack GC uses) */
-  | { t: 'ping'; seq: number; du: Array<[number, string]> }
+  | { t: 'ping'; inc: number; seq: number; du: Array<[number, string]> }
   | { t: 'resend'; from: number }
   | { t: 'snap'; seq: number; clock: string; data: string };
 
@@ -71,13 +71,15 @@ export class ConstdbSimNode implements SimNode<Msg> {
   /** own ops still resendable: seq -> encoded op */
   private readonly backlog = new Map<number, string>();
   private readonly lastResend = new Map<number, number>();
+  /** peer -> the incarnation we handshook with (a connection's identity in the server) */
+  private readonly peerInc = new Map<number, number>();
   private readonly out = new ReplyBuffer();
   private readonly sess: Session = { id: 1, authed: true, lastWrite: 0n };
   readonly stats = { gaps: 0, dups: 0, snapsSent: 0, snapsRecv: 0, resent: 0, collected: 0 };
 
   constructor(
     private readonly ctx: SimContext<Msg>,
-    private readonly opts: { gc: boolean } = { gc: true },
+    private readonly opts: { gc: boolean; fsync: 'always' | 'snapshot' } = { gc: true, fsync: 'always' },
   ) {
     this.db = new Db(ctx.id);
     this.recover();
@@ -116,7 +118,7 @@ export class ConstdbSimNode implements SimNode<Msg> {
 
   onStart(): void {
     const ping = () => {
-      this.broadcast({ t: 'ping', seq: this.ownSeq, du: [...this.durableU].map(([n, u]) => [n, String(u)]) });
+      this.broadcast({ t: 'ping', inc: this.ctx.incarnation, seq: this.ownSeq, du: [...this.durableU].map(([n, u]) => [n, String(u)]) });
       this.ctx.setTimer(40 + Math.floor(this.ctx.random() * 20), ping);
     };
     ping();
@@ -166,10 +168,10 @@ export class ConstdbSimNode implements SimNode<Msg> {
     const seq = ++this.ownSeq;
     const hex = encodeOp(BigInt(seq), key, delta).toString('hex');
     this.ctx.storage.put(`aof/${String(seq).padStart(10, '0')}`, hex);
-    this.ctx.storage.sync();
+    if (this.opts.fsync === 'always') this.ctx.storage.sync();
     this.backlog.set(seq, hex);
     this.backlog.delete(seq - BACKLOG);
-    this.broadcast({ t: 'op', seq, op: hex });
+    this.broadcast({ t: 'op', inc: this.ctx.incarnation, seq, op: hex });
   }
 
   /** Periodic snapshot: everything durable at once, then the AOF it covers is dropped. */
@@ -193,6 +195,9 @@ export class ConstdbSimNode implements SimNode<Msg> {
 
   onMessage(from: number, msg: Msg): void {
     if (msg.t === 'op') {
+      // only ops of the incarnation we handshook with (a dead process's connection is gone;
+      // a new one's ops wait for its handshake)
+      if (msg.inc !== (this.peerInc.get(from) ?? 0)) return;
       const have = this.applied.get(from) ?? 0;
       if (msg.seq <= have) {
         this.stats.dups++;
@@ -206,6 +211,19 @@ export class ConstdbSimNode implements SimNode<Msg> {
       this.applied.set(from, msg.seq);
       this.bumpU(from, maxUuid(op.delta));
     } else if (msg.t === 'ping') {
+      const known = this.peerInc.get(from) ?? 0;
+      if (msg.inc < known) return;
+      if (msg.inc > known) {
+        // the handshake of a restarted peer: if it lost own ops we applied, resume from its
+        // numbering and give it our full state back (as the server's SYNC does)
+        this.peerInc.set(from, msg.inc);
+        if ((this.applied.get(from) ?? 0) > msg.seq) {
+          this.ctx.log(`n${this.ctx.id}: n${from} restarted at seq ${msg.seq} < applied ${this.applied.get(from)}: full resync to it`);
+          this.applied.set(from, msg.seq);
+          this.stats.snapsSent++;
+          this.ctx.send(from, { t: 'snap', seq: this.ownSeq, clock: String(this.db.clock.current), data: encodeAll(this.db) });
+        }
+      }
       this.peerDu.set(from, new Map(msg.du.map(([n, u]) => [n, BigInt(u)])));
       const have = this.applied.get(from) ?? 0;
       if (have < msg.seq) this.gap(from, have, msg.seq);
@@ -215,7 +233,7 @@ export class ConstdbSimNode implements SimNode<Msg> {
         for (let s = msg.from; s <= this.ownSeq; s++) {
           const op = this.backlog.get(s);
           if (op === undefined) throw new Error(`backlog hole at ${s}`);
-          this.ctx.send(from, { t: 'op', seq: s, op });
+          this.ctx.send(from, { t: 'op', inc: this.ctx.incarnation, seq: s, op });
           this.stats.resent++;
         }
       } else {

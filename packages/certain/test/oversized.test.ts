@@ -1,5 +1,6 @@
 // Oversized input never stops a replica: write() refuses a value above valueBytesMax with a
-// named error before proposing (nothing changes anywhere).
+// named error before proposing (nothing changes anywhere), and a peer message the transport
+// cannot carry is a dropped message, not a plog failure.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,5 +59,28 @@ describe('oversized values', () => {
     await rs[0]!.write(9n, 1n, enc.encode('k=small'));
     await rs[1]!.read(9n);
     expect(dec.decode((await rs[1]!.db.get(9n, enc.encode('k')))!)).toBe('small');
+  });
+
+  it('a peer message the transport refuses is dropped (warned), and the engine keeps going', async () => {
+    const net = new LocalNet();
+    // Like PeerLink's MessageTooLargeError: replica 0 can never send to replica 2.
+    let refused = 0;
+    net.drop = (from, to) => {
+      if (from === 0 && to === 2) {
+        refused++;
+        throw Object.assign(new Error('message of 1778626 bytes exceeds batchBytesMax 1048576'), { code: 'EMSGSIZE' });
+      }
+      return false;
+    };
+    const rs = await cluster(net);
+    for (let k = 1n; k <= 3n; k++) await rs[0]!.write(3n, k, enc.encode(`a=${k}`));
+    expect(refused).toBeGreaterThan(0);
+    expect(rs[0]!.metrics.droppedSends).toBe(refused);
+    expect(rs[0]!.fatalError).toBeUndefined();
+    // replica 0 was not stopped: it still writes and reads, and the others learnt the entries
+    await rs[0]!.write(3n, 4n, enc.encode('a=4'));
+    expect(await rs[0]!.read(3n)).toBe(4n);
+    await rs[2]!.read(3n);
+    expect(dec.decode((await rs[2]!.db.get(3n, enc.encode('a')))!)).toBe('4');
   });
 });

@@ -61,9 +61,16 @@ export class Certain {
   private timers: NodeJS.Timeout[] = [];
   private catchUpLimiter!: RateLimiter;
   private stopped = true;
-  readonly metrics = { chosen: 0, catchUpsSent: 0, getAlls: 0, fsyncBatches: 0, expired: 0 };
+  readonly metrics = { chosen: 0, catchUpsSent: 0, getAlls: 0, fsyncBatches: 0, expired: 0, droppedSends: 0 };
   /** Latency hooks for metrics: a synced plog batch, and a write from call to chosen. */
-  readonly hooks: { plogWriteMs?: (ms: number) => void; commitMs?: (ms: number) => void } = {};
+  readonly hooks: {
+    plogWriteMs?: (ms: number) => void;
+    commitMs?: (ms: number) => void;
+    /** The engine stopped itself (a plog write failed): whoever reports health must say NOT_SERVING. */
+    onFatal?: (err: unknown) => void;
+  } = {};
+  /** Why the engine stopped itself, if it did. */
+  fatalError: unknown = undefined;
 
   constructor(private readonly opts: CertainOptions) {
     this.tuning = { ...defaultTuning, ...opts.options };
@@ -115,6 +122,13 @@ export class Certain {
   }
 
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    // Persist what is already decided (a chosen record, its uuids) before closing: a write
+    // resolves once chosen, so a clean stop right after it must not drop the record. Bounded.
+    const deadline = Date.now() + 2000;
+    while (this.fatalError === undefined && (this.flushing || this.flushScheduled || this.batch.length > 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
@@ -285,9 +299,31 @@ export class Certain {
   private async serveCatchUp(to: number, entityId: bigint, fromEntry: bigint, maxNum: number): Promise<void> {
     const core = await this.entity(entityId);
     const n = Math.max(1, Math.min(maxNum, this.tuning.maxCatchUpNum));
-    const entries = await this.plog.chosenRange(entityId, fromEntry, n);
+    const all = await this.plog.chosenRange(entityId, fromEntry, n);
+    // keep the response within one peer message: the first record always goes
+    const entries = all.slice(0, 1);
+    let bytes = all[0]?.record.value?.byteLength ?? 0;
+    for (const ce of all.slice(1)) {
+      bytes += ce.record.value?.byteLength ?? 0;
+      if (bytes > this.tuning.catchUpBytesMax) break;
+      entries.push(ce);
+    }
     const expired = entries.length === 0 && core.maxChosen >= fromEntry && !core.getAllInProgress;
-    this.transport.send(to, { kind: 'catchUpRsp', srcAcceptorId: this.opts.acceptorId, entityId, entries, maxChosenEntry: core.maxChosen, expired });
+    this.send(to, { kind: 'catchUpRsp', srcAcceptorId: this.opts.acceptorId, entityId, entries, maxChosenEntry: core.maxChosen, expired });
+  }
+
+  /**
+   * Send a protocol message. A send the transport refuses (a message larger than a PeerLink
+   * batch, a full queue, a closed link) is a lost message, which Paxos tolerates: it is
+   * logged and dropped, never taken for a plog failure.
+   */
+  private send(to: number, msg: PeerMsg): void {
+    try {
+      this.transport.send(to, msg);
+    } catch (err) {
+      this.metrics.droppedSends++;
+      this.log.warn({ err, to, kind: msg.kind, entityId: String(msg.kind === 'paxos' ? msg.cmd.header.entityId : msg.entityId) }, 'peer message dropped');
+    }
   }
 
   /** Route effects: immediate sends now; the rest waits for the next group-committed batch. */
@@ -299,7 +335,7 @@ export class Certain {
         if (!this.catchUpLimiter.tryTake(now)) continue; // the core asks again after its timeout
         this.metrics.catchUpsSent++;
       }
-      this.transport.send(o.to, o.msg);
+      this.send(o.to, o.msg);
     }
     for (const g of e.getAll) this.startGetAll(g.entityId, g.peers);
     // Chosen is a fact once a majority accepted: answer the writer now; applying the entry
@@ -347,6 +383,12 @@ export class Certain {
       }
     } catch (err) {
       this.log.fatal({ err }, 'plog write failed; stopping');
+      this.fatalError = err;
+      try {
+        this.hooks.onFatal?.(err);
+      } catch (hookErr) {
+        this.log.error({ err: hookErr }, 'onFatal hook failed');
+      }
       void this.stop();
     } finally {
       this.flushing = false;
@@ -356,7 +398,7 @@ export class Certain {
 
   /** Everything in `e` is durable now: send, notify, and let the entity continue. */
   private release(e: Effects): void {
-    for (const o of e.send) this.transport.send(o.to, o.msg);
+    for (const o of e.send) this.send(o.to, o.msg);
     for (const c of e.chosen) this.scheduleApply(c.entityId);
     for (const r of e.readsReady) {
       const w = this.readWaiters.get(r.readId);

@@ -60,6 +60,8 @@ function parseId(v: string, what: string): bigint {
 
 export interface CardGrpcServer {
   port: number;
+  /** Health of the card service ('' and example.CardServer): NOT_SERVING once the engine is gone. */
+  setServing(serving: boolean): void;
   close(): Promise<void>;
 }
 
@@ -150,11 +152,17 @@ export async function startCardGrpc(address: string, svc: CardService, log: Logg
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
+  const setServing = (serving: boolean): void => {
+    const st = serving ? 'SERVING' : 'NOT_SERVING';
+    health.setStatus('', st);
+    health.setStatus(CARD_SERVICE, st);
+  };
   return {
     port,
+    setServing,
     close: () =>
       new Promise<void>((resolve) => {
-        health.setStatus('', 'NOT_SERVING');
+        setServing(false);
         const t = setTimeout(() => { server.forceShutdown(); resolve(); }, 2000);
         server.tryShutdown(() => { clearTimeout(t); resolve(); });
       }),

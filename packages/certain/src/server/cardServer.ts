@@ -45,6 +45,12 @@ export async function startCardServer(c: CardServerConfig, log: Logger, opts: { 
     await certain.stop();
     throw err;
   }
+  // A genuine plog failure stops the engine: say so in health instead of serving as a zombie.
+  certain.hooks.onFatal = (err) => {
+    log.error({ err }, 'certain stopped itself; card service health is NOT_SERVING');
+    grpc.setServing(false);
+  };
+  if (certain.fatalError !== undefined) grpc.setServing(false);
   let metrics: Server | undefined;
   if (opts.metricsAddr) {
     try {

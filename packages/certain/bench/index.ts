@@ -8,8 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { Certain, CardClient } from '../src/index.js';
 import { closedLoop, type Figures } from './measure.js';
-import { freePort, killAll, startProcess, tempDir } from './procs.js';
-import { etcdInstalled, startEtcdAnchor } from './etcdAnchor.js';
+import { benchTempDir, etcdInstalled, freePorts, killProcesses, startEtcd, startReadyProcess } from '@quorumkit/test-harness';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkgDir = existsSync(join(here, '../package.json')) ? resolve(here, '..') : resolve(here, '../..');
@@ -18,15 +17,15 @@ const DURATION_MS = Number(process.env.BENCH_MS ?? 4000);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 async function libraryBench(): Promise<Record<string, Figures>> {
-  const tmp = tempDir('lib');
-  const ports = await Promise.all([0, 1, 2].map(() => freePort()));
+  const tmp = benchTempDir('certain-lib');
+  const ports = await freePorts(3);
   const peers = ports.map((p) => `127.0.0.1:${p}`);
   const children: ChildProcess[] = [];
   const out: Record<string, Figures> = {};
   let c0: Certain | undefined;
   try {
     for (const i of [1, 2]) {
-      children.push(await startProcess(process.execPath, [join(pkgDir, 'dist/bench/replica.js'), String(i), peers.join(','), tmp.dir], /bench replica \d ready/));
+      children.push(await startReadyProcess(process.execPath, [join(pkgDir, 'dist/bench/replica.js'), String(i), peers.join(','), tmp.dir], /bench replica \d ready/));
     }
     c0 = new Certain({ acceptorId: 0, acceptorNum: 3, peers, path: tmp.dir, apply: (_e, _k, v, tx) => tx.put(new Uint8Array([1]), v) });
     await c0.start();
@@ -46,23 +45,24 @@ async function libraryBench(): Promise<Record<string, Figures>> {
     }
   } finally {
     await c0?.stop();
-    await killAll(children);
+    killProcesses(children);
     tmp.remove();
   }
   return out;
 }
 
 async function cardBench(): Promise<Record<string, Figures>> {
-  const tmp = tempDir('card');
-  const peer = await Promise.all([0, 1, 2].map(() => freePort()));
-  const card = await Promise.all([0, 1, 2].map(() => freePort()));
+  const tmp = benchTempDir('certain-card');
+  const ports6 = await freePorts(6);
+  const peer = ports6.slice(0, 3);
+  const card = ports6.slice(3);
   const children: ChildProcess[] = [];
   const out: Record<string, Figures> = {};
   const conf = join(tmp.dir, 'bench.conf');
   writeFileSync(conf, `ServerAddrs = ${peer.map((p) => `127.0.0.1:${p}`).join(',')}\nCardAddrs = ${card.map((p) => `127.0.0.1:${p}`).join(',')}\nAcceptorNum = 3\nLogLevel = warn\n`);
   try {
     for (const i of [0, 1, 2]) {
-      children.push(await startProcess(process.execPath, [join(pkgDir, 'dist/cli/card-srv.js'), '-c', conf, '-p', tmp.dir, '-i', String(i), '--log-level', 'info'], /card-srv \d ready/));
+      children.push(await startReadyProcess(process.execPath, [join(pkgDir, 'dist/cli/card-srv.js'), '-c', conf, '-p', tmp.dir, '-i', String(i), '--log-level', 'info'], /card-srv \d ready/));
     }
     // all clients on server 0, as etcd's clients are all on its leader
     const clients = Array.from({ length: 8 }, () => new CardClient([`127.0.0.1:${card[0]}`]));
@@ -79,7 +79,7 @@ async function cardBench(): Promise<Record<string, Figures>> {
     }
     for (const c of clients) c.close();
   } finally {
-    await killAll(children);
+    killProcesses(children);
     tmp.remove();
   }
   return out;
@@ -90,7 +90,7 @@ async function etcdBench(): Promise<Record<string, Figures> | undefined> {
     log('etcd not installed: no anchor figures (apt-get install etcd-server)');
     return undefined;
   }
-  const etcd = await startEtcdAnchor();
+  const etcd = await startEtcd();
   const out: Record<string, Figures> = {};
   try {
     for (const workers of [1, 64]) {
@@ -99,7 +99,7 @@ async function etcdBench(): Promise<Record<string, Figures> | undefined> {
       out[`clients_${workers}`] = await closedLoop(workers, DURATION_MS, () => etcd.put(`card${n++ % 1000}`, 'x'.repeat(40)));
     }
   } finally {
-    await etcd.stop();
+    etcd.stop();
   }
   return out;
 }

@@ -54,13 +54,18 @@ export async function dump(port: number): Promise<NodeState> {
   }
 }
 
-/** A node of a proxied test cluster: AOF always, peers dialled through the harness proxies. */
-export function constdbSpec(i: number, ports: number[][], link: (from: number, to: number) => number, dataDir: string, n: number) {
+/**
+ * A node of a proxied test cluster, peers dialled through the harness proxies. Default: AOF
+ * with appendfsync always and a snapshot every second; `lossy` runs without an AOF and with
+ * rare snapshots, so a SIGKILL loses own ops that peers already applied.
+ */
+export function constdbSpec(i: number, ports: number[][], link: (from: number, to: number) => number, dataDir: string, n: number, opts: { lossy?: boolean } = {}) {
+  const durability = opts.lossy ? ['--appendonly', 'no', '--snapshot-interval', '3600'] : ['--appendonly', 'yes', '--appendfsync', 'always', '--snapshot-interval', '1'];
   const peers = [...Array(n).keys()].filter((j) => j !== i).map((j) => `${j + 1}=127.0.0.1:${link(i, j)}`).join(',');
   return {
     command: process.execPath,
     args: [CONSTDB_CLI, '--node-id', String(i + 1), '--port', String(ports[i]![0]), '--work-dir', join(dataDir, `node${i}`), '--log-level', 'info',
-      '--appendonly', 'yes', '--appendfsync', 'always', '--peer-addrs', peers, '--repl-timeout', '2', '--replica-heartbeat-frequency', '0.5', '--snapshot-interval', '1', ...(process.env.NOGC ? ['--gc-interval-ms', '100000000'] : [])],
+      ...durability, '--peer-addrs', peers, '--repl-timeout', '2', '--replica-heartbeat-frequency', '0.5', ...(process.env.NOGC ? ['--gc-interval-ms', '100000000'] : [])],
   };
 }
 

@@ -51,7 +51,7 @@ describe('replication stream (exactly once, gap detection)', () => {
         if (type === F.ACK) acks.push(payload.readBigUInt64LE(0));
       });
     });
-    sock.write(resp(['CONSTDB.SYNC', '2', '127.0.0.1', String(deadPort), '', '0', 'peer2']));
+    sock.write(resp(['CONSTDB.SYNC', '2', '127.0.0.1', String(deadPort), '', '0', 'peer2', '-']));
     const until = async (cond: () => boolean, what: string) => {
       const deadline = Date.now() + 10_000;
       while (!cond()) {
@@ -87,10 +87,12 @@ describe('replication stream (exactly once, gap detection)', () => {
 
   it('garbage on the peer port never harms the node', async () => {
     for (const bad of [
-      resp(['CONSTDB.SYNC', 'x', 'h', 'p', '', 'zz', 'a']),
+      resp(['CONSTDB.SYNC', 'x', 'h', 'p', '', 'zz', 'a', '-']),
       resp(['CONSTDB.SYNC']),
-      Buffer.concat([resp(['CONSTDB.SYNC', '9', '127.0.0.1', '1', '', '0', 'p9']), Buffer.from([7, 255, 255, 255, 255, 1, 2, 3])]),
-      Buffer.concat([resp(['CONSTDB.SYNC', '8', '127.0.0.1', '1', '', '0', 'p8']), frame(F.OP, Buffer.from('not an op at all'))]),
+      resp(['CONSTDB.SYNC', '7', '127.0.0.1', '1', '', '0', 'p7']), // no lost ranges
+      resp(['CONSTDB.SYNC', '7', '127.0.0.1', '1', '', '0', 'p7', '5-']), // malformed lost ranges
+      Buffer.concat([resp(['CONSTDB.SYNC', '9', '127.0.0.1', '1', '', '0', 'p9', '-']), Buffer.from([9, 255, 255, 255, 255, 1, 2, 3])]),
+      Buffer.concat([resp(['CONSTDB.SYNC', '8', '127.0.0.1', '1', '', '0', 'p8', '-']), frame(F.OP, Buffer.from('not an op at all'))]),
     ]) {
       const sock = connect({ host: '127.0.0.1', port: node.port });
       sock.on('error', () => {});

@@ -183,6 +183,34 @@ describe('constdb server: auth, config, persistence', () => {
     }
   });
 
+  it('SAVE makes everything durable without an AOF; BGSAVE and LASTSAVE answer like Redis', async () => {
+    const dir = tmp();
+    const [port] = await freePorts(1);
+    let node = await startConstdb(port!, ['--appendonly', 'no', '--snapshot-interval', '0'], dir);
+    const raw = await RawClient.open(port!);
+    try {
+      expect(await raw.call('LASTSAVE')).toBeGreaterThan(1_700_000_000n);
+      await raw.call('SET', 'saved', 'yes');
+      expect(await raw.call('SAVE')).toBe('OK');
+      expect(await raw.call('BGSAVE')).toBe('Background saving started');
+      expect(await raw.call('BGSAVE', 'NOW')).toEqual({ err: 'ERR syntax error' });
+      await raw.call('SET', 'unsaved', 'lost');
+    } finally {
+      raw.close();
+    }
+    // SIGKILL: only what a snapshot holds survives
+    await node.stop('SIGKILL');
+    node = await startConstdb(port!, ['--appendonly', 'no', '--snapshot-interval', '0'], dir);
+    const raw2 = await RawClient.open(port!);
+    try {
+      expect(await raw2.call('GET', 'saved')).toBe('yes');
+      expect(await raw2.call('GET', 'unsaved')).toBeNull();
+    } finally {
+      raw2.close();
+      await node.stop('SIGKILL');
+    }
+  });
+
   it('a bad config file is one clear line and exit code 1', () => {
     const dir = tmp();
     const file = join(dir, 'constdb.toml');

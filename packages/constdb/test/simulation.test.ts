@@ -118,21 +118,21 @@ function clientOp(sim: SimWorld<Msg>, spec: Spec, i: number, seq: number): void 
 }
 
 /** What the runs exercised (summed over seeds), so a test can prove the faults happened. */
-export const totals = { ops: 0, rejected: 0, crashes: 0, partitions: 0, dropped: 0, duplicated: 0, gaps: 0, resent: 0, snapsRecv: 0, dups: 0, collected: 0 };
+export const totals = { ops: 0, rejected: 0, crashes: 0, partitions: 0, dropped: 0, duplicated: 0, gaps: 0, resent: 0, snapsRecv: 0, dups: 0, collected: 0, jumps: 0, owed: 0 };
 
-function runOne(seed: number, nodes: number, gc = true, fsync: 'always' | 'snapshot' = 'always'): void {
+function runOne(seed: number, nodes: number, gc = true, fsync: 'always' | 'snapshot' = 'always', wipe = false): void {
   // SPOP picks its member with Math.random: seed it so a SEED replays exactly
   const rng = new Prng(seed ^ 0x5eed);
   const realRandom = Math.random;
   Math.random = () => rng.next();
   try {
-    runSeeded(seed, nodes, gc, fsync);
+    runSeeded(seed, nodes, gc, fsync, wipe);
   } finally {
     Math.random = realRandom;
   }
 }
 
-function runSeeded(seed: number, nodes: number, gc: boolean, fsync: 'always' | 'snapshot'): void {
+function runSeeded(seed: number, nodes: number, gc: boolean, fsync: 'always' | 'snapshot', wipe: boolean): void {
   const healAtMs = 2500;
   const maxTimeMs = 5000;
   const spec: Spec = { counters: new Map(), hashes: new Map(), grow: new Map(), pops: new Map(), strings: new Map(), deleted: new Set(), ops: 0, rejected: 0 };
@@ -148,7 +148,8 @@ function runSeeded(seed: number, nodes: number, gc: boolean, fsync: 'always' | '
     nodes,
     maxTimeMs,
     healAtMs,
-    faults: { dropRate: 0.08, duplicateRate: 0.05, delayMs: [1, 25], partitionRate: 0.04, crashRate: 0.015, restartAfterMs: [50, 400] },
+    // `wipe`: one node loses its whole disk at every crash (it comes back as a new life of its id)
+    faults: { dropRate: 0.08, duplicateRate: 0.05, delayMs: [1, 25], partitionRate: 0.04, crashRate: 0.015, restartAfterMs: [50, 400], ...(wipe ? { wipeOnCrash: [seed % nodes] } : {}) },
     create: (ctx) => new ConstdbSimNode(ctx, { gc, fsync }),
     // replaying one seed keeps the whole trace (SIM_TRACE_LINES picks how much is printed)
     traceMax: process.env.SEED ? 1_000_000 : undefined,
@@ -181,7 +182,7 @@ function runSeeded(seed: number, nodes: number, gc: boolean, fsync: 'always' | '
         if (sim.now() < maxTimeMs - 1200) sim.at(sim.now() + 50, tryDel);
       };
       sim.at(healAtMs + 800, tryDel);
-      sim.at(maxTimeMs - 1, () => finalCheck(sim, spec, nodes, delDone, quiescent(sim), gc, fsync === 'always'));
+      sim.at(maxTimeMs - 1, () => finalCheck(sim, spec, nodes, delDone, quiescent(sim), gc, fsync === 'always' && !wipe));
     },
   });
   totals.ops += spec.ops;
@@ -197,6 +198,8 @@ function runSeeded(seed: number, nodes: number, gc: boolean, fsync: 'always' | '
     totals.snapsRecv += st.snapsRecv;
     totals.dups += st.dups;
     totals.collected += st.collected;
+    totals.jumps += st.jumps;
+    totals.owed += st.owed;
   }
 }
 
@@ -288,19 +291,23 @@ describe('constdb deterministic simulation', () => {
     expect(res.runs).toBeGreaterThan(0);
   }, 300_000);
 
-  // KNOWN DIVERGENCE (reported to the lead, src/ untouched): when a node's own ops are not
-  // fsynced before they are replicated (appendonly no, the default, or appendfsync
-  // everysec/no), a crash loses ops that some peers already applied. The restarted node gets
-  // them back by the full resync the server sends to a peer that regressed, but a peer that
-  // had not received them never does (every node forwards only its own ops), so replicas
-  // stay different forever: e.g. SEED=30001 here. `it.fails` keeps CI green while the bug
-  // stands and turns red once it is fixed: then make this a plain `it`.
-  it.fails('3 nodes whose own ops are durable only at snapshots (no AOF fsync) still converge', () => {
-    const res = runSeeds('constdb-3-lossy', (seed) => runOne(seed, 3, true, 'snapshot'), {
-      seeds: 40,
-      baseSeed: 30_001,
-      print: (t) => console.error(`[expected failure: known divergence]\n${t}`),
-    });
+  // Own ops durable only at snapshots (appendonly no, or appendfsync everysec/no): a crash
+  // loses ops some peers already applied. Seqs are never reused (durable ceiling), the
+  // restarted node announces the ranges it may have lost, and a peer holding ops from such a
+  // range owes its durable state to every replica until each has made it durable.
+  it('3 nodes whose own ops are durable only at snapshots (no AOF fsync) still converge', () => {
+    const before = { ...totals };
+    const res = runSeeds('constdb-3-lossy', (seed) => runOne(seed, 3, true, 'snapshot'), { seeds: 60, baseSeed: 30_001 });
+    expect(res.runs).toBeGreaterThan(0);
+    if (res.runs >= 20) {
+      // crashes really lost sent ops and the owed full syncs really ran
+      expect(totals.jumps - before.jumps).toBeGreaterThan(0);
+      expect(totals.owed - before.owed).toBeGreaterThan(0);
+    }
+  }, 300_000);
+
+  it('3 nodes converge when one of them loses its whole disk at every crash', () => {
+    const res = runSeeds('constdb-3-wipe', (seed) => runOne(seed, 3, true, 'always', true), { seeds: 30, baseSeed: 40_001 });
     expect(res.runs).toBeGreaterThan(0);
   }, 300_000);
 

@@ -1,4 +1,5 @@
 import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { crc32 } from './crc32.js';
 import { CorruptFileError, InvalidArgumentError } from './errors.js';
@@ -99,6 +100,39 @@ async function replaceFile(path: string, framed: Uint8Array): Promise<void> {
     throw err;
   }
   await fsyncDirectory(dirname(path));
+}
+
+/**
+ * writeFileAtomic for small files on a path where the caller must not go on before the new
+ * content is durable (e.g. a sequence-number reservation). Blocks the event loop for the
+ * fsyncs; do not mix with writeFileAtomic on the same path.
+ */
+export function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
+  const framed = frameFile(bytes);
+  const temp = atomicTempPath(path);
+  try {
+    const fd = openSync(temp, 'w', 0o644);
+    try {
+      let off = 0;
+      while (off < framed.length) off += writeSync(fd, framed, off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
+  const dir = openSync(dirname(resolve(path)), 'r');
+  try {
+    fsyncSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM') throw err;
+  } finally {
+    closeSync(dir);
+  }
 }
 
 /** fsync a directory so a rename or create inside it is durable. */

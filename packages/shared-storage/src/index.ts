@@ -10,6 +10,7 @@ export {
   ATOMIC_FILE_PAYLOAD_BYTES_MAX,
   ATOMIC_FILE_VERSION,
   atomicTempPath,
+  writeFileAtomicSync,
   frameFile,
   fsyncDirectory,
   readFileChecked,

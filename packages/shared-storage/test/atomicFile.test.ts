@@ -10,6 +10,7 @@ import {
   frameFile,
   readFileChecked,
   writeFileAtomic,
+  writeFileAtomicSync,
 } from '../src/index.js';
 import { dec, enc, useTempDir } from './helpers.js';
 
@@ -88,5 +89,16 @@ describe('writeFileAtomic / readFileChecked', () => {
     await expect(writeFileAtomic(join(dir, 'nope', 'f'), enc('x'))).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(writeFileAtomic(file, 'text' as never)).rejects.toBeInstanceOf(InvalidArgumentError);
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('writeFileAtomicSync writes the same frame, replaces old content and leaves no temp file', async () => {
+    writeFileAtomicSync(file, enc('sync one'));
+    expect(dec((await readFileChecked(file))!)).toBe('sync one');
+    await writeFileAtomic(file, enc('async'));
+    writeFileAtomicSync(file, enc('sync two'));
+    expect(dec((await readFileChecked(file))!)).toBe('sync two');
+    expect(await readdir(dir)).toEqual(['state.bin']);
+    expect(() => writeFileAtomicSync(join(dir, 'nope', 'f'), enc('x'))).toThrow(/ENOENT/);
+    expect(await readdir(dir)).toEqual(['state.bin']);
   });
 });

@@ -222,6 +222,29 @@ export async function cmdWait(ctx: CmdCtx, args: Buffer[]): Promise<void> {
   ctx.out.int(await ctx.server.wait(Number(n), Number(t), ctx.sess.lastWrite));
 }
 
+export async function cmdSave(ctx: CmdCtx): Promise<void> {
+  if (!ctx.server.save) return ctx.out.error('ERR persistence is not enabled');
+  try {
+    await ctx.server.save();
+    ctx.out.simple('OK');
+  } catch (e) {
+    ctx.out.error(errText(e));
+  }
+}
+
+export function cmdBgsave(ctx: CmdCtx, args: Buffer[]): void {
+  if (args.length > 2 || (args[1] && lower(args[1]) !== 'schedule')) return ctx.out.error(ERR.syntax);
+  const save = ctx.server.save;
+  if (!save) return ctx.out.error('ERR persistence is not enabled');
+  // failures are logged by the server; LASTSAVE does not move then (as in Redis)
+  void save().catch(() => undefined);
+  ctx.out.simple('Background saving started');
+}
+
+export function cmdLastsave(ctx: CmdCtx): void {
+  ctx.out.int(ctx.server.lastSave?.() ?? 0);
+}
+
 export function cmdShutdown(ctx: CmdCtx, args: Buffer[]): void {
   const opt = args[1] ? lower(args[1]) : 'save';
   if (args.length > 2 || !['save', 'nosave'].includes(opt)) return ctx.out.error(ERR.syntax);

@@ -68,11 +68,14 @@ def('forget', 2, 'admin', K0, A.cmdForget);
 def('replicas', 1, 'admin', K0, A.cmdReplicas);
 def('node', 1, 'admin', K0, A.cmdNode);
 def('wait', 3, '', K0, A.cmdWait);
+def('save', 1, 'admin', K0, A.cmdSave);
+def('bgsave', -1, 'admin', K0, A.cmdBgsave);
+def('lastsave', 1, 'fast', K0, A.cmdLastsave);
 def('shutdown', -1, 'admin', K0, A.cmdShutdown);
 
 export const commandTable: ReadonlyMap<string, CommandSpec> = table;
 
-/** Runs one command; returns a promise only for commands that reply later (MEET, WAIT). */
+/** Runs one command; returns a promise only for commands that reply later (MEET, WAIT, SAVE). */
 export function dispatch(ctx: CmdCtx, args: Buffer[]): void | Promise<void> {
   const raw = args[0]!;
   const name = raw.length < 32 ? lower(raw) : '';

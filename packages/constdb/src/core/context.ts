@@ -18,6 +18,9 @@ export interface ServerHooks {
   info(section: string | undefined, now: number): string;
   configGet(pattern: string): Array<[string, string]>;
   clientList(): string;
+  /** SAVE / BGSAVE: write a snapshot covering everything so far; LASTSAVE: unix seconds of the last one */
+  save?(): Promise<void>;
+  lastSave?(): number;
   /** SHUTDOWN [NOSAVE|SAVE]: snapshot (unless NOSAVE) and exit */
   shutdown?(save: boolean): void;
   /** Replication commands; absent when the node runs without replication. */

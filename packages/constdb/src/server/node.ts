@@ -12,6 +12,7 @@ import { Connection, type ConnHost, type ConnLimits } from './connection.js';
 import type { ConstdbConfig } from './config.js';
 import { Aof, readAofs } from '../storage/aof.js';
 import { encodeSnapshot, readSnapshotFile, writeSnapshotFile, type SnapshotMeta } from '../storage/snapshot.js';
+import { SeqCeiling } from '../storage/seqCeiling.js';
 import { renderInfo, configGet } from './info.js';
 import { Replicator } from './replication.js';
 import { replicaRows, nodeRows } from './replInfo.js';
@@ -26,7 +27,12 @@ export class ConstdbNode {
   readonly startedMs = Date.now();
   readonly repl: Replicator;
   ownSeq = 0n;
+  /** never-reused own seqs; set by load() */
+  seqs: SeqCeiling;
   aof: Aof | undefined;
+  /** appendfsync always: own ops framed but not yet fsynced, held back from peers */
+  private unreleased: Array<[bigint, Buffer]> = [];
+  private releaseScheduled = false;
   server: Server | undefined;
   port = 0;
   stats = { connectionsReceived: 0, commandsProcessed: 0, rejectedConnections: 0, protocolErrors: 0, snapshots: 0, lastSnapshotMs: 0, lastSnapshotBytes: 0, changesSinceSnapshot: 0 };
@@ -46,6 +52,7 @@ export class ConstdbNode {
       execPerRoundMax: Math.max(1, cfg.maxExecPerRound),
     };
     this.repl = new Replicator(this);
+    this.seqs = new SeqCeiling(cfg.workDir, this.exactSeqs);
     this.hooks = {
       requirepass: cfg.requirepass,
       info: (section, now) => renderInfo(this, section, now),
@@ -56,6 +63,11 @@ export class ConstdbNode {
       replicas: () => replicaRows(this.repl),
       nodeInfo: () => nodeRows(this.repl),
       wait: (n, t, lastWrite) => this.repl.wait(n, t, lastWrite),
+      save: () => this.snapshotFresh().catch((e: Error) => {
+        this.log.error({ err: e.message }, 'SAVE failed');
+        throw e;
+      }),
+      lastSave: () => Math.floor((this.stats.lastSnapshotMs || this.startedMs) / 1000),
     };
     this.host = {
       db: this.db,
@@ -69,18 +81,46 @@ export class ConstdbNode {
         this.log.warn({ client: c.addr, err: err.message }, 'closing client connection');
       },
       takeover: (c, args) => this.repl.takeover(c, args),
-      beforeFlush: () => {
-        if (this.aof?.fsync === 'always') this.aof.syncNow();
-      },
+      beforeFlush: () => this.releaseOwnOps(),
     };
     this.db.emit = (key, delta) => {
       const seq = ++this.ownSeq;
       this.stats.changesSinceSnapshot++;
+      this.seqs.reserve(seq);
       if (!this.aof && !this.repl.wantsOps) return;
       const framed = encodeOpFrame(F.OP, seq, key, delta);
       this.aof?.append(framed.subarray(5));
-      this.repl.onOwnOp(seq, framed);
+      if (!this.exactSeqs) {
+        this.repl.onOwnOp(seq, framed);
+        return;
+      }
+      this.unreleased.push([seq, framed]);
+      if (!this.releaseScheduled) {
+        // ops made outside a client round (the expire cycle) are released on the next turn
+        this.releaseScheduled = true;
+        setImmediate(() => this.releaseOwnOps());
+      }
     };
+  }
+
+  /**
+   * appendonly yes + appendfsync always: an own op leaves the node (client reply, peers)
+   * only after its fdatasync, so a restart recovers every op any peer can hold and seqs
+   * continue without a gap (see storage/seqCeiling.ts).
+   */
+  get exactSeqs(): boolean {
+    return this.cfg.appendonly && this.cfg.appendfsync === 'always';
+  }
+
+  /** fdatasync the AOF (one for the whole batch), then send the held-back ops to peers. */
+  releaseOwnOps(): void {
+    this.releaseScheduled = false;
+    if (this.aof?.fsync !== 'always') return;
+    this.aof.syncNow();
+    if (this.unreleased.length === 0) return;
+    const ops = this.unreleased;
+    this.unreleased = [];
+    for (const [seq, framed] of ops) this.repl.onOwnOp(seq, framed);
   }
 
   get snapshotPath(): string {
@@ -136,6 +176,16 @@ export class ConstdbNode {
       }
     }
     if (ops.length) this.log.info({ ops: ops.length, replayed }, 'aof replayed');
+    const recovered = this.ownSeq;
+    this.ownSeq = this.seqs.open(recovered);
+    if (this.seqs.unreadable) this.log.warn({ err: this.seqs.unreadable }, 'seq file unreadable: numbering restarts from the time base');
+    if (this.seqs.jumped) {
+      // ops past `recovered` may have reached peers before this crash: new ops never reuse
+      // their seqs, peers holding them are told (handshake), and the AOF tail is not served
+      // as a partial resync across the gap
+      this.log.info({ recovered: String(recovered), start: String(this.ownSeq)}, 'own seqs continue above the reserved ceiling');
+      this.repl.backlog.reset(this.ownSeq + 1n);
+    }
     if (this.cfg.appendonly) this.aof = new Aof(this.aofPath, this.cfg.appendfsync);
   }
 
@@ -176,6 +226,12 @@ export class ConstdbNode {
     }
   }
 
+  /** A snapshot that covers everything applied before this call (not one already running). */
+  async snapshotFresh(): Promise<void> {
+    if (this.snapshotting) await this.snapshotting.catch(() => undefined);
+    await this.snapshot();
+  }
+
   /** Writes the snapshot atomically; then the AOF restarts (the snapshot covers it). */
   snapshot(): Promise<void> {
     if (this.snapshotting) return this.snapshotting;
@@ -210,7 +266,12 @@ export class ConstdbNode {
       this.server.close(() => resolve());
       for (const c of this.conns) c.socket.destroy();
     });
-    if (opts.snapshot !== false) await this.snapshot();
+    this.releaseOwnOps();
+    if (opts.snapshot !== false) {
+      await this.snapshot();
+      // everything up to ownSeq is durable in the snapshot: the next start needs no jump
+      if (!this.exactSeqs) this.seqs.closeAt(this.ownSeq);
+    }
     await this.repl.flushPeers();
     this.aof?.close();
   }

@@ -10,6 +10,7 @@ export const F = {
   PING: 5, // u64 own seq | peers | forgotten
   FORGET: 6, // varint node id
   ACK: 7, // u64 applied seq of the dialer | applied-uuid vector | peers
+  SNAP_DONE: 8, // (acceptor -> dialer) the full sync received on this stream is durable here
 } as const;
 
 export const FRAME_BYTES_MAX = 256 * 1024 * 1024;
@@ -42,7 +43,7 @@ export class FrameReader {
     while (this.buf.length - p >= 5) {
       const type = this.buf[p]!;
       const len = this.buf.readUInt32LE(p + 1);
-      if (type < 1 || type > 7 || len > FRAME_BYTES_MAX) throw new FrameError(`bad frame type ${type} length ${len}`);
+      if (type < 1 || type > 8 || len > FRAME_BYTES_MAX) throw new FrameError(`bad frame type ${type} length ${len}`);
       if (this.buf.length - p - 5 < len) break;
       onFrame(type, this.buf.subarray(p + 5, p + 5 + len));
       p += 5 + len;

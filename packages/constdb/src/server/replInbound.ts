@@ -1,8 +1,8 @@
 // The receiving end of a peer's op stream: applies its ops exactly once in seq order,
-// merges streamed snapshots, detects gaps (closing the stream makes the peer resync), and
-// acknowledges with our position and durable-uuid vector.
+// merges streamed snapshots (and reports each durable), detects gaps (closing the stream
+// makes the peer resync), and acknowledges with our position and durable-uuid vector.
 import type { Socket } from 'node:net';
-import { F, FrameReader } from './replFrames.js';
+import { F, FrameReader, frame } from './replFrames.js';
 import { Reader, decodeOp, maxUuid, readKeyRec } from '../core/codec.js';
 import type { Peer, Replicator } from './replication.js';
 
@@ -57,8 +57,14 @@ export function serveInbound(repl: Replicator, p: Peer, sock: Socket): void {
             repl.bumpU(origin, snapClock);
             repl.node.stats.changesSinceSnapshot++;
             ack = true;
-            // make the merged state durable now rather than at the next periodic snapshot
-            void repl.node.snapshot().catch((e: Error) => repl.log.error({ err: e.message }, 'snapshot after full sync failed'));
+            // make the merged state durable now, then tell the sender: a sender that owed us
+            // this state (it held ops their origin lost) may only forget that once we keep it
+            void repl.node.snapshotFresh().then(
+              () => {
+                if (!sock.destroyed) sock.write(frame(F.SNAP_DONE, Buffer.alloc(0)));
+              },
+              (e: Error) => repl.log.error({ err: e.message }, 'snapshot after full sync failed'),
+            );
           }
           snapSeq = -1n;
         } else if (type === F.PING) {

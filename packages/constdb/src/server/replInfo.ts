@@ -32,10 +32,15 @@ export function infoRows(repl: Replicator, now: number): Array<[string, string |
     ['ops_applied', repl.stats.opsApplied],
     ['duplicates_dropped', repl.stats.duplicatesDropped],
     ['gaps_detected', repl.stats.gapsDetected],
+    // crashes that may have lost own ops already sent (seqs skipped on restart, announced)
+    ['own_lost_ranges', repl.node.seqs.lost.length],
+    // times we held ops a restarted origin lost, and replicas still owed our state for it
+    ['lost_ops_held', repl.stats.lostOpsHeld],
+    ['owed_full_syncs', [...repl.peers.values()].filter((p) => p.owed > 0).length],
   ];
   let i = 0;
   for (const p of repl.peers.values()) {
-    rows.push([`replica${i++}`, `id=${p.id},addr=${p.host}:${p.port},state=${p.link?.state ?? 'down'},acked_seq=${p.ackedSeq},lag_ops=${repl.node.ownSeq - p.ackedSeq},last_ack_ms=${p.lastAckMs ? now - p.lastAckMs : -1},applied_from_it=${repl.applied.get(p.id) ?? 0n},full_syncs=${p.fullSyncs},partial_syncs=${p.partialSyncs}`]);
+    rows.push([`replica${i++}`, `id=${p.id},addr=${p.host}:${p.port},state=${p.link?.state ?? 'down'},acked_seq=${p.ackedSeq},lag_ops=${repl.node.ownSeq - p.ackedSeq},last_ack_ms=${p.lastAckMs ? now - p.lastAckMs : -1},applied_from_it=${repl.applied.get(p.id) ?? 0n},full_syncs=${p.fullSyncs},partial_syncs=${p.partialSyncs},owed=${p.owed > 0 ? 1 : 0}`]);
   }
   return rows;
 }

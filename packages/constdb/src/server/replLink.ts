@@ -3,6 +3,9 @@
 import { connect, type Socket } from 'node:net';
 import { F, FrameReader, frame } from './replFrames.js';
 import { Writer, writeKeyRec } from '../core/codec.js';
+import type { KeyRec } from '../core/keyrec.js';
+import { readSnapshotFile } from '../storage/snapshot.js';
+import { formatLostRanges } from '../storage/seqCeiling.js';
 import type { Peer, Replicator } from './replication.js';
 
 export type LinkState = 'connecting' | 'syncing' | 'online' | 'down' | 'closed';
@@ -60,17 +63,14 @@ function handshake(sock: Socket, cmd: Buffer, timeoutMs: number): Promise<{ line
 function handshakeCmd(repl: Replicator, probe: boolean): Buffer {
   const n = repl.node;
   return encodeCommand(['CONSTDB.SYNC', String(n.cfg.nodeId), n.cfg.ip, String(n.port), n.cfg.requirepass ?? '', String(n.ownSeq),
-    encodeURIComponent(n.cfg.nodeAlias || '-'), ...(probe ? ['probe'] : [])]);
+    encodeURIComponent(n.cfg.nodeAlias || '-'), formatLostRanges(n.seqs.lost), ...(probe ? ['probe'] : [])]);
 }
 
-/** Encodes the whole keyspace as SNAP_CHUNK frames, yielding between chunks. */
-export async function* snapshotFrames(repl: Replicator): AsyncGenerator<Buffer> {
-  const keys = [...repl.node.db.keys.keys()];
+/** Encodes snapshot records as SNAP_CHUNK frames, yielding between chunks. */
+export async function* snapshotFrames(keys: Array<[string, KeyRec]>): AsyncGenerator<Buffer> {
   let w = new Writer(64 * 1024);
-  for (let i = 0; i < keys.length; i++) {
-    const rec = repl.node.db.keys.get(keys[i]!);
-    if (!rec) continue;
-    w.latin1(keys[i]!);
+  for (const [key, rec] of keys) {
+    w.latin1(key);
     writeKeyRec(w, rec);
     if (w.len >= 256 * 1024) {
       yield frame(F.SNAP_CHUNK, w.result());
@@ -86,8 +86,9 @@ export class PeerLink {
   private sock: Socket | undefined;
   private attempt = 0;
   private retry: NodeJS.Timeout | undefined;
-  private onlineWaiters: Array<() => void> = [];
   private corked = false;
+  /** the owed generation the full sync on the current connection answers */
+  private servedGen = 0;
   lastError = '';
 
   constructor(private readonly repl: Replicator, private readonly peer: Peer) {
@@ -127,7 +128,7 @@ export class PeerLink {
         if (/FORGOTTEN/.test(e.message)) {
           this.repl.log.warn({ peer: this.peer.id }, 'peer has forgotten this node');
           this.repl.peers.delete(this.peer.id);
-          this.repl.persistPeers();
+          void this.repl.persistPeers();
           this.close();
           return;
         }
@@ -148,6 +149,7 @@ export class PeerLink {
       try {
         reader.feed(chunk, (type, payload) => {
           if (type === F.ACK) this.repl.onAck(this.peer, payload);
+          else if (type === F.SNAP_DONE) this.repl.onFullSyncDurable(this.peer, this.servedGen);
         });
       } catch {
         sock.destroy();
@@ -164,36 +166,51 @@ export class PeerLink {
     this.peer.ackedSeq = r.applied;
     this.peer.lastAckMs = Date.now();
     const repl = this.repl;
-    const ops = this.peer.forceFull || regressed ? undefined : repl.backlog.from(r.applied + 1n);
+    const ops = this.peer.owed > 0 || regressed ? undefined : repl.backlog.from(r.applied + 1n);
     this.state = 'syncing';
     if (ops) {
       for (const fr of ops) sock.write(fr);
       repl.stats.partialSyncsSent++;
       this.peer.partialSyncs++;
     } else {
-      const seq = repl.node.ownSeq;
-      repl.log.info({ peer: this.peer.id, seq: String(seq) }, 'full sync to replica');
-      const begin = Buffer.allocUnsafe(16);
-      begin.writeBigUInt64LE(seq, 0);
-      begin.writeBigUInt64LE(repl.node.db.clock.current, 8);
-      sock.write(frame(F.SNAP_BEGIN, begin));
-      for await (const fr of snapshotFrames(repl)) {
-        if (sock.destroyed) throw new Error('closed during snapshot');
-        if (!sock.write(fr)) await new Promise((res) => sock.once('drain', res));
-      }
-      sock.write(frame(F.SNAP_END, Buffer.alloc(0)));
-      const after = repl.backlog.from(seq + 1n);
-      if (!after) throw new Error('backlog overrun during full sync');
-      for (const fr of after) sock.write(fr);
-      repl.stats.fullSyncsSent++;
-      this.peer.fullSyncs++;
-      this.peer.forceFull = false;
+      await this.fullSync(sock);
     }
     if (sock.destroyed) throw new Error('closed during sync');
     this.state = 'online';
     this.attempt = 0;
     this.heartbeat();
-    for (const w of this.onlineWaiters.splice(0)) w();
+  }
+
+  /**
+   * Streams our durable state: a fresh snapshot is written first and its file is what is
+   * sent, so nothing a peer receives this way can be lost by our own crash later (a peer
+   * that got lost ops only from us would otherwise never see them again). Then the ops the
+   * snapshot does not cover, from the backlog.
+   */
+  private async fullSync(sock: Socket): Promise<void> {
+    const repl = this.repl;
+    const gen = this.peer.owed;
+    await repl.node.snapshotFresh();
+    const snap = await readSnapshotFile(repl.node.snapshotPath);
+    if (!snap) throw new Error('no snapshot to send');
+    if (sock.destroyed) throw new Error('closed before the full sync');
+    const seq = snap.meta.ownSeq;
+    repl.log.info({ peer: this.peer.id, seq: String(seq), keys: snap.keys.length, owed: gen }, 'full sync to replica');
+    const begin = Buffer.allocUnsafe(16);
+    begin.writeBigUInt64LE(seq, 0);
+    begin.writeBigUInt64LE(snap.meta.clock, 8);
+    this.servedGen = gen;
+    sock.write(frame(F.SNAP_BEGIN, begin));
+    for await (const fr of snapshotFrames(snap.keys)) {
+      if (sock.destroyed) throw new Error('closed during snapshot');
+      if (!sock.write(fr)) await new Promise((res) => sock.once('drain', res));
+    }
+    sock.write(frame(F.SNAP_END, Buffer.alloc(0)));
+    const after = repl.backlog.from(seq + 1n);
+    if (!after) throw new Error('backlog overrun during full sync');
+    for (const fr of after) sock.write(fr);
+    repl.stats.fullSyncsSent++;
+    this.peer.fullSyncs++;
   }
 
   sendOp(_seq: bigint, fr: Buffer): void {
@@ -231,17 +248,6 @@ export class PeerLink {
     w.u64(this.repl.node.ownSeq);
     w.latin1(this.repl.peersString());
     this.send(frame(F.PING, w.result()));
-  }
-
-  waitOnline(timeoutMs: number): Promise<void> {
-    if (this.state === 'online') return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`replica not online: ${this.lastError || 'timeout'}`)), timeoutMs);
-      this.onlineWaiters.push(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
   }
 
   private onClosed(sock: Socket): void {

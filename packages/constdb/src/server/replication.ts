@@ -15,6 +15,7 @@ import type { KeyRec } from '../core/keyrec.js';
 import { Reader, Writer, maxUuid } from '../core/codec.js';
 import type { SnapshotMeta, PeerMeta } from '../storage/snapshot.js';
 import { PeerLink } from './replLink.js';
+import { inLostRange, parseLostRanges } from '../storage/seqCeiling.js';
 
 export const PEERS_FILE = 'constdb.peers';
 
@@ -30,8 +31,12 @@ export interface Peer extends PeerMeta {
   appliedU: Map<number, bigint>;
   fullSyncs: number;
   partialSyncs: number;
-  /** the peer lost data (restarted behind what we had applied): next sync is full */
-  forceFull: boolean;
+  /**
+   * Generation of the full sync this peer is owed (0: none). Set when we hold ops a
+   * restarted origin lost, persisted with the peer list, cleared when the peer reports the
+   * full sync of that generation (or a later one) durable.
+   */
+  owed: number;
 }
 
 export class Replicator {
@@ -48,11 +53,13 @@ export class Replicator {
    */
   durableU = new Map<number, bigint>();
   readonly backlog: Backlog;
+  /** last generation handed out for owed full syncs */
+  owedGen = 0;
   private gcTimer: NodeJS.Timeout | undefined;
   private hbTimer: NodeJS.Timeout | undefined;
   private waiters: Array<{ seq: bigint; n: number; resolve: (n: number) => void; timer?: NodeJS.Timeout }> = [];
   stopped = false;
-  stats = { fullSyncsSent: 0, partialSyncsSent: 0, fullSyncsReceived: 0, opsApplied: 0, duplicatesDropped: 0, gapsDetected: 0 };
+  stats = { fullSyncsSent: 0, partialSyncsSent: 0, fullSyncsReceived: 0, opsApplied: 0, duplicatesDropped: 0, gapsDetected: 0, lostOpsHeld: 0 };
 
   /** configured dial addresses by peer id (peer_addrs) */
   private readonly dialOverrides = new Map<number, { host: string; port: number }>();
@@ -85,20 +92,27 @@ export class Replicator {
    * node restarted from its AOF alone must still know every replica, or it would judge
    * tombstones stable (collectable) without hearing from replicas it forgot about.
    */
-  persistPeers(): void {
-    const body = JSON.stringify({ peers: this.peerMetas(), forgotten: [...this.forgotten] });
+  persistPeers(): Promise<void> {
+    const owed = [...this.peers.values()].filter((p) => p.owed > 0).map((p) => [p.id, p.owed]);
+    const body = JSON.stringify({ peers: this.peerMetas(), forgotten: [...this.forgotten], owed, owedGen: this.owedGen });
     const path = join(this.node.cfg.workDir, PEERS_FILE);
-    this.peersWrite = this.peersWrite
-      .then(() => writeFileAtomic(path, Buffer.from(body)))
-      .catch((e: Error) => this.log.error({ err: e.message }, 'cannot write the peer list'));
+    // callers that must not go on before it is durable await the result (it rejects on error)
+    const write = this.peersWrite.then(() => writeFileAtomic(path, Buffer.from(body)));
+    this.peersWrite = write.catch((e: Error) => this.log.error({ err: e.message }, 'cannot write the peer list'));
+    return write;
   }
 
   async loadPeers(): Promise<void> {
     const bytes = await readFileChecked(join(this.node.cfg.workDir, PEERS_FILE));
     if (!bytes) return;
-    const saved = JSON.parse(Buffer.from(bytes).toString('utf8')) as { peers: PeerMeta[]; forgotten: number[] };
+    const saved = JSON.parse(Buffer.from(bytes).toString('utf8')) as { peers: PeerMeta[]; forgotten: number[]; owed?: Array<[number, number]>; owedGen?: number };
     for (const f of saved.forgotten) this.forgotten.add(f);
     for (const p of saved.peers) this.addPeer(p.id, p.host, p.port, '', false);
+    this.owedGen = saved.owedGen ?? 0;
+    for (const [id, gen] of saved.owed ?? []) {
+      const p = this.peers.get(id);
+      if (p) p.owed = gen;
+    }
   }
 
   flushPeers(): Promise<void> {
@@ -141,11 +155,11 @@ export class Replicator {
     if (id === this.node.cfg.nodeId || this.forgotten.has(id)) return undefined;
     let p = this.peers.get(id);
     if (!p) {
-      p = { id, host, port, alias, ackedSeq: 0n, lastAckMs: 0, appliedU: new Map(), fullSyncs: 0, partialSyncs: 0, forceFull: false };
+      p = { id, host, port, alias, ackedSeq: 0n, lastAckMs: 0, appliedU: new Map(), fullSyncs: 0, partialSyncs: 0, owed: 0 };
       this.peers.set(id, p);
       if (this.peers.size === 1 && this.backlog.firstSeq + BigInt(this.backlog.size) !== this.node.ownSeq + 1n) this.backlog.reset(this.node.ownSeq + 1n);
       this.log.info({ peer: id, addr: `${host}:${port}` }, 'replica added');
-      if (connectNow) this.persistPeers();
+      if (connectNow) void this.persistPeers();
     } else if (p.host !== host || p.port !== port) {
       p.host = host;
       p.port = port;
@@ -167,7 +181,14 @@ export class Replicator {
     this.forgotten.delete(info.id);
     const p = this.addPeer(info.id, host, port, info.alias);
     if (!p) throw new Error('cannot meet myself');
-    await p.link!.waitOnline(30_000);
+    // poll the peer, not one link object: its link is replaced when the peer's handshake
+    // announces a different address than the one MEET dialled (a proxy, a NAT)
+    const deadline = Date.now() + 30_000;
+    while (this.peers.get(info.id)?.link?.state !== 'online') {
+      if (Date.now() > deadline) throw new Error(`replica not online: ${this.peers.get(info.id)?.link?.lastError || 'timeout'}`);
+      if (this.stopped || !this.peers.has(info.id)) throw new Error('replica removed while meeting it');
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   async forget(id: number): Promise<number> {
@@ -186,7 +207,7 @@ export class Replicator {
         p.inbound?.destroy();
       }, 200).unref();
     }
-    this.persistPeers();
+    void this.persistPeers();
     return known ? 1 : 0;
   }
 
@@ -200,7 +221,7 @@ export class Replicator {
         p.inbound?.destroy();
       }
       this.peers.clear();
-      this.persistPeers();
+      void this.persistPeers();
       return;
     }
     this.forgotten.add(id);
@@ -210,7 +231,7 @@ export class Replicator {
       p.link?.close();
       p.inbound?.destroy();
     }
-    this.persistPeers();
+    void this.persistPeers();
   }
 
   /** `fr` is the op already framed (F.OP); the backlog keeps frames ready to resend. */
@@ -223,68 +244,80 @@ export class Replicator {
   /** First command of a connection: CONSTDB.SYNC makes it an inbound peer stream. */
   takeover(c: Connection, args: Buffer[]): boolean {
     if (args[0]!.toString('latin1').toLowerCase() !== 'constdb.sync') return false;
-    const [, idB, hostB, portB, passB, seqB, aliasB, probeB] = args;
+    const [, idB, hostB, portB, passB, seqB, aliasB, lostB, probeB] = args;
     const reply = (s: string) => c.socket.write(s + '\r\n');
-    if (!idB || !hostB || !portB || passB === undefined || !seqB) {
-      reply('-ERR wrong number of arguments for \'constdb.sync\' command');
+    const refuse = (s: string) => {
+      reply(s);
       c.socket.end();
       return true;
-    }
-    if (!/^\d{1,15}$/.test(idB.toString()) || !/^\d{1,5}$/.test(portB.toString()) || !/^\d{1,20}$/.test(seqB.toString())) {
-      reply('-ERR invalid constdb.sync arguments');
-      c.socket.end();
-      return true;
+    };
+    if (!idB || !hostB || !portB || passB === undefined || !seqB || !aliasB || !lostB) return refuse('-ERR wrong number of arguments for \'constdb.sync\' command');
+    const lost = parseLostRanges(lostB.toString('latin1'));
+    if (!/^\d{1,15}$/.test(idB.toString()) || !/^\d{1,5}$/.test(portB.toString()) || !/^\d{1,20}$/.test(seqB.toString()) || !lost) {
+      return refuse('-ERR invalid constdb.sync arguments');
     }
     const pass = this.node.cfg.requirepass;
-    if (pass !== undefined && passB.toString() !== pass) {
-      reply('-WRONGPASS invalid password for replication');
-      c.socket.end();
-      return true;
-    }
+    if (pass !== undefined && passB.toString() !== pass) return refuse('-WRONGPASS invalid password for replication');
     const id = Number(idB.toString());
     const theirSeq = BigInt(seqB.toString());
-    if (id === this.node.cfg.nodeId) {
-      reply('-ERR same node id');
-      c.socket.end();
-      return true;
-    }
-    if (this.forgotten.has(id) && !probeB) {
-      reply('-FORGOTTEN this node was removed from the cluster');
-      c.socket.end();
-      return true;
-    }
+    if (id === this.node.cfg.nodeId) return refuse('-ERR same node id');
+    if (this.forgotten.has(id) && !probeB) return refuse('-FORGOTTEN this node was removed from the cluster');
     const peersList = [...this.peers.values()].map((p) => `${p.id}@${p.host}:${p.port}`).join(',') || '-';
     const alias = encodeURIComponent(this.node.cfg.nodeAlias || '-');
-    if (probeB) {
-      reply(`+SYNC ${this.node.cfg.nodeId} 0 ${peersList} ${alias}`);
-      c.socket.end();
-      return true;
-    }
-    const p = this.addPeer(id, hostB.toString(), Number(portB.toString()), decodeURIComponent(aliasB?.toString() ?? '-'));
-    if (!p) {
-      reply('-ERR refused');
-      c.socket.end();
-      return true;
-    }
-    let applied = this.applied.get(id) ?? 0n;
-    if (applied > theirSeq) {
-      // the peer restarted with fewer own ops than we applied: resume from its numbering
-      // (joins are idempotent) and give it our full state back
-      this.log.warn({ peer: id, applied: String(applied), theirs: String(theirSeq) }, 'peer is behind what we applied: full resync to it');
-      applied = theirSeq;
-      this.applied.set(id, applied);
-      p.forceFull = true;
-      p.link?.restart();
-    }
-    p.link?.kick();
+    if (probeB) return refuse(`+SYNC ${this.node.cfg.nodeId} 0 ${peersList} ${alias}`);
+    const p = this.addPeer(id, hostB.toString(), Number(portB.toString()), decodeURIComponent(aliasB.toString()));
+    if (!p) return refuse('-ERR refused');
     c.detach();
-    p.inbound?.destroy();
-    p.inbound = c.socket;
-    reply(`+SYNC ${this.node.cfg.nodeId} ${applied} ${peersList} ${alias}`);
-    serveInbound(this, p, c.socket);
+    const applied = this.applied.get(id) ?? 0n;
+    let owing: Promise<void> | undefined;
+    if (inLostRange(lost, applied)) {
+      // the peer crashed after sending us ops it no longer has (its seqs continue above them)
+      this.log.warn({ peer: id, applied: String(applied) }, 'we hold ops the peer lost in a crash: full sync to every replica');
+      owing = this.onLostOps();
+    } else if (applied > theirSeq) {
+      // it restarted below what we applied without announcing a lost range (its data dir was
+      // restored from a backup): resume from its numbering, and owe everyone our state
+      this.log.warn({ peer: id, applied: String(applied), theirs: String(theirSeq) }, 'peer is behind what we applied: full sync to every replica');
+      this.applied.set(id, theirSeq);
+      owing = this.onLostOps();
+    }
+    const accept = () => {
+      if (c.socket.destroyed || this.stopped) return;
+      p.link?.kick();
+      p.inbound?.destroy();
+      p.inbound = c.socket;
+      reply(`+SYNC ${this.node.cfg.nodeId} ${this.applied.get(id) ?? 0n} ${peersList} ${alias}`);
+      serveInbound(this, p, c.socket);
+    };
+    // the obligation is durable before the peer may move past the lost range
+    if (owing) void owing.then(accept, () => c.socket.destroy());
+    else accept();
     return true;
   }
 
+  /**
+   * We hold ops an origin lost: every replica (the origin too) gets our durable state in a
+   * full sync, and the obligation survives our own crashes until each has made it durable.
+   */
+  onLostOps(): Promise<void> {
+    this.stats.lostOpsHeld++;
+    const gen = ++this.owedGen;
+    for (const q of this.peers.values()) q.owed = gen;
+    return this.persistPeers().then(() => {
+      for (const q of this.peers.values()) q.link?.restart();
+    });
+  }
+
+  /** A peer reported a full sync durable: the obligation of that generation (or older) is met. */
+  onFullSyncDurable(p: Peer, gen: number): void {
+    if (p.owed === 0) return;
+    if (gen >= p.owed) {
+      p.owed = 0;
+      void this.persistPeers();
+    } else {
+      p.link?.restart(); // a newer obligation arrived while that sync ran
+    }
+  }
 
   applyRemote(origin: number, key: string, delta: KeyRec, seq: bigint): void {
     const u = maxUuid(delta);

@@ -24,10 +24,22 @@ import { hooks } from '../helpers.js';
 
 export type Msg =
   | { t: 'op'; inc: number; seq: number; op: string }
-  /** heartbeat: the origin's own seq (gap detection) and its durable applied-uuid vector (the ack GC uses) */
-  | { t: 'ping'; inc: number; seq: number; du: Array<[number, string]> }
+  /**
+   * heartbeat: the origin's own seq (gap detection), its durable applied-uuid vector (the ack
+   * GC uses) and the seq ranges it may have sent and then lost in crashes (the handshake's)
+   */
+  | { t: 'ping'; inc: number; seq: number; du: Array<[number, string]>; lost: Array<[number, number]> }
   | { t: 'resend'; from: number }
-  | { t: 'snap'; seq: number; clock: string; data: string };
+  /** a full sync from the sender's durable snapshot; `gen` answers a pending full-sync obligation */
+  | { t: 'snap'; seq: number; clock: string; data: string; gen: number }
+  /** the receiver made that snapshot durable */
+  | { t: 'snapdone'; gen: number };
+
+/** The never-reused seq ceiling (the server's constdb.seq file). */
+interface Ceiling {
+  c: number;
+  lost: Array<[number, number]>;
+}
 
 interface Durable {
   data: string;
@@ -40,6 +52,11 @@ interface Durable {
 
 export const BACKLOG = 40;
 export const TIME_BASE = 1_000_000;
+/** seqs reserved per durable ceiling write when own ops are not synced one by one */
+export const SEQ_BLOCK = 6;
+/** a fresh (or wiped) node starts numbering here, above anything an earlier life issued */
+const timeBase = (nowMs: number): number => nowMs * 64;
+const LOST_RANGES_MAX = 64;
 
 function encodeAll(db: Db): string {
   const w = new Writer();
@@ -73,9 +90,15 @@ export class ConstdbSimNode implements SimNode<Msg> {
   private readonly lastResend = new Map<number, number>();
   /** peer -> the incarnation we handshook with (a connection's identity in the server) */
   private readonly peerInc = new Map<number, number>();
+  /** durable seq ceiling and the ranges lost in earlier crashes */
+  private ceil: Ceiling = { c: 0, lost: [] };
+  /** peer -> generation of the full sync it is owed (persisted; cleared by its snapdone) */
+  private readonly owed = new Map<number, number>();
+  private owedGen = 0;
+  private readonly lastSnapSent = new Map<number, number>();
   private readonly out = new ReplyBuffer();
   private readonly sess: Session = { id: 1, authed: true, lastWrite: 0n };
-  readonly stats = { gaps: 0, dups: 0, snapsSent: 0, snapsRecv: 0, resent: 0, collected: 0 };
+  readonly stats = { gaps: 0, dups: 0, snapsSent: 0, snapsRecv: 0, resent: 0, collected: 0, jumps: 0, owed: 0 };
 
   constructor(
     private readonly ctx: SimContext<Msg>,
@@ -88,6 +111,11 @@ export class ConstdbSimNode implements SimNode<Msg> {
 
   now(): number {
     return TIME_BASE + this.ctx.now();
+  }
+
+  /** Own ops are durable before they leave (appendfsync always): no seq can be lost once sent. */
+  private get exact(): boolean {
+    return this.opts.fsync === 'always';
   }
 
   private recover(): void {
@@ -108,17 +136,40 @@ export class ConstdbSimNode implements SimNode<Msg> {
       const seq = Number(op.seq);
       this.backlog.set(seq, hex);
       if (seq <= this.ownSeq) continue;
-      if (seq !== this.ownSeq + 1) throw new Error(`node ${this.ctx.id}: AOF hole at ${this.ownSeq + 1} (found ${seq})`);
+      // seqs jump at a restart that may have lost ops (the ceiling), so the AOF only ascends
       this.db.clock.observe(maxUuid(op.delta));
       this.db.join(op.key, op.delta);
       this.ownSeq = seq;
     }
-    this.ctx.log(`n${this.ctx.id} recovered inc=${this.ctx.incarnation} ownSeq=${this.ownSeq} applied=${JSON.stringify([...this.applied])} keys=${this.db.keys.size}`);
+    // Never reuse a seq: start above every seq an earlier life may have issued (and sent).
+    // Without a ceiling record (first start, wiped disk) that is a time-based base.
+    const saved = st.get<Ceiling>('ceil');
+    const recovered = this.ownSeq;
+    const floor = saved ? saved.c : Math.max(recovered, timeBase(this.now()));
+    this.ceil = { c: 0, lost: saved ? saved.lost.map(([a, b]) => [a, b]) : [] };
+    if (floor > recovered) {
+      this.ownSeq = floor + 1; // a position no op has: a peer there is past the lost range
+      this.ceil.lost.push([recovered, floor]);
+      if (this.ceil.lost.length > LOST_RANGES_MAX) this.ceil.lost.shift();
+      this.backlog.clear();
+      this.stats.jumps++;
+    }
+    this.ceil.c = this.exact ? this.ownSeq : this.ownSeq + SEQ_BLOCK;
+    st.put('ceil', { c: this.ceil.c, lost: this.ceil.lost });
+    const flags = st.get<{ gen: number; owed: Array<[number, number]> }>('owed');
+    if (flags) {
+      this.owedGen = flags.gen;
+      for (const [p, g] of flags.owed) this.owed.set(p, g);
+    }
+    st.sync();
+    this.ctx.log(`n${this.ctx.id} recovered inc=${this.ctx.incarnation} ownSeq=${this.ownSeq} (from ${recovered}) owed=${JSON.stringify([...this.owed])} applied=${JSON.stringify([...this.applied])} keys=${this.db.keys.size}`);
   }
 
   onStart(): void {
     const ping = () => {
-      this.broadcast({ t: 'ping', inc: this.ctx.incarnation, seq: this.ownSeq, du: [...this.durableU].map(([n, u]) => [n, String(u)]) });
+      this.broadcast({ t: 'ping', inc: this.ctx.incarnation, seq: this.ownSeq, du: [...this.durableU].map(([n, u]) => [n, String(u)]), lost: this.ceil.lost });
+      // full syncs still owed (the snap or its snapdone may have been dropped): send again
+      for (const p of this.owed.keys()) if (this.ctx.now() - (this.lastSnapSent.get(p) ?? -1e9) >= 100) this.sendSnap(p);
       this.ctx.setTimer(40 + Math.floor(this.ctx.random() * 20), ping);
     };
     ping();
@@ -166,6 +217,12 @@ export class ConstdbSimNode implements SimNode<Msg> {
   /** A local write: durable (AOF, synced) before the client's reply, then replicated. */
   private ownOp(key: string, delta: KeyRec): void {
     const seq = ++this.ownSeq;
+    if (!this.exact && seq > this.ceil.c) {
+      // reserve the next block durably before any of its seqs can be sent
+      this.ceil.c = seq + SEQ_BLOCK - 1;
+      this.ctx.storage.put('ceil', { c: this.ceil.c, lost: this.ceil.lost });
+      this.ctx.storage.sync();
+    }
     const hex = encodeOp(BigInt(seq), key, delta).toString('hex');
     this.ctx.storage.put(`aof/${String(seq).padStart(10, '0')}`, hex);
     if (this.opts.fsync === 'always') this.ctx.storage.sync();
@@ -214,14 +271,14 @@ export class ConstdbSimNode implements SimNode<Msg> {
       const known = this.peerInc.get(from) ?? 0;
       if (msg.inc < known) return;
       if (msg.inc > known) {
-        // the handshake of a restarted peer: if it lost own ops we applied, resume from its
-        // numbering and give it our full state back (as the server's SYNC does)
+        // the handshake of a (re)started peer: if we hold ops it may have lost (our position
+        // lies in one of its lost ranges), it and every replica that missed them get our
+        // state from us; the obligation is durable before we go on
         this.peerInc.set(from, msg.inc);
-        if ((this.applied.get(from) ?? 0) > msg.seq) {
-          this.ctx.log(`n${this.ctx.id}: n${from} restarted at seq ${msg.seq} < applied ${this.applied.get(from)}: full resync to it`);
-          this.applied.set(from, msg.seq);
-          this.stats.snapsSent++;
-          this.ctx.send(from, { t: 'snap', seq: this.ownSeq, clock: String(this.db.clock.current), data: encodeAll(this.db) });
+        const a = this.applied.get(from) ?? 0;
+        if (msg.lost.some(([lo, hi]) => a > lo && a <= hi)) {
+          this.ctx.log(`n${this.ctx.id}: n${from} may have lost ops up to ${a} we hold: full sync to every replica`);
+          this.oweEveryone();
         }
       }
       this.peerDu.set(from, new Map(msg.du.map(([n, u]) => [n, BigInt(u)])));
@@ -237,8 +294,12 @@ export class ConstdbSimNode implements SimNode<Msg> {
           this.stats.resent++;
         }
       } else {
-        this.stats.snapsSent++;
-        this.ctx.send(from, { t: 'snap', seq: this.ownSeq, clock: String(this.db.clock.current), data: encodeAll(this.db) });
+        this.sendSnap(from);
+      }
+    } else if (msg.t === 'snapdone') {
+      if (msg.gen > 0 && this.owed.get(from) === msg.gen) {
+        this.owed.delete(from);
+        this.persistOwed();
       }
     } else {
       this.stats.snapsRecv++;
@@ -249,7 +310,33 @@ export class ConstdbSimNode implements SimNode<Msg> {
       this.db.clock.observe(BigInt(msg.clock));
       if (msg.seq > (this.applied.get(from) ?? 0)) this.applied.set(from, msg.seq);
       this.bumpU(from, BigInt(msg.clock));
+      // durable before the sender may drop its obligation
+      this.snapshot();
+      this.ctx.send(from, { t: 'snapdone', gen: msg.gen });
     }
+  }
+
+  /** Every replica (the restarted one too) is owed our full state; durable at once. */
+  private oweEveryone(): void {
+    this.owedGen++;
+    for (let p = 0; p < this.ctx.nodes; p++) if (p !== this.ctx.id) this.owed.set(p, this.owedGen);
+    this.stats.owed++;
+    this.persistOwed();
+    for (const p of this.owed.keys()) this.sendSnap(p);
+  }
+
+  private persistOwed(): void {
+    this.ctx.storage.put('owed', { gen: this.owedGen, owed: [...this.owed] });
+    this.ctx.storage.sync();
+  }
+
+  /** A full sync from durable state (snapshot first), as the server streams its snapshot file. */
+  private sendSnap(to: number): void {
+    this.snapshot();
+    const d = this.ctx.storage.get<Durable>('snap')!;
+    this.stats.snapsSent++;
+    this.lastSnapSent.set(to, this.ctx.now());
+    this.ctx.send(to, { t: 'snap', seq: d.ownSeq, clock: d.clock, data: d.data, gen: this.owed.get(to) ?? 0 });
   }
 
   private gap(from: number, have: number, seen: number): void {

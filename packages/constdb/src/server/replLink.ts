@@ -176,6 +176,8 @@ export class PeerLink {
       await this.fullSync(sock);
     }
     if (sock.destroyed) throw new Error('closed during sync');
+    // a long full sync is not silence: the ack timeout counts from here
+    this.peer.lastAckMs = Date.now();
     this.state = 'online';
     this.attempt = 0;
     this.heartbeat();

@@ -222,14 +222,13 @@ export async function cmdWait(ctx: CmdCtx, args: Buffer[]): Promise<void> {
   ctx.out.int(await ctx.server.wait(Number(n), Number(t), ctx.sess.lastWrite));
 }
 
-export async function cmdSave(ctx: CmdCtx): Promise<void> {
-  if (!ctx.server.save) return ctx.out.error('ERR persistence is not enabled');
-  try {
-    await ctx.server.save();
-    ctx.out.simple('OK');
-  } catch (e) {
-    ctx.out.error(errText(e));
-  }
+export function cmdSave(ctx: CmdCtx): void | Promise<void> {
+  const save = ctx.server.save;
+  if (!save) return ctx.out.error('ERR persistence is not enabled');
+  return save().then(
+    () => ctx.out.simple('OK'),
+    (e: unknown) => ctx.out.error(errText(e)),
+  );
 }
 
 export function cmdBgsave(ctx: CmdCtx, args: Buffer[]): void {

@@ -18,6 +18,8 @@ export function serveInbound(repl: Replicator, p: Peer, sock: Socket): void {
   idle.unref();
   sock.on('close', () => {
     clearInterval(idle);
+    if (snapSeq >= 0n) repl.inboundFullSyncs--;
+    snapSeq = -1n;
     if (p.inbound === sock) p.inbound = undefined;
   });
   sock.on('data', (chunk: Buffer) => {
@@ -40,6 +42,7 @@ export function serveInbound(repl: Replicator, p: Peer, sock: Socket): void {
           repl.applyRemote(origin, op.key, op.delta, seq);
           ack = true;
         } else if (type === F.SNAP_BEGIN) {
+          if (snapSeq < 0n) repl.inboundFullSyncs++;
           snapSeq = payload.readBigUInt64LE(0);
           snapClock = payload.readBigUInt64LE(8);
           repl.stats.fullSyncsReceived++;
@@ -53,6 +56,7 @@ export function serveInbound(repl: Replicator, p: Peer, sock: Socket): void {
           }
         } else if (type === F.SNAP_END) {
           if (snapSeq >= 0n) {
+            repl.inboundFullSyncs--;
             if (snapSeq > (repl.applied.get(origin) ?? 0n)) repl.applied.set(origin, snapSeq);
             repl.bumpU(origin, snapClock);
             repl.node.stats.changesSinceSnapshot++;

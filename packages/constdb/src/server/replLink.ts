@@ -192,6 +192,8 @@ export class PeerLink {
   private async fullSync(sock: Socket): Promise<void> {
     const repl = this.repl;
     const gen = this.peer.owed;
+    // every claim we make to the peer from now on is capped at what this snapshot covers
+    this.peer.ackCap ??= new Map(repl.durableU);
     await repl.node.snapshotFresh();
     const snap = await readSnapshotFile(repl.node.snapshotPath);
     if (!snap) throw new Error('no snapshot to send');
@@ -255,6 +257,9 @@ export class PeerLink {
   private onClosed(sock: Socket): void {
     if (sock !== this.sock) return;
     this.sock = undefined;
+    // nothing more of that connection's full sync can reach the peer (it stops merging when
+    // the stream closes, and does not collect tombstones while one is open)
+    this.peer.ackCap = undefined;
     if (this.state === 'closed' || this.repl.stopped) return;
     this.state = 'down';
     const delay = backoffMs(this.attempt++);

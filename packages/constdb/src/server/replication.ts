@@ -37,6 +37,13 @@ export interface Peer extends PeerMeta {
    * full sync of that generation (or a later one) durable.
    */
   owed: number;
+  /**
+   * While a full sync to this peer may still be merged there: the durable vector we had
+   * claimed when its snapshot was taken. Our acks to the peer claim no more than this, so it
+   * cannot collect a tombstone on the strength of a later claim and then merge our older
+   * snapshot that still holds the removed add.
+   */
+  ackCap?: Map<number, bigint>;
 }
 
 export class Replicator {
@@ -55,6 +62,8 @@ export class Replicator {
   readonly backlog: Backlog;
   /** last generation handed out for owed full syncs */
   owedGen = 0;
+  /** full syncs being received right now (tombstone GC waits for them: see Peer.ackCap) */
+  inboundFullSyncs = 0;
   private gcTimer: NodeJS.Timeout | undefined;
   private hbTimer: NodeJS.Timeout | undefined;
   private waiters: Array<{ seq: bigint; n: number; resolve: (n: number) => void; timer?: NodeJS.Timeout }> = [];
@@ -310,6 +319,7 @@ export class Replicator {
 
   /** A peer reported a full sync durable: the obligation of that generation (or older) is met. */
   onFullSyncDurable(p: Peer, gen: number): void {
+    p.ackCap = undefined;
     if (p.owed === 0) return;
     if (gen >= p.owed) {
       p.owed = 0;
@@ -343,10 +353,12 @@ export class Replicator {
   ackFrame(origin: number): Buffer {
     const w = new Writer(256);
     w.u64(this.applied.get(origin) ?? 0n);
+    const cap = this.peers.get(origin)?.ackCap;
     w.varint(this.durableU.size);
     for (const [o, u] of this.durableU) {
+      const c = cap ? (cap.get(o) ?? 0n) : u;
       w.varint(o);
-      w.u64(u);
+      w.u64(u < c ? u : c);
     }
     w.latin1(this.peersString());
     return frame(F.ACK, w.result());
@@ -385,6 +397,7 @@ export class Replicator {
    * add without its removal again.
    */
   gc(): void {
+    if (this.inboundFullSyncs > 0) return;
     const peers = [...this.peers.values()];
     const stable = (n: number, u: bigint): boolean => {
       if ((this.durableU.get(n) ?? 0n) < u) return false;

@@ -31,9 +31,9 @@ export type Msg =
   | { t: 'ping'; inc: number; seq: number; du: Array<[number, string]>; lost: Array<[number, number]> }
   | { t: 'resend'; from: number }
   /** a full sync from the sender's durable snapshot; `gen` answers a pending full-sync obligation */
-  | { t: 'snap'; seq: number; clock: string; data: string; gen: number }
-  /** the receiver made that snapshot durable */
-  | { t: 'snapdone'; gen: number };
+  | { t: 'snap'; inc: number; n: number; seq: number; clock: string; data: string; gen: number }
+  /** the receiver made snap `n` durable */
+  | { t: 'snapdone'; n: number; gen: number };
 
 /** The never-reused seq ceiling (the server's constdb.seq file). */
 interface Ceiling {
@@ -96,6 +96,17 @@ export class ConstdbSimNode implements SimNode<Msg> {
   private readonly owed = new Map<number, number>();
   private owedGen = 0;
   private readonly lastSnapSent = new Map<number, number>();
+  /** snaps sent by this life (their `n`), and per peer the last (inc, n) accepted from it */
+  private snapsSentN = 0;
+  private readonly snapSeen = new Map<number, [number, number]>();
+  /**
+   * Per peer, the durable vectors claimed when our unconfirmed snaps to it were taken. Our
+   * pings to that peer claim no more than the oldest of them until its snapdone (or until it
+   * can no longer arrive): a snap taken before a removal must not reach a peer that has
+   * already collected the removal's tombstone on the strength of a later claim of ours.
+   * (The server does the same with its acks while a full sync is streaming.)
+   */
+  private readonly snapCaps = new Map<number, Array<{ n: number; at: number; du: Map<number, bigint> }>>();
   private readonly out = new ReplyBuffer();
   private readonly sess: Session = { id: 1, authed: true, lastWrite: 0n };
   readonly stats = { gaps: 0, dups: 0, snapsSent: 0, snapsRecv: 0, resent: 0, collected: 0, jumps: 0, owed: 0 };
@@ -167,7 +178,9 @@ export class ConstdbSimNode implements SimNode<Msg> {
 
   onStart(): void {
     const ping = () => {
-      this.broadcast({ t: 'ping', inc: this.ctx.incarnation, seq: this.ownSeq, du: [...this.durableU].map(([n, u]) => [n, String(u)]), lost: this.ceil.lost });
+      for (let p = 0; p < this.ctx.nodes; p++) {
+        if (p !== this.ctx.id) this.ctx.send(p, { t: 'ping', inc: this.ctx.incarnation, seq: this.ownSeq, du: this.claimsFor(p), lost: this.ceil.lost });
+      }
       // full syncs still owed (the snap or its snapdone may have been dropped): send again
       for (const p of this.owed.keys()) if (this.ctx.now() - (this.lastSnapSent.get(p) ?? -1e9) >= 100) this.sendSnap(p);
       this.ctx.setTimer(40 + Math.floor(this.ctx.random() * 20), ping);
@@ -297,11 +310,21 @@ export class ConstdbSimNode implements SimNode<Msg> {
         this.sendSnap(from);
       }
     } else if (msg.t === 'snapdone') {
+      const caps = this.snapCaps.get(from);
+      if (caps) this.snapCaps.set(from, caps.filter((c) => c.n > msg.n));
       if (msg.gen > 0 && this.owed.get(from) === msg.gen) {
         this.owed.delete(from);
         this.persistOwed();
       }
     } else {
+      // one connection per sender life delivers in order and once: an older or repeated
+      // snap is what TCP would never hand over
+      const seen = this.snapSeen.get(from);
+      if (seen && (msg.inc < seen[0] || (msg.inc === seen[0] && msg.n <= seen[1]))) {
+        this.stats.dups++;
+        return;
+      }
+      this.snapSeen.set(from, [msg.inc, msg.n]);
       this.stats.snapsRecv++;
       for (const [k, rec] of decodeAll(msg.data)) {
         this.db.clock.observe(maxUuid(rec));
@@ -312,7 +335,7 @@ export class ConstdbSimNode implements SimNode<Msg> {
       this.bumpU(from, BigInt(msg.clock));
       // durable before the sender may drop its obligation
       this.snapshot();
-      this.ctx.send(from, { t: 'snapdone', gen: msg.gen });
+      this.ctx.send(from, { t: 'snapdone', n: msg.n, gen: msg.gen });
     }
   }
 
@@ -332,11 +355,28 @@ export class ConstdbSimNode implements SimNode<Msg> {
 
   /** A full sync from durable state (snapshot first), as the server streams its snapshot file. */
   private sendSnap(to: number): void {
+    const claimed = new Map(this.durableU);
     this.snapshot();
     const d = this.ctx.storage.get<Durable>('snap')!;
     this.stats.snapsSent++;
     this.lastSnapSent.set(to, this.ctx.now());
-    this.ctx.send(to, { t: 'snap', seq: d.ownSeq, clock: d.clock, data: d.data, gen: this.owed.get(to) ?? 0 });
+    const n = ++this.snapsSentN;
+    const caps = this.snapCaps.get(to) ?? [];
+    caps.push({ n, at: this.ctx.now(), du: claimed });
+    this.snapCaps.set(to, caps);
+    this.ctx.send(to, { t: 'snap', inc: this.ctx.incarnation, n, seq: d.ownSeq, clock: d.clock, data: d.data, gen: this.owed.get(to) ?? 0 });
+  }
+
+  /** Our durable vector as claimed to peer p (capped while a snap to it may still arrive). */
+  private claimsFor(p: number): Array<[number, string]> {
+    // the network delivers or drops a message within its 25 ms delay bound
+    const caps = (this.snapCaps.get(p) ?? []).filter((c) => this.ctx.now() - c.at <= 100);
+    this.snapCaps.set(p, caps);
+    const cap = caps[0]?.du;
+    return [...this.durableU].map(([n, u]) => {
+      const c = cap ? (cap.get(n) ?? 0n) : u;
+      return [n, String(u < c ? u : c)];
+    });
   }
 
   private gap(from: number, have: number, seen: number): void {

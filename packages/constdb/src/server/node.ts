@@ -86,7 +86,7 @@ export class ConstdbNode {
     this.db.emit = (key, delta) => {
       const seq = ++this.ownSeq;
       this.stats.changesSinceSnapshot++;
-      this.seqs.reserve(seq);
+      this.seqs.reserve(seq, this.db.clock.current);
       if (!this.aof && !this.repl.wantsOps) return;
       const framed = encodeOpFrame(F.OP, seq, key, delta);
       this.aof?.append(framed.subarray(5));
@@ -177,7 +177,8 @@ export class ConstdbNode {
     }
     if (ops.length) this.log.info({ ops: ops.length, replayed }, 'aof replayed');
     const recovered = this.ownSeq;
-    this.ownSeq = this.seqs.open(recovered);
+    this.ownSeq = this.seqs.open(recovered, this.db.clock.current);
+    this.db.clock.observe(this.seqs.clockFloor);
     if (this.seqs.unreadable) this.log.warn({ err: this.seqs.unreadable }, 'seq file unreadable: numbering restarts from the time base');
     if (this.seqs.jumped) {
       // ops past `recovered` may have reached peers before this crash: new ops never reuse

@@ -44,6 +44,8 @@ export interface Peer extends PeerMeta {
    * snapshot that still holds the removed add.
    */
   ackCap?: Map<number, bigint>;
+  /** uuid ranges of ops this peer may have lost in crashes (from its acks): never stable */
+  lostUuids: ReadonlyArray<readonly [bigint, bigint]>;
 }
 
 export class Replicator {
@@ -164,7 +166,7 @@ export class Replicator {
     if (id === this.node.cfg.nodeId || this.forgotten.has(id)) return undefined;
     let p = this.peers.get(id);
     if (!p) {
-      p = { id, host, port, alias, ackedSeq: 0n, lastAckMs: 0, appliedU: new Map(), fullSyncs: 0, partialSyncs: 0, owed: 0 };
+      p = { id, host, port, alias, ackedSeq: 0n, lastAckMs: 0, appliedU: new Map(), fullSyncs: 0, partialSyncs: 0, owed: 0, lostUuids: [] };
       this.peers.set(id, p);
       if (this.peers.size === 1 && this.backlog.firstSeq + BigInt(this.backlog.size) !== this.node.ownSeq + 1n) this.backlog.reset(this.node.ownSeq + 1n);
       this.log.info({ peer: id, addr: `${host}:${port}` }, 'replica added');
@@ -361,6 +363,12 @@ export class Replicator {
       w.u64(u < c ? u : c);
     }
     w.latin1(this.peersString());
+    const lost = this.node.seqs.lostUuids;
+    w.varint(lost.length);
+    for (const [lo, hi] of lost) {
+      w.u64(lo);
+      w.u64(hi);
+    }
     return frame(F.ACK, w.result());
   }
 
@@ -384,6 +392,9 @@ export class Replicator {
     p.lastAckMs = Date.now();
     for (let i = r.varint(); i > 0; i--) p.appliedU.set(r.varint(), r.u64());
     this.learnPeers(r.latin1());
+    const lost: Array<readonly [bigint, bigint]> = [];
+    for (let i = r.varint(); i > 0; i--) lost.push([r.u64(), r.u64()]);
+    p.lostUuids = lost;
     this.settleWaiters();
   }
 
@@ -394,12 +405,16 @@ export class Replicator {
   /**
    * Tombstone GC: a dot (n, u) is stable when we and every known replica have applied n's
    * ops up to u and made them durable (snapshot), so no replica can ever hold the removed
-   * add without its removal again.
+   * add without its removal again. Dots in a range n lost in a crash are never stable: the
+   * claims skip over them (n's later ops have higher uuids) while some replicas lack them.
    */
   gc(): void {
     if (this.inboundFullSyncs > 0) return;
     const peers = [...this.peers.values()];
+    const self = this.node.cfg.nodeId;
     const stable = (n: number, u: bigint): boolean => {
+      // a dot its origin may have lost in a crash: replicas that never got it claim past it
+      if (inLostRange(n === self ? this.node.seqs.lostUuids : (this.peers.get(n)?.lostUuids ?? []), u)) return false;
       if ((this.durableU.get(n) ?? 0n) < u) return false;
       for (const p of peers) if ((p.appliedU.get(n) ?? 0n) < u) return false;
       return true;

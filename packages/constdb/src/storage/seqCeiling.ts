@@ -52,14 +52,32 @@ export function parseLostRanges(s: string): LostRange[] | undefined {
 
 interface SeqFile {
   ceiling: string;
-  lost: Array<[string, string]>;
+  uuidCeiling: string;
+  /** [seq lo, seq hi, uuid lo, uuid hi] */
+  lost: string[][];
 }
+
+/** uuids reserved per durable write: 10 s of the clock (uuid = ms << 22 | seq) */
+export const UUID_BLOCK = 10_000n << 22n;
+
+const wallUuid = (nowMs: number): bigint => BigInt(Math.floor(nowMs)) << 22n;
+const maxBig = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 
 export class SeqCeiling {
   ceiling = 0n;
+  /** own uuids reserved up to here: a lost op's uuid is at most this */
+  uuidCeiling = 0n;
   lost: LostRange[] = [];
+  /**
+   * The uuids of the lost seq ranges (same order). A dot in one of them may exist on some
+   * replicas and not on others while replicas claim to have applied past it, so tombstone
+   * GC never counts it stable (see Replicator.gc).
+   */
+  lostUuids: LostRange[] = [];
   /** the restart skipped seqs (recovered < start): peers need full syncs, not the AOF tail */
   jumped = false;
+  /** where the clock must continue from: above every uuid an earlier life may have used */
+  clockFloor = 0n;
   /** the file was unreadable (corrupt): numbering restarted from the time base, which is safe */
   unreadable = '';
 
@@ -70,29 +88,48 @@ export class SeqCeiling {
     return join(this.dir, SEQ_FILE);
   }
 
-  /** At start-up, after the snapshot and AOF are loaded: the own seq to continue from. */
-  open(recovered: bigint, nowMs = Date.now()): bigint {
+  /**
+   * At start-up, after the snapshot and AOF are loaded: the own seq to continue from.
+   * `recoveredClock` is the clock after loading (lost ops have uuids above it).
+   */
+  open(recovered: bigint, recoveredClock: bigint, nowMs = Date.now()): bigint {
     const saved = this.read();
     const floor = saved ? saved.ceiling : timeBase(nowMs);
     this.lost = saved ? saved.lost : [];
+    this.lostUuids = saved ? saved.lostUuids : [];
+    this.clockFloor = recoveredClock;
     let start = recovered;
     if (floor > recovered) {
       // the new life's first position is floor + 1 (no op has it): a peer at `floor` may hold
       // the old life's op `floor`, a peer at floor + 1 is past the lost range
       start = floor + 1n;
+      // without a file the earlier life's uuids are below the wall clock (a clock that went
+      // back across the restart is not covered)
+      const uHi = maxBig(recoveredClock, saved ? saved.uuidCeiling : wallUuid(nowMs));
       this.lost.push([recovered, floor]);
-      if (this.lost.length > LOST_RANGES_MAX) this.lost.splice(0, this.lost.length - LOST_RANGES_MAX);
+      this.lostUuids.push([recoveredClock, uHi]);
+      const drop = this.lost.length - LOST_RANGES_MAX;
+      if (drop > 0) {
+        this.lost.splice(0, drop);
+        this.lostUuids.splice(0, drop);
+      }
+      this.clockFloor = uHi;
       this.jumped = true;
     }
     this.ceiling = this.exact ? start : start + SEQ_BLOCK;
+    this.uuidCeiling = this.exact ? this.clockFloor : maxBig(this.clockFloor, wallUuid(nowMs)) + UUID_BLOCK;
     this.write();
     return start;
   }
 
-  /** Before own op `seq` exists anywhere: reserve the next block durably if it is past the ceiling. */
-  reserve(seq: bigint): void {
-    if (this.exact || seq <= this.ceiling) return;
-    this.ceiling = seq + SEQ_BLOCK - 1n;
+  /**
+   * Before own op `seq` (made with a uuid <= `clock`) exists anywhere: reserve the next
+   * blocks durably if it is past either ceiling.
+   */
+  reserve(seq: bigint, clock: bigint): void {
+    if (this.exact || (seq <= this.ceiling && clock <= this.uuidCeiling)) return;
+    this.ceiling = maxBig(this.ceiling, seq + SEQ_BLOCK - 1n);
+    this.uuidCeiling = maxBig(clock, wallUuid(Date.now())) + UUID_BLOCK;
     this.write();
   }
 
@@ -102,7 +139,7 @@ export class SeqCeiling {
     this.write();
   }
 
-  private read(): { ceiling: bigint; lost: LostRange[] } | undefined {
+  private read(): { ceiling: bigint; uuidCeiling: bigint; lost: LostRange[]; lostUuids: LostRange[] } | undefined {
     let raw: Buffer;
     try {
       raw = readFileSync(this.path);
@@ -112,7 +149,14 @@ export class SeqCeiling {
     }
     try {
       const body = JSON.parse(Buffer.from(unframeFile(raw, this.path)).toString('utf8')) as SeqFile;
-      return { ceiling: BigInt(body.ceiling), lost: body.lost.map(([lo, hi]) => [BigInt(lo), BigInt(hi)] as const) };
+      const n = (i: number) => body.lost.map((r) => BigInt(r[i] ?? '0'));
+      const [slo, shi, ulo, uhi] = [n(0), n(1), n(2), n(3)];
+      return {
+        ceiling: BigInt(body.ceiling),
+        uuidCeiling: BigInt(body.uuidCeiling ?? '0'),
+        lost: slo.map((lo, i) => [lo, shi[i]!] as const),
+        lostUuids: ulo.map((lo, i) => [lo, uhi[i]!] as const),
+      };
     } catch (err) {
       this.unreadable = (err as Error).message;
       return undefined;
@@ -120,7 +164,11 @@ export class SeqCeiling {
   }
 
   private write(): void {
-    const body: SeqFile = { ceiling: String(this.ceiling), lost: this.lost.map(([lo, hi]) => [String(lo), String(hi)]) };
+    const body: SeqFile = {
+      ceiling: String(this.ceiling),
+      uuidCeiling: String(this.uuidCeiling),
+      lost: this.lost.map(([lo, hi], i) => [lo, hi, ...(this.lostUuids[i] ?? [0n, 0n])].map(String)),
+    };
     writeFileAtomicSync(this.path, Buffer.from(JSON.stringify(body)));
   }
 }

@@ -28,7 +28,7 @@ export type Msg =
    * heartbeat: the origin's own seq (gap detection), its durable applied-uuid vector (the ack
    * GC uses) and the seq ranges it may have sent and then lost in crashes (the handshake's)
    */
-  | { t: 'ping'; inc: number; seq: number; du: Array<[number, string]>; lost: Array<[number, number]> }
+  | { t: 'ping'; inc: number; seq: number; du: Array<[number, string]>; lost: Array<[number, number]>; lostU: Array<[string, string]> }
   | { t: 'resend'; from: number }
   /** a full sync from the sender's durable snapshot; `gen` answers a pending full-sync obligation */
   | { t: 'snap'; inc: number; n: number; seq: number; clock: string; data: string; gen: number }
@@ -38,7 +38,11 @@ export type Msg =
 /** The never-reused seq ceiling (the server's constdb.seq file). */
 interface Ceiling {
   c: number;
+  /** own uuids reserved up to here (a lost op's uuid is at most this) */
+  u: bigint;
   lost: Array<[number, number]>;
+  /** the uuids of the lost seq ranges: no dot in them is ever stable (tombstone GC) */
+  lostU: Array<[bigint, bigint]>;
 }
 
 interface Durable {
@@ -54,6 +58,8 @@ export const BACKLOG = 40;
 export const TIME_BASE = 1_000_000;
 /** seqs reserved per durable ceiling write when own ops are not synced one by one */
 export const SEQ_BLOCK = 6;
+/** uuids reserved per durable ceiling write: 200 ms of the clock */
+export const UUID_BLOCK = 200n << 22n;
 /** a fresh (or wiped) node starts numbering here, above anything an earlier life issued */
 const timeBase = (nowMs: number): number => nowMs * 64;
 const LOST_RANGES_MAX = 64;
@@ -91,7 +97,9 @@ export class ConstdbSimNode implements SimNode<Msg> {
   /** peer -> the incarnation we handshook with (a connection's identity in the server) */
   private readonly peerInc = new Map<number, number>();
   /** durable seq ceiling and the ranges lost in earlier crashes */
-  private ceil: Ceiling = { c: 0, lost: [] };
+  private ceil: Ceiling = { c: 0, u: 0n, lost: [], lostU: [] };
+  /** peer -> the uuid ranges it lost (from its pings): never stable */
+  private readonly peerLostU = new Map<number, Array<[bigint, bigint]>>();
   /** peer -> generation of the full sync it is owed (persisted; cleared by its snapdone) */
   private readonly owed = new Map<number, number>();
   private owedGen = 0;
@@ -122,6 +130,11 @@ export class ConstdbSimNode implements SimNode<Msg> {
 
   now(): number {
     return TIME_BASE + this.ctx.now();
+  }
+
+  private uuidCeiling(): bigint {
+    const nowU = BigInt(this.now()) << 22n;
+    return (this.db.clock.current > nowU ? this.db.clock.current : nowU) + UUID_BLOCK;
   }
 
   /** Own ops are durable before they leave (appendfsync always): no seq can be lost once sent. */
@@ -157,16 +170,27 @@ export class ConstdbSimNode implements SimNode<Msg> {
     const saved = st.get<Ceiling>('ceil');
     const recovered = this.ownSeq;
     const floor = saved ? saved.c : Math.max(recovered, timeBase(this.now()));
-    this.ceil = { c: 0, lost: saved ? saved.lost.map(([a, b]) => [a, b]) : [] };
+    this.ceil = saved ?? { c: 0, u: 0n, lost: [], lostU: [] };
     if (floor > recovered) {
       this.ownSeq = floor + 1; // a position no op has: a peer there is past the lost range
+      // the lost ops' uuids lie above what we recovered and at most the reserved uuid
+      // ceiling (without a record: below the wall clock); new uuids start above them
+      const uLo = this.db.clock.current;
+      const nowU = BigInt(this.now()) << 22n;
+      const uHi = saved ? (saved.u > uLo ? saved.u : uLo) : nowU > uLo ? nowU : uLo;
+      this.db.clock.observe(uHi);
       this.ceil.lost.push([recovered, floor]);
-      if (this.ceil.lost.length > LOST_RANGES_MAX) this.ceil.lost.shift();
+      this.ceil.lostU.push([uLo, uHi]);
+      if (this.ceil.lost.length > LOST_RANGES_MAX) {
+        this.ceil.lost.shift();
+        this.ceil.lostU.shift();
+      }
       this.backlog.clear();
       this.stats.jumps++;
     }
     this.ceil.c = this.exact ? this.ownSeq : this.ownSeq + SEQ_BLOCK;
-    st.put('ceil', { c: this.ceil.c, lost: this.ceil.lost });
+    this.ceil.u = this.uuidCeiling();
+    st.put('ceil', this.ceil);
     const flags = st.get<{ gen: number; owed: Array<[number, number]> }>('owed');
     if (flags) {
       this.owedGen = flags.gen;
@@ -178,8 +202,9 @@ export class ConstdbSimNode implements SimNode<Msg> {
 
   onStart(): void {
     const ping = () => {
+      const lostU = this.ceil.lostU.map(([a, b]): [string, string] => [String(a), String(b)]);
       for (let p = 0; p < this.ctx.nodes; p++) {
-        if (p !== this.ctx.id) this.ctx.send(p, { t: 'ping', inc: this.ctx.incarnation, seq: this.ownSeq, du: this.claimsFor(p), lost: this.ceil.lost });
+        if (p !== this.ctx.id) this.ctx.send(p, { t: 'ping', inc: this.ctx.incarnation, seq: this.ownSeq, du: this.claimsFor(p), lost: this.ceil.lost, lostU });
       }
       // full syncs still owed (the snap or its snapdone may have been dropped): send again
       for (const p of this.owed.keys()) if (this.ctx.now() - (this.lastSnapSent.get(p) ?? -1e9) >= 100) this.sendSnap(p);
@@ -208,7 +233,11 @@ export class ConstdbSimNode implements SimNode<Msg> {
    * replica have durably applied n's ops up to u (the acks carry durable vectors).
    */
   gc(): void {
+    const lost = (n: number, u: bigint): boolean =>
+      (n === this.ctx.id ? this.ceil.lostU : (this.peerLostU.get(n) ?? [])).some(([lo, hi]) => u > lo && u <= hi);
     const stable = (n: number, u: bigint): boolean => {
+      // a dot its origin may have lost: a replica that missed it can claim past it
+      if (lost(n, u)) return false;
       if ((this.durableU.get(n) ?? 0n) < u) return false;
       for (let p = 0; p < this.ctx.nodes; p++) {
         if (p === this.ctx.id) continue;
@@ -230,10 +259,11 @@ export class ConstdbSimNode implements SimNode<Msg> {
   /** A local write: durable (AOF, synced) before the client's reply, then replicated. */
   private ownOp(key: string, delta: KeyRec): void {
     const seq = ++this.ownSeq;
-    if (!this.exact && seq > this.ceil.c) {
-      // reserve the next block durably before any of its seqs can be sent
+    if (!this.exact && (seq > this.ceil.c || maxUuid(delta) > this.ceil.u)) {
+      // reserve the next blocks durably before any of their seqs or uuids can be sent
       this.ceil.c = seq + SEQ_BLOCK - 1;
-      this.ctx.storage.put('ceil', { c: this.ceil.c, lost: this.ceil.lost });
+      this.ceil.u = this.uuidCeiling();
+      this.ctx.storage.put('ceil', this.ceil);
       this.ctx.storage.sync();
     }
     const hex = encodeOp(BigInt(seq), key, delta).toString('hex');
@@ -295,6 +325,7 @@ export class ConstdbSimNode implements SimNode<Msg> {
         }
       }
       this.peerDu.set(from, new Map(msg.du.map(([n, u]) => [n, BigInt(u)])));
+      this.peerLostU.set(from, msg.lostU.map(([a, b]) => [BigInt(a), BigInt(b)]));
       const have = this.applied.get(from) ?? 0;
       if (have < msg.seq) this.gap(from, have, msg.seq);
     } else if (msg.t === 'resend') {
@@ -319,6 +350,10 @@ export class ConstdbSimNode implements SimNode<Msg> {
     } else {
       // one connection per sender life delivers in order and once: an older or repeated
       // snap is what TCP would never hand over
+      // and only after the handshake of that life (the server streams a full sync on the
+      // link whose handshake carried the lost ranges): applied must not jump past a lost
+      // range before we had the chance to see that we hold ops in it
+      if (msg.inc !== (this.peerInc.get(from) ?? 0)) return;
       const seen = this.snapSeen.get(from);
       if (seen && (msg.inc < seen[0] || (msg.inc === seen[0] && msg.n <= seen[1]))) {
         this.stats.dups++;

@@ -5,7 +5,8 @@ import { MemorySimStorage } from './simStorage.js';
 import type { SimContext, SimNode, SimOptions, SimStats, SimWorld } from './types.js';
 import { Trace, formatValue } from './trace.js';
 
-const TRACE_TAIL = 200;
+// trace lines a failure carries (SIM_TRACE_LINES asks for more when replaying one seed)
+const TRACE_TAIL = Math.max(200, Number(process.env.SIM_TRACE_LINES) || 0);
 
 /**
  * Runs pure protocol cores in one thread over a simulated network and a virtual clock.

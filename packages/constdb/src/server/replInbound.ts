@@ -12,6 +12,7 @@ export function serveInbound(repl: Replicator, p: Peer, sock: Socket): void {
   let snapSeq = -1n;
   let snapClock = 0n;
   let lastFrameMs = Date.now();
+  let ackScheduled = false;
   const idle = setInterval(() => {
     if (Date.now() - lastFrameMs > repl.node.cfg.replTimeoutSec * 1000) sock.destroy();
   }, 1000);
@@ -89,6 +90,13 @@ export function serveInbound(repl: Replicator, p: Peer, sock: Socket): void {
       sock.destroy();
       return;
     }
-    if (ack && !sock.destroyed) sock.write(repl.ackFrame(origin));
+    if (ack && !ackScheduled && !sock.destroyed) {
+      // one ack per event-loop turn, carrying the position reached by then
+      ackScheduled = true;
+      setImmediate(() => {
+        ackScheduled = false;
+        if (!sock.destroyed) sock.write(repl.ackFrame(origin));
+      });
+    }
   });
 }

@@ -46,6 +46,8 @@ export interface Peer extends PeerMeta {
   ackCap?: Map<number, bigint>;
   /** uuid ranges of ops this peer may have lost in crashes (from its acks): never stable */
   lostUuids: ReadonlyArray<readonly [bigint, bigint]>;
+  /** the peer list of its last ack (learnt only when it changes) */
+  lastPeersList?: string;
 }
 
 export class Replicator {
@@ -391,7 +393,11 @@ export class Replicator {
     if (seq > p.ackedSeq) p.ackedSeq = seq;
     p.lastAckMs = Date.now();
     for (let i = r.varint(); i > 0; i--) p.appliedU.set(r.varint(), r.u64());
-    this.learnPeers(r.latin1());
+    const peers = r.latin1();
+    if (peers !== p.lastPeersList) {
+      p.lastPeersList = peers;
+      this.learnPeers(peers);
+    }
     const lost: Array<readonly [bigint, bigint]> = [];
     for (let i = r.varint(); i > 0; i--) lost.push([r.u64(), r.u64()]);
     p.lostUuids = lost;

@@ -1,24 +1,13 @@
 // KeyDB's active-replication bugs as regressions (#83/#390/#442: deleted keys coming back,
 // counters diverging over restarts), plus WAIT and FORGET, on 3 real nodes behind proxies.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startCluster, type Cluster } from '@quorumkit/test-harness';
-import { client, constdbSpec, requireBuilt } from './constdbUtil.js';
+import type { Cluster } from '@quorumkit/test-harness';
+import { call, client, startMeshedCluster } from './constdbUtil.js';
 
 describe('constdb: KeyDB regressions, WAIT, FORGET', () => {
   let cluster: Cluster;
   const port = (i: number) => cluster.ports[i]![0]!;
-  const cmd = async (i: number, ...args: string[]): Promise<unknown> => {
-    const c = client(port(i));
-    await c.connect();
-    try {
-      return await c.call(args[0]!, ...args.slice(1));
-    } finally {
-      c.disconnect();
-    }
-  };
+  const cmd = (i: number, ...args: string[]): Promise<unknown> => call(port(i), ...args);
   const everywhere = async (args: string[], want: unknown, nodes = [0, 1, 2]) => {
     await cluster.waitFor(async () => {
       for (const i of nodes) if (JSON.stringify(await cmd(i, ...args).catch(() => 'down')) !== JSON.stringify(want)) return false;
@@ -27,15 +16,7 @@ describe('constdb: KeyDB regressions, WAIT, FORGET', () => {
   };
 
   beforeAll(async () => {
-    requireBuilt();
-    const dataDir = mkdtempSync(join(tmpdir(), 'constdb-cluster-'));
-    cluster = await startCluster({ nodes: 3, proxies: true, dataDir, spec: (i, ports, link) => constdbSpec(i, ports, link, dataDir, 3), readyWhen: /ready on/ });
-    expect(await cmd(0, 'MEET', `127.0.0.1:${cluster.link(0, 1)}`)).toBe(1);
-    expect(await cmd(0, 'MEET', `127.0.0.1:${cluster.link(0, 2)}`)).toBe(1);
-    await cluster.waitFor(async () => {
-      for (const i of [0, 1, 2]) if (((await cmd(i, 'REPLICAS')) as unknown[]).length !== 2) return false;
-      return true;
-    }, { timeoutMs: 30_000, what: 'full mesh' });
+    cluster = await startMeshedCluster('constdb-cluster');
   });
 
   afterAll(async () => {

@@ -4,24 +4,13 @@
 // them, restarts (its seqs continue above the lost ones) and the links heal: node 1 holds
 // ops their origin lost, owes its state to every replica, and all three converge.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startCluster, type Cluster } from '@quorumkit/test-harness';
-import { client, constdbSpec, dump, requireBuilt } from './constdbUtil.js';
+import type { Cluster } from '@quorumkit/test-harness';
+import { call, dump, startMeshedCluster } from './constdbUtil.js';
 
 describe('constdb: ops lost in a crash after replication still reach every replica', () => {
   let cluster: Cluster;
   const port = (i: number) => cluster.ports[i]![0]!;
-  const cmd = async (i: number, ...args: string[]): Promise<unknown> => {
-    const c = client(port(i));
-    await c.connect();
-    try {
-      return await c.call(args[0]!, ...args.slice(1));
-    } finally {
-      c.disconnect();
-    }
-  };
+  const cmd = (i: number, ...args: string[]): Promise<unknown> => call(port(i), ...args);
   const infoField = async (i: number, field: string): Promise<string | undefined> =>
     new RegExp(`^${field}:(.*)$`, 'm').exec(String(await cmd(i, 'INFO', 'replication')))?.[1]?.trim();
   const on = async (nodes: number[], args: string[], want: unknown) => {
@@ -40,15 +29,7 @@ describe('constdb: ops lost in a crash after replication still reach every repli
   };
 
   beforeAll(async () => {
-    requireBuilt();
-    const dataDir = mkdtempSync(join(tmpdir(), 'constdb-lost-'));
-    cluster = await startCluster({ nodes: 3, proxies: true, dataDir, spec: (i, ports, link) => constdbSpec(i, ports, link, dataDir, 3, { lossy: true }), readyWhen: /ready on/ });
-    expect(await cmd(0, 'MEET', `127.0.0.1:${cluster.link(0, 1)}`)).toBe(1);
-    expect(await cmd(0, 'MEET', `127.0.0.1:${cluster.link(0, 2)}`)).toBe(1);
-    await cluster.waitFor(async () => {
-      for (const i of [0, 1, 2]) if (((await cmd(i, 'REPLICAS')) as unknown[]).length !== 2) return false;
-      return true;
-    }, { timeoutMs: 30_000, what: 'full mesh' });
+    cluster = await startMeshedCluster('constdb-lost', { lossy: true });
   });
 
   afterAll(async () => {

@@ -3,7 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
+import { startCluster, type Cluster } from '@quorumkit/test-harness';
 
 export const CONSTDB_CLI = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../packages/constdb/dist/cli/constdb-server.js');
 
@@ -69,3 +72,31 @@ export function constdbSpec(i: number, ports: number[][], link: (from: number, t
   };
 }
 
+
+/** One command on a fresh connection to `port` (reply, or the error thrown). */
+export async function call(port: number, ...args: string[]): Promise<unknown> {
+  const c = client(port);
+  await c.connect();
+  try {
+    return await c.call(args[0]!, ...args.slice(1));
+  } finally {
+    c.disconnect();
+  }
+}
+
+/** 3 proxied nodes, node 0 MEETs the others, resolved once every node knows both replicas. */
+export async function startMeshedCluster(name: string, opts: { lossy?: boolean } = {}): Promise<Cluster> {
+  requireBuilt();
+  const dataDir = mkdtempSync(join(tmpdir(), `${name}-`));
+  const cluster = await startCluster({ nodes: 3, proxies: true, dataDir, spec: (i, ports, link) => constdbSpec(i, ports, link, dataDir, 3, opts), readyWhen: /ready on/ });
+  const port = (i: number) => cluster.ports[i]![0]!;
+  for (const to of [1, 2]) {
+    const r = await call(port(0), 'MEET', `127.0.0.1:${cluster.link(0, to)}`);
+    if (r !== 1) throw new Error(`MEET node ${to} answered ${JSON.stringify(r)}`);
+  }
+  await cluster.waitFor(async () => {
+    for (const i of [0, 1, 2]) if (((await call(port(i), 'REPLICAS')) as unknown[]).length !== 2) return false;
+    return true;
+  }, { timeoutMs: 30_000, what: 'full mesh' });
+  return cluster;
+}

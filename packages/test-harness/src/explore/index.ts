@@ -1,0 +1,2 @@
+// Exhaustive small-scope explorer for pure protocol cores (see docs/harness-api.md).
+export {};

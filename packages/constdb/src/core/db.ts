@@ -3,7 +3,9 @@
 // deltas and snapshot records are joined with the same function. Pure: time comes in as
 // arguments.
 import { UuidClock } from './uuid.js';
-import { type KeyRec, type KeyType, keyClearDelta, keyJoinInto, keyType, expiryAt, keyGc, keyTombstones } from './keyrec.js';
+import {
+  type KeyRec, type KeyType, keyClearDelta, keyJoinInto, keyType, expiryAt, keyGc, keyTombstones, expClearDelta,
+} from './keyrec.js';
 
 export type Emit = (key: string, delta: KeyRec) => void;
 
@@ -50,18 +52,40 @@ export class Db {
     if (rec.exp) {
       const at = expiryAt(rec.exp);
       if (at !== 0 && at <= now) {
+        const live = keyType(rec) !== undefined;
         this.del(key, rec, now);
-        this.stats.expiredKeys++;
+        if (live) this.stats.expiredKeys++;
         return undefined;
       }
     }
-    return keyType(rec) === undefined ? undefined : rec;
+    if (keyType(rec) !== undefined) return rec;
+    // No value but an expiry entry (a concurrent EXPIRE met the emptying op elsewhere):
+    // the key does not exist, so the write must not inherit that TTL (Redis: a new key).
+    this.clearOrphanExpiry(key, rec, now);
+    return undefined;
   }
 
-  /** Joins a locally produced delta and emits it. */
+  /**
+   * Joins a locally produced delta and emits it. A delta that empties the key (the last
+   * member or field removed) also removes the expiry it observed, in the same op, so the
+   * TTL dies with the collection on every replica, as Redis deletes an emptied key.
+   */
   write(key: string, delta: KeyRec): void {
     this.join(key, delta);
+    const rec = this.keys.get(key)!;
+    if (rec.exp && rec.exp.e.size > 0 && keyType(rec) === undefined) {
+      const ex = expClearDelta(rec.exp, this.node, this.clock.current)!;
+      if (delta.exp?.clr) for (const [n, u] of delta.exp.clr) if (u > (ex.clr!.get(n) ?? 0n)) ex.clr!.set(n, u);
+      delta.exp = ex;
+      this.join(key, { exp: ex });
+    }
     this.emit(key, delta);
+  }
+
+  /** Removes (replicated, observed-remove) the expiry entries of a key that has no value. */
+  private clearOrphanExpiry(key: string, rec: KeyRec, now: number): void {
+    const ex = expClearDelta(rec.exp, this.node, this.uuid(now));
+    if (ex) this.write(key, { exp: ex });
   }
 
   /** Joins a delta (local, remote or from a snapshot). */
@@ -97,8 +121,12 @@ export class Db {
         this.expiring.delete(key);
         continue;
       }
+      if (keyType(rec) === undefined) {
+        this.clearOrphanExpiry(key, rec, now);
+        continue;
+      }
       const at = expiryAt(rec.exp);
-      if (at !== 0 && at <= now && keyType(rec) !== undefined) {
+      if (at !== 0 && at <= now) {
         this.del(key, rec, now);
         this.stats.expiredKeys++;
         n++;

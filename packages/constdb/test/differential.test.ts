@@ -80,7 +80,7 @@ const SCRIPTS: Record<string, string[][]> = {
   'TTL dies with an emptied set (then MSET)': emptied([['SADD', 't', 'a']], ['SREM', 't', 'a'], ['MSET', 't', 'v', 'u', 'w']),
 };
 
-const SORTED = new Set(['SMEMBERS', 'KEYS', 'HKEYS', 'HVALS']);
+const SORTED = new Set(['SMEMBERS', 'KEYS', 'HKEYS', 'HVALS', 'SPOP']);
 
 function normalize(cmd: string[], r: Reply): unknown {
   const name = cmd[0]!;

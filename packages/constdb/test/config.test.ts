@@ -49,6 +49,29 @@ describe('persistence formats', () => {
     expect(() => decodeSnapshot(bad)).toThrow(SnapshotCorruptError);
   });
 
+  it('AOF: an EXEC unit cut by a crash mid-unit is not replayed (and cut off)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'constdb-aof-'));
+    const path = join(dir, 'constdb.aof');
+    const n = new TestNode(1);
+    const ops: Array<[Buffer, boolean]> = [];
+    n.db.emit = (k, d, more) => ops.push([encodeOp(BigInt(ops.length + 1), k, d), more]);
+    n.run('SET', 'solo', '1');
+    n.run('MULTI');
+    n.run('SET', 'a', '1');
+    n.run('SET', 'b', '2');
+    n.run('EXEC');
+    const aof = new Aof(path, 'always');
+    for (const [op, more] of ops) aof.append(op, more);
+    aof.syncNow();
+    aof.close();
+    const whole = readFileSync(path);
+    expect(readAof(path).map((o) => [decodeOp(o.op).seq, o.more])).toEqual([[1n, false], [2n, true], [3n, false]]);
+    // the crash tore the unit's last op: only the op before the unit survives
+    writeFileSync(path, whole.subarray(0, whole.length - 3));
+    expect(readAof(path).map((o) => decodeOp(o.op).seq)).toEqual([1n]);
+    expect(readFileSync(path).length).toBe(ops[0]![0].length + 8);
+  });
+
   it('AOF replays intact ops and cuts a torn tail', () => {
     const dir = mkdtempSync(join(tmpdir(), 'constdb-aof-'));
     const path = join(dir, 'constdb.aof');
@@ -63,7 +86,7 @@ describe('persistence formats', () => {
     aof.close();
     appendFileSync(path, Buffer.from([9, 0, 0, 0, 1, 2]));
     const back = readAof(path);
-    expect(back.map((b) => decodeOp(b).seq)).toEqual([1n, 2n]);
+    expect(back.map((b) => decodeOp(b.op).seq)).toEqual([1n, 2n]);
     expect(readFileSync(path).length).toBe(ops.reduce((s, o) => s + o.length + 8, 0));
     expect(existsSync(path)).toBe(true);
     writeFileSync(path, '');

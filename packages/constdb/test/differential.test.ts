@@ -78,6 +78,23 @@ const SCRIPTS: Record<string, string[][]> = {
   'TTL dies with a set emptied by SPOP (then HSET)': emptied([['SADD', 't', 'a']], ['SPOP', 't'], ['HSET', 't', 'f', 'v']),
   'TTL dies with a set emptied by SPOP count (then SADD)': emptied([['SADD', 't', 'a', 'b']], ['SPOP', 't', '5'], ['SADD', 't', 'x']),
   'TTL dies with an emptied set (then MSET)': emptied([['SADD', 't', 'a']], ['SREM', 't', 'a'], ['MSET', 't', 'v', 'u', 'w']),
+  'MULTI/EXEC: queued replies, runtime errors inside the array': [
+    ['MULTI'], ['MULTI'], ['WATCH', 'x'], ['SET', 'a', '1'], ['WAIT', '0', '0'], ['INCR', 'a'], ['SADD', 'a', 'x'], ['EXEC'], ['EXEC'], ['DISCARD'], ['GET', 'a'],
+  ],
+  'MULTI/EXEC: a refused command aborts the whole transaction': [
+    ['SET', 'c', '10'], ['MULTI'], ['INCR', 'c'], ['NOSUCH', 'x'], ['GET'], ['INCR', 'c'], ['EXEC'], ['GET', 'c'],
+    ['MULTI'], ['INCR', 'c'], ['SAVE'], ['EXEC'], ['GET', 'c'], ['MULTI'], ['SHUTDOWN', 'NOSAVE'], ['DISCARD'], ['GET', 'c'],
+  ],
+  'MULTI/EXEC: DISCARD, nested MULTI, empty EXEC': [
+    ['MULTI'], ['SET', 'd', '1'], ['DISCARD'], ['GET', 'd'], ['MULTI'], ['EXEC'], ['MULTI'], ['MULTI'], ['SET', 'd', '2'], ['EXEC'], ['GET', 'd'],
+  ],
+  'WATCH: own write to a watched key fails EXEC; UNWATCH forgets': [
+    ['SET', 'w', '1'], ['WATCH', 'w'], ['SET', 'w', '2'], ['MULTI'], ['GET', 'w'], ['EXEC'], ['WATCH', 'nosuch', 'w'], ['MULTI'], ['PING'], ['EXEC'],
+    ['WATCH', 'w'], ['UNWATCH'], ['SET', 'w', '3'], ['MULTI'], ['GET', 'w'], ['EXEC'], ['WATCH'],
+  ],
+  'WATCH: an expired watched key fails EXEC': [
+    ['SET', 'e', 'v', 'PX', '100'], ['WATCH', 'e'], ['@sleep', '250'], ['MULTI'], ['PING'], ['EXEC'],
+  ],
 };
 
 const SORTED = new Set(['SMEMBERS', 'KEYS', 'HKEYS', 'HVALS', 'SPOP']);

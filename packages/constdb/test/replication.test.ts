@@ -85,6 +85,51 @@ describe('replication stream (exactly once, gap detection)', () => {
     expect(await client.call('SMEMBERS', 's')).toEqual([]);
   });
 
+  it("an EXEC unit is applied whole: a stream cut mid-unit applies none of it, the resend applies all", async () => {
+    const [deadPort] = await freePorts(1);
+    const peer = new TestNode(3);
+    peer.run('MULTI');
+    peer.run('SET', 'u1', 'a');
+    peer.run('SET', 'u2', 'b');
+    peer.run('SET', 'u3', 'c');
+    peer.run('EXEC');
+    expect(peer.emitted).toHaveLength(3);
+    const frames = peer.emitted.map(([k, d], i) => frame(i < 2 ? F.OP_MORE : F.OP, encodeOp(BigInt(i + 1), k, d)));
+    const open = async () => {
+      const sock: Socket = connect({ host: '127.0.0.1', port: node.port });
+      sock.on('error', () => {});
+      await new Promise<void>((res) => sock.once('connect', () => res()));
+      let line = '';
+      sock.on('data', (d: Buffer) => (line += d.toString('latin1')));
+      sock.write(resp(['CONSTDB.SYNC', '3', '127.0.0.1', String(deadPort), '', '0', 'peer3', '-']));
+      const deadline = Date.now() + 10_000;
+      while (!line.includes('\r\n')) {
+        if (Date.now() > deadline) throw new Error('no handshake reply');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(line).toMatch(/^\+SYNC 1 /);
+      return sock;
+    };
+    const s1 = await open();
+    s1.write(Buffer.concat([frames[0]!, frames[1]!]));
+    // a PING on the client port after the frames: the node has read them by the time it answers
+    expect(await client.call('PING')).toBe('PONG');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await client.call('EXISTS', 'u1', 'u2')).toBe(0n);
+    s1.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await client.call('EXISTS', 'u1', 'u2', 'u3')).toBe(0n);
+    const s2 = await open();
+    s2.write(Buffer.concat(frames));
+    const deadline = Date.now() + 10_000;
+    while ((await client.call('EXISTS', 'u1', 'u2', 'u3')) !== 3n) {
+      if (Date.now() > deadline) throw new Error('unit never applied');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await client.call('MGET', 'u1', 'u2', 'u3')).toEqual(['a', 'b', 'c']);
+    s2.destroy();
+  });
+
   it('garbage on the peer port never harms the node', async () => {
     for (const bad of [
       resp(['CONSTDB.SYNC', 'x', 'h', 'p', '', 'zz', 'a', '-']),

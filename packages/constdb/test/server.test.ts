@@ -50,6 +50,25 @@ describe('constdb server with real clients', () => {
     expect(await redis.type('none')).toBe('none');
   });
 
+  it('ioredis transactions: a rejected EXEC moves nothing, a good one applies everything, WATCH aborts', async () => {
+    await redis.set('tx', '5');
+    // the pipeline fails (EXECABORT) and the counter stays where it was
+    await expect(redis.multi().incr('tx').call('NOSUCHCMD').incr('tx').exec()).rejects.toThrow(/EXECABORT/);
+    expect(await redis.get('tx')).toBe('5');
+    const ok = await redis.multi().incr('tx').sadd('txs', 'a').get('tx').exec();
+    expect(ok).toEqual([[null, 6], [null, 1], [null, '6']]);
+    const other = new Redis({ port: node.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+    await other.connect();
+    try {
+      await redis.watch('tx');
+      await other.set('tx', '100');
+      expect(await redis.multi().set('tx', '7').exec()).toBeNull();
+      expect(await redis.get('tx')).toBe('100');
+    } finally {
+      other.disconnect();
+    }
+  });
+
   it('answers errors with Redis texts', async () => {
     await redis.set('str', 'abc');
     await expect(redis.incr('str')).rejects.toThrow('ERR value is not an integer or out of range');

@@ -213,13 +213,16 @@ export function cmdNode(ctx: CmdCtx): void {
   }
 }
 
-export async function cmdWait(ctx: CmdCtx, args: Buffer[]): Promise<void> {
+export function cmdWait(ctx: CmdCtx, args: Buffer[]): void | Promise<void> {
   const n = parseI64(args[1]!);
   const t = parseI64(args[2]!);
   if (n === undefined || t === undefined) return ctx.out.error(ERR.notInt);
   if (t < 0n) return ctx.out.error('ERR timeout is negative');
+  // inside EXEC nothing may block (as in Redis): answer with the count reached so far
+  if (ctx.sess.inExec) return ctx.out.int(ctx.server.waitNow?.(ctx.sess.lastWrite) ?? 0);
   if (!ctx.server.wait) return ctx.out.int(0);
-  ctx.out.int(await ctx.server.wait(Number(n), Number(t), ctx.sess.lastWrite));
+  const out = ctx.out;
+  return ctx.server.wait(Number(n), Number(t), ctx.sess.lastWrite).then((k) => out.int(k));
 }
 
 export function cmdSave(ctx: CmdCtx): void | Promise<void> {

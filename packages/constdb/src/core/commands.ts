@@ -5,6 +5,7 @@ import * as S from './cmdStrings.js';
 import * as C from './cmdCollections.js';
 import * as K from './cmdKeys.js';
 import * as A from './cmdAdmin.js';
+import * as M from './multi.js';
 
 const table = new Map<string, CommandSpec>();
 
@@ -63,15 +64,20 @@ def('info', -1, '', K0, A.cmdInfo);
 def('config', -2, 'admin', K0, A.cmdConfig);
 def('client', -2, '', K0, A.cmdClient);
 def('command', -1, '', K0, (c, a) => A.cmdCommand(c, a, table));
-def('meet', 2, 'admin', K0, A.cmdMeet);
-def('forget', 2, 'admin', K0, A.cmdForget);
+def('meet', 2, 'admin no-multi', K0, A.cmdMeet);
+def('forget', 2, 'admin no-multi', K0, A.cmdForget);
 def('replicas', 1, 'admin', K0, A.cmdReplicas);
 def('node', 1, 'admin', K0, A.cmdNode);
 def('wait', 3, '', K0, A.cmdWait);
-def('save', 1, 'admin', K0, A.cmdSave);
+def('save', 1, 'admin no-multi', K0, A.cmdSave);
 def('bgsave', -1, 'admin', K0, A.cmdBgsave);
 def('lastsave', 1, 'fast', K0, A.cmdLastsave);
-def('shutdown', -1, 'admin', K0, A.cmdShutdown);
+def('shutdown', -1, 'admin no-multi', K0, A.cmdShutdown);
+def('multi', 1, 'fast', K0, M.cmdMulti);
+def('exec', 1, '', K0, (c) => M.cmdExec(c, dispatch));
+def('discard', 1, 'fast', K0, M.cmdDiscard);
+def('watch', -2, 'fast', KALL, M.cmdWatch);
+def('unwatch', 1, 'fast', K0, M.cmdUnwatch);
 
 export const commandTable: ReadonlyMap<string, CommandSpec> = table;
 
@@ -83,12 +89,25 @@ export function dispatch(ctx: CmdCtx, args: Buffer[]): void | Promise<void> {
   if (!spec) {
     let msg = `ERR unknown command '${raw.toString('latin1').slice(0, 128)}', with args beginning with: `;
     for (let i = 1; i < args.length && msg.length < 256; i++) msg += `'${args[i]!.toString('latin1').slice(0, 128)}' `;
+    M.flagMulti(ctx.sess);
     return ctx.out.error(msg);
   }
-  // Redis's order: unknown command, then arity, then authentication
+  // Redis's order: unknown command, then arity, then authentication; each refusal inside
+  // MULTI also dooms the transaction (EXECABORT)
   if ((spec.arity > 0 && args.length !== spec.arity) || args.length < -spec.arity) {
+    M.flagMulti(ctx.sess);
     return ctx.out.error(ERR.arity(name));
   }
-  if (ctx.server.requirepass && !ctx.sess.authed && !spec.flags.includes('noauth')) return ctx.out.error(ERR.noAuth);
+  if (ctx.server.requirepass && !ctx.sess.authed && !spec.flags.includes('noauth')) {
+    M.flagMulti(ctx.sess);
+    return ctx.out.error(ERR.noAuth);
+  }
+  if (ctx.sess.multi && !M.MULTI_IMMEDIATE.has(name)) {
+    if (spec.flags.includes('no-multi')) {
+      M.flagMulti(ctx.sess);
+      return ctx.out.error(M.MULTI_ERR.notAllowed);
+    }
+    return M.queueCommand(ctx, args);
+  }
   return spec.handler(ctx, args);
 }

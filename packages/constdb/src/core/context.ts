@@ -11,6 +11,13 @@ export interface Session {
   quit?: boolean;
   /** uuid of this client's last write (WAIT counts replicas that acknowledged it) */
   lastWrite: bigint;
+  /** MULTI: the queued commands (copied), their bytes, and whether one was refused (EXECABORT) */
+  multi?: { queued: Buffer[][]; bytes: number; aborted: boolean };
+  /** WATCH: watched key -> did it exist then; `watchDirty` once any of them changed */
+  watched?: Map<string, boolean>;
+  watchDirty?: boolean;
+  /** set while EXEC runs its queue: commands that would block answer at once (WAIT) */
+  inExec?: boolean;
 }
 
 export interface ServerHooks {
@@ -29,6 +36,10 @@ export interface ServerHooks {
   replicas?(): Array<[string, string]>;
   nodeInfo?(): Array<[string, string]>;
   wait?(numReplicas: number, timeoutMs: number, lastWrite: bigint): Promise<number>;
+  /** WAIT inside EXEC: the number of replicas that acknowledged the client's writes so far */
+  waitNow?(lastWrite: bigint): number;
+  /** bytes of commands one MULTI may queue (default MULTI_BYTES_MAX) */
+  multiBytesMax?: number;
 }
 
 export interface CmdCtx {

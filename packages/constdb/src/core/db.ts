@@ -7,7 +7,11 @@ import {
   type KeyRec, type KeyType, keyClearDelta, keyJoinInto, keyType, expiryAt, keyGc, keyTombstones, expClearDelta,
 } from './keyrec.js';
 
-export type Emit = (key: string, delta: KeyRec) => void;
+/** `more`: the op is part of a unit (EXEC) and further ops of the unit follow it. */
+export type Emit = (key: string, delta: KeyRec, more: boolean) => void;
+
+/** A client watching keys (WATCH): flagged when any of them changes. */
+export interface Watcher { watchDirty?: boolean }
 
 export class Db {
   readonly keys = new Map<string, KeyRec>();
@@ -18,6 +22,10 @@ export class Db {
   readonly removals = new Set<string>();
   private expireCursor: Iterator<string> | undefined;
   emit: Emit = () => {};
+  /** key -> clients watching it */
+  private readonly watchers = new Map<string, Set<Watcher>>();
+  /** while an EXEC runs: its ops, emitted together at endUnit */
+  private unit: Array<[string, KeyRec]> | undefined;
   stats = { expiredKeys: 0, tombstonesCollected: 0 };
 
   constructor(readonly node: number) {}
@@ -79,7 +87,32 @@ export class Db {
       delta.exp = ex;
       this.join(key, { exp: ex });
     }
-    this.emit(key, delta);
+    if (this.unit) this.unit.push([key, delta]);
+    else this.emit(key, delta, false);
+  }
+
+  /** Starts collecting ops into one unit (EXEC): they are emitted together by endUnit. */
+  beginUnit(): void {
+    this.unit = [];
+  }
+
+  endUnit(): void {
+    const ops = this.unit ?? [];
+    this.unit = undefined;
+    for (let i = 0; i < ops.length; i++) this.emit(ops[i]![0], ops[i]![1], i < ops.length - 1);
+  }
+
+  watch(key: string, w: Watcher): void {
+    let ws = this.watchers.get(key);
+    if (!ws) this.watchers.set(key, (ws = new Set()));
+    ws.add(w);
+  }
+
+  unwatch(key: string, w: Watcher): void {
+    const ws = this.watchers.get(key);
+    if (!ws) return;
+    ws.delete(w);
+    if (ws.size === 0) this.watchers.delete(key);
   }
 
   /** Removes (replicated, observed-remove) the expiry entries of a key that has no value. */
@@ -96,6 +129,10 @@ export class Db {
       this.keys.set(key, rec);
     }
     keyJoinInto(rec, delta);
+    if (this.watchers.size > 0) {
+      const ws = this.watchers.get(key);
+      if (ws) for (const w of ws) w.watchDirty = true;
+    }
     if (rec.exp && rec.exp.e.size > 0) this.expiring.add(key);
     if (hasRemoval(delta)) this.removals.add(key);
   }

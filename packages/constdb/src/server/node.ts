@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { Db } from '../core/db.js';
+import { unwatchAll } from '../core/multi.js';
 import { encodeOpFrame, decodeOp, maxUuid } from '../core/codec.js';
 import { F, frame } from './replFrames.js';
 import type { ServerHooks } from '../core/context.js';
@@ -63,6 +64,8 @@ export class ConstdbNode {
       replicas: () => replicaRows(this.repl),
       nodeInfo: () => nodeRows(this.repl),
       wait: (n, t, lastWrite) => this.repl.wait(n, t, lastWrite),
+      waitNow: () => this.repl.countAcked(this.ownSeq),
+      multiBytesMax: cfg.multiBytesMax,
       save: () => this.snapshotFresh().catch((e: Error) => {
         this.log.error({ err: e.message }, 'SAVE failed');
         throw e;
@@ -75,7 +78,10 @@ export class ConstdbNode {
       limits: this.limits,
       now: () => Date.now(),
       stats: this.stats,
-      onClose: (c) => this.conns.delete(c),
+      onClose: (c) => {
+        this.conns.delete(c);
+        unwatchAll(this.db, c.sess);
+      },
       onProtocolError: (c, err) => {
         this.stats.protocolErrors++;
         this.log.warn({ client: c.addr, err: err.message }, 'closing client connection');
@@ -83,13 +89,15 @@ export class ConstdbNode {
       takeover: (c, args) => this.repl.takeover(c, args),
       beforeFlush: () => this.releaseOwnOps(),
     };
-    this.db.emit = (key, delta) => {
+    this.db.emit = (key, delta, more) => {
       const seq = ++this.ownSeq;
       this.stats.changesSinceSnapshot++;
       this.seqs.reserve(seq, this.db.clock.current);
       if (!this.aof && !this.repl.wantsOps) return;
-      const framed = encodeOpFrame(F.OP, seq, key, delta);
-      this.aof?.append(framed.subarray(5));
+      // ops of one EXEC travel as a unit: peers apply them together, the AOF replays them
+      // together or (a crash mid-unit) not at all
+      const framed = encodeOpFrame(more ? F.OP_MORE : F.OP, seq, key, delta);
+      this.aof?.append(framed.subarray(5), more);
       if (!this.exactSeqs) {
         this.repl.onOwnOp(seq, framed);
         return;
@@ -163,7 +171,7 @@ export class ConstdbNode {
       this.log.warn({ path, kept, size }, 'AOF has a torn or corrupt tail: cut at the last intact op'));
     this.repl.backlog.reset(this.ownSeq + 1n);
     let replayed = 0;
-    for (const buf of ops) {
+    for (const { op: buf, more } of ops) {
       const op = decodeOp(buf);
       this.db.clock.observe(maxUuid(op.delta));
       this.db.join(op.key, op.delta);
@@ -172,7 +180,7 @@ export class ConstdbNode {
         replayed++;
         // the replayed tail also refills the backlog: replicas that were only a little
         // behind before the restart resume with a partial resync
-        this.repl.backlog.push(op.seq, frame(F.OP, buf));
+        this.repl.backlog.push(op.seq, frame(more ? F.OP_MORE : F.OP, buf));
       }
     }
     if (ops.length) this.log.info({ ops: ops.length, replayed }, 'aof replayed');

@@ -11,6 +11,7 @@ export const F = {
   FORGET: 6, // varint node id
   ACK: 7, // u64 applied seq of the dialer | applied-uuid vector | peers
   SNAP_DONE: 8, // (acceptor -> dialer) the full sync received on this stream is durable here
+  OP_MORE: 9, // an op of a unit (EXEC) that more ops follow; the unit ends with an OP
 } as const;
 
 export const FRAME_BYTES_MAX = 256 * 1024 * 1024;
@@ -43,7 +44,7 @@ export class FrameReader {
     while (this.buf.length - p >= 5) {
       const type = this.buf[p]!;
       const len = this.buf.readUInt32LE(p + 1);
-      if (type < 1 || type > 8 || len > FRAME_BYTES_MAX) throw new FrameError(`bad frame type ${type} length ${len}`);
+      if (type < 1 || type > 9 || len > FRAME_BYTES_MAX) throw new FrameError(`bad frame type ${type} length ${len}`);
       if (this.buf.length - p - 5 < len) break;
       onFrame(type, this.buf.subarray(p + 5, p + 5 + len));
       p += 5 + len;

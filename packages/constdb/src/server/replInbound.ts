@@ -2,7 +2,8 @@
 // merges streamed snapshots (and reports each durable), detects gaps (closing the stream
 // makes the peer resync), and acknowledges with our position and durable-uuid vector.
 import type { Socket } from 'node:net';
-import { F, FrameReader, frame } from './replFrames.js';
+import { F, FRAME_BYTES_MAX, FrameReader, frame } from './replFrames.js';
+import type { KeyRec } from '../core/keyrec.js';
 import { Reader, decodeOp, maxUuid, readKeyRec } from '../core/codec.js';
 import type { Peer, Replicator } from './replication.js';
 
@@ -13,6 +14,8 @@ export function serveInbound(repl: Replicator, p: Peer, sock: Socket): void {
   let snapClock = 0n;
   let lastFrameMs = Date.now();
   let ackScheduled = false;
+  let unit: Array<{ seq: bigint; key: string; delta: KeyRec }> = [];
+  let unitBytes = 0;
   const idle = setInterval(() => {
     if (Date.now() - lastFrameMs > repl.node.cfg.replTimeoutSec * 1000) sock.destroy();
   }, 1000);
@@ -28,18 +31,29 @@ export function serveInbound(repl: Replicator, p: Peer, sock: Socket): void {
     let ack = false;
     try {
       reader.feed(chunk, (type, payload) => {
-        if (type === F.OP) {
+        if (type === F.OP || type === F.OP_MORE) {
           const seq = payload.readBigUInt64LE(0);
           const have = repl.applied.get(origin) ?? 0n;
           if (seq <= have) {
             repl.stats.duplicatesDropped++;
             return;
           }
-          if (seq !== have + 1n) {
+          // ops of a unit (EXEC) wait here until its last op arrives, then apply together;
+          // a stream that breaks mid-unit applied none of it, and the resend starts at the unit
+          if (seq !== have + BigInt(unit.length) + 1n) {
             repl.stats.gapsDetected++;
             throw new Error(`gap from ${origin}: have ${have}, got ${seq}`);
           }
           const op = decodeOp(payload);
+          if (type === F.OP_MORE) {
+            unit.push({ seq, key: op.key, delta: op.delta });
+            unitBytes += payload.length;
+            if (unitBytes > FRAME_BYTES_MAX) throw new Error(`unit from ${origin} exceeds ${FRAME_BYTES_MAX} bytes`);
+            return;
+          }
+          for (const u of unit) repl.applyRemote(origin, u.key, u.delta, u.seq);
+          unit = [];
+          unitBytes = 0;
           repl.applyRemote(origin, op.key, op.delta, seq);
           ack = true;
         } else if (type === F.SNAP_BEGIN) {

@@ -1,5 +1,6 @@
 // Append-only file of this node's own ops. Frame: u32 length | u32 CRC32 | op bytes, where
-// op bytes = u64 seq | key | delta (see codec). A torn tail (crash mid-append) is detected
+// op bytes = u64 seq | key | delta (see codec). The length's top bit marks an op of a unit
+// (EXEC) that more ops follow; a unit whose last op is missing is not replayed. A torn tail (crash mid-append) is detected
 // by length/CRC and cut off at load. After each snapshot the file restarts empty: the
 // snapshot records the last own seq it covers, and replay skips ops at or below it.
 import { openSync, writeSync, fdatasyncSync, fdatasync, closeSync, readFileSync, ftruncateSync, existsSync, renameSync, rmSync } from 'node:fs';
@@ -32,9 +33,9 @@ export class Aof {
     }
   }
 
-  append(op: Buffer): void {
+  append(op: Buffer, more = false): void {
     const head = Buffer.allocUnsafe(8);
-    head.writeUInt32LE(op.length, 0);
+    head.writeUInt32LE((op.length | (more ? MORE_BIT : 0)) >>> 0, 0);
     head.writeUInt32LE(crc32(op), 4);
     this.pending.push(head, op);
     this.pendingBytes += 8 + op.length;
@@ -108,25 +109,41 @@ export class Aof {
 /** Ops of the rotated-out file (if a snapshot was interrupted) and then the current one. */
 export type OnCut = (path: string, keptBytes: number, fileBytes: number) => void;
 
-export function readAofs(path: string, onCut?: OnCut): Buffer[] {
+/** Top bit of the length word: more ops of the same unit follow. */
+const MORE_BIT = 0x80000000;
+
+export interface AofOp { op: Buffer; more: boolean }
+
+export function readAofs(path: string, onCut?: OnCut): AofOp[] {
   return [...readAof(`${path}.old`, onCut), ...readAof(path, onCut)];
 }
 
-/** Reads every intact op of an AOF; cuts a torn or corrupt tail off the file. */
-export function readAof(path: string, onCut?: OnCut): Buffer[] {
+/** Reads every intact op of an AOF; cuts a torn or corrupt tail (and a unit it leaves unfinished) off the file. */
+export function readAof(path: string, onCut?: OnCut): AofOp[] {
   if (!existsSync(path)) return [];
   const buf = readFileSync(path);
-  const ops: Buffer[] = [];
+  const ops: AofOp[] = [];
   let off = 0;
+  // end of the last complete unit, and how many ops it holds
+  let unitEnd = 0;
+  let unitOps = 0;
   while (off + 8 <= buf.length) {
-    const len = buf.readUInt32LE(off);
+    const word = buf.readUInt32LE(off);
+    const len = word & ~MORE_BIT;
     const crc = buf.readUInt32LE(off + 4);
     if (off + 8 + len > buf.length) break;
     const op = buf.subarray(off + 8, off + 8 + len);
     if (crc32(op) !== crc) break;
-    ops.push(op);
+    const more = (word & MORE_BIT) !== 0;
+    ops.push({ op, more });
     off += 8 + len;
+    if (!more) {
+      unitEnd = off;
+      unitOps = ops.length;
+    }
   }
+  ops.length = unitOps;
+  off = unitEnd;
   if (off < buf.length) {
     onCut?.(path, off, buf.length);
     const fd = openSync(path, 'r+');

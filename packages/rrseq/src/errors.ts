@@ -26,3 +26,10 @@ export class RangeUnavailableError extends QuorumkitError {
     super('ENORANGE', message);
   }
 }
+
+/** A server's own address and peer list do not make a usable cluster (refused at start). */
+export class MembershipError extends QuorumkitError {
+  constructor(message: string) {
+    super('EMEMBERSHIP', message);
+  }
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RangeBuffer, Replica, clampBufSize, emptyState, shouldPrefetch, type PeerOp } from '../src/core/index.js';
 import { LocalNet } from './helpers/localNet.js';
 
-const op = (kind: PeerOp['kind'], over: Partial<PeerOp> = {}): PeerOp => ({ id: '1', kind, name: 'a', from: 0n, to: 0n, token: '', ...over });
+const op = (kind: PeerOp['kind'], over: Partial<PeerOp> = {}): PeerOp => ({ id: '1', kind, name: 'a', from: 0n, to: 0n, token: '', membership: '', ...over });
 
 describe('Replica', () => {
   it('reports 1 for an unknown name and accepts ADVANCE only from at least its value with its token', () => {

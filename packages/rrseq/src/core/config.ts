@@ -26,6 +26,8 @@ export interface EngineConfig extends CoordinatorConfig, RecoveryConfig {
   nodes: number;
   /** This node's index in 0..nodes-1. */
   self: number;
+  /** Hash of the member set (membership.ts): ops stamped with another are refused. */
+  membership: string;
 }
 
 export const DEFAULT_COORDINATOR_CONFIG: CoordinatorConfig = {

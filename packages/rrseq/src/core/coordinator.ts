@@ -46,6 +46,8 @@ interface Attempt {
   from: bigint;
   timeoutAt: number;
   ok: Set<number>;
+  /** Distinct replicas (by identity) among `ok`: what a majority is counted on. */
+  okReplicas: Set<string>;
   failed: Set<number>;
   /** Replicas that answered RECOVERING / ERROR or never answered: not reachable. */
   unreachable: number;
@@ -91,6 +93,8 @@ export class Coordinator {
     private readonly random: () => number,
     /** Prefix of every op id: unique to this coordinator instance. */
     private readonly session: string,
+    /** Hash of the member set, stamped on every op. */
+    private readonly membership = '',
   ) {
     this.need = majority(nodes);
   }
@@ -128,10 +132,12 @@ export class Coordinator {
     } else if (at.phase === 'read') {
       if (r.status === 'OK') {
         at.ok.add(from);
+        at.okReplicas.add(r.replica || `#${from}`);
         if (r.value > at.maxSeen) at.maxSeen = r.value;
       } else at.failed.add(from);
     } else if (where.kind === 'ADVANCE' && r.status === 'OK') {
       at.ok.add(from);
+      at.okReplicas.add(r.replica || `#${from}`);
       at.anyAck = true;
     } else {
       // A REJECT, or the answer to the READ sent to a replica whose token was unknown.
@@ -207,6 +213,7 @@ export class Coordinator {
       from: 0n,
       timeoutAt: now + this.cfg.attemptTimeoutMs,
       ok: new Set(),
+      okReplicas: new Set(),
       failed: new Set(),
       unreachable: 0,
       maxSeen: 0n,
@@ -224,6 +231,7 @@ export class Coordinator {
     at.phase = 'write';
     at.from = from;
     at.ok = new Set();
+    at.okReplicas = new Set();
     at.failed = new Set();
     at.unreachable = 0;
     at.timeoutAt = now + this.cfg.attemptTimeoutMs;
@@ -244,12 +252,12 @@ export class Coordinator {
 
   private progress(name: string, st: NameState, now: number): void {
     const at = st.attempt!;
-    if (at.ok.size >= this.need) {
+    if (at.okReplicas.size >= this.need) {
       if (at.phase === 'read') {
         const from = st.hint !== undefined && st.hint > at.maxSeen ? st.hint : at.maxSeen;
         this.startWrite(name, st, at, from, now);
       } else this.succeed(name, st, at, now);
-    } else if (at.failed.size > this.nodes - this.need) this.failAttempt(name, st, now);
+    } else if (at.failed.size > this.nodes - this.need || at.ok.size + at.failed.size >= this.nodes) this.failAttempt(name, st, now);
   }
 
   private succeed(name: string, st: NameState, at: Attempt, now: number): void {
@@ -299,7 +307,7 @@ export class Coordinator {
 
   private raise(to: number, name: string, value: bigint): void {
     this.stats.repairs += 1;
-    this.sends.push({ to, op: { id: '', kind: 'RAISE', name, from: 0n, to: value, token: '' } });
+    this.sends.push({ to, op: { id: '', kind: 'RAISE', name, from: 0n, to: value, token: '', membership: this.membership } });
   }
 
   private fail(p: Pending, code: AllocErrorCode): void {
@@ -311,7 +319,7 @@ export class Coordinator {
     const id = `${this.session}.${this.nextOpId++}`;
     this.ops.set(id, { name, round: at.round, kind });
     at.opIds.push(id);
-    this.sends.push({ to, op: { id, kind, name, from, to: end, token } });
+    this.sends.push({ to, op: { id, kind, name, from, to: end, token, membership: this.membership } });
   }
 
   private dropOps(at: Attempt): void {

@@ -23,7 +23,7 @@ export interface EngineEnv {
 }
 
 export function engineConfig(nodes: number, self: number, over: Partial<EngineConfig> = {}): EngineConfig {
-  return { ...DEFAULT_COORDINATOR_CONFIG, ...DEFAULT_RECOVERY_CONFIG, nodes, self, ...over };
+  return { ...DEFAULT_COORDINATOR_CONFIG, ...DEFAULT_RECOVERY_CONFIG, nodes, self, membership: '', ...over };
 }
 
 export class Engine {
@@ -34,14 +34,16 @@ export class Engine {
   private bootPersisting = false;
   private flushing = false;
   private localResults: PeerResult[] = [];
+  /** The last ERROR reason logged per peer (one line per change, not one per op). */
+  private readonly peerErrors = new Map<number, string>();
 
   constructor(
     private readonly cfg: EngineConfig,
     loaded: ReplicaState | undefined,
     private readonly env: EngineEnv,
   ) {
-    this.replica = new Replica(loaded ?? emptyState(env.newIncarnation(), false));
-    this.coordinator = new Coordinator(cfg.nodes, cfg, () => env.random(), `c${env.newIncarnation()}`);
+    this.replica = new Replica(loaded ?? emptyState(env.newIncarnation(), false), cfg.membership);
+    this.coordinator = new Coordinator(cfg.nodes, cfg, () => env.random(), `c${env.newIncarnation()}`, cfg.membership);
   }
 
   /** True once this replica holds a valid state and answers peers. */
@@ -60,7 +62,7 @@ export class Engine {
   start(): void {
     if (this.replica.ready) this.replica.bumpBoot();
     else {
-      this.recovery = new Recovery(this.cfg.nodes, this.cfg.self, this.cfg, () => this.env.random(), `r${this.env.newIncarnation()}`);
+      this.recovery = new Recovery(this.cfg.nodes, this.cfg.self, this.cfg, () => this.env.random(), `r${this.env.newIncarnation()}`, this.cfg.membership);
       this.env.log?.('warn', 'no valid state on disk: recovering from peers before serving');
     }
     this.persistBoot();
@@ -104,7 +106,7 @@ export class Engine {
 
   /** Raise this replica's value for name to at least v (never lowers it). */
   setId(name: string, v: bigint, done: (ok: boolean) => void): void {
-    const op: PeerOp = { id: '', kind: 'RAISE', name, from: 0n, to: v, token: '' };
+    const op: PeerOp = { id: '', kind: 'RAISE', name, from: 0n, to: v, token: '', membership: this.cfg.membership };
     this.handlePeerOps(this.cfg.self, [op], (r) => done(r[0]?.status === 'OK'));
   }
 
@@ -141,6 +143,11 @@ export class Engine {
     const now = this.env.now();
     // Each side ignores ids it did not issue (ids carry a per-instance session prefix).
     for (const r of results) {
+      const why = r.status === 'ERROR' ? (r.error ?? '') : '';
+      if ((this.peerErrors.get(from) ?? '') !== why) {
+        this.peerErrors.set(from, why);
+        if (why !== '') this.env.log?.('warn', `peer ${from} refused our ops: ${why}`);
+      }
       this.recovery?.onResult(from, r, now);
       this.coordinator.onResult(from, r, now);
     }

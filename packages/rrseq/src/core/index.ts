@@ -6,3 +6,4 @@ export * from './coordinator.js';
 export * from './recovery.js';
 export * from './engine.js';
 export * from './rangeBuffer.js';
+export * from './membership.js';

@@ -39,6 +39,8 @@ export class Recovery {
     private readonly random: () => number,
     /** Prefix of every op id: unique to this recovery (and so to this incarnation). */
     private readonly session: string,
+    /** Hash of the member set, stamped on every op. */
+    private readonly membership = '',
   ) {}
 
   private get peers(): number {
@@ -85,13 +87,17 @@ export class Recovery {
     this.roundTimeoutAt = now + this.cfg.recoveryRoundTimeoutMs;
     const kind = phase === 'probe' ? 'PROBE' : 'FENCE';
     for (let n = 0; n < this.nodes; n++) {
-      if (n !== this.self) this.sends.push({ to: n, op: { id: this.round, kind, name: '', from: 0n, to: 0n, token: '' } });
+      if (n !== this.self) this.sends.push({ to: n, op: { id: this.round, kind, name: '', from: 0n, to: 0n, token: '', membership: this.membership } });
     }
     this.evaluate(now);
   }
 
   private evaluate(now: number): void {
-    const ready = [...this.results.values()].filter((r) => r.status === 'OK');
+    // Distinct replicas, not peer slots: one server reached through two slots (a peer typed
+    // twice, or under two names) is one replica and must count once.
+    const byReplica = new Map<string, PeerResult>();
+    for (const [from, r] of this.results) if (r.status === 'OK') byReplica.set(r.replica || `#${from}`, r);
+    const ready = [...byReplica.values()];
     const all = this.results.size === this.peers;
     const allBlank = all && [...this.results.values()].every((r) => r.status === 'RECOVERING' || (r.status === 'OK' && r.empty));
     if (this.phase === 'probe') {

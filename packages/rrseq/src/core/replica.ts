@@ -37,7 +37,11 @@ export function emptyState(incarnation: string, ready: boolean): ReplicaState {
 export class Replica {
   private s: ReplicaState;
 
-  constructor(state: ReplicaState) {
+  constructor(
+    state: ReplicaState,
+    /** Hash of this server's member set: ops stamped with another one are refused. */
+    private readonly membership = '',
+  ) {
     this.s = { ...state, values: new Map(state.values) };
   }
 
@@ -74,11 +78,17 @@ export class Replica {
   }
 
   apply(op: PeerOp): ApplyOutcome {
+    // Checked first, also while recovering: a server configured with another member set
+    // must not count toward our majorities nor fence us.
+    if (op.membership !== this.membership) {
+      const why = `EMEMBERSHIP: the sender's member set (hash ${op.membership || 'none'}) differs from this server's (${this.membership || 'none'}); every server must list the same servers`;
+      return { result: errorResult(op, 'ERROR', why), dirty: false };
+    }
     if (!this.s.ready) return { result: errorResult(op, 'RECOVERING'), dirty: false };
     const cur = this.s.values.get(op.name) ?? FIRST_ID;
     const token = this.token;
     const reply = (status: 'OK' | 'REJECT', value: bigint, dirty: boolean): ApplyOutcome => ({
-      result: { id: op.id, status, value, token: this.token },
+      result: { id: op.id, status, value, token: this.token, replica: this.s.incarnation },
       dirty,
     });
     switch (op.kind) {
@@ -96,13 +106,13 @@ export class Replica {
         this.s.fence += 1;
         const entries = [...this.s.values.entries()];
         return {
-          result: { id: op.id, status: 'OK', value: 0n, token: this.token, entries, empty: entries.length === 0 },
+          result: { id: op.id, status: 'OK', value: 0n, token: this.token, entries, empty: entries.length === 0, replica: this.s.incarnation },
           dirty: true,
         };
       }
       case 'PROBE':
         return {
-          result: { id: op.id, status: 'OK', value: 0n, token, empty: this.s.values.size === 0 },
+          result: { id: op.id, status: 'OK', value: 0n, token, empty: this.s.values.size === 0, replica: this.s.incarnation },
           dirty: false,
         };
     }

@@ -23,6 +23,8 @@ export interface PeerOp {
   to: bigint;
   /** ADVANCE: the replica's token the coordinator learned before sending any write. */
   token: string;
+  /** Hash of the sender's member set (membership.ts); a replica refuses a different one. */
+  membership: string;
 }
 
 export interface PeerResult {
@@ -36,10 +38,17 @@ export interface PeerResult {
   entries?: Array<[string, bigint]>;
   /** FENCE / PROBE: the replica stores no name at all. */
   empty?: boolean;
+  /**
+   * The answering replica's identity (its state's incarnation): majorities and recovery
+   * count distinct replicas, so one server reached through two peer slots counts once.
+   */
+  replica?: string;
+  /** ERROR: why (e.g. EMEMBERSHIP), for the sender's log. */
+  error?: string;
 }
 
-export function errorResult(op: PeerOp, status: 'RECOVERING' | 'ERROR'): PeerResult {
-  return { id: op.id, status, value: 0n, token: '' };
+export function errorResult(op: PeerOp, status: 'RECOVERING' | 'ERROR', error?: string): PeerResult {
+  return error === undefined ? { id: op.id, status, value: 0n, token: '' } : { id: op.id, status, value: 0n, token: '', error };
 }
 
 /** Smallest number of nodes that is a majority of `nodes`. */

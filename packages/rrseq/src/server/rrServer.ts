@@ -7,8 +7,8 @@ import { dirname } from 'node:path';
 import { createGrpcServer, toBigInt, uint64ToWire, type GrpcServer } from '@quorumkit/shared-transport';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { Engine, engineConfig, ID_MAX, type AllocErrorCode, type EngineConfig, type PeerResult } from '../core/index.js';
-import { InvalidArgumentError, NotReadyError } from '../errors.js';
+import { Engine, engineConfig, ID_MAX, membershipHash, membershipProblem, type AllocErrorCode, type EngineConfig, type PeerResult } from '../core/index.js';
+import { InvalidArgumentError, MembershipError, NotReadyError } from '../errors.js';
 import { rrSeqProtoPath } from '../protoPath.js';
 import { StateFile, loadState } from '../storage/stateFile.js';
 import { serverMetrics } from './metrics.js';
@@ -88,8 +88,14 @@ export class RRServer {
 
   private async open(): Promise<void> {
     const o = this.opts;
+    const problem = membershipProblem(o.addr, o.peers);
+    if (problem) throw new MembershipError(problem);
     const peers = o.peers.map(normalizeAddr);
+    if (peers.length > 0 && /:0+$/.test(o.addr.trim())) {
+      throw new MembershipError('port 0 is only for a single server: peers must know the address this server listens on');
+    }
     const cfg = engineConfig(peers.length + 1, 0, stripUndefined({
+      membership: membershipHash([o.addr, ...o.peers]),
       deadlineMs: o.deadlineMs,
       attemptTimeoutMs: o.attemptTimeoutMs,
       backoffBaseMs: o.backoffBaseMs,

@@ -9,6 +9,7 @@ export interface WirePeerOp {
   fromId: string;
   toId: string;
   token: string;
+  membership?: string;
 }
 
 export interface WirePeerResult {
@@ -18,13 +19,15 @@ export interface WirePeerResult {
   token: string;
   entries: Array<{ name: string; value: string }>;
   empty: boolean;
+  replica?: string;
+  error?: string;
 }
 
 const KINDS = new Set<PeerOpKind>(['READ', 'ADVANCE', 'RAISE', 'FENCE', 'PROBE']);
 const STATUSES = new Set<PeerStatus>(['OK', 'REJECT', 'RECOVERING', 'ERROR']);
 
 export function opToWire(op: PeerOp): WirePeerOp {
-  return { id: op.id, kind: op.kind, name: op.name, fromId: uint64ToWire(op.from), toId: uint64ToWire(op.to), token: op.token };
+  return { id: op.id, kind: op.kind, name: op.name, fromId: uint64ToWire(op.from), toId: uint64ToWire(op.to), token: op.token, membership: op.membership };
 }
 
 /** undefined when the op is malformed (it is then answered ERROR and changes nothing). */
@@ -32,7 +35,7 @@ export function opFromWire(w: WirePeerOp): PeerOp | undefined {
   try {
     const kind = w.kind as PeerOpKind;
     if (!KINDS.has(kind) || typeof w.name !== 'string') return undefined;
-    return { id: String(w.id ?? ''), kind, name: w.name, from: toBigInt(w.fromId), to: toBigInt(w.toId), token: String(w.token ?? '') };
+    return { id: String(w.id ?? ''), kind, name: w.name, from: toBigInt(w.fromId), to: toBigInt(w.toId), token: String(w.token ?? ''), membership: String(w.membership ?? '') };
   } catch {
     return undefined;
   }
@@ -46,6 +49,8 @@ export function resultToWire(r: PeerResult): WirePeerResult {
     token: r.token,
     entries: (r.entries ?? []).map(([name, v]) => ({ name, value: uint64ToWire(v) })),
     empty: r.empty ?? false,
+    replica: r.replica ?? '',
+    error: r.error ?? '',
   };
 }
 
@@ -54,6 +59,8 @@ export function resultFromWire(w: WirePeerResult): PeerResult {
   const r: PeerResult = { id: String(w.id ?? ''), status, value: toBigInt(w.value), token: w.token };
   if (w.entries.length > 0) r.entries = w.entries.map((e) => [e.name, toBigInt(e.value)]);
   r.empty = w.empty;
+  if (w.replica) r.replica = w.replica;
+  if (w.error) r.error = w.error;
   return r;
 }
 

@@ -7,6 +7,7 @@ import { RawClient, startConstdb, type Proc } from './proc.js';
 import { TestNode } from './helpers.js';
 import { encodeOp } from '../src/core/codec.js';
 import { F, frame, FrameReader } from '../src/server/replFrames.js';
+import { fakePeerListener, handshakeAccepted, type FakePeer } from './fakePeer.js';
 
 function resp(args: string[]): Buffer {
   return Buffer.from(`*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join(''));
@@ -20,38 +21,35 @@ describe('replication stream (exactly once, gap detection)', () => {
     node = await startConstdb(port!, ['--node-id', '1']);
     client = await RawClient.open(port!);
   });
+  const fakes: FakePeer[] = [];
   afterAll(async () => {
+    for (const f of fakes) await f.close();
     client?.close();
     await node?.stop('SIGKILL');
   });
 
   it('applies in-order ops once, drops duplicates, closes on a gap', async () => {
-    const [deadPort] = await freePorts(1);
     const peer = new TestNode(2);
     peer.run('SET', 'k1', 'v1');
     peer.run('INCR', 'n');
     peer.run('SADD', 's', 'a');
     const ops = peer.emitted.map(([k, d], i) => frame(F.OP, encodeOp(BigInt(i + 1), k, d)));
 
-    const sock: Socket = connect({ host: '127.0.0.1', port: node.port });
-    await new Promise<void>((res) => sock.once('connect', () => res()));
+    const fake = await fakePeerListener(2);
+    fakes.push(fake);
+    const h = await handshakeAccepted(node.port, ['2', '127.0.0.1', String(fake.port), '', '0', 'peer2', '-']);
+    const sock: Socket = h.sock;
+    const line = h.line;
     const acks: bigint[] = [];
-    let line = '';
     const reader = new FrameReader();
     let closed = false;
     sock.on('close', () => (closed = true));
-    sock.on('data', (d: Buffer) => {
-      if (!line.endsWith('\r\n')) {
-        const i = d.indexOf('\r\n');
-        line += d.toString('latin1', 0, i < 0 ? d.length : i + 2);
-        if (i < 0) return;
-        d = d.subarray(i + 2);
-      }
+    const onFrames = (d: Buffer) =>
       reader.feed(d, (type, payload) => {
         if (type === F.ACK) acks.push(payload.readBigUInt64LE(0));
       });
-    });
-    sock.write(resp(['CONSTDB.SYNC', '2', '127.0.0.1', String(deadPort), '', '0', 'peer2', '-']));
+    sock.on('data', onFrames);
+    if (h.rest.length) onFrames(h.rest);
     const until = async (cond: () => boolean, what: string) => {
       const deadline = Date.now() + 10_000;
       while (!cond()) {
@@ -59,7 +57,6 @@ describe('replication stream (exactly once, gap detection)', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
     };
-    await until(() => line.endsWith('\r\n'), 'handshake reply');
     expect(line).toMatch(/^\+SYNC 1 0 /);
     sock.write(Buffer.concat([ops[0]!, ops[1]!]));
     await until(() => acks.includes(2n), 'ack of op 2');
@@ -86,7 +83,6 @@ describe('replication stream (exactly once, gap detection)', () => {
   });
 
   it("an EXEC unit is applied whole: a stream cut mid-unit applies none of it, the resend applies all", async () => {
-    const [deadPort] = await freePorts(1);
     const peer = new TestNode(3);
     peer.run('MULTI');
     peer.run('SET', 'u1', 'a');
@@ -95,20 +91,12 @@ describe('replication stream (exactly once, gap detection)', () => {
     peer.run('EXEC');
     expect(peer.emitted).toHaveLength(3);
     const frames = peer.emitted.map(([k, d], i) => frame(i < 2 ? F.OP_MORE : F.OP, encodeOp(BigInt(i + 1), k, d)));
+    const fake = await fakePeerListener(3);
+    fakes.push(fake);
     const open = async () => {
-      const sock: Socket = connect({ host: '127.0.0.1', port: node.port });
-      sock.on('error', () => {});
-      await new Promise<void>((res) => sock.once('connect', () => res()));
-      let line = '';
-      sock.on('data', (d: Buffer) => (line += d.toString('latin1')));
-      sock.write(resp(['CONSTDB.SYNC', '3', '127.0.0.1', String(deadPort), '', '0', 'peer3', '-']));
-      const deadline = Date.now() + 10_000;
-      while (!line.includes('\r\n')) {
-        if (Date.now() > deadline) throw new Error('no handshake reply');
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      expect(line).toMatch(/^\+SYNC 1 /);
-      return sock;
+      const h = await handshakeAccepted(node.port, ['3', '127.0.0.1', String(fake.port), '', '0', 'peer3', '-']);
+      expect(h.line).toMatch(/^\+SYNC 1 /);
+      return h.sock;
     };
     const s1 = await open();
     s1.write(Buffer.concat([frames[0]!, frames[1]!]));
@@ -136,8 +124,7 @@ describe('replication stream (exactly once, gap detection)', () => {
       resp(['CONSTDB.SYNC']),
       resp(['CONSTDB.SYNC', '7', '127.0.0.1', '1', '', '0', 'p7']), // no lost ranges
       resp(['CONSTDB.SYNC', '7', '127.0.0.1', '1', '', '0', 'p7', '5-']), // malformed lost ranges
-      Buffer.concat([resp(['CONSTDB.SYNC', '9', '127.0.0.1', '1', '', '0', 'p9', '-']), Buffer.from([9, 255, 255, 255, 255, 1, 2, 3])]),
-      Buffer.concat([resp(['CONSTDB.SYNC', '8', '127.0.0.1', '1', '', '0', 'p8', '-']), frame(F.OP, Buffer.from('not an op at all'))]),
+      resp(['CONSTDB.SYNC', '9', '127.0.0.1', '1', '', '0', 'p9', '-']), // unverifiable: refused
     ]) {
       const sock = connect({ host: '127.0.0.1', port: node.port });
       sock.on('error', () => {});
@@ -148,7 +135,21 @@ describe('replication stream (exactly once, gap detection)', () => {
         setTimeout(() => {
           sock.destroy();
           res();
-        }, 2000);
+        }, 1000);
+      });
+    }
+    // garbage after an accepted handshake (peer 2 is a verified replica by now)
+    const fake2 = fakes[0]!;
+    for (const bad of [Buffer.from([10, 255, 255, 255, 255, 1, 2, 3]), frame(F.OP, Buffer.from('not an op at all'))]) {
+      const h = await handshakeAccepted(node.port, ['2', '127.0.0.1', String(fake2.port), '', '0', 'peer2', '-']);
+      const sock = h.sock;
+      sock.write(bad);
+      await new Promise<void>((res) => {
+        sock.once('close', () => res());
+        setTimeout(() => {
+          sock.destroy();
+          res();
+        }, 1000);
       });
     }
     expect(await client.call('PING')).toBe('PONG');

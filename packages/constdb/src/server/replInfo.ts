@@ -32,6 +32,8 @@ export function infoRows(repl: Replicator, now: number): Array<[string, string |
     ['ops_applied', repl.stats.opsApplied],
     ['duplicates_dropped', repl.stats.duplicatesDropped],
     ['gaps_detected', repl.stats.gapsDetected],
+    ['replicas_verified', repl.stats.candidatesVerified],
+    ['replicas_refused_unverified', repl.stats.candidatesRefused],
     // crashes that may have lost own ops already sent (seqs skipped on restart, announced)
     ['own_lost_ranges', repl.node.seqs.lost.length],
     // times we held ops a restarted origin lost, and replicas still owed our state for it

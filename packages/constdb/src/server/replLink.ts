@@ -100,11 +100,11 @@ export class PeerLink {
   }
 
   /** MEET's first step: who is at host:port? */
-  static async probe(repl: Replicator, host: string, port: number): Promise<{ id: number; alias: string }> {
+  static async probe(repl: Replicator, host: string, port: number, timeoutMs = 10_000): Promise<{ id: number; alias: string }> {
     const sock = connect({ host, port });
     sock.on('error', () => {});
     try {
-      const { line } = await handshake(sock, handshakeCmd(repl, true), 10_000);
+      const { line } = await handshake(sock, handshakeCmd(repl, true), timeoutMs);
       const r = parseReply(line);
       return { id: r.id, alias: r.alias };
     } finally {

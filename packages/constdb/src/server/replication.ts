@@ -19,6 +19,11 @@ import { inLostRange, parseLostRanges } from '../storage/seqCeiling.js';
 
 export const PEERS_FILE = 'constdb.peers';
 
+/** verification of a node that announced itself (handshake, gossip): limits */
+const VERIFY_INFLIGHT_MAX = 16;
+const VERIFY_TIMEOUT_MS = 5000;
+const VERIFY_COOLDOWN_MS = 2000;
+
 export interface Peer extends PeerMeta {
   alias: string;
   link?: PeerLink;
@@ -72,7 +77,7 @@ export class Replicator {
   private hbTimer: NodeJS.Timeout | undefined;
   private waiters: Array<{ seq: bigint; n: number; resolve: (n: number) => void; timer?: NodeJS.Timeout }> = [];
   stopped = false;
-  stats = { fullSyncsSent: 0, partialSyncsSent: 0, fullSyncsReceived: 0, opsApplied: 0, duplicatesDropped: 0, gapsDetected: 0, lostOpsHeld: 0 };
+  stats = { fullSyncsSent: 0, partialSyncsSent: 0, fullSyncsReceived: 0, opsApplied: 0, duplicatesDropped: 0, gapsDetected: 0, lostOpsHeld: 0, candidatesVerified: 0, candidatesRefused: 0 };
 
   /** configured dial addresses by peer id (peer_addrs) */
   private readonly dialOverrides = new Map<number, { host: string; port: number }>();
@@ -278,8 +283,18 @@ export class Replicator {
     const peersList = [...this.peers.values()].map((p) => `${p.id}@${p.host}:${p.port}`).join(',') || '-';
     const alias = encodeURIComponent(this.node.cfg.nodeAlias || '-');
     if (probeB) return refuse(`+SYNC ${this.node.cfg.nodeId} 0 ${peersList} ${alias}`);
-    const p = this.addPeer(id, hostB.toString(), Number(portB.toString()), decodeURIComponent(aliasB.toString()));
-    if (!p) return refuse('-ERR refused');
+    const host = hostB.toString();
+    const port = Number(portB.toString());
+    const alias0 = decodeURIComponent(aliasB.toString());
+    const p = this.peers.get(id);
+    if (!p) {
+      // A handshake alone proves nothing (anyone can send one): the node becomes a replica
+      // only once we dialled the address it announced and found that id there.
+      this.verifyCandidate(id, host, port, alias0);
+      return refuse(`-PENDING node ${id} is not a replica yet: verifying ${host}:${port}, retry`);
+    }
+    if (p.host !== host || p.port !== port) this.verifyCandidate(id, host, port, alias0);
+    if (alias0 && alias0 !== '-') p.alias = alias0;
     c.detach();
     const applied = this.applied.get(id) ?? 0n;
     let owing: Promise<void> | undefined;
@@ -378,13 +393,49 @@ export class Replicator {
     return [...this.peers.values()].map((p) => `${p.id}@${p.host}:${p.port}`).join(',');
   }
 
+  /** Replicas named by a replica (handshake reply, acks): each is verified before it is added. */
   learnPeers(list: string): void {
     for (const item of list.split(',')) {
       const m = /^(\d+)@(.+):(\d+)$/.exec(item);
       if (!m) continue;
       const id = Number(m[1]);
-      if (!this.peers.has(id)) this.addPeer(id, m[2]!, Number(m[3]), '');
+      if (!this.peers.has(id)) this.verifyCandidate(id, m[2]!, Number(m[3]), '');
     }
+  }
+
+  /** in-flight verifications (capped) and recent failures (id -> ms, a cool-down) */
+  private readonly verifying = new Set<number>();
+  private readonly verifyFailed = new Map<number, number>();
+
+  /**
+   * Dials `host:port` (or the peer_addrs override for `id`) with a probe handshake; only if
+   * the node found there is `id` does it become a replica (or move to that address). A
+   * forged handshake or gossip entry naming a dead or foreign address therefore adds
+   * nothing: no peer, nothing persisted, no link, no effect on tombstone GC.
+   */
+  verifyCandidate(id: number, host: string, port: number, alias: string): void {
+    if (this.stopped || id === this.node.cfg.nodeId || this.forgotten.has(id) || this.verifying.has(id)) return;
+    if (this.verifying.size >= VERIFY_INFLIGHT_MAX) return;
+    const failedAt = this.verifyFailed.get(id);
+    if (failedAt !== undefined && Date.now() - failedAt < VERIFY_COOLDOWN_MS) return;
+    this.verifying.add(id);
+    const addr = this.dialOverrides.get(id) ?? { host, port };
+    void PeerLink.probe(this, addr.host, addr.port, VERIFY_TIMEOUT_MS).then(
+      (found) => {
+        this.verifying.delete(id);
+        if (found.id !== id) throw new Error(`found node ${found.id} there`);
+        this.verifyFailed.delete(id);
+        if (this.stopped || this.forgotten.has(id)) return;
+        this.stats.candidatesVerified++;
+        this.addPeer(id, host, port, alias || found.alias);
+      },
+    ).catch((e: Error) => {
+      this.verifying.delete(id);
+      this.stats.candidatesRefused++;
+      if (this.verifyFailed.size >= 1024) this.verifyFailed.clear();
+      this.verifyFailed.set(id, Date.now());
+      this.log.warn({ node: id, addr: `${host}:${port}`, err: e.message }, 'not adding an unverified replica');
+    });
   }
 
   onAck(p: Peer, payload: Buffer): void {

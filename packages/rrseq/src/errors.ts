@@ -33,3 +33,17 @@ export class MembershipError extends QuorumkitError {
     super('EMEMBERSHIP', message);
   }
 }
+
+/**
+ * The cluster granted a range starting below IDs this client already held: proof that IDs
+ * were issued twice (e.g. a majority of servers lost their disks). The overlapping part is
+ * never handed out; the client goes on with the part above what it held.
+ */
+export class RangeRegressionError extends QuorumkitError {
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super('ERANGEREGRESSION', message);
+  }
+}

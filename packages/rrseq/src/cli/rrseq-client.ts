@@ -28,6 +28,12 @@ let lastReport = 0;
 const seq = new RRSeq(name, bufSize, addrs, {
   prefetchAt: Number(o.prefetchAt),
   onError: (err) => {
+    // A regression is proof of IDs issued twice: always said, never rate-limited.
+    if (err.code === 'ERANGEREGRESSION') {
+      log.error({ reason: err.reason }, 'range regression');
+      process.stdout.write(`Error: ${err.code}: ${err.message}\n`);
+      return;
+    }
     // Said clearly, at most once a second: no ID is handed out while this goes on.
     const now = Date.now();
     if (now - lastReport < 1_000) return;

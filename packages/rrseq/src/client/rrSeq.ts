@@ -6,7 +6,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { backoffDelayMs, callUnary, createGrpcClient, sleep, toBigInt } from '@quorumkit/shared-transport';
 import { Counter, Registry } from 'prom-client';
 import { RangeBuffer, clampBufSize } from '../core/rangeBuffer.js';
-import { InvalidArgumentError, RangeUnavailableError } from '../errors.js';
+import { InvalidArgumentError, RangeRegressionError, RangeUnavailableError } from '../errors.js';
 import { rrSeqProtoPath } from '../protoPath.js';
 import { RECONNECT_CHANNEL_OPTIONS } from '../server/peerClient.js';
 import { RR_SERVER_DEFAULTS } from '../server/rrServer.js';
@@ -27,8 +27,11 @@ export interface RRSeqOptions {
    * this (and halves back toward bufSize when they do not). Default: bufSize (fixed size).
    */
   rangeSizeMax?: number;
-  /** Called on every failed fetch (the client keeps retrying until closed). */
-  onError?: (err: RangeUnavailableError) => void;
+  /**
+   * Called on every failed fetch (ENORANGE: the client keeps retrying until closed) and on
+   * every range that starts below what this client already held (ERANGEREGRESSION).
+   */
+  onError?: (err: RRSeqError) => void;
   registry?: Registry;
 }
 
@@ -40,6 +43,8 @@ export const RR_SEQ_DEFAULTS = {
   waitersBatchMax: 1_024,
   rangeSizeMax: 0,
 } as const;
+
+export type RRSeqError = RangeUnavailableError | RangeRegressionError;
 
 const liveByRegistry = new WeakMap<Registry, Set<RRSeq>>();
 
@@ -63,7 +68,7 @@ export class RRSeq {
   private target: number;
   private readonly abort = new AbortController();
   private iterable: AsyncIterable<bigint> | undefined;
-  private readonly counters: { ranges: Counter; failures: Counter };
+  private readonly counters: { ranges: Counter; failures: Counter; regressions: Counter };
   /** IDs handed out (a plain field: next() is the hot path; the metric reads it at scrape time). */
   private served = 0;
   private reported = 0;
@@ -121,6 +126,7 @@ export class RRSeq {
     this.counters = {
       ranges: counter('rrseq_client_ranges_total', 'Ranges fetched by RRSeq'),
       failures: counter('rrseq_client_fetch_failures_total', 'Failed range fetches (retried)'),
+      regressions: counter('rrseq_client_range_regressions_total', 'Ranges granted below IDs this client already held (IDs issued twice by the cluster)'),
     };
   }
 
@@ -216,7 +222,8 @@ export class RRSeq {
           failures = 0;
           this.lastError = undefined;
           const starved = this.waiters.length > 0;
-          this.buf.push(got.from, got.to);
+          const regression = this.buf.push(got.from, got.to);
+          if (regression) this.reportRegression(regression.from, regression.to, regression.high, got.addr);
           // Dynamic range size (off unless rangeSizeMax > bufSize): callers had to wait for
           // this range, so ask for twice as many next time; an unhurried fetch halves it back.
           if (this.bufSize > 0) {
@@ -242,7 +249,14 @@ export class RRSeq {
     }
   }
 
-  private async fetchOnce(size: bigint): Promise<{ from: bigint; to: bigint } | undefined> {
+  private reportRegression(from: bigint, to: bigint, high: bigint, addr: string): void {
+    const reason = `${addr} granted [${from},${to}) but this client already held IDs up to ${high - 1n}: the cluster issued IDs twice (did a majority of servers lose their disks?); only IDs above ${high - 1n} are handed out`;
+    const err = new RangeRegressionError(`sequence ${this.name}: range regression: ${reason}`, reason);
+    this.counters.regressions.inc({ sequence: this.name });
+    this.opts.onError?.(err);
+  }
+
+  private async fetchOnce(size: bigint): Promise<{ from: bigint; to: bigint; addr: string } | undefined> {
     const c = this.clients[this.target]!;
     let reason: string;
     try {
@@ -254,7 +268,7 @@ export class RRSeq {
       );
       const from = toBigInt(r.fromId);
       const to = toBigInt(r.toId);
-      if (from > 0n && to > from) return { from, to };
+      if (from > 0n && to > from) return { from, to, addr: c.addr };
       reason = `${c.addr} could not allocate a range (no majority of servers reachable, or deadline exceeded)`;
     } catch (e) {
       reason = `${c.addr}: ${e instanceof Error ? e.message : String(e)}`;

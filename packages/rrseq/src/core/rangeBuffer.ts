@@ -1,19 +1,33 @@
 // The client's local stock of IDs: the ranges it was granted, handed out in order.
 // Ranges are accepted only above everything seen before, so a client's stream is
-// strictly increasing even if a server misbehaved.
+// strictly increasing even if a server misbehaved; a range that starts below that is
+// proof the cluster re-issued IDs, and push() returns it so the client reports it.
+
+/** A granted range that started below the highest ID this client already held. */
+export interface RangeRegression {
+  from: bigint;
+  to: bigint;
+  /** The highest ID held before (exclusive end of what was held). */
+  high: bigint;
+}
 
 export class RangeBuffer {
   private ranges: Array<{ next: bigint; to: bigint }> = [];
   private high = 0n;
   private stock = 0n;
 
-  /** Add [from, to); the part at or below the highest ID already held is dropped. */
-  push(from: bigint, to: bigint): void {
+  /**
+   * Add [from, to); the part below the highest ID already held is dropped (never handed
+   * out), and if there was such a part the regression is returned.
+   */
+  push(from: bigint, to: bigint): RangeRegression | undefined {
+    const regression = from < this.high ? { from, to, high: this.high } : undefined;
     const start = from > this.high ? from : this.high;
-    if (to <= start) return;
+    if (to <= start) return regression;
     this.ranges.push({ next: start, to });
     this.high = to;
     this.stock += to - start;
+    return regression;
   }
 
   take(): bigint | undefined {

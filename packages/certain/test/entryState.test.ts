@@ -39,9 +39,12 @@ describe('entry states', () => {
     expect(s.persist?.promisedNum).toBe(4n - 3n + 1n - 1n + 1n); // k=1: 1*1+0+1 = 2
     expect(s.send).toHaveLength(0);
     s = m!.persisted();
-    // accepting its own value completes the quorum of one: accepted and chosen in one persist
+    // it accepts its own value; the accept counts once it is durable
     expect(s.persist?.acceptedNum).toBe(2n);
+    expect(s.chosen).toBe(false);
+    s = m!.persisted();
     expect(s.chosen).toBe(true);
+    expect(s.persist?.chosen).toBe(true);
     expect(m!.persisted().persist).toBeNull();
     expect(m!.state()).toBe(EntryState.Chosen);
   });
@@ -96,9 +99,12 @@ describe('entry states', () => {
       for (const cmd of accepts) {
         const a = ms[cmd.destAcceptorId]!;
         const r = a.handle(cmd);
-        // with 3 acceptors, its accept plus the proposer's is already a majority
+        // its own accept counts only once durable
+        expect(a.state()).toBe(EntryState.AcceptRemote);
+        const after = a.persisted();
+        // with 3 acceptors, its durable accept plus the proposer's is a majority
+        expect(after.chosen).toBe(n === 3);
         expect(a.state()).toBe(n === 3 ? EntryState.Chosen : EntryState.AcceptRemote);
-        a.persisted();
         acceptReplies.push(...r.send.filter((c) => c.destAcceptorId === 0));
       }
       for (const [k, cmd] of acceptReplies.entries()) {

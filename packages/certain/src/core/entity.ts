@@ -218,6 +218,8 @@ export class EntityCore {
       srcAcceptorId: this.cfg.acceptorId,
       destAcceptorId: cmd.srcAcceptorId,
       srcRecord: copyRecord(rec),
+      // a chosen record is a fact (counted by its chosen flag), an empty one is no vote
+      srcDurable: false,
       destRecord: copyRecord(cmd.srcRecord),
       maxChosenEntry: this.maxChosen,
       checkEmpty: false,
@@ -284,6 +286,10 @@ export class EntityCore {
     if (step.persist) {
       e.persist.push({ entityId: this.entityId, entry: this.machine.entry, record: step.persist, maxChosen: this.maxChosen + (step.chosen ? 1n : 0n) });
       e.persistedCallback.push(this.entityId);
+    }
+    for (const cmd of step.announce) {
+      cmd.maxChosenEntry = this.maxChosen;
+      e.sendNow.push(this.out(cmd));
     }
     const sink = step.sendWithPersist ? e.sendNow : e.send;
     for (const cmd of step.send) {

@@ -23,14 +23,22 @@ export interface Step {
   chosen: boolean;
   /** Safe to send `send` concurrently with persisting (proposer's own accept of a normal ballot). */
   sendWithPersist: boolean;
+  /** Messages whose record is already durable: they may leave at once, whatever `persist` is. */
+  announce: PaxosCmd[];
 }
 
 function emptyStep(): Step {
-  return { persist: null, send: [], chosen: false, sendWithPersist: false };
+  return { persist: null, send: [], chosen: false, sendWithPersist: false, announce: [] };
 }
 
 export class EntryMachine {
   readonly records: EntryRecord[];
+  /** Own record as last made durable: the only own state that counts toward a quorum. */
+  private durable: EntryRecord;
+  /** Own record of the persist in flight (durable once `persisted()` is called). */
+  private writing: EntryRecord | null = null;
+  /** Peers that got the in-flight record before it was durable (they wait for an announce). */
+  private earlyTo: number[] = [];
   private pending: ProposalValue | null = null;
   private persisting = false;
   private readonly parked: PaxosCmd[] = [];
@@ -45,6 +53,12 @@ export class EntryMachine {
   ) {
     this.records = Array.from({ length: cfg.acceptorNum }, () => emptyRecord());
     if (own) this.records[cfg.acceptorId] = copyRecord(own);
+    this.durable = copyRecord(this.records[cfg.acceptorId]!);
+  }
+
+  /** Own record as durable on disk (what peers may count as this replica's vote). */
+  get durableOwn(): EntryRecord {
+    return copyRecord(this.durable);
   }
 
   get own(): EntryRecord {
@@ -99,8 +113,12 @@ export class EntryMachine {
       o.valueId = pa;
       o.value = value.value;
       o.uuids = [...value.uuids];
-      // Without localAcceptFirst the accept leaves while it is being persisted: safe because a
-      // replica that restarts never reuses PreAuth for an entry it holds no record of (EntityCore).
+      // Without localAcceptFirst the accept leaves while it is being persisted, marked not
+      // durable: acceptors take the proposal but do not count it as our vote (we may crash
+      // before the write lands). Our vote counts once durable: here after persisted(), at peers
+      // through our next message (the chosen broadcast, or a resend). A replica that restarts
+      // never reuses PreAuth for an entry it holds no record of (EntityCore), so the reserved
+      // ballot never carries two values.
       return this.finish(true, { broadcast: true, sendWithPersist: this.cfg.localAcceptFirst === false });
     }
     return this.prepare(false);
@@ -156,13 +174,23 @@ export class EntryMachine {
   /** The last `persist` is durable: process parked messages (which may persist again). */
   persisted(): Step {
     this.persisting = false;
+    if (this.writing) this.durable = this.writing;
+    this.writing = null;
+    // Our accept left before it was durable, so peers could not count it: tell them it is now
+    // (the same latency as counting it at once, without trusting a write that may be lost).
+    const announce = this.own.chosen ? [] : this.earlyTo.map((j) => this.cmdTo(j, { srcDurable: true }));
+    this.earlyTo = [];
     if (this.deferred) {
       const d = this.deferred;
       this.deferred = null;
       const s = this.propose(d.value, d.opts);
-      if (s.persist) return s;
+      if (s.persist) {
+        s.announce.push(...announce);
+        return s;
+      }
     }
     const acc = emptyStep();
+    acc.announce.push(...announce);
     while (this.parked.length > 0 && !this.persisting) {
       const s = this.process(this.parked.shift()!);
       acc.send.push(...s.send);
@@ -193,7 +221,7 @@ export class EntryMachine {
     const me = this.cfg.acceptorId;
     const j = cmd.srcAcceptorId;
     if (j === me || j < 0 || j >= this.cfg.acceptorNum) return emptyStep();
-    this.mergeView(j, cmd.srcRecord);
+    this.mergeView(j, cmd.srcRecord, cmd.srcDurable === true);
     const o = this.own;
     const before = copyRecord(o);
     let broadcast = false;
@@ -266,10 +294,16 @@ export class EntryMachine {
     return n;
   }
 
-  /** Chosen: a majority of slots hold the same acceptedNum. */
+  /**
+   * Chosen: a majority of slots hold the same acceptedNum durably. Our own slot counts as it
+   * is on disk, a peer's slot holds only what that peer sent as durable (mergeView), so a
+   * declared chosen value survives any crash of a minority.
+   */
   private checkChosen(): void {
     const counts = new Map<bigint, { n: number; rec: EntryRecord }>();
-    for (const r of this.records) {
+    const me = this.cfg.acceptorId;
+    for (let i = 0; i < this.records.length; i++) {
+      const r = i === me ? this.durable : this.records[i]!;
       if (r.acceptedNum === 0n) continue;
       const c = counts.get(r.acceptedNum);
       if (c) c.n++;
@@ -293,9 +327,19 @@ export class EntryMachine {
     o.chosen = true;
   }
 
-  private mergeView(j: number, src: EntryRecord): void {
+  private mergeView(j: number, src: EntryRecord, durable: boolean): void {
     const v = this.records[j]!;
     if (src.preparedNum > v.preparedNum) v.preparedNum = src.preparedNum;
+    if (src.chosen && !v.chosen) {
+      // chosen is a fact (a majority holds it durably), whoever relays it and however
+      v.acceptedNum = src.acceptedNum > v.acceptedNum ? src.acceptedNum : v.acceptedNum;
+      v.valueId = src.valueId;
+      v.value = src.value;
+      v.uuids = [...src.uuids];
+      v.chosen = true;
+    }
+    // A promise or an accept the sender has not made durable is no vote of its yet.
+    if (!durable) return;
     if (src.promisedNum > v.promisedNum) v.promisedNum = src.promisedNum;
     if (src.acceptedNum > v.acceptedNum || (src.chosen && !v.chosen)) {
       v.acceptedNum = src.acceptedNum > v.acceptedNum ? src.acceptedNum : v.acceptedNum;
@@ -314,23 +358,35 @@ export class EntryMachine {
     step.persist = copyRecord(this.own);
     step.sendWithPersist = opts.sendWithPersist;
     this.persisting = true;
+    this.writing = copyRecord(this.own);
+    // Messages held until the persist is durable carry a durable record; the ones leaving
+    // with the persist do not.
+    const srcDurable = !opts.sendWithPersist;
     for (let j = 0; j < this.cfg.acceptorNum; j++) {
       if (j === this.cfg.acceptorId) continue;
       const useful = opts.broadcast
         ? !(this.own.chosen && this.records[j]!.chosen)
         : j === opts.replyTo;
-      if (useful) step.send.push(this.cmdTo(j, { quickRsp: opts.quickRsp ?? isPropose }));
+      if (useful) {
+        step.send.push(this.cmdTo(j, { quickRsp: opts.quickRsp ?? isPropose, srcDurable }));
+        if (!srcDurable) this.earlyTo.push(j);
+      }
     }
     return step;
   }
 
-  cmdTo(j: number, o: { checkEmpty?: boolean; quickRsp?: boolean; maxChosenEntry?: bigint }): PaxosCmd {
+  /**
+   * A message to acceptor j with our record. Outside finish() the record is durable unless a
+   * persist is in flight (then it may leave before the write lands: a probe, a reply).
+   */
+  cmdTo(j: number, o: { checkEmpty?: boolean; quickRsp?: boolean; maxChosenEntry?: bigint; srcDurable?: boolean }): PaxosCmd {
     this.cmdSeq++;
     return {
       header: { uuid: this.cmdSeq, entityId: this.entityId, entry: this.entry, result: CmdResult.Ok },
       srcAcceptorId: this.cfg.acceptorId,
       destAcceptorId: j,
       srcRecord: copyRecord(this.own),
+      srcDurable: o.srcDurable ?? !this.persisting,
       destRecord: copyRecord(this.records[j]!),
       maxChosenEntry: o.maxChosenEntry ?? this.entry - 1n,
       checkEmpty: o.checkEmpty ?? false,

@@ -45,6 +45,13 @@ export interface PaxosCmd {
   srcAcceptorId: number;
   destAcceptorId: number;
   srcRecord: EntryRecord;
+  /**
+   * srcRecord is durable at the sender. false: the message left while the sender was still
+   * writing it (its own accept with LocalAcceptFirst off, a probe during a write), so the
+   * receiver may act on the proposal in it but must not count it as the sender's vote or
+   * promise. Anything but true is taken as false (fail safe).
+   */
+  srcDurable: boolean;
   destRecord: EntryRecord;
   maxChosenEntry: bigint;
   checkEmpty: boolean;

@@ -1,8 +1,26 @@
 import type { Cluster } from './cluster/cluster.js';
 import { ClusterError } from './errors.js';
 import { Prng } from './sim/prng.js';
+import { corruptDir, describeChanges, wipeDir, type CorruptOptions, type DiskChange } from './faults/diskFaults.js';
 
-export type NemesisFault = 'kill' | 'pause' | 'partition' | 'restart-wipe';
+/**
+ * 'restart-wipe': kill and wipe the victims, start them at the next (undo) step, so they stay
+ * down for one interval. 'wipe': kill one node, delete its data directory, restart it at once.
+ * 'corrupt': kill one node, damage one seeded file (corruptMatch / corruptModes), restart it.
+ */
+export type NemesisFault = 'kill' | 'pause' | 'partition' | 'restart-wipe' | 'wipe' | 'corrupt';
+
+/** Which files 'corrupt' may damage: one pattern for every node, or one per node. */
+export type CorruptMatch = RegExp | ((node: number) => RegExp | undefined);
+
+/**
+ * A node restarted after 'wipe'/'corrupt' that exits before it is ready (it detected the
+ * damage and refused to start): wipe it and start it fresh, leave it down (also at the
+ * final heal), or fail the run with a NemesisError.
+ */
+export type OnRefusedStart = 'wipe-and-restart' | 'leave-down' | 'fail';
+
+export class NemesisError extends ClusterError {}
 
 export interface NemesisOptions {
   seed: number;
@@ -16,6 +34,19 @@ export interface NemesisOptions {
   maxDown?: number;
   /** Stop after this many steps (inject or undo), even if durationMs is not over. */
   steps?: number;
+  /** Most nodes whose disk is wiped/damaged per 'wipe'/'corrupt' step. Default 1. */
+  diskFaultsMaxAtOnce?: number;
+  /** Files 'corrupt' may damage (matched against the path inside the node dir). Default: any file. */
+  corruptMatch?: CorruptMatch;
+  /** Damage kinds 'corrupt' picks from (seeded). Default ['flip', 'truncate', 'delete']. */
+  corruptModes?: CorruptOptions['mode'][];
+  /** Default 'fail'. */
+  onRefusedStart?: OnRefusedStart;
+  /**
+   * Called after a wiped/damaged node is up again and before the step ends, e.g. to wait
+   * until it reports SERVING, so the next disk fault never hits while it is still recovering.
+   */
+  waitRecovered?: (node: number) => Promise<void>;
 }
 
 /**
@@ -41,8 +72,32 @@ export async function runNemesis(cluster: Cluster, opts: NemesisOptions, log?: (
     log?.(line);
   };
   let undo: (() => Promise<void>) | undefined;
+  const leftDown = new Set<number>();
+  const diskMax = opts.diskFaultsMaxAtOnce ?? 1;
+  const modes = opts.corruptModes ?? ['flip', 'truncate', 'delete'];
 
-  const candidates = () => [...Array(n).keys()].filter((i) => !protect.has(i) && cluster.isUp(i) && !cluster.isPaused(i));
+  /** Starts a node after a disk fault, handling a refusal to start as onRefusedStart says. */
+  async function restartAfterDiskFault(i: number): Promise<void> {
+    try {
+      await cluster.start(i);
+    } catch (err) {
+      const why = (err as Error).message.split('\n')[0];
+      const policy = opts.onRefusedStart ?? 'fail';
+      note(`node ${i} refused to start (${why}); onRefusedStart=${policy}`);
+      if (policy === 'fail') throw new NemesisError('REFUSED_START', `runNemesis: node ${i} refused to start after a disk fault: ${why}`, { cause: err });
+      if (policy === 'leave-down') {
+        leftDown.add(i);
+        return;
+      }
+      note(`wipe ${i}: ${describeChanges(wipeDir(cluster.nodeDir(i), { isUp: () => cluster.isUp(i) }), cluster.dataDir)}`);
+      await cluster.start(i);
+      note(`start ${i} (fresh)`);
+    }
+    if (cluster.isUp(i)) await opts.waitRecovered?.(i);
+  }
+
+  const candidates = () =>
+    [...Array(n).keys()].filter((i) => !protect.has(i) && cluster.isUp(i) && !cluster.isPaused(i) && !leftDown.has(i));
   const pickSome = (): number[] => {
     const c = rng.shuffle(candidates());
     return c.slice(0, Math.min(c.length, rng.int(1, Math.max(1, maxDown))));
@@ -72,6 +127,33 @@ export async function runNemesis(cluster: Cluster, opts: NemesisOptions, log?: (
           note(`start ${victims.join(',')}`);
           await Promise.all(victims.map((i) => cluster.start(i)));
         };
+        break;
+      case 'wipe':
+      case 'corrupt':
+        for (const i of victims.slice(0, Math.max(0, diskMax))) {
+          await cluster.kill(i, 'SIGKILL');
+          const g = { isUp: () => cluster.isUp(i) };
+          const dir = cluster.nodeDir(i);
+          let changes: DiskChange[];
+          if (fault === 'wipe') changes = wipeDir(dir, g);
+          else {
+            const m = opts.corruptMatch;
+            const match = typeof m === 'function' ? m(i) : m;
+            const mode = rng.pick(modes);
+            const seed = rng.int(0, 0x7fffffff);
+            try {
+              changes = corruptDir(dir, { seed, mode, ...(match ? { match } : {}) }, g);
+            } catch (err) {
+              // Nothing matching on this node yet (e.g. no WAL written): say so, restart it.
+              changes = [];
+              note(`corrupt ${i}: ${(err as Error).message}`);
+            }
+            note(`kill+corrupt ${i} (mode ${mode}, seed ${seed}): ${describeChanges(changes, cluster.dataDir)}`);
+          }
+          if (fault === 'wipe') note(`kill+wipe-now ${i}: ${describeChanges(changes, cluster.dataDir)}`);
+          await restartAfterDiskFault(i);
+          if (cluster.isUp(i)) note(`start ${i}`);
+        }
         break;
       case 'pause':
         note(`pause ${victims.join(',')}`);
@@ -118,7 +200,8 @@ export async function runNemesis(cluster: Cluster, opts: NemesisOptions, log?: (
       // no proxies: nothing to heal
     }
     for (let i = 0; i < n; i++) if (cluster.isUp(i) && cluster.isPaused(i)) cluster.resume(i);
-    for (let i = 0; i < n; i++) if (!cluster.isUp(i)) await cluster.start(i);
+    for (let i = 0; i < n; i++) if (!cluster.isUp(i) && !leftDown.has(i)) await cluster.start(i);
+    if (leftDown.size > 0) note(`left down (refused to start): ${[...leftDown].join(',')}`);
   }
   return schedule;
 }

@@ -30,7 +30,7 @@ export interface AckedInLogOptions {
   /** Operation names that append to the log. Default ['append', 'update', 'write']. */
   appendFs?: string[];
   /** The value an operation put in the log. Default: its input. */
-  valueOf?: (op: Operation) => unknown;
+  writtenValue?: (op: Operation) => unknown;
   /**
    * Replicas that had not caught up to a write are not required to hold it. Given a
    * replica name and its log, return false to skip it. Default: every replica counts.
@@ -49,7 +49,7 @@ export function checkAckedInLog(
   opts: AckedInLogOptions = {},
 ): AckedCheckResult {
   const appendFs = new Set(opts.appendFs ?? ['append', 'update', 'write']);
-  const valueOf = opts.valueOf ?? ((op: Operation) => op.input);
+  const writtenValue = opts.writtenValue ?? ((op: Operation) => op.input);
   const problems: string[] = [];
   const counts = new Map<string, Map<string, number>>();
   for (const [replica, log] of Object.entries(finalLogs)) {
@@ -59,7 +59,7 @@ export function checkAckedInLog(
   }
   for (const op of ops(history)) {
     if (!appendFs.has(op.f)) continue;
-    const v = show(valueOf(op));
+    const v = show(writtenValue(op));
     for (const [replica, log] of Object.entries(finalLogs)) {
       const c = counts.get(replica)!.get(v) ?? 0;
       if (op.status === 'ok') {
@@ -141,7 +141,7 @@ export interface AckedKeysOptions {
   /** Default ['delete', 'del']. */
   deleteFs?: string[];
   /** Value written by an operation. Default: its input. */
-  valueOf?: (op: Operation) => unknown;
+  writtenValue?: (op: Operation) => unknown;
 }
 
 /**
@@ -156,7 +156,7 @@ export function checkAckedKeysKept(
 ): AckedCheckResult {
   const writeFs = new Set(opts.writeFs ?? ['put', 'write', 'set']);
   const deleteFs = new Set(opts.deleteFs ?? ['delete', 'del']);
-  const valueOf = opts.valueOf ?? ((op: Operation) => op.input);
+  const writtenValue = opts.writtenValue ?? ((op: Operation) => op.input);
   const state = finalState instanceof Map ? finalState : new Map(Object.entries(finalState));
   const problems: string[] = [];
   const byKey = new Map<string, Operation[]>();
@@ -169,7 +169,7 @@ export function checkAckedKeysKept(
   for (const [key, list] of byKey) {
     const acked = list.filter((o) => o.status === 'ok');
     const lastAcked = acked[acked.length - 1];
-    const possibleValues = new Set(list.filter((o) => writeFs.has(o.f) && o.status !== 'fail').map((o) => show(valueOf(o))));
+    const possibleValues = new Set(list.filter((o) => writeFs.has(o.f) && o.status !== 'fail').map((o) => show(writtenValue(o))));
     if (state.has(key)) {
       const v = show(state.get(key));
       if (!possibleValues.has(v)) problems.push(`key ${key}: final value ${v} was never written (writes: ${[...possibleValues].join(', ') || 'none'})`);

@@ -84,11 +84,11 @@ export async function runNemesis(cluster: Cluster, opts: NemesisOptions, log?: (
       const why = (err as Error).message.split('\n')[0];
       const policy = opts.onRefusedStart ?? 'fail';
       note(`node ${i} refused to start (${why}); onRefusedStart=${policy}`);
+      // Either way the node stays down: the final heal must not retry (and mask the outcome).
+      leftDown.add(i);
       if (policy === 'fail') throw new NemesisError('REFUSED_START', `runNemesis: node ${i} refused to start after a disk fault: ${why}`, { cause: err });
-      if (policy === 'leave-down') {
-        leftDown.add(i);
-        return;
-      }
+      if (policy === 'leave-down') return;
+      leftDown.delete(i);
       note(`wipe ${i}: ${describeChanges(wipeDir(cluster.nodeDir(i), { isUp: () => cluster.isUp(i) }), cluster.dataDir)}`);
       await cluster.start(i);
       note(`start ${i} (fresh)`);

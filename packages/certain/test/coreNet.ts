@@ -1,10 +1,10 @@
 // A tiny deterministic network of EntityCores (one entity per replica map) for transcript
 // tests of the pure core: persistence is instant, messages are queued and delivered by hand.
 import {
-  EntityCore, type Effects, type EntryRecord, type PeerMsg, type ReplicaConfig, defaultReplicaConfig, copyRecord,
+  EntityCore, type Effects, type EntryRecord, type EntityMsg, type ReplicaConfig, defaultReplicaConfig, copyRecord,
 } from '../src/core/index.js';
 
-export interface Delivery { from: number; to: number; msg: PeerMsg }
+export interface Delivery { from: number; to: number; msg: EntityMsg }
 
 export class CoreNet {
   readonly replicas: Map<bigint, EntityCore>[] = [];

@@ -4,12 +4,18 @@
 // persists and held messages and rebuilds the replica from what is durable (as the engine
 // loads an entity), `wipe(i)` also deletes the durable state. Every "chosen" a replica
 // declares is checked against all others: two values for one (entity, entry) throws.
+//
+// Recovery mode (`recovery: true`): a wiped replica comes back with a new incarnation and a
+// durable "recovering" mark; it is a non-voting learner until the horizon from every other
+// replica is established and learnt (src/core/recovery.ts). Every message carries its
+// sender's incarnation; a receiver drops one older than the newest it has seen from that
+// sender (the fence), and a replica persists the fence before it answers a horizon request.
 import {
-  EntityCore, type Effects, type EntryRecord, type PeerMsg, type ReplicaConfig,
+  EntityCore, Recovery, horizonPage, isEntityMsg, type Effects, type EntryRecord, type PeerMsg, type ReplicaConfig,
   defaultReplicaConfig, copyRecord, ballotOwner,
 } from '../src/core/index.js';
 
-export interface Delivery { from: number; to: number; msg: PeerMsg }
+export interface Delivery { from: number; to: number; msg: PeerMsg; inc: number }
 
 export class TwoValuesError extends Error {
   constructor(key: string, a: string | null, b: string | null, replica: number) {
@@ -20,7 +26,13 @@ export class TwoValuesError extends Error {
 interface Durable {
   recs: Map<string, EntryRecord>;
   maxChosen: Map<bigint, bigint>;
+  /** Not proven intact: vote on nothing until recovered. */
+  recovering: boolean;
+  /** Newest incarnation seen per sender, made durable when answering a horizon request. */
+  fence: Map<number, number>;
 }
+
+const freshDisk = (recovering: boolean): Durable => ({ recs: new Map(), maxChosen: new Map(), recovering, fence: new Map() });
 
 const dec = (r: EntryRecord): string | null => (r.value === null ? null : new TextDecoder().decode(r.value));
 
@@ -34,13 +46,27 @@ export class DiskNet {
   /** Writes acknowledged to a client (the engine resolves a write when its value is declared chosen). */
   readonly acked: { entityId: bigint; entry: bigint; value: string | null }[] = [];
   now = 0;
+  /** Incarnation per replica (a new one after each wipe). */
+  inc: number[] = [];
+  recovery: (Recovery | null)[] = [];
+  /** In-memory part of the fence (newest incarnation seen since the last restart). */
+  seen: Map<number, number>[] = [];
+  /** Messages dropped by the fence (stale incarnation). */
+  fenced = 0;
 
-  constructor(readonly n: number, readonly opts: Partial<ReplicaConfig> = {}) {
+  constructor(readonly n: number, readonly opts: Partial<ReplicaConfig> = {}, readonly netOpts: { recovery?: boolean } = {}) {
     for (let i = 0; i < n; i++) {
       this.cores.push(new Map());
-      this.durable.push({ recs: new Map(), maxChosen: new Map() });
+      this.durable.push(freshDisk(false));
       this.pending.push([]);
+      this.inc.push(1);
+      this.recovery.push(null);
+      this.seen.push(new Map());
     }
+  }
+
+  get recoveryOn(): boolean {
+    return this.netOpts.recovery === true;
   }
 
   cfg(i: number): ReplicaConfig {
@@ -60,11 +86,34 @@ export class DiskNet {
     core = new EntityCore(this.cfg(i), entityId, maxChosen, active ? copyRecord(active) : undefined, winner);
     if (last) core.lastChosen = { entry: maxChosen, record: copyRecord(last) };
     this.cores[i]!.set(entityId, core);
+    if (d.recovering) {
+      core.becomeLearner();
+      const rec = this.recovery[i];
+      if (rec?.established) this.apply(i, core.setHorizon(rec.horizons.get(entityId) ?? 0n, this.now));
+    }
     return core;
   }
 
+  private durableMaxChosen(i: number, entityId: bigint): bigint {
+    const d = this.durable[i]!;
+    let mc = d.maxChosen.get(entityId) ?? 0n;
+    while (d.recs.get(`${entityId}:${mc + 1n}`)?.chosen) mc++;
+    return mc;
+  }
+
+  private entityIds(i: number): bigint[] {
+    const ids = new Set<bigint>(this.cores[i]!.keys());
+    for (const k of this.durable[i]!.recs.keys()) ids.add(BigInt(k.split(':')[0]!));
+    for (const k of this.durable[i]!.maxChosen.keys()) ids.add(k);
+    return [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  private push(from: number, to: number, msg: PeerMsg): void {
+    this.queue.push({ from, to, msg, inc: this.inc[from]! });
+  }
+
   apply(i: number, eff: Effects): void {
-    for (const o of eff.sendNow) this.queue.push({ from: i, to: o.to, msg: o.msg });
+    for (const o of eff.sendNow) this.push(i, o.to, o.msg);
     for (const c of eff.chosen) {
       this.declare(i, c.entityId, c.entry, c.record);
       if (c.mine) this.acked.push({ entityId: c.entityId, entry: c.entry, value: dec(c.record) });
@@ -91,8 +140,11 @@ export class DiskNet {
         if (p.maxChosen > mc) d.maxChosen.set(p.entityId, p.maxChosen);
       }
     }
+    // Recovered once every entity of the horizon is learnt durably up to it.
+    const rec = this.recovery[i];
+    if (d.recovering && rec?.established && [...rec.horizons].every(([id, h]) => this.durableMaxChosen(i, id) >= h)) d.recovering = false;
     for (const e of batch) {
-      for (const o of e.send) this.queue.push({ from: i, to: o.to, msg: o.msg });
+      for (const o of e.send) this.push(i, o.to, o.msg);
       for (const id of e.persistedCallback) this.apply(i, this.entity(i, id).persisted());
     }
   }
@@ -116,17 +168,67 @@ export class DiskNet {
   crash(i: number): void {
     this.pending[i] = [];
     this.cores[i] = new Map();
+    this.recovery[i] = null;
+    this.seen[i] = new Map();
   }
 
-  /** The disk is lost too (datadb_N and logdb_N deleted). */
+  /** The disk is lost too (datadb_N and logdb_N deleted); with recovery on, it comes back recovering. */
   wipe(i: number): void {
     this.crash(i);
-    this.durable[i] = { recs: new Map(), maxChosen: new Map() };
+    this.durable[i] = freshDisk(this.recoveryOn);
+    if (this.recoveryOn) this.inc[i]!++;
   }
 
-  write(i: number, entityId: bigint, value: string): void {
+  isRecovering(i: number): boolean {
+    return this.durable[i]!.recovering;
+  }
+
+  /** A recovering replica (re)starts asking for the horizon; answers arrive as messages. */
+  private pollRecovery(i: number): void {
+    if (!this.durable[i]!.recovering) return;
+    let rec = this.recovery[i];
+    if (!rec) {
+      rec = new Recovery({ acceptorId: i, acceptorNum: this.n, pageNum: 2, retryMs: 100 });
+      this.recovery[i] = rec;
+    }
+    for (const o of rec.poll(this.now)) this.push(i, o.to, o.msg);
+  }
+
+  private onHorizonReq(i: number, d: Delivery): void {
+    if (d.msg.kind !== 'horizonReq') return;
+    if (this.durable[i]!.recovering) {
+      this.push(i, d.from, { kind: 'horizonRsp', srcAcceptorId: i, recovering: true, horizons: [], next: null });
+      return;
+    }
+    // persist the fence before answering: from now on the sender's earlier incarnation is ignored
+    const f = this.durable[i]!.fence;
+    if ((f.get(d.from) ?? 0) < d.inc) f.set(d.from, d.inc);
+    const all = this.entityIds(i).map((id) => {
+      const core = this.entity(i, id);
+      const horizon = core.horizonHere();
+      this.apply(i, core.finishActive(this.now, 0.5));
+      return { entityId: id, horizon };
+    });
+    this.push(i, d.from, horizonPage(i, all, d.msg.after, d.msg.maxNum));
+  }
+
+  private onHorizonRsp(i: number, d: Delivery): void {
+    const rec = this.recovery[i];
+    if (d.msg.kind !== 'horizonRsp' || !rec) return;
+    const was = rec.established;
+    for (const o of rec.onRsp(d.msg, this.now)) this.push(i, o.to, o.msg);
+    if (!was && rec.established) {
+      for (const [id, core] of this.cores[i]!) this.apply(i, core.setHorizon(rec.horizons.get(id) ?? 0n, this.now));
+      for (const id of rec.horizons.keys()) this.entity(i, id);
+    }
+  }
+
+  /** A client write; false when refused (the replica is recovering: a learner takes no writes). */
+  write(i: number, entityId: bigint, value: string): boolean {
     const e = this.entity(i, entityId);
+    if (e.learner) return false;
     this.apply(i, e.write(e.maxChosen + 1n, { value: new TextEncoder().encode(value), uuids: [] }, this.now, 0.5));
+    return true;
   }
 
   /** Deliver the first queued message matching `pred` (default: the first one). */
@@ -146,6 +248,14 @@ export class DiskNet {
   }
 
   receive(d: Delivery): void {
+    const fence = Math.max(this.durable[d.to]!.fence.get(d.from) ?? 0, this.seen[d.to]!.get(d.from) ?? 0);
+    if (d.inc < fence) {
+      this.fenced++;
+      return;
+    }
+    this.seen[d.to]!.set(d.from, d.inc);
+    if (d.msg.kind === 'horizonReq') return this.onHorizonReq(d.to, d);
+    if (d.msg.kind === 'horizonRsp') return this.onHorizonRsp(d.to, d);
     if (d.msg.kind === 'catchUpReq') {
       const req = d.msg;
       const core = this.entity(d.to, req.entityId);
@@ -155,12 +265,10 @@ export class DiskNet {
         if (!rec || !rec.chosen) break;
         entries.push({ entry: k, record: copyRecord(rec) });
       }
-      this.queue.push({
-        from: d.to, to: d.from,
-        msg: { kind: 'catchUpRsp', srcAcceptorId: d.to, entityId: req.entityId, entries, maxChosenEntry: core.maxChosen, expired: false },
-      });
+      this.push(d.to, d.from, { kind: 'catchUpRsp', srcAcceptorId: d.to, entityId: req.entityId, entries, maxChosenEntry: core.maxChosen, expired: false });
       return;
     }
+    if (!isEntityMsg(d.msg)) return;
     const entityId = d.msg.kind === 'paxos' ? d.msg.cmd.header.entityId : d.msg.entityId;
     this.apply(d.to, this.entity(d.to, entityId).onMessage(d.msg, this.now, 0.5));
   }
@@ -178,7 +286,10 @@ export class DiskNet {
 
   tick(ms: number): void {
     this.now += ms;
-    for (let i = 0; i < this.n; i++) for (const c of this.cores[i]!.values()) this.apply(i, c.tick(this.now, 0.5));
+    for (let i = 0; i < this.n; i++) {
+      this.pollRecovery(i);
+      for (const c of this.cores[i]!.values()) this.apply(i, c.tick(this.now, 0.5));
+    }
   }
 }
 

@@ -5,12 +5,12 @@
 // (single page here; the real shell pages) mirror src/engine.
 import type { SimContext, SimNode } from '@quorumkit/test-harness';
 import {
-  EntityCore, type Effects, type EntryRecord, type PeerMsg, type ReplicaConfig, defaultReplicaConfig, ballotOwner,
+  EntityCore, type Effects, type EntryRecord, type EntityMsg, type ReplicaConfig, defaultReplicaConfig, ballotOwner,
 } from '../src/core/index.js';
 
 export interface EntityData { maxCommitted: bigint; values: string[] }
 export type SimMsg =
-  | PeerMsg
+  | EntityMsg
   | { kind: 'getAllReq'; entityId: bigint }
   | { kind: 'getAllRsp'; entityId: bigint; data: EntityData; maxChosen: bigint };
 

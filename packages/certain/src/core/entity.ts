@@ -1,7 +1,7 @@
 // One entity's log as seen by one replica: which entry is active (maxChosen + 1), the entry
 // state machine for it, the in-flight write / reads, catch-up and GetAll state. Pure.
 import { EntryMachine, type Step } from './entryMachine.js';
-import type { PeerMsg, CatchUpRsp, ChosenEntry } from './messages.js';
+import type { EntityMsg, CatchUpRsp, ChosenEntry } from './messages.js';
 import {
   type EntryRecord, type PaxosCmd, type ProposalValue, CmdResult,
   emptyRecord, copyRecord, isEmptyRecord, ballotOwner, majority,
@@ -37,7 +37,7 @@ export interface PersistOp {
 
 export interface Outbound {
   to: number;
-  msg: PeerMsg;
+  msg: EntityMsg;
 }
 
 /** What the shell must do. `send` and `chosen` wait until every `persist` is durable. */
@@ -91,6 +91,16 @@ export class EntityCore {
   private catchUpPeer: number | null = null;
   private catchUpSince = 0;
   getAllInProgress = false;
+  /**
+   * Non-voting learner (recovery mode): this replica cannot prove it still holds every promise
+   * and accept it ever gave, so it ignores unchosen PaxosCmds (no promise, no accept, no
+   * reply that could be counted) and only adopts chosen records, until it has learnt every
+   * entry up to `horizon`. null horizon: not established yet (keep learning, never vote).
+   */
+  learner = false;
+  horizon: bigint | null = null;
+  private learnPeer = 0;
+  private learnAskedAt = -Infinity;
 
   constructor(
     readonly cfg: ReplicaConfig,
@@ -119,8 +129,52 @@ export class EntityCore {
     return this.writeEntry !== null;
   }
 
+  /** Enter recovery mode: vote on nothing until every entry up to a horizon is learnt. */
+  becomeLearner(): void {
+    this.learner = true;
+    this.horizon = null;
+    this.writeEntry = null;
+    this.reads.length = 0;
+    this.staleCallbacks += this.machine.isPersisting ? 1 : 0;
+    this.machine = this.newMachine();
+  }
+
+  /**
+   * The horizon established with the other replicas: every entry this replica may have voted
+   * on before it lost its state is <= horizon. Learn up to it (catch-up), then vote again.
+   */
+  setHorizon(horizon: bigint, now: number): Effects {
+    const e = emptyEffects();
+    if (!this.learner) return e;
+    this.horizon = this.horizon !== null && this.horizon > horizon ? this.horizon : horizon;
+    if (this.maybeVote()) return e;
+    mergeEffects(e, this.learnMore(now));
+    return e;
+  }
+
+  /** Learnt enough: vote from maxChosen + 1 on, with a fresh (empty) record there. */
+  private maybeVote(): boolean {
+    if (!this.learner || this.horizon === null || this.maxChosen < this.horizon) return false;
+    this.learner = false;
+    this.horizon = null;
+    this.staleCallbacks += this.machine.isPersisting ? 1 : 0;
+    this.machine = this.newMachine();
+    return true;
+  }
+
+  /** Ask the next peer for chosen entries (learner below its horizon). */
+  private learnMore(now: number): Effects {
+    if (now - this.learnAskedAt < this.cfg.catchUpTimeoutMs && this.catchUpPeer !== null) return emptyEffects();
+    this.learnPeer = (this.learnPeer + 1) % this.cfg.acceptorNum;
+    if (this.learnPeer === this.cfg.acceptorId) this.learnPeer = (this.learnPeer + 1) % this.cfg.acceptorNum;
+    this.learnAskedAt = now;
+    this.catchUpPeer = null;
+    return this.startCatchUp(this.learnPeer, now);
+  }
+
   /** Propose `value` for `entry` (the caller checked entry === maxChosen + 1). */
   write(entry: bigint, value: ProposalValue, now: number, random: number): Effects {
+    if (this.learner) return emptyEffects(); // the shell refuses writes while recovering
     this.writeEntry = entry;
     this.retries = 0;
     this.nextRetryAt = now + this.retryDelay(random);
@@ -131,6 +185,7 @@ export class EntityCore {
   /** Start a linearizable read: check-empty first, write-for-read if that fails. */
   read(readId: number, now: number, random: number): Effects {
     const e = emptyEffects();
+    if (this.learner) return e; // the shell refuses reads while recovering
     const entry = this.maxChosen + 1n;
     if (this.writeEntry !== null) {
       // A write is in flight here: the read is served once that entry is chosen.
@@ -160,7 +215,7 @@ export class EntityCore {
     return this.write(entry, { value: null, uuids: [] }, now, random);
   }
 
-  onMessage(msg: PeerMsg, now: number, random: number): Effects {
+  onMessage(msg: EntityMsg, now: number, random: number): Effects {
     if (msg.kind === 'paxos') return this.onCmd(msg.cmd, now, random);
     if (msg.kind === 'catchUpRsp') return this.onCatchUpRsp(msg, now, random);
     return emptyEffects(); // catchUpReq is served by the shell from the plog
@@ -171,6 +226,16 @@ export class EntityCore {
     const from = cmd.srcAcceptorId;
     const entry = cmd.header.entry;
     if (this.getAllInProgress) return e;
+    if (this.learner && entry > this.maxChosen) {
+      // A learner takes facts only: a chosen record of its next entry, or news that it is behind.
+      const next = this.maxChosen + 1n;
+      if (entry === next && cmd.srcRecord.chosen && !this.machine.isPersisting) {
+        mergeEffects(e, this.adoptChosenEntry(cmd.srcRecord, now, random));
+      } else if (entry > next || cmd.maxChosenEntry >= next) {
+        mergeEffects(e, this.startCatchUp(from, now));
+      }
+      return e;
+    }
     if (entry <= this.maxChosen) {
       // The sender is behind on this entity: hand it the chosen record, or tell it to catch up.
       // No answer to a sender that already knows (it would only echo back).
@@ -272,6 +337,7 @@ export class EntityCore {
     const entry = this.maxChosen + 1n;
     const mine = this.writeEntry === entry && this.isMine(merged);
     this.onChosen(entry, merged, e, mine, now, random);
+    if (this.learner) this.maybeVote();
     return e;
   }
 
@@ -308,6 +374,22 @@ export class EntityCore {
   private onChosen(entry: bigint, rec: EntryRecord, e: Effects, mine: boolean, _now: number, _random: number): void {
     e.persist.push({ entityId: this.entityId, entry, record: rec, maxChosen: entry });
     this.advance(entry, rec, e, mine);
+  }
+
+  /** What this replica tells a recovering peer about the entity: see Recovery. */
+  horizonHere(): bigint {
+    return this.maxChosen + (isEmptyRecord(this.machine.own) ? 0n : 1n);
+  }
+
+  /**
+   * A recovering peer waits for our active entry to be chosen when we hold a record of it:
+   * drive it to a decision (a no-op unless a value was already accepted), as a read would.
+   */
+  finishActive(now: number, random: number): Effects {
+    if (this.learner || this.getAllInProgress || this.writeEntry !== null) return emptyEffects();
+    const own = this.machine.own;
+    if (own.chosen || isEmptyRecord(own)) return emptyEffects();
+    return this.write(this.maxChosen + 1n, { value: null, uuids: [] }, now, random);
   }
 
   private advance(entry: bigint, rec: EntryRecord, e: Effects, mine: boolean): void {
@@ -364,6 +446,10 @@ export class EntityCore {
   tick(now: number, random: number): Effects {
     const e = emptyEffects();
     if (this.getAllInProgress) return e;
+    if (this.learner) {
+      if (this.horizon !== null && this.maxChosen < this.horizon) mergeEffects(e, this.learnMore(now));
+      return e;
+    }
     if (this.catchUpPeer !== null && now - this.catchUpSince >= this.cfg.catchUpTimeoutMs) {
       const next = (this.catchUpPeer + 1) % this.cfg.acceptorNum === this.cfg.acceptorId ? (this.catchUpPeer + 2) % this.cfg.acceptorNum : (this.catchUpPeer + 1) % this.cfg.acceptorNum;
       this.catchUpPeer = null;
@@ -403,6 +489,10 @@ export class EntityCore {
       this.writeEntry = null;
       this.staleCallbacks += this.machine.isPersisting ? 1 : 0;
       this.machine = this.newMachine();
+    }
+    if (this.learner) {
+      if (!this.maybeVote() && this.horizon !== null) mergeEffects(e, this.learnMore(now));
+      return e;
     }
     // reads that waited for the copy probe the new next entry
     for (const r of this.reads) {

@@ -5,3 +5,4 @@ export {
   EntityCore, type ReplicaConfig, defaultReplicaConfig, type Effects, type PersistOp, type Outbound,
   emptyEffects, mergeEffects,
 } from './entity.js';
+export { Recovery, horizonPage, type RecoveryConfig } from './recovery.js';

@@ -27,4 +27,30 @@ export interface CatchUpRsp {
   expired: boolean;
 }
 
-export type PeerMsg = { kind: 'paxos'; cmd: PaxosCmd } | CatchUpReq | CatchUpRsp;
+/** A recovering replica asks for the horizon of every entity (paged by entity id). */
+export interface HorizonReq {
+  kind: 'horizonReq';
+  srcAcceptorId: number;
+  /** Entities after this id (null: from the start). */
+  after: bigint | null;
+  maxNum: number;
+}
+
+export interface HorizonRsp {
+  kind: 'horizonRsp';
+  srcAcceptorId: number;
+  /** The responder cannot vouch for its state (it is recovering too): ask again later. */
+  recovering: boolean;
+  /** Per entity: maxChosen, +1 if the responder holds a record of maxChosen + 1. Entities at 0 are left out. */
+  horizons: { entityId: bigint; horizon: bigint }[];
+  /** Ask again after this entity id; null: this was the last page. */
+  next: bigint | null;
+}
+
+/** Messages about one entity (what EntityCore takes). */
+export type EntityMsg = { kind: 'paxos'; cmd: PaxosCmd } | CatchUpReq | CatchUpRsp;
+export type PeerMsg = EntityMsg | HorizonReq | HorizonRsp;
+
+export function isEntityMsg(m: PeerMsg): m is EntityMsg {
+  return m.kind === 'paxos' || m.kind === 'catchUpReq' || m.kind === 'catchUpRsp';
+}

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import {
-  EntityCore, type Effects, type PeerMsg, ballotOwner,
+  EntityCore, type Effects, type PeerMsg, ballotOwner, isEntityMsg,
 } from '../core/index.js';
 import { LevelPlog, type Plog } from '../storage/plog.js';
 import { LevelDb, type Db, type ApplyFn } from '../storage/db.js';
@@ -286,6 +286,7 @@ export class Certain {
 
   private onPeerMessage(from: number, msg: PeerMsg): void {
     if (this.stopped) return;
+    if (!isEntityMsg(msg)) return;
     const entityId = msg.kind === 'paxos' ? msg.cmd.header.entityId : msg.entityId;
     if (msg.kind === 'catchUpReq') {
       void this.serveCatchUp(from, msg.entityId, msg.fromEntry, msg.maxNum);
@@ -299,7 +300,12 @@ export class Certain {
   private async serveCatchUp(to: number, entityId: bigint, fromEntry: bigint, maxNum: number): Promise<void> {
     const core = await this.entity(entityId);
     const n = Math.max(1, Math.min(maxNum, this.tuning.maxCatchUpNum));
-    const all = await this.plog.chosenRange(entityId, fromEntry, n);
+    let all = await this.plog.chosenRange(entityId, fromEntry, n);
+    if (all.length === 0 && core.maxChosen >= fromEntry) {
+      // the chosen record may still be in the batch being written: that is no expiry
+      await this.flushed();
+      all = await this.plog.chosenRange(entityId, fromEntry, n);
+    }
     // keep the response within one peer message: the first record always goes
     const entries = all.slice(0, 1);
     let bytes = all[0]?.record.value?.byteLength ?? 0;
@@ -322,7 +328,8 @@ export class Certain {
       this.transport.send(to, msg);
     } catch (err) {
       this.metrics.droppedSends++;
-      this.log.warn({ err, to, kind: msg.kind, entityId: String(msg.kind === 'paxos' ? msg.cmd.header.entityId : msg.entityId) }, 'peer message dropped');
+      const entityId = msg.kind === 'paxos' ? msg.cmd.header.entityId : isEntityMsg(msg) ? msg.entityId : undefined;
+      this.log.warn({ err, to, kind: msg.kind, entityId: String(entityId) }, 'peer message dropped');
     }
   }
 

@@ -6,6 +6,9 @@
 import { openSync, writeSync, fdatasyncSync, fdatasync, closeSync, readFileSync, ftruncateSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { QuorumkitError } from '@quorumkit/shared-storage';
+import { MORE_BIT, scanAof, type AofOp } from './aofScan.js';
+
+export type { AofOp } from './aofScan.js';
 
 export type AppendFsync = 'always' | 'everysec' | 'no';
 
@@ -109,49 +112,41 @@ export class Aof {
 /** Ops of the rotated-out file (if a snapshot was interrupted) and then the current one. */
 export type OnCut = (path: string, keptBytes: number, fileBytes: number) => void;
 
-/** Top bit of the length word: more ops of the same unit follow. */
-const MORE_BIT = 0x80000000;
-
-export interface AofOp { op: Buffer; more: boolean }
+/** Bytes in the middle of the AOF are damaged: start-up stops (nothing is cut). */
+export class AofCorruptError extends QuorumkitError {
+  constructor(readonly path: string, readonly at: number, readonly fileBytes: number) {
+    super('EAOFCORRUPT', `AOF ${path} is corrupt at byte ${at} of ${fileBytes} and intact ops follow (not a torn tail): refusing to start. ` +
+      `Inspect it with constdb-check-aof ${path}; constdb-check-aof --fix ${path} cuts it at byte ${at} (the ops after are lost), or restore the file`);
+  }
+}
 
 export function readAofs(path: string, onCut?: OnCut): AofOp[] {
   return [...readAof(`${path}.old`, onCut), ...readAof(path, onCut)];
 }
 
-/** Reads every intact op of an AOF; cuts a torn or corrupt tail (and a unit it leaves unfinished) off the file. */
+/**
+ * Reads every intact op of an AOF. A torn tail (a crash mid-append: nothing intact after the
+ * damage, or a unit whose last op is missing) is cut off the file; damage with intact ops
+ * after it throws AofCorruptError and leaves the file as it is.
+ */
 export function readAof(path: string, onCut?: OnCut): AofOp[] {
   if (!existsSync(path)) return [];
   const buf = readFileSync(path);
-  const ops: AofOp[] = [];
-  let off = 0;
-  // end of the last complete unit, and how many ops it holds
-  let unitEnd = 0;
-  let unitOps = 0;
-  while (off + 8 <= buf.length) {
-    const word = buf.readUInt32LE(off);
-    const len = word & ~MORE_BIT;
-    const crc = buf.readUInt32LE(off + 4);
-    if (off + 8 + len > buf.length) break;
-    const op = buf.subarray(off + 8, off + 8 + len);
-    if (crc32(op) !== crc) break;
-    const more = (word & MORE_BIT) !== 0;
-    ops.push({ op, more });
-    off += 8 + len;
-    if (!more) {
-      unitEnd = off;
-      unitOps = ops.length;
-    }
+  const scan = scanAof(buf);
+  if (scan.intactAfter !== undefined) throw new AofCorruptError(path, scan.damageAt!, buf.length);
+  if (scan.goodBytes < buf.length) {
+    onCut?.(path, scan.goodBytes, buf.length);
+    truncateFile(path, scan.goodBytes);
   }
-  ops.length = unitOps;
-  off = unitEnd;
-  if (off < buf.length) {
-    onCut?.(path, off, buf.length);
-    const fd = openSync(path, 'r+');
-    try {
-      ftruncateSync(fd, off);
-    } finally {
-      closeSync(fd);
-    }
+  return scan.ops;
+}
+
+export function truncateFile(path: string, bytes: number): void {
+  const fd = openSync(path, 'r+');
+  try {
+    ftruncateSync(fd, bytes);
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
-  return ops;
 }

@@ -107,7 +107,11 @@ async function main(): Promise<void> {
       addrs.map((addr, i) => RRServer.start({ addr, path: join(dir, `serv${i}_persist`), peers: addrs.filter((_, j) => j !== i), fsync })),
     );
     const until = Date.now() + 20_000;
-    while (!servers.every((s) => s.ready) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    // A new cluster starts by explicit init (retried while the others are still starting).
+    while (!servers.every((s) => s.ready) && Date.now() < until) {
+      const r = await servers[0]!.init();
+      if (!r.ok) await new Promise((res) => setTimeout(res, 50));
+    }
     if (fsync) {
       unaryPerS = await unaryCallsPerS(addrs[0]!);
       process.stderr.write(`  calibration: ${unaryPerS} plain unary calls/s with 32 outstanding\n`);

@@ -56,6 +56,7 @@ describe('membership checks at start', () => {
 const res = (id: string, replica: string, over: Partial<PeerResult> = {}): PeerResult => ({
   id,
   status: 'OK',
+  cluster: 'k',
   value: 0n,
   token: `${replica}.0.0`,
   replica,
@@ -80,7 +81,7 @@ describe('replicas are counted by identity, not by peer slot', () => {
       r.onResult(s.to, res(s.op.id, 'B'), 2);
     }
     expect(r.done).toBe(false);
-    expect(r.drain().values).toBeUndefined();
+    expect(r.drain().outcome).toBeUndefined();
   });
 
   it('recovery finishes once two distinct replicas are fenced', () => {
@@ -93,7 +94,7 @@ describe('replicas are counted by identity, not by peer slot', () => {
     expect(fence.map((s) => s.op.kind)).toEqual(['FENCE', 'FENCE']);
     r.onResult(1, res(fence[0]!.op.id, 'B'), 2);
     r.onResult(2, res(fence[1]!.op.id, 'C', { entries: [['seq', 7n]] }), 2);
-    expect(r.drain().values).toEqual(new Map([['seq', 100n]]));
+    expect(r.drain().outcome?.values).toEqual(new Map([['seq', 100n]]));
   });
 
   it('an allocation is not granted by one replica reached through two slots', () => {

@@ -5,7 +5,7 @@
 // Liveness after the faults stop: every client gets IDs again.
 import { runSeeds, simulate, type SimContext, type SimNode } from '@quorumkit/test-harness';
 import { describe, expect, it } from 'vitest';
-import { Engine, RangeBuffer, engineConfig, shouldPrefetch, type PeerOp, type PeerResult, type ReplicaState } from '../src/core/index.js';
+import { Engine, RangeBuffer, emptyState, engineConfig, shouldPrefetch, type PeerOp, type PeerResult, type ReplicaState } from '../src/core/index.js';
 
 type Msg =
   | { t: 'ops'; ops: PeerOp[] }
@@ -33,7 +33,9 @@ function serverNode(ctx: SimContext<Msg>, w: World, onRecovered: () => void): Se
   const slow = w.slow;
   let seq = 0;
   const clients = new Map<number, { client: number; req: number }>();
-  const state = ctx.storage.get<ReplicaState>('state');
+  // Incarnation 0 starts as a member of the formed cluster (what an init installs); later
+  // incarnations find what their disk kept (nothing, for a wiped one).
+  const state = ctx.storage.get<ReplicaState>('state') ?? (ctx.incarnation === 0 ? emptyState(`s${ctx.id}`, true, 'sim') : undefined);
   const cfg = engineConfig(w.servers, ctx.id, {
     attemptTimeoutMs: slow ? 400 : 60,
     deadlineMs: slow ? 2_000 : 400,

@@ -12,6 +12,7 @@ const program = new Command()
   .argument('<addr>', 'address to listen on')
   .argument('<path>', 'persist file')
   .argument('[peers...]', 'the other servers of the cluster')
+  .option('--init', 'form a new cluster: once every server is up and blank, make them members (harmless on a server that already is one)')
   .option('--deadline-ms <ms>', 'how long one allocation may take before it answers [0,0)', '4000')
   .option('--no-fsync', 'do not fsync the persist file (benchmarks only: a crash may then hand out duplicates)')
   .option('--metrics <addr>', 'serve Prometheus metrics over HTTP at host:port/metrics')
@@ -21,7 +22,7 @@ const program = new Command()
 
 program.parse();
 const [addr, path, peers] = program.processedArgs as [string, string, string[]];
-const o = program.opts<{ deadlineMs: string; fsync: boolean; metrics?: string; logLevel: string; pretty?: boolean }>();
+const o = program.opts<{ init?: boolean; deadlineMs: string; fsync: boolean; metrics?: string; logLevel: string; pretty?: boolean }>();
 const log = cliLogger('rrseq-server', o.logLevel, o.pretty === true);
 
 try {
@@ -53,11 +54,35 @@ try {
     metricsHttp?.close();
     await server.close();
   });
-  if (!server.ready) log.warn('this server has no valid state yet: it will serve once enough peers are reachable');
+  if (!server.ready && !o.init) log.warn('this server has no valid state yet: it serves once it is bootstrapped (--init / rrseq-admin init) or has recovered from its peers');
   process.stdout.write('ready\n');
+  if (o.init) void initLoop(server);
 } catch (e) {
   process.stderr.write(`rrseq-server: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
+}
+
+/** Retry init while the other servers are not all up yet; stop on a real refusal. */
+async function initLoop(server: RRServer): Promise<void> {
+  for (;;) {
+    if (server.ready) {
+      log.info('--init: this server is a cluster member already');
+      return;
+    }
+    const r = await server.init();
+    if (r.ok) {
+      log.info({ result: r.message }, 'cluster formed');
+      return;
+    }
+    if (!/needs every server up|incomplete|another init|closing/.test(r.message)) {
+      log.error({ result: r.message }, '--init refused');
+      process.stderr.write(`rrseq-server: ${r.message}\n`);
+      return;
+    }
+    if (/closing/.test(r.message)) return;
+    log.info({ result: r.message }, '--init: waiting for every server');
+    await new Promise((res) => setTimeout(res, 500));
+  }
 }
 
 function splitHostPort(a: string): [string, number] {

@@ -85,6 +85,8 @@ export class Coordinator {
   private completions: Completion[] = [];
   private nextOpId = 1;
   private nextRound = 1;
+  /** This server's cluster id, stamped on every op ('' while its replica holds none). */
+  cluster = '';
   readonly stats: CoordinatorStats = { attempts: 0, retries: 0, allocations: 0, quorumFailures: 0, repairs: 0 };
 
   constructor(
@@ -307,7 +309,7 @@ export class Coordinator {
 
   private raise(to: number, name: string, value: bigint): void {
     this.stats.repairs += 1;
-    this.sends.push({ to, op: { id: '', kind: 'RAISE', name, from: 0n, to: value, token: '', membership: this.membership } });
+    this.sends.push({ to, op: { id: '', kind: 'RAISE', name, from: 0n, to: value, token: '', membership: this.membership, cluster: this.cluster } });
   }
 
   private fail(p: Pending, code: AllocErrorCode): void {
@@ -319,7 +321,7 @@ export class Coordinator {
     const id = `${this.session}.${this.nextOpId++}`;
     this.ops.set(id, { name, round: at.round, kind });
     at.opIds.push(id);
-    this.sends.push({ to, op: { id, kind, name, from, to: end, token, membership: this.membership } });
+    this.sends.push({ to, op: { id, kind, name, from, to: end, token, membership: this.membership, cluster: this.cluster } });
   }
 
   private dropOps(at: Attempt): void {

@@ -6,8 +6,9 @@
 
 import { DEFAULT_COORDINATOR_CONFIG, DEFAULT_RECOVERY_CONFIG, type EngineConfig } from './config.js';
 import { Coordinator, type AllocErrorCode } from './coordinator.js';
-import { Recovery } from './recovery.js';
-import { Replica, emptyState, type ReplicaState } from './replica.js';
+import { Bootstrap, type AdminRequest, type AdminResult } from './bootstrap.js';
+import { Recovery, type RecoveryOutcome } from './recovery.js';
+import { Replica, unreadyState, type ReplicaState } from './replica.js';
 import { errorResult, type PeerOp, type PeerResult } from './types.js';
 
 export interface EngineEnv {
@@ -30,6 +31,7 @@ export class Engine {
   readonly replica: Replica;
   readonly coordinator: Coordinator;
   private recovery: Recovery | undefined;
+  private bootstrap: { run: Bootstrap; done: (r: AdminResult) => void } | undefined;
   private serving = false;
   private bootPersisting = false;
   private flushing = false;
@@ -41,8 +43,10 @@ export class Engine {
     private readonly cfg: EngineConfig,
     loaded: ReplicaState | undefined,
     private readonly env: EngineEnv,
+    /** With no loaded state: true when the disk is fresh (never held a replica), false when it was lost. */
+    fresh = false,
   ) {
-    this.replica = new Replica(loaded ?? emptyState(env.newIncarnation(), false), cfg.membership);
+    this.replica = new Replica(loaded ?? unreadyState(env.newIncarnation(), fresh), cfg.membership);
     this.coordinator = new Coordinator(cfg.nodes, cfg, () => env.random(), `c${env.newIncarnation()}`, cfg.membership);
   }
 
@@ -63,7 +67,12 @@ export class Engine {
     if (this.replica.ready) this.replica.bumpBoot();
     else {
       this.recovery = new Recovery(this.cfg.nodes, this.cfg.self, this.cfg, () => this.env.random(), `r${this.env.newIncarnation()}`, this.cfg.membership);
-      this.env.log?.('warn', 'no valid state on disk: recovering from peers before serving');
+      this.env.log?.(
+        'warn',
+        this.replica.snapshot().blank
+          ? 'blank server (never bootstrapped): waiting to be bootstrapped by an init, or to join a formed cluster from its peers'
+          : 'no valid state on disk: recovering from peers before serving',
+      );
     }
     this.persistBoot();
     this.tick();
@@ -85,6 +94,11 @@ export class Engine {
       dirty ||= o.dirty;
       return o.result;
     });
+    if (this.recovery && this.replica.ready) {
+      // An INSTALL (init or force-recover) made this replica a member: recovery is moot.
+      this.recovery = undefined;
+      this.env.log?.('info', `installed as a member of cluster ${this.replica.cluster} by an operator's ${ops.find((o) => o.kind === 'INSTALL')?.mode ?? 'install'}; serving`);
+    }
     if (!dirty) reply(results);
     else this.env.persist((ok) => reply(ok ? results : ops.map((op) => errorResult(op, 'ERROR'))));
   }
@@ -104,9 +118,24 @@ export class Engine {
     return this.ready ? this.replica.value(name) : undefined;
   }
 
+  /**
+   * Run an operator's init (form a new cluster) or force-recover --floor N from this
+   * server; done() says what happened. One at a time.
+   */
+  admin(req: AdminRequest, done: (r: AdminResult) => void): void {
+    if (this.bootstrap) {
+      done({ ok: false, message: 'another init or force-recover is running on this server' });
+      return;
+    }
+    const run = new Bootstrap(this.cfg.nodes, req, this.cfg.recoveryRoundTimeoutMs, `b${this.env.newIncarnation()}`, this.cfg.membership, `k${this.env.newIncarnation()}`);
+    this.bootstrap = { run, done };
+    run.start(this.env.now());
+    this.flush();
+  }
+
   /** Raise this replica's value for name to at least v (never lowers it). */
   setId(name: string, v: bigint, done: (ok: boolean) => void): void {
-    const op: PeerOp = { id: '', kind: 'RAISE', name, from: 0n, to: v, token: '', membership: this.cfg.membership };
+    const op: PeerOp = { id: '', kind: 'RAISE', name, from: 0n, to: v, token: '', membership: this.cfg.membership, cluster: this.replica.cluster };
     this.handlePeerOps(this.cfg.self, [op], (r) => done(r[0]?.status === 'OK'));
   }
 
@@ -114,16 +143,14 @@ export class Engine {
     const now = this.env.now();
     if (!this.serving) this.persistBoot();
     this.recovery?.tick(now);
+    this.bootstrap?.run.tick(now);
     this.coordinator.tick(now);
     this.flush();
   }
 
   nextWakeAt(): number | undefined {
-    const a = this.recovery?.nextWakeAt();
-    const b = this.coordinator.nextWakeAt();
-    if (a === undefined) return b;
-    if (b === undefined) return a;
-    return Math.min(a, b);
+    const times = [this.recovery?.nextWakeAt(), this.bootstrap?.run.nextWakeAt(), this.coordinator.nextWakeAt()].filter((t): t is number => t !== undefined);
+    return times.length === 0 ? undefined : Math.min(...times);
   }
 
   private persistBoot(): void {
@@ -149,6 +176,7 @@ export class Engine {
         if (why !== '') this.env.log?.('warn', `peer ${from} refused our ops: ${why}`);
       }
       this.recovery?.onResult(from, r, now);
+      this.bootstrap?.run.onResult(from, r, now);
       this.coordinator.onResult(from, r, now);
     }
   }
@@ -162,8 +190,22 @@ export class Engine {
         if (this.recovery && this.serving) {
           const d = this.recovery.drain();
           sends.push(...d.sends);
-          if (d.values) this.finishRecovery(d.values);
+          if (d.outcome) this.finishRecovery(d.outcome);
         }
+        let adminDone: (() => void) | undefined;
+        if (this.bootstrap && this.serving) {
+          const b = this.bootstrap;
+          const d = b.run.drain();
+          sends.push(...d.sends);
+          if (d.result) {
+            const result = d.result;
+            this.bootstrap = undefined;
+            this.env.log?.(result.ok ? 'info' : 'warn', result.message);
+            adminDone = () => b.done(result);
+          }
+        }
+        // Ops leave stamped with this replica's cluster (a ready replica of another refuses them).
+        this.coordinator.cluster = this.replica.cluster;
         const c = this.coordinator.drain();
         sends.push(...c.sends);
         const byNode = new Map<number, PeerOp[]>();
@@ -181,20 +223,21 @@ export class Engine {
           } else this.env.sendPeer(to, ops);
         }
         for (const x of c.completions) this.env.completed(x.req, x.from, x.to, x.error);
+        adminDone?.();
         const local = this.localResults;
         this.localResults = [];
         if (local.length > 0) this.dispatch(this.cfg.self, local);
-        if (sends.length === 0 && local.length === 0 && c.completions.length === 0) break;
+        if (sends.length === 0 && local.length === 0 && c.completions.length === 0 && !adminDone) break;
       }
     } finally {
       this.flushing = false;
     }
   }
 
-  private finishRecovery(values: Map<string, bigint>): void {
+  private finishRecovery(o: RecoveryOutcome): void {
     this.recovery = undefined;
-    this.replica.completeRecovery(this.env.newIncarnation(), values);
-    this.env.log?.('info', `recovered ${values.size} sequence(s) from peers; serving`);
+    this.replica.completeRecovery(this.env.newIncarnation(), o.values, o.cluster, o.floor);
+    this.env.log?.('info', `recovered ${o.values.size} sequence(s) of cluster ${o.cluster} from peers; serving`);
     this.env.persist((ok) => {
       if (!ok) this.env.log?.('warn', 'could not persist the recovered state; will retry with the next write');
     });

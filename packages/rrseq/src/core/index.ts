@@ -7,3 +7,4 @@ export * from './recovery.js';
 export * from './engine.js';
 export * from './rangeBuffer.js';
 export * from './membership.js';
+export * from './bootstrap.js';

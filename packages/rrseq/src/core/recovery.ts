@@ -3,13 +3,13 @@
 //
 // A round first PROBEs the peers (cheap, changes nothing), then FENCEs them: a fenced
 // peer changes its token (durably) and returns every value it holds, so any write that
-// was prepared before the fence can no longer be accepted there. Recovery completes when
-//  (i)  at least nodes - majority + 1 *ready* peers were fenced: every majority that ever
-//       accepted a range through our lost state still has a member among them, so the
-//       per-name maximum of their values covers every range issued; or
-//  (ii) every peer was fenced and each one is recovering or ready-and-empty: no range has
-//       ever been issued (a range needs a majority, and at most a minority of the nodes
-//       may ever lose their state), which is how a fresh cluster starts.
+// was prepared before the fence can no longer be accepted there. Recovery completes only
+// when at least nodes - majority + 1 distinct *ready* replicas (bootstrapped members of
+// one cluster) were fenced: every majority that ever accepted a range through our lost
+// state still has a member among them, so the per-name maximum of their values covers
+// every range issued. Blank or recovering peers never count, and nothing here ever starts
+// a cluster: that takes an explicit init (bootstrap.ts). With too few ready peers (a
+// majority lost, or total loss) it keeps refusing and says why and what the way out is.
 // Pure: time and randomness come in as arguments, messages go out through drain().
 
 import type { RecoveryConfig } from './config.js';
@@ -20,6 +20,12 @@ export interface RecoverySend {
   op: PeerOp;
 }
 
+export interface RecoveryOutcome {
+  values: Map<string, bigint>;
+  cluster: string;
+  floor: bigint;
+}
+
 export class Recovery {
   private phase: 'idle' | 'probe' | 'fence' = 'idle';
   private nextRoundAt = 0;
@@ -27,7 +33,7 @@ export class Recovery {
   private round = '';
   private results = new Map<number, PeerResult>();
   private sends: RecoverySend[] = [];
-  private outcome: Map<string, bigint> | undefined;
+  private outcome: RecoveryOutcome | undefined;
   /** Why the last round did not complete (for logs). */
   lastReason = '';
   rounds = 0;
@@ -57,7 +63,10 @@ export class Recovery {
 
   tick(now: number): void {
     if (this.done) return;
-    if (this.phase !== 'idle' && now >= this.roundTimeoutAt) this.endRound(now, 'peers did not answer in time');
+    if (this.phase !== 'idle' && now >= this.roundTimeoutAt) {
+      const ready = new Set([...this.results].filter(([, r]) => r.status === 'OK').map(([from, r]) => r.replica || `#${from}`));
+      this.endRound(now, this.shortReason(ready.size));
+    }
     if (this.phase === 'idle' && now >= this.nextRoundAt) this.startPhase('probe', now);
   }
 
@@ -73,10 +82,10 @@ export class Recovery {
     this.evaluate(now);
   }
 
-  drain(): { sends: RecoverySend[]; values?: Map<string, bigint> } {
+  drain(): { sends: RecoverySend[]; outcome?: RecoveryOutcome } {
     const sends = this.sends;
     this.sends = [];
-    return { sends, values: this.outcome };
+    return this.outcome ? { sends, outcome: this.outcome } : { sends };
   }
 
   private startPhase(phase: 'probe' | 'fence', now: number): void {
@@ -99,23 +108,44 @@ export class Recovery {
     for (const [from, r] of this.results) if (r.status === 'OK') byReplica.set(r.replica || `#${from}`, r);
     const ready = [...byReplica.values()];
     const all = this.results.size === this.peers;
-    const allBlank = all && [...this.results.values()].every((r) => r.status === 'RECOVERING' || (r.status === 'OK' && r.empty));
-    if (this.phase === 'probe') {
-      if (ready.length >= this.needReady || allBlank) this.startPhase('fence', now);
-      else if (all) this.endRound(now, `${ready.length} of ${this.needReady} needed peers are ready`);
+    const clusters = new Set(ready.map((r) => r.cluster ?? ''));
+    if (clusters.size > 1) {
+      this.endRound(now, `ready peers belong to different clusters (${[...clusters].join(', ')}): check every server's peer list`);
       return;
     }
-    if (ready.length >= this.needReady) {
-      const values = new Map<string, bigint>();
-      for (const r of ready) {
-        for (const [name, v] of r.entries ?? []) {
-          const cur = values.get(name);
-          if (cur === undefined || v > cur) values.set(name, v);
-        }
+    if (ready.length < this.needReady) {
+      if (all) this.endRound(now, this.shortReason(ready.length));
+      return;
+    }
+    if (this.phase === 'probe') {
+      this.startPhase('fence', now);
+      return;
+    }
+    const values = new Map<string, bigint>();
+    let floor = 0n;
+    for (const r of ready) {
+      if (r.floor !== undefined && r.floor > floor) floor = r.floor;
+      for (const [name, v] of r.entries ?? []) {
+        const cur = values.get(name);
+        if (cur === undefined || v > cur) values.set(name, v);
       }
-      this.outcome = values;
-    } else if (allBlank) this.outcome = new Map();
-    else if (all) this.endRound(now, `${ready.length} of ${this.needReady} needed peers are ready`);
+    }
+    this.outcome = { values, cluster: [...clusters][0] ?? '', floor: floor > 0n ? floor : 1n };
+  }
+
+  /** Why a round could not complete, with the way out when no peer can ever help. */
+  private shortReason(ready: number): string {
+    const blank = [...this.results.values()].filter((r) => r.status === 'RECOVERING' && r.blank).length;
+    const lost = [...this.results.values()].filter((r) => r.status === 'RECOVERING' && !r.blank).length;
+    const silent = this.peers - this.results.size;
+    const head = `${ready} of the ${this.needReady} ready peers needed to rebuild this server's state (${lost} recovering, ${blank} blank, ${silent} not answering)`;
+    if (ready === 0 && lost === 0 && silent === 0) {
+      return `${head}: no server holds a cluster; if this is a new cluster, form it with an explicit init (rrseq-server --init, or rrseq-admin init); if these servers lost their disks, init would restart every sequence at 1: use rrseq-admin force-recover --floor N (N above every ID ever handed out)`;
+    }
+    if (silent === 0 || ready + silent < this.needReady) {
+      return `${head}: if a majority of the servers lost their disks, no ID can be proved unused; the operator may run rrseq-admin force-recover --floor N (N above every ID ever handed out)`;
+    }
+    return `${head}: waiting for them`;
   }
 
   private endRound(now: number, reason: string): void {

@@ -8,6 +8,9 @@
 //  3. A replica whose state was lost is RECOVERING and answers nothing until it has
 //     fenced enough peers (see recovery.ts); fencing changes a peer's token so that
 //     writes prepared before the fence are refused.
+//  4. A cluster exists only once bootstrapped (INSTALL, driven by bootstrap.ts on an
+//     operator's init or force-recover): a replica holds its cluster id from then on, and
+//     a replica that lost its state never becomes ready from blank peers.
 // The shell must persist `snapshot()` before sending any result of a dirty op.
 
 import { FIRST_ID, errorResult, type PeerOp, type PeerResult } from './types.js';
@@ -19,8 +22,17 @@ export interface ReplicaState {
   boot: number;
   /** Incremented and persisted on every FENCE. */
   fence: number;
-  /** False while the state is being rebuilt from peers. */
+  /** False while the state is being rebuilt from peers (or before the cluster is bootstrapped). */
   ready: boolean;
+  /** The cluster this replica belongs to ('' until it was bootstrapped or recovered). */
+  cluster: string;
+  /**
+   * True only for a replica created on a fresh disk that never completed a bootstrap: the
+   * only kind that may adopt an `init`. A replica that lost its state is not blank.
+   */
+  blank: boolean;
+  /** Every name's value is at least this (raised by force-recover --floor N). */
+  floor: bigint;
   values: Map<string, bigint>;
 }
 
@@ -30,8 +42,14 @@ export interface ApplyOutcome {
   dirty: boolean;
 }
 
-export function emptyState(incarnation: string, ready: boolean): ReplicaState {
-  return { incarnation, boot: 0, fence: 0, ready, values: new Map() };
+/** A replica with no state: blank (fresh disk) or lost (recovering), never ready. */
+export function unreadyState(incarnation: string, blank: boolean): ReplicaState {
+  return { incarnation, boot: 0, fence: 0, ready: false, cluster: '', blank, floor: FIRST_ID, values: new Map() };
+}
+
+/** A ready, empty replica of `cluster` (what init installs; tests start from it). */
+export function emptyState(incarnation: string, ready: boolean, cluster = 'test-cluster'): ReplicaState {
+  return ready ? { ...unreadyState(incarnation, false), ready: true, cluster } : unreadyState(incarnation, false);
 }
 
 export class Replica {
@@ -53,10 +71,19 @@ export class Replica {
     return `${this.s.incarnation}.${this.s.boot}.${this.s.fence}`;
   }
 
+  get cluster(): string {
+    return this.s.cluster;
+  }
+
   /** This replica's value for `name` (1 for an unknown name), or undefined while recovering. */
   value(name: string): bigint | undefined {
     if (!this.s.ready) return undefined;
-    return this.s.values.get(name) ?? FIRST_ID;
+    return this.cur(name);
+  }
+
+  private cur(name: string): bigint {
+    const v = this.s.values.get(name);
+    return v === undefined || v < this.s.floor ? this.s.floor : v;
   }
 
   names(): number {
@@ -68,9 +95,9 @@ export class Replica {
     this.s.boot += 1;
   }
 
-  /** Recovery is done: adopt `values` under a fresh incarnation. */
-  completeRecovery(incarnation: string, values: Map<string, bigint>): void {
-    this.s = { incarnation, boot: 0, fence: 0, ready: true, values: new Map(values) };
+  /** Recovery is done: adopt the peers' values, cluster and floor under a fresh incarnation. */
+  completeRecovery(incarnation: string, values: Map<string, bigint>, cluster: string, floor: bigint): void {
+    this.s = { incarnation, boot: 0, fence: 0, ready: true, cluster, blank: false, floor, values: new Map(values) };
   }
 
   snapshot(): ReplicaState {
@@ -84,8 +111,17 @@ export class Replica {
       const why = `EMEMBERSHIP: the sender's member set (hash ${op.membership || 'none'}) differs from this server's (${this.membership || 'none'}); every server must list the same servers`;
       return { result: errorResult(op, 'ERROR', why), dirty: false };
     }
-    if (!this.s.ready) return { result: errorResult(op, 'RECOVERING'), dirty: false };
-    const cur = this.s.values.get(op.name) ?? FIRST_ID;
+    if (op.kind === 'INSTALL') return this.install(op);
+    if (!this.s.ready) {
+      const r = errorResult(op, 'RECOVERING');
+      if (op.kind === 'PROBE') r.blank = this.s.blank;
+      return { result: r, dirty: false };
+    }
+    if (op.cluster && op.cluster !== this.s.cluster) {
+      const why = `ECLUSTER: the sender belongs to cluster ${op.cluster}, this server to ${this.s.cluster}`;
+      return { result: errorResult(op, 'ERROR', why), dirty: false };
+    }
+    const cur = this.cur(op.name);
     const token = this.token;
     const reply = (status: 'OK' | 'REJECT', value: bigint, dirty: boolean): ApplyOutcome => ({
       result: { id: op.id, status, value, token: this.token, replica: this.s.incarnation },
@@ -105,16 +141,45 @@ export class Replica {
       case 'FENCE': {
         this.s.fence += 1;
         const entries = [...this.s.values.entries()];
+        const r: PeerResult = { id: op.id, status: 'OK', value: 0n, token: this.token, entries, empty: entries.length === 0 };
         return {
-          result: { id: op.id, status: 'OK', value: 0n, token: this.token, entries, empty: entries.length === 0, replica: this.s.incarnation },
+          result: { ...r, replica: this.s.incarnation, cluster: this.s.cluster, floor: this.s.floor },
           dirty: true,
         };
       }
       case 'PROBE':
         return {
-          result: { id: op.id, status: 'OK', value: 0n, token, empty: this.s.values.size === 0, replica: this.s.incarnation },
+          result: { id: op.id, status: 'OK', value: 0n, token, empty: this.s.values.size === 0, replica: this.s.incarnation, cluster: this.s.cluster },
           dirty: false,
         };
     }
+  }
+
+  /**
+   * INSTALL: become (or stay) a ready member of op.cluster. 'init' is adopted only by a
+   * blank replica or an empty one of the same cluster (an init that was interrupted);
+   * 'force' (the operator's force-recover) by a recovering replica, or by a ready one of
+   * the same cluster, which then raises its values and floor (never lowers anything).
+   */
+  private install(op: PeerOp): ApplyOutcome {
+    const cluster = op.cluster ?? '';
+    const entries = op.entries ?? [];
+    const ok = (): ApplyOutcome => ({
+      result: { id: op.id, status: 'OK', value: 0n, token: this.token, replica: this.s.incarnation, cluster: this.s.cluster },
+      dirty: true,
+    });
+    const refuse = (why: string): ApplyOutcome => ({ result: errorResult(op, 'ERROR', why), dirty: false });
+    if (cluster === '') return refuse('EINVAL: INSTALL without a cluster id');
+    if (this.s.ready && this.s.cluster !== cluster) return refuse(`ECLUSTER: this server already belongs to cluster ${this.s.cluster}`);
+    if (op.mode === 'init') {
+      if (this.s.ready && (this.s.values.size > 0 || this.s.floor !== FIRST_ID)) return refuse('EBOOTSTRAPPED: this server already holds sequences');
+      if (!this.s.ready && !this.s.blank) return refuse('ENOTBLANK: this server lost the state of a bootstrapped cluster (use force-recover)');
+    } else if (op.mode !== 'force') return refuse('EINVAL: INSTALL mode must be init or force');
+    if (!this.s.ready) {
+      this.s = { ...this.s, ready: true, blank: false, cluster, floor: FIRST_ID, values: new Map() };
+    }
+    if (op.to > this.s.floor) this.s.floor = op.to;
+    for (const [name, v] of entries) if (v > (this.s.values.get(name) ?? 0n)) this.s.values.set(name, v);
+    return ok();
   }
 }

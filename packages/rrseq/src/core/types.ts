@@ -5,7 +5,7 @@ export const ID_MAX = (1n << 64n) - 1n;
 /** The current value of a name nobody has allocated from yet: the first ID is 1. */
 export const FIRST_ID = 1n;
 
-export type PeerOpKind = 'READ' | 'ADVANCE' | 'RAISE' | 'FENCE' | 'PROBE';
+export type PeerOpKind = 'READ' | 'ADVANCE' | 'RAISE' | 'FENCE' | 'PROBE' | 'INSTALL';
 export type PeerStatus = 'OK' | 'REJECT' | 'RECOVERING' | 'ERROR';
 
 export interface PeerOp {
@@ -25,6 +25,15 @@ export interface PeerOp {
   token: string;
   /** Hash of the sender's member set (membership.ts); a replica refuses a different one. */
   membership: string;
+  /**
+   * The sender's cluster id ('' when it holds none): a ready replica of another cluster
+   * answers ERROR. INSTALL: the cluster id to adopt.
+   */
+  cluster?: string;
+  /** INSTALL: the values to adopt (per name, a value at least that high); `to` is the floor. */
+  entries?: Array<[string, bigint]>;
+  /** INSTALL: 'init' (only a blank replica adopts) or 'force' (any replica of the cluster). */
+  mode?: 'init' | 'force';
 }
 
 export interface PeerResult {
@@ -45,6 +54,12 @@ export interface PeerResult {
   replica?: string;
   /** ERROR: why (e.g. EMEMBERSHIP), for the sender's log. */
   error?: string;
+  /** PROBE / FENCE: the replica's cluster id ('' if it holds none). */
+  cluster?: string;
+  /** FENCE: the replica's floor (every name's value is at least this). */
+  floor?: bigint;
+  /** PROBE (also while RECOVERING): the replica never completed a bootstrap (fresh disk). */
+  blank?: boolean;
 }
 
 export function errorResult(op: PeerOp, status: 'RECOVERING' | 'ERROR', error?: string): PeerResult {

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { createGrpcServer, toBigInt, uint64ToWire, type GrpcServer } from '@quorumkit/shared-transport';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { Engine, engineConfig, ID_MAX, membershipHash, membershipProblem, type AllocErrorCode, type EngineConfig, type PeerResult } from '../core/index.js';
+import { Engine, engineConfig, ID_MAX, membershipHash, membershipProblem, type AdminRequest, type AdminResult, type AllocErrorCode, type EngineConfig, type PeerResult } from '../core/index.js';
 import { InvalidArgumentError, MembershipError, NotReadyError } from '../errors.js';
 import { rrSeqProtoPath } from '../protoPath.js';
 import { StateFile, loadState } from '../storage/stateFile.js';
@@ -108,6 +108,8 @@ export class RRServer {
     if (o.path !== '') await mkdir(dirname(o.path), { recursive: true });
     const loaded = await loadState(o.path);
     if (loaded.problem) this.log.warn({ problem: loaded.problem }, 'state file unusable: recovering from peers');
+    // No file and no problem: a fresh disk (a blank server, until an init or a recovery).
+    const fresh = loaded.state === undefined && loaded.problem === undefined;
     this.engine = new Engine(cfg, loaded.state, {
       now: () => performance.now(),
       random: Math.random,
@@ -120,7 +122,7 @@ export class RRServer {
         w?.resolve(error ? { from, to, error } : { from, to });
       },
       log: (level, msg) => this.log[level](msg),
-    });
+    }, fresh);
     this.file = new StateFile(o.path, () => this.engine.snapshot(), { fsync: o.fsync ?? true });
     const peerOpts: PeerClientOptions = {
       callDeadlineMs: o.callDeadlineMs ?? PEER_CLIENT_DEFAULTS.callDeadlineMs,
@@ -141,6 +143,7 @@ export class RRServer {
         GRPCCurID: (req: { name: string }) => this.curId(req),
         GRPCSetID: (req: { name: string; newId: string }) => this.setId(req),
         GRPCPeer: (req: { ops: WirePeerOp[] }) => this.peer(req),
+        GRPCAdmin: (req: { command: string; floor: string }) => this.adminRpc(req),
       },
     });
     this.engine.start();
@@ -170,11 +173,57 @@ export class RRServer {
     });
     if (r.error || r.to > ID_MAX) {
       this.log.debug({ name: req.name, error: r.error }, 'allocation failed');
+      // Say why when this server itself cannot serve (e.g. a majority lost: the reason
+      // names the way out); an original client sees a failed call either way.
+      if (!this.engine.ready && !this.closing) throw new NotReadyError(`this server cannot serve: ${this.recoveryStatus}`);
       return fail;
     }
     this.served.ranges += 1;
     this.served.ids += r.to - r.from;
     return { fromId: uint64ToWire(r.from), toId: uint64ToWire(r.to) };
+  }
+
+  /** Form a new cluster (every server must be up and blank). See core/bootstrap.ts. */
+  init(): Promise<AdminResult> {
+    return this.admin({ kind: 'init' });
+  }
+
+  /**
+   * The operator's way out of a majority loss: every server that answers continues every
+   * name at or above `floor` (and above what any ready survivor holds). IDs handed out
+   * before at or above `floor` may repeat: choose it above every ID ever handed out.
+   */
+  forceRecover(floor: bigint): Promise<AdminResult> {
+    if (floor < 1n || floor >= ID_MAX) return Promise.resolve({ ok: false, message: `EINVAL: floor must be in 1..${ID_MAX - 1n}` });
+    return this.admin({ kind: 'force', floor });
+  }
+
+  private admin(req: AdminRequest): Promise<AdminResult> {
+    if (this.closing) return Promise.resolve({ ok: false, message: 'server is closing' });
+    return new Promise<AdminResult>((resolve) => {
+      this.engine.admin(req, resolve);
+      this.arm();
+    });
+  }
+
+  private async adminRpc(req: { command: string; floor: string }): Promise<AdminResult> {
+    switch (req.command) {
+      case 'init':
+        return this.init();
+      case 'force-recover': {
+        let floor: bigint;
+        try {
+          floor = toBigInt(req.floor);
+        } catch {
+          return { ok: false, message: 'EINVAL: floor is not a number' };
+        }
+        return this.forceRecover(floor);
+      }
+      case 'status':
+        return { ok: this.engine.ready, message: this.engine.ready ? `ready: member of cluster ${this.engine.replica.cluster}` : `not ready: ${this.recoveryStatus}` };
+      default:
+        return { ok: false, message: `EINVAL: unknown command "${String(req.command)}" (init, force-recover, status)` };
+    }
   }
 
   private curId(req: { name: string }): { curId: string } {

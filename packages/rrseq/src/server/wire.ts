@@ -10,6 +10,9 @@ export interface WirePeerOp {
   toId: string;
   token: string;
   membership?: string;
+  cluster?: string;
+  entries?: Array<{ name: string; value: string }>;
+  mode?: string;
 }
 
 export interface WirePeerResult {
@@ -21,13 +24,27 @@ export interface WirePeerResult {
   empty: boolean;
   replica?: string;
   error?: string;
+  cluster?: string;
+  floor?: string;
+  blank?: boolean;
 }
 
-const KINDS = new Set<PeerOpKind>(['READ', 'ADVANCE', 'RAISE', 'FENCE', 'PROBE']);
+const KINDS = new Set<PeerOpKind>(['READ', 'ADVANCE', 'RAISE', 'FENCE', 'PROBE', 'INSTALL']);
 const STATUSES = new Set<PeerStatus>(['OK', 'REJECT', 'RECOVERING', 'ERROR']);
 
 export function opToWire(op: PeerOp): WirePeerOp {
-  return { id: op.id, kind: op.kind, name: op.name, fromId: uint64ToWire(op.from), toId: uint64ToWire(op.to), token: op.token, membership: op.membership };
+  return {
+    id: op.id,
+    kind: op.kind,
+    name: op.name,
+    fromId: uint64ToWire(op.from),
+    toId: uint64ToWire(op.to),
+    token: op.token,
+    membership: op.membership,
+    cluster: op.cluster ?? '',
+    entries: (op.entries ?? []).map(([name, v]) => ({ name, value: uint64ToWire(v) })),
+    mode: op.mode ?? '',
+  };
 }
 
 /** undefined when the op is malformed (it is then answered ERROR and changes nothing). */
@@ -35,7 +52,11 @@ export function opFromWire(w: WirePeerOp): PeerOp | undefined {
   try {
     const kind = w.kind as PeerOpKind;
     if (!KINDS.has(kind) || typeof w.name !== 'string') return undefined;
-    return { id: String(w.id ?? ''), kind, name: w.name, from: toBigInt(w.fromId), to: toBigInt(w.toId), token: String(w.token ?? ''), membership: String(w.membership ?? '') };
+    const op: PeerOp = { id: String(w.id ?? ''), kind, name: w.name, from: toBigInt(w.fromId), to: toBigInt(w.toId), token: String(w.token ?? ''), membership: String(w.membership ?? '') };
+    if (w.cluster) op.cluster = String(w.cluster);
+    if (w.entries && w.entries.length > 0) op.entries = w.entries.map((e) => [String(e.name), toBigInt(e.value)]);
+    if (w.mode === 'init' || w.mode === 'force') op.mode = w.mode;
+    return op;
   } catch {
     return undefined;
   }
@@ -51,6 +72,9 @@ export function resultToWire(r: PeerResult): WirePeerResult {
     empty: r.empty ?? false,
     replica: r.replica ?? '',
     error: r.error ?? '',
+    cluster: r.cluster ?? '',
+    floor: uint64ToWire(r.floor ?? 0n),
+    blank: r.blank ?? false,
   };
 }
 
@@ -61,6 +85,9 @@ export function resultFromWire(w: WirePeerResult): PeerResult {
   r.empty = w.empty;
   if (w.replica) r.replica = w.replica;
   if (w.error) r.error = w.error;
+  if (w.cluster) r.cluster = w.cluster;
+  if (w.floor !== undefined && toBigInt(w.floor) > 0n) r.floor = toBigInt(w.floor);
+  if (w.blank) r.blank = true;
   return r;
 }
 

@@ -7,7 +7,9 @@ import { rename, unlink, writeFile } from 'node:fs/promises';
 import { CorruptFileError, atomicTempPath, frameFile, readFileChecked, writeFileAtomic } from '@quorumkit/shared-storage';
 import type { ReplicaState } from '../core/index.js';
 
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
+/** Cluster id given to a state written before explicit bootstrap existed (format 1). */
+export const LEGACY_CLUSTER_ID = 'v1';
 
 export function encodeState(s: ReplicaState): Uint8Array {
   const doc = {
@@ -16,6 +18,9 @@ export function encodeState(s: ReplicaState): Uint8Array {
     boot: s.boot,
     fence: s.fence,
     ready: s.ready,
+    cluster: s.cluster,
+    blank: s.blank,
+    floor: s.floor.toString(),
     values: [...s.values].map(([k, v]) => [k, v.toString()]),
   };
   return new TextEncoder().encode(JSON.stringify(doc));
@@ -28,9 +33,12 @@ export function decodeState(bytes: Uint8Array): ReplicaState {
     boot: number;
     fence: number;
     ready: boolean;
+    cluster?: string;
+    blank?: boolean;
+    floor?: string;
     values: Array<[string, string]>;
   };
-  if (doc.v !== FORMAT_VERSION) throw new Error(`unknown state format version ${doc.v}`);
+  if (doc.v !== FORMAT_VERSION && doc.v !== 1) throw new Error(`unknown state format version ${doc.v}`);
   if (typeof doc.incarnation !== 'string' || !Number.isSafeInteger(doc.boot) || !Number.isSafeInteger(doc.fence)) {
     throw new Error('malformed state');
   }
@@ -39,6 +47,10 @@ export function decodeState(bytes: Uint8Array): ReplicaState {
     boot: doc.boot,
     fence: doc.fence,
     ready: doc.ready === true,
+    // Format 1 predates bootstrap: its ready states belong to one unnamed cluster.
+    cluster: doc.v === 1 ? (doc.ready === true ? LEGACY_CLUSTER_ID : '') : String(doc.cluster ?? ''),
+    blank: doc.v === 1 ? false : doc.blank === true,
+    floor: doc.v === 1 ? 1n : BigInt(doc.floor ?? '1'),
     values: new Map(doc.values.map(([k, v]) => [k, BigInt(v)])),
   };
 }

@@ -19,6 +19,16 @@ export async function startLocalCluster(
       RRServer.start({ ...opts, addr, path: opts.paths?.[i] ?? '', peers: addrs.filter((_, j) => j !== i) }),
     ),
   );
+  // A cluster starts by explicit init only (blank servers never bootstrap by themselves);
+  // servers restarted on existing persist files are ready without it.
+  // Servers that just started may not answer yet: init is retried (bounded).
+  const end = Date.now() + 20_000;
+  while (!servers.every((s) => s?.ready)) {
+    const r = await servers[0]!.init();
+    if (r.ok) break;
+    if (Date.now() > end) throw new Error(`init failed: ${r.message}`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
   await waitUntil(() => servers.every((s) => s?.ready), 20_000, 'cluster ready');
   return {
     addrs,

@@ -1,6 +1,6 @@
 // A hand-driven network of engines for unit tests: messages wait in a queue until the
 // test delivers them, persistence is an in-memory copy.
-import { Engine, engineConfig, type EngineConfig, type PeerOp, type PeerResult, type ReplicaState } from '../../src/core/index.js';
+import { Engine, emptyState, engineConfig, type EngineConfig, type PeerOp, type PeerResult, type ReplicaState } from '../../src/core/index.js';
 
 type Msg =
   | { kind: 'ops'; from: number; to: number; ops: PeerOp[] }
@@ -15,11 +15,20 @@ export class LocalNet {
   private seed = 1;
   private inc = 0;
 
+  /** Per node: its disk never held a replica (a blank server). */
+  readonly fresh: boolean[] = [];
+
+  /** bootstrapped (default): every node starts as a member of one formed, empty cluster. */
   constructor(
     readonly nodes: number,
     private readonly over: Partial<EngineConfig> = {},
+    opts: { bootstrapped?: boolean } = {},
   ) {
-    for (let i = 0; i < nodes; i++) this.disk.push(undefined);
+    const formed = opts.bootstrapped ?? true;
+    for (let i = 0; i < nodes; i++) {
+      this.disk.push(formed ? emptyState(`n${i}i0`, true, 'k1') : undefined);
+      this.fresh.push(!formed);
+    }
     for (let i = 0; i < nodes; i++) this.engines.push(this.make(i));
   }
 
@@ -40,17 +49,26 @@ export class LocalNet {
         done(true);
       },
       completed: (req, from, to, error) => this.done.set(req, { from, to, ...(error ? { error } : {}) }),
-    });
+    }, this.fresh[i]);
     self.engine = engine;
     return engine;
   }
 
   /** Restart node i from what its disk holds (optionally wiped first). */
   restart(i: number, wipe = false, keepInFlight = false): void {
-    if (wipe) this.disk[i] = undefined;
+    if (wipe) {
+      this.disk[i] = undefined;
+      this.fresh[i] = false;
+    }
     if (!keepInFlight) this.queue.splice(0, this.queue.length, ...this.queue.filter((m) => m.to !== i && m.from !== i));
     this.engines[i] = this.make(i);
     this.engines[i]!.start();
+  }
+
+  /** Start every node as a formed cluster. */
+  bootstrap(): void {
+    this.startAll();
+    this.settle();
   }
 
   startAll(): void {

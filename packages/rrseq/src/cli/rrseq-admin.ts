@@ -1,0 +1,47 @@
+// rrseq-admin: operator commands sent to one server (GRPCAdmin), which runs them across the
+// cluster: `init` forms a new cluster, `force-recover --floor N` is the way out of a
+// majority loss, `status` says whether that server serves and, if not, why.
+import { Command } from 'commander';
+import { callUnary, createGrpcClient } from '@quorumkit/shared-transport';
+import { rrSeqProtoPath } from '../protoPath.js';
+import { normalizeAddr } from '../server/wire.js';
+
+async function send(addr: string, command: string, floor = '0'): Promise<void> {
+  const client = createGrpcClient(rrSeqProtoPath(), 'pb.RRAPI', normalizeAddr(addr));
+  try {
+    const r = await callUnary<unknown, { ok: boolean; message: string }>(client, 'GRPCAdmin', { command, floor }, { deadlineMs: 30_000 });
+    process.stdout.write(`${r.ok ? 'ok' : 'refused'}: ${r.message}\n`);
+    process.exitCode = r.ok ? 0 : 2;
+  } catch (e) {
+    process.stderr.write(`rrseq-admin: ${addr}: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  } finally {
+    client.close();
+  }
+}
+
+const program = new Command().name('rrseq-admin').description('Operator commands for an rrseq cluster (sent to one server).').showHelpAfterError();
+program
+  .command('init')
+  .argument('<addr>', 'any server of the cluster (":19001" means 127.0.0.1:19001)')
+  .description('form a new cluster: every server must be up and blank (never bootstrapped)')
+  .action((addr: string) => send(addr, 'init'));
+program
+  .command('force-recover')
+  .argument('<addr>', 'a server of the cluster')
+  .requiredOption('--floor <n>', 'every sequence continues at or above N: pick N above every ID ever handed out')
+  .description('after a majority of the servers lost their disks: make the reachable servers (a majority) serve again from at least N')
+  .action((addr: string, opts: { floor: string }) => {
+    if (!/^\d+$/.test(opts.floor.trim()) || BigInt(opts.floor) < 1n) {
+      process.stderr.write(`rrseq-admin: --floor must be a positive integer, got "${opts.floor}"\n`);
+      process.exitCode = 1;
+      return;
+    }
+    return send(addr, 'force-recover', opts.floor.trim());
+  });
+program
+  .command('status')
+  .argument('<addr>', 'a server')
+  .description('whether that server serves, and if not why')
+  .action((addr: string) => send(addr, 'status'));
+await program.parseAsync();

@@ -77,3 +77,27 @@ export class StorageIOError extends QuorumkitError {
     super('ESTORAGEIO', `storage ${operation} failed: ${(cause as Error | undefined)?.message ?? String(cause)}`, { cause });
   }
 }
+
+/** A store failed its integrity check on open (damaged WAL/manifest/table, LevelDB corruption). */
+export class StoreDamagedError extends QuorumkitError {
+  readonly problems: string[];
+
+  constructor(path: string, problems: string[], cause?: unknown) {
+    super('ESTOREDAMAGED', `store ${path} is damaged: ${problems.join('; ')}`, { cause });
+    this.problems = problems;
+  }
+}
+
+/** A store that must exist (its replica identity says so) is missing; it was not recreated. */
+export class StoreMissingError extends QuorumkitError {
+  constructor(path: string, reason: string) {
+    super('ESTOREMISSING', `store ${path} is missing: ${reason}`);
+  }
+}
+
+/** A replica directory belongs to another cluster (or another replica id) than configured. */
+export class IdentityMismatchError extends QuorumkitError {
+  constructor(message: string) {
+    super('EIDENTITY', message);
+  }
+}

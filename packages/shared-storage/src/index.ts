@@ -18,3 +18,24 @@ export {
   writeFileAtomic,
 } from './atomicFile.js';
 export { RECORD_HEADER_BYTES, decodeJson, encodeJson, openRecord, sealRecord } from './values.js';
+export { crc32c, maskCrc } from './crc32c.js';
+export { verifyLevelDbDir, verifyLogBytes, verifyTableBytes, type LevelDirKind, type LevelDirReport } from './levelVerify.js';
+export {
+  IDENTITY_FILE,
+  IDENTITY_NAME_BYTES_MAX,
+  bumpIncarnation,
+  createIdentity,
+  identityPath,
+  readIdentity,
+  type ReplicaIdentity,
+} from './identity.js';
+export {
+  checkStoreMarker,
+  inspectReplicaDir,
+  storeMarkerOp,
+  type ReplicaLayout,
+  type ReplicaState,
+  type ReplicaStateKind,
+  type StoreMarkerCheck,
+} from './integrity.js';
+export { openReplica, type OpenReplicaOptions, type OpenedReplica, type ReplicaDecision } from './openReplica.js';

@@ -6,10 +6,13 @@ import {
   QuorumkitError,
   StorageIOError,
   StoreClosedError,
+  StoreDamagedError,
+  StoreMissingError,
   StoreLockedError,
   StoreOpenError,
 } from './errors.js';
 import { concatKey, encodeUtf8 } from './keys.js';
+import { verifyLevelDbDir } from './levelVerify.js';
 
 /** One write in an atomic batch. `key` is the full key (keyspace prefix included). */
 export interface BatchOp {
@@ -68,8 +71,19 @@ export const KEYSPACE_NAME_BYTES_MAX = 255;
 type Level = ClassicLevel<Uint8Array, Uint8Array>;
 type LevelSnapshot = ReturnType<Level['snapshot']>;
 
+export interface OpenStoreOptions {
+  /**
+   * Check the directory before opening: every WAL and MANIFEST record's checksum, every table
+   * block's checksum, CURRENT present. Damage throws StoreDamagedError instead of opening
+   * (LevelDB would silently skip the damaged records). Default false.
+   */
+  verify?: boolean;
+  /** Create the store when the directory holds none. Default true; false throws StoreMissingError. */
+  createIfMissing?: boolean;
+}
+
 /** Open (creating if missing) a store in directory `where`, or an in-memory one for tests. */
-export async function openStore(where: string | { memory: true }): Promise<Store> {
+export async function openStore(where: string | { memory: true }, opts: OpenStoreOptions = {}): Promise<Store> {
   const options = { keyEncoding: 'view', valueEncoding: 'view' } as const;
   if (typeof where === 'object' && where !== null && where.memory === true) {
     const db = new MemoryLevel<Uint8Array, Uint8Array>(options);
@@ -79,13 +93,23 @@ export async function openStore(where: string | { memory: true }): Promise<Store
   if (typeof where !== 'string' || where.length === 0) {
     throw new InvalidArgumentError('openStore needs a directory path or { memory: true }');
   }
+  const createIfMissing = opts.createIfMissing ?? true;
+  if (opts.verify || !createIfMissing) {
+    const report = await verifyLevelDbDir(where);
+    if (report.problems.length > 0) throw new StoreDamagedError(where, report.problems);
+    if (report.kind !== 'present' && !createIfMissing) {
+      throw new StoreMissingError(where, report.kind === 'absent' ? 'no such directory' : 'the directory holds no LevelDB files');
+    }
+  }
   const db = new ClassicLevel<Uint8Array, Uint8Array>(where, options);
   try {
-    await mkdir(where, { recursive: true });
-    await db.open();
+    if (createIfMissing) await mkdir(where, { recursive: true });
+    await db.open({ createIfMissing });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause;
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     if (cause?.code === 'LEVEL_LOCKED') throw new StoreLockedError(where, err);
+    const text = `${(err as Error).message} ${cause?.message ?? ''}`;
+    if (cause?.code === 'LEVEL_CORRUPTION' || /corrupt/i.test(text)) throw new StoreDamagedError(where, [text.trim()], err);
     throw new StoreOpenError(where, err);
   }
   return new LevelStore(db, where);

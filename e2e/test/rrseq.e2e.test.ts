@@ -62,7 +62,9 @@ describe('rrseq e2e: the seed walkthrough and its experiments', () => {
       // The quickstart's form: ":PORT" addresses.
       spec: (i, ports) => ({
         command: process.execPath,
-        args: [SERVER, `:${ports[i]![0]}`, persist(i), ...ports.filter((_, j) => j !== i).map((p) => `:${p[0]}`)],
+        // Server 0 forms the cluster (--init) once all three are up; on its restarts (state
+        // on disk, or wiped next to ready peers) --init is a no-op or refused, never a reset.
+        args: [SERVER, ...(i === 0 ? ['--init'] : []), `:${ports[i]![0]}`, persist(i), ...ports.filter((_, j) => j !== i).map((p) => `:${p[0]}`)],
       }),
       readyWhen: /^ready$/m,
     });

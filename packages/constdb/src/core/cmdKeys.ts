@@ -3,6 +3,7 @@ import { type CmdCtx, ERR, keyOf, lower } from './context.js';
 import { keyType, expiryAt, expClearDelta } from './keyrec.js';
 import { parseI64 } from './scalar.js';
 import { globMatch } from './glob.js';
+import { SCAN_SLOTS } from './scanIndex.js';
 
 export function cmdDel(ctx: CmdCtx, args: Buffer[]): void {
   let n = 0;
@@ -36,9 +37,18 @@ export function cmdKeys(ctx: CmdCtx, args: Buffer[]): void {
   for (const k of out) ctx.out.bulkLatin1(k);
 }
 
+/** An unsigned 64-bit cursor; like Redis (strtoul), a negative one wraps around. */
+function parseCursor(b: Buffer): bigint | undefined {
+  const t = b.toString('latin1');
+  if (!/^-?[0-9]{1,20}$/.test(t)) return undefined;
+  const v = BigInt(t);
+  if (v >= 1n << 64n || v <= -(1n << 64n)) return undefined;
+  return v < 0n ? (1n << 64n) + v : v;
+}
+
 export function cmdScan(ctx: CmdCtx, args: Buffer[]): void {
-  const cursor = parseI64(args[1]!);
-  if (cursor === undefined || cursor < 0n) return ctx.out.error('ERR invalid cursor');
+  const cursor = parseCursor(args[1]!);
+  if (cursor === undefined) return ctx.out.error('ERR invalid cursor');
   let pat: string | undefined;
   let count = 10;
   let type: string | undefined;
@@ -54,15 +64,11 @@ export function cmdScan(ctx: CmdCtx, args: Buffer[]): void {
     } else if (opt === 'type') type = lower(args[++i]!);
     else return ctx.out.error(ERR.syntax);
   }
-  // Cursor = position in the key table's iteration order; keys present for the whole
-  // scan are returned at least once (new keys are appended, deleted ones leave no gap
-  // before the cursor because tombstone records keep their slot until GC).
-  const keys = [...ctx.db.keys.keys()];
-  let i = Number(cursor);
+  // the cursor is a slot of the scan index (see scanIndex.ts): keys present for the whole
+  // scan are returned whatever is added, deleted or garbage-collected meanwhile
+  const { keys, next } = cursor >= BigInt(SCAN_SLOTS) ? { keys: [], next: 0 } : ctx.db.scanIndex.scan(Number(cursor), count);
   const out: string[] = [];
-  let seen = 0;
-  for (; i < keys.length && seen < count; i++, seen++) {
-    const k = keys[i]!;
+  for (const k of keys) {
     const rec = ctx.db.lookup(k, ctx.now);
     if (!rec) continue;
     if (pat !== undefined && !globMatch(pat, k)) continue;
@@ -70,7 +76,7 @@ export function cmdScan(ctx: CmdCtx, args: Buffer[]): void {
     out.push(k);
   }
   ctx.out.arr(2);
-  ctx.out.bulkLatin1(i >= keys.length ? '0' : String(i));
+  ctx.out.bulkLatin1(String(next));
   ctx.out.arr(out.length);
   for (const k of out) ctx.out.bulkLatin1(k);
 }

@@ -3,6 +3,7 @@
 // deltas and snapshot records are joined with the same function. Pure: time comes in as
 // arguments.
 import { UuidClock } from './uuid.js';
+import { ScanIndex } from './scanIndex.js';
 import {
   type KeyRec, type KeyType, keyClearDelta, keyJoinInto, keyType, expiryAt, keyGc, keyTombstones, expClearDelta,
 } from './keyrec.js';
@@ -15,6 +16,8 @@ export interface Watcher { watchDirty?: boolean }
 
 export class Db {
   readonly keys = new Map<string, KeyRec>();
+  /** SCAN's cursor order over `keys` (kept in step with it) */
+  readonly scanIndex = new ScanIndex();
   readonly clock = new UuidClock();
   /** keys whose record has expiry entries (for the active expire cycle) */
   readonly expiring = new Set<string>();
@@ -127,6 +130,7 @@ export class Db {
     if (!rec) {
       rec = {};
       this.keys.set(key, rec);
+      this.scanIndex.add(key);
     }
     keyJoinInto(rec, delta);
     if (this.watchers.size > 0) {
@@ -220,6 +224,7 @@ export class Db {
       c += keyGc(rec, stable);
       if (!rec.str && !rec.set && !rec.hash && !rec.exp) {
         this.keys.delete(key);
+        this.scanIndex.delete(key);
         this.expiring.delete(key);
         this.removals.delete(key);
       } else if (keyTombstones(rec) === 0 && !(rec.exp && rec.exp.e.size === 0)) this.removals.delete(key);

@@ -60,3 +60,21 @@ export class BadConfigError extends QuorumkitError {
     super('ECONFIG', message);
   }
 }
+
+/**
+ * This replica cannot prove its state is intact (fresh directory without bootstrap, lost or
+ * unreadable plog): it is a non-voting learner and refuses client reads and writes until it
+ * has re-learnt from the other replicas. Retry on another replica, or later.
+ */
+export class RecoveringError extends QuorumkitError {
+  constructor(detail: string) {
+    super('ERECOVERING', `replica is recovering: ${detail}`);
+  }
+}
+
+/** The replica runs with learnOnly (EnableLearnOnly): it never votes and serves no client commands. */
+export class LearnOnlyError extends QuorumkitError {
+  constructor() {
+    super('ELEARNONLY', 'replica is learn-only (EnableLearnOnly): send commands to a voting replica');
+  }
+}

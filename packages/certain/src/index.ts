@@ -8,6 +8,7 @@ export {
 } from './server/transport.js';
 export {
   TurnError, ConflictError, DupUuidError, PendingError, BusyError, CmdTimeoutError, StoppedError, BadConfigError, ValueTooLargeError,
+  RecoveringError, LearnOnlyError,
 } from './errors.js';
 export {
   EntryMachine, EntityCore, EntryState, CmdResult, emptyRecord, nextBallot, preAuthBallot, ballotOwner, majority,
@@ -19,3 +20,4 @@ export { CardService, CardTooLargeError, applyCardValue } from './server/cardSer
 export { parseConfig, validateConfig, cardAddress, configDefaults, type CardServerConfig } from './server/config.js';
 export { CARD_CODE_TRAILER, CARD_SERVICE } from './server/cardGrpc.js';
 export { evaluateCardOps, cardEntity, CardCode, cardCodeMessage, type Card, type CardOp, type CardResult } from './core/card.js';
+export { RecoveryMode, loadVoting, type VotingRecord } from './engine/recoveryMode.js';

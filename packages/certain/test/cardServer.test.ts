@@ -24,10 +24,10 @@ beforeAll(async () => {
   srv = await startCardServer(
     {
       serverAddrs: [`127.0.0.1:${peer}`], cardAddrs: [cardAddr], acceptorNum: 1, acceptorId: 0, path: dir,
-      enablePreAuth: true, localAcceptFirst: false, plogExpireTimeMs: 3_600_000, maxCatchUpNum: 10, maxCommitNum: 100, cmdTimeoutMs: 10_000, logLevel: 'silent',
+      enablePreAuth: true, localAcceptFirst: false, plogExpireTimeMs: 3_600_000, maxCatchUpNum: 10, maxCommitNum: 100, cmdTimeoutMs: 10_000, enableLearnOnly: false, logLevel: 'silent',
     },
     pino({ level: 'silent' }),
-    { metricsAddr: `127.0.0.1:${metricsPort}` },
+    { metricsAddr: `127.0.0.1:${metricsPort}`, bootstrap: true },
   );
 });
 

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Certain, LevelDb, TurnError, DupUuidError, PendingError, type ApplyFn } from '../src/index.js';
+import { Certain, LevelDb, TurnError, DupUuidError, PendingError, RecoveringError, type ApplyFn } from '../src/index.js';
 import { LocalNet } from './localNet.js';
 
 const enc = new TextEncoder();
@@ -23,9 +23,9 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function replica(net: LevelNetOpts, id: number, opts: Partial<Certain['tuning']> = {}): Promise<Certain> {
+async function replica(net: LevelNetOpts, id: number, opts: Partial<Certain['tuning']> = {}, bootstrap = true): Promise<Certain> {
   const c = new Certain({
-    acceptorId: id, acceptorNum: net.n, path: net.dir, apply,
+    acceptorId: id, acceptorNum: net.n, path: net.dir, apply, bootstrap,
     transport: net.net.transportFor(id),
     options: { cmdTimeoutMs: 20_000, retryMsBase: 30, tickMs: 20, ...opts },
   });
@@ -45,6 +45,12 @@ async function get(c: Certain, e: bigint, k: string): Promise<string | undefined
   await c.read(e);
   const v = await c.db.get(e, enc.encode(k));
   return v ? dec.decode(v) : undefined;
+}
+
+async function waitRecovered(c: Certain): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (c.recovering && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  expect(c.recovering).toBe(false);
 }
 
 async function untilNotPending<T>(f: () => Promise<T>): Promise<T> {
@@ -119,7 +125,11 @@ describe('engine', () => {
     await rs[0]!.expireNow();
     await rs[1]!.expireNow();
     // entity 1 entries up to 4 expired too (kept: the newest chosen). Write more so entity 1 has fresh entries.
-    const r2 = await replica(cl, 2, { plogExpireTimeMs: 0, getAllPageBytes: 64 });
+    // no bootstrap: a replica that lost its disk recovers (learns) before it votes or serves
+    const r2 = await replica(cl, 2, { plogExpireTimeMs: 0, getAllPageBytes: 64 }, false);
+    expect(r2.recovering).toBe(true);
+    await expect(r2.read(1n)).rejects.toBeInstanceOf(RecoveringError);
+    await waitRecovered(r2);
     for (let k = 1; k <= 5; k++) expect(await get(r2, 1n, `c${k}`)).toBe(String(k));
     expect(await get(r2, 2n, 'only')).toBe('one');
     expect(r2.metrics.getAlls).toBeGreaterThan(0);

@@ -29,6 +29,7 @@ async function cluster(net: LocalNet, opts: Partial<Certain['tuning']> = {}): Pr
   const rs: Certain[] = [];
   for (let id = 0; id < 3; id++) {
     const c = new Certain({
+      bootstrap: true,
       acceptorId: id, acceptorNum: 3, path: dir, apply, transport: net.transportFor(id),
       options: { cmdTimeoutMs: 20_000, retryMsBase: 30, tickMs: 20, ...opts },
     });

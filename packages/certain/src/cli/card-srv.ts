@@ -15,6 +15,7 @@ const program = new Command()
   .option('--log-level <level>', 'override LogLevel')
   .option('--metrics-addr <host:port>', 'serve Prometheus metrics on http://host:port/metrics')
   .option('--pretty', 'human-readable logs')
+  .option('--bootstrap', 'first start of a NEW cluster: vote at once (never use it on a replica that lost its disk: it recovers by itself)')
   .showHelpAfterError();
 
 function fail(msg: string): never {
@@ -24,7 +25,7 @@ function fail(msg: string): never {
 
 async function main(): Promise<void> {
   program.parse();
-  const o = program.opts<{ config?: string; path?: string; id?: string; cardAddr?: string; logLevel?: string; pretty?: boolean; metricsAddr?: string }>();
+  const o = program.opts<{ config?: string; path?: string; id?: string; cardAddr?: string; logLevel?: string; pretty?: boolean; metricsAddr?: string; bootstrap?: boolean }>();
   let cfg: CardServerConfig = { ...configDefaults };
   const warnings: string[] = [];
   try {
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
   for (const w of warnings) log.warn(w);
   let srv;
   try {
-    srv = await startCardServer(cfg, log, { metricsAddr: o.metricsAddr });
+    srv = await startCardServer(cfg, log, { metricsAddr: o.metricsAddr, bootstrap: o.bootstrap === true });
   } catch (err) {
     fail(`cannot start: ${err instanceof Error ? err.message : String(err)}`);
   }

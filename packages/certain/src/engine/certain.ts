@@ -1,6 +1,7 @@
 // The engine: entity workers around the pure EntityCore, group-committed persistence (one
 // synced plog batch for whatever every entity produced meanwhile), persist-before-send,
 // in-order apply to the data store, catch-up, plog expiry and GetAll.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import {
@@ -14,7 +15,9 @@ import { RateLimiter } from './rateLimiter.js';
 import { GetAllSource, runGetAll } from './getAll.js';
 import {
   BusyError, CmdTimeoutError, ValueTooLargeError, ConflictError, DupUuidError, PendingError, StoppedError, TurnError, BadConfigError,
+  RecoveringError, LearnOnlyError,
 } from '../errors.js';
+import { RecoveryMode } from './recoveryMode.js';
 
 export interface CertainOptions {
   acceptorId: number;
@@ -32,6 +35,14 @@ export interface CertainOptions {
   apply?: ApplyFn;
   options?: Partial<CertainTuning>;
   logger?: Logger;
+  /**
+   * Create a new cluster: a replica with no voting record votes at once. Only for the first
+   * start of every replica of a new cluster; a replica that lost its state must never be
+   * bootstrapped again (it recovers from the others instead, which is the default).
+   */
+  bootstrap?: boolean;
+  /** Whether the plog was just created (default: logdb_<id> did not exist under path). */
+  freshPlog?: boolean;
 }
 
 interface WriteWaiter { entry: bigint; resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
@@ -61,7 +72,7 @@ export class Certain {
   private timers: NodeJS.Timeout[] = [];
   private catchUpLimiter!: RateLimiter;
   private stopped = true;
-  readonly metrics = { chosen: 0, catchUpsSent: 0, getAlls: 0, fsyncBatches: 0, expired: 0, droppedSends: 0 };
+  readonly metrics = { chosen: 0, catchUpsSent: 0, getAlls: 0, fsyncBatches: 0, expired: 0, droppedSends: 0, fenced: 0 };
   /** Latency hooks for metrics: a synced plog batch, and a write from call to chosen. */
   readonly hooks: {
     plogWriteMs?: (ms: number) => void;
@@ -71,6 +82,8 @@ export class Certain {
   } = {};
   /** Why the engine stopped itself, if it did. */
   fatalError: unknown = undefined;
+  /** Voting status, recovery from lost state, fence of peers' earlier incarnations. */
+  readonly recovery: RecoveryMode;
 
   constructor(private readonly opts: CertainOptions) {
     this.tuning = { ...defaultTuning, ...opts.options };
@@ -85,6 +98,25 @@ export class Certain {
     }
     if (!opts.db && !opts.apply) throw new BadConfigError('give either db or an apply function');
     if ((!opts.plog || !opts.db) && !opts.path) throw new BadConfigError('path is required for the default plog / db');
+    this.recovery = new RecoveryMode({
+      plog: () => this.plog,
+      log: this.log,
+      acceptorId: opts.acceptorId,
+      acceptorNum: n,
+      send: (to, msg) => this.send(to, msg),
+      handle: (e) => this.handle(e),
+      entity: (id) => this.entity(id),
+      loaded: () => this.entities,
+    }, { pageNum: this.tuning.horizonPageNum, retryMs: this.tuning.catchUpTimeoutMs });
+  }
+
+  /** Not voting: recovering lost state, or learn-only. */
+  get recovering(): boolean {
+    return this.recovery.recovering;
+  }
+
+  get learnOnly(): boolean {
+    return this.tuning.learnOnly;
   }
 
   get loadedEntities(): number {
@@ -97,7 +129,9 @@ export class Certain {
 
   async start(): Promise<void> {
     const { acceptorId: id, path } = this.opts;
+    const fresh = this.opts.freshPlog ?? (path !== undefined && !existsSync(join(path, `logdb_${id}`, 'CURRENT')));
     this.plog = this.opts.plog ?? (await LevelPlog.open(join(path!, `logdb_${id}`)));
+    await this.recovery.start({ fresh, bootstrap: this.opts.bootstrap === true, now: Date.now() });
     this.db = this.opts.db ?? (await LevelDb.open(join(path!, `datadb_${id}`), this.opts.apply!));
     this.catchUpLimiter = new RateLimiter(this.tuning.catchUpPerSecMax, Date.now());
     this.getAllSource = new GetAllSource(this.db, (e) => this.replay(e), this.tuning.getAllSessionIdleMs);
@@ -169,6 +203,8 @@ export class Certain {
         this.committed.set(entityId, mc);
         this.entities.set(entityId, core);
         this.loading.delete(entityId);
+        if (this.tuning.learnOnly) core.becomeLearner();
+        else this.recovery.adopt(core, Date.now());
         return core;
       })();
       this.loading.set(entityId, p);
@@ -186,6 +222,7 @@ export class Certain {
     if (this.stopped) throw new StoppedError();
     if (value.byteLength > this.tuning.valueBytesMax) throw new ValueTooLargeError(entityId, value.byteLength, this.tuning.valueBytesMax);
     const core = await this.entity(entityId);
+    this.checkVoting(core);
     const since = Date.now() - this.tuning.uuidWindowMs;
     for (const u of uuids) if (await this.plog.hasUuid(entityId, u, since)) throw new DupUuidError(entityId, u);
     if (core.getAllInProgress) throw new PendingError(entityId);
@@ -213,6 +250,7 @@ export class Certain {
   async read(entityId: bigint, entry?: bigint): Promise<bigint> {
     if (this.stopped) throw new StoppedError();
     const core = await this.entity(entityId);
+    this.checkVoting(core);
     if (core.getAllInProgress) throw new PendingError(entityId);
     if (entry !== undefined && entry !== core.maxChosen + 1n) throw new TurnError(entityId, entry, core.maxChosen);
     const readId = this.nextReadId++;
@@ -226,6 +264,15 @@ export class Certain {
     });
     await this.applyUpTo(entityId, upTo);
     return upTo;
+  }
+
+  /** A learner serves no client command: its data may miss what was chosen. */
+  private checkVoting(core: EntityCore): void {
+    if (this.tuning.learnOnly) throw new LearnOnlyError();
+    if (core.learner) {
+      const w = this.recovery.waitingFor();
+      throw new RecoveringError(w.length > 0 ? `waiting for the horizon of replicas ${w.join(', ')}` : `entity ${core.entityId} is learning up to ${core.horizon}`);
+    }
   }
 
   /** Apply every chosen entry to the data store, in order; returns maxCommittedEntry. */
@@ -286,6 +333,18 @@ export class Certain {
 
   private onPeerMessage(from: number, msg: PeerMsg): void {
     if (this.stopped) return;
+    if (!this.recovery.admit(from, msg)) {
+      this.metrics.fenced++;
+      return;
+    }
+    if (msg.kind === 'horizonReq') {
+      this.recovery.onHorizonReq(from, msg, Date.now(), Math.random).catch((err: unknown) => this.log.error({ err, from }, 'horizon answer failed'));
+      return;
+    }
+    if (msg.kind === 'horizonRsp') {
+      this.recovery.onHorizonRsp(msg, Date.now()).catch((err: unknown) => this.log.error({ err, from }, 'horizon handling failed'));
+      return;
+    }
     if (!isEntityMsg(msg)) return;
     const entityId = msg.kind === 'paxos' ? msg.cmd.header.entityId : msg.entityId;
     if (msg.kind === 'catchUpReq') {
@@ -325,7 +384,8 @@ export class Certain {
    */
   private send(to: number, msg: PeerMsg): void {
     try {
-      this.transport.send(to, msg);
+      // every message carries our incarnation: peers drop those of an earlier life (the fence)
+      this.transport.send(to, { ...msg, inc: this.recovery.incarnation } as unknown as PeerMsg);
     } catch (err) {
       this.metrics.droppedSends++;
       const entityId = msg.kind === 'paxos' ? msg.cmd.header.entityId : isEntityMsg(msg) ? msg.entityId : undefined;
@@ -387,6 +447,9 @@ export class Certain {
         for (const e of effects) this.release(e);
         this.flushGen++;
         this.wakeFlushWaiters(false);
+      }
+      if (this.recovery.recovering && this.batch.length === 0) {
+        this.recovery.maybeFinish(true).catch((err: unknown) => this.log.error({ err }, 'recovery completion failed'));
       }
     } catch (err) {
       this.log.fatal({ err }, 'plog write failed; stopping');
@@ -453,6 +516,10 @@ export class Certain {
   private tick(): void {
     const now = Date.now();
     for (const core of this.entities.values()) this.handle(core.tick(now, Math.random()));
+    this.recovery.tick(now);
+    if (this.recovery.recovering && !this.flushing && this.batch.length === 0) {
+      this.recovery.maybeFinish(true).catch((err: unknown) => this.log.error({ err }, 'recovery completion failed'));
+    }
     void this.getAllSource.sweep(now);
   }
 

@@ -32,6 +32,10 @@ export interface CertainTuning {
   getAllCallDeadlineMs: number;
   /** a pinned GetAll snapshot nobody reads is released after this */
   getAllSessionIdleMs: number;
+  /** entities per horizon page a recovering replica asks for */
+  horizonPageNum: number;
+  /** the original's EnableLearnOnly: never vote, only learn chosen entries; client commands refused */
+  learnOnly: boolean;
 }
 
 export const defaultTuning: CertainTuning = {
@@ -53,4 +57,6 @@ export const defaultTuning: CertainTuning = {
   catchUpBytesMax: 320 * 1024,
   getAllCallDeadlineMs: 10_000,
   getAllSessionIdleMs: 60_000,
+  horizonPageNum: 1000,
+  learnOnly: false,
 };

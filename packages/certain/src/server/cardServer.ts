@@ -16,7 +16,7 @@ export interface RunningCardServer {
   stop(): Promise<void>;
 }
 
-export async function startCardServer(c: CardServerConfig, log: Logger, opts: { metricsAddr?: string } = {}): Promise<RunningCardServer> {
+export async function startCardServer(c: CardServerConfig, log: Logger, opts: { metricsAddr?: string; bootstrap?: boolean } = {}): Promise<RunningCardServer> {
   const id = c.acceptorId!;
   const certain = new Certain({
     acceptorId: id,
@@ -25,7 +25,9 @@ export async function startCardServer(c: CardServerConfig, log: Logger, opts: { 
     path: c.path!,
     apply: applyCardValue,
     logger: log,
+    bootstrap: opts.bootstrap === true,
     options: {
+      learnOnly: c.enableLearnOnly,
       enablePreAuth: c.enablePreAuth,
       localAcceptFirst: c.localAcceptFirst,
       plogExpireTimeMs: c.plogExpireTimeMs,
@@ -51,6 +53,11 @@ export async function startCardServer(c: CardServerConfig, log: Logger, opts: { 
     grpc.setServing(false);
   };
   if (certain.fatalError !== undefined) grpc.setServing(false);
+  // A recovering or learn-only replica serves no card command: health says so.
+  if (certain.recovering || certain.learnOnly) grpc.setServing(false);
+  certain.recovery.onRecovered = () => {
+    if (certain.fatalError === undefined && !certain.learnOnly) grpc.setServing(true);
+  };
   let metrics: Server | undefined;
   if (opts.metricsAddr) {
     try {

@@ -16,6 +16,8 @@ export interface CardServerConfig {
   cmdTimeoutMs: number;
   /** largest encoded card value one request may propose (bigger requests: INVALID_ARGUMENT) */
   cardValueBytesMax?: number;
+  /** the original's EnableLearnOnly: this server never votes, it only learns chosen entries */
+  enableLearnOnly: boolean;
   logLevel: string;
 }
 
@@ -29,6 +31,7 @@ export const configDefaults: CardServerConfig = {
   maxCommitNum: 100,
   cmdTimeoutMs: 5000,
   cardValueBytesMax: 256 * 1024,
+  enableLearnOnly: false,
   logLevel: 'info',
 };
 
@@ -75,6 +78,7 @@ export function parseConfig(text: string): { config: CardServerConfig; warnings:
       case 'path': c.path = v; break;
       case 'enablepreauth': c.enablePreAuth = bool(key, v); break;
       case 'localacceptfirst': c.localAcceptFirst = bool(key, v); break;
+      case 'enablelearnonly': c.enableLearnOnly = bool(key, v); break;
       case 'plogexpiretimems': c.plogExpireTimeMs = int(key, v, 0); break;
       case 'maxcatchupnum': c.maxCatchUpNum = int(key, v, 1, 10_000); break;
       case 'maxcommitnum': c.maxCommitNum = int(key, v, 1, 1_000_000); break;

@@ -27,6 +27,10 @@ export interface Plog {
   resetTo(entityId: bigint, upTo: bigint): Promise<void>;
   /** Entities that have any state here. */
   entities(): Promise<bigint[]>;
+  /** Replica-wide durable settings (voting status, incarnation, fence): read one. */
+  getSys<T>(name: string): Promise<T | undefined>;
+  /** Durably (synced) set or, with undefined, delete one replica-wide setting. */
+  putSys(name: string, value: unknown): Promise<void>;
   readonly syncCount: number;
   close(): Promise<void>;
 }
@@ -37,12 +41,14 @@ export class LevelPlog implements Plog {
   private readonly rec: Keyspace;
   private readonly meta: Keyspace;
   private readonly uuid: Keyspace;
+  private readonly sys: Keyspace;
   private readonly writer: GroupCommitWriter;
 
   private constructor(private readonly store: Store) {
     this.rec = store.keyspace('rec');
     this.meta = store.keyspace('meta');
     this.uuid = store.keyspace('uuid');
+    this.sys = store.keyspace('sys');
     this.writer = new GroupCommitWriter(store);
   }
 
@@ -125,6 +131,16 @@ export class LevelPlog implements Plog {
     const out: bigint[] = [];
     for await (const [k] of this.meta.range()) out.push(decodeBigintKey(k));
     return out;
+  }
+
+  async getSys<T>(name: string): Promise<T | undefined> {
+    const b = await this.sys.get(new TextEncoder().encode(name));
+    return b ? openValue<T>(b) : undefined;
+  }
+
+  putSys(name: string, value: unknown): Promise<void> {
+    const k = new TextEncoder().encode(name);
+    return this.writer.write([value === undefined ? this.sys.del(k) : this.sys.put(k, sealValue(value))]);
   }
 
   close(): Promise<void> {

@@ -92,9 +92,12 @@ describe('acceptor rules (seed)', () => {
     const again = commit(c.next, i64Value(6));
     expect(again.conflict).toBe(true);
     expect(again.next.chosen).toEqual(i64Value(5));
-    // a later Accept with another value still follows the seed rule, chosen stays
-    const a = accept(c.next, ballot(2, 2), i64Value(6)).next;
-    expect(a.val).toEqual(i64Value(6));
+    // a later Accept with another value is refused (issue 17 item 3), the chosen one is voted again
+    const refused = accept(c.next, ballot(2, 2), i64Value(6));
+    expect(refused.changed).toBe(false);
+    expect(refused.next.val).toEqual(i64Value(5));
+    const a = accept(c.next, ballot(2, 2), i64Value(5)).next;
+    expect(a.vBal).toEqual(ballot(2, 2));
     expect(learn(a).chosen).toEqual(i64Value(5));
   });
 });

@@ -49,13 +49,40 @@ export function prepare(s: AcceptorState, bal: Ballot): Step {
   return { reply, next: s, changed: false };
 }
 
-/** Accept: reply {LastBal: copy before the update}; if bal >= LastBal then LastBal = VBal = bal, Val = val. */
+/** Same value, ignoring the writer tag (a seed client cannot carry it). */
+function sameContent(a: Value, b: Value): boolean {
+  return valueEq({ vi64: a.vi64, ...(a.bytes ? { bytes: a.bytes } : {}) }, { vi64: b.vi64, ...(b.bytes ? { bytes: b.bytes } : {}) });
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** A ballot strictly above `b` where one exists (the top ballot has none). */
+function above(b: Ballot): Ballot {
+  if (b.proposerId < INT64_MAX) return { n: b.n, proposerId: b.proposerId + 1n };
+  if (b.n < INT64_MAX) return { n: b.n + 1n, proposerId: 0n };
+  return copyBallot(b);
+}
+
+/**
+ * Accept: reply {LastBal: copy before the update}; if bal >= LastBal then LastBal = VBal = bal, Val = val.
+ * Added guard: an acceptor that learned the chosen value votes for no other one, at any
+ * ballot (refusing is always safe). A client built from the seed's proto cannot carry the
+ * added fields and would re-propose the value it decoded; its refusal shows as a LastBal
+ * above its ballot (the seed's rejection) plus Chosen. The chosen value proposed again
+ * without its writer tag is stored with the tag, so the writer still recognises it.
+ */
 export function accept(s: AcceptorState, bal: Ballot, val: Value | null): Step {
   // the seed's reply is {LastBal}; the added Chosen lets a losing proposer stop early
-  const reply: AcceptorReply = { lastBal: copyBallot(s.lastBal), val: null, vBal: null, chosen: s.chosen ? copyValue(s.chosen) : null };
+  const chosen = s.chosen ? copyValue(s.chosen) : null;
+  if (s.chosen && (val === null || !sameContent(val, s.chosen))) {
+    const lastBal = ballotGE(bal, s.lastBal) ? above(bal) : copyBallot(s.lastBal);
+    return { reply: { lastBal, val: null, vBal: null, chosen }, next: s, changed: false };
+  }
+  const reply: AcceptorReply = { lastBal: copyBallot(s.lastBal), val: null, vBal: null, chosen };
   if (ballotGE(bal, s.lastBal)) {
-    const changed = !(ballotEq(bal, s.lastBal) && ballotEq(bal, s.vBal) && valueEq(val, s.val));
-    const next: AcceptorState = { lastBal: copyBallot(bal), vBal: copyBallot(bal), val: val ? copyValue(val) : null, chosen: s.chosen };
+    const stored = s.chosen && val ? s.chosen : val;
+    const changed = !(ballotEq(bal, s.lastBal) && ballotEq(bal, s.vBal) && valueEq(stored, s.val));
+    const next: AcceptorState = { lastBal: copyBallot(bal), vBal: copyBallot(bal), val: stored ? copyValue(stored) : null, chosen: s.chosen };
     return { reply, next: changed ? next : s, changed };
   }
   return { reply, next: s, changed: false };

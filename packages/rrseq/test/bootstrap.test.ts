@@ -154,10 +154,14 @@ describe('real servers: total loss refuses clearly; force-recover is the way out
       await waitUntil(() => errors.some((m) => /force-recover/.test(m)), 20_000, 'a client error naming force-recover');
       expect(got).toBeUndefined();
       expect(back.some((b) => b.ready)).toBe(false);
-      // Deleted files look like fresh disks, so the servers cannot tell total loss from a
-      // new cluster: they wait for the operator, and the reason names both ways out.
+      // The identity record next to each persist file survived: every server knows it lost
+      // the state of a formed cluster, so init (which would restart at 1) is refused.
       const status = await callUnary<unknown, { ok: boolean; message: string }>(admin, 'GRPCAdmin', { command: 'status', floor: '0' }, { deadlineMs: 5_000 });
       expect(status.ok).toBe(false);
+      expect(status.message, status.message).toMatch(/2 recovering/);
+      const init = await callUnary<unknown, { ok: boolean; message: string }>(admin, 'GRPCAdmin', { command: 'init', floor: '0' }, { deadlineMs: 10_000 });
+      expect(init.ok).toBe(false);
+      expect(init.message).toMatch(/lost the state/);
       const fr = await callUnary<unknown, { ok: boolean; message: string }>(admin, 'GRPCAdmin', { command: 'force-recover', floor: '1000' }, { deadlineMs: 10_000 });
       expect(fr.message).toMatch(/force-recover done/);
       expect(fr.ok).toBe(true);

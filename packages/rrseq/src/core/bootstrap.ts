@@ -129,7 +129,10 @@ export class Bootstrap {
       const ready = this.distinct(this.probed, (r) => r.status === 'OK');
       const clusters = new Set([...ready.values()].map((r) => r.cluster ?? ''));
       if (clusters.size > 1) return this.finish(false, `${what} refused: servers belong to different clusters (${[...clusters].join(', ')})`);
-      this.installCluster = [...clusters][0] ?? this.newCluster;
+      // No ready server: the cluster the recovering ones remember (identity records), if any.
+      const known = new Set([...this.probed.values()].filter((r) => r.status === 'RECOVERING' && r.cluster).map((r) => r.cluster!));
+      if (clusters.size === 0 && known.size > 1) return this.finish(false, `${what} refused: servers remember different clusters (${[...known].join(', ')})`);
+      this.installCluster = [...clusters][0] ?? [...known][0] ?? this.newCluster;
       if (this.req.kind === 'init') {
         if (timedOut || answered < this.nodes) return this.finish(false, `init needs every server up and reachable: ${answered} of ${this.nodes} answered`);
         for (const [from, r] of this.probed) {

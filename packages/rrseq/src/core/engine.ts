@@ -45,8 +45,10 @@ export class Engine {
     private readonly env: EngineEnv,
     /** With no loaded state: true when the disk is fresh (never held a replica), false when it was lost. */
     fresh = false,
+    /** With no loaded state: the cluster its identity record names ('' if none). */
+    knownCluster = '',
   ) {
-    this.replica = new Replica(loaded ?? unreadyState(env.newIncarnation(), fresh), cfg.membership);
+    this.replica = new Replica(loaded ?? unreadyState(env.newIncarnation(), fresh, knownCluster), cfg.membership);
     this.coordinator = new Coordinator(cfg.nodes, cfg, () => env.random(), `c${env.newIncarnation()}`, cfg.membership);
   }
 
@@ -66,7 +68,7 @@ export class Engine {
   start(): void {
     if (this.replica.ready) this.replica.bumpBoot();
     else {
-      this.recovery = new Recovery(this.cfg.nodes, this.cfg.self, this.cfg, () => this.env.random(), `r${this.env.newIncarnation()}`, this.cfg.membership);
+      this.recovery = new Recovery(this.cfg.nodes, this.cfg.self, this.cfg, () => this.env.random(), `r${this.env.newIncarnation()}`, this.cfg.membership, this.replica.knownCluster);
       this.env.log?.(
         'warn',
         this.replica.snapshot().blank

@@ -47,6 +47,8 @@ export class Recovery {
     private readonly session: string,
     /** Hash of the member set, stamped on every op. */
     private readonly membership = '',
+    /** The cluster this replica belonged to before its state was lost ('' if unknown). */
+    private readonly knownCluster = '',
   ) {}
 
   private get peers(): number {
@@ -109,8 +111,9 @@ export class Recovery {
     const ready = [...byReplica.values()];
     const all = this.results.size === this.peers;
     const clusters = new Set(ready.map((r) => r.cluster ?? ''));
+    if (this.knownCluster !== '') clusters.add(this.knownCluster);
     if (clusters.size > 1) {
-      this.endRound(now, `ready peers belong to different clusters (${[...clusters].join(', ')}): check every server's peer list`);
+      this.endRound(now, `ready peers and this server belong to different clusters (${[...clusters].join(', ')}): check every server's peer list`);
       return;
     }
     if (ready.length < this.needReady) {

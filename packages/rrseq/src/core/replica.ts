@@ -42,9 +42,12 @@ export interface ApplyOutcome {
   dirty: boolean;
 }
 
-/** A replica with no state: blank (fresh disk) or lost (recovering), never ready. */
-export function unreadyState(incarnation: string, blank: boolean): ReplicaState {
-  return { incarnation, boot: 0, fence: 0, ready: false, cluster: '', blank, floor: FIRST_ID, values: new Map() };
+/**
+ * A replica with no state: blank (fresh disk) or lost (recovering), never ready. `cluster`:
+ * the cluster it is known to have belonged to (from its identity record), '' if unknown.
+ */
+export function unreadyState(incarnation: string, blank: boolean, cluster = ''): ReplicaState {
+  return { incarnation, boot: 0, fence: 0, ready: false, cluster, blank: blank && cluster === '', floor: FIRST_ID, values: new Map() };
 }
 
 /** A ready, empty replica of `cluster` (what init installs; tests start from it). */
@@ -95,6 +98,11 @@ export class Replica {
     this.s.boot += 1;
   }
 
+  /** The cluster this replica knew before its state was lost ('' if none). */
+  get knownCluster(): string {
+    return this.s.cluster;
+  }
+
   /** Recovery is done: adopt the peers' values, cluster and floor under a fresh incarnation. */
   completeRecovery(incarnation: string, values: Map<string, bigint>, cluster: string, floor: bigint): void {
     this.s = { incarnation, boot: 0, fence: 0, ready: true, cluster, blank: false, floor, values: new Map(values) };
@@ -114,7 +122,10 @@ export class Replica {
     if (op.kind === 'INSTALL') return this.install(op);
     if (!this.s.ready) {
       const r = errorResult(op, 'RECOVERING');
-      if (op.kind === 'PROBE') r.blank = this.s.blank;
+      if (op.kind === 'PROBE') {
+        r.blank = this.s.blank;
+        if (this.s.cluster !== '') r.cluster = this.s.cluster;
+      }
       return { result: r, dirty: false };
     }
     if (op.cluster && op.cluster !== this.s.cluster) {
@@ -170,7 +181,7 @@ export class Replica {
     });
     const refuse = (why: string): ApplyOutcome => ({ result: errorResult(op, 'ERROR', why), dirty: false });
     if (cluster === '') return refuse('EINVAL: INSTALL without a cluster id');
-    if (this.s.ready && this.s.cluster !== cluster) return refuse(`ECLUSTER: this server already belongs to cluster ${this.s.cluster}`);
+    if (this.s.cluster !== '' && this.s.cluster !== cluster) return refuse(`ECLUSTER: this server belongs to cluster ${this.s.cluster}`);
     if (op.mode === 'init') {
       if (this.s.ready && (this.s.values.size > 0 || this.s.floor !== FIRST_ID)) return refuse('EBOOTSTRAPPED: this server already holds sequences');
       if (!this.s.ready && !this.s.blank) return refuse('ENOTBLANK: this server lost the state of a bootstrapped cluster (use force-recover)');

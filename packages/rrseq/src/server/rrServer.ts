@@ -7,9 +7,11 @@ import { dirname } from 'node:path';
 import { createGrpcServer, toBigInt, uint64ToWire, type GrpcServer } from '@quorumkit/shared-transport';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { Engine, engineConfig, ID_MAX, membershipHash, membershipProblem, type AdminRequest, type AdminResult, type AllocErrorCode, type EngineConfig, type PeerResult } from '../core/index.js';
+import { IdentityMismatchError, type ReplicaIdentity } from '@quorumkit/shared-storage';
+import { Engine, canonicalAddr, engineConfig, ID_MAX, membershipHash, membershipProblem, type AdminRequest, type AdminResult, type AllocErrorCode, type EngineConfig, type PeerResult } from '../core/index.js';
 import { InvalidArgumentError, MembershipError, NotReadyError } from '../errors.js';
 import { rrSeqProtoPath } from '../protoPath.js';
+import { bumpLost, loadIdentity, recordMembership } from '../storage/identity.js';
 import { StateFile, loadState } from '../storage/stateFile.js';
 import { serverMetrics } from './metrics.js';
 import { PEER_CLIENT_DEFAULTS, PeerClient, type PeerClientOptions } from './peerClient.js';
@@ -49,6 +51,8 @@ export class RRServer {
   private closing: Promise<void> | undefined;
   private readonly served = { ranges: 0, ids: 0n };
   private healthReady: boolean | undefined;
+  private identity: ReplicaIdentity | undefined;
+  private identityWriting = false;
   readonly log: Logger;
   readonly metrics: Registry;
 
@@ -108,8 +112,20 @@ export class RRServer {
     if (o.path !== '') await mkdir(dirname(o.path), { recursive: true });
     const loaded = await loadState(o.path);
     if (loaded.problem) this.log.warn({ problem: loaded.problem }, 'state file unusable: recovering from peers');
-    // No file and no problem: a fresh disk (a blank server, until an init or a recovery).
-    const fresh = loaded.state === undefined && loaded.problem === undefined;
+    const id = await loadIdentity(o.path);
+    this.identity = id.identity;
+    if (id.damaged) this.log.warn({ problem: id.damaged }, 'identity record damaged: this server was a cluster member; recovering from peers');
+    const stateCluster = loaded.state?.cluster ?? '';
+    if (id.identity && stateCluster !== '' && stateCluster !== id.identity.clusterId) {
+      throw new IdentityMismatchError(`${o.path} holds state of cluster ${stateCluster} but its identity record says cluster ${id.identity.clusterId}`);
+    }
+    // Fresh only with no persist file, no identity record and nothing unreadable: a blank
+    // server (it may adopt an init). A lost persist file next to an identity is a lost state.
+    const fresh = loaded.state === undefined && loaded.problem === undefined && id.identity === undefined && id.damaged === undefined;
+    if (!loaded.state?.ready && id.identity) {
+      this.identity = await bumpLost(o.path, `persist file ${loaded.problem ? 'unusable' : 'missing'}: recovering from peers`);
+      this.log.warn({ cluster: id.identity.clusterId, incarnation: String(this.identity.incarnation) }, 'this server was a member of a cluster but its persist file is gone or unusable: recovering from peers (never re-initialised)');
+    }
     this.engine = new Engine(cfg, loaded.state, {
       now: () => performance.now(),
       random: Math.random,
@@ -122,7 +138,7 @@ export class RRServer {
         w?.resolve(error ? { from, to, error } : { from, to });
       },
       log: (level, msg) => this.log[level](msg),
-    }, fresh);
+    }, fresh, id.identity?.clusterId ?? '');
     this.file = new StateFile(o.path, () => this.engine.snapshot(), { fsync: o.fsync ?? true });
     const peerOpts: PeerClientOptions = {
       callDeadlineMs: o.callDeadlineMs ?? PEER_CLIENT_DEFAULTS.callDeadlineMs,
@@ -267,6 +283,24 @@ export class RRServer {
     this.arm();
   }
 
+  /** Once a member: record it in the identity record next to the persist file (once). */
+  private writeIdentity(): void {
+    const cluster = this.engine.replica.cluster;
+    if (this.opts.path === '' || this.identityWriting || this.identity?.clusterId === cluster) return;
+    this.identityWriting = true;
+    recordMembership(this.opts.path, this.identity, cluster, canonicalAddr(this.grpc.address), 'member').then(
+      (idn) => {
+        this.identity = idn;
+        this.identityWriting = false;
+      },
+      (e: unknown) => {
+        this.identityWriting = false;
+        this.log.warn({ err: String(e) }, 'could not write the identity record; will retry');
+        this.healthReady = undefined;
+      },
+    );
+  }
+
   /** Make sure tick() runs when the engine next needs it. */
   private arm(): void {
     if (this.closing) return;
@@ -275,7 +309,10 @@ export class RRServer {
     if (ready !== this.healthReady) {
       this.healthReady = ready;
       this.grpc.setServing('pb.RRAPI', ready ? 'SERVING' : 'NOT_SERVING');
-      if (ready) this.log.info('replica ready');
+      if (ready) {
+        this.log.info({ cluster: this.engine.replica.cluster }, 'replica ready');
+        this.writeIdentity();
+      }
     }
     const at = this.engine.nextWakeAt();
     if (at === undefined || at >= this.timerAt) return;

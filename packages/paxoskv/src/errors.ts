@@ -47,3 +47,10 @@ export class ListenError extends QuorumkitError {
     super('ELISTEN', message);
   }
 }
+
+/** A request's cluster id or member count does not match the acceptor's (issue 17 item 2). */
+export class ClusterViewError extends QuorumkitError {
+  constructor(message: string) {
+    super('ECLUSTERVIEW', message);
+  }
+}

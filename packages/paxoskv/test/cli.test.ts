@@ -100,6 +100,19 @@ describe('paxoskv CLI', () => {
     expect(locked.stderr).toMatch(/is locked by another process/);
   });
 
+  it('a partial --acceptors list or another cluster id is refused: exit 6, nothing written (issue 17 item 2)', () => {
+    const [a0, a1] = acceptors.split(',');
+    const x = run('set', 'sb', 'X', '--acceptors', a0!);
+    expect(x.code).toBe(6);
+    expect(x.stderr.trim().split('\n')).toHaveLength(1);
+    expect(x.stderr).toMatch(/counts its quorum over 1 acceptors, cluster paxoskv has 3 acceptors/);
+    expect(run('set', 'sb', 'Y', '--acceptors', a1!).code).toBe(6);
+    const other = run('get', 'sb', '--cluster-id', 'elsewhere', '--acceptors', acceptors);
+    expect(other.code).toBe(6);
+    expect(other.stderr).toMatch(/cluster elsewhere, this acceptor belongs to cluster paxoskv/);
+    expect(run('get', 'sb', '--acceptors', acceptors)).toMatchObject({ code: 1, stdout: 'not found: sb\n' });
+  });
+
   it('unreachable acceptors: a clear error naming them, exit 3', async () => {
     const ports = await freePorts(3);
     const r = run('get', 'foo', '--timeout-ms', '800', '--acceptors', ports.map((p) => `127.0.0.1:${p}`).join(','));

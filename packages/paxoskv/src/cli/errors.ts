@@ -1,13 +1,15 @@
 // How the CLI reports failures: one line on stderr and a stable exit code per error kind.
 import { QuorumkitError } from '@quorumkit/shared-storage';
 
-export const EXIT = { ok: 0, notFound: 1, usage: 2, noQuorum: 3, deadline: 4, other: 5 } as const;
+export const EXIT = { ok: 0, notFound: 1, usage: 2, noQuorum: 3, deadline: 4, other: 5, clusterView: 6 } as const;
 
 export function exitCodeFor(e: unknown): number {
   const code = e instanceof QuorumkitError ? e.code : (e as { code?: string })?.code;
   switch (code) {
     case 'EUSAGE':
       return EXIT.usage;
+    case 'ECLUSTERVIEW':
+      return EXIT.clusterView;
     case 'ENOQUORUMREACHABLE':
       return EXIT.noQuorum;
     case 'EPAXOSDEADLINE':

@@ -2,6 +2,7 @@
 import * as grpcJs from '@grpc/grpc-js';
 import { Command, CommanderError, Option } from 'commander';
 import { PaxosKvClient } from '../client/kvClient.js';
+import { DEFAULT_CLUSTER_ID } from '../core/index.js';
 import { serveAcceptors } from '../server/serveAcceptors.js';
 import { startAcceptor, type AcceptorServer } from '../server/acceptorServer.js';
 import { ACCEPTOR_BASE_PORT, defaultAcceptorAddress } from '../wire/protoPath.js';
@@ -28,11 +29,14 @@ function onShutdown(close: () => Promise<void>): void {
   process.on('SIGTERM', stop);
 }
 
-function clientFrom(o: { acceptors: string; timeoutMs: string }): PaxosKvClient {
+function clientFrom(o: { acceptors: string; timeoutMs: string; clusterId: string }): PaxosKvClient {
   const acceptors = parseAddressList(o.acceptors);
   const deadlineMs = parseCount(o.timeoutMs, '--timeout-ms', 1, 3_600_000);
-  return new PaxosKvClient({ acceptors, deadlineMs, phaseTimeoutMs: Math.min(1_500, deadlineMs) });
+  return new PaxosKvClient({ acceptors, deadlineMs, phaseTimeoutMs: Math.min(1_500, deadlineMs), clusterId: o.clusterId });
 }
+
+const CLUSTER_ID_HELP = 'cluster name; clients must name the same one';
+const UNNAMED_HELP = 'refuse requests that name no cluster (clients built from the seed proto); default: served';
 
 const program = new Command('paxoskv')
   .description('classic Paxos key-version store: one Paxos instance per (key, version)')
@@ -46,12 +50,24 @@ program
   .option('--id <n>', 'acceptor id (default port 3333+id)', '0')
   .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:3333+id)')
   .option('--data <dir>', 'data directory (default ./paxoskv-data/acceptor<id>)')
+  .option('--cluster-id <name>', CLUSTER_ID_HELP, DEFAULT_CLUSTER_ID)
+  .option('--members <n>', 'how many acceptors the cluster has (clients must list exactly that many)', '3')
+  .option('--no-unnamed-clients', UNNAMED_HELP)
   .option('--pretty', 'human-readable logs')
-  .action(async (o: { id: string; listen?: string; data?: string; pretty?: boolean }) => {
-    const id = parseCount(o.id, '--id', 0, 1_000_000);
+  .action(async (o: { id: string; listen?: string; data?: string; pretty?: boolean; clusterId: string; members: string; unnamedClients: boolean }) => {
+    const members = parseCount(o.members, '--members', 1, 99);
+    const id = parseCount(o.id, '--id', 0, members - 1);
     const address = o.listen ? parseAddress(o.listen, true) : defaultAcceptorAddress(id);
     const logger = makeLogger({ pretty: o.pretty });
-    const server = await startAcceptor({ id, address, data: o.data ?? `paxoskv-data/acceptor${id}`, logger });
+    const server = await startAcceptor({
+      id,
+      address,
+      data: o.data ?? `paxoskv-data/acceptor${id}`,
+      logger,
+      clusterId: o.clusterId,
+      members,
+      allowUnnamedClients: o.unnamedClients,
+    });
     process.stdout.write(`acceptor ${id} listening on ${server.address}\n`);
     onShutdown(() => server.close());
   });
@@ -63,13 +79,15 @@ program
   .option('--data <dir>', 'data directory (acceptor i uses <dir>/acceptor<i>)', 'paxoskv-data')
   .option('--host <host>', 'address to bind', '127.0.0.1')
   .option('--base-port <port>', 'acceptor i listens on base-port + i', String(ACCEPTOR_BASE_PORT))
+  .option('--cluster-id <name>', CLUSTER_ID_HELP, DEFAULT_CLUSTER_ID)
+  .option('--no-unnamed-clients', UNNAMED_HELP)
   .option('--pretty', 'human-readable logs')
-  .action(async (o: { nodes: string; data: string; host: string; basePort: string; pretty?: boolean }) => {
+  .action(async (o: { nodes: string; data: string; host: string; basePort: string; pretty?: boolean; clusterId: string; unnamedClients: boolean }) => {
     const n = parseCount(o.nodes, '--nodes', 1, 99);
     const basePort = parseCount(o.basePort, '--base-port', 1, 65535 - n);
     parseAddress(`${o.host}:${basePort}`);
     const logger = makeLogger({ pretty: o.pretty });
-    const servers: AcceptorServer[] = await serveAcceptors(n, { data: o.data, host: o.host, basePort, logger });
+    const servers: AcceptorServer[] = await serveAcceptors(n, { data: o.data, host: o.host, basePort, logger, clusterId: o.clusterId, allowUnnamedClients: o.unnamedClients });
     for (const s of servers) process.stdout.write(`acceptor ${s.id} listening on ${s.address}\n`);
     process.stdout.write(`cluster ready: ${n} acceptors, data in ${o.data}; try: paxoskv set foo 5 && paxoskv get foo\n`);
     onShutdown(async () => {
@@ -86,8 +104,9 @@ program
   .addOption(new Option('--type <type>', 'value type: auto (integer literal = int64), int or string').default('auto'))
   .option('--acceptors <list>', 'acceptor addresses, comma-separated', DEFAULT_ACCEPTORS)
   .option('--timeout-ms <ms>', 'give up after this long', '3000')
+  .option('--cluster-id <name>', CLUSTER_ID_HELP, DEFAULT_CLUSTER_ID)
   .option('--json', 'print JSON')
-  .action(async (key: string, raw: string, o: { ver?: string; type: string; acceptors: string; timeoutMs: string; json?: boolean }) => {
+  .action(async (key: string, raw: string, o: { ver?: string; type: string; acceptors: string; timeoutMs: string; json?: boolean; clusterId: string }) => {
     const value = parseValue(raw, parseValueType(o.type));
     const ver = o.ver !== undefined ? parseVersion(o.ver) : undefined;
     const client = clientFrom(o);
@@ -109,8 +128,9 @@ program
   .option('--ver <n>', 'read this version')
   .option('--acceptors <list>', 'acceptor addresses, comma-separated', DEFAULT_ACCEPTORS)
   .option('--timeout-ms <ms>', 'give up after this long', '3000')
+  .option('--cluster-id <name>', CLUSTER_ID_HELP, DEFAULT_CLUSTER_ID)
   .option('--json', 'print JSON')
-  .action(async (key: string, o: { ver?: string; acceptors: string; timeoutMs: string; json?: boolean }) => {
+  .action(async (key: string, o: { ver?: string; acceptors: string; timeoutMs: string; json?: boolean; clusterId: string }) => {
     const ver = o.ver !== undefined ? parseVersion(o.ver) : undefined;
     const client = clientFrom(o);
     try {

@@ -14,6 +14,8 @@ export interface AcceptorLinkOptions {
   batchOpsMax?: number;
   /** deadline of one Batch call */
   callTimeoutMs?: number;
+  /** the cluster view every Batch call states (issue 17 item 2); omitted: a request without one */
+  view?: { clusterId: string; members: number };
 }
 
 export const acceptorLinkDefaults = { callsInflightMax: 2, batchOpsMax: 512, callTimeoutMs: 2_000 } as const;
@@ -48,7 +50,9 @@ export class AcceptorLink {
     this.inflightMax = opts.callsInflightMax ?? acceptorLinkDefaults.callsInflightMax;
     this.batchMax = opts.batchOpsMax ?? acceptorLinkDefaults.batchOpsMax;
     this.timeoutMs = opts.callTimeoutMs ?? acceptorLinkDefaults.callTimeoutMs;
+    this.view = opts.view ? { ClusterId: opts.view.clusterId, Members: opts.view.members } : {};
   }
+  private readonly view: { ClusterId?: string; Members?: number };
 
   /** Queue one op; it is sent with whatever else is queued for this acceptor. */
   request(kind: WireOpKind, req: WireProposer, signal?: AbortSignal): Promise<WireAcceptor> {
@@ -90,7 +94,7 @@ export class AcceptorLink {
       this.inflight++;
       this.calls++;
       const ops = batch.map((p) => ({ Kind: p.kind, Req: p.req }));
-      callUnary<unknown, { Replies?: WireAcceptor[] }>(this.client, 'Batch', { Ops: ops }, { deadlineMs: this.timeoutMs }).then(
+      callUnary<unknown, { Replies?: WireAcceptor[] }>(this.client, 'Batch', { Ops: ops, ...this.view }, { deadlineMs: this.timeoutMs }).then(
         (res) => {
           const replies = res.Replies ?? [];
           batch.forEach((p, i) => {

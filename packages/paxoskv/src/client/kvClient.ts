@@ -8,7 +8,9 @@ import { quorumCall } from '@quorumkit/shared-transport';
 import {
   type Ballot,
   type Value,
+  DEFAULT_CLUSTER_ID,
   ballot,
+  clusterIdProblem,
   bytesValue,
   decideLatest,
   firstChosen,
@@ -19,7 +21,7 @@ import {
 import { NoQuorumReachableError, PaxosDeadlineError, UsageError } from '../errors.js';
 import { instanceToWire, replyFromWire, valueToWire, type WireAcceptor, type WireOpKind } from '../wire/codec.js';
 import { AcceptorLink, type AcceptorLinkOptions, LinkTransport } from './acceptorLink.js';
-import { type PaxosTiming, Proposer, paxosTimingDefaults } from './proposer.js';
+import { type PaxosTiming, Proposer, paxosTimingDefaults, throwIfViewRefused } from './proposer.js';
 
 export type KvValue = bigint | string | Uint8Array;
 
@@ -35,6 +37,8 @@ export interface KvClientOptions extends Partial<PaxosTiming> {
   thrifty?: boolean;
   /** an acceptor whose call failed this recently is left out of fast-path majorities */
   suspectMs?: number;
+  /** the cluster this client means (default 'paxoskv'); sent with the member count = acceptors.length */
+  clusterId?: string;
 }
 
 export interface KvResult {
@@ -93,7 +97,11 @@ export class PaxosKvClient {
 
   constructor(opts: KvClientOptions) {
     if (opts.acceptors.length === 0) throw new UsageError('no acceptors given');
-    this.links = opts.acceptors.map((a) => new AcceptorLink(a, opts.link));
+    const clusterId = opts.clusterId ?? DEFAULT_CLUSTER_ID;
+    const idProblem = clusterIdProblem(clusterId);
+    if (idProblem) throw new UsageError(idProblem);
+    const view = { clusterId, members: opts.acceptors.length };
+    this.links = opts.acceptors.map((a) => new AcceptorLink(a, { ...opts.link, view }));
     this.transport = new LinkTransport(this.links);
     this.timing = { ...paxosTimingDefaults, ...stripUndefined(opts) };
     this.all = this.links.map((_, i) => i);
@@ -279,6 +287,7 @@ export class PaxosKvClient {
         return got.map((g) => g.result);
       } catch (e) {
         lastErr = e;
+        throwIfViewRefused((e as { outcome?: { failed: { target: unknown; error: unknown }[] } }).outcome?.failed ?? [], (i) => this.transport.describe(i));
         const delay = Math.min(this.timing.backoffMsMax * 2 ** Math.min(attempt, 4), Math.max(0, deadline - Date.now()));
         await new Promise((r) => setTimeout(r, delay * (this.timing.random ?? Math.random)()));
       }

@@ -15,7 +15,7 @@ import {
   tallyPhase2,
   firstChosen,
 } from '../core/index.js';
-import { NotEnoughQuorum, type NotEnoughQuorumError, PaxosDeadlineError } from '../errors.js';
+import { ClusterViewError, NotEnoughQuorum, type NotEnoughQuorumError, PaxosDeadlineError } from '../errors.js';
 import { ballotToWire, instanceToWire, replyFromWire, valueToWire, type WireAcceptor, type WireOpKind } from '../wire/codec.js';
 
 /** Anything that can carry one op to acceptor `i` (an AcceptorLink per acceptor in practice). */
@@ -76,6 +76,7 @@ export class Proposer {
     } catch (e) {
       if (!(e instanceof QuorumError || e instanceof DeadlineError)) throw e;
       const outcome = e.outcome ?? { accepted: [], rejected: [], failed: [] };
+      throwIfViewRefused(outcome.failed, (i) => this.transport.describe(i));
       const answered = new Set([...outcome.accepted, ...outcome.rejected].map((a) => a.target as number));
       const failed = new Set(outcome.failed.map((f) => f.target as number));
       this.lastFailures = {
@@ -155,4 +156,15 @@ export class Proposer {
     }
     return new PaxosDeadlineError(`${id}: no value chosen within ${this.timing.deadlineMs} ms (contention; last ballot ${formatBallot(this.bal)})`);
   }
+}
+
+/**
+ * An acceptor that refused our cluster view will refuse every retry too: report it at once
+ * (the real cause) instead of retrying until the deadline says "no quorum".
+ */
+export function throwIfViewRefused(failed: readonly { target: unknown; error: unknown }[], describe: (i: number) => string): void {
+  const refused = failed.find((f) => (f.error as { code?: unknown })?.code === 'ECLUSTERVIEW');
+  if (!refused) return;
+  const msg = ((refused.error as Error).message ?? '').replace(/^Batch: /, '');
+  throw new ClusterViewError(`${describe(refused.target as number)} refused the request: ${msg}`);
 }

@@ -2,3 +2,4 @@ export * from './ballot.js';
 export * from './acceptor.js';
 export * from './proposer.js';
 export * from './kv.js';
+export * from './view.js';

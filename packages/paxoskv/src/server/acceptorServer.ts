@@ -2,8 +2,8 @@
 // Batch method, over gRPC with health and reflection, state in a durable AcceptorStore.
 import { createGrpcServer, type GrpcServer } from '@quorumkit/shared-transport';
 import type { Logger } from 'pino';
-import { accept, commit, learn, prepare } from '../core/index.js';
-import { BadRequestError, ListenError } from '../errors.js';
+import { type AcceptorViewConfig, DEFAULT_CLUSTER_ID, accept, clusterIdProblem, commit, learn, prepare, viewMismatch } from '../core/index.js';
+import { BadRequestError, ClusterViewError, ListenError, UsageError } from '../errors.js';
 import { AcceptorStore, type AcceptorStoreOptions } from '../storage/acceptorStore.js';
 import {
   type WireAcceptor,
@@ -14,6 +14,7 @@ import {
   opKindFromWire,
   replyToWire,
   valueFromWire,
+  viewFromWire,
 } from '../wire/codec.js';
 import { PROTO_PATH, SERVICE_NAME, defaultAcceptorAddress } from '../wire/protoPath.js';
 
@@ -28,9 +29,15 @@ export interface AcceptorServerOptions {
   /** most ops one Batch call may carry */
   batchOpsMax?: number;
   logger?: Logger;
+  /** the cluster's name; every request of our clients carries it (default 'paxoskv') */
+  clusterId?: string;
+  /** how many acceptors the cluster has (default 3); a client counting over another number is refused */
+  members?: number;
+  /** serve requests without a cluster id, as a client built from the seed's proto sends (default true) */
+  allowUnnamedClients?: boolean;
 }
 
-export const acceptorServerDefaults = { batchOpsMax: 4096 } as const;
+export const acceptorServerDefaults = { batchOpsMax: 4096, members: 3, allowUnnamedClients: true } as const;
 
 export interface AcceptorServer {
   id: number;
@@ -42,9 +49,22 @@ export interface AcceptorServer {
 }
 
 export async function startAcceptor(opts: AcceptorServerOptions): Promise<AcceptorServer> {
+  const view: AcceptorViewConfig = {
+    clusterId: opts.clusterId ?? DEFAULT_CLUSTER_ID,
+    members: opts.members ?? acceptorServerDefaults.members,
+    allowUnnamedClients: opts.allowUnnamedClients ?? acceptorServerDefaults.allowUnnamedClients,
+  };
+  const idProblem = clusterIdProblem(view.clusterId);
+  if (idProblem) throw new UsageError(idProblem);
+  if (!Number.isInteger(view.members) || view.members < 1 || view.members > 99) throw new UsageError(`members must be 1..99, got ${view.members}`);
+  if (opts.id >= view.members) throw new UsageError(`acceptor id ${opts.id} is not below the member count ${view.members}`);
   const store = await AcceptorStore.open(opts.data, opts.store);
   const batchOpsMax = opts.batchOpsMax ?? acceptorServerDefaults.batchOpsMax;
   const log = opts.logger;
+  const checkView = (m: { ClusterId?: string | null; Members?: number | null } | null | undefined): void => {
+    const why = viewMismatch(view, viewFromWire(m));
+    if (why) throw new ClusterViewError(why);
+  };
 
   const handlePrepare = async (req: WireProposer): Promise<WireAcceptor> => {
     const id = instanceFromWire(req.Id);
@@ -126,9 +146,9 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
       service: SERVICE_NAME,
       address,
       handlers: {
-        Prepare: logged('Prepare', handlePrepare),
-        Accept: logged('Accept', handleAccept),
-        Batch: logged('Batch', handleBatch),
+        Prepare: logged('Prepare', async (req: WireProposer) => (checkView(req), handlePrepare(req))),
+        Accept: logged('Accept', async (req: WireProposer) => (checkView(req), handleAccept(req))),
+        Batch: logged('Batch', async (req: { Ops?: WireBatchOp[] | null; ClusterId?: string | null; Members?: number | null }) => (checkView(req), handleBatch(req))),
       },
     });
   } catch (e) {
@@ -137,7 +157,7 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
     const why = /EADDRINUSE/.test(msg) ? 'address already in use' : /EADDRNOTAVAIL|ENOTFOUND/.test(msg) ? 'no such local address' : msg;
     throw new ListenError(`cannot listen on ${address}: ${why}`);
   }
-  log?.info({ id: opts.id, address: grpc.address, data: typeof opts.data === 'string' ? opts.data : 'memory' }, 'acceptor listening');
+  log?.info({ id: opts.id, cluster: view.clusterId, members: view.members, address: grpc.address, data: typeof opts.data === 'string' ? opts.data : 'memory' }, 'acceptor listening');
 
   let closing: Promise<void> | undefined;
   return {

@@ -12,6 +12,8 @@ export interface ServeAcceptorsOptions {
   /** acceptor i listens on basePort + i; 0 picks free ports (tests) */
   basePort?: number;
   logger?: Logger;
+  clusterId?: string;
+  allowUnnamedClients?: boolean;
 }
 
 export async function serveAcceptors(n: number, opts: ServeAcceptorsOptions = {}): Promise<AcceptorServer[]> {
@@ -26,6 +28,9 @@ export async function serveAcceptors(n: number, opts: ServeAcceptorsOptions = {}
           address: `${host}:${base === 0 ? 0 : base + i}`,
           data: opts.data ? join(opts.data, `acceptor${i}`) : { memory: true },
           logger: opts.logger,
+          members: n,
+          ...(opts.clusterId !== undefined ? { clusterId: opts.clusterId } : {}),
+          ...(opts.allowUnnamedClients !== undefined ? { allowUnnamedClients: opts.allowUnnamedClients } : {}),
         }),
       );
     }

@@ -23,6 +23,8 @@ export interface WireProposer {
   Id?: WireInstanceId | null;
   Bal?: WireBallot | null;
   Val?: WireValue | null;
+  ClusterId?: string | null;
+  Members?: number | null;
 }
 export interface WireAcceptor {
   LastBal: WireBallot | null;
@@ -132,4 +134,13 @@ export function opKindFromWire(k: WireBatchOp['Kind']): WireOpKind {
   if (k === null || k === undefined) return 'PREPARE';
   if (!KINDS.includes(k)) throw new BadRequestError(`BatchOp.Kind ${String(k)} is unknown`);
   return k;
+}
+
+/** The cluster view a request states (absent fields as proto3 defaults: '' and 0). */
+export function viewFromWire(m: { ClusterId?: string | null; Members?: number | string | null } | null | undefined): { clusterId: string; members: number } {
+  const clusterId = m?.ClusterId ?? '';
+  if (typeof clusterId !== 'string') throw new BadRequestError('ClusterId must be a string');
+  const members = Number(m?.Members ?? 0);
+  if (!Number.isInteger(members) || members < 0) throw new BadRequestError(`Members must be a count >= 0, got ${String(m?.Members)}`);
+  return { clusterId, members };
 }

@@ -50,27 +50,37 @@ export class RespParser {
   private pos = 0;
   /** bytes needed in buf (from pos) before parsing is worth retrying */
   private need = 0;
+  /** waiting for a line end: retry only when a read brings an LF (or the line exceeds waitLimit) */
+  private waitLF = false;
+  private waitLimit = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** the multibulk command being read: arguments parsed so far are kept, never re-parsed */
+  private frame: { args: Buffer[]; i: number; bytes: number } | undefined;
 
   constructor(private readonly limits: RespLimits = defaultRespLimits) {}
 
-  /** Bytes received but not yet consumed by a complete frame. */
+  /** Bytes received but not yet handed out as a complete command. */
   get bufferedBytes(): number {
-    return this.buf.length - this.pos + this.pendingBytes;
+    return this.buf.length - this.pos + this.pendingBytes + (this.frame?.bytes ?? 0);
   }
 
   /**
    * Feeds one read; calls onCommand for every complete command (empty inline lines are
-   * skipped like Redis does). Throws RespProtocolError on malformed input.
+   * skipped like Redis does). Throws RespProtocolError on malformed input. Work is linear
+   * in the input: a read that cannot complete what is awaited (a line end, the rest of a
+   * bulk) is only queued, and the queue is joined once when it can.
    */
   feed(chunk: Buffer, onCommand: (args: Buffer[]) => void): void {
     if (this.pos < this.buf.length || this.pendingBytes > 0) {
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
-      if (this.buf.length - this.pos + this.pendingBytes < this.need) return;
+      const have = this.buf.length - this.pos + this.pendingBytes;
+      if (this.waitLF) {
+        if (chunk.indexOf(LF) < 0 && have <= this.waitLimit) return;
+      } else if (have < this.need) return;
       const parts = [this.buf.subarray(this.pos), ...this.pending];
-      this.buf = Buffer.concat(parts);
+      this.buf = Buffer.concat(parts, have);
       this.pending = [];
       this.pendingBytes = 0;
     } else {
@@ -78,16 +88,43 @@ export class RespParser {
     }
     this.pos = 0;
     this.need = 0;
+    this.waitLF = false;
     for (;;) {
+      if (this.frame) {
+        const args = this.continueFrame();
+        if (args === undefined) return;
+        this.frame = undefined;
+        if (args.length > 0) onCommand(args);
+        continue;
+      }
       if (this.pos >= this.buf.length) {
         this.buf = Buffer.alloc(0);
         this.pos = 0;
         return;
       }
-      const args = this.buf[this.pos] === 42 ? this.parseMultibulk() : this.parseInline();
-      if (args === undefined) return; // incomplete: need set
+      if (this.buf[this.pos] === 42) {
+        if (!this.parseMultibulkHeader()) return;
+        continue;
+      }
+      const args = this.parseInline();
+      if (args === undefined) return;
       if (args.length > 0) onCommand(args);
     }
+  }
+
+  /** Incomplete: keep bytes from `from`, retry when a line end arrives. */
+  private waitLine(from: number, limit: number): undefined {
+    this.pos = from;
+    this.waitLF = true;
+    this.waitLimit = limit;
+    return undefined;
+  }
+
+  /** Incomplete: keep bytes from `from`, retry when `n` bytes from there are here. */
+  private waitBytes(from: number, n: number): undefined {
+    this.pos = from;
+    this.need = n;
+    return undefined;
   }
 
   private parseInline(): Buffer[] | undefined {
@@ -95,8 +132,7 @@ export class RespParser {
     const nl = buf.indexOf(LF, this.pos);
     if (nl < 0) {
       if (buf.length - this.pos > this.limits.inlineBytesMax) throw new RespProtocolError('too big inline request');
-      this.need = buf.length - this.pos + 1;
-      return undefined;
+      return this.waitLine(this.pos, this.limits.inlineBytesMax);
     }
     let end = nl;
     if (end > this.pos && buf[end - 1] === CR) end--;
@@ -105,53 +141,52 @@ export class RespParser {
     return args;
   }
 
-  private parseMultibulk(): Buffer[] | undefined {
+  /** `*<count>\r\n`: starts a frame; false when the line is not complete yet. */
+  private parseMultibulkHeader(): boolean {
     const buf = this.buf;
     const start = this.pos;
-    let p = start + 1;
-    const nl = buf.indexOf(CR, p);
-    if (nl < 0 || nl + 1 >= buf.length) {
+    const cr = buf.indexOf(CR, start + 1);
+    if (cr < 0 || cr + 1 >= buf.length) {
       if (buf.length - start > this.limits.inlineBytesMax) throw new RespProtocolError('too big mbulk count string');
-      this.need = buf.length - start + 1;
-      return undefined;
+      this.waitLine(start, this.limits.inlineBytesMax);
+      return false;
     }
-    if (buf[nl + 1] !== LF) throw new RespProtocolError('invalid multibulk length');
-    const count = parseLen(buf, p, nl);
+    if (buf[cr + 1] !== LF) throw new RespProtocolError('invalid multibulk length');
+    const count = parseLen(buf, start + 1, cr);
     if (Number.isNaN(count) || count > this.limits.multibulkArgsMax) throw new RespProtocolError('invalid multibulk length');
-    p = nl + 2;
-    if (count <= 0) {
-      this.pos = p;
-      return [];
-    }
-    const args: Buffer[] = new Array(count);
-    for (let i = 0; i < count; i++) {
-      if (p >= buf.length) return this.incomplete(start, p + 1);
+    this.pos = cr + 2;
+    this.frame = { args: count > 0 ? new Array<Buffer>(count) : [], i: 0, bytes: 0 };
+    return true;
+  }
+
+  /** Parses further arguments of the current frame; the args when it is complete. */
+  private continueFrame(): Buffer[] | undefined {
+    const f = this.frame!;
+    const buf = this.buf;
+    let p = this.pos;
+    while (f.i < f.args.length) {
+      if (p >= buf.length) return this.waitLine(p, 32);
       if (buf[p] !== 36) {
         throw new RespProtocolError(`expected '$', got '${String.fromCharCode(buf[p]!)}'`);
       }
       const cr = buf.indexOf(CR, p + 1);
       if (cr < 0 || cr + 1 >= buf.length) {
         if (buf.length - p > 32) throw new RespProtocolError('invalid bulk length');
-        return this.incomplete(start, buf.length + 1);
+        return this.waitLine(p, 32);
       }
       if (buf[cr + 1] !== LF) throw new RespProtocolError('invalid bulk length');
       const len = parseLen(buf, p + 1, cr);
       if (Number.isNaN(len) || len < 0 || len > this.limits.bulkBytesMax) throw new RespProtocolError('invalid bulk length');
       const dataStart = cr + 2;
       const dataEnd = dataStart + len;
-      if (dataEnd + 2 > buf.length) return this.incomplete(start, dataEnd + 2);
+      if (dataEnd + 2 > buf.length) return this.waitBytes(p, dataEnd + 2 - p);
       if (buf[dataEnd] !== CR || buf[dataEnd + 1] !== LF) throw new RespProtocolError('invalid bulk format');
-      args[i] = buf.subarray(dataStart, dataEnd);
+      f.args[f.i++] = buf.subarray(dataStart, dataEnd);
+      f.bytes += dataEnd + 2 - p;
       p = dataEnd + 2;
     }
     this.pos = p;
-    return args;
-  }
-
-  private incomplete(frameStart: number, needAbs: number): undefined {
-    this.pos = frameStart;
-    this.need = needAbs - frameStart;
-    return undefined;
+    return f.args;
   }
 }
 

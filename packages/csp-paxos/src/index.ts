@@ -1,6 +1,9 @@
 // Public API of @quorumkit/csp-paxos.
 export { Channel, ChannelClosedError, CHANNEL_DEFAULTS, select, type RecvResult, type SelectResult, type SendResult } from './csp/channel.js';
-export { Acceptor, replayAcceptor, type AcceptorState } from './core/acceptor.js';
+export { Acceptor, applyRecord, replayAcceptor, type AcceptorState } from './core/acceptor.js';
+export { Recovery, type RecoveryResult } from './core/recovery.js';
+export { judgeDisk, type DiskFacts, type IdentityState, type Verdict } from './core/identity.js';
+export { IDENTITY_FILE, IdentityMismatch, nextIncarnation, readIdentity, writeIdentity, type IdentityRecord } from './storage/identity.js';
 export { Learner } from './core/learner.js';
 export { Proposer } from './core/proposer.js';
 export { Router } from './core/router.js';
@@ -12,5 +15,5 @@ export { CspPaxosNode, instanceKey, NODE_DEFAULTS, type NodeOptions, type NodeSt
 export { runCluster, type RunOptions, type RunResult } from './server/runner.js';
 export { parseFaults, blockedPeers, type FaultEvent } from './server/faults.js';
 export { ConfigError, defaultCommittee, committeeFromPorts, parseDurationMs, DEFAULT_BASE_PORT, PORT_STRIDE, type Member } from './server/config.js';
-export { AcceptorLog, AcceptorLogError, parseAcceptorLog } from './storage/acceptorLog.js';
+export { AcceptorLog, AcceptorLogError, parseAcceptorLog, scanAcceptorLog, type OpenedAcceptorLog, type ScanResult } from './storage/acceptorLog.js';
 export { checkDir, readLogs } from './cli/checkDir.js';

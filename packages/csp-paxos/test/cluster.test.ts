@@ -1,6 +1,6 @@
 // Five real nodes in this process over TCP on free ports: the propose API, leader fail-over,
 // restart with recovery and catch-up, and the log rules.
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts, waitFor } from '@quorumkit/test-harness';
@@ -27,8 +27,8 @@ describe('five nodes over TCP', () => {
     const ports = await freePorts(5);
     const committee = committeeFromPorts(ports);
     const logDir = mkdtempSync(join(tmpdir(), 'csp-paxos-cluster-'));
-    const opts = (id: number): NodeOptions => ({ id, committee, logDir, core: { generate: false, timeoutMs: 600, retryMs: 50, interval: 1_000_000 } });
-    const nodes = await Promise.all([0, 1, 2, 3, 4].map((i) => startNode(opts(i))));
+    const opts = (id: number, bootstrap = false): NodeOptions => ({ id, committee, logDir, bootstrap, core: { generate: false, timeoutMs: 600, retryMs: 50, interval: 1_000_000 } });
+    const nodes = await Promise.all([0, 1, 2, 3, 4].map((i) => startNode(opts(i, true))));
 
     const slots: number[] = [];
     for (let k = 0; k < 10; k++) slots.push(await propose(`v${k}`, { ports: [ports[k % 5]!], timeoutMs: 20_000 }));
@@ -49,6 +49,18 @@ describe('five nodes over TCP', () => {
     const st = await c.status();
     c.close();
     expect(st.round).toBeGreaterThan(0);
+    expect(back.statusSnapshot().voting).toBe(true);
+
+    // Lose node 2's acceptor state: it comes back as a non-voting learner, refuses proposals
+    // with RECOVERING, re-learns from a majority of the others and votes again.
+    await nodes[2]!.stop();
+    rmSync(join(logDir, 'data2', 'acceptor.log'));
+    const wiped = await startNode(opts(2));
+    expect(wiped.statusSnapshot().disk).toMatch(/acceptor log missing/);
+    await waitFor(() => wiped.statusSnapshot().voting, { timeoutMs: 30_000, what: 'wiped node re-learns and votes' });
+    expect(existsSync(join(logDir, 'data2', 'identity'))).toBe(true);
+    for (let k = 15; k < 20; k++) slots.push(await propose(`v${k}`, { ports: [ports[2]!], timeoutMs: 30_000 }));
+    expect(new Set(slots).size).toBe(20);
 
     await Promise.all(running.splice(0).map((n) => n.stop()));
     const r = checkDir(logDir, 5);
@@ -58,7 +70,7 @@ describe('five nodes over TCP', () => {
   it('answers bad requests with an error and survives garbage on the wire', async () => {
     const ports = await freePorts(5);
     const logDir = mkdtempSync(join(tmpdir(), 'csp-paxos-bad-'));
-    const n = await startNode({ id: 0, committee: committeeFromPorts(ports), logDir, core: { generate: false } });
+    const n = await startNode({ id: 0, committee: committeeFromPorts(ports), logDir, bootstrap: true, core: { generate: false } });
     const c = await NodeConnection.open(ports[0]!);
     expect(await c.request({ c: 'nope' })).toMatchObject({ ok: false });
     expect(await c.request({ c: 'propose', data: 42 })).toMatchObject({ ok: false });

@@ -1,6 +1,7 @@
 // Runs the pure core of five nodes in the test-harness deterministic simulator.
 import { simulate, type SimFaults, type SimStorage, type SimWorld } from '@quorumkit/test-harness';
 import { replayAcceptor } from '../src/core/acceptor.js';
+import { type IdentityState, judgeDisk } from '../src/core/identity.js';
 import { checkLogs, type CheckResult, type ParsedLog } from '../src/core/check.js';
 import { CoreNode } from '../src/core/node.js';
 import { CORE_DEFAULTS, type AcceptorRecord, type CoreConfig, type Entry, type Msg } from '../src/core/types.js';
@@ -21,12 +22,14 @@ export interface SimRunResult {
   replies: Array<{ node: number; ref: number; slot: number }>;
 }
 
-function restore(storage: SimStorage): ReturnType<typeof replayAcceptor> {
+function restore(storage: SimStorage): { records: AcceptorRecord[]; state: ReturnType<typeof replayAcceptor> } {
   const records: AcceptorRecord[] = [];
   const p = storage.get<number>('p');
   if (p !== undefined) records.push({ t: 'p', r: p });
   for (const k of storage.keys('a/')) records.push({ t: 'a', e: storage.get<Entry>(k)! });
-  return replayAcceptor(records);
+  const floor = storage.get<number>('r');
+  if (floor !== undefined) records.push({ t: 'r', floor });
+  return { records, state: replayAcceptor(records) };
 }
 
 export function runSim(opts: SimRunOptions): SimRunResult {
@@ -60,14 +63,33 @@ export function runSim(opts: SimRunOptions): SimRunResult {
       };
       let counter = 0;
       const committed: Entry[] = logs[ctx.id]!.committed.map((c) => ({ slot: c.slot, round: -1, key: c.key }));
+      // The same disk verdict as the real shell: the first start of every node is the bootstrap.
+      const { records, state } = restore(ctx.storage);
+      const identity = ctx.storage.get<IdentityState>('id') ?? 'missing';
+      const verdict = judgeDisk({
+        identity,
+        acceptorLogExists: identity !== 'missing' || records.length > 0,
+        acceptorRecords: records.length,
+        acceptorDamaged: false,
+        recoveredMarker: state.recovered === true,
+        committed: committed.length,
+        bootstrap: ctx.incarnation === 0,
+      });
+      if (identity === 'missing') {
+        ctx.storage.put('id', verdict.vote ? 'voter' : 'recovering');
+        ctx.storage.sync();
+      }
+      ctx.log(`n${ctx.id} start: ${verdict.reason}`);
+      cfg.incarnation = ctx.incarnation + 1;
       const node = new CoreNode(
         cfg,
-        { acceptor: restore(ctx.storage), committed },
+        { acceptor: state, committed, recovering: !verdict.vote },
         () => `k${ctx.id}i${ctx.incarnation}c${counter++}`,
         {
           persist(records) {
             for (const r of records) {
               if (r.t === 'p') ctx.storage.put('p', r.r);
+              else if (r.t === 'r') ctx.storage.put('r', r.floor);
               else ctx.storage.put(`a/${String(r.e.slot).padStart(9, '0')}`, r.e);
             }
             ctx.storage.sync();

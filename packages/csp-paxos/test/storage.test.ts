@@ -2,35 +2,42 @@ import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { AcceptorRecord } from '../src/core/types.js';
 import { AcceptorLog } from '../src/storage/acceptorLog.js';
 import { InstanceLogWriter, recoverCommitted } from '../src/storage/instanceLog.js';
 
 const dir = (): string => mkdtempSync(join(tmpdir(), 'csp-paxos-storage-'));
 
+function open(p: string): ReturnType<typeof AcceptorLog.open> & { recs: AcceptorRecord[] } {
+  const recs: AcceptorRecord[] = [];
+  const o = AcceptorLog.open(p, (r) => recs.push(r));
+  return { ...o, recs };
+}
+
 describe('acceptor log', () => {
   it('group-commits concurrent appends and replays them after reopening', async () => {
     const p = join(dir(), 'a', 'acceptor.log');
-    const { log } = AcceptorLog.open(p);
+    const { log } = open(p);
     await Promise.all([log.append([{ t: 'p', r: 1 }]), log.append([{ t: 'a', e: { slot: 0, round: 1, key: 'k' } }]), log.append([{ t: 'p', r: 2 }])]);
     expect(log.syncCount).toBeLessThanOrEqual(3);
     expect(log.syncCount).toBeGreaterThanOrEqual(1);
     log.close();
-    const again = AcceptorLog.open(p);
-    expect(again.records).toEqual([{ t: 'p', r: 1 }, { t: 'a', e: { slot: 0, round: 1, key: 'k' } }, { t: 'p', r: 2 }]);
+    const again = open(p);
+    expect(again.recs).toEqual([{ t: 'p', r: 1 }, { t: 'a', e: { slot: 0, round: 1, key: 'k' } }, { t: 'p', r: 2 }]);
     again.log.close();
   });
 
   it('cuts a torn or corrupt tail and keeps appending after the good prefix', async () => {
     const p = join(dir(), 'acceptor.log');
-    const { log } = AcceptorLog.open(p);
+    const { log } = open(p);
     await log.append([{ t: 'p', r: 1 }]);
     log.close();
     appendFileSync(p, 'deadbeef {"t":"p","r":99}\n1234 {"t":"p"');
-    const r = AcceptorLog.open(p);
-    expect(r.records).toEqual([{ t: 'p', r: 1 }]);
+    const r = open(p);
+    expect(r.recs).toEqual([{ t: 'p', r: 1 }]);
     await r.log.append([{ t: 'p', r: 2 }]);
     r.log.close();
-    expect(AcceptorLog.open(p).records).toEqual([{ t: 'p', r: 1 }, { t: 'p', r: 2 }]);
+    expect(open(p).recs).toEqual([{ t: 'p', r: 1 }, { t: 'p', r: 2 }]);
   });
 });
 

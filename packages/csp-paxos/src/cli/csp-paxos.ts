@@ -51,6 +51,7 @@ program
   .option('--batch <slots>', 'slots per PROPOSE', int('batch', 1))
   .option('--window <batches>', 'batches in flight', int('window', 1))
   .option('--no-generate', 'only propose client values (no self-invented instances)')
+  .option('--bootstrap', 'create a new cluster: an empty data directory votes at once (without it, it re-learns from the others first)')
   .addOption(new Option('--no-fsync', 'do not fsync acceptor state (experiments only)').hideHelp())
   .addOption(new Option('--stop-at <epochMs>', 'stop at this wall-clock time').argParser(int('stop-at')).hideHelp())
   .action(async (o) => {
@@ -74,6 +75,7 @@ program
       dataDir: o.dataDir ? resolve(o.dataDir) : undefined,
       dialPorts: o.peerPorts ? parsePortList(o.peerPorts) : undefined,
       fsync: o.fsync,
+      bootstrap: o.bootstrap === true,
       stopAtMs: o.stopAt ?? Date.now() + seconds * 1000,
       logger,
       core: {

@@ -17,6 +17,8 @@ export interface NodeIO {
 export interface Restored {
   acceptor: AcceptorState;
   committed: Entry[];
+  /** The acceptor state is lost or damaged: re-learn it before voting (see recovery.ts). */
+  recovering?: boolean;
 }
 
 export class CoreNode {
@@ -33,8 +35,8 @@ export class CoreNode {
   constructor(cfg: CoreConfig, restored: Restored, genKey: () => string, io: NodeIO, nowMs: number) {
     this.cfg = cfg;
     this.io = io;
-    this.acceptor = new Acceptor(cfg, restored.acceptor);
-    this.router = new Router(cfg, restored.acceptor.promised, nowMs);
+    this.acceptor = new Acceptor(cfg, restored.acceptor, restored.recovering ?? false);
+    this.router = new Router(cfg, restored.acceptor.promised, nowMs, restored.recovering ?? false);
     this.learner = new Learner(cfg, restored.committed);
     this.proposer = new Proposer(cfg, genKey, this.learner.commitIndex);
     this.procs = { router: this.router, leader: this.proposer, follower: this.acceptor, consensus: this.learner };
@@ -51,7 +53,7 @@ export class CoreNode {
   }
 
   tick(nowMs: number): void {
-    for (const p of ['router', 'leader', 'consensus'] as const) this.queue.push([p, { kind: 'tick' }]);
+    for (const p of ['router', 'leader', 'follower', 'consensus'] as const) this.queue.push([p, { kind: 'tick' }]);
     this.drain(nowMs);
   }
 
@@ -83,6 +85,7 @@ export class CoreNode {
     if (out.persist.length > 0) this.io.persist(out.persist);
     for (const l of out.lines) this.io.line(l);
     for (const m of out.net) {
+      m.inc = this.cfg.incarnation;
       if (m.to === this.cfg.id) this.queue.push(['router', { kind: 'net', msg: m }]);
       else this.io.send(m);
     }

@@ -56,6 +56,11 @@ export class Proposer extends ProcessorBase {
       case 'commitIndex':
         this.commitHint = Math.max(this.commitHint, input.index);
         return;
+      case 'fence':
+        // A restarted peer may have lost what it promised or accepted: its old answers do not count.
+        this.gathered.delete(input.node);
+        for (const b of this.window) b.acks.delete(input.node);
+        return;
       case 'tick':
         this.onTick(nowMs);
         return;

@@ -8,18 +8,35 @@ const FROM_LEADER = new Set(['READ', 'IMPOSE', 'PROPOSE', 'COMMIT', 'DECIDE']);
 export class Router extends ProcessorBase {
   private readonly cfg: CoreConfig;
   estRound: number;
-  /** Rounds below this are never led by this node (it may have led them before a restart). */
-  readonly minLeadRound: number;
+  /**
+   * Rounds below this are never led by this node (it may have led them before a restart).
+   * Infinite while the acceptor re-learns a lost state: the floor is not known yet.
+   */
+  minLeadRound: number;
   private lastContactMs: number;
   bumps = 0;
+  /** Highest incarnation seen per node; messages from older ones are dropped (fenced). */
+  readonly incs: number[];
+  fenced = 0;
 
   /** `promised` is the acceptor's durable promise (-1 on a fresh node). */
-  constructor(cfg: CoreConfig, promised: number, nowMs: number) {
+  constructor(cfg: CoreConfig, promised: number, nowMs: number, recovering = false) {
     super();
     this.cfg = cfg;
     this.estRound = Math.max(0, promised);
-    this.minLeadRound = promised + 1;
+    this.minLeadRound = recovering ? Infinity : promised + 1;
     this.lastContactMs = nowMs;
+    this.incs = new Array<number>(cfg.n).fill(0);
+    this.incs[cfg.id] = cfg.incarnation;
+  }
+
+  /** Raises what we know of `node`'s incarnation; its earlier incarnations' votes are void. */
+  private learnInc(node: number, inc: number): void {
+    if (node === this.cfg.id || !(node >= 0 && node < this.cfg.n) || !Number.isSafeInteger(inc)) return;
+    if (inc <= this.incs[node]!) return;
+    this.incs[node] = inc;
+    this.emit('leader', { kind: 'fence', node, inc });
+    this.emit('follower', { kind: 'fence', node, inc });
   }
 
   /** Tell the leader processor its role for the starting round. */
@@ -38,6 +55,12 @@ export class Router extends ProcessorBase {
         return;
       case 'bump':
         this.bump(input.round, nowMs);
+        return;
+      case 'recovered':
+        // Never lead a round at or below the floor: this node may have led it before the loss.
+        this.minLeadRound = input.floor + 1;
+        if (input.floor > this.estRound) this.observe(input.floor, nowMs);
+        else this.announce();
         return;
       case 'peerDown':
         // The leader's connection reset: suspect it now instead of after a whole timeout.
@@ -63,6 +86,15 @@ export class Router extends ProcessorBase {
   }
 
   private onNet(msg: Msg, nowMs: number): void {
+    if (msg.inc !== undefined && msg.from !== this.cfg.id) {
+      if (msg.inc < this.incs[msg.from]!) {
+        this.fenced++;
+        return;
+      }
+      this.learnInc(msg.from, msg.inc);
+    }
+    // Fences first, so the leader forgets a restarted peer's old votes before it counts this one.
+    if (msg.incs) for (let j = 0; j < msg.incs.length && j < this.cfg.n; j++) this.learnInc(j, msg.incs[j]!);
     if (msg.type === 'BUMP') {
       this.observe(msg.round, nowMs);
       return;
@@ -75,6 +107,8 @@ export class Router extends ProcessorBase {
       case 'READ':
       case 'IMPOSE':
       case 'PROPOSE':
+      case 'RECOVER':
+      case 'STATE':
         this.emit('follower', { kind: 'net', msg });
         return;
       case 'GATHER':

@@ -2,7 +2,7 @@
 // Slots and rounds are plain numbers: they count operations of one run and stay far below
 // 2^53, and they travel as JSON numbers.
 
-export const MSG_TYPES = ['READ', 'GATHER', 'IMPOSE', 'ACK', 'DECIDE', 'PROPOSE', 'COMMIT', 'NACK', 'BUMP', 'CATCHUP', 'FORWARD'] as const;
+export const MSG_TYPES = ['READ', 'GATHER', 'IMPOSE', 'ACK', 'DECIDE', 'PROPOSE', 'COMMIT', 'NACK', 'BUMP', 'CATCHUP', 'FORWARD', 'RECOVER', 'STATE'] as const;
 export type MsgType = (typeof MSG_TYPES)[number];
 
 /** One slot's value as accepted in `round` (an acceptor remembers the round it accepted in). */
@@ -23,6 +23,14 @@ export interface Entry {
  * DECIDE with entries: these exact values are chosen (catch-up answers).
  * BUMP(round): move to `round`. CATCHUP(seq): send me chosen values from `seq`.
  * FORWARD(entries[0]): a client value for the leader to propose.
+ * RECOVER(seq): I lost my acceptor state; send me yours from `seq` on (a node that cannot prove
+ * its state votes only after a majority of the others answered). STATE(round = promised, seq,
+ * upTo, total, entries): one page of the answer; `total` is the answering acceptor's slot count.
+ *
+ * `inc` is the sender's incarnation (stamped by the shell on every message): a message from an
+ * older incarnation than one already seen is dropped, and votes it cast are forgotten (fenced).
+ * `incs` (on GATHER / ACK / STATE) is the sender's view of every node's incarnation, so a
+ * leader learns of a restarted peer through any quorum member that heard of it.
  */
 export interface Msg {
   type: MsgType;
@@ -33,6 +41,9 @@ export interface Msg {
   upTo?: number;
   entries?: Entry[];
   hops?: number;
+  total?: number;
+  inc?: number;
+  incs?: number[];
 }
 
 export interface CoreConfig {
@@ -58,6 +69,8 @@ export interface CoreConfig {
   clientQueueMax: number;
   /** Leader invents values (the seed's test mode) when no client value is waiting. */
   generate: boolean;
+  /** This start's incarnation: larger than every earlier incarnation of this node. */
+  incarnation: number;
 }
 
 export const CORE_DEFAULTS: Omit<CoreConfig, 'id' | 'n'> = {
@@ -70,7 +83,13 @@ export const CORE_DEFAULTS: Omit<CoreConfig, 'id' | 'n'> = {
   catchupEntriesMax: 4096,
   clientQueueMax: 65_536,
   generate: true,
+  incarnation: 0,
 };
+
+/** Answers a recovering node needs: a majority of the *other* nodes. */
+export function othersMajority(n: number): number {
+  return majority(n - 1);
+}
 
 export function majority(n: number): number {
   return Math.floor(n / 2) + 1;
@@ -81,7 +100,8 @@ export function leaderOf(round: number, n: number): number {
 }
 
 /** Durable acceptor state changes, persisted (fsynced) before dependent messages leave. */
-export type AcceptorRecord = { t: 'p'; r: number } | { t: 'a'; e: Entry };
+/** `r`: recovery finished with this ballot floor (the state before it is re-learned, not lost). */
+export type AcceptorRecord = { t: 'p'; r: number } | { t: 'a'; e: Entry } | { t: 'r'; floor: number };
 
 /** A line of `instancelog<i>.log`. */
 export interface LogLine {
@@ -102,7 +122,11 @@ export type LocalEvent =
   | { kind: 'client'; key: string; data: string; ref: number }
   | { kind: 'watch'; key: string; ref: number }
   /** The shell lost its connection to this peer (a killed process resets it at once). */
-  | { kind: 'peerDown'; node: number };
+  | { kind: 'peerDown'; node: number }
+  /** Node `node` restarted as incarnation `inc`: forget what its earlier incarnations said. */
+  | { kind: 'fence'; node: number; inc: number }
+  /** The acceptor re-learned its state (ballot floor `floor`) and votes again. */
+  | { kind: 'recovered'; floor: number };
 
 export type Input = { kind: 'net'; msg: Msg } | { kind: 'tick' } | LocalEvent;
 

@@ -5,13 +5,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pino from 'pino';
-import { Acceptor, replayAcceptor } from '../core/acceptor.js';
+import { Acceptor, type AcceptorState, applyRecord } from '../core/acceptor.js';
+import { judgeDisk } from '../core/identity.js';
 import { Learner } from '../core/learner.js';
 import { Proposer } from '../core/proposer.js';
 import { Router } from '../core/router.js';
 import { CORE_DEFAULTS, type CoreConfig, type Input, type Msg, type Output, type ProcName, leaderOf } from '../core/types.js';
 import { Channel } from '../csp/channel.js';
 import { AcceptorLog } from '../storage/acceptorLog.js';
+import { IdentityMismatch, nextIncarnation, readIdentity, writeIdentity } from '../storage/identity.js';
 import { InstanceLogWriter, instanceLogPath, recoverCommitted } from '../storage/instanceLog.js';
 import type { Member } from './config.js';
 import { runProcessor } from './processor.js';
@@ -33,6 +35,11 @@ export interface NodeOptions {
   dialPorts?: number[];
   core?: Partial<Omit<CoreConfig, 'id' | 'n'>>;
   fsync?: boolean;
+  /**
+   * Create a new cluster: an empty data directory becomes a voter. Without it an empty directory
+   * joins by re-learning from the others (a blank node never decides it is first).
+   */
+  bootstrap?: boolean;
   /** Stop by itself at this wall-clock time (ms since the epoch). */
   stopAtMs?: number;
   logger?: pino.Logger;
@@ -46,6 +53,11 @@ export interface NodeStatus {
   commitIndex: number;
   syncs: number;
   records: number;
+  /** False while the acceptor re-learns a lost or damaged state (it casts no vote). */
+  voting: boolean;
+  /** Why the node votes or not, as judged from its disk at start. */
+  disk: string;
+  incarnation: number;
 }
 
 /** The seed's instance id: 32 lowercase letters from a sha256 of the payload. */
@@ -76,8 +88,13 @@ export class CspPaxosNode {
   /** The processors' cores, for tests and post-mortems only (each is owned by its loop). */
   cores: { router: Router; follower: Acceptor; leader: Proposer; consensus: Learner } | undefined;
 
-  private constructor(opts: NodeOptions, parts: { transport: Transport; acceptorLog: AcceptorLog; writers: Record<'leader' | 'consensus', InstanceLogWriter>; channels: Record<ProcName, Channel<Input>>; control: Channel<Input>; status: NodeStatus }) {
+  private readonly dataDir: string;
+  private readonly incarnation: number;
+
+  private constructor(opts: NodeOptions, parts: { transport: Transport; acceptorLog: AcceptorLog; writers: Record<'leader' | 'consensus', InstanceLogWriter>; channels: Record<ProcName, Channel<Input>>; control: Channel<Input>; status: NodeStatus; dataDir: string }) {
     this.id = opts.id;
+    this.dataDir = parts.dataDir;
+    this.incarnation = parts.status.incarnation;
     this.n = opts.committee.length;
     this.transport = parts.transport;
     this.acceptorLog = parts.acceptorLog;
@@ -95,10 +112,26 @@ export class CspPaxosNode {
     if (!me) throw new Error(`rank ${opts.id} is not in the committee`);
     const cfg: CoreConfig = { ...CORE_DEFAULTS, ...opts.core, id: opts.id, n };
     const dataDir = opts.dataDir ?? join(opts.logDir, `data${opts.id}`);
-    const { log: acceptorLog, records } = AcceptorLog.open(join(dataDir, 'acceptor.log'), { fsync: opts.fsync ?? true });
-    const acceptorState = replayAcceptor(records);
+    const identity = await readIdentity(dataDir);
+    if (identity.record && identity.record.replica !== opts.id) throw new IdentityMismatch(`${dataDir} belongs to replica ${identity.record.replica}, not ${opts.id}`);
+    const acceptorState: AcceptorState = { promised: -1, accepted: [] };
+    const opened = AcceptorLog.open(join(dataDir, 'acceptor.log'), (r) => applyRecord(acceptorState, r), { fsync: opts.fsync ?? true });
+    const acceptorLog = opened.log;
     const logPath = instanceLogPath(opts.logDir, opts.id);
     const committed = recoverCommitted(logPath);
+    const verdict = judgeDisk({
+      identity: identity.state,
+      acceptorLogExists: opened.existed,
+      acceptorRecords: opened.records,
+      acceptorDamaged: opened.damaged,
+      recoveredMarker: acceptorState.recovered === true,
+      committed: committed.length,
+      bootstrap: opts.bootstrap ?? false,
+    });
+    const incarnation = nextIncarnation(identity.record?.incarnation, Date.now());
+    // Durable before anything is sent: the next start sees this incarnation and this verdict.
+    writeIdentity(dataDir, { v: 1, replica: opts.id, incarnation, state: verdict.vote ? 'voter' : 'recovering' });
+    cfg.incarnation = incarnation;
     const writers = { leader: new InstanceLogWriter(logPath), consensus: new InstanceLogWriter(logPath) };
     const cap = NODE_DEFAULTS.channelCapacityMax;
     const channels: Record<ProcName, Channel<Input>> = {
@@ -108,7 +141,7 @@ export class CspPaxosNode {
       consensus: new Channel('consensus', cap),
     };
     const control = new Channel<Input>('router-control', cap);
-    const status: NodeStatus = { rank: opts.id, round: Math.max(0, acceptorState.promised), leader: 0, leading: false, commitIndex: committed.length, syncs: 0, records: 0 };
+    const status: NodeStatus = { rank: opts.id, round: Math.max(0, acceptorState.promised), leader: 0, leading: false, commitIndex: committed.length, syncs: 0, records: 0, voting: verdict.vote, disk: verdict.reason, incarnation };
     const peers = new Map(opts.committee.map((m) => [m.id, { host: m.host, port: opts.dialPorts?.[m.id] ?? m.port }]));
     const holder: { node?: CspPaxosNode } = {};
     const pendingNet: Msg[] = [];
@@ -128,15 +161,16 @@ export class CspPaxosNode {
         onPeerDown: (peer) => holder.node?.control.send({ kind: 'peerDown', node: peer }),
       },
     });
-    const node = new CspPaxosNode(opts, { transport, acceptorLog, writers, channels, control, status });
+    const node = new CspPaxosNode(opts, { transport, acceptorLog, writers, channels, control, status, dataDir });
+    if (!verdict.vote) node.log.warn({ rank: opts.id, reason: verdict.reason }, 'not voting until the acceptor state is re-learned from a majority of the other nodes');
     const nonce = randomBytes(8).toString('hex');
     let counter = 0;
     const genKey = (): string => instanceKey(`${opts.id}:${nonce}:${counter++}`);
     const now = (): number => Date.now();
-    const router = new Router(cfg, acceptorState.promised, now());
+    const router = new Router(cfg, acceptorState.promised, now(), !verdict.vote);
     const cores = {
       router,
-      follower: new Acceptor(cfg, acceptorState),
+      follower: new Acceptor(cfg, acceptorState, !verdict.vote),
       leader: new Proposer(cfg, genKey, committed.length),
       consensus: new Learner(cfg, committed),
     };
@@ -161,7 +195,8 @@ export class CspPaxosNode {
     };
     void this.dispatch('router', initial);
     this.loops.push(runProcessor('router', cores.router, [this.control, this.channels.router], env, { ticks: true, tickMs: NODE_DEFAULTS.tickMs }));
-    this.loops.push(runProcessor('follower', cores.follower, [this.channels.follower], env, { ticks: false }));
+    // Ticks drive the RECOVER retries of a node re-learning its state (a no-op otherwise).
+    this.loops.push(runProcessor('follower', cores.follower, [this.channels.follower], env, { ticks: true, tickMs: NODE_DEFAULTS.tickMs }));
     this.loops.push(runProcessor('leader', cores.leader, [this.channels.leader], env, { ticks: true, tickMs: NODE_DEFAULTS.tickMs }));
     this.loops.push(runProcessor('consensus', cores.consensus, [this.channels.consensus], env, { ticks: true, tickMs: NODE_DEFAULTS.tickMs }));
   }
@@ -175,9 +210,17 @@ export class CspPaxosNode {
       await this.acceptorLog.append(out.persist);
       this.status.syncs = this.acceptorLog.syncCount;
       this.status.records = this.acceptorLog.recordCount;
+      if (out.persist.some((r) => r.t === 'r')) {
+        // The re-learned state is durable (marker included): from now on this node votes.
+        writeIdentity(this.dataDir, { v: 1, replica: this.id, incarnation: this.incarnation, state: 'voter' });
+        this.status.voting = true;
+        this.status.disk = 'intact (re-learned from a majority of the other nodes)';
+        this.log.warn({ rank: this.id }, 're-learned the acceptor state: voting again');
+      }
     }
     if (out.lines.length > 0 && (from === 'leader' || from === 'consensus')) this.writers[from].write(out.lines, Date.now());
     for (const m of out.net) {
+      m.inc = this.incarnation;
       if (m.to === this.id) this.inbound(m);
       else this.transport.send(m);
     }
@@ -208,6 +251,10 @@ export class CspPaxosNode {
       case 'propose': {
         if (typeof req.data !== 'string') {
           reply({ ok: false, error: 'data must be a string' });
+          return;
+        }
+        if (!this.status.voting) {
+          reply({ ok: false, code: 'RECOVERING', error: `RECOVERING: node ${this.id} is re-learning its lost acceptor state (${this.status.disk}); try another node` });
           return;
         }
         const ref = this.nextRef++;

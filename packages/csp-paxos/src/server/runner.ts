@@ -51,9 +51,14 @@ export async function runCluster(o: RunOptions): Promise<RunResult> {
   const applied: string[] = [];
   const at = (ms: number): string => `${(ms / 1000).toFixed(2)}s`;
 
+  const starts: number[] = new Array(o.nodes).fill(0);
   const startNode = (i: number): void => {
     const stopAt = nodeStopAtMs[i];
-    const args = [o.cliPath, 'node', '-i', String(i), '-o', o.timeoutArg, '-l', String(o.interval), '-t', String(o.seconds), '--log-dir', o.logDir, '--ports', o.ports.join(','), ...(stopAt !== undefined ? ['--stop-at', String(stopAt)] : []), ...(o.extraNodeArgs ?? [])];
+    // Only the very first start of a fresh run creates the cluster; a restart never bootstraps
+    // (a node whose disk was lost must re-learn, not start a cluster of its own).
+    const bootstrap = starts[i] === 0 && (o.fresh ?? true);
+    starts[i] = (starts[i] ?? 0) + 1;
+    const args = [o.cliPath, 'node', '-i', String(i), '-o', o.timeoutArg, '-l', String(o.interval), '-t', String(o.seconds), '--log-dir', o.logDir, '--ports', o.ports.join(','), ...(bootstrap ? ['--bootstrap'] : []), ...(stopAt !== undefined ? ['--stop-at', String(stopAt)] : []), ...(o.extraNodeArgs ?? [])];
     const out = createWriteStream(join(o.logDir, `node${i}.out`), { flags: 'a' });
     const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     p.stdout!.pipe(out);

@@ -2,7 +2,7 @@
 // frame per event-loop turn (batching); inbound connections carry peer frames, client
 // requests (answered on the same socket) and run-time controls (status, partition).
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import type { Msg } from '../core/types.js';
+import { MSG_TYPES, type Msg } from '../core/types.js';
 import { FrameDecoder, FrameError, encodeFrame, encodePeerFrame } from './framing.js';
 
 export const TRANSPORT_DEFAULTS = {
@@ -206,7 +206,8 @@ export class Transport {
   }
 }
 
-const TYPES = new Set(['READ', 'GATHER', 'IMPOSE', 'ACK', 'DECIDE', 'PROPOSE', 'COMMIT', 'NACK', 'BUMP', 'CATCHUP', 'FORWARD']);
+const TYPES = new Set<string>(MSG_TYPES);
+const INCS_MAX = 1024;
 
 function isMsg(v: unknown): v is Msg {
   if (typeof v !== 'object' || v === null) return false;
@@ -219,6 +220,9 @@ function isMsg(v: unknown): v is Msg {
     Number.isSafeInteger(m.round) &&
     Number.isSafeInteger(m.seq) &&
     (m.upTo === undefined || Number.isSafeInteger(m.upTo)) &&
+    (m.total === undefined || Number.isSafeInteger(m.total)) &&
+    (m.inc === undefined || Number.isSafeInteger(m.inc)) &&
+    (m.incs === undefined || (Array.isArray(m.incs) && m.incs.length <= INCS_MAX && m.incs.every((x) => Number.isSafeInteger(x)))) &&
     (m.entries === undefined || (Array.isArray(m.entries) && m.entries.every(isEntry)))
   );
 }

@@ -1,7 +1,10 @@
 // The acceptor's durable state as an append-only file of JSON-line records, each line sealed
 // with a CRC32. Appends are group-committed: every record queued while one fdatasync runs
 // leaves in the next single write + fdatasync. A torn tail (killed mid-write) is cut off on open.
-import { closeSync, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, write } from 'node:fs';
+// Opening streams the file in fixed-size chunks (a log of any size restarts: no whole-file
+// string, which V8 caps at 512 MiB) and tells a torn tail from a damaged log: a bad record with
+// good records after it means acknowledged state was lost, and the node must re-learn it.
+import { closeSync, copyFileSync, existsSync, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, write } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32, QuorumkitError } from '@quorumkit/shared-storage';
 import type { AcceptorRecord } from '../core/types.js';
@@ -22,25 +25,96 @@ function seal(r: AcceptorRecord): string {
   return `${crc32(Buffer.from(json)).toString(16)} ${json}\n`;
 }
 
-/** Parses the records of a log file; stops at the first torn or corrupt line. */
-export function parseAcceptorLog(text: string): { records: AcceptorRecord[]; goodBytes: number } {
-  const records: AcceptorRecord[] = [];
-  let pos = 0;
-  while (pos < text.length) {
-    const nl = text.indexOf('\n', pos);
-    if (nl < 0) break;
-    const line = text.slice(pos, nl);
-    const sp = line.indexOf(' ');
-    const json = line.slice(sp + 1);
-    if (sp <= 0 || crc32(Buffer.from(json)).toString(16) !== line.slice(0, sp)) break;
-    try {
-      records.push(JSON.parse(json) as AcceptorRecord);
-    } catch (_e) {
-      break;
+/** Bytes read per chunk when opening. */
+export const ACCEPTOR_LOG_READ_CHUNK_BYTES = 1 << 20;
+
+/** One sealed line (without its newline) -> its record, or undefined when it fails the checks. */
+function unseal(line: Buffer): AcceptorRecord | undefined {
+  const sp = line.indexOf(0x20);
+  if (sp <= 0) return undefined;
+  const json = line.subarray(sp + 1);
+  if (crc32(json).toString(16) !== line.subarray(0, sp).toString('latin1')) return undefined;
+  try {
+    return JSON.parse(json.toString('utf8')) as AcceptorRecord;
+  } catch (_e) {
+    return undefined;
+  }
+}
+
+export interface ScanResult {
+  /** Records up to the first bad one. */
+  records: number;
+  goodBytes: number;
+  /** A bad record is followed by at least one good one (not a torn tail). */
+  damaged: boolean;
+}
+
+/**
+ * Streams the sealed lines of `fd` (chunk by chunk, never the whole file at once), calling
+ * `onRecord` for each record of the good prefix.
+ */
+export function scanAcceptorLog(fd: number, onRecord: (r: AcceptorRecord) => void, chunkBytes = ACCEPTOR_LOG_READ_CHUNK_BYTES): ScanResult {
+  const buf = Buffer.allocUnsafe(chunkBytes);
+  let carry: Buffer = Buffer.alloc(0);
+  let filePos = 0;
+  let goodBytes = 0;
+  let records = 0;
+  let bad = false;
+  let damaged = false;
+  for (;;) {
+    const n = readSync(fd, buf, 0, chunkBytes, filePos);
+    if (n <= 0) break;
+    filePos += n;
+    const data = carry.length > 0 ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
+    let pos = 0;
+    for (;;) {
+      const nl = data.indexOf(0x0a, pos);
+      if (nl < 0) break;
+      const rec = unseal(data.subarray(pos, nl));
+      if (!bad && rec) {
+        onRecord(rec);
+        records++;
+        goodBytes += nl + 1 - pos;
+      } else if (!rec) bad = true;
+      else damaged = true;
+      pos = nl + 1;
+      if (damaged) break;
     }
+    if (damaged) break;
+    // Copy: `buf` is reused by the next read.
+    carry = Buffer.from(data.subarray(pos));
+  }
+  return { records, goodBytes, damaged };
+}
+
+/** Parses the records of a log held in memory (tests, tools). */
+export function parseAcceptorLog(text: string): { records: AcceptorRecord[]; goodBytes: number; damaged: boolean } {
+  const records: AcceptorRecord[] = [];
+  const bytes = Buffer.from(text);
+  let pos = 0;
+  let goodBytes = 0;
+  let bad = false;
+  let damaged = false;
+  for (;;) {
+    const nl = bytes.indexOf(0x0a, pos);
+    if (nl < 0) break;
+    const rec = unseal(bytes.subarray(pos, nl));
+    if (!bad && rec) {
+      records.push(rec);
+      goodBytes = nl + 1;
+    } else if (!rec) bad = true;
+    else damaged = true;
     pos = nl + 1;
   }
-  return { records, goodBytes: Buffer.byteLength(text.slice(0, pos)) };
+  return { records, goodBytes, damaged };
+}
+
+export interface OpenedAcceptorLog {
+  log: AcceptorLog;
+  /** The file was there before this open. */
+  existed: boolean;
+  records: number;
+  damaged: boolean;
 }
 
 export class AcceptorLog {
@@ -61,19 +135,27 @@ export class AcceptorLog {
     this.fsync = fsync;
   }
 
-  /** Opens (creating) the log and returns it with the records that survived. */
-  static open(path: string, opts: AcceptorLogOptions = {}): { log: AcceptorLog; records: AcceptorRecord[] } {
+  /**
+   * Opens (creating) the log, streaming the records that survived into `onRecord`. A torn tail
+   * is cut off. A damaged log is copied aside (`acceptor.log.damaged-<ms>`, for a post-mortem),
+   * cut to its good prefix and reported; the caller then re-learns the state before voting.
+   */
+  static open(path: string, onRecord: (r: AcceptorRecord) => void, opts: AcceptorLogOptions = {}): OpenedAcceptorLog {
     mkdirSync(dirname(path), { recursive: true });
-    let text = '';
+    const existed = existsSync(path);
+    let fd: number;
+    let scan: ScanResult;
     try {
-      text = readFileSync(path, 'utf8');
+      fd = openSync(path, existed ? 'r+' : 'w+');
+      scan = scanAcceptorLog(fd, onRecord);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new AcceptorLogError(`cannot read ${path}`, e);
+      throw new AcceptorLogError(`cannot read the acceptor log ${path}: ${(e as Error).message}`, e);
     }
-    const { records, goodBytes } = parseAcceptorLog(text);
-    const fd = openSync(path, 'a');
-    if (fstatSync(fd).size > goodBytes) ftruncateSync(fd, goodBytes);
-    return { log: new AcceptorLog(fd, opts.fsync ?? true), records };
+    if (scan.damaged) copyFileSync(path, `${path}.damaged-${Date.now()}`);
+    if (fstatSync(fd).size > scan.goodBytes) ftruncateSync(fd, scan.goodBytes);
+    closeSync(fd);
+    const afd = openSync(path, 'a');
+    return { log: new AcceptorLog(afd, opts.fsync ?? true), existed, records: scan.records, damaged: scan.damaged };
   }
 
   /** Resolves once the records are on disk (fdatasync), together with everyone else's. */

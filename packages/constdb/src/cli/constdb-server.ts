@@ -22,6 +22,8 @@ const program = new Command()
   .option('--repl-backlog-limit <bytes>', 'replication backlog size in bytes')
   .option('--replica-heartbeat-frequency <sec>', 'seconds between heartbeats to replicas')
   .option('--proto-max-bulk-len <bytes>', 'largest bulk string accepted')
+  .option('--client-query-buffer-limit <bytes>', "a client's unprocessed input above this closes that client")
+  .option('--client-output-buffer-limit <bytes>', "a client's unread replies above this close that client")
   .option('--peer-addrs <list>', 'addresses to dial for given peer ids: "2=host:port,3=host:port"')
   .option('--repl-timeout <sec>', 'drop a silent replication link after this many seconds')
   .option('--gc-interval-ms <ms>', 'tombstone GC interval')
@@ -33,7 +35,7 @@ const opts = program.opts<Record<string, string | boolean | undefined>>();
 const file = (opts.config as string | undefined) ?? program.args[0];
 const overrides: Record<string, unknown> = {};
 for (const k of ['nodeId', 'nodeAlias', 'ip', 'port', 'workDir', 'log', 'logLevel', 'requirepass', 'appendonly', 'appendfsync',
-  'snapshotInterval', 'replBacklogLimit', 'replicaHeartbeatFrequency', 'protoMaxBulkLen', 'peerAddrs', 'replTimeout', 'gcIntervalMs']) {
+  'snapshotInterval', 'replBacklogLimit', 'replicaHeartbeatFrequency', 'protoMaxBulkLen', 'clientQueryBufferLimit', 'clientOutputBufferLimit', 'peerAddrs', 'replTimeout', 'gcIntervalMs']) {
   if (opts[k] !== undefined) overrides[k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())] = opts[k];
 }
 

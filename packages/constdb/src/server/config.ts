@@ -35,6 +35,8 @@ export interface ConstdbConfig {
   protoMaxBulkLen: number;
   multibulkArgsMax: number;
   clientOutputBufferLimitBytes: number;
+  /** bytes of one client's unprocessed input (an incomplete command, commands held behind a blocked one) */
+  clientQueryBufferLimitBytes: number;
   /** bytes of commands one MULTI may queue before the transaction is refused */
   multiBytesMax: number;
   maxclients: number;
@@ -66,6 +68,7 @@ export const defaultConfig: ConstdbConfig = {
   protoMaxBulkLen: 512 * 1024 * 1024,
   multibulkArgsMax: 1024 * 1024,
   clientOutputBufferLimitBytes: 256 * 1024 * 1024,
+  clientQueryBufferLimitBytes: 1024 * 1024 * 1024,
   multiBytesMax: 64 * 1024 * 1024,
   maxclients: 10000,
   replTimeoutSec: 10,
@@ -99,6 +102,7 @@ const KEYS: Record<string, [keyof ConstdbConfig, Kind]> = {
   proto_max_bulk_len: ['protoMaxBulkLen', 'uint'],
   multibulk_args_max: ['multibulkArgsMax', 'uint'],
   client_output_buffer_limit: ['clientOutputBufferLimitBytes', 'uint'],
+  client_query_buffer_limit: ['clientQueryBufferLimitBytes', 'uint'],
   multi_bytes_max: ['multiBytesMax', 'uint'],
   maxclients: ['maxclients', 'uint'],
   repl_timeout: ['replTimeoutSec', 'uint'],

@@ -14,7 +14,12 @@ export interface ConnLimits extends RespLimits {
   execPerRoundMax: number;
   /** client output buffer: a client that lets this many reply bytes pile up is dropped */
   outputBytesMax: number;
+  /** client query buffer: unprocessed input (incomplete command + commands held back) above this drops the client */
+  queryBytesMax: number;
 }
+
+/** Reply bytes waiting in the socket above which reading stops until the client drains them. */
+const OUTPUT_PAUSE_BYTES = 1024 * 1024;
 
 export interface ConnHost {
   db: Db;
@@ -38,6 +43,12 @@ export class Connection {
   private readonly parser: RespParser;
   private blocked: Promise<void> | undefined;
   private backlog: Buffer[][] = [];
+  /** bytes of the commands in backlog */
+  private backlogBytes = 0;
+  /** reading is paused while a command blocks (WAIT, SAVE) or replies wait to drain */
+  private drainWait = false;
+  /** the largest unprocessed input this client has held (INFO, CLIENT LIST) */
+  maxInputBytes = 0;
   private closed = false;
   commands = 0;
   readonly since = Date.now();
@@ -57,14 +68,22 @@ export class Connection {
     return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
   }
 
+  /** Unprocessed input held for this client: an incomplete command and commands held back. */
+  get inputBytes(): number {
+    return this.parser.bufferedBytes + this.backlogBytes;
+  }
+
   private onData(chunk: Buffer): void {
     if (this.closed || this.detached) return;
     let ran = 0;
     try {
       this.parser.feed(chunk, (args) => {
         if (this.detached) return;
-        if (this.blocked) this.backlog.push(args.map((a) => Buffer.from(a)));
-        else {
+        if (this.blocked) {
+          const copy = args.map((a) => Buffer.from(a));
+          for (const a of copy) this.backlogBytes += a.length + 16;
+          this.backlog.push(copy);
+        } else {
           this.run(args);
           if (++ran >= this.host.limits.execPerRoundMax && !this.blocked) {
             // a long pipeline yields to other clients (max_exec_per_round); the rest waits, in order
@@ -83,7 +102,27 @@ export class Connection {
       }
       throw e;
     }
+    const held = this.inputBytes;
+    if (held > this.maxInputBytes) this.maxInputBytes = held;
+    if (held > this.host.limits.queryBytesMax) {
+      // Redis's client-query-buffer-limit: this client goes, the server stays
+      this.host.onProtocolError(this, new Error(`client query buffer limit reached (${held} bytes)`));
+      this.out.error('ERR client query buffer limit reached');
+      this.flush();
+      this.socket.destroy();
+      this.close();
+      return;
+    }
     this.flush();
+    this.updateReading();
+  }
+
+  /** Reads only while nothing blocks this client and its replies are being taken. */
+  private updateReading(): void {
+    if (this.closed || this.detached) return;
+    const stop = this.blocked !== undefined || this.drainWait;
+    if (stop && !this.socket.isPaused()) this.socket.pause();
+    else if (!stop && this.socket.isPaused()) this.socket.resume();
   }
 
   private run(args: Buffer[]): void {
@@ -122,22 +161,34 @@ export class Connection {
     }
   }
 
+  private takeBacklog(): Buffer[] {
+    const args = this.backlog.shift()!;
+    for (const a of args) this.backlogBytes -= a.length + 16;
+    return args;
+  }
+
+  get isBlocked(): boolean {
+    return this.blocked !== undefined;
+  }
+
   private unblock(): void {
     this.blocked = undefined;
-    while (this.backlog.length > 0 && !this.blocked) this.run(this.backlog.shift()!);
+    while (this.backlog.length > 0 && !this.blocked) this.run(this.takeBacklog());
     this.flush();
+    this.updateReading();
   }
 
   private unblockRound(): void {
     this.blocked = undefined;
     let ran = 0;
     while (this.backlog.length > 0 && !this.blocked) {
-      this.run(this.backlog.shift()!);
+      this.run(this.takeBacklog());
       if (++ran >= this.host.limits.execPerRoundMax && this.backlog.length > 0 && !this.blocked) {
         this.blocked = new Promise<void>((res) => setImmediate(res)).then(() => this.unblockRound());
       }
     }
     this.flush();
+    this.updateReading();
   }
 
   /** Stop handling this socket (handed to the replication layer). */
@@ -160,10 +211,14 @@ export class Connection {
         this.close();
         return;
       }
-      if (pending > 1024 * 1024 && !this.socket.isPaused()) {
+      if (pending > OUTPUT_PAUSE_BYTES && !this.drainWait) {
         // stop reading requests until the client has taken its replies
-        this.socket.pause();
-        this.socket.once('drain', () => this.socket.resume());
+        this.drainWait = true;
+        this.socket.once('drain', () => {
+          this.drainWait = false;
+          this.updateReading();
+        });
+        this.updateReading();
       }
     }
     if (this.sess.quit) {

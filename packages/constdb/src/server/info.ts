@@ -28,7 +28,17 @@ export function renderInfo(node: ConstdbNode, which: string | undefined, now: nu
     ]));
   }
   if (want('clients')) {
-    parts.push(section('Clients', [['connected_clients', node.conns.size], ['maxclients', node.cfg.maxclients]]));
+    let maxInput = 0;
+    let blocked = 0;
+    for (const c of node.conns) {
+      maxInput = Math.max(maxInput, c.maxInputBytes, c.inputBytes);
+      if (c.isBlocked) blocked++;
+    }
+    parts.push(section('Clients', [
+      ['connected_clients', node.conns.size], ['maxclients', node.cfg.maxclients], ['blocked_clients', blocked],
+      ['client_recent_max_input_buffer', maxInput], ['client_query_buffer_limit', node.cfg.clientQueryBufferLimitBytes],
+      ['client_output_buffer_limit', node.cfg.clientOutputBufferLimitBytes],
+    ]));
   }
   if (want('memory')) {
     parts.push(section('Memory', [

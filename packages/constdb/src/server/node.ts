@@ -50,6 +50,7 @@ export class ConstdbNode {
       multibulkArgsMax: cfg.multibulkArgsMax,
       inlineBytesMax: 64 * 1024,
       outputBytesMax: cfg.clientOutputBufferLimitBytes,
+      queryBytesMax: cfg.clientQueryBufferLimitBytes,
       execPerRoundMax: Math.max(1, cfg.maxExecPerRound),
     };
     this.repl = new Replicator(this);
@@ -58,7 +59,7 @@ export class ConstdbNode {
       requirepass: cfg.requirepass,
       info: (section, now) => renderInfo(this, section, now),
       configGet: (pattern) => configGet(this, pattern),
-      clientList: () => [...this.conns].map((c) => `id=${c.sess.id} addr=${c.addr} name=${c.sess.name ?? ''} cmd=${c.commands}`).join('\n') + '\n',
+      clientList: () => [...this.conns].map((c) => `id=${c.sess.id} addr=${c.addr} name=${c.sess.name ?? ''} qbuf=${c.inputBytes} qbuf-peak=${c.maxInputBytes} obl=${c.socket.writableLength} cmd=${c.commands}`).join('\n') + '\n',
       meet: (host, port) => this.repl.meet(host, port),
       forget: (id) => this.repl.forget(id),
       replicas: () => replicaRows(this.repl),

@@ -34,7 +34,7 @@ async function benchPaxoskv(rows: Row[]): Promise<void> {
   try {
     const ports = await freePorts(3);
     for (const [i, port] of ports.entries()) {
-      const args = [cliPath(), 'serve', '--id', String(i), '--listen', `127.0.0.1:${port}`, '--data', join(tmp.dir, `acceptor${i}`)];
+      const args = [cliPath(), 'serve', '--id', String(i), '--listen', `127.0.0.1:${port}`, '--data', join(tmp.dir, `acceptor${i}`), '--bootstrap', '--peers', ports.map((p) => `127.0.0.1:${p}`).join(',')];
       children.push(await startReadyProcess(process.execPath, args, /listening on/));
     }
     const client = new PaxosKvClient({ acceptors: ports.map((p) => `127.0.0.1:${p}`), deadlineMs: 10_000 });

@@ -54,3 +54,10 @@ export class ClusterViewError extends QuorumkitError {
     super('ECLUSTERVIEW', message);
   }
 }
+
+/** This acceptor's state is being re-learned from the others: it does not vote yet. */
+export class RecoveringError extends QuorumkitError {
+  constructor(message: string) {
+    super('ERECOVERING', message);
+  }
+}

@@ -45,7 +45,7 @@ beforeAll(async () => {
     dataDir,
     spec: (i, ports) => ({
       command: process.execPath,
-      args: [CLI, 'serve', '--id', String(i), '--listen', `127.0.0.1:${ports[i]![0]}`, '--data', join(dataDir!, `node${i}`, 'acceptor')],
+      args: [CLI, 'serve', '--id', String(i), '--listen', `127.0.0.1:${ports[i]![0]}`, '--data', join(dataDir!, `node${i}`, 'acceptor'), '--bootstrap', '--peers', ports.map((p) => `127.0.0.1:${p[0]}`).join(',')],
     }),
     readyWhen: /listening on/,
   });

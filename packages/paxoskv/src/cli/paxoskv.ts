@@ -53,9 +53,24 @@ program
   .option('--cluster-id <name>', CLUSTER_ID_HELP, DEFAULT_CLUSTER_ID)
   .option('--members <n>', 'how many acceptors the cluster has (clients must list exactly that many)', '3')
   .option('--no-unnamed-clients', UNNAMED_HELP)
+  .option('--peers <list>', 'every member address in id order (a RECOVERING acceptor re-learns from the others); sets --members')
+  .option('--bootstrap', 'create the cluster: a fresh data directory votes at once (first start of a new cluster only)')
+  .addOption(new Option('--on-damaged <what>', 'damaged state: recover (move aside, re-learn) or refuse to start').choices(['recover', 'refuse']).default('recover'))
   .option('--pretty', 'human-readable logs')
-  .action(async (o: { id: string; listen?: string; data?: string; pretty?: boolean; clusterId: string; members: string; unnamedClients: boolean }) => {
-    const members = parseCount(o.members, '--members', 1, 99);
+  .action(async (o: {
+    id: string;
+    listen?: string;
+    data?: string;
+    pretty?: boolean;
+    clusterId: string;
+    members: string;
+    unnamedClients: boolean;
+    peers?: string;
+    bootstrap?: boolean;
+    onDamaged: 'recover' | 'refuse';
+  }) => {
+    const peers = o.peers ? parseAddressList(o.peers) : undefined;
+    const members = peers ? peers.length : parseCount(o.members, '--members', 1, 99);
     const id = parseCount(o.id, '--id', 0, members - 1);
     const address = o.listen ? parseAddress(o.listen, true) : defaultAcceptorAddress(id);
     const logger = makeLogger({ pretty: o.pretty });
@@ -67,8 +82,18 @@ program
       clusterId: o.clusterId,
       members,
       allowUnnamedClients: o.unnamedClients,
+      bootstrap: o.bootstrap ?? false,
+      onDamaged: o.onDamaged,
+      ...(peers ? { peers } : {}),
     });
     process.stdout.write(`acceptor ${id} listening on ${server.address}\n`);
+    if (server.mode() === 'recovering') {
+      process.stdout.write(`acceptor ${id} RECOVERING: ${server.startMessage}\n`);
+      if (!peers) process.stdout.write(`acceptor ${id}: give --peers with every member's address so it can re-learn\n`);
+      void server.recovered.then(() => {
+        if (server.mode() === 'voting') process.stdout.write(`acceptor ${id} recovered: voting again above ballot ${server.store.floor ? `(${server.store.floor.n},${server.store.floor.proposerId})` : '(0,0)'}\n`);
+      });
+    }
     onShutdown(() => server.close());
   });
 
@@ -88,7 +113,12 @@ program
     parseAddress(`${o.host}:${basePort}`);
     const logger = makeLogger({ pretty: o.pretty });
     const servers: AcceptorServer[] = await serveAcceptors(n, { data: o.data, host: o.host, basePort, logger, clusterId: o.clusterId, allowUnnamedClients: o.unnamedClients });
-    for (const s of servers) process.stdout.write(`acceptor ${s.id} listening on ${s.address}\n`);
+    for (const s of servers) {
+      process.stdout.write(`acceptor ${s.id} listening on ${s.address}${s.mode() === 'recovering' ? ' (RECOVERING: re-learning from the others)' : ''}\n`);
+      void s.recovered.then(() => {
+        if (s.store.floor && s.mode() === 'voting') process.stdout.write(`acceptor ${s.id} recovered\n`);
+      });
+    }
     process.stdout.write(`cluster ready: ${n} acceptors, data in ${o.data}; try: paxoskv set foo 5 && paxoskv get foo\n`);
     onShutdown(async () => {
       await Promise.allSettled(servers.map((s) => s.close()));

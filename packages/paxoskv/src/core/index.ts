@@ -3,3 +3,4 @@ export * from './acceptor.js';
 export * from './proposer.js';
 export * from './kv.js';
 export * from './view.js';
+export * from './recover.js';

@@ -2,8 +2,10 @@
 // Batch method, over gRPC with health and reflection, state in a durable AcceptorStore.
 import { createGrpcServer, type GrpcServer } from '@quorumkit/shared-transport';
 import type { Logger } from 'pino';
-import { type AcceptorViewConfig, DEFAULT_CLUSTER_ID, accept, clusterIdProblem, commit, learn, prepare, viewMismatch } from '../core/index.js';
-import { BadRequestError, ClusterViewError, ListenError, UsageError } from '../errors.js';
+import { type AcceptorViewConfig, DEFAULT_CLUSTER_ID, accept, formatBallot, clusterIdProblem, commit, learn, prepare, viewMismatch } from '../core/index.js';
+import { BadRequestError, ClusterViewError, ListenError, RecoveringError, UsageError } from '../errors.js';
+import { openAcceptorReplica } from '../storage/openAcceptorReplica.js';
+import { recoverFromPeers } from './recovery.js';
 import { AcceptorStore, type AcceptorStoreOptions } from '../storage/acceptorStore.js';
 import {
   type WireAcceptor,
@@ -15,7 +17,17 @@ import {
   replyToWire,
   valueFromWire,
   viewFromWire,
+  instanceToWire,
+  type WireInstanceId,
 } from '../wire/codec.js';
+
+interface WireDumpRequest {
+  ClusterId?: string | null;
+  Members?: number | null;
+  After?: WireInstanceId | null;
+  Limit?: number | null;
+}
+const recoveryPageMax = 512;
 import { PROTO_PATH, SERVICE_NAME, defaultAcceptorAddress } from '../wire/protoPath.js';
 
 
@@ -35,12 +47,24 @@ export interface AcceptorServerOptions {
   members?: number;
   /** serve requests without a cluster id, as a client built from the seed's proto sends (default true) */
   allowUnnamedClients?: boolean;
+  /** create the cluster: a fresh data directory votes at once. Only at the cluster's very first start. */
+  bootstrap?: boolean;
+  /** damaged state: 'recover' (default: moved aside, re-learned from the others) or 'refuse' to start */
+  onDamaged?: 'recover' | 'refuse';
+  /** every member's address, index = acceptor id: whom a RECOVERING acceptor re-learns from */
+  peers?: string[] | (() => string[]);
 }
 
 export const acceptorServerDefaults = { batchOpsMax: 4096, members: 3, allowUnnamedClients: true } as const;
 
 export interface AcceptorServer {
   id: number;
+  /** 'recovering' until the state lost or damaged on disk was re-learned from the other acceptors */
+  mode(): 'voting' | 'recovering';
+  /** resolves once the acceptor votes (at once unless it started recovering) */
+  recovered: Promise<void>;
+  /** the start decision, one line (for the operator) */
+  startMessage: string;
   address: string;
   port: number;
   store: AcceptorStore;
@@ -58,7 +82,27 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
   if (idProblem) throw new UsageError(idProblem);
   if (!Number.isInteger(view.members) || view.members < 1 || view.members > 99) throw new UsageError(`members must be 1..99, got ${view.members}`);
   if (opts.id >= view.members) throw new UsageError(`acceptor id ${opts.id} is not below the member count ${view.members}`);
-  const store = await AcceptorStore.open(opts.data, opts.store);
+  let store: AcceptorStore;
+  let startMessage: string;
+  if (typeof opts.data === 'string') {
+    const r = await openAcceptorReplica(opts.data, {
+      clusterId: view.clusterId,
+      id: opts.id,
+      bootstrap: opts.bootstrap ?? false,
+      onDamaged: opts.onDamaged ?? 'recover',
+      ...(opts.store ? { store: opts.store } : {}),
+    });
+    store = r.store;
+    startMessage = r.message;
+  } else {
+    store = await AcceptorStore.open(opts.data, opts.store);
+    startMessage = `acceptor ${opts.id} of cluster ${view.clusterId}: in-memory state; voting`;
+  }
+  const notWhileRecovering = (): void => {
+    if (store.recovering) {
+      throw new RecoveringError(`acceptor ${opts.id} is RECOVERING: its state is being re-learned from the other acceptors; it does not vote yet`);
+    }
+  };
   const batchOpsMax = opts.batchOpsMax ?? acceptorServerDefaults.batchOpsMax;
   const log = opts.logger;
   const checkView = (m: { ClusterId?: string | null; Members?: number | null } | null | undefined): void => {
@@ -127,6 +171,16 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
     return { Replies: await Promise.all(ops.map(handleOp)) };
   };
 
+  const handleDump = async (req: WireDumpRequest): Promise<{ Entries: { Id: unknown; State: WireAcceptor }[]; Done: boolean }> => {
+    const limit = Math.min(Math.max(Number(req.Limit ?? 0) || recoveryPageMax, 1), recoveryPageMax);
+    const after = req.After ? instanceFromWire(req.After) : null;
+    const page = await store.dump(after, limit);
+    return {
+      Entries: page.map((e) => ({ Id: instanceToWire(e.id), State: replyToWire({ ...e.state, vBal: e.state.vBal }) })),
+      Done: page.length < limit,
+    };
+  };
+
   const logged =
     <Req, Res>(name: string, fn: (req: Req) => Promise<Res>) =>
     async (req: Req): Promise<Res> => {
@@ -146,9 +200,17 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
       service: SERVICE_NAME,
       address,
       handlers: {
-        Prepare: logged('Prepare', async (req: WireProposer) => (checkView(req), handlePrepare(req))),
-        Accept: logged('Accept', async (req: WireProposer) => (checkView(req), handleAccept(req))),
-        Batch: logged('Batch', async (req: { Ops?: WireBatchOp[] | null; ClusterId?: string | null; Members?: number | null }) => (checkView(req), handleBatch(req))),
+        Prepare: logged('Prepare', async (req: WireProposer) => (checkView(req), notWhileRecovering(), handlePrepare(req))),
+        Accept: logged('Accept', async (req: WireProposer) => (checkView(req), notWhileRecovering(), handleAccept(req))),
+        Batch: logged('Batch', async (req: { Ops?: WireBatchOp[] | null; ClusterId?: string | null; Members?: number | null }) => (checkView(req), notWhileRecovering(), handleBatch(req))),
+        Dump: logged('Dump', async (req: WireDumpRequest) => {
+          // a peer's recovery counts only acceptors of this very cluster and view
+          const v = viewFromWire(req);
+          if (v.clusterId === '') throw new ClusterViewError('Dump needs a cluster id');
+          checkView(req);
+          notWhileRecovering();
+          return handleDump(req);
+        }),
       },
     });
   } catch (e) {
@@ -158,16 +220,42 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
     throw new ListenError(`cannot listen on ${address}: ${why}`);
   }
   log?.info({ id: opts.id, cluster: view.clusterId, members: view.members, address: grpc.address, data: typeof opts.data === 'string' ? opts.data : 'memory' }, 'acceptor listening');
+  log?.info({ id: opts.id, recovering: store.recovering }, startMessage);
+
+  const stop = new AbortController();
+  const setHealth = (status: 'SERVING' | 'NOT_SERVING'): void => {
+    grpc.setServing('', status);
+    grpc.setServing(SERVICE_NAME, status);
+  };
+  let recovered: Promise<void> = Promise.resolve();
+  if (store.recovering) {
+    setHealth('NOT_SERVING');
+    const peers = typeof opts.peers === 'function' ? opts.peers : (): string[] => (opts.peers as string[] | undefined) ?? [];
+    recovered = recoverFromPeers({ selfId: opts.id, peers, view, store, signal: stop.signal, ...(log ? { logger: log } : {}) }).then(
+      (floor) => {
+        setHealth('SERVING');
+        log?.info({ id: opts.id, floor: formatBallot(floor) }, `acceptor ${opts.id} recovered: re-learned from a majority of the other acceptors; voting above ballot ${formatBallot(floor)}`);
+      },
+      (e: unknown) => {
+        if (!stop.signal.aborted) log?.error({ id: opts.id, err: (e as Error).message }, 'recovery failed');
+      },
+    );
+  }
 
   let closing: Promise<void> | undefined;
   return {
     id: opts.id,
+    mode: () => (store.recovering ? 'recovering' : 'voting'),
+    recovered,
+    startMessage,
     address: grpc.address,
     port: grpc.port,
     store,
     grpc,
     close() {
       closing ??= (async () => {
+        stop.abort();
+        await recovered;
         await grpc.close();
         await store.close();
       })();

@@ -8,13 +8,18 @@ import {
   type Keyspace,
   type Store,
   concatKey,
+  decodeBigintKeyAt,
   decodeJson,
+  decodeStringKeyAt,
   encodeBigintKey,
   encodeJson,
   encodeStringKey,
+  encodeUtf8,
+  openRecord,
   openStore,
+  sealRecord,
 } from '@quorumkit/shared-storage';
-import { type AcceptorState, EMPTY_STATE, hasVote } from '../core/index.js';
+import { type AcceptorState, type Ballot, EMPTY_STATE, hasVote, mergeLearned, withFloor } from '../core/index.js';
 import { decodeState, encodeState } from './stateCodec.js';
 
 export interface AcceptorStoreOptions {
@@ -57,6 +62,12 @@ interface Slot {
 }
 
 const instKey = (id: InstanceId): string => `${id.ver}\u0000${id.key}`;
+const META_FLOOR = encodeUtf8('floor');
+const META_MODE = encodeUtf8('mode');
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
 
 export class AcceptorStore {
   private readonly instances: Keyspace;
@@ -76,6 +87,10 @@ export class AcceptorStore {
   private lazyTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly lazyFlushMs: number;
   private readonly lazyOpsMax: number;
+  private readonly meta: Keyspace;
+  /** Promised in every instance after a recovery (null: never recovered) */
+  private floorBal: Ballot | null = null;
+  private recoveringFlag = false;
 
   private constructor(
     private readonly store: Store,
@@ -83,6 +98,7 @@ export class AcceptorStore {
   ) {
     this.instances = store.keyspace('inst');
     this.maxVers = store.keyspace('maxver');
+    this.meta = store.keyspace('meta');
     this.writer = new GroupCommitWriter(store, {
       batchOpsMax: opts.batchOpsMax ?? acceptorStoreDefaults.batchOpsMax,
       queueOpsMax: opts.queueOpsMax ?? acceptorStoreDefaults.queueOpsMax,
@@ -92,8 +108,71 @@ export class AcceptorStore {
     this.lazyOpsMax = Math.min(opts.lazyOpsMax ?? acceptorStoreDefaults.lazyOpsMax, Math.floor((opts.batchOpsMax ?? acceptorStoreDefaults.batchOpsMax) / 2));
   }
 
+  /** A bare store (no identity, no integrity check): in-memory tests and tools only. */
   static async open(where: string | { memory: true }, opts: AcceptorStoreOptions = {}): Promise<AcceptorStore> {
-    return new AcceptorStore(await openStore(where), opts);
+    return AcceptorStore.wrap(await openStore(where), opts);
+  }
+
+  /** Wrap an opened store, reading its recovery mode and floor. */
+  static async wrap(store: Store, opts: AcceptorStoreOptions = {}): Promise<AcceptorStore> {
+    const s = new AcceptorStore(store, opts);
+    const floor = await s.meta.get(META_FLOOR);
+    if (floor) {
+      const [n, proposerId] = decodeJson<[bigint, bigint]>(openRecord(floor));
+      s.floorBal = { n, proposerId };
+    }
+    const mode = await s.meta.get(META_MODE);
+    s.recoveringFlag = mode !== undefined && decodeJson<string>(openRecord(mode)) === 'recovering';
+    return s;
+  }
+
+  /** true while this store's state is being re-learned from the other acceptors (it must not vote). */
+  get recovering(): boolean {
+    return this.recoveringFlag;
+  }
+
+  get floor(): Ballot | null {
+    return this.floorBal;
+  }
+
+  /** Mark the state as being re-learned, durably (a crash mid-recovery stays recovering). */
+  async beginRecovery(): Promise<void> {
+    await this.writer.write([this.meta.put(META_MODE, sealRecord(encodeJson('recovering')))]);
+    this.recoveringFlag = true;
+  }
+
+  /** Re-learning is complete: promise `floor` everywhere from now on and vote again. */
+  async finishRecovery(floor: Ballot): Promise<void> {
+    await this.writer.write([
+      this.meta.put(META_FLOOR, sealRecord(encodeJson([floor.n, floor.proposerId]))),
+      this.meta.put(META_MODE, sealRecord(encodeJson('voting'))),
+    ]);
+    this.floorBal = floor;
+    this.recoveringFlag = false;
+  }
+
+  /** Fold another acceptor's state of one instance into ours (recovery). */
+  async merge(id: InstanceId, peer: AcceptorState): Promise<void> {
+    await this.apply(id, (s) => {
+      const next = mergeLearned(s, peer);
+      const changed = !sameBytes(encodeState(next), encodeState(s));
+      return { next: changed ? next : s, changed, reply: undefined };
+    });
+  }
+
+  /** Instances in key order after `after` (exclusive), at most `limit`: what a recovering peer re-learns. */
+  async dump(after: InstanceId | null, limit: number): Promise<{ id: InstanceId; state: AcceptorState }[]> {
+    const out: { id: InstanceId; state: AcceptorState }[] = [];
+    const range = after ? { gt: this.diskKey(after), limit } : { limit };
+    for await (const [k, v] of this.instances.range(range)) {
+      const key = decodeStringKeyAt(k, 0);
+      const ver = decodeBigintKeyAt(k, key.end).value;
+      const id = { key: key.value, ver };
+      // the cached state is the newest (it may have a write in flight); the disk copy otherwise
+      const cached = this.cache.get(instKey(id));
+      out.push({ id, state: cached ? cached.state : decodeState(v) });
+    }
+    return out;
   }
 
   /** fsyncs so far (one per group-committed batch) */
@@ -120,7 +199,8 @@ export class AcceptorStore {
     }
     this.cache.delete(k); // refresh the LRU position
     this.cache.set(k, slot);
-    const t = fn(slot.state);
+    // after a recovery every instance has promised at least the floor (implied, not written)
+    const t = fn(withFloor(slot.state, this.floorBal));
     if (t.changed) {
       slot.state = t.next;
       const ops: BatchOp[] = [this.instances.put(this.diskKey(id), encodeState(t.next))];
@@ -129,7 +209,8 @@ export class AcceptorStore {
       if (voted || id.ver > m.touched) {
         const next = { voted: voted ? id.ver : m.voted, touched: id.ver > m.touched ? id.ver : m.touched };
         this.maxVer.set(id.key, next);
-        ops.push(this.maxVers.put(encodeStringKey(id.key), encodeJson([next.voted, next.touched])));
+        // sealed: a damaged index record is detected, never trusted to skip a disk read
+        ops.push(this.maxVers.put(encodeStringKey(id.key), sealRecord(encodeJson([next.voted, next.touched]))));
       }
       slot.writes++;
       if (opts.lazy) {
@@ -220,7 +301,7 @@ export class AcceptorStore {
       p = this.maxVers.get(encodeStringKey(key)).then((bytes) => {
         this.maxVerLoading.delete(key);
         if (!this.maxVer.has(key)) {
-          const [voted, touched] = bytes ? decodeJson<[bigint, bigint]>(bytes) : [-1n, -1n];
+          const [voted, touched] = bytes ? decodeJson<[bigint, bigint]>(openRecord(bytes)) : [-1n, -1n];
           this.maxVer.set(key, { voted, touched });
         }
       });

@@ -41,7 +41,8 @@ function agreedRate(logs: ParsedLog[]): { agreed: number; seconds: number; perS:
 async function throughput(name: string, interval: number): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'csp-paxos-bench-'));
   const ports = await Promise.all([0, 1, 2, 3, 4].map(() => freePort()));
-  await runCluster({ nodes: 5, ports, logDir: dir, timeoutArg: '1', interval, seconds: SECONDS, cliPath: CLI });
+  const peerPorts = await Promise.all([0, 1, 2, 3, 4].map(() => freePort()));
+  await runCluster({ nodes: 5, ports, peerPorts, logDir: dir, timeoutArg: '1', interval, seconds: SECONDS, cliPath: CLI });
   const logs = readLogs(dir, 5);
   const check = checkLogs(logs);
   const r = agreedRate(logs);
@@ -52,12 +53,14 @@ async function throughput(name: string, interval: number): Promise<Record<string
 async function failover(timeoutS: number): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'csp-paxos-bench-fo-'));
   const ports = await Promise.all([0, 1, 2, 3, 4].map(() => freePort()));
+  const peerPorts = await Promise.all([0, 1, 2, 3, 4].map(() => freePort()));
   let killAtMs = 0;
   let killed = -1;
   const killAfterMs = 3000;
   await runCluster({
     nodes: 5,
     ports,
+    peerPorts,
     logDir: dir,
     timeoutArg: String(timeoutS),
     interval: 1_000_000_000,

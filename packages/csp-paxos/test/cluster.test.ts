@@ -24,8 +24,9 @@ async function startNode(opts: NodeOptions): Promise<CspPaxosNode> {
 
 describe('five nodes over TCP', () => {
   it('propose commits through the leader from any node; fail-over and restart keep the rules', async () => {
-    const ports = await freePorts(5);
-    const committee = committeeFromPorts(ports);
+    const all = await freePorts(10);
+    const ports = all.slice(0, 5);
+    const committee = committeeFromPorts(ports, '127.0.0.1', all.slice(5));
     const logDir = mkdtempSync(join(tmpdir(), 'csp-paxos-cluster-'));
     const opts = (id: number, bootstrap = false): NodeOptions => ({ id, committee, logDir, bootstrap, core: { generate: false, timeoutMs: 600, retryMs: 50, interval: 1_000_000 } });
     const nodes = await Promise.all([0, 1, 2, 3, 4].map((i) => startNode(opts(i, true))));
@@ -68,9 +69,10 @@ describe('five nodes over TCP', () => {
   }, 120_000);
 
   it('answers bad requests with an error and survives garbage on the wire', async () => {
-    const ports = await freePorts(5);
+    const all = await freePorts(10);
+    const ports = all.slice(0, 5);
     const logDir = mkdtempSync(join(tmpdir(), 'csp-paxos-bad-'));
-    const n = await startNode({ id: 0, committee: committeeFromPorts(ports), logDir, bootstrap: true, core: { generate: false } });
+    const n = await startNode({ id: 0, committee: committeeFromPorts(ports, '127.0.0.1', all.slice(5)), logDir, bootstrap: true, core: { generate: false } });
     const c = await NodeConnection.open(ports[0]!);
     expect(await c.request({ c: 'nope' })).toMatchObject({ ok: false });
     expect(await c.request({ c: 'propose', data: 42 })).toMatchObject({ ok: false });

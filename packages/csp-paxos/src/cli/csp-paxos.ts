@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
 import { QuorumkitError } from '@quorumkit/shared-storage';
 import { nodeStatus, propose } from '../client/client.js';
-import { ConfigError, DEFAULT_BASE_PORT, type Member, PORT_STRIDE, committeeFromPorts, defaultCommittee, parseDurationMs, parsePortList, readConfigFile } from '../server/config.js';
+import { ConfigError, DEFAULT_BASE_PORT, type Member, PORT_STRIDE, committeeFromPorts, defaultCommittee, parseDurationMs, parsePortList, parseSecret, readConfigFile, readSecretFile } from '../server/config.js';
 import { parseFaults } from '../server/faults.js';
 import { CspPaxosNode } from '../server/node.js';
 import { runCluster } from '../server/runner.js';
@@ -47,7 +47,10 @@ program
   .option('-n, --nodes <n>', 'committee size without --config', int('nodes', 1), 5)
   .option('--ports <list>', 'listen ports of all nodes, comma separated')
   .option('--base-port <port>', 'node i listens on base + 10*i', int('base-port', 1), DEFAULT_BASE_PORT)
-  .option('--peer-ports <list>', 'ports to dial peers on (proxies), comma separated')
+  .option('--peer-ports <list>', 'peer listen ports of all nodes, comma separated (default: each client port + 1)')
+  .option('--dial-ports <list>', 'ports to dial peers on when they differ from their peer ports (proxies)')
+  .option('--secret-file <file>', 'shared peer secret (>= 16 chars); also env CSP_PAXOS_SECRET or config secretFile. Peers without it are refused')
+  .option('--allow-control', 'answer "block" (partition) control requests on the client port; refused by default')
   .option('--batch <slots>', 'slots per PROPOSE', int('batch', 1))
   .option('--window <batches>', 'batches in flight', int('window', 1))
   .option('--no-generate', 'only propose client values (no self-invented instances)')
@@ -57,13 +60,19 @@ program
   .action(async (o) => {
     let committee: Member[];
     let id: number = o.rank;
+    let secretFile: string | undefined = o.secretFile;
+    let allowControl = o.allowControl === true;
     if (o.config) {
       const c = readConfigFile(o.config);
       committee = c.committee ?? defaultCommittee(c.n ?? o.nodes, c.port !== undefined && c.id !== undefined ? c.port - PORT_STRIDE * c.id : o.basePort);
       if (c.id !== undefined && o.rank === undefined) id = c.id;
+      secretFile ??= c.secretFile;
+      allowControl ||= c.allowControl === true;
     } else {
-      committee = committeeFromPorts(ports(o.nodes, o));
+      committee = committeeFromPorts(ports(o.nodes, o), '127.0.0.1', o.peerPorts ? parsePortList(o.peerPorts) : undefined);
     }
+    const envSecret = process.env.CSP_PAXOS_SECRET;
+    const secret = secretFile ? readSecretFile(resolve(secretFile)) : envSecret ? parseSecret(envSecret, 'CSP_PAXOS_SECRET') : undefined;
     const timeoutMs = parseDurationMs(o.timeout);
     const seconds = Number(o.time);
     if (!(seconds > 0)) throw new ConfigError(`-t must be a positive number of seconds, got "${o.time}"`);
@@ -73,7 +82,9 @@ program
       committee,
       logDir: resolve(o.logDir),
       dataDir: o.dataDir ? resolve(o.dataDir) : undefined,
-      dialPorts: o.peerPorts ? parsePortList(o.peerPorts) : undefined,
+      dialPorts: o.dialPorts ? parsePortList(o.dialPorts) : undefined,
+      secret,
+      allowControl,
       fsync: o.fsync,
       bootstrap: o.bootstrap === true,
       stopAtMs: o.stopAt ?? Date.now() + seconds * 1000,
@@ -104,6 +115,7 @@ function addRunOptions(c: Command): Command {
     .option('-l, --interval <slots>', 'max slots a leader proposes in its round', int('interval', 1), 100)
     .option('-t, --time <seconds>', 'run time', '5')
     .option('--ports <list>', 'listen ports, comma separated')
+    .option('--peer-ports <list>', 'peer listen ports, comma separated (default: each port + 1)')
     .option('--base-port <port>', 'node i listens on base + 10*i', int('base-port', 1), DEFAULT_BASE_PORT)
     .option('--kill <schedule>', 'e.g. "leader@1500:3000;2@2s"')
     .option('--pause <schedule>', 'e.g. "1@1s:2s"')
@@ -116,6 +128,7 @@ async function doRun(o: Record<string, any>, logDir: string, overrides: { interv
   await runCluster({
     nodes: n,
     ports: ports(n, o),
+    ...(o.peerPorts ? { peerPorts: parsePortList(o.peerPorts) } : {}),
     logDir,
     timeoutArg: String(o.timeout),
     interval: overrides.interval ?? o.interval,

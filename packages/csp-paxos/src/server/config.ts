@@ -15,7 +15,15 @@ export const PORT_STRIDE = 10;
 export interface Member {
   id: number;
   host: string;
+  /** Client and control requests. */
   port: number;
+  /** Peer connections (default `port + 1`). */
+  peerPort?: number;
+}
+
+/** A member's peer port: separate from the client port, so clients never reach the peer protocol. */
+export function peerPortOf(m: Member): number {
+  return m.peerPort ?? m.port + 1;
 }
 
 export interface FileConfig {
@@ -24,14 +32,35 @@ export interface FileConfig {
   f?: number;
   port?: number;
   committee?: Member[];
+  /** File holding the shared peer secret (HMAC key for the peer handshake). */
+  secretFile?: string;
+  /** Answer `block` (partition) control requests. Default false. */
+  allowControl?: boolean;
 }
 
 export function defaultCommittee(n: number, basePort = DEFAULT_BASE_PORT, host = '127.0.0.1'): Member[] {
   return Array.from({ length: n }, (_, i) => ({ id: i, host, port: basePort + PORT_STRIDE * i }));
 }
 
-export function committeeFromPorts(ports: number[], host = '127.0.0.1'): Member[] {
-  return ports.map((port, id) => ({ id, host, port }));
+export function committeeFromPorts(ports: number[], host = '127.0.0.1', peerPorts?: number[]): Member[] {
+  if (peerPorts && peerPorts.length !== ports.length) throw new ConfigError(`${peerPorts.length} peer ports for ${ports.length} nodes`);
+  return ports.map((port, id) => (peerPorts ? { id, host, port, peerPort: peerPorts[id]! } : { id, host, port }));
+}
+
+/** The shared secret from a file (trailing whitespace ignored); refuses an empty or short one. */
+export function readSecretFile(path: string): Buffer {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8').trim();
+  } catch (e) {
+    throw new ConfigError(`cannot read the secret file ${path}: ${(e as Error).message}`);
+  }
+  return parseSecret(text, `secret file ${path}`);
+}
+
+export function parseSecret(text: string, what = 'secret'): Buffer {
+  if (text.length < 16) throw new ConfigError(`${what} must be at least 16 characters`);
+  return Buffer.from(text, 'utf8');
 }
 
 export function parsePortList(s: string): number[] {
@@ -49,12 +78,14 @@ export function readConfigFile(path: string): FileConfig {
   }
   if (typeof raw !== 'object' || raw === null) throw new ConfigError(`config ${path} is not a JSON object`);
   const c = raw as FileConfig;
+  if (c.secretFile !== undefined && typeof c.secretFile !== 'string') throw new ConfigError('secretFile must be a path');
+  if (c.allowControl !== undefined && typeof c.allowControl !== 'boolean') throw new ConfigError('allowControl must be true or false');
   if (c.committee !== undefined) {
     if (!Array.isArray(c.committee)) throw new ConfigError('committee must be an array');
     for (const m of c.committee) {
-      if (!Number.isInteger(m.id) || !Number.isInteger(m.port) || typeof (m.host ?? '127.0.0.1') !== 'string') throw new ConfigError(`bad committee member ${JSON.stringify(m)}`);
+      if (!Number.isInteger(m.id) || !Number.isInteger(m.port) || (m.peerPort !== undefined && !Number.isInteger(m.peerPort)) || typeof (m.host ?? '127.0.0.1') !== 'string') throw new ConfigError(`bad committee member ${JSON.stringify(m)}`);
     }
-    c.committee = c.committee.map((m) => ({ id: m.id, host: m.host ?? '127.0.0.1', port: m.port })).sort((a, b) => a.id - b.id);
+    c.committee = c.committee.map((m) => ({ id: m.id, host: m.host ?? '127.0.0.1', port: m.port, ...(m.peerPort !== undefined ? { peerPort: m.peerPort } : {}) })).sort((a, b) => a.id - b.id);
   }
   return c;
 }

@@ -15,7 +15,7 @@ import { Channel } from '../csp/channel.js';
 import { AcceptorLog } from '../storage/acceptorLog.js';
 import { IdentityMismatch, nextIncarnation, readIdentity, writeIdentity } from '../storage/identity.js';
 import { InstanceLogWriter, instanceLogPath, recoverCommitted } from '../storage/instanceLog.js';
-import type { Member } from './config.js';
+import { type Member, peerPortOf } from './config.js';
 import { runProcessor } from './processor.js';
 import { type Request, Transport } from './transport.js';
 
@@ -31,8 +31,12 @@ export interface NodeOptions {
   logDir: string;
   /** Where acceptor.log goes (default `<logDir>/data<i>`). */
   dataDir?: string;
-  /** Ports to dial peers on, when they differ from the committee's (proxies). */
+  /** Ports to dial peers on, when they differ from the committee's peer ports (proxies). */
   dialPorts?: number[];
+  /** Shared peer secret: peers must prove it (HMAC handshake); unauthenticated frames are refused. */
+  secret?: Buffer;
+  /** Answer `block` control requests (partitions for fault runs). Default false: refused. */
+  allowControl?: boolean;
   core?: Partial<Omit<CoreConfig, 'id' | 'n'>>;
   fsync?: boolean;
   /**
@@ -89,11 +93,13 @@ export class CspPaxosNode {
   cores: { router: Router; follower: Acceptor; leader: Proposer; consensus: Learner } | undefined;
 
   private readonly dataDir: string;
+  private readonly allowControl: boolean;
   private readonly incarnation: number;
 
   private constructor(opts: NodeOptions, parts: { transport: Transport; acceptorLog: AcceptorLog; writers: Record<'leader' | 'consensus', InstanceLogWriter>; channels: Record<ProcName, Channel<Input>>; control: Channel<Input>; status: NodeStatus; dataDir: string }) {
     this.id = opts.id;
     this.dataDir = parts.dataDir;
+    this.allowControl = opts.allowControl ?? false;
     this.incarnation = parts.status.incarnation;
     this.n = opts.committee.length;
     this.transport = parts.transport;
@@ -142,13 +148,16 @@ export class CspPaxosNode {
     };
     const control = new Channel<Input>('router-control', cap);
     const status: NodeStatus = { rank: opts.id, round: Math.max(0, acceptorState.promised), leader: 0, leading: false, commitIndex: committed.length, syncs: 0, records: 0, voting: verdict.vote, disk: verdict.reason, incarnation };
-    const peers = new Map(opts.committee.map((m) => [m.id, { host: m.host, port: opts.dialPorts?.[m.id] ?? m.port }]));
+    const peers = new Map(opts.committee.map((m) => [m.id, { host: m.host, port: opts.dialPorts?.[m.id] ?? peerPortOf(m) }]));
     const holder: { node?: CspPaxosNode } = {};
     const pendingNet: Msg[] = [];
     const transport = await Transport.listen({
       self: opts.id,
       host: me.host,
       port: me.port,
+      peerPort: peerPortOf(me),
+      n,
+      secret: opts.secret,
       peers,
       handlers: {
         onMessages: (_from, msgs) => {
@@ -162,6 +171,7 @@ export class CspPaxosNode {
       },
     });
     const node = new CspPaxosNode(opts, { transport, acceptorLog, writers, channels, control, status, dataDir });
+    if (!opts.secret) node.log.warn({ rank: opts.id }, 'no peer secret configured: peers are not authenticated (use --secret-file)');
     if (!verdict.vote) node.log.warn({ rank: opts.id, reason: verdict.reason }, 'not voting until the acceptor state is re-learned from a majority of the other nodes');
     const nonce = randomBytes(8).toString('hex');
     let counter = 0;
@@ -185,6 +195,15 @@ export class CspPaxosNode {
 
   get port(): number {
     return this.transport.port;
+  }
+
+  get peerPort(): number {
+    return this.transport.peerPort;
+  }
+
+  /** Transport counters (refused peer frames and handshakes among them). */
+  transportStats(): { framesIn: number; msgsIn: number; badFrames: number; refused: number } {
+    return { ...this.transport.stats };
   }
 
   private startLoops(cores: Record<ProcName, Router | Acceptor | Proposer | Learner>, initial: Output): void {
@@ -287,6 +306,10 @@ export class CspPaxosNode {
         return;
       }
       case 'block': {
+        if (!this.allowControl) {
+          reply({ ok: false, code: 'CONTROL_DISABLED', error: `control requests are disabled on node ${this.id} (start it with --allow-control)` });
+          return;
+        }
         const peers = Array.isArray(req.peers) ? (req.peers as unknown[]).filter((p): p is number => Number.isInteger(p)) : [];
         this.transport.blocked = new Set(peers);
         reply({ ok: true, blocked: peers });

@@ -1,5 +1,6 @@
 // `csp-paxos run`: starts N node processes, applies a fault schedule, waits for them to stop.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeStatus, NodeConnection } from '../client/client.js';
@@ -8,6 +9,10 @@ import { type FaultEvent, type Target, blockedPeers } from './faults.js';
 export interface RunOptions {
   nodes: number;
   ports: number[];
+  /** Peer listen ports (default: each port + 1). */
+  peerPorts?: number[];
+  /** Shared peer secret handed to the nodes (default: a fresh random one per run). */
+  secret?: string;
   logDir: string;
   timeoutArg: string;
   interval: number;
@@ -52,15 +57,19 @@ export async function runCluster(o: RunOptions): Promise<RunResult> {
   const at = (ms: number): string => `${(ms / 1000).toFixed(2)}s`;
 
   const starts: number[] = new Array(o.nodes).fill(0);
+  const secret = o.secret ?? randomBytes(24).toString('hex');
+  // Partitions are applied through the nodes' control requests, which are off unless asked for.
+  const needsControl = (o.faults ?? []).some((f) => f.kind === 'partition');
   const startNode = (i: number): void => {
     const stopAt = nodeStopAtMs[i];
     // Only the very first start of a fresh run creates the cluster; a restart never bootstraps
     // (a node whose disk was lost must re-learn, not start a cluster of its own).
     const bootstrap = starts[i] === 0 && (o.fresh ?? true);
     starts[i] = (starts[i] ?? 0) + 1;
-    const args = [o.cliPath, 'node', '-i', String(i), '-o', o.timeoutArg, '-l', String(o.interval), '-t', String(o.seconds), '--log-dir', o.logDir, '--ports', o.ports.join(','), ...(bootstrap ? ['--bootstrap'] : []), ...(stopAt !== undefined ? ['--stop-at', String(stopAt)] : []), ...(o.extraNodeArgs ?? [])];
+    const args = [o.cliPath, 'node', '-i', String(i), '-o', o.timeoutArg, '-l', String(o.interval), '-t', String(o.seconds), '--log-dir', o.logDir, '--ports', o.ports.join(','), ...(o.peerPorts ? ['--peer-ports', o.peerPorts.join(',')] : []), ...(bootstrap ? ['--bootstrap'] : []), ...(needsControl ? ['--allow-control'] : []), ...(stopAt !== undefined ? ['--stop-at', String(stopAt)] : []), ...(o.extraNodeArgs ?? [])];
     const out = createWriteStream(join(o.logDir, `node${i}.out`), { flags: 'a' });
-    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The secret travels in the environment, not on the command line (ps shows argv).
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CSP_PAXOS_SECRET: secret } });
     p.stdout!.pipe(out);
     p.stderr!.pipe(out, { end: false });
     procs[i] = p;

@@ -1,9 +1,12 @@
 // TCP between nodes: one outbound connection per peer carries everything queued for it in one
-// frame per event-loop turn (batching); inbound connections carry peer frames, client
-// requests (answered on the same socket) and run-time controls (status, partition).
+// frame per event-loop turn (batching). Two listeners: the peer port takes only authenticated
+// peer connections (challenge + HMAC handshake, peerAuth.ts); the client port takes only
+// client requests (answered on the same socket) and run-time controls. A peer frame on the
+// client port, or on a peer connection that did not pass the handshake, is refused.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { MSG_TYPES, type Msg } from '../core/types.js';
 import { FrameDecoder, FrameError, encodeFrame, encodePeerFrame } from './framing.js';
+import { handshakeMac, newChallenge, verifyMac } from './peerAuth.js';
 
 export const TRANSPORT_DEFAULTS = {
   host: '127.0.0.1',
@@ -39,8 +42,10 @@ class PeerLink {
 
   constructor(
     private readonly self: number,
+    private readonly peer: number,
     private readonly host: string,
     private readonly port: number,
+    private readonly secret: Buffer | undefined,
     private readonly onDown: () => void,
   ) {
     this.dial();
@@ -52,11 +57,29 @@ class PeerLink {
     const s = connect({ host: this.host, port: this.port });
     s.setNoDelay(true);
     this.socket = s;
-    s.on('connect', () => {
+    const dec = new FrameDecoder();
+    // Nothing is sent before the peer's challenge is answered.
+    s.on('data', (chunk: Buffer) => {
+      if (this.connected) return;
+      let frames: unknown[];
+      try {
+        frames = dec.push(chunk);
+      } catch (_e) {
+        s.destroy();
+        return;
+      }
+      const f = frames[0] as Record<string, unknown> | undefined;
+      if (!f) return;
+      if (typeof f.challenge !== 'string') {
+        s.destroy();
+        return;
+      }
+      const hello: Record<string, unknown> = { hello: this.self };
+      if (this.secret) hello.mac = handshakeMac(this.secret, f.challenge, this.self, this.peer);
+      s.write(encodeFrame(hello));
       this.connected = true;
       this.schedule();
     });
-    s.on('data', () => {});
     s.on('error', () => {});
     s.on('close', () => {
       if (this.connected && !this.closed) this.onDown();
@@ -119,31 +142,67 @@ class PeerLink {
   }
 }
 
+export interface TransportOptions {
+  self: number;
+  host: string;
+  /** Client and control requests. */
+  port: number;
+  /** Peer connections only. */
+  peerPort: number;
+  /** Where to dial each peer (its peer port, or a proxy in front of it). */
+  peers: Map<number, { host: string; port: number }>;
+  /** Committee size (ranks 0..n-1). */
+  n: number;
+  /** Shared cluster secret: when set, a peer must prove it in the handshake. */
+  secret?: Buffer;
+  handlers: TransportHandlers;
+}
+
+async function listenOn(server: Server, port: number, host: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+}
+
 export class Transport {
   private readonly server: Server;
+  private readonly peerServer: Server;
   private readonly links = new Map<number, PeerLink>();
   private readonly sockets = new Set<Socket>();
   /** Peers we pretend cannot be reached (run's --partition). */
   blocked = new Set<number>();
-  readonly stats = { framesIn: 0, msgsIn: 0, badFrames: 0 };
+  /** `refused`: handshakes that failed and peer frames on the client port or before a handshake. */
+  readonly stats = { framesIn: 0, msgsIn: 0, badFrames: 0, refused: 0 };
+  private readonly n: number;
 
   private constructor(
     server: Server,
+    peerServer: Server,
     private readonly self: number,
+    private readonly secret: Buffer | undefined,
     private readonly handlers: TransportHandlers,
+    n: number,
   ) {
     this.server = server;
+    this.peerServer = peerServer;
+    this.n = n;
   }
 
-  static async listen(opts: { self: number; host: string; port: number; peers: Map<number, { host: string; port: number }>; handlers: TransportHandlers }): Promise<Transport> {
+  static async listen(opts: TransportOptions): Promise<Transport> {
     const server = createServer();
-    const t = new Transport(server, opts.self, opts.handlers);
-    server.on('connection', (s) => t.accept(s));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port, opts.host, () => resolve());
-    });
-    for (const [id, addr] of opts.peers) if (id !== opts.self) t.links.set(id, new PeerLink(opts.self, addr.host, addr.port, () => opts.handlers.onPeerDown?.(id)));
+    const peerServer = createServer();
+    const t = new Transport(server, peerServer, opts.self, opts.secret, opts.handlers, opts.n);
+    server.on('connection', (s) => t.acceptClient(s));
+    peerServer.on('connection', (s) => t.acceptPeer(s));
+    await listenOn(server, opts.port, opts.host);
+    try {
+      await listenOn(peerServer, opts.peerPort, opts.host);
+    } catch (e) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw e;
+    }
+    for (const [id, addr] of opts.peers) if (id !== opts.self) t.links.set(id, new PeerLink(opts.self, id, addr.host, addr.port, opts.secret, () => opts.handlers.onPeerDown?.(id)));
     return t;
   }
 
@@ -152,12 +211,17 @@ export class Transport {
     return typeof a === 'object' && a ? a.port : 0;
   }
 
+  get peerPort(): number {
+    const a = this.peerServer.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  }
+
   send(m: Msg): void {
     if (this.blocked.has(m.to)) return;
     this.links.get(m.to)?.send(m);
   }
 
-  private accept(s: Socket): void {
+  private track(s: Socket, onFrame: (f: Record<string, unknown>) => void): void {
     s.setNoDelay(true);
     this.sockets.add(s);
     const dec = new FrameDecoder();
@@ -171,28 +235,60 @@ export class Transport {
         return;
       }
       this.stats.framesIn += frames.length;
-      for (const f of frames) this.onFrame(f, s);
+      for (const f of frames) {
+        if (s.destroyed) return;
+        if (typeof f === 'object' && f !== null) onFrame(f as Record<string, unknown>);
+      }
     });
     s.on('error', () => {});
     s.on('close', () => this.sockets.delete(s));
   }
 
-  private onFrame(f: unknown, s: Socket): void {
-    if (typeof f !== 'object' || f === null) return;
-    const o = f as Record<string, unknown>;
-    if (typeof o.p === 'number' && Array.isArray(o.m)) {
-      if (this.blocked.has(o.p)) return;
-      const msgs = (o.m as unknown[]).filter(isMsg).filter((m) => m.from === o.p && m.to === this.self);
+  private refuse(s: Socket): void {
+    this.stats.refused++;
+    s.destroy();
+  }
+
+  /** Client port: requests only; anything that looks like a peer frame is refused. */
+  private acceptClient(s: Socket): void {
+    this.track(s, (o) => {
+      if (typeof o.c === 'string' && typeof o.id === 'number') {
+        const id = o.id;
+        this.handlers.onRequest(o as Request, (body) => {
+          if (!s.destroyed) s.write(encodeFrame({ ...body, id }));
+        });
+        return;
+      }
+      this.refuse(s);
+    });
+  }
+
+  /** Peer port: a challenge, the peer's answer, then that peer's message frames only. */
+  private acceptPeer(s: Socket): void {
+    const challenge = newChallenge();
+    let peer: number | undefined;
+    s.write(encodeFrame({ challenge }));
+    this.track(s, (o) => {
+      if (peer === undefined) {
+        const hello = o.hello;
+        const valid = typeof hello === 'number' && Number.isSafeInteger(hello) && hello >= 0 && hello < this.n && hello !== this.self;
+        if (!valid || (this.secret && !verifyMac(this.secret, challenge, hello, this.self, o.mac))) {
+          this.refuse(s);
+          return;
+        }
+        peer = hello;
+        return;
+      }
+      if (o.p !== peer || !Array.isArray(o.m)) {
+        this.refuse(s);
+        return;
+      }
+      if (this.blocked.has(peer)) return;
+      const from = peer;
+      const msgs = (o.m as unknown[]).filter(isMsg).filter((m) => m.from === from && m.to === this.self);
       this.stats.msgsIn += msgs.length;
-      if (msgs.length > 0) this.handlers.onMessages(o.p, msgs);
-      return;
-    }
-    if (typeof o.c === 'string' && typeof o.id === 'number') {
-      const id = o.id;
-      this.handlers.onRequest(o as Request, (body) => {
-        if (!s.destroyed) s.write(encodeFrame({ ...body, id }));
-      });
-    }
+      if (msgs.length > 0) this.handlers.onMessages(from, msgs);
+    });
   }
 
   linkStats(): Record<number, { sent: number; dropped: number; dials: number }> {
@@ -202,7 +298,7 @@ export class Transport {
   async close(): Promise<void> {
     for (const l of this.links.values()) l.close();
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all([this.server, this.peerServer].map((srv) => new Promise<void>((resolve) => srv.close(() => resolve()))));
   }
 }
 

@@ -61,9 +61,10 @@ async function tempDir(): Promise<string> {
 
 describe('csp-paxos with 5 real processes', () => {
   it('run-and-check: low pressure (-o 1 -l 100 -t 5) and high pressure (-l 10000) both pass', async () => {
-    const ports = await freePorts(5);
+    const all = await freePorts(10);
+    const ports = all.slice(0, 5);
     const dir = await tempDir();
-    const r = await cli(['run-and-check', '--ports', ports.join(','), '--log-dir', dir], 150_000);
+    const r = await cli(['run-and-check', '--ports', ports.join(','), '--peer-ports', all.slice(5).join(','), '--log-dir', dir], 150_000);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines.filter((l) => l === 'pass')).toHaveLength(4);
@@ -77,10 +78,11 @@ describe('csp-paxos with 5 real processes', () => {
   }, 170_000);
 
   it('fault run: leader killed and restarted, a minority partitioned, a node paused; check passes', async () => {
-    const ports = await freePorts(5);
+    const all = await freePorts(10);
+    const ports = all.slice(0, 5);
     const dir = await tempDir();
     const r = await cli(
-      ['run', '--ports', ports.join(','), '--log-dir', dir, '-o', '1', '-l', '500', '-t', '9', '--kill', 'leader@1500:3500', '--partition', '0,1,2|3,4@4500:6500', '--pause', '2@7000:7600'],
+      ['run', '--ports', ports.join(','), '--peer-ports', all.slice(5).join(','), '--log-dir', dir, '-o', '1', '-l', '500', '-t', '9', '--kill', 'leader@1500:3500', '--partition', '0,1,2|3,4@4500:6500', '--pause', '2@7000:7600'],
       120_000,
     );
     expect(r.code, r.stderr).toBe(0);

@@ -101,6 +101,21 @@ const SCRIPTS: Record<string, string[][]> = {
     ['@scanall'], ['@scanall', 'COUNT', '7'], ['@scanall', 'MATCH', 'k1*', 'COUNT', '3'], ['@scanall', 'TYPE', 'set'], ['@scanall', 'TYPE', 'hash', 'COUNT', '1000'],
     ['SCAN', '0', 'COUNT', '0'], ['SCAN', 'x'], ['SCAN', '0', 'MATCH'], ['SCAN', '0', 'BOGUS', '1'],
   ],
+  'SET: repeated expire options (last wins), conflicts, expire times beyond 2^53 ms': [
+    ['SET', 'k', 'v', 'EX', '10', 'EX', '20'], ['TTL', 'k'], ['SET', 'k', 'v', 'EX', '10', 'PX', '5000'], ['PTTL', 'k'],
+    ['SET', 'k', 'v', 'PX', '100', 'EX', '50'], ['SET', 'k', 'v', 'EX', '10', 'KEEPTTL'], ['SET', 'k', 'v', 'KEEPTTL', 'EX', '10'],
+    ['SET', 'k', 'v', 'NX', 'XX'], ['SET', 'k', 'v', 'NX', 'NX'], ['SET', 'k', 'v', 'GET', 'GET'], ['SET', 'k', 'v', 'EX', 'abc', 'EX', '10'], ['TTL', 'k'],
+    ['SET', 'k', 'v', 'EX', '10', 'EX', 'abc'], ['SET', 'k', 'v', 'EX'], ['SET', 'k', 'v', 'EX', '0', 'EX', '5'], ['TTL', 'k'], ['SET', 'k', 'v', 'PX', '10', 'PX', '-1'],
+    ['SET', 'k', 'v', 'EX', '9007199254740993'], ['TTL', 'k'], ['SET', 'k', 'v', 'PX', '9007199254740993'], ['TTL', 'k'],
+    ['SET', 'k', 'v', 'EXAT', '9223372036854775'], ['TTL', 'k'], ['SET', 'k', 'v', 'EX', '9223372036854775'], ['SET', 'k', 'v', 'EX', '9223372036854776'],
+    ['SET', 'k', 'v', 'PX', '9223372036854775807'], ['EXPIRE', 'k', '9223372036854775'], ['EXPIRE', 'k', '9223372036854774'],
+    ['PEXPIRE', 'k', '9223372036854775807'], ['PEXPIRE', 'k', '9223372036854770000'], ['EXPIRE', 'k', '9223372036'], ['TTL', 'k'],
+    ['EXPIRE', 'k', '-9223372036854775808'], ['EXISTS', 'k'], ['EXPIRE', 'k', '-9223372036854775'], ['EXISTS', 'k'],
+  ],
+  'INCRBY at the int64 edges': [
+    ['SET', 'c', '-9223372036854775808'], ['INCRBY', 'c', '9223372036854775807'], ['INCRBY', 'c', '9223372036854775807'], ['INCR', 'c'], ['GET', 'c'],
+    ['DECRBY', 'c', '-9223372036854775808'], ['SET', 'c', '18000000000000000000'], ['INCR', 'c'], ['INCRBY', 'c', '9223372036854775808'],
+  ],
   'WATCH: an expired watched key fails EXEC': [
     ['SET', 'e', 'v', 'PX', '100'], ['WATCH', 'e'], ['@sleep', '250'], ['MULTI'], ['PING'], ['EXEC'],
   ],

@@ -1,7 +1,7 @@
 // Keyspace commands: DEL EXISTS TYPE KEYS SCAN DBSIZE FLUSHALL EXPIRE PEXPIRE TTL PTTL PERSIST.
 import { type CmdCtx, ERR, keyOf, lower } from './context.js';
 import { keyType, expiryAt, expClearDelta } from './keyrec.js';
-import { parseI64 } from './scalar.js';
+import { parseI64, inI64 } from './scalar.js';
 import { globMatch } from './glob.js';
 import { SCAN_SLOTS } from './scanIndex.js';
 
@@ -109,19 +109,18 @@ function expireGeneric(ctx: CmdCtx, args: Buffer[], unitMs: number, name: string
   }
   if (nx && (xx || gt || lt)) return ctx.out.error('ERR NX and XX, GT or LT options at the same time are not compatible');
   if (gt && lt) return ctx.out.error('ERR GT and LT options at the same time are not compatible');
-  const atBig = n * BigInt(unitMs) + BigInt(ctx.now);
-  if (atBig > BigInt(Number.MAX_SAFE_INTEGER) || n * BigInt(unitMs) > BigInt(Number.MAX_SAFE_INTEGER) || atBig < -BigInt(Number.MAX_SAFE_INTEGER)) {
-    return ctx.out.error(ERR.invalidExpire(name));
-  }
+  // Redis's checks: the product and the sum with now must both fit in int64
+  const ms = n * BigInt(unitMs);
+  const at = ms + BigInt(ctx.now);
+  if (!inI64(ms) || !inI64(at)) return ctx.out.error(ERR.invalidExpire(name));
   const key = keyOf(args[1]!);
   const rec = ctx.db.forWrite(key, ctx.now);
   if (!rec) return ctx.out.int(0);
   const cur = expiryAt(rec.exp);
-  const at = Number(atBig);
-  if (nx && cur !== 0) return ctx.out.int(0);
-  if (xx && cur === 0) return ctx.out.int(0);
-  if (gt && (cur === 0 || at <= cur)) return ctx.out.int(0);
-  if (lt && cur !== 0 && at >= cur) return ctx.out.int(0);
+  if (nx && cur !== 0n) return ctx.out.int(0);
+  if (xx && cur === 0n) return ctx.out.int(0);
+  if (gt && (cur === 0n || at <= cur)) return ctx.out.int(0);
+  if (lt && cur !== 0n && at >= cur) return ctx.out.int(0);
   if (at <= ctx.now) {
     ctx.db.del(key, rec, ctx.now);
     ctx.sess.lastWrite = ctx.db.clock.current;
@@ -146,9 +145,10 @@ function ttlGeneric(ctx: CmdCtx, args: Buffer[], unitMs: number): void {
   const rec = ctx.db.lookup(keyOf(args[1]!), ctx.now);
   if (!rec) return ctx.out.int(-2);
   const at = expiryAt(rec.exp);
-  if (at === 0) return ctx.out.int(-1);
-  const left = at - ctx.now;
-  ctx.out.int(unitMs === 1 ? left : Math.floor((left + 500) / 1000));
+  if (at === 0n) return ctx.out.int(-1);
+  const left = at - BigInt(ctx.now);
+  // Redis rounds the seconds: (ttl + 500) / 1000
+  ctx.out.int(unitMs === 1 ? left : (left + 500n) / 1000n);
 }
 
 export function cmdTtl(ctx: CmdCtx, args: Buffer[]): void {
@@ -162,11 +162,11 @@ export function cmdPttl(ctx: CmdCtx, args: Buffer[]): void {
 export function cmdPersist(ctx: CmdCtx, args: Buffer[]): void {
   const key = keyOf(args[1]!);
   const rec = ctx.db.forWrite(key, ctx.now);
-  if (!rec || expiryAt(rec.exp) === 0) return ctx.out.int(0);
+  if (!rec || expiryAt(rec.exp) === 0n) return ctx.out.int(0);
   const u = ctx.db.uuid(ctx.now);
   const clr = expClearDelta(rec.exp, ctx.db.node, u - 1n)?.clr;
   // an explicit PERSIST entry: concurrent TTLs elsewhere lose to it
-  ctx.db.write(key, { exp: { e: new Map([[ctx.db.node, { u, at: 0 }]]), ...(clr ? { clr } : {}) } });
+  ctx.db.write(key, { exp: { e: new Map([[ctx.db.node, { u, at: 0n }]]), ...(clr ? { clr } : {}) } });
   ctx.sess.lastWrite = u;
   ctx.out.int(1);
 }

@@ -14,13 +14,13 @@ export function cmdGet(ctx: CmdCtx, args: Buffer[]): void {
 }
 
 /** SET as a delta: removes everything observed (any type, the TTL) and writes the register. */
-export function setDelta(ctx: CmdCtx, rec: KeyRec | undefined, value: Buffer, expireAt: number, keepTtl: boolean): KeyRec {
+export function setDelta(ctx: CmdCtx, rec: KeyRec | undefined, value: Buffer, expireAt: bigint, keepTtl: boolean): KeyRec {
   const u = ctx.db.uuid(ctx.now);
   const node = ctx.db.node;
   const d: KeyRec = rec ? keyClearDelta(rec, node, u - 1n) : {};
   if (keepTtl) delete d.exp;
   d.str = scalarSetDelta(rec?.str, node, u, Buffer.from(value));
-  if (expireAt > 0) {
+  if (expireAt > 0n) {
     d.exp = { e: new Map([[node, { u, at: expireAt }]]), clr: d.exp?.clr ?? new Map([[node, u - 1n]]) };
   }
   ctx.sess.lastWrite = u;
@@ -32,23 +32,31 @@ export function cmdSet(ctx: CmdCtx, args: Buffer[]): void {
   let xx = false;
   let get = false;
   let keepTtl = false;
-  let expireAt = 0;
-  let expSeen = false;
+  // like Redis 7: an expire option may repeat (the last one counts, only it is validated),
+  // but two different ones, or one with KEEPTTL, are a syntax error
+  let expOpt: string | undefined;
+  let expArg: Buffer | undefined;
   for (let i = 3; i < args.length; i++) {
     const opt = lower(args[i]!);
     if (opt === 'nx' && !xx) nx = true;
     else if (opt === 'xx' && !nx) xx = true;
     else if (opt === 'get') get = true;
-    else if (opt === 'keepttl' && !expSeen) keepTtl = true;
-    else if ((opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') && !expSeen && !keepTtl && i + 1 < args.length) {
-      const n = parseI64(args[++i]!);
-      if (n === undefined) return ctx.out.error(ERR.notInt);
-      if (n <= 0n) return ctx.out.error(ERR.invalidExpire('set'));
-      const ms = opt === 'ex' ? n * 1000n + BigInt(ctx.now) : opt === 'px' ? n + BigInt(ctx.now) : opt === 'exat' ? n * 1000n : n;
-      if (ms > BigInt(Number.MAX_SAFE_INTEGER)) return ctx.out.error(ERR.invalidExpire('set'));
-      expireAt = Number(ms);
-      expSeen = true;
+    else if (opt === 'keepttl' && !expOpt) keepTtl = true;
+    else if ((opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') && (!expOpt || expOpt === opt) && !keepTtl && i + 1 < args.length) {
+      expOpt = opt;
+      expArg = args[++i]!;
     } else return ctx.out.error(ERR.syntax);
+  }
+  let expireAt = 0n;
+  if (expOpt) {
+    const n = parseI64(expArg!);
+    if (n === undefined) return ctx.out.error(ERR.notInt);
+    const secs = expOpt === 'ex' || expOpt === 'exat';
+    if (n <= 0n || (secs && !inI64(n * 1000n))) return ctx.out.error(ERR.invalidExpire('set'));
+    const ms = secs ? n * 1000n : n;
+    const relative = expOpt === 'ex' || expOpt === 'px';
+    if (relative && !inI64(ms + BigInt(ctx.now))) return ctx.out.error(ERR.invalidExpire('set'));
+    expireAt = relative ? ms + BigInt(ctx.now) : ms;
   }
   const key = keyOf(args[1]!);
   const rec = ctx.db.forWrite(key, ctx.now);
@@ -60,7 +68,7 @@ export function cmdSet(ctx: CmdCtx, args: Buffer[]): void {
   }
   if ((nx && rec) || (xx && !rec)) return get ? (old ? ctx.out.bulk(old) : ctx.out.nil()) : ctx.out.nil();
   // an already-passed absolute expiry deletes the key, like Redis
-  if (expireAt > 0 && expireAt <= ctx.now) {
+  if (expireAt > 0n && expireAt <= ctx.now) {
     if (rec) ctx.db.del(key, rec, ctx.now);
   } else {
     ctx.db.write(key, setDelta(ctx, rec, args[2]!, expireAt, keepTtl));
@@ -84,7 +92,7 @@ export function cmdMset(ctx: CmdCtx, args: Buffer[]): void {
   for (let i = 1; i < args.length; i += 2) {
     const key = keyOf(args[i]!);
     const rec = ctx.db.forWrite(key, ctx.now);
-    ctx.db.write(key, setDelta(ctx, rec, args[i + 1]!, 0, false));
+    ctx.db.write(key, setDelta(ctx, rec, args[i + 1]!, 0n, false));
   }
   ctx.out.ok();
 }

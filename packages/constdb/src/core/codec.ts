@@ -138,23 +138,44 @@ function rVV(r: Reader): VV {
   return vv;
 }
 
-function wCtrs(w: Writer, m: Map<number, Ctr>): void {
+/** A node's cumulative net can pass int64 (its increments are bounded by the visible value, not the sum). */
+function ctrsFitI64(m: Map<number, Ctr> | undefined): boolean {
+  if (m) for (const c of m.values()) if (c.net > I64_MAX || c.net < -I64_MAX - 1n) return false;
+  return true;
+}
+
+const I64_MAX = (1n << 63n) - 1n;
+
+function wCtrs(w: Writer, m: Map<number, Ctr>, big: boolean): void {
   w.varint(m.size);
   for (const [n, c] of m) {
     w.varint(n);
     w.u64(c.u);
-    w.i64(c.net);
+    if (big) w.latin1(c.net.toString());
+    else w.i64(c.net);
   }
 }
 
-function rCtrs(r: Reader): Map<number, Ctr> {
+function rCtrs(r: Reader, big: boolean): Map<number, Ctr> {
   const m = new Map<number, Ctr>();
-  for (let i = r.varint(); i > 0; i--) m.set(r.varint(), { u: r.u64(), net: r.i64() });
+  for (let i = r.varint(); i > 0; i--) {
+    const n = r.varint();
+    const u = r.u64();
+    let net: bigint;
+    if (big) {
+      const t = r.latin1();
+      if (!/^-?[0-9]{1,400}$/.test(t)) throw new CodecError('bad counter');
+      net = BigInt(t);
+    } else net = r.i64();
+    m.set(n, { u, net });
+  }
   return m;
 }
 
 function wScalar(w: Writer, s: Scalar): void {
-  w.u8((s.regs ? 1 : 0) | (s.cnt ? 2 : 0) | (s.clr ? 4 : 0) | (s.clrCnt ? 8 : 0));
+  // flag 16: counter nets as decimal strings (only when one is outside int64)
+  const big = !ctrsFitI64(s.cnt) || !ctrsFitI64(s.clrCnt);
+  w.u8((s.regs ? 1 : 0) | (s.cnt ? 2 : 0) | (s.clr ? 4 : 0) | (s.clrCnt ? 8 : 0) | (big ? 16 : 0));
   if (s.regs) {
     w.varint(s.regs.size);
     for (const [n, reg] of s.regs) {
@@ -163,9 +184,9 @@ function wScalar(w: Writer, s: Scalar): void {
       w.bytes(reg.v);
     }
   }
-  if (s.cnt) wCtrs(w, s.cnt);
+  if (s.cnt) wCtrs(w, s.cnt, big);
   if (s.clr) wVV(w, s.clr);
-  if (s.clrCnt) wCtrs(w, s.clrCnt);
+  if (s.clrCnt) wCtrs(w, s.clrCnt, big);
 }
 
 function rScalar(r: Reader): Scalar {
@@ -179,14 +200,17 @@ function rScalar(r: Reader): Scalar {
       s.regs.set(n, { u, v: r.bytes() });
     }
   }
-  if (f & 2) s.cnt = rCtrs(r);
+  if (f > 31) throw new CodecError('bad scalar flags');
+  const big = (f & 16) !== 0;
+  if (f & 2) s.cnt = rCtrs(r, big);
   if (f & 4) s.clr = rVV(r);
-  if (f & 8) s.clrCnt = rCtrs(r);
+  if (f & 8) s.clrCnt = rCtrs(r, big);
   return s;
 }
 
 export function writeKeyRec(w: Writer, rec: KeyRec): void {
-  w.u8((rec.str ? 1 : 0) | (rec.set ? 2 : 0) | (rec.hash ? 4 : 0) | (rec.exp ? 8 : 0));
+  // flag 16: expiry times as exact int64 (older files hold them as doubles)
+  w.u8((rec.str ? 1 : 0) | (rec.set ? 2 : 0) | (rec.hash ? 4 : 0) | (rec.exp ? 8 | 16 : 0));
   if (rec.str) wScalar(w, rec.str);
   if (rec.set) {
     w.varint(rec.set.size);
@@ -209,7 +233,7 @@ export function writeKeyRec(w: Writer, rec: KeyRec): void {
     for (const [n, v] of rec.exp.e) {
       w.varint(n);
       w.u64(v.u);
-      w.f64(v.at);
+      w.i64(v.at);
     }
     w.u8(rec.exp.clr ? 1 : 0);
     if (rec.exp.clr) wVV(w, rec.exp.clr);
@@ -218,7 +242,7 @@ export function writeKeyRec(w: Writer, rec: KeyRec): void {
 
 export function readKeyRec(r: Reader): KeyRec {
   const f = r.u8();
-  if (f > 15) throw new CodecError('bad record flags');
+  if (f > 31) throw new CodecError('bad record flags');
   const rec: KeyRec = {};
   if (f & 1) rec.str = rScalar(r);
   if (f & 2) {
@@ -242,7 +266,7 @@ export function readKeyRec(r: Reader): KeyRec {
     for (let i = r.varint(); i > 0; i--) {
       const n = r.varint();
       const u = r.u64();
-      x.e.set(n, { u, at: r.f64() });
+      x.e.set(n, { u, at: f & 16 ? r.i64() : BigInt(Math.round(r.f64())) });
     }
     if (r.u8()) x.clr = rVV(r);
     rec.exp = x;

@@ -43,7 +43,7 @@ export class Db {
     if (!rec) return undefined;
     if (rec.exp) {
       const at = expiryAt(rec.exp);
-      if (at !== 0 && at <= now) return undefined;
+      if (at !== 0n && at <= now) return undefined;
     }
     return keyType(rec) === undefined ? undefined : rec;
   }
@@ -62,7 +62,7 @@ export class Db {
     if (!rec) return undefined;
     if (rec.exp) {
       const at = expiryAt(rec.exp);
-      if (at !== 0 && at <= now) {
+      if (at !== 0n && at <= now) {
         const live = keyType(rec) !== undefined;
         this.del(key, rec, now);
         if (live) this.stats.expiredKeys++;
@@ -167,7 +167,7 @@ export class Db {
         continue;
       }
       const at = expiryAt(rec.exp);
-      if (at !== 0 && at <= now) {
+      if (at !== 0n && at <= now) {
         this.del(key, rec, now);
         this.stats.expiredKeys++;
         n++;
@@ -187,7 +187,7 @@ export class Db {
       const rec = this.keys.get(key);
       if (!rec || keyType(rec) === undefined) continue;
       const at = expiryAt(rec.exp);
-      if (at !== 0 && at <= now) n--;
+      if (at !== 0n && at <= now) n--;
     }
     return n;
   }
@@ -197,7 +197,7 @@ export class Db {
     let n = 0;
     for (const key of this.expiring) {
       const rec = this.keys.get(key);
-      const at = rec ? expiryAt(rec.exp) : 0;
+      const at = rec ? expiryAt(rec.exp) : 0n;
       if (rec && at > now && keyType(rec) !== undefined) n++;
     }
     return n;

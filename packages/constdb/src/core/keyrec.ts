@@ -10,8 +10,8 @@ import { dotGreater } from './uuid.js';
 /** A set member: the adds of every node (latest uuid each) and the observed removes. */
 export interface Elem { add: VV; rm?: VV }
 
-/** Expiry: node -> its latest EXPIRE/PERSIST {u, at} (at 0 = PERSIST), minus observed ones. */
-export interface Expiry { e: Map<number, { u: bigint; at: number }>; clr?: VV }
+/** Expiry: node -> its latest EXPIRE/PERSIST {u, at} (absolute ms, exact to int64; at 0 = PERSIST), minus observed ones. */
+export interface Expiry { e: Map<number, { u: bigint; at: bigint }>; clr?: VV }
 
 export interface KeyRec {
   str?: Scalar;
@@ -55,12 +55,12 @@ function expJoinInto(x: Expiry, d: Expiry): void {
 }
 
 /** Absolute expiry ms, or 0 when the key does not expire. Longest TTL wins, PERSIST beats any TTL. */
-export function expiryAt(x: Expiry | undefined): number {
-  if (!x) return 0;
-  let at = 0;
+export function expiryAt(x: Expiry | undefined): bigint {
+  if (!x) return 0n;
+  let at = 0n;
   for (const [n, v] of x.e) {
     if (v.u <= vvGet(x.clr, n)) continue;
-    if (v.at === 0) return 0;
+    if (v.at === 0n) return 0n;
     if (v.at > at) at = v.at;
   }
   return at;

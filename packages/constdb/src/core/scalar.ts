@@ -106,8 +106,14 @@ export function scalarBytes(v: ScalarValue): Buffer {
   return v.bytes ?? Buffer.from(v.int!.toString(), 'latin1');
 }
 
+/**
+ * The value as an int64, undefined if it is not one. Concurrent increments on different
+ * nodes can merge to a sum beyond int64 (each was in range where it was made); such a value
+ * reads as its exact decimal string and, like that string in Redis, is not an integer.
+ */
 export function scalarInt(v: ScalarValue): bigint | undefined {
-  return v.int ?? parseI64(v.bytes!);
+  if (v.int !== undefined) return inI64(v.int) ? v.int : undefined;
+  return parseI64(v.bytes!);
 }
 
 /**

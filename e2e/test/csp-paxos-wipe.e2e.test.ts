@@ -51,7 +51,8 @@ describe('csp-paxos: a wiped acceptor rejoins on the minority side (issue 18)', 
       proxies: true,
       dataDir: join(dir, 'nodes'),
       spec(i, ports, link) {
-        const first = starts[i]++ === 0;
+        const first = starts[i] === 0;
+        starts[i] = (starts[i] ?? 0) + 1;
         return {
           command: process.execPath,
           args: [

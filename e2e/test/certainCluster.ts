@@ -19,6 +19,8 @@ export interface CardCluster {
   dir: string;
   cardAddr(i: number): string;
   tool(args: string[]): Promise<{ stdout: string; code: number }>;
+  /** Run `args` until stdout starts with `prefix` (a recovering replica answers UNAVAILABLE); bounded. */
+  toolUntil(args: string[], prefix: string, timeoutMs?: number): Promise<string>;
 }
 
 export async function startCardCluster(opts: { proxies?: boolean; extraConf?: string } = {}): Promise<CardCluster> {
@@ -45,12 +47,31 @@ export async function startCardCluster(opts: { proxies?: boolean; extraConf?: st
           opts.extraConf ?? '',
         ].join('\n'),
       );
-      return { command: process.execPath, args: [cardSrv, '-c', conf, '-p', dir, '-i', String(i)] };
+      // --bootstrap creates the cluster on the first start; on later starts it is ignored (the
+      // identity record DIR/identity_<i> survives a wipe of logdb/datadb): a wiped replica recovers
+      return { command: process.execPath, args: [cardSrv, '-c', conf, '-p', dir, '-i', String(i), '--bootstrap'] };
     },
   });
+  const tool = (args: string[]): Promise<{ stdout: string; code: number }> =>
+    new Promise((res) => {
+      execFile(process.execPath, [cardTool, ...args], { timeout: 60_000 }, (err, stdout) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+        res({ stdout, code });
+      });
+    });
   return {
     cluster,
     dir,
+    async toolUntil(args, prefix, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last = '';
+      while (Date.now() < deadline) {
+        last = (await tool(args)).stdout;
+        if (last.startsWith(prefix)) return last;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return last;
+    },
     cardAddr: (i) => `127.0.0.1:${cluster.ports[i]![1]}`,
     tool: (args) =>
       new Promise((res) => {

@@ -269,9 +269,9 @@ export class Certain {
   /** A learner serves no client command: its data may miss what was chosen. */
   private checkVoting(core: EntityCore): void {
     if (this.tuning.learnOnly) throw new LearnOnlyError();
-    if (core.learner) {
+    if (core.learner || this.recovery.recovering) {
       const w = this.recovery.waitingFor();
-      throw new RecoveringError(w.length > 0 ? `waiting for the horizon of replicas ${w.join(', ')}` : `entity ${core.entityId} is learning up to ${core.horizon}`);
+      throw new RecoveringError(w.length > 0 ? `waiting for the horizon of replicas ${w.join(', ')}` : core.learner ? `entity ${core.entityId} is learning up to ${core.horizon}` : 'learning the other entities up to their horizon');
     }
   }
 
@@ -335,6 +335,7 @@ export class Certain {
     if (this.stopped) return;
     if (!this.recovery.admit(from, msg)) {
       this.metrics.fenced++;
+      if (msg.kind === 'horizonReq') this.log.warn({ from }, 'horizon request from an earlier incarnation of this replica dropped (was its clock set back?)');
       return;
     }
     if (msg.kind === 'horizonReq') {

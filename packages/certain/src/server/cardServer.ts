@@ -7,6 +7,9 @@ import { startCardGrpc, type CardGrpcServer } from './cardGrpc.js';
 import { cardAddress, type CardServerConfig } from './config.js';
 import { cardMetrics, serveMetrics } from './metrics.js';
 import type { Server } from 'node:http';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createIdentity, readIdentity } from '@quorumkit/shared-storage';
 
 export interface RunningCardServer {
   certain: Certain;
@@ -18,6 +21,15 @@ export interface RunningCardServer {
 
 export async function startCardServer(c: CardServerConfig, log: Logger, opts: { metricsAddr?: string; bootstrap?: boolean } = {}): Promise<RunningCardServer> {
   const id = c.acceptorId!;
+  // The identity record lives beside logdb_N/datadb_N (DIR/identity_N), so deleting those
+  // stores does not delete it: a --bootstrap given again (the same command line pasted twice,
+  // a restart script) then cannot make a replica that lost its disk vote at once.
+  const identityDir = join(c.path!, `identity_${id}`);
+  let bootstrap = opts.bootstrap === true;
+  if (bootstrap && (await readIdentity(identityDir).catch(() => 'damaged'))) {
+    log.warn({ identityDir }, '--bootstrap ignored: this replica was bootstrapped before (if its state is gone it recovers)');
+    bootstrap = false;
+  }
   const certain = new Certain({
     acceptorId: id,
     acceptorNum: c.acceptorNum,
@@ -25,7 +37,7 @@ export async function startCardServer(c: CardServerConfig, log: Logger, opts: { 
     path: c.path!,
     apply: applyCardValue,
     logger: log,
-    bootstrap: opts.bootstrap === true,
+    bootstrap,
     options: {
       learnOnly: c.enableLearnOnly,
       enablePreAuth: c.enablePreAuth,
@@ -38,6 +50,10 @@ export async function startCardServer(c: CardServerConfig, log: Logger, opts: { 
     },
   });
   await certain.start();
+  if (bootstrap) {
+    await mkdir(identityDir, { recursive: true });
+    await createIdentity(identityDir, { clusterId: 'certain', replicaId: String(id), reason: 'bootstrap' });
+  }
   const service = new CardService(certain, log, c.cardValueBytesMax === undefined ? {} : { cardValueBytesMax: c.cardValueBytesMax });
   const cardAddr = cardAddress(c, id);
   let grpc: CardGrpcServer;

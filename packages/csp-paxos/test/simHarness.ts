@@ -12,6 +12,14 @@ export interface SimRunOptions {
   healAtMs?: number;
   faults?: SimFaults;
   core?: Partial<CoreConfig>;
+  /**
+   * Model the real shell's fsync: records are written at once but made durable (sync) only after
+   * a delay in this range; every message, log line and reply produced meanwhile waits behind
+   * that sync (the shell sends nothing before the records it depends on are durable). A crash
+   * in between loses the unsynced records (a torn prefix with faults.tornWrites) and the held
+   * output. Without it, persist syncs at once.
+   */
+  fsyncMs?: [number, number];
   setup?(world: SimWorld<Msg>, nodes: () => Array<CoreNode | undefined>): void;
 }
 
@@ -62,6 +70,13 @@ export function runSim(opts: SimRunOptions): SimRunResult {
         ...opts.core,
       };
       let counter = 0;
+      // Output held behind a pending sync (see SimRunOptions.fsyncMs); dies with a crash.
+      const held: Array<() => void> = [];
+      let syncPending = false;
+      const emit = (f: () => void): void => {
+        if (syncPending) held.push(f);
+        else f();
+      };
       const committed: Entry[] = logs[ctx.id]!.committed.map((c) => ({ slot: c.slot, round: -1, key: c.key }));
       // The same disk verdict as the real shell: the first start of every node is the bootstrap.
       const { records, state } = restore(ctx.storage);
@@ -92,15 +107,29 @@ export function runSim(opts: SimRunOptions): SimRunResult {
               else if (r.t === 'r') ctx.storage.put('r', r.floor);
               else ctx.storage.put(`a/${String(r.e.slot).padStart(9, '0')}`, r.e);
             }
-            ctx.storage.sync();
+            const f = opts.fsyncMs;
+            if (!f) {
+              ctx.storage.sync();
+              return;
+            }
+            if (syncPending) return;
+            syncPending = true;
+            ctx.setTimer(f[0] + Math.floor(ctx.random() * (f[1] - f[0] + 1)), () => {
+              // One sync covers everything written so far (group commit), then the held output leaves.
+              ctx.storage.sync();
+              syncPending = false;
+              for (const g of held.splice(0)) g();
+            });
           },
-          send: (m) => ctx.send(m.to, m),
+          send: (m) => emit(() => ctx.send(m.to, m)),
           line(l) {
-            const rec = { key: l.key, slot: l.slot, atMs: ctx.now() };
-            if (l.kind === 'commit') logs[ctx.id]!.committed.push(rec);
-            else logs[ctx.id]!.generated.push(rec);
+            emit(() => {
+              const rec = { key: l.key, slot: l.slot, atMs: ctx.now() };
+              if (l.kind === 'commit') logs[ctx.id]!.committed.push(rec);
+              else logs[ctx.id]!.generated.push(rec);
+            });
           },
-          reply: (ref, slot) => replies.push({ node: ctx.id, ref, slot }),
+          reply: (ref, slot) => emit(() => replies.push({ node: ctx.id, ref, slot })),
         },
         ctx.now(),
       );

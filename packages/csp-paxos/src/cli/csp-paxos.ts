@@ -196,7 +196,7 @@ program
     for (const [i, p] of ports(o.nodes, o).entries()) {
       try {
         const s = await nodeStatus(p);
-        console.log(`node ${i}: round ${s.round} leader ${s.leader} commitIndex ${s.commitIndex} syncs ${s.syncs}`);
+        console.log(`node ${i}: round ${s.round} leader ${s.leader} commitIndex ${s.commitIndex} syncs ${s.syncs} ${s.voting ? 'voting' : 'NOT voting'} (${s.disk})`);
       } catch (e) {
         console.log(`node ${i}: down (${(e as Error).message})`);
       }

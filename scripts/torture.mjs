@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// npm run torture -- --minutes N [system ...]
-// Longer runs than CI affords: each system's deterministic simulations with many more seeds
+// npm run torture -- --minutes N [--explore-depth D] [system ...]
+// Longer runs than CI affords: first each system's exhaustive explorer tests with D (default 2)
+// more steps than CI explores (EXPLORE_DEPTH), then its deterministic simulations with many more seeds
 // (fresh random seed bases each round), then its real-process e2e suites (nemesis runs) over
 // and over, until its share of the time is used. Summarises seeds/operations checked and
 // violations found, from the stats the harness appends to QUORUMKIT_TORTURE_STATS.
@@ -18,7 +19,13 @@ if (!Number.isFinite(minutes) || minutes <= 0) {
   console.error('torture: --minutes must be a positive number');
   process.exit(2);
 }
-const systems = argv.filter((a, i) => !a.startsWith('-') && i !== mi + 1);
+const di = argv.indexOf('--explore-depth');
+const exploreDepth = di >= 0 ? Number(argv[di + 1]) : 2;
+if (!Number.isInteger(exploreDepth) || exploreDepth < 0) {
+  console.error('torture: --explore-depth must be a non-negative integer');
+  process.exit(2);
+}
+const systems = argv.filter((a, i) => !a.startsWith('-') && i !== mi + 1 && i !== di + 1);
 for (const s of systems) if (!SYSTEMS.includes(s)) { console.error(`torture: unknown system ${s}`); process.exit(2); }
 const chosen = systems.length ? systems : SYSTEMS;
 installTeardown();
@@ -40,10 +47,12 @@ const summary = [];
 for (const system of chosen) {
   const pkgDir = join(repoRoot, 'packages', system);
   const sims = testFiles(join(pkgDir, 'test'), /sim.*\.test\.ts$/);
+  const explorers = testFiles(join(pkgDir, 'test'), /explore.*\.test\.ts$/);
   const e2es = testFiles(join(repoRoot, 'e2e', 'test'), new RegExp(`^${system}.*\\.e2e\\.test\\.ts$`));
   const deadline = Date.now() + budgetMs;
   let rounds = 0; let failures = 0;
-  console.log(`\n=== torture ${system}: ${sims.length} simulation file(s), ${e2es.length} e2e file(s), ${(budgetMs / 60_000).toFixed(1)} min ===`);
+  console.log(`\n=== torture ${system}: ${explorers.length} explorer, ${sims.length} simulation, ${e2es.length} e2e file(s), ${(budgetMs / 60_000).toFixed(1)} min ===`);
+  if (explorers.length) failures += (await vitest(pkgDir, explorers, { SYSTEM: system, EXPLORE_DEPTH: String(exploreDepth), EXPLORE_MS: String(Math.max(60_000, budgetMs / 2)) })) ? 1 : 0;
   while (Date.now() < deadline) {
     const base = Math.floor(Math.random() * 2 ** 31);
     if (sims.length) failures += (await vitest(pkgDir, sims, { SYSTEM: system, SIM_SEEDS: '2000', SIM_SEED_BASE: String(base) })) ? 1 : 0;

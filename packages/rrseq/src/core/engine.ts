@@ -66,8 +66,10 @@ export class Engine {
   }
 
   start(): void {
-    if (this.replica.ready) this.replica.bumpBoot();
-    else {
+    // Every start is counted (persisted before anything is answered): tokens of a ready
+    // state die with the process, and a recovering one never reuses its session names.
+    this.replica.bumpBoot();
+    if (!this.replica.ready) {
       this.recovery = new Recovery(this.cfg.nodes, this.cfg.self, this.cfg, () => this.env.random(), `r${this.env.newIncarnation()}`, this.cfg.membership, this.replica.knownCluster);
       this.env.log?.(
         'warn',

@@ -15,6 +15,8 @@ export class LocalNet {
   private seed = 1;
   private inc = 0;
 
+  /** Persists (fsyncs in the real shell) per node. */
+  readonly persists: number[] = [];
   /** Per node: its disk never held a replica (a blank server). */
   readonly fresh: boolean[] = [];
 
@@ -28,6 +30,7 @@ export class LocalNet {
     for (let i = 0; i < nodes; i++) {
       this.disk.push(formed ? emptyState(`n${i}i0`, true, 'k1') : undefined);
       this.fresh.push(!formed);
+      this.persists.push(0);
     }
     for (let i = 0; i < nodes; i++) this.engines.push(this.make(i));
   }
@@ -46,6 +49,7 @@ export class LocalNet {
       sendPeer: (to, ops) => this.queue.push({ kind: 'ops', from: i, to, ops }),
       persist: (done) => {
         this.disk[i] = self.engine!.snapshot();
+        this.persists[i] = (this.persists[i] ?? 0) + 1;
         done(true);
       },
       completed: (req, from, to, error) => this.done.set(req, { from, to, ...(error ? { error } : {}) }),

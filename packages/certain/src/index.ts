@@ -2,7 +2,7 @@
 export { Certain, createCertain, type CertainOptions } from './engine/certain.js';
 export { defaultTuning, type CertainTuning } from './engine/options.js';
 export { LevelPlog, type Plog, type EntityLogState } from './storage/plog.js';
-export { LevelDb, type Db, type DbSnapshot, type SnapshotPage, type EntityTx, type ApplyFn } from './storage/db.js';
+export { LevelDb, type Db, type CommitEntry, type DbSnapshot, type SnapshotPage, type EntityTx, type ApplyFn } from './storage/db.js';
 export {
   GrpcTransport, staticRoute, type Route, type Transport, type TransportHandlers, type GetAllPageReq, type GetAllPageRsp,
 } from './server/transport.js';

@@ -172,4 +172,27 @@ describe('engine', () => {
     expect(got).toBe('v3');
     expect(await r0.db.pendingGetAll()).toEqual([]);
   });
+
+  it('the uuid dedup index travels with GetAll: a replayed uuid is refused on the recovered replica (issue 16 item 3)', async () => {
+    const cl = cluster();
+    const rs: Certain[] = [];
+    for (let i = 0; i < 3; i++) rs.push(await replica(cl, i, { plogExpireTimeMs: 0 }));
+    await rs[0]!.write(9n, 1n, enc.encode('b=61'), [777n]);
+    for (let k = 2n; k <= 4n; k++) await rs[0]!.write(9n, k, enc.encode(`x${k}=1`));
+    await rs[2]!.stop();
+    live.splice(live.indexOf(rs[2]!), 1);
+    rmSync(join(cl.dir, 'logdb_2'), { recursive: true });
+    rmSync(join(cl.dir, 'datadb_2'), { recursive: true });
+    for (const r of [rs[0]!, rs[1]!]) {
+      await untilNotPending(() => r.replay(9n));
+      await r.expireNow(); // entries 1-3 leave the plogs: replica 2 must GetAll
+    }
+    const r2 = await replica(cl, 2, { plogExpireTimeMs: 0 }, false);
+    await waitRecovered(r2);
+    expect(await untilNotPending(() => get(r2, 9n, 'b'))).toBe('61');
+    expect(r2.metrics.getAlls).toBeGreaterThan(0);
+    expect(await r2.exists(9n, 777n)).toBe(true);
+    const next = (await r2.maxChosen(9n)) + 1n;
+    await expect(r2.write(9n, next, enc.encode('b=71'), [777n])).rejects.toBeInstanceOf(DupUuidError);
+  });
 });

@@ -151,7 +151,9 @@ export class Certain {
       this.startGetAll(e, this.otherPeers());
     }
     this.timers.push(setInterval(() => this.tick(), this.tuning.tickMs));
-    this.timers.push(setInterval(() => void this.expireSweep(), this.tuning.expireCheckMs));
+    this.timers.push(setInterval(() => {
+      this.expireSweep().catch((err: unknown) => this.log.error({ err }, 'plog expiry sweep failed'));
+    }, this.tuning.expireCheckMs));
     for (const t of this.timers) t.unref();
   }
 
@@ -224,7 +226,7 @@ export class Certain {
     const core = await this.entity(entityId);
     this.checkVoting(core);
     const since = Date.now() - this.tuning.uuidWindowMs;
-    for (const u of uuids) if (await this.plog.hasUuid(entityId, u, since)) throw new DupUuidError(entityId, u);
+    for (const u of uuids) if (await this.uuidSeen(entityId, u, since)) throw new DupUuidError(entityId, u);
     if (core.getAllInProgress) throw new PendingError(entityId);
     if (entry !== core.maxChosen + 1n) throw new TurnError(entityId, entry, core.maxChosen);
     if (core.busy || this.writeWaiters.has(entityId)) throw new BusyError(entityId);
@@ -284,7 +286,13 @@ export class Certain {
 
   /** Was this uuid chosen on the entity within the dedup window? (survives restarts) */
   exists(entityId: bigint, uuid: bigint): Promise<boolean> {
-    return this.plog.hasUuid(entityId, uuid, Date.now() - this.tuning.uuidWindowMs);
+    return this.uuidSeen(entityId, uuid, Date.now() - this.tuning.uuidWindowMs);
+  }
+
+  /** In the plog's index (chosen here) or the data store's (applied, or copied by GetAll). */
+  private async uuidSeen(entityId: bigint, uuid: bigint, since: number): Promise<boolean> {
+    if (await this.plog.hasUuid(entityId, uuid, since)) return true;
+    return (await this.db.hasUuid?.(entityId, uuid, since)) ?? false;
   }
 
   maxCommitted(entityId: bigint): bigint {
@@ -305,7 +313,7 @@ export class Certain {
         }
         if (this.entities.get(entityId)?.getAllInProgress) return mc; // GetAll owns the data now
         if (this.db.commitMany) {
-          await this.db.commitMany(entityId, recs.map((r) => ({ entry: r.entry, value: r.record.value })));
+          await this.db.commitMany(entityId, recs.map((r) => ({ entry: r.entry, value: r.record.value, uuids: r.record.uuids })));
         } else {
           for (const r of recs) await this.db.commit(entityId, r.entry, r.record.value);
         }
@@ -534,6 +542,7 @@ export class Certain {
       const upTo = mc < core.maxChosen ? mc : core.maxChosen - 1n; // keep the newest chosen record
       if (upTo < 1n) continue;
       this.metrics.expired += await this.plog.expire(entityId, upTo, now - this.tuning.plogExpireTimeMs, now - this.tuning.uuidWindowMs);
+      await this.db.expireUuids?.(entityId, now - this.tuning.uuidWindowMs);
     }
   }
 

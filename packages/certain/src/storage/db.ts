@@ -26,12 +26,30 @@ export interface DbSnapshot {
   close(): Promise<void>;
 }
 
+export interface CommitEntry {
+  entry: bigint;
+  value: Uint8Array | null;
+  /** Client uuids of the chosen value (kept for dedup with the data). */
+  uuids?: bigint[];
+}
+
+// Snapshot rows carry a phase byte before the key: data rows, then the entity's uuid index.
+const PHASE_DATA = 0;
+const PHASE_UUID = 1;
+
 export interface Db {
   maxCommitted(entityId: bigint): Promise<bigint>;
   /** Apply `value` (null: no-op) as entry `entry` and set maxCommitted = entry, atomically. */
   commit(entityId: bigint, entry: bigint, value: Uint8Array | null): Promise<void>;
   /** Several consecutive entries in one atomic batch (optional; commit() is used otherwise). */
-  commitMany?(entityId: bigint, entries: { entry: bigint; value: Uint8Array | null }[]): Promise<void>;
+  commitMany?(entityId: bigint, entries: CommitEntry[], nowMs?: number): Promise<void>;
+  /**
+   * The uuid dedup index kept with the data (optional): a uuid applied at or after sinceMs.
+   * Kept here so it travels with the pinned snapshot in GetAll.
+   */
+  hasUuid?(entityId: bigint, uuid: bigint, sinceMs: number): Promise<boolean>;
+  /** Drop dedup entries applied before beforeMs (optional); returns how many. */
+  expireUuids?(entityId: bigint, beforeMs: number): Promise<number>;
   get(entityId: bigint, key: Uint8Array): Promise<Uint8Array | undefined>;
   /** A pinned, consistent view of one entity for GetAll. */
   snapshot(entityId: bigint): Promise<DbSnapshot>;
@@ -48,6 +66,7 @@ export class LevelDb implements Db {
   private readonly meta: Keyspace;
   private readonly data: Keyspace;
   private readonly flags: Keyspace;
+  private readonly uuids: Keyspace;
   private readonly writer: GroupCommitWriter;
 
   private constructor(
@@ -57,6 +76,7 @@ export class LevelDb implements Db {
     this.meta = store.keyspace('meta');
     this.data = store.keyspace('data');
     this.flags = store.keyspace('getall');
+    this.uuids = store.keyspace('uuid');
     this.writer = new GroupCommitWriter(store);
   }
 
@@ -78,7 +98,7 @@ export class LevelDb implements Db {
   }
 
   /** Apply consecutive entries in one atomic batch (group-committed with other entities). */
-  async commitMany(entityId: bigint, entries: { entry: bigint; value: Uint8Array | null }[]): Promise<void> {
+  async commitMany(entityId: bigint, entries: CommitEntry[], nowMs = Date.now()): Promise<void> {
     if (entries.length === 0) return;
     const ops: BatchOp[] = [];
     const staged = new Map<string, { key: Uint8Array; value?: Uint8Array }>();
@@ -97,8 +117,31 @@ export class LevelDb implements Db {
       const k = concatKey(encodeBigintKey(entityId), s.key);
       ops.push(s.value === undefined ? this.data.del(k) : this.data.put(k, s.value));
     }
+    for (const e of entries) for (const u of e.uuids ?? []) ops.push(this.uuids.put(concatKey(encodeBigintKey(entityId), encodeBigintKey(u)), sealValue(nowMs)));
     ops.push(this.meta.put(encodeBigintKey(entityId), sealValue(entries[entries.length - 1]!.entry)));
     await this.writer.write(ops);
+  }
+
+  async hasUuid(entityId: bigint, uuid: bigint, sinceMs: number): Promise<boolean> {
+    const b = await this.uuids.get(concatKey(encodeBigintKey(entityId), encodeBigintKey(uuid)));
+    return b !== undefined && openValue<number>(b) >= sinceMs;
+  }
+
+  async expireUuids(entityId: bigint, beforeMs: number): Promise<number> {
+    const prefix = encodeBigintKey(entityId);
+    let ops: BatchOp[] = [];
+    let n = 0;
+    for await (const [k, v] of this.uuids.range({ gte: prefix, lt: encodeBigintKey(entityId + 1n) })) {
+      if (openValue<number>(v) >= beforeMs) continue;
+      ops.push(this.uuids.del(k));
+      n++;
+      if (ops.length >= 1000) {
+        await this.writer.write(ops);
+        ops = [];
+      }
+    }
+    if (ops.length > 0) await this.writer.write(ops);
+    return n;
   }
 
   get(entityId: bigint, key: Uint8Array): Promise<Uint8Array | undefined> {
@@ -108,7 +151,7 @@ export class LevelDb implements Db {
   async snapshot(entityId: bigint): Promise<DbSnapshot> {
     const snap: StoreSnapshot = await this.store.snapshot();
     const meta = await snap.keyspace('meta').get(encodeBigintKey(entityId));
-    const data = snap.keyspace('data');
+    const spaces = [snap.keyspace('data'), snap.keyspace('uuid')];
     const prefix = encodeBigintKey(entityId);
     const end = encodeBigintKey(entityId + 1n);
     return {
@@ -117,13 +160,19 @@ export class LevelDb implements Db {
         const rows: [Uint8Array, Uint8Array][] = [];
         let bytes = 0;
         let last: Uint8Array | undefined;
-        const gt = cursor ? concatKey(prefix, cursor) : undefined;
-        for await (const [k, v] of data.range(gt ? { gt, lt: end } : { gte: prefix, lt: end })) {
-          if (rows.length > 0 && bytes + k.length + v.length > bytesMax) return { rows, nextCursor: last };
-          const key = k.subarray(prefix.length);
-          rows.push([key, v]);
-          bytes += k.length + v.length;
-          last = key;
+        // cursor = phase byte + key within the entity (data rows first, then uuid rows)
+        const phase0 = cursor && cursor.length > 0 ? cursor[0]! : PHASE_DATA;
+        for (let phase = phase0; phase <= PHASE_UUID; phase++) {
+          const after = cursor && phase === phase0 && cursor.length > 1 ? concatKey(prefix, cursor.subarray(1)) : undefined;
+          for await (const [k, v] of spaces[phase]!.range(after ? { gt: after, lt: end } : { gte: prefix, lt: end })) {
+            if (rows.length > 0 && bytes + k.length + v.length > bytesMax) return { rows, nextCursor: last };
+            const key = new Uint8Array(k.length - prefix.length + 1);
+            key[0] = phase;
+            key.set(k.subarray(prefix.length), 1);
+            rows.push([key, v]);
+            bytes += k.length + v.length;
+            last = key;
+          }
         }
         return { rows };
       },
@@ -142,13 +191,25 @@ export class LevelDb implements Db {
         ops = [];
       }
     }
+    for await (const [k] of this.uuids.range({ gte: prefix, lt: encodeBigintKey(entityId + 1n) })) {
+      ops.push(this.uuids.del(k));
+      if (ops.length >= 1000) {
+        await this.store.write(ops);
+        ops = [];
+      }
+    }
     ops.push(this.meta.del(encodeBigintKey(entityId)));
     await this.store.write(ops);
   }
 
   async putRows(entityId: bigint, rows: [Uint8Array, Uint8Array][]): Promise<void> {
     const prefix = encodeBigintKey(entityId);
-    await this.store.write(rows.map(([k, v]) => this.data.put(concatKey(prefix, k), v)));
+    const ops: BatchOp[] = [];
+    for (const [k, v] of rows) {
+      if (k.length === 0 || k[0]! > PHASE_UUID) continue; // not a row this version writes
+      ops.push((k[0] === PHASE_UUID ? this.uuids : this.data).put(concatKey(prefix, k.subarray(1)), v));
+    }
+    if (ops.length > 0) await this.store.write(ops);
   }
 
   async finishGetAll(entityId: bigint, maxCommitted: bigint): Promise<void> {

@@ -94,7 +94,7 @@ describe('RRSeq against a 3-server cluster', () => {
     expect(await pending.next()).toBe(1n);
   });
 
-  it('speaks the original wire protocol: GRPCCurID (unknown = 1), GRPCSetID raises only, GRPCNextID [0,0) on bad input', async () => {
+  it('speaks the original wire protocol: GRPCCurID (unknown = 1), GRPCSetID raises only (false when it did not), range_size < 1 means 1, [0,0) on a bad name', async () => {
     const client = createGrpcClient(rrSeqProtoPath(), 'pb.RRAPI', c.addrs[0]!);
     try {
       const cur = (name: string) => callUnary<unknown, { curId: string }>(client, 'GRPCCurID', { name }, { deadlineMs: 5_000 });
@@ -103,15 +103,17 @@ describe('RRSeq against a 3-server cluster', () => {
       expect(r).toEqual({ fromId: '1', toId: '11' });
       expect((await cur('wire')).curId).toBe('11');
       expect(await callUnary(client, 'GRPCSetID', { name: 'wire', newId: '100' }, { deadlineMs: 5_000 })).toEqual({ success: true });
-      expect(await callUnary(client, 'GRPCSetID', { name: 'wire', newId: '5' }, { deadlineMs: 5_000 })).toEqual({ success: true });
+      // The original answers false when the value was not raised.
+      expect(await callUnary(client, 'GRPCSetID', { name: 'wire', newId: '5' }, { deadlineMs: 5_000 })).toEqual({ success: false });
       expect((await cur('wire')).curId).toBe('100');
-      for (const bad of [{ name: 'wire', rangeSize: '0' }, { name: 'wire', rangeSize: '-3' }, { name: '', rangeSize: '1' }]) {
-        expect(await callUnary(client, 'GRPCNextID', bad, { deadlineMs: 5_000 })).toEqual({ fromId: '0', toId: '0' });
-      }
+      expect(await callUnary(client, 'GRPCNextID', { name: '', rangeSize: '1' }, { deadlineMs: 5_000 })).toEqual({ fromId: '0', toId: '0' });
       // GRPCSetID is the original's replica write: it raises this replica only. A majority
-      // (the two others, still at 11) decides the next range; the raised replica refuses it.
-      const next = await callUnary<unknown, { fromId: string }>(client, 'GRPCNextID', { name: 'wire', rangeSize: '1' }, { deadlineMs: 5_000 });
-      expect(next.fromId).toBe('11');
+      // (the two others, still at 11) decides the next ranges; the raised replica refuses them.
+      // A range_size below 1 means 1 (the original's rule: its buffer-0 client sends 0).
+      for (const [rangeSize, from] of [['0', '11'], ['-3', '12'], ['1', '13']] as const) {
+        const r2 = await callUnary<unknown, { fromId: string; toId: string }>(client, 'GRPCNextID', { name: 'wire', rangeSize }, { deadlineMs: 5_000 });
+        expect(r2).toEqual({ fromId: from, toId: String(BigInt(from) + 1n) });
+      }
       expect((await cur('wire')).curId).toBe('100');
     } finally {
       client.close();

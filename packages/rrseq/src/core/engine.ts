@@ -140,7 +140,9 @@ export class Engine {
   /** Raise this replica's value for name to at least v (never lowers it). */
   setId(name: string, v: bigint, done: (ok: boolean) => void): void {
     const op: PeerOp = { id: '', kind: 'RAISE', name, from: 0n, to: v, token: '', membership: this.cfg.membership, cluster: this.replica.cluster };
-    this.handlePeerOps(this.cfg.self, [op], (r) => done(r[0]?.status === 'OK'));
+    // The original answers true only when the value was raised.
+    const before = this.replica.value(name);
+    this.handlePeerOps(this.cfg.self, [op], (r) => done(r[0]?.status === 'OK' && before !== undefined && v > before));
   }
 
   tick(): void {

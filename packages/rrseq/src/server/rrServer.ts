@@ -180,7 +180,9 @@ export class RRServer {
       return fail;
     }
     const max = this.opts.rangeSizeMax ?? RR_SERVER_DEFAULTS.rangeSizeMax;
-    if (!this.validName(req.name) || size < 1n || size > max || this.closing) return fail;
+    // The original's rule: a range_size below 1 means 1 (its buffer-0 client sends 0).
+    if (size < 1n) size = 1n;
+    if (!this.validName(req.name) || size > max || this.closing) return fail;
     const id = this.nextReq++;
     const r = await new Promise<{ from: bigint; to: bigint; error?: AllocErrorCode }>((resolve) => {
       this.waiters.set(id, { resolve });

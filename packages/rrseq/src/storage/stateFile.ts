@@ -68,8 +68,17 @@ export async function loadState(path: string): Promise<LoadResult> {
     if (!bytes) return {};
     return { state: decodeState(bytes) };
   } catch (e) {
-    // Corrupt, unreadable or foreign: unusable, so the replica rebuilds from its peers.
-    return { problem: e instanceof CorruptFileError ? e.message : `unreadable state file ${path}: ${String(e)}` };
+    // Corrupt, unreadable or foreign: unusable, so the replica rebuilds from its peers. The
+    // file is moved aside (kept for inspection), never overwritten by the next write.
+    const why = e instanceof CorruptFileError ? e.message : `unreadable state file ${path}: ${String(e)}`;
+    const aside = `${path}.corrupt-${Date.now()}`;
+    try {
+      await rename(path, aside);
+      return { problem: `${why} (moved aside to ${aside})` };
+    } catch (moveErr) {
+      // Refuse to start rather than let the next write destroy the evidence.
+      throw new Error(`${why}; could not move it aside to ${aside}: ${String(moveErr)}`, { cause: moveErr });
+    }
   }
 }
 

@@ -44,6 +44,7 @@ export async function startCardCluster(opts: { proxies?: boolean; extraConf?: st
           'AcceptorNum = 3',
           'CmdTimeoutMS = 3000',
           'LogLevel = info',
+          'EnableRecoverData = 1', // the walkthrough runs card_tool -o Recover
           opts.extraConf ?? '',
         ].join('\n'),
       );

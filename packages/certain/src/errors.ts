@@ -78,3 +78,10 @@ export class LearnOnlyError extends QuorumkitError {
     super('ELEARNONLY', 'replica is learn-only (EnableLearnOnly): send commands to a voting replica');
   }
 }
+
+/** An operator RPC (RecoverData, GetAllForCertain) that this server was not configured to serve. */
+export class DisabledError extends QuorumkitError {
+  constructor(what: string, key: string) {
+    super('EDISABLED', `${what} is disabled on this server (set ${key}=1 in its config to allow it)`);
+  }
+}

@@ -29,7 +29,7 @@ async function server(): Promise<RunningCardServer> {
   const s = await startCardServer(
     {
       serverAddrs: [`127.0.0.1:${peer}`], cardAddrs: [`127.0.0.1:${card}`], acceptorNum: 1, acceptorId: 0, path: dir,
-      enablePreAuth: true, localAcceptFirst: false, plogExpireTimeMs: 3_600_000, maxCatchUpNum: 10, maxCommitNum: 100, cmdTimeoutMs: 10_000, enableLearnOnly: false, logLevel: 'silent',
+      enablePreAuth: true, localAcceptFirst: false, plogExpireTimeMs: 3_600_000, maxCatchUpNum: 10, maxCommitNum: 100, cmdTimeoutMs: 10_000, enableLearnOnly: false, enableRecoverData: false, enableGetAllForCertain: true, logLevel: 'silent',
     },
     pino({ level: 'silent' }),
     { bootstrap: true },

@@ -24,7 +24,7 @@ beforeAll(async () => {
   srv = await startCardServer(
     {
       serverAddrs: [`127.0.0.1:${peer}`], cardAddrs: [cardAddr], acceptorNum: 1, acceptorId: 0, path: dir,
-      enablePreAuth: true, localAcceptFirst: false, plogExpireTimeMs: 3_600_000, maxCatchUpNum: 10, maxCommitNum: 100, cmdTimeoutMs: 10_000, enableLearnOnly: false, logLevel: 'silent',
+      enablePreAuth: true, localAcceptFirst: false, plogExpireTimeMs: 3_600_000, maxCatchUpNum: 10, maxCommitNum: 100, cmdTimeoutMs: 10_000, enableLearnOnly: false, enableRecoverData: false, enableGetAllForCertain: true, logLevel: 'silent',
     },
     pino({ level: 'silent' }),
     { metricsAddr: `127.0.0.1:${metricsPort}`, bootstrap: true },
@@ -65,5 +65,20 @@ describe('card server', () => {
     expect(text).toMatch(/card_ops_total [1-9]/);
     expect(text).toContain('certain_plog_fsync_ms_bucket');
     expect(text).toContain('certain_commit_ms_count');
+  });
+
+  it('RecoverData is refused unless EnableRecoverData is set; GetAllForCertain pages the cards (enabled here)', async () => {
+    const raw = createGrpcClient(certainProtoPath('card.proto'), 'example.CardServer', cardAddr);
+    const status = await new Promise<grpc.StatusObject>((resolve) => {
+      const call = (raw as unknown as { RecoverData: (r: unknown, cb: (e: unknown) => void) => grpc.ClientUnaryCall }).RecoverData({ cardId: '12358' }, () => undefined);
+      call.on('status', resolve);
+    });
+    expect(status.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(status.metadata.get('x-quorumkit-code')).toEqual(['EDISABLED']);
+    expect(status.details).toContain('EnableRecoverData');
+    const page = await callUnary<unknown, { cardIds: string[]; done: boolean }>(raw, 'GetAllForCertain', { entityId: String(12358n % 200n), bytesMax: 1 << 20 }, { deadlineMs: 10_000 });
+    expect(page.cardIds).toEqual(['12358']);
+    expect(page.done).toBe(true);
+    raw.close();
   });
 });

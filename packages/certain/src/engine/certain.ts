@@ -559,6 +559,12 @@ export class Certain {
   /** Copy the entity again from a peer (GetAll) now; resolves when done. */
   async recover(entityId: bigint): Promise<bigint> {
     const core = await this.entity(entityId);
+    // Never under a recovering replica (it has no voter to copy onto) nor under a write in
+    // flight here; the copy only moves forward (a peer behind our maxChosen is refused), and
+    // our records above the copied prefix (promises and accepts of unchosen entries) stay.
+    this.checkVoting(core);
+    if (core.busy || this.writeWaiters.has(entityId)) throw new BusyError(entityId);
+    if (core.getAllInProgress) throw new PendingError(entityId);
     core.getAllInProgress = true;
     this.startGetAll(entityId, this.otherPeers());
     await this.getAllRunning.get(entityId);

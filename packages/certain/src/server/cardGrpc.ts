@@ -10,7 +10,7 @@ import { CardCode, cardCodeMessage, cardEntity, UINT64_MAX, type Card, type Card
 import type { CardService } from './cardService.js';
 import { decodeCard, CardTooLargeError } from './cardService.js';
 import { certainProtoPath } from './protoPaths.js';
-import { PendingError, StoppedError, CmdTimeoutError, DupUuidError, ValueTooLargeError } from '../errors.js';
+import { PendingError, StoppedError, CmdTimeoutError, DupUuidError, ValueTooLargeError, DisabledError } from '../errors.js';
 
 export const CARD_CODE_TRAILER = 'x-card-code';
 export const CARD_SERVICE = 'example.CardServer';
@@ -46,6 +46,7 @@ function internalError(err: unknown): grpc.ServiceError {
     : err instanceof CmdTimeoutError ? grpc.status.DEADLINE_EXCEEDED
     : err instanceof BadRequestError || err instanceof CardTooLargeError || err instanceof ValueTooLargeError ? grpc.status.INVALID_ARGUMENT
     : err instanceof DupUuidError ? grpc.status.ALREADY_EXISTS
+    : err instanceof DisabledError ? grpc.status.PERMISSION_DENIED
     : grpc.status.UNAVAILABLE;
   if (err instanceof QuorumkitError) md.set('x-quorumkit-code', err.code);
   const details = err instanceof Error ? err.message : String(err);
@@ -65,7 +66,9 @@ export interface CardGrpcServer {
   close(): Promise<void>;
 }
 
-export async function startCardGrpc(address: string, svc: CardService, log: Logger): Promise<CardGrpcServer> {
+export async function startCardGrpc(
+  address: string, svc: CardService, log: Logger, enable: { recoverData?: boolean; getAllForCertain?: boolean } = {},
+): Promise<CardGrpcServer> {
   const proto = certainProtoPath('card.proto');
   const def = lookupService(proto, CARD_SERVICE).service;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
@@ -113,6 +116,7 @@ export async function startCardGrpc(address: string, svc: CardService, log: Logg
     GetAllForCertain: (call: grpc.ServerUnaryCall<{ entityId: string; session: string; cursor: Uint8Array; bytesMax: number }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
       void (async () => {
         try {
+          if (!enable.getAllForCertain) throw new DisabledError('GetAllForCertain', 'EnableGetAllForCertain');
           const r = call.request;
           const page = await certain.getAllPage({
             entityId: parseId(r.entityId, 'entity_id'),
@@ -120,10 +124,12 @@ export async function startCardGrpc(address: string, svc: CardService, log: Logg
             cursor: r.cursor && r.cursor.length > 0 ? new Uint8Array(r.cursor) : undefined,
             bytesMax: r.bytesMax || certain.tuning.getAllPageBytes,
           });
+          // data rows only (phase byte 0); the uuid index rows are for replicas
+          const cards = page.rows.filter(([k]) => k[0] === 0).map(([k, v]) => [k.subarray(1), v] as const);
           cb(null, {
             maxCommittedEntry: uint64ToWire(page.maxCommitted),
-            cardIds: page.rows.map(([k]) => uint64ToWire(decodeBigintKey(k))),
-            cardInfos: page.rows.map(([, v]) => toWire(decodeCard(v))),
+            cardIds: cards.map(([k]) => uint64ToWire(decodeBigintKey(k))),
+            cardInfos: cards.map(([, v]) => toWire(decodeCard(v))),
             session: page.session,
             nextCursor: page.nextCursor ? Buffer.from(page.nextCursor) : Buffer.alloc(0),
             done: page.nextCursor === undefined,
@@ -136,6 +142,7 @@ export async function startCardGrpc(address: string, svc: CardService, log: Logg
     RecoverData: (call: grpc.ServerUnaryCall<WireCardRequest, unknown>, cb: grpc.sendUnaryData<unknown>) => {
       void (async () => {
         try {
+          if (!enable.recoverData) throw new DisabledError('RecoverData', 'EnableRecoverData');
           const cardId = parseId(call.request.cardId, 'card_id');
           await certain.recover(cardEntity(cardId));
           cb(null, { cardInfo: null });

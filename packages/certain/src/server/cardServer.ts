@@ -58,7 +58,7 @@ export async function startCardServer(c: CardServerConfig, log: Logger, opts: { 
   const cardAddr = cardAddress(c, id);
   let grpc: CardGrpcServer;
   try {
-    grpc = await startCardGrpc(cardAddr, service, log);
+    grpc = await startCardGrpc(cardAddr, service, log, { recoverData: c.enableRecoverData, getAllForCertain: c.enableGetAllForCertain });
   } catch (err) {
     await certain.stop();
     throw err;

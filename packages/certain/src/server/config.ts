@@ -18,6 +18,10 @@ export interface CardServerConfig {
   cardValueBytesMax?: number;
   /** the original's EnableLearnOnly: this server never votes, it only learns chosen entries */
   enableLearnOnly: boolean;
+  /** serve RecoverData (GetAll one card's entity now; card_tool -o Recover): off by default */
+  enableRecoverData: boolean;
+  /** serve GetAllForCertain (page an entity's cards out of a pinned snapshot): off by default */
+  enableGetAllForCertain: boolean;
   logLevel: string;
 }
 
@@ -32,6 +36,8 @@ export const configDefaults: CardServerConfig = {
   cmdTimeoutMs: 5000,
   cardValueBytesMax: 256 * 1024,
   enableLearnOnly: false,
+  enableRecoverData: false,
+  enableGetAllForCertain: false,
   logLevel: 'info',
 };
 
@@ -79,6 +85,8 @@ export function parseConfig(text: string): { config: CardServerConfig; warnings:
       case 'enablepreauth': c.enablePreAuth = bool(key, v); break;
       case 'localacceptfirst': c.localAcceptFirst = bool(key, v); break;
       case 'enablelearnonly': c.enableLearnOnly = bool(key, v); break;
+      case 'enablerecoverdata': c.enableRecoverData = bool(key, v); break;
+      case 'enablegetallforcertain': c.enableGetAllForCertain = bool(key, v); break;
       case 'plogexpiretimems': c.plogExpireTimeMs = int(key, v, 0); break;
       case 'maxcatchupnum': c.maxCatchUpNum = int(key, v, 1, 10_000); break;
       case 'maxcommitnum': c.maxCommitNum = int(key, v, 1, 1_000_000); break;

@@ -4,6 +4,16 @@ import { parseConfig, validateConfig, cardAddress, evaluateCardOps, cardEntity, 
 import { BadConfigError } from '../src/errors.js';
 
 describe('config', () => {
+  it('takes the original example.conf keys: numeric LogLevel, LocalServerID, EnableLearnOnly (issue 16 item 7)', () => {
+    const { config, warnings } = parseConfig('ServerAddrs = 127.0.0.1:1,127.0.0.1:2,127.0.0.1:3\nLogLevel=4\nLocalServerID=2\nEnableLearnOnly=1\n');
+    expect(config.logLevel).toBe('debug');
+    expect(config.acceptorId).toBe(2);
+    expect(config.enableLearnOnly).toBe(true);
+    expect(config.enableRecoverData).toBe(false);
+    expect(warnings).toEqual([]);
+    expect(() => parseConfig('LogLevel = 9')).toThrow(BadConfigError);
+  });
+
   it('parses key=value with whitespace, comments and unknown keys', () => {
     const { config, warnings } = parseConfig(`
       # three servers

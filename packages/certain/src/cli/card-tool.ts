@@ -38,7 +38,12 @@ function num(v: string | undefined, what: string, signed = false): bigint {
     usage();
   }
   const n = BigInt(v);
-  if (n > UINT64_MAX || n < -(1n << 63n)) usage();
+  // a local argument error is not a server failure: say what is wrong, exit 2, send nothing
+  const [lo, hi] = signed ? [-(1n << 63n), (1n << 63n) - 1n] : [0n, UINT64_MAX];
+  if (n < lo || n > hi) {
+    process.stdout.write(`bad ${what}: ${v} (must be in ${lo}..${hi})\n`);
+    process.exit(2);
+  }
   return n;
 }
 

@@ -42,6 +42,7 @@ export const configDefaults: CardServerConfig = {
 };
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const NUMERIC_LEVELS: Record<string, string> = { 0: 'silent', 1: 'error', 2: 'warn', 3: 'info', 4: 'debug', 5: 'trace' };
 
 function bool(key: string, v: string): boolean {
   const s = v.toLowerCase();
@@ -92,10 +93,18 @@ export function parseConfig(text: string): { config: CardServerConfig; warnings:
       case 'maxcommitnum': c.maxCommitNum = int(key, v, 1, 1_000_000); break;
       case 'cmdtimeoutms': c.cmdTimeoutMs = int(key, v, 1, 3_600_000); break;
       case 'cardvaluebytesmax': c.cardValueBytesMax = int(key, v, 64, 320 * 1024); break;
-      case 'loglevel':
-        if (!LEVELS.includes(v.toLowerCase())) throw new BadConfigError(`config key ${key}: one of ${LEVELS.join('/')}, got "${v}"`);
+      case 'localserverid': c.acceptorId = int(key, v, 0, 4); break; // the original's name for AcceptorId
+      case 'loglevel': {
+        // the original's example.conf uses numbers: 0 silent, 1 error, 2 warn, 3 info, 4 debug, 5 trace
+        const numeric = NUMERIC_LEVELS[v];
+        if (numeric) {
+          c.logLevel = numeric;
+          break;
+        }
+        if (!LEVELS.includes(v.toLowerCase())) throw new BadConfigError(`config key ${key}: one of ${LEVELS.join('/')} or 0-5, got "${v}"`);
         c.logLevel = v.toLowerCase();
         break;
+      }
       default:
         warnings.push(`unknown config key "${key}" (line ${i + 1}) ignored`);
     }

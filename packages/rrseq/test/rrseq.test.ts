@@ -78,6 +78,8 @@ describe('RRSeq against a 3-server cluster', () => {
     expect(new SimpleBufSeq(-42).bufSize).toBe(0);
     expect(() => new RRSeq('', 1, c.addrs)).toThrow(/name/);
     expect(() => new RRSeq('x'.repeat(257), 1, c.addrs)).toThrow(/name/);
+    // A buffer the servers could never serve is refused up front (not "no majority").
+    expect(() => new RRSeq('x', 2 ** 41, c.addrs)).toThrow(/largest range/);
     expect(() => new RRSeq('ok', 1, [])).toThrow(/address/);
   });
 

@@ -25,7 +25,16 @@ const bufSize = intArg('BUF_SIZE', bufRaw, Number.MIN_SAFE_INTEGER);
 const delayMs = intArg('MS_DELAY', delayRaw, 0);
 
 let lastReport = 0;
-const seq = new RRSeq(name, bufSize, addrs, {
+let seq: RRSeq;
+try {
+  seq = makeSeq();
+} catch (e) {
+  // A bad argument is one line, not a stack trace.
+  process.stderr.write(`rrseq-client: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+}
+function makeSeq(): RRSeq {
+  return new RRSeq(name, bufSize, addrs, {
   prefetchAt: Number(o.prefetchAt),
   onError: (err) => {
     // A regression is proof of IDs issued twice: always said, never rate-limited.
@@ -41,7 +50,8 @@ const seq = new RRSeq(name, bufSize, addrs, {
     log.warn({ reason: err.reason }, 'no range available');
     process.stdout.write(`Error: ${err.message}\n`);
   },
-});
+  });
+}
 let timer: NodeJS.Timeout | undefined;
 onStopSignal(async () => {
   if (timer) clearTimeout(timer);

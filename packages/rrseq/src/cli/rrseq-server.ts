@@ -11,7 +11,7 @@ const program = new Command()
   .description('Start one RRServer. ADDR and peers are host:port (":19001" means 127.0.0.1:19001); PATH is the persist file (created if missing).')
   .argument('<addr>', 'address to listen on')
   .argument('<path>', 'persist file')
-  .argument('[peers...]', 'the other servers of the cluster')
+  .argument('<peers...>', 'the other servers of the cluster (at least two: 3 or 5 servers in all)')
   .option('--init', 'form a new cluster: once every server is up and blank, make them members (harmless on a server that already is one)')
   .option('--deadline-ms <ms>', 'how long one allocation may take before it answers [0,0)', '4000')
   .option('--no-fsync', 'do not fsync the persist file (benchmarks only: a crash may then hand out duplicates)')
@@ -24,6 +24,11 @@ program.parse();
 const [addr, path, peers] = program.processedArgs as [string, string, string[]];
 const o = program.opts<{ init?: boolean; deadlineMs: string; fsync: boolean; metrics?: string; logLevel: string; pretty?: boolean }>();
 const log = cliLogger('rrseq-server', o.logLevel, o.pretty === true);
+if ((peers.length + 1) % 2 === 0 && peers.length + 1 > 2) {
+  // An even cluster tolerates no more failures than the odd one below it, and needs more servers per majority.
+  log.warn({ servers: peers.length + 1 }, 'an even number of servers tolerates no more failures than one fewer: prefer 3 or 5');
+  process.stderr.write(`rrseq-server: warning: ${peers.length + 1} servers tolerate as many failures as ${peers.length}; prefer an odd number\n`);
+}
 
 try {
   const server = await RRServer.start({

@@ -91,6 +91,10 @@ export class RRSeq {
     }
     if (addrs.length === 0) throw new InvalidArgumentError('at least one server address is needed');
     this.bufSize = clampBufSize(bufSize);
+    const limit = RR_SERVER_DEFAULTS.rangeSizeMax;
+    if (BigInt(this.bufSize) > limit || BigInt(Math.floor(opts.rangeSizeMax ?? 0)) > limit) {
+      throw new InvalidArgumentError(`buffer size ${bufSize} is above the servers' largest range (${limit} IDs): it could never be served`);
+    }
     this.opts = { ...RR_SEQ_DEFAULTS, ...stripUndefined(opts) };
     if (!(this.opts.prefetchAt > 0 && this.opts.prefetchAt <= 1)) throw new InvalidArgumentError('prefetchAt must be in (0, 1]');
     this.rangeSize = this.bufSize;

@@ -1,0 +1,41 @@
+// rrseq CLIs, argument errors (issue 19 item 7): one clear line, no stack trace, nothing started.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freePorts } from '@quorumkit/test-harness';
+import { describe, expect, it } from 'vitest';
+
+const dist = (f: string): string => fileURLToPath(new URL(`../../packages/rrseq/dist/cli/${f}`, import.meta.url));
+
+function run(cli: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [dist(cli), ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('rrseq CLI argument errors', () => {
+  it('rrseq-client: a name over 256 bytes and an unservable BUF_SIZE are one line each', async () => {
+    for (const [name, buf, why] of [['x'.repeat(300), '1', /name must be/], ['ok', String(2 ** 41), /largest range/]] as const) {
+      const r = await run('rrseq-client.js', [name, buf, '10', ':1']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(why);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stdout).not.toMatch(/ready/);
+    }
+  });
+
+  it('rrseq-server: PEER1 is required, self/duplicate peers and 2 servers are refused', async () => {
+    const [a, b] = await freePorts(2);
+    const none = await run('rrseq-server.js', [`:${a}`, '/tmp/unused_rrseq_cli']);
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toMatch(/missing required argument/);
+    for (const [peers, why] of [[[`:${a}`, `:${b}`], /itself/], [[`:${b}`, `:${b}`], /twice/], [[`:${b}`], /2 servers/]] as const) {
+      const r = await run('rrseq-server.js', [`:${a}`, '', ...peers]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(why);
+      expect(r.stdout).not.toMatch(/ready/);
+    }
+  });
+});

@@ -32,6 +32,10 @@ describe('checker (the seed report, rules 1-3)', () => {
     expect(r.validity).toContain('commit zz has never been proposed!');
     expect(r.validity).toContain('node 1 never commits');
     expect(r.report).toContain('commit zz has never been proposed!');
+    // The seed's verdict follows the violating lines of the failed section; safety still passes.
+    const lines = r.report.split('\n');
+    expect(lines[lines.indexOf('---------- check safety --------------') - 1]).toBe('not pass');
+    expect(lines[lines.indexOf('---------- check safety --------------') + 1]).toBe('pass');
   });
 
   it('rule 1: one slot committed twice on a node', () => {

@@ -2,10 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, defaultCommittee, parseDurationMs, parsePortList, readConfigFile } from '../src/server/config.js';
+import { ConfigError, defaultCommittee, parseDurationMs, parsePortList, readConfigFile, resolveRank } from '../src/server/config.js';
 import { blockedPeers, parseFaults } from '../src/server/faults.js';
 
 describe('flags and schedules', () => {
+  it("accepts the seed's committee as a list of ports; -i and the config id must agree", () => {
+    const p = join(mkdtempSync(join(tmpdir(), 'csp-paxos-cfg-')), 'c.json');
+    writeFileSync(p, JSON.stringify({ id: 2, n: 5, f: 2, port: 10020, committee: [10000, 10010, 10020, 10030, 10040] }));
+    const c = readConfigFile(p);
+    expect(c.committee).toEqual([0, 1, 2, 3, 4].map((id) => ({ id, host: '127.0.0.1', port: 10000 + 10 * id })));
+    expect(resolveRank(undefined, c)).toBe(2);
+    expect(resolveRank(2, c)).toBe(2);
+    expect(() => resolveRank(3, c)).toThrow(/disagrees/);
+    expect(() => resolveRank(undefined, undefined)).toThrow(ConfigError);
+  });
+
   it('-o takes seconds by default and accepts ms / s suffixes', () => {
     expect(parseDurationMs('10')).toBe(10_000);
     expect(parseDurationMs('1.5')).toBe(1500);

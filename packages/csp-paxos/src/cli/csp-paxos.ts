@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
 import { QuorumkitError } from '@quorumkit/shared-storage';
 import { nodeStatus, propose } from '../client/client.js';
-import { ConfigError, DEFAULT_BASE_PORT, type Member, PORT_STRIDE, committeeFromPorts, defaultCommittee, parseDurationMs, parsePortList, parseSecret, readConfigFile, readSecretFile } from '../server/config.js';
+import { ConfigError, DEFAULT_BASE_PORT, type Member, PORT_STRIDE, committeeFromPorts, defaultCommittee, parseDurationMs, parsePortList, parseSecret, readConfigFile, readSecretFile, resolveRank } from '../server/config.js';
 import { parseFaults } from '../server/faults.js';
 import { CspPaxosNode } from '../server/node.js';
 import { runCluster } from '../server/runner.js';
@@ -37,7 +37,7 @@ const program = new Command('csp-paxos').description('CSP-style multi-Paxos repl
 program
   .command('node')
   .description('run one node until -t seconds pass')
-  .requiredOption('-i, --rank <rank>', 'rank id', int('rank'))
+  .option('-i, --rank <rank>', 'rank id (or the id in --config; both must agree)', int('rank'))
   .option('-o, --timeout <duration>', 'channel / leader timeout, seconds (or 200ms)', '10')
   .option('-l, --interval <slots>', 'max slots a leader proposes in its round', int('interval', 1), 100)
   .option('-t, --time <seconds>', 'run time, then stop', '50')
@@ -59,17 +59,18 @@ program
   .addOption(new Option('--stop-at <epochMs>', 'stop at this wall-clock time').argParser(int('stop-at')).hideHelp())
   .action(async (o) => {
     let committee: Member[];
-    let id: number = o.rank;
+    let id: number;
     let secretFile: string | undefined = o.secretFile;
     let allowControl = o.allowControl === true;
     if (o.config) {
       const c = readConfigFile(o.config);
       committee = c.committee ?? defaultCommittee(c.n ?? o.nodes, c.port !== undefined && c.id !== undefined ? c.port - PORT_STRIDE * c.id : o.basePort);
-      if (c.id !== undefined && o.rank === undefined) id = c.id;
+      id = resolveRank(o.rank, c);
       secretFile ??= c.secretFile;
       allowControl ||= c.allowControl === true;
     } else {
       committee = committeeFromPorts(ports(o.nodes, o), '127.0.0.1', o.peerPorts ? parsePortList(o.peerPorts) : undefined);
+      id = resolveRank(o.rank, undefined);
     }
     const envSecret = process.env.CSP_PAXOS_SECRET;
     const secret = secretFile ? readSecretFile(resolve(secretFile)) : envSecret ? parseSecret(envSecret, 'CSP_PAXOS_SECRET') : undefined;

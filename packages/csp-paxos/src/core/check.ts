@@ -49,6 +49,8 @@ function section(lines: string[], violations: string[]): void {
   }
   lines.push(...violations.slice(0, VIOLATIONS_SHOWN_MAX));
   if (violations.length > VIOLATIONS_SHOWN_MAX) lines.push(`... and ${violations.length - VIOLATIONS_SHOWN_MAX} more`);
+  // The seed's verdict line for a failed section.
+  lines.push('not pass');
 }
 
 /** Checks rules 1-3 and renders the seed's report line for line. */

@@ -31,6 +31,7 @@ export interface FileConfig {
   n?: number;
   f?: number;
   port?: number;
+  /** Members, or the seed's form: a list of ports (rank = position, host 127.0.0.1). */
   committee?: Member[];
   /** File holding the shared peer secret (HMAC key for the peer handshake). */
   secretFile?: string;
@@ -82,12 +83,26 @@ export function readConfigFile(path: string): FileConfig {
   if (c.allowControl !== undefined && typeof c.allowControl !== 'boolean') throw new ConfigError('allowControl must be true or false');
   if (c.committee !== undefined) {
     if (!Array.isArray(c.committee)) throw new ConfigError('committee must be an array');
+    const list = c.committee as unknown[];
+    if (list.length > 0 && list.every((x) => typeof x === 'number')) {
+      for (const p of list as number[]) if (!Number.isInteger(p) || p < 1 || p > 65_535) throw new ConfigError(`bad committee port ${p}`);
+      c.committee = (list as number[]).map((port, id) => ({ id, host: '127.0.0.1', port }));
+    }
     for (const m of c.committee) {
       if (!Number.isInteger(m.id) || !Number.isInteger(m.port) || (m.peerPort !== undefined && !Number.isInteger(m.peerPort)) || typeof (m.host ?? '127.0.0.1') !== 'string') throw new ConfigError(`bad committee member ${JSON.stringify(m)}`);
     }
     c.committee = c.committee.map((m) => ({ id: m.id, host: m.host ?? '127.0.0.1', port: m.port, ...(m.peerPort !== undefined ? { peerPort: m.peerPort } : {}) })).sort((a, b) => a.id - b.id);
   }
   return c;
+}
+
+/** The rank to run: -i and the config's id must agree when both are given. */
+export function resolveRank(flag: number | undefined, config: FileConfig | undefined): number {
+  const fromConfig = config?.id;
+  if (flag !== undefined && fromConfig !== undefined && flag !== fromConfig) throw new ConfigError(`-i ${flag} disagrees with the config's id ${fromConfig}`);
+  const id = flag ?? fromConfig;
+  if (id === undefined) throw new ConfigError('no rank: pass -i RANK or an id in --config');
+  return id;
 }
 
 /** "10" = 10 s, "1.5" = 1.5 s, "200ms" = 200 ms, "2s" = 2 s. */

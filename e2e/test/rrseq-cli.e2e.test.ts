@@ -1,8 +1,11 @@
 // rrseq CLIs, argument errors (issue 19 item 7): one clear line, no stack trace, nothing started.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePorts } from '@quorumkit/test-harness';
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePorts, startCluster, type Cluster } from '@quorumkit/test-harness';
+import { afterEach, describe, expect, it } from 'vitest';
 
 const dist = (f: string): string => fileURLToPath(new URL(`../../packages/rrseq/dist/cli/${f}`, import.meta.url));
 
@@ -37,5 +40,32 @@ describe('rrseq CLI argument errors', () => {
       expect(r.stderr).toMatch(why);
       expect(r.stdout).not.toMatch(/ready/);
     }
+  });
+});
+
+describe('rrseq-server stdout', () => {
+  let cluster: Cluster | undefined;
+  let dir = '';
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints `ready` once listening and `serving` once the replica can serve (after --init, and after a restart)', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rrseq-cli-'));
+    const c = await startCluster({
+      nodes: 3,
+      dataDir: join(dir, 'servers'),
+      spec: (i, ports) => ({
+        command: process.execPath,
+        args: [dist('rrseq-server.js'), ...(i === 0 ? ['--init'] : []), `:${ports[i]![0]}`, join(dir, `s${i}`), ...ports.filter((_, j) => j !== i).map((p) => `:${p[0]}`)],
+      }),
+      readyWhen: /^ready$/m,
+    });
+    cluster = c;
+    await c.waitFor(() => [0, 1, 2].every((i) => /^serving$/m.test(c.output(i))), { timeoutMs: 60_000, what: 'every server to print serving' });
+    await c.restart(1, 'SIGINT');
+    await c.waitFor(() => (c.output(1).match(/^serving$/gm) ?? []).length >= 2, { timeoutMs: 60_000, what: 'server 1 to print serving again' });
   });
 });

@@ -38,6 +38,8 @@ try {
     fsync: o.fsync,
     deadlineMs: intArg('--deadline-ms', o.deadlineMs, 1),
     logger: log,
+    // `ready` means listening; `serving` means this replica holds a valid state and serves.
+    onServing: () => process.stdout.write('serving\n'),
   });
   let metricsHttp: ReturnType<typeof createServer> | undefined;
   if (o.metrics) {

@@ -31,6 +31,8 @@ export interface RRServerOptions extends Partial<Omit<EngineConfig, 'nodes' | 's
   nameBytesMax?: number;
   /** Largest range one GRPCNextID may ask for. */
   rangeSizeMax?: bigint;
+  /** Called each time this replica becomes able to serve (after start, init or recovery). */
+  onServing?: () => void;
 }
 
 export const RR_SERVER_DEFAULTS = { nameBytesMax: 256, rangeSizeMax: 1n << 40n } as const;
@@ -53,6 +55,7 @@ export class RRServer {
   private healthReady: boolean | undefined;
   private identity: ReplicaIdentity | undefined;
   private identityWriting = false;
+  private servingAnnounced = false;
   readonly log: Logger;
   readonly metrics: Registry;
 
@@ -131,7 +134,11 @@ export class RRServer {
       random: Math.random,
       newIncarnation: () => randomBytes(8).toString('hex'),
       sendPeer: (to, ops) => this.peers[to - 1]!.send(ops),
-      persist: (done) => this.file.persist(done),
+      // After a persist the engine may have become ready (boot counter, recovery): re-arm.
+      persist: (done) => this.file.persist((ok) => {
+        done(ok);
+        this.arm();
+      }),
       completed: (req, from, to, error) => {
         const w = this.waiters.get(req);
         this.waiters.delete(req);
@@ -315,6 +322,10 @@ export class RRServer {
         this.log.info({ cluster: this.engine.replica.cluster }, 'replica ready');
         this.writeIdentity();
       }
+    }
+    if (ready !== this.servingAnnounced) {
+      this.servingAnnounced = ready;
+      if (ready) this.opts.onServing?.();
     }
     const at = this.engine.nextWakeAt();
     if (at === undefined || at >= this.timerAt) return;

@@ -17,24 +17,44 @@ export function encodeFrame(payload: unknown): Buffer {
   return Buffer.concat([head, body]);
 }
 
-/** Accumulates socket chunks and yields whole decoded frames. Throws FrameError on bad input. */
+/**
+ * Accumulates socket chunks and yields whole decoded frames. Throws FrameError on bad input.
+ * Chunks are joined only once a whole frame is there (or to read a 4-byte header), so a large
+ * frame arriving in many chunks is copied about once: reassembly is linear in its size.
+ */
 export class FrameDecoder {
   private chunks: Buffer[] = [];
   private size = 0;
+  /** Length of the frame being collected (after its header is read), or -1. */
+  private need = -1;
+  /** Bytes copied while joining chunks (a linear decoder copies each byte O(1) times). */
+  copiedBytes = 0;
+
+  private join(): Buffer {
+    if (this.chunks.length === 1) return this.chunks[0]!;
+    const buf = Buffer.concat(this.chunks, this.size);
+    this.copiedBytes += buf.length;
+    this.chunks = [buf];
+    return buf;
+  }
 
   push(chunk: Buffer): unknown[] {
     this.chunks.push(chunk);
     this.size += chunk.length;
     const out: unknown[] = [];
     for (;;) {
-      if (this.size < 4) break;
-      let buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-      this.chunks = [buf];
-      const len = buf.readUInt32BE(0);
-      if (len > FRAME_BYTES_MAX) throw new FrameError(`frame length ${len} exceeds ${FRAME_BYTES_MAX}`);
-      if (this.size < 4 + len) break;
-      const body = buf.subarray(4, 4 + len);
-      buf = buf.subarray(4 + len);
+      if (this.need < 0) {
+        if (this.size < 4) break;
+        const head = this.chunks[0]!.length >= 4 ? this.chunks[0]! : this.join();
+        const len = head.readUInt32BE(0);
+        if (len > FRAME_BYTES_MAX) throw new FrameError(`frame length ${len} exceeds ${FRAME_BYTES_MAX}`);
+        this.need = len;
+      }
+      if (this.size < 4 + this.need) break;
+      let buf = this.join();
+      const body = buf.subarray(4, 4 + this.need);
+      buf = buf.subarray(4 + this.need);
+      this.need = -1;
       this.chunks = buf.length > 0 ? [buf] : [];
       this.size = buf.length;
       try {

@@ -8,7 +8,7 @@ export { Learner } from './core/learner.js';
 export { Proposer } from './core/proposer.js';
 export { Router } from './core/router.js';
 export { CoreNode, type NodeIO, type Restored } from './core/node.js';
-export { checkLogs, parseInstanceLog, COMMIT_RE, GENERATE_RE, type CheckResult, type ParsedLog } from './core/check.js';
+export { checkLogs, parseInstanceLog, COMMIT_RE, GENERATE_RE, type CheckOptions, type CheckResult, type ParsedLog } from './core/check.js';
 export * from './core/types.js';
 export { NodeConnection, propose, nodeStatus, ProposeError, RequestTimeoutError, CLIENT_DEFAULTS } from './client/client.js';
 export { CspPaxosNode, instanceKey, NODE_DEFAULTS, type NodeOptions, type NodeStatus } from './server/node.js';

@@ -52,6 +52,18 @@ describe('checker (the seed report, rules 1-3)', () => {
     expect(h.safety).toContain('node 0 has a hole at position 1');
   });
 
+  it('lag line: a node that never caught up passes rule 3 but not --lag-max', () => {
+    const g = [gen('aa', 0), gen('bb', 1), gen('cc', 2)];
+    const ls = logs([[...g, com('aa', 0), com('bb', 1), com('cc', 2)], [com('aa', 0)]]);
+    expect(checkLogs(ls).ok).toBe(true);
+    const r = checkLogs(ls, { lagMax: 1 });
+    expect(r.ok).toBe(false);
+    expect(r.lag).toEqual(['node 1 ends 2 slots behind node 0 (lag max 1)']);
+    expect(r.report).toContain('---------- check lag -----------------');
+    expect(checkLogs(ls, { lagMax: 2 }).ok).toBe(true);
+    expect(checkLogs(ls, { lagMax: 1, liveNodes: [0] }).ok).toBe(true);
+  });
+
   it('flags lines that do not match the regexes (e.g. a non-integer timestamp)', () => {
     const r = checkLogs(logs([[gen('aa', 0), com('aa', 0), 'commit Instance[aa] in seq 1 at 2023-01-01 10:00:00']]));
     expect(r.ok).toBe(false);

@@ -1,6 +1,6 @@
 // Reads instancelog<i>.log of every node in a directory and checks rules 1-3.
 import { existsSync, readFileSync } from 'node:fs';
-import { checkLogs, parseInstanceLog, type CheckResult, type ParsedLog } from '../core/check.js';
+import { type CheckOptions, checkLogs, parseInstanceLog, type CheckResult, type ParsedLog } from '../core/check.js';
 import { instanceLogPath } from '../storage/instanceLog.js';
 
 export function readLogs(logDir: string, nodes: number): ParsedLog[] {
@@ -10,6 +10,6 @@ export function readLogs(logDir: string, nodes: number): ParsedLog[] {
   });
 }
 
-export function checkDir(logDir: string, nodes: number, opts: { nodesThatMustCommit?: number[] } = {}): CheckResult {
+export function checkDir(logDir: string, nodes: number, opts: CheckOptions = {}): CheckResult {
   return checkLogs(readLogs(logDir, nodes), opts);
 }

@@ -151,8 +151,11 @@ program
   .description("check the logs against the seed's three rules")
   .option('-n, --nodes <n>', 'number of nodes', int('nodes', 1), 5)
   .option('--log-dir <dir>', 'where the logs are', 'logs')
+  .option('--lag-max <slots>', "also check that every live node ends within this many slots of the furthest (beside the seed's rules)", int('lag-max'))
+  .option('--live <ranks>', 'nodes that were up at the end (for --lag-max), comma separated')
   .action((o) => {
-    const r = checkDir(resolve(o.logDir), o.nodes);
+    const live = o.live ? String(o.live).split(',').map((x: string) => int('live')(x.trim())) : undefined;
+    const r = checkDir(resolve(o.logDir), o.nodes, { lagMax: o.lagMax, liveNodes: live });
     console.log(r.report);
     if (!r.ok) process.exitCode = 1;
   });

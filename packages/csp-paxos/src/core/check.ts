@@ -37,7 +37,20 @@ export interface CheckResult {
   ok: boolean;
   validity: string[];
   safety: string[];
+  /** Lag violations (only when `lagMax` is given). */
+  lag: string[];
   report: string;
+}
+
+export interface CheckOptions {
+  nodesThatMustCommit?: number[];
+  /**
+   * Beyond the seed's rules: every node in `liveNodes` (default all) must end within `lagMax`
+   * slots of the furthest node. Rule 3 compares only up to the shorter log, so a follower that
+   * never caught up passes it; this line does not.
+   */
+  lagMax?: number;
+  liveNodes?: number[];
 }
 
 const VIOLATIONS_SHOWN_MAX = 20;
@@ -54,7 +67,7 @@ function section(lines: string[], violations: string[]): void {
 }
 
 /** Checks rules 1-3 and renders the seed's report line for line. */
-export function checkLogs(logs: ParsedLog[], opts: { nodesThatMustCommit?: number[] } = {}): CheckResult {
+export function checkLogs(logs: ParsedLog[], opts: CheckOptions = {}): CheckResult {
   const validity: string[] = [];
   const safety: string[] = [];
   const generated = new Set<string>();
@@ -109,6 +122,15 @@ export function checkLogs(logs: ParsedLog[], opts: { nodesThatMustCommit?: numbe
   section(lines, validity);
   lines.push('---------- check safety --------------');
   section(lines, safety);
+  const lag: string[] = [];
+  if (opts.lagMax !== undefined) {
+    const live = logs.filter((l) => !opts.liveNodes || opts.liveNodes.includes(l.node));
+    const ends = live.map((l) => ({ node: l.node, end: l.committed.length }));
+    const top = ends.reduce((a, b) => (b.end > a.end ? b : a), { node: -1, end: 0 });
+    for (const e of ends) if (top.end - e.end > opts.lagMax) lag.push(`node ${e.node} ends ${top.end - e.end} slots behind node ${top.node} (lag max ${opts.lagMax})`);
+    lines.push('---------- check lag -----------------');
+    section(lines, lag);
+  }
   lines.push('---------- end -----------------------');
-  return { ok: validity.length === 0 && safety.length === 0, validity, safety, report: lines.join('\n') };
+  return { ok: validity.length === 0 && safety.length === 0 && lag.length === 0, validity, safety, lag, report: lines.join('\n') };
 }

@@ -47,3 +47,17 @@ export class RangeRegressionError extends QuorumkitError {
     super('ERANGEREGRESSION', message);
   }
 }
+
+/** RRSeq.next({ timeoutMs }) gave up waiting for an ID (no ID was taken). */
+export class NextTimeoutError extends QuorumkitError {
+  constructor(message: string) {
+    super('ETIMEDOUT', message);
+  }
+}
+
+/** RRSeq.next({ signal }) was aborted (no ID was taken). */
+export class NextAbortedError extends QuorumkitError {
+  constructor(message: string) {
+    super('EABORTED', message);
+  }
+}

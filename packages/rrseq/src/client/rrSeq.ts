@@ -6,7 +6,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { backoffDelayMs, callUnary, createGrpcClient, sleep, toBigInt } from '@quorumkit/shared-transport';
 import { Counter, Registry } from 'prom-client';
 import { RangeBuffer, clampBufSize } from '../core/rangeBuffer.js';
-import { InvalidArgumentError, RangeRegressionError, RangeUnavailableError } from '../errors.js';
+import { InvalidArgumentError, NextAbortedError, NextTimeoutError, RangeRegressionError, RangeUnavailableError } from '../errors.js';
 import { rrSeqProtoPath } from '../protoPath.js';
 import { RECONNECT_CHANNEL_OPTIONS } from '../server/peerClient.js';
 import { RR_SERVER_DEFAULTS } from '../server/rrServer.js';
@@ -43,6 +43,13 @@ export const RR_SEQ_DEFAULTS = {
   waitersBatchMax: 1_024,
   rangeSizeMax: 0,
 } as const;
+
+export interface NextOptions {
+  /** Give up (NextAbortedError, EABORTED) when this signal aborts. */
+  signal?: AbortSignal;
+  /** Give up (NextTimeoutError, ETIMEDOUT) after this long. */
+  timeoutMs?: number;
+}
 
 export type RRSeqError = RangeUnavailableError | RangeRegressionError;
 
@@ -141,9 +148,13 @@ export class RRSeq {
     return s;
   }
 
-  /** The next ID (waits for one if none is buffered); 0n once closed. */
-  next(): Promise<bigint> {
+  /**
+   * The next ID (waits for one if none is buffered); 0n once closed. With a signal or a
+   * timeout the wait can end in a named error instead; a caller that gave up takes no ID.
+   */
+  next(opts: NextOptions = {}): Promise<bigint> {
     if (this.closed) return Promise.resolve(0n);
+    if (opts.signal?.aborted) return Promise.reject(new NextAbortedError(`sequence ${this.name}: next() aborted`));
     // Earlier callers still waiting go first (FIFO keeps every caller's IDs increasing).
     const id = this.waiters.length === 0 ? this.buf.take() : undefined;
     if (id !== undefined) {
@@ -151,8 +162,35 @@ export class RRSeq {
       if (!this.fetching && this.buf.available() < this.prefetchBelow) this.maybeFetch();
       return Promise.resolve(id);
     }
-    return new Promise<bigint>((resolve) => {
-      this.waiters.push(resolve);
+    if (opts.signal === undefined && opts.timeoutMs === undefined) {
+      return new Promise<bigint>((resolve) => {
+        this.waiters.push(resolve);
+        this.maybeFetch();
+      });
+    }
+    return new Promise<bigint>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const cleanup = (): void => {
+        if (timer) clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+      };
+      const waiter = (id: bigint): void => {
+        cleanup();
+        resolve(id);
+      };
+      const giveUp = (err: Error): void => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        cleanup();
+        reject(err);
+      };
+      const onAbort = (): void => giveUp(new NextAbortedError(`sequence ${this.name}: next() aborted`));
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      if (opts.timeoutMs !== undefined) {
+        const ms = Math.max(0, opts.timeoutMs);
+        timer = setTimeout(() => giveUp(new NextTimeoutError(`sequence ${this.name}: no ID within ${ms} ms${this.lastError ? ` (${this.lastError.reason})` : ''}`)), ms);
+      }
+      this.waiters.push(waiter);
       this.maybeFetch();
     });
   }

@@ -25,6 +25,8 @@ export class Db {
   readonly removals = new Set<string>();
   private expireCursor: Iterator<string> | undefined;
   emit: Emit = () => {};
+  /** set while a snapshot is being encoded: called before a key's record first changes (copy on write) */
+  beforeChange: ((key: string, rec: KeyRec | undefined) => void) | undefined;
   /** key -> clients watching it */
   private readonly watchers = new Map<string, Set<Watcher>>();
   /** while an EXEC runs: its ops, emitted together at endUnit */
@@ -127,6 +129,7 @@ export class Db {
   /** Joins a delta (local, remote or from a snapshot). */
   join(key: string, delta: KeyRec): void {
     let rec = this.keys.get(key);
+    if (this.beforeChange) this.beforeChange(key, rec);
     if (!rec) {
       rec = {};
       this.keys.set(key, rec);

@@ -12,7 +12,8 @@ import type { ServerHooks } from '../core/context.js';
 import { Connection, type ConnHost, type ConnLimits } from './connection.js';
 import type { ConstdbConfig } from './config.js';
 import { Aof, readAofs } from '../storage/aof.js';
-import { encodeSnapshot, readSnapshotFile, writeSnapshotFile, type SnapshotMeta } from '../storage/snapshot.js';
+import { readSnapshotFile, writeSnapshotFile, type SnapshotMeta } from '../storage/snapshot.js';
+import { encodeSnapshotAsync } from '../storage/snapshotAsync.js';
 import { SeqCeiling } from '../storage/seqCeiling.js';
 import { renderInfo, configGet } from './info.js';
 import { Replicator } from './replication.js';
@@ -249,7 +250,8 @@ export class ConstdbNode {
       this.aof?.rotate();
       const meta = this.meta();
       const durable = this.repl.captureDurable();
-      const bytes = encodeSnapshot(meta, this.db.keys.entries());
+      // a consistent cut, encoded in slices so clients are served meanwhile
+      const bytes = await encodeSnapshotAsync(meta, this.db);
       const changes = this.stats.changesSinceSnapshot;
       await writeSnapshotFile(this.snapshotPath, bytes);
       this.aof?.dropOld();

@@ -4,7 +4,8 @@ import { connect, type Socket } from 'node:net';
 import { F, FrameReader, frame } from './replFrames.js';
 import { Writer, writeKeyRec } from '../core/codec.js';
 import type { KeyRec } from '../core/keyrec.js';
-import { readSnapshotFile } from '../storage/snapshot.js';
+import { readFileChecked } from '@quorumkit/shared-storage';
+import { decodeSnapshotSlices, snapshotMetaOf } from '../storage/snapshotAsync.js';
 import { formatLostRanges } from '../storage/seqCeiling.js';
 import type { Peer, Replicator } from './replication.js';
 
@@ -66,16 +67,17 @@ function handshakeCmd(repl: Replicator, probe: boolean): Buffer {
     encodeURIComponent(n.cfg.nodeAlias || '-'), formatLostRanges(n.seqs.lost), ...(probe ? ['probe'] : [])]);
 }
 
-/** Encodes snapshot records as SNAP_CHUNK frames, yielding between chunks. */
-export async function* snapshotFrames(keys: Array<[string, KeyRec]>): AsyncGenerator<Buffer> {
+/** Encodes snapshot records (decoded slice by slice) as SNAP_CHUNK frames of ~256 KB. */
+export async function* snapshotFrames(slices: AsyncIterable<Array<[string, KeyRec]>>): AsyncGenerator<Buffer> {
   let w = new Writer(64 * 1024);
-  for (const [key, rec] of keys) {
-    w.latin1(key);
-    writeKeyRec(w, rec);
-    if (w.len >= 256 * 1024) {
-      yield frame(F.SNAP_CHUNK, w.result());
-      w = new Writer(64 * 1024);
-      await new Promise((r) => setImmediate(r));
+  for await (const slice of slices) {
+    for (const [key, rec] of slice) {
+      w.latin1(key);
+      writeKeyRec(w, rec);
+      if (w.len >= 256 * 1024) {
+        yield frame(F.SNAP_CHUNK, w.result());
+        w = new Writer(64 * 1024);
+      }
     }
   }
   if (w.len > 0) yield frame(F.SNAP_CHUNK, w.result());
@@ -195,17 +197,20 @@ export class PeerLink {
     // every claim we make to the peer from now on is capped at what this snapshot covers
     this.peer.ackCap ??= new Map(repl.durableU);
     await repl.node.snapshotFresh();
-    const snap = await readSnapshotFile(repl.node.snapshotPath);
-    if (!snap) throw new Error('no snapshot to send');
+    const file = await readFileChecked(repl.node.snapshotPath);
+    if (!file) throw new Error('no snapshot to send');
     if (sock.destroyed) throw new Error('closed before the full sync');
-    const seq = snap.meta.ownSeq;
-    repl.log.info({ peer: this.peer.id, seq: String(seq), keys: snap.keys.length, owed: gen }, 'full sync to replica');
+    const buf = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
+    const meta = snapshotMetaOf(buf, repl.node.snapshotPath);
+    const seq = meta.ownSeq;
+    repl.log.info({ peer: this.peer.id, seq: String(seq), bytes: buf.length, owed: gen }, 'full sync to replica');
     const begin = Buffer.allocUnsafe(16);
     begin.writeBigUInt64LE(seq, 0);
-    begin.writeBigUInt64LE(snap.meta.clock, 8);
+    begin.writeBigUInt64LE(meta.clock, 8);
     this.servedGen = gen;
     sock.write(frame(F.SNAP_BEGIN, begin));
-    for await (const fr of snapshotFrames(snap.keys)) {
+    // records are decoded slice by slice (a turn of the event loop between slices)
+    for await (const fr of snapshotFrames(decodeSnapshotSlices(buf, repl.node.snapshotPath))) {
       if (sock.destroyed) throw new Error('closed during snapshot');
       if (!sock.write(fr)) await new Promise((res) => sock.once('drain', res));
     }

@@ -1,0 +1,99 @@
+// Snapshot encoding and reading that never hold the event loop for long: records are
+// encoded (or decoded) in slices with a turn of the event loop between slices, so clients
+// keep being served while a large keyspace is written or streamed to a peer.
+// The snapshot is still a consistent cut taken when encoding starts: while it runs, the
+// first change to a key not encoded yet first saves that key's record as it was (copy on
+// write, through Db.beforeChange), and keys created after the cut are left out. So a
+// snapshot never shows part of an EXEC or any state newer than its metadata.
+import { Writer, Reader, writeKeyRec, readKeyRec } from '../core/codec.js';
+import type { Db } from '../core/db.js';
+import type { KeyRec } from '../core/keyrec.js';
+import { SNAPSHOT_MAGIC, SNAPSHOT_VERSION, SnapshotCorruptError, encodeMeta, decodeMeta, type SnapshotMeta } from './snapshot.js';
+
+/** Records encoded or decoded per slice (between two event-loop turns). */
+export const SNAPSHOT_SLICE_RECORDS = 2048;
+
+const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+export async function encodeSnapshotAsync(meta: SnapshotMeta, db: Db, sliceRecords = SNAPSHOT_SLICE_RECORDS): Promise<Buffer> {
+  const w = new Writer(64 * 1024);
+  w.ensure(9);
+  w.len += w.buf.write(SNAPSHOT_MAGIC, 0, 'latin1');
+  w.u8(SNAPSHOT_VERSION);
+  encodeMeta(w, meta);
+  const countAt = w.len;
+  w.u64(0n);
+  let count = 0;
+  // key -> its record at the cut (encoded before it changed), or null: created after the cut
+  const saved = new Map<string, Buffer | null>();
+  const done = new Set<string>();
+  const one = new Writer(256);
+  db.beforeChange = (key, rec) => {
+    if (done.has(key) || saved.has(key)) return;
+    if (!rec) {
+      saved.set(key, null);
+      return;
+    }
+    one.len = 0;
+    one.latin1(key);
+    writeKeyRec(one, rec);
+    saved.set(key, Buffer.from(one.result()));
+  };
+  try {
+    let inSlice = 0;
+    for (const [key, rec] of db.keys) {
+      const pre = saved.get(key);
+      if (pre === null) continue;
+      if (pre) {
+        w.ensure(pre.length);
+        w.buf.set(pre, w.len);
+        w.len += pre.length;
+      } else {
+        w.latin1(key);
+        writeKeyRec(w, rec);
+      }
+      done.add(key);
+      count++;
+      if (++inSlice >= sliceRecords) {
+        inSlice = 0;
+        await nextTurn();
+      }
+    }
+    // keys changed at the cut and then dropped by GC before the walk reached them: their
+    // saved (tombstone-only) record still belongs to the cut
+    for (const [key, pre] of saved) {
+      if (pre === null || done.has(key)) continue;
+      w.ensure(pre.length);
+      w.buf.set(pre, w.len);
+      w.len += pre.length;
+      count++;
+    }
+  } finally {
+    db.beforeChange = undefined;
+  }
+  w.buf.writeBigUInt64LE(BigInt(count), countAt);
+  return w.result();
+}
+
+/** Reads a snapshot's records in slices: yields each slice of [key, record]. */
+export async function* decodeSnapshotSlices(buf: Buffer, path: string, sliceRecords = SNAPSHOT_SLICE_RECORDS): AsyncGenerator<Array<[string, KeyRec]>, SnapshotMeta> {
+  if (buf.length < 9 || buf.toString('latin1', 0, 8) !== SNAPSHOT_MAGIC) throw new SnapshotCorruptError(path, 'bad magic');
+  if (buf[8] !== SNAPSHOT_VERSION) throw new SnapshotCorruptError(path, `unknown format version ${buf[8]}`);
+  const r = new Reader(buf, 9, buf.length);
+  const meta = decodeMeta(r);
+  let n = Number(r.u64());
+  while (n > 0) {
+    const slice: Array<[string, KeyRec]> = [];
+    for (let i = 0; i < sliceRecords && n > 0; i++, n--) slice.push([r.latin1(), readKeyRec(r)]);
+    yield slice;
+    await nextTurn();
+  }
+  return meta;
+}
+
+/** The metadata of a snapshot buffer (without decoding its records). */
+export function snapshotMetaOf(buf: Buffer, path: string): SnapshotMeta {
+  if (buf.length < 9 || buf.toString('latin1', 0, 8) !== SNAPSHOT_MAGIC) throw new SnapshotCorruptError(path, 'bad magic');
+  if (buf[8] !== SNAPSHOT_VERSION) throw new SnapshotCorruptError(path, `unknown format version ${buf[8]}`);
+  return decodeMeta(new Reader(buf, 9, buf.length));
+}

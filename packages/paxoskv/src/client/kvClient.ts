@@ -13,6 +13,7 @@ import {
   clusterIdProblem,
   bytesValue,
   decideLatest,
+  fastPathValue,
   firstChosen,
   i64Value,
   isOwnValue,
@@ -176,7 +177,7 @@ export class PaxosKvClient {
       const ready = await pre.result;
       if (ready) {
         const p = new Proposer(this.transport, { key, ver }, ready.bal, { ...this.timing, deadlineMs: Math.max(1, deadline - Date.now()) });
-        p.val = ready.value ?? mine;
+        p.val = fastPathValue(ready.value, mine);
         const r2 = await p.phase2(ready.targets, this.quorum, Math.max(1, Math.min(this.timing.phaseTimeoutMs, deadline - Date.now())));
         if (r2.err === null) return { value: p.val, rounds: 1 };
         if (r2.chosen) return { value: r2.chosen, rounds: 1 };

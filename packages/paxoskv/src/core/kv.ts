@@ -44,3 +44,12 @@ export function firstChosen(replies: Iterable<AcceptorReply>): Value | null {
 export function isOwnValue(chosen: Value | null, mine: Value): boolean {
   return chosen !== null && mine.tag !== undefined && mine.tag.length > 0 && valueEq(chosen, mine);
 }
+
+/**
+ * The KV fast path's phase 2 value: a phase 1 that ran ahead for this version and found a
+ * voted value MUST re-propose that value (it may be chosen already); only an instance where
+ * the promising quorum saw no vote may carry this writer's own value.
+ */
+export function fastPathValue(phase1Value: Value | null, mine: Value): Value {
+  return phase1Value ?? mine;
+}

@@ -39,3 +39,21 @@ describe('RRSeq.next options', () => {
     expect(await s.next()).toBe(id + 1n);
   }, 60_000);
 });
+
+describe('prefetch with small buffers', () => {
+  it('buffer 2 fetches the next range ahead of need (after the first of two IDs is taken)', async () => {
+    const { waitUntil } = await import('./helpers/cluster.js');
+    const c: LocalCluster = await startLocalCluster(3);
+    const s = new RRSeq('p2', 2, c.addrs);
+    try {
+      expect(await s.next()).toBe(1n);
+      // One ID left of [1,3): the next range must arrive without anyone waiting for it.
+      await waitUntil(() => s.buffered() >= 3n, 20_000, 'the next range to be prefetched');
+      expect(await s.next()).toBe(2n);
+      expect(await s.next()).toBe(3n);
+    } finally {
+      await s.close();
+      await c.stop();
+    }
+  }, 60_000);
+});

@@ -5,7 +5,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { backoffDelayMs, callUnary, createGrpcClient, sleep, toBigInt } from '@quorumkit/shared-transport';
 import { Counter, Registry } from 'prom-client';
-import { RangeBuffer, clampBufSize } from '../core/rangeBuffer.js';
+import { RangeBuffer, clampBufSize, prefetchThreshold } from '../core/rangeBuffer.js';
 import { InvalidArgumentError, NextAbortedError, NextTimeoutError, RangeRegressionError, RangeUnavailableError } from '../errors.js';
 import { rrSeqProtoPath } from '../protoPath.js';
 import { RECONNECT_CHANNEL_OPTIONS } from '../server/peerClient.js';
@@ -106,7 +106,7 @@ export class RRSeq {
     if (!(this.opts.prefetchAt > 0 && this.opts.prefetchAt <= 1)) throw new InvalidArgumentError('prefetchAt must be in (0, 1]');
     this.rangeSize = this.bufSize;
     this.opts.rangeSizeMax = Math.max(this.bufSize, Math.floor(this.opts.rangeSizeMax));
-    this.prefetchBelow = this.bufSize > 0 ? BigInt(Math.max(1, Math.ceil(this.bufSize * (1 - this.opts.prefetchAt)))) : 0n;
+    this.prefetchBelow = this.bufSize > 0 ? BigInt(prefetchThreshold(this.bufSize, this.opts.prefetchAt)) : 0n;
     const protoPath = rrSeqProtoPath();
     // Every client of a name starts with the same server (whatever order its addresses
     // came in), so concurrent allocations of one name meet at one coordinator, which

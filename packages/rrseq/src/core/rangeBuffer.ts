@@ -64,6 +64,16 @@ export function clampBufSize(bufSize: number): number {
  */
 export function shouldPrefetch(available: bigint, bufSize: number, prefetchAt: number): boolean {
   if (bufSize <= 0) return false;
-  const keep = BigInt(Math.ceil(bufSize * (1 - prefetchAt)));
-  return available < (keep > 0n ? keep : 1n);
+  return available < BigInt(prefetchThreshold(bufSize, prefetchAt));
+}
+
+/**
+ * Fetch when fewer IDs than this are left. At least 1 (refill when empty); with a buffer of
+ * 2 or more and prefetchAt < 1 at least 2, so a small buffer (2) fetches ahead of need
+ * instead of only once it ran dry.
+ */
+export function prefetchThreshold(bufSize: number, prefetchAt: number): number {
+  const keep = Math.ceil(bufSize * (1 - prefetchAt));
+  const floor = bufSize >= 2 && prefetchAt < 1 ? 2 : 1;
+  return Math.max(floor, keep);
 }

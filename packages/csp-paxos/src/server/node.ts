@@ -21,6 +21,11 @@ import { type Request, Transport } from './transport.js';
 
 export const NODE_DEFAULTS = {
   channelCapacityMax: 200_000,
+  /**
+   * Room kept in every channel for events between this node's own processors (round
+   * handovers, roles, fences, commit indexes): network input is refused before it can take it.
+   */
+  localReserve: 4096,
   tickMs: 20,
 };
 
@@ -44,6 +49,8 @@ export interface NodeOptions {
    * joins by re-learning from the others (a blank node never decides it is first).
    */
   bootstrap?: boolean;
+  /** Capacity of each processor channel (default NODE_DEFAULTS.channelCapacityMax). */
+  channelCapacityMax?: number;
   /** Stop by itself at this wall-clock time (ms since the epoch). */
   stopAtMs?: number;
   logger?: pino.Logger;
@@ -59,6 +66,11 @@ export interface NodeStatus {
   records: number;
   /** False while the acceptor re-learns a lost or damaged state (it casts no vote). */
   voting: boolean;
+  /**
+   * Refused for a full channel: `net` = peer messages (peers retry), `local` = events between
+   * this node's processors (should stay 0: they have a reserve; logged as errors).
+   */
+  overflow: { net: number; local: number };
   /** Why the node votes or not, as judged from its disk at start. */
   disk: string;
   incarnation: number;
@@ -139,7 +151,7 @@ export class CspPaxosNode {
     writeIdentity(dataDir, { v: 1, replica: opts.id, incarnation, state: verdict.vote ? 'voter' : 'recovering' });
     cfg.incarnation = incarnation;
     const writers = { leader: new InstanceLogWriter(logPath), consensus: new InstanceLogWriter(logPath) };
-    const cap = NODE_DEFAULTS.channelCapacityMax;
+    const cap = opts.channelCapacityMax ?? NODE_DEFAULTS.channelCapacityMax;
     const channels: Record<ProcName, Channel<Input>> = {
       router: new Channel('router', cap),
       leader: new Channel('leader', cap),
@@ -147,7 +159,7 @@ export class CspPaxosNode {
       consensus: new Channel('consensus', cap),
     };
     const control = new Channel<Input>('router-control', cap);
-    const status: NodeStatus = { rank: opts.id, round: Math.max(0, acceptorState.promised), leader: 0, leading: false, commitIndex: committed.length, syncs: 0, records: 0, voting: verdict.vote, disk: verdict.reason, incarnation };
+    const status: NodeStatus = { rank: opts.id, round: Math.max(0, acceptorState.promised), leader: 0, leading: false, commitIndex: committed.length, syncs: 0, records: 0, voting: verdict.vote, disk: verdict.reason, incarnation, overflow: { net: 0, local: 0 } };
     const peers = new Map(opts.committee.map((m) => [m.id, { host: m.host, port: opts.dialPorts?.[m.id] ?? peerPortOf(m) }]));
     const holder: { node?: CspPaxosNode } = {};
     const pendingNet: Msg[] = [];
@@ -220,8 +232,20 @@ export class CspPaxosNode {
     this.loops.push(runProcessor('consensus', cores.consensus, [this.channels.consensus], env, { ticks: true, tickMs: NODE_DEFAULTS.tickMs }));
   }
 
+  private lastOverflowLogMs = 0;
+
+  /** Peer input: refused (counted, logged once a second) once only the local reserve is left. */
   private inbound(m: Msg): void {
-    this.channels.router.send({ kind: 'net', msg: m });
+    const ch = this.channels.router;
+    const room = ch.capacityMax - Math.min(NODE_DEFAULTS.localReserve, Math.floor(ch.capacityMax / 4));
+    if (ch.length >= room || ch.send({ kind: 'net', msg: m }) !== 'ok') {
+      this.status.overflow.net++;
+      const now = Date.now();
+      if (now - this.lastOverflowLogMs >= 1000) {
+        this.lastOverflowLogMs = now;
+        this.log.warn({ rank: this.id, refused: this.status.overflow.net }, 'router channel full: refusing peer messages (they are retried)');
+      }
+    }
   }
 
   private async dispatch(from: ProcName, out: Output): Promise<void> {
@@ -251,7 +275,11 @@ export class CspPaxosNode {
         if (ev.lead) this.log.info({ round: ev.round }, 'leading');
       } else if (ev.kind === 'commitIndex') this.status.commitIndex = ev.index;
       const target = to === 'router' ? this.control : this.channels[to];
-      target.send(ev);
+      if (target.send(ev) === 'full') {
+        // Never silent: a lost handover or role change would stall the node until a timeout.
+        this.status.overflow.local++;
+        this.log.error({ rank: this.id, to, event: ev.kind }, 'processor channel full: an internal event was dropped');
+      }
     }
     for (const r of out.replies) {
       const reply = this.clients.get(r.ref);

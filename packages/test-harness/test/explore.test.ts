@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ackedAreChosen, atMostOneChosen, cloneDeep, explore, formatExploreResult, messageWorld, runSchedule,
+  ackedAreChosen, atMostOneChosen, cloneDeep, explore, formatExploreResult, messageWorld, modelAfter, runSchedule,
   stableStringify, type ExploreModel, type WorldBounds,
 } from '../src/index.js';
 import { type ToyBugs, type ToyMsg, type ToyObs, toySpec } from './explore/toyPaxos.js';
@@ -126,5 +126,19 @@ describe('messageWorld on a toy Paxos', () => {
     const fixed = runSchedule(toyWorld({}, { ...wipeBounds, dropsMax: 10 }), schedule);
     expect(fixed.violation).toBeUndefined();
     expect(fixed.lines.some((l) => l.includes('not enabled'))).toBe(true); // the recovering node does not vote
+  });
+
+  it('modelAfter explores everything after a scripted prefix, and refuses a prefix step that cannot run', () => {
+    const prefix = [
+      { client: [0, 'propose'] as [number, 'propose'] },
+      { deliver: { to: 1, match: (m: ToyMsg) => m.t === 'prep' } }, { flushAll: 1 }, { deliverAll: { to: 0 } },
+      { deliver: { to: 1, match: (m: ToyMsg) => m.t === 'acc' } }, { flushAll: 1 }, { deliverAll: { to: 0 } },
+    ];
+    const after = modelAfter(toyWorld({ wipedVotesAtOnce: true }, wipeBounds), prefix);
+    expect(after.lines.join('\n')).toMatch(/accepted/);
+    const r = explore(after.model, { depthMax: 12, ...budget });
+    expect(r.ok).toBe(false);
+    expect(r.violation!.transcript.join('\n')).toMatch(/disk WIPED/);
+    expect(() => modelAfter(toyWorld({}, wipeBounds), [{ restart: 0 }])).toThrow(/did not run/);
   });
 });

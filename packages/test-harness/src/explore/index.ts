@@ -4,5 +4,5 @@ export type { ExploreModel, ExploreOptions, ExploreResult, Invariant, Violation 
 export { MessageWorld, messageWorld } from './messageWorld.js';
 export type { Envelope, Flight, NodeSlot, Out, PendingPersist, World, WorldAction, WorldBounds, WorldSpec } from './worldTypes.js';
 export { ackedAreChosen, atMostOneChosen, worldInvariant, type InstanceValue } from './invariants.js';
-export { runSchedule, type FlightMatch, type ScheduleResult, type ScheduleStep } from './schedule.js';
+export { modelAfter, runSchedule, type FlightMatch, type ScheduleResult, type ScheduleStep } from './schedule.js';
 export { cloneDeep, stableStringify } from './clone.js';

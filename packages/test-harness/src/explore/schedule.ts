@@ -2,6 +2,7 @@
 // ("deliver the next message from n0 to n1") instead of by index, so it stays a readable,
 // replayable regression after the protocol's messages change.
 import { stableStringify } from './clone.js';
+import type { ExploreModel } from './explore.js';
 import type { MessageWorld } from './messageWorld.js';
 import type { World, WorldAction } from './worldTypes.js';
 
@@ -120,4 +121,33 @@ export function runSchedule<N, D, P, M, C, O>(
     }
   }
   return { lines, world: w, skipped };
+}
+
+/**
+ * The world's model, started from the state a scripted prefix reaches: explore everything
+ * after a prefix whose own interleavings need not be searched (a formed cluster, a chosen
+ * entry). Throws when a prefix step that must act finds nothing to do (repeated deliverAll /
+ * dropAll / flushAll steps may), or when the prefix itself violates an invariant.
+ */
+export function modelAfter<N, D, P, M, C, O>(
+  model: MessageWorld<N, D, P, M, C, O>,
+  prefix: ScheduleStep<M, C>[],
+): { model: ExploreModel<World<N, D, P, M, O>, WorldAction<C>>; lines: string[] } {
+  const r = runSchedule(model, prefix);
+  const repeatable = (s: ScheduleStep<M, C>) => 'flushAll' in s || 'deliverAll' in s || 'dropAll' in s;
+  const notRun = r.skipped.filter((i) => !repeatable(prefix[i]!));
+  if (notRun.length > 0) throw new Error(`prefix steps ${notRun.join(', ')} did not run:\n${r.lines.join('\n')}`);
+  if (r.violation) throw new Error(`prefix violated ${r.violation.invariant}: ${r.violation.message}\n${r.lines.join('\n')}`);
+  const start = r.world;
+  return {
+    lines: r.lines,
+    model: {
+      init: () => start,
+      actions: (s) => model.actions(s),
+      step: (s, a) => model.step(s, a),
+      key: (s) => model.key(s),
+      describe: (a, before) => model.describe(a, before),
+      invariants: model.invariants,
+    },
+  };
 }

@@ -70,14 +70,17 @@ describe('acceptor rules (seed)', () => {
     expect(rejected.next.val).toEqual(i64Value(8));
   });
   it('the reply of Accept is a copy: changing the state afterwards does not change it', () => {
-    let s: AcceptorState = prepare(EMPTY_STATE, ballot(1, 1)).next;
-    const step = accept(s, ballot(1, 1), i64Value(5));
-    const before = structuredClone(step.reply);
-    s = step.next;
-    (s.lastBal as { n: bigint }).n = 99n; // mutate the stored state in place
-    s = accept(s, ballot(100, 1), i64Value(6)).next;
-    expect(step.reply).toEqual(before);
+    // The reply is taken from the state BEFORE the update; mutate exactly that object (and,
+    // for a rejected Accept, the state it leaves in place): a reply sharing it would change.
+    const s0: AcceptorState = prepare(EMPTY_STATE, ballot(1, 1)).next;
+    const step = accept(s0, ballot(1, 1), i64Value(5));
+    (s0.lastBal as { n: bigint }).n = 99n;
     expect(step.reply.lastBal).toEqual(ballot(1, 1));
+    const high: AcceptorState = prepare(EMPTY_STATE, ballot(7, 2)).next;
+    const rejected = accept(high, ballot(1, 1), i64Value(6));
+    expect(rejected.next).toBe(high);
+    (rejected.next.lastBal as { n: bigint }).n = 1000n;
+    expect(rejected.reply.lastBal).toEqual(ballot(7, 2));
   });
   it('the reply of Prepare is a copy too', () => {
     const s = accept(EMPTY_STATE, ballot(1, 1), bytesValue('abc')).next;

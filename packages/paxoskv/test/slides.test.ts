@@ -66,7 +66,7 @@ describe('seed slides', () => {
     p1 = await px.phase1([0, 1], quorum);
     expect(p1.err).toBeNull();
     expect(p1.higherBal).toBeNull();
-    expect(p1.value!.vi64, 'X should read the voted value by Y').toBe(200n);
+    expect(p1.value, 'X should read the voted value by Y (the whole value, not only Vi64)').toEqual(i64Value(200));
 
     // X phase2 with the value it read
     px.val = p1.value;

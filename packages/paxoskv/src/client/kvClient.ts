@@ -20,7 +20,7 @@ import {
   majority,
 } from '../core/index.js';
 import { NoQuorumReachableError, PaxosDeadlineError, UsageError } from '../errors.js';
-import { instanceToWire, replyFromWire, valueToWire, type WireAcceptor, type WireOpKind } from '../wire/codec.js';
+import { instanceToWire, replyFromWire, valueToWire, wireLimits, type WireAcceptor, type WireOpKind } from '../wire/codec.js';
 import { AcceptorLink, type AcceptorLinkOptions, LinkTransport } from './acceptorLink.js';
 import { type PaxosTiming, Proposer, paxosTimingDefaults, throwIfViewRefused } from './proposer.js';
 
@@ -128,10 +128,28 @@ export class PaxosKvClient {
     return new Proposer(this.transport, { key, ver }, ballot(1n, pid), { ...this.timing, deadlineMs: left });
   }
 
+  private closed = false;
+
+  /**
+   * Refuse what no acceptor would take, before any network call (an acceptor's BadRequest
+   * would only show after the deadline as "no quorum reachable").
+   */
+  private checkRequest(key: string, ver: bigint | undefined): void {
+    if (this.closed) throw new UsageError('this PaxosKvClient is closed');
+    if (typeof key !== 'string') throw new UsageError('key must be a string');
+    const keyBytes = Buffer.byteLength(key);
+    if (keyBytes > wireLimits.keyBytesMax) throw new UsageError(`key is ${keyBytes} bytes, at most ${wireLimits.keyBytesMax}`);
+    if (ver !== undefined && (ver < 0n || ver > INT64_MAX)) throw new UsageError(`version must be an int64 >= 0, got ${ver}`);
+  }
+
   /** Write `value` at the next free version of `key` (or at `ver`, the seed's way). */
   async set(key: string, value: KvValue, opts: { ver?: bigint } = {}): Promise<SetResult> {
+    this.checkRequest(key, opts.ver);
     const deadline = Date.now() + this.timing.deadlineMs;
     const mine = toPaxosValue(value, randomBytes(8));
+    if (mine.bytes && mine.bytes.length > wireLimits.valueBytesMax) {
+      throw new UsageError(`value is ${mine.bytes.length} bytes, at most ${wireLimits.valueBytesMax}`);
+    }
     let rounds = 0;
     if (opts.ver !== undefined) {
       if (opts.ver < 0n) throw new UsageError(`version must be >= 0, got ${opts.ver}`);
@@ -230,6 +248,7 @@ export class PaxosKvClient {
 
   /** The latest chosen version of `key` (or version `ver`); null when there is none. */
   async get(key: string, opts: { ver?: bigint } = {}): Promise<KvResult | null> {
+    this.checkRequest(key, opts.ver);
     const deadline = Date.now() + this.timing.deadlineMs;
     if (opts.ver !== undefined) {
       if (opts.ver < 0n) throw new UsageError(`version must be >= 0, got ${opts.ver}`);
@@ -307,6 +326,7 @@ export class PaxosKvClient {
   }
 
   close(): void {
+    this.closed = true;
     for (const l of this.links) l.close();
   }
 }

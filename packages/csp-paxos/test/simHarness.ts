@@ -14,8 +14,9 @@ export interface SimRunOptions {
   core?: Partial<CoreConfig>;
   /**
    * Model the real shell's fsync: records are written at once but made durable (sync) only after
-   * a delay in this range; every message, log line and reply produced meanwhile waits behind
-   * that sync (the shell sends nothing before the records it depends on are durable). A crash
+   * a delay in this range; every message and reply produced meanwhile waits behind that sync
+   * (the shell sends nothing before the records it depends on are durable; holding every
+   * processor's messages, not only the follower's, is stricter than the shell). A crash
    * in between loses the unsynced records (a torn prefix with faults.tornWrites) and the held
    * output. Without it, persist syncs at once.
    */
@@ -122,12 +123,12 @@ export function runSim(opts: SimRunOptions): SimRunResult {
             });
           },
           send: (m) => emit(() => ctx.send(m.to, m)),
+          // Log lines are not held: in the shell the leader and consensus processors (which
+          // persist nothing) write theirs at once, before anything that depends on them.
           line(l) {
-            emit(() => {
-              const rec = { key: l.key, slot: l.slot, atMs: ctx.now() };
-              if (l.kind === 'commit') logs[ctx.id]!.committed.push(rec);
-              else logs[ctx.id]!.generated.push(rec);
-            });
+            const rec = { key: l.key, slot: l.slot, atMs: ctx.now() };
+            if (l.kind === 'commit') logs[ctx.id]!.committed.push(rec);
+            else logs[ctx.id]!.generated.push(rec);
           },
           reply: (ref, slot) => emit(() => replies.push({ node: ctx.id, ref, slot })),
         },

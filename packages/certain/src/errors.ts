@@ -85,3 +85,10 @@ export class DisabledError extends QuorumkitError {
     super('EDISABLED', `${what} is disabled on this server (set ${key}=1 in its config to allow it)`);
   }
 }
+
+/** write() was given more client uuids than one value may carry (uuidsPerValueMax); nothing was proposed. */
+export class TooManyUuidsError extends QuorumkitError {
+  constructor(readonly entityId: bigint, readonly count: number, readonly max: number) {
+    super('ETOOMANYUUIDS', `entity ${entityId}: ${count} uuids in one write exceed uuidsPerValueMax ${max}`);
+  }
+}

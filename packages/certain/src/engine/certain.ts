@@ -15,7 +15,7 @@ import { RateLimiter } from './rateLimiter.js';
 import { GetAllSource, runGetAll } from './getAll.js';
 import {
   BusyError, CmdTimeoutError, ValueTooLargeError, ConflictError, DupUuidError, PendingError, StoppedError, TurnError, BadConfigError,
-  RecoveringError, LearnOnlyError,
+  RecoveringError, LearnOnlyError, TooManyUuidsError,
 } from '../errors.js';
 import { RecoveryMode } from './recoveryMode.js';
 
@@ -223,6 +223,7 @@ export class Certain {
   async write(entityId: bigint, entry: bigint, value: Uint8Array, uuids: bigint[] = []): Promise<void> {
     if (this.stopped) throw new StoppedError();
     if (value.byteLength > this.tuning.valueBytesMax) throw new ValueTooLargeError(entityId, value.byteLength, this.tuning.valueBytesMax);
+    if (uuids.length > this.tuning.uuidsPerValueMax) throw new TooManyUuidsError(entityId, uuids.length, this.tuning.uuidsPerValueMax);
     const core = await this.entity(entityId);
     this.checkVoting(core);
     const since = Date.now() - this.tuning.uuidWindowMs;

@@ -34,6 +34,8 @@ export interface CertainTuning {
   getAllSessionIdleMs: number;
   /** entities per horizon page a recovering replica asks for */
   horizonPageNum: number;
+  /** client uuids one value may carry (each is a dedup index row written with the chosen record) */
+  uuidsPerValueMax: number;
   /** the original's EnableLearnOnly: never vote, only learn chosen entries; client commands refused */
   learnOnly: boolean;
 }
@@ -59,4 +61,5 @@ export const defaultTuning: CertainTuning = {
   getAllSessionIdleMs: 60_000,
   horizonPageNum: 1000,
   learnOnly: false,
+  uuidsPerValueMax: 1024,
 };

@@ -100,6 +100,14 @@ export class LevelDb implements Db {
   /** Apply consecutive entries in one atomic batch (group-committed with other entities). */
   async commitMany(entityId: bigint, entries: CommitEntry[], nowMs = Date.now()): Promise<void> {
     if (entries.length === 0) return;
+    const uuidOps = entries.reduce((n, e) => n + (e.uuids?.length ?? 0), 0);
+    if (entries.length > 1 && uuidOps + entries.length + 1 > this.writer.batchOpsMax / 2) {
+      // too big for one synced batch: apply in two halves, each atomic with its maxCommitted
+      const half = Math.ceil(entries.length / 2);
+      await this.commitMany(entityId, entries.slice(0, half), nowMs);
+      await this.commitMany(entityId, entries.slice(half), nowMs);
+      return;
+    }
     const ops: BatchOp[] = [];
     const staged = new Map<string, { key: Uint8Array; value?: Uint8Array }>();
     const hex = (k: Uint8Array) => Buffer.from(k).toString('hex');

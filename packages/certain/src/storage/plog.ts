@@ -73,17 +73,36 @@ export class LevelPlog implements Plog {
     return { maxChosen, active, last };
   }
 
-  write(ops: PersistOp[], nowMs: number): Promise<void> {
-    const batch: BatchOp[] = [];
+  /**
+   * One logical write. Each entity's ops (records, uuids, maxChosen) stay in one atomic batch;
+   * many entities are split over several synced batches when they exceed the writer's
+   * batchOpsMax (a crash between them loses only whole entities' steps, which were not yet
+   * acknowledged). The engine bounds uuids per value so one entity always fits.
+   */
+  async write(ops: PersistOp[], nowMs: number): Promise<void> {
+    const byEntity = new Map<bigint, BatchOp[]>();
     const maxByEntity = new Map<bigint, bigint>();
     for (const op of ops) {
-      batch.push(this.rec.put(ek(op.entityId, op.entry), sealValue({ record: op.record, at: nowMs } satisfies StoredRecord)));
+      let b = byEntity.get(op.entityId);
+      if (!b) byEntity.set(op.entityId, (b = []));
+      b.push(this.rec.put(ek(op.entityId, op.entry), sealValue({ record: op.record, at: nowMs } satisfies StoredRecord)));
       const cur = maxByEntity.get(op.entityId);
       if (cur === undefined || op.maxChosen > cur) maxByEntity.set(op.entityId, op.maxChosen);
-      if (op.record.chosen) for (const u of op.record.uuids) batch.push(this.uuid.put(ek(op.entityId, u), sealValue(nowMs)));
+      if (op.record.chosen) for (const u of op.record.uuids) b.push(this.uuid.put(ek(op.entityId, u), sealValue(nowMs)));
     }
-    for (const [e, maxChosen] of maxByEntity) batch.push(this.meta.put(encodeBigintKey(e), sealValue({ maxChosen })));
-    return this.writer.write(batch);
+    for (const [e, maxChosen] of maxByEntity) byEntity.get(e)!.push(this.meta.put(encodeBigintKey(e), sealValue({ maxChosen })));
+    const max = this.writer.batchOpsMax;
+    let batch: BatchOp[] = [];
+    const pending: Promise<void>[] = [];
+    for (const b of byEntity.values()) {
+      if (batch.length > 0 && batch.length + b.length > max) {
+        pending.push(this.writer.write(batch));
+        batch = [];
+      }
+      batch.push(...b);
+    }
+    if (batch.length > 0) pending.push(this.writer.write(batch));
+    await Promise.all(pending);
   }
 
   async getRecord(entityId: bigint, entry: bigint): Promise<EntryRecord | undefined> {
@@ -116,15 +135,22 @@ export class LevelPlog implements Plog {
     for await (const [k, v] of this.uuid.range({ gte: ek(entityId, 0n), lt: ek(entityId + 1n, 0n) })) {
       if (openValue<number>(v) < uuidBeforeMs) ops.push(this.uuid.del(k));
     }
-    if (ops.length > 0) await this.writer.write(ops);
+    await this.writeChunked(ops);
     return ops.length;
+  }
+
+  /** Deletes need no atomicity across chunks: each stays within batchOpsMax. */
+  private async writeChunked(ops: BatchOp[]): Promise<void> {
+    const max = this.writer.batchOpsMax;
+    for (let i = 0; i < ops.length; i += max) await this.writer.write(ops.slice(i, i + max));
   }
 
   async resetTo(entityId: bigint, upTo: bigint): Promise<void> {
     const ops: BatchOp[] = [];
     for await (const [k] of this.rec.range({ gte: ek(entityId, 0n), lte: ek(entityId, upTo) })) ops.push(this.rec.del(k));
-    ops.push(this.meta.put(encodeBigintKey(entityId), sealValue({ maxChosen: upTo })));
-    await this.writer.write(ops);
+    // meta first: records <= upTo left over by a crash in between are chosen and harmless
+    await this.writer.write([this.meta.put(encodeBigintKey(entityId), sealValue({ maxChosen: upTo }))]);
+    await this.writeChunked(ops);
   }
 
   async entities(): Promise<bigint[]> {

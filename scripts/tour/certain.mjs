@@ -15,7 +15,7 @@ export const scenarios = [{
     const conf = join(dir, 'example.conf');
     writeFileSync(conf, `ServerAddrs = ${ports.slice(0, 3).map((p) => `127.0.0.1:${p}`).join(', ')}\nAcceptorNum = 3\nEnablePreAuth = true\nLocalAcceptFirst = true\n`);
     const card = (i) => `127.0.0.1:${ports[3 + i]}`;
-    const start = (i) => startProcess(srv, ['-c', conf, '-p', dir, '-i', String(i), '--card-addr', card(i)], { logFile: join(dir, `card_srv_${i}.log`) });
+    const start = (i) => startProcess(srv, ['-c', conf, '-p', dir, '-i', String(i), '--card-addr', card(i), '--bootstrap'], { logFile: join(dir, `card_srv_${i}.log`) });
     step('starting 3 card servers');
     const servers = [0, 1, 2].map(start);
     const readyRe = /listen|ready|serving/i;
@@ -42,6 +42,10 @@ export const scenarios = [{
     show('(server 0 stopped; rm -rf datadb_0 logdb_0; server 0 restarted)');
     servers[0] = start(0);
     await servers[0].waitFor(readyRe);
+    // A replica that lost its disk re-learns from the others before it serves or votes
+    // (--bootstrap is ignored: its identity file says the cluster exists).
+    await servers[0].waitFor(/recovered: voting again/, 60_000);
+    show('(server 0 re-learned from servers 1 and 2: "recovered: voting again")');
     const only0 = await runCli(tool, ['-X', card(0), '-o', 'Select', '-i', '12358'], { timeoutMs: 30_000 });
     show('$ card_tool -X <srv0> -o Select -i 12358');
     for (const l of only0.output.trim().split('\n')) show(`    ${l}`);

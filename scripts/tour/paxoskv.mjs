@@ -17,7 +17,7 @@ export const scenarios = [{
   async run({ step, dir, show }) {
     const ports = await freePorts(3);
     const acceptors = ports.map((p) => `127.0.0.1:${p}`).join(',');
-    const start = (i) => startProcess(cli, ['serve', '--id', String(i), '--listen', `127.0.0.1:${ports[i]}`, '--data', join(dir, `acceptor${i}`)],
+    const start = (i) => startProcess(cli, ['serve', '--id', String(i), '--listen', `127.0.0.1:${ports[i]}`, '--data', join(dir, `acceptor${i}`), '--bootstrap', '--peers', acceptors],
       { logFile: join(dir, `acceptor${i}.log`) });
     step('starting 3 acceptors');
     const nodes = ports.map((_, i) => start(i));

@@ -13,11 +13,13 @@ export const scenarios = [{
   async run({ step, dir, show }) {
     const ports = await freePorts(3);
     const addr = (i) => `:${ports[i]}`;
-    const startServer = (i) => startProcess(server, [addr(i), join(dir, `serv${i + 1}_persist`), ...ports.map((_, j) => addr(j)).filter((_, j) => j !== i)],
+    // Server 0 forms the cluster (--init) once all three are up; on a restart it is a no-op.
+    const startServer = (i) => startProcess(server, [...(i === 0 ? ['--init'] : []), addr(i), join(dir, `serv${i + 1}_persist`), ...ports.map((_, j) => addr(j)).filter((_, j) => j !== i)],
       { logFile: join(dir, `server${i}.log`) });
     step('starting 3 servers');
     const servers = ports.map((_, i) => startServer(i));
     await Promise.all(servers.map((s) => s.waitFor(/ready/)));
+    await Promise.all(servers.map((s) => s.waitFor(/serving/)));
     show(`$ rrseq-server ${addr(0)} ${dir}/serv1_persist ${addr(1)} ${addr(2)}   (and two more)`);
     step('two clients streaming');
     const clients = [

@@ -135,7 +135,7 @@ async function cardCluster(): Promise<Cluster> {
           '',
         ].join('\n'),
       );
-      return { command: process.execPath, args: [CARD_SRV, '-c', conf, '-p', data, '-i', String(i), '--card-addr', `127.0.0.1:${ports[i]![1]}`] };
+      return { command: process.execPath, args: [CARD_SRV, '-c', conf, '-p', data, '-i', String(i), '--card-addr', `127.0.0.1:${ports[i]![1]}`, '--bootstrap'] };
     },
     readyWhen: /card-srv \d ready/,
   });
@@ -153,7 +153,8 @@ describe('foreign gRPC clients (Python, stubs from the .proto files only)', () =
       dataDir: data,
       spec: (i, ports) => ({
         command: process.execPath,
-        args: [PAXOSKV, 'serve', '--id', String(i), '--listen', `127.0.0.1:${ports[i]![0]}`, '--data', join(data, `node${i}`, 'acceptor')],
+        args: [PAXOSKV, 'serve', '--id', String(i), '--listen', `127.0.0.1:${ports[i]![0]}`, '--data', join(data, `node${i}`, 'acceptor'),
+          '--bootstrap', '--peers', ports.map((p) => `127.0.0.1:${p[0]}`).join(',')],
       }),
       readyWhen: /listening on/,
     });
@@ -266,9 +267,10 @@ describe('foreign gRPC clients (Python, stubs from the .proto files only)', () =
       dataDir: data,
       spec: (i, ports) => ({
         command: process.execPath,
-        args: [RRSEQ_SERVER, `:${ports[i]![0]}`, join(data, `node${i}`, `serv${i + 1}_persist`), ...ports.filter((_, j) => j !== i).map((p) => `:${p[0]}`)],
+        // Server 0 forms the cluster (--init); the others join it.
+        args: [RRSEQ_SERVER, ...(i === 0 ? ['--init'] : []), `:${ports[i]![0]}`, join(data, `node${i}`, `serv${i + 1}_persist`), ...ports.filter((_, j) => j !== i).map((p) => `:${p[0]}`)],
       }),
-      readyWhen: /^ready$/m,
+      readyWhen: /^serving$/m,
     });
     const r = await pyClient<Record<string, string[] | boolean[]>>('rrseq_client.py', c.ports.map((p) => `127.0.0.1:${p[0]}`));
     await c.stop(); // free the machine for the next scenario (afterAll stops it on failure)
@@ -289,16 +291,17 @@ describe('foreign gRPC clients (Python, stubs from the .proto files only)', () =
     expect(r['next 3 on 1']).toEqual(['6', '9']);
     expect(r['next 1 on 2']).toEqual(['9', '10']);
     majorityAt('cur interop', 10n, 1n);
-    // [0,0) means failure: bad range sizes and an empty name.
-    expect(r['next size 0']).toEqual(['0', '0']);
-    expect(r['next size -1']).toEqual(['0', '0']);
+    // As in the original, a range_size below 1 means 1 (its buffer-0 client sends 0).
+    expect(r['next size 0']).toEqual(['10', '11']);
+    expect(r['next size -1']).toEqual(['11', '12']);
+    // [0,0) means failure: an empty name.
     expect(r['next empty name']).toEqual(['0', '0']);
     // SetID above 2^53 on every replica round-trips exactly, and NextID continues from it.
     expect(r['set big']).toEqual([true, true, true]);
     expect(r['cur big']).toEqual([s(B), s(B), s(B)]);
     expect(r['next 2 big']).toEqual([s(B), s(B + 2n)]);
-    // SetID never lowers a value (it answers success: the replica holds at least that much).
-    expect(r['set big lower']).toEqual([true, true, true]);
+    // SetID never lowers a value, and as in the original it answers false when it did not raise.
+    expect(r['set big lower']).toEqual([false, false, false]);
     majorityAt('cur big after lower', B + 2n, B);
     // Just below 2^64: allocate up to 2^64-1, then a range that would pass 2^64-1 fails.
     expect(r['set top']).toEqual([true, true, true]);

@@ -12,8 +12,8 @@
 // Bigger bounds for torture: EXPLORE_DEPTH (added to each search's depth), EXPLORE_MS.
 import { describe, expect, it } from 'vitest';
 import {
-  ackedAreChosen, atMostOneChosen, explore, formatExploreResult, messageWorld, runSchedule,
-  type ExploreModel, type Invariant, type MessageWorld, type ScheduleStep, type World, type WorldAction, type WorldBounds,
+  ackedAreChosen, atMostOneChosen, explore, formatExploreResult, messageWorld, modelAfter, runSchedule,
+  type Invariant, type MessageWorld, type ScheduleStep, type World, type WorldBounds,
 } from '@quorumkit/test-harness';
 import { certainWorld, type CDisk, type CMsg, type CNode, type CObs, type COp, type CPersist, type CertainWorldOptions, type CoreModule } from './certainWorld.js';
 import * as oldCore from './fixtures/coreBeforeIssue16/index.js';
@@ -32,27 +32,6 @@ const timeMsMax = Number(process.env.EXPLORE_MS ?? 40_000);
 function world(o: Partial<CertainWorldOptions>, bounds: WorldBounds): CW {
   const spec = certainWorld({ nodes: 3, entities: [1n], proposers: [0, 1], writesPerNode: 2, recovery: true, ...o });
   return messageWorld(spec, bounds, invariants as unknown as Invariant<CState>[]);
-}
-
-/** The world's model started from the state a scripted prefix reaches. */
-function fromPrefix(m: CW, prefix: Step[]): { model: ExploreModel<CState, WorldAction<COp>>; lines: string[] } {
-  const r = runSchedule(m, prefix);
-  const notRun = r.skipped.filter((i) => !('flushAll' in prefix[i]! || 'deliverAll' in prefix[i]! || 'dropAll' in prefix[i]!));
-  if (notRun.length > 0) throw new Error(`prefix steps ${notRun.join(', ')} did not run:\n${r.lines.join('\n')}`);
-  // (repeated flushAll / deliverAll steps may find nothing to do: skipped, harmless)
-  if (r.violation) throw new Error(`prefix violated ${r.violation.invariant}: ${r.lines.join('\n')}`);
-  const start = r.world;
-  return {
-    lines: r.lines,
-    model: {
-      init: () => start,
-      actions: (s) => m.actions(s),
-      step: (s, a) => m.step(s, a),
-      key: (s) => m.key(s),
-      describe: (a, before) => m.describe(a, before),
-      invariants: m.invariants,
-    },
-  };
 }
 
 const op = (value: string): COp => ({ entity: 1n, value });
@@ -77,7 +56,7 @@ const bug2Bounds: WorldBounds = { depthMax: 6 + extraDepth, clientOpsMax: 3, tic
 const bug2World = (o: Partial<CertainWorldOptions>) => world({ proposers: [0, 2], ...o }, { ...bug2Bounds, crashesMax: 2 });
 
 function search(m: CW, prefix: Step[], depthMax: number) {
-  const { model, lines } = fromPrefix(m, prefix);
+  const { model, lines } = modelAfter(m, prefix);
   const r = explore(model, { depthMax, timeMsMax });
   console.log(`prefix:\n${lines.map((l) => `    ${l}`).join('\n')}\n${formatExploreResult(r)}`);
   return r;

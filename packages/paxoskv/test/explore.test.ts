@@ -12,13 +12,11 @@ import {
   explore,
   formatExploreResult,
   messageWorld,
-  runSchedule,
-  type ExploreModel,
+  modelAfter,
   type Invariant,
   type MessageWorld,
   type ScheduleStep,
   type World,
-  type WorldAction,
   type WorldBounds,
 } from '@quorumkit/test-harness';
 import type { Value } from '../src/core/index.js';
@@ -40,27 +38,8 @@ function world(o: Partial<PaxosWorldOptions>, bounds: WorldBounds): PW {
   return messageWorld(paxosWorld(o), bounds, invariants as unknown as Invariant<PState>[]);
 }
 
-function fromPrefix(m: PW, prefix: Step[]): { model: ExploreModel<PState, WorldAction<POp>>; lines: string[] } {
-  const r = runSchedule(m, prefix);
-  const notRun = r.skipped.filter((i) => !('flushAll' in prefix[i]! || 'deliverAll' in prefix[i]! || 'dropAll' in prefix[i]!));
-  if (notRun.length > 0) throw new Error(`prefix steps ${notRun.join(', ')} did not run:\n${r.lines.join('\n')}`);
-  if (r.violation) throw new Error(`prefix violated ${r.violation.invariant}: ${r.lines.join('\n')}`);
-  const start = r.world;
-  return {
-    lines: r.lines,
-    model: {
-      init: () => start,
-      actions: (s) => m.actions(s),
-      step: (s, a) => m.step(s, a),
-      key: (s) => m.key(s),
-      describe: (a, before) => m.describe(a, before),
-      invariants: m.invariants,
-    },
-  };
-}
-
 function search(m: PW, prefix: Step[], depthMax: number) {
-  const { model, lines } = fromPrefix(m, prefix);
+  const { model, lines } = modelAfter(m, prefix);
   const r = explore(model, { depthMax, timeMsMax });
   console.log(`prefix:\n${lines.map((l) => `    ${l}`).join('\n')}\n${formatExploreResult(r)}`);
   return r;

@@ -62,7 +62,7 @@ async function cardBench(): Promise<Record<string, Figures>> {
   writeFileSync(conf, `ServerAddrs = ${peer.map((p) => `127.0.0.1:${p}`).join(',')}\nCardAddrs = ${card.map((p) => `127.0.0.1:${p}`).join(',')}\nAcceptorNum = 3\nLogLevel = warn\n`);
   try {
     for (const i of [0, 1, 2]) {
-      children.push(await startReadyProcess(process.execPath, [join(pkgDir, 'dist/cli/card-srv.js'), '-c', conf, '-p', tmp.dir, '-i', String(i), '--log-level', 'info'], /card-srv \d ready/));
+      children.push(await startReadyProcess(process.execPath, [join(pkgDir, 'dist/cli/card-srv.js'), '-c', conf, '-p', tmp.dir, '-i', String(i), '--log-level', 'info', '--bootstrap'], /card-srv \d ready/));
     }
     // all clients on server 0, as etcd's clients are all on its leader
     const clients = Array.from({ length: 8 }, () => new CardClient([`127.0.0.1:${card[0]}`]));

@@ -9,6 +9,7 @@ const certain = new Certain({
   acceptorNum: peers.length,
   peers,
   path: dir!,
+  bootstrap: true, // a fresh bench cluster: every replica votes at once
   apply: (_e, _k, value, tx) => tx.put(new Uint8Array([1]), value),
 });
 await certain.start();

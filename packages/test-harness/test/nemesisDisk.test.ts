@@ -1,32 +1,18 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Cluster, History, runNemesis, startCluster } from '../src/index.js';
 import { NemesisError, checkAckedInLog } from '../src/faults/index.js';
-import { pidAlive } from './helpers/echo.js';
+import { exchange, pidAlive } from './helpers/echo.js';
 
 const script = fileURLToPath(new URL('./fixtures/logServer.mjs', import.meta.url));
 
-function request(port: number, line: string, waitMs = 10_000): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    let got = '';
-    const done = (v: string | undefined) => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve(v);
-    };
-    const timer = setTimeout(() => done(undefined), waitMs);
-    s.on('connect', () => s.write(`${line}\n`));
-    s.on('data', (d) => {
-      got += d.toString();
-      if (got.includes('\n')) done(got.trim());
-    });
-    s.on('error', () => done(undefined));
-  });
+/** One request line, one reply line (trimmed), or undefined within waitMs. */
+async function request(port: number, line: string, waitMs = 10_000): Promise<string | undefined> {
+  const got = await exchange(port, `${line}\n`, (g) => g.includes('\n'), waitMs);
+  return got?.trim();
 }
 
 describe('runNemesis disk faults against a persisting fixture', () => {

@@ -12,8 +12,11 @@ export function echoSpec(dataDir: string, extra: string[] = []): ClusterOptions[
   });
 }
 
-/** Sends `text` and resolves with the echo, or undefined when nothing comes back within waitMs. */
-export function echo(port: number, text: string, waitMs = 10_000): Promise<string | undefined> {
+/**
+ * Sends `text` on a fresh connection and resolves with what came back once `complete` says it
+ * is whole, or undefined when it is not within waitMs (or the connection fails).
+ */
+export function exchange(port: number, text: string, complete: (got: string) => boolean, waitMs = 10_000): Promise<string | undefined> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
     let got = '';
@@ -26,10 +29,15 @@ export function echo(port: number, text: string, waitMs = 10_000): Promise<strin
     s.on('connect', () => s.write(text));
     s.on('data', (d) => {
       got += d.toString();
-      if (got.length >= text.length) done(got);
+      if (complete(got)) done(got);
     });
     s.on('error', () => done(undefined));
   });
+}
+
+/** Sends `text` and resolves with the echo, or undefined when nothing comes back within waitMs. */
+export function echo(port: number, text: string, waitMs = 10_000): Promise<string | undefined> {
+  return exchange(port, text, (got) => got.length >= text.length, waitMs);
 }
 
 /** A zombie (exited, not yet reaped by its re-parent) counts as gone. */

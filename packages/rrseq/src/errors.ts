@@ -61,3 +61,11 @@ export class NextAbortedError extends QuorumkitError {
     super('EABORTED', message);
   }
 }
+
+/** A new sequence name beyond the server's quota of names (namesMax). Nothing was changed. */
+export class NamesQuotaError extends QuorumkitError {
+  readonly grpcCode = 8; // RESOURCE_EXHAUSTED
+  constructor(message: string) {
+    super('ENAMESQUOTA', message);
+  }
+}

@@ -14,6 +14,7 @@ const program = new Command()
   .argument('<peers...>', 'the other servers of the cluster (at least two: 3 or 5 servers in all)')
   .option('--init', 'form a new cluster: once every server is up and blank, make them members (harmless on a server that already is one)')
   .option('--deadline-ms <ms>', 'how long one allocation may take before it answers [0,0)', '4000')
+  .option('--names-max <n>', 'most sequence names this server stores; an allocation for one more is refused (ENAMESQUOTA)', '1000000')
   .option('--no-fsync', 'do not fsync the persist file (benchmarks only: a crash may then hand out duplicates)')
   .option('--metrics <addr>', 'serve Prometheus metrics over HTTP at host:port/metrics')
   .option('--log-level <level>', 'pino log level', 'info')
@@ -22,7 +23,7 @@ const program = new Command()
 
 program.parse();
 const [addr, path, peers] = program.processedArgs as [string, string, string[]];
-const o = program.opts<{ init?: boolean; deadlineMs: string; fsync: boolean; metrics?: string; logLevel: string; pretty?: boolean }>();
+const o = program.opts<{ init?: boolean; deadlineMs: string; namesMax: string; fsync: boolean; metrics?: string; logLevel: string; pretty?: boolean }>();
 const log = cliLogger('rrseq-server', o.logLevel, o.pretty === true);
 if ((peers.length + 1) % 2 === 0 && peers.length + 1 > 2) {
   // An even cluster tolerates no more failures than the odd one below it, and needs more servers per majority.
@@ -37,6 +38,7 @@ try {
     peers,
     fsync: o.fsync,
     deadlineMs: intArg('--deadline-ms', o.deadlineMs, 1),
+    namesMax: intArg('--names-max', o.namesMax, 1),
     logger: log,
     // `ready` means listening; `serving` means this replica holds a valid state and serves.
     onServing: () => process.stdout.write('serving\n'),

@@ -28,7 +28,12 @@ export interface EngineConfig extends CoordinatorConfig, RecoveryConfig {
   self: number;
   /** Hash of the member set (membership.ts): ops stamped with another are refused. */
   membership: string;
+  /** Most names one replica creates; an allocation of one more is refused (ENAMESQUOTA). */
+  namesMax: number;
 }
+
+/** Default quota of names per replica (each costs memory and a few dozen bytes on disk). */
+export const DEFAULT_NAMES_MAX = 1_000_000;
 
 export const DEFAULT_COORDINATOR_CONFIG: CoordinatorConfig = {
   deadlineMs: 4_000,

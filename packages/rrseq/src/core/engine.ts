@@ -4,11 +4,11 @@
 // calls tick() at nextWakeAt(). Results of ops that changed durable state are released
 // only after env.persist() reports the snapshot holding them durable.
 
-import { DEFAULT_COORDINATOR_CONFIG, DEFAULT_RECOVERY_CONFIG, type EngineConfig } from './config.js';
+import { DEFAULT_COORDINATOR_CONFIG, DEFAULT_NAMES_MAX, DEFAULT_RECOVERY_CONFIG, type EngineConfig } from './config.js';
 import { Coordinator, type AllocErrorCode } from './coordinator.js';
 import { Bootstrap, type AdminRequest, type AdminResult } from './bootstrap.js';
 import { Recovery, type RecoveryOutcome } from './recovery.js';
-import { Replica, unreadyState, type ReplicaState } from './replica.js';
+import { Replica, unreadyState, type ReplicaState, type StateDelta } from './replica.js';
 import { errorResult, type PeerOp, type PeerResult } from './types.js';
 
 export interface EngineEnv {
@@ -24,7 +24,7 @@ export interface EngineEnv {
 }
 
 export function engineConfig(nodes: number, self: number, over: Partial<EngineConfig> = {}): EngineConfig {
-  return { ...DEFAULT_COORDINATOR_CONFIG, ...DEFAULT_RECOVERY_CONFIG, nodes, self, membership: '', ...over };
+  return { ...DEFAULT_COORDINATOR_CONFIG, ...DEFAULT_RECOVERY_CONFIG, nodes, self, membership: '', namesMax: DEFAULT_NAMES_MAX, ...over };
 }
 
 export class Engine {
@@ -48,7 +48,7 @@ export class Engine {
     /** With no loaded state: the cluster its identity record names ('' if none). */
     knownCluster = '',
   ) {
-    this.replica = new Replica(loaded ?? unreadyState(env.newIncarnation(), fresh, knownCluster), cfg.membership);
+    this.replica = new Replica(loaded ?? unreadyState(env.newIncarnation(), fresh, knownCluster), cfg.membership, cfg.namesMax);
     this.coordinator = new Coordinator(cfg.nodes, cfg, () => env.random(), `c${env.newIncarnation()}`, cfg.membership);
   }
 
@@ -84,6 +84,11 @@ export class Engine {
 
   snapshot(): ReplicaState {
     return this.replica.snapshot();
+  }
+
+  /** What changed since the previous call, for an incremental persist (see Replica.takeDelta). */
+  takeDelta(): StateDelta {
+    return this.replica.takeDelta();
   }
 
   /** Apply ops sent by node `from` (possibly this node) and reply, after persisting if needed. */

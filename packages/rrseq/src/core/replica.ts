@@ -36,6 +36,20 @@ export interface ReplicaState {
   values: Map<string, bigint>;
 }
 
+/**
+ * What changed since the last takeDelta(): the small fixed part of the state (always) and
+ * the names whose value changed. `reset`: the values were replaced wholesale (recovery, a
+ * new state), so `names` holds every name and nothing older may be kept.
+ */
+export interface StateDelta {
+  reset: boolean;
+  header: Omit<ReplicaState, 'values'>;
+  names: Array<[string, bigint]>;
+}
+
+/** Refusal reason of an op that would store a name beyond the replica's quota. */
+export const NAMES_QUOTA_CODE = 'ENAMESQUOTA';
+
 export interface ApplyOutcome {
   result: PeerResult;
   /** The op changed durable state: persist before sending the result. */
@@ -57,13 +71,44 @@ export function emptyState(incarnation: string, ready: boolean, cluster = 'test-
 
 export class Replica {
   private s: ReplicaState;
+  /** Names changed since the last takeDelta() (bounded by the number of names). */
+  private changed = new Set<string>();
+  /** The whole state must be written: nothing was taken yet, or the values were replaced. */
+  private resetPending = true;
 
   constructor(
     state: ReplicaState,
     /** Hash of this server's member set: ops stamped with another one are refused. */
     private readonly membership = '',
+    /** Most names this replica creates (recovery and install may bring more: never refused). */
+    private readonly namesMax = Number.POSITIVE_INFINITY,
   ) {
     this.s = { ...state, values: new Map(state.values) };
+  }
+
+  /** Whether a value is stored for name (false for a name nobody allocated from). */
+  has(name: string): boolean {
+    return this.s.values.has(name);
+  }
+
+  /** True when a new name would be refused (the quota is full). */
+  get namesFull(): boolean {
+    return this.s.values.size >= this.namesMax;
+  }
+
+  /** What to persist since the previous call (O(changed names), O(all) after a reset). */
+  takeDelta(): StateDelta {
+    const { values, ...header } = this.s;
+    const names: Array<[string, bigint]> = this.resetPending ? [...values] : [...this.changed].map((n) => [n, values.get(n)!]);
+    const reset = this.resetPending;
+    this.resetPending = false;
+    this.changed = new Set();
+    return { reset, header, names };
+  }
+
+  private store(name: string, v: bigint): void {
+    this.s.values.set(name, v);
+    if (!this.resetPending) this.changed.add(name);
   }
 
   get ready(): boolean {
@@ -106,6 +151,7 @@ export class Replica {
   /** Recovery is done: adopt the peers' values, cluster and floor under a fresh incarnation. */
   completeRecovery(incarnation: string, values: Map<string, bigint>, cluster: string, floor: bigint): void {
     this.s = { incarnation, boot: 0, fence: 0, ready: true, cluster, blank: false, floor, values: new Map(values) };
+    this.resetPending = true;
   }
 
   snapshot(): ReplicaState {
@@ -132,6 +178,9 @@ export class Replica {
       const why = `ECLUSTER: the sender belongs to cluster ${op.cluster}, this server to ${this.s.cluster}`;
       return { result: errorResult(op, 'ERROR', why), dirty: false };
     }
+    if ((op.kind === 'ADVANCE' || op.kind === 'RAISE') && this.namesFull && !this.s.values.has(op.name)) {
+      return { result: errorResult(op, 'ERROR', `${NAMES_QUOTA_CODE}: this server already stores ${this.s.values.size} names (its limit)`), dirty: false };
+    }
     const cur = this.cur(op.name);
     const token = this.token;
     const reply = (status: 'OK' | 'REJECT', value: bigint, dirty: boolean): ApplyOutcome => ({
@@ -143,11 +192,11 @@ export class Replica {
         return reply('OK', cur, false);
       case 'ADVANCE':
         if (op.token !== token || cur > op.from || op.to <= op.from) return reply('REJECT', cur, false);
-        this.s.values.set(op.name, op.to);
+        this.store(op.name, op.to);
         return reply('OK', op.to, true);
       case 'RAISE':
         if (op.to <= cur) return reply('OK', cur, false);
-        this.s.values.set(op.name, op.to);
+        this.store(op.name, op.to);
         return reply('OK', op.to, true);
       case 'FENCE': {
         this.s.fence += 1;
@@ -188,9 +237,10 @@ export class Replica {
     } else if (op.mode !== 'force') return refuse('EINVAL: INSTALL mode must be init or force');
     if (!this.s.ready) {
       this.s = { ...this.s, ready: true, blank: false, cluster, floor: FIRST_ID, values: new Map() };
+      this.resetPending = true;
     }
     if (op.to > this.s.floor) this.s.floor = op.to;
-    for (const [name, v] of entries) if (v > (this.s.values.get(name) ?? 0n)) this.s.values.set(name, v);
+    for (const [name, v] of entries) if (v > (this.s.values.get(name) ?? 0n)) this.store(name, v);
     return ok();
   }
 }

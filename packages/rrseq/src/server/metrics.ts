@@ -26,6 +26,7 @@ export function serverMetrics(engine: () => Engine, file: () => StateFile, serve
   counterFrom(r, 'rrseq_quorum_failures_total', 'Attempts that did not reach a majority', () => engine().coordinator.stats.quorumFailures);
   counterFrom(r, 'rrseq_read_repairs_total', 'Stale replicas raised after an allocation', () => engine().coordinator.stats.repairs);
   counterFrom(r, 'rrseq_state_writes_total', 'Durable state file writes (one covers many ops)', () => file().syncCount);
+  counterFrom(r, 'rrseq_state_compactions_total', 'State file rewrites (log compaction, first write after start)', () => file().compactions);
   counterFrom(r, 'rrseq_state_write_failures_total', 'State file writes that failed', () => file().failures);
   new Gauge({
     name: 'rrseq_ready',

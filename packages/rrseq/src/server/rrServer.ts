@@ -9,7 +9,7 @@ import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { IdentityMismatchError, type ReplicaIdentity } from '@quorumkit/shared-storage';
 import { Engine, canonicalAddr, engineConfig, ID_MAX, membershipHash, membershipProblem, type AdminRequest, type AdminResult, type AllocErrorCode, type EngineConfig, type PeerResult } from '../core/index.js';
-import { InvalidArgumentError, MembershipError, NotReadyError } from '../errors.js';
+import { InvalidArgumentError, MembershipError, NamesQuotaError, NotReadyError } from '../errors.js';
 import { rrSeqProtoPath } from '../protoPath.js';
 import { bumpLost, loadIdentity, recordMembership } from '../storage/identity.js';
 import { StateFile, loadState } from '../storage/stateFile.js';
@@ -26,6 +26,8 @@ export interface RRServerOptions extends Partial<Omit<EngineConfig, 'nodes' | 's
   peers: string[];
   /** fsync the state file (default true; false only for benchmarks). */
   fsync?: boolean;
+  /** Log bytes appended beyond the last snapshot before it is compacted (at least the snapshot's size). */
+  compactBytesMin?: number;
   logger?: Logger;
   /** Longest sequence name accepted, in bytes. */
   nameBytesMax?: number;
@@ -111,10 +113,12 @@ export class RRServer {
       namesCachedMax: o.namesCachedMax,
       recoveryIntervalMs: o.recoveryIntervalMs,
       recoveryRoundTimeoutMs: o.recoveryRoundTimeoutMs,
+      namesMax: o.namesMax,
     }));
     if (o.path !== '') await mkdir(dirname(o.path), { recursive: true });
     const loaded = await loadState(o.path);
     if (loaded.problem) this.log.warn({ problem: loaded.problem }, 'state file unusable: recovering from peers');
+    if (loaded.tornBytes) this.log.warn({ bytes: loaded.tornBytes }, 'dropped an interrupted append at the end of the state file (never acknowledged)');
     const id = await loadIdentity(o.path);
     this.identity = id.identity;
     if (id.damaged) this.log.warn({ problem: id.damaged }, 'identity record damaged: this server was a cluster member; recovering from peers');
@@ -146,7 +150,8 @@ export class RRServer {
       },
       log: (level, msg) => this.log[level](msg),
     }, fresh, id.identity?.clusterId ?? '');
-    this.file = new StateFile(o.path, () => this.engine.snapshot(), { fsync: o.fsync ?? true });
+    const source = { takeDelta: () => this.engine.takeDelta(), snapshot: () => this.engine.snapshot() };
+    this.file = new StateFile(o.path, source, stripUndefined({ fsync: o.fsync ?? true, compactBytesMin: o.compactBytesMin }) as { fsync: boolean });
     const peerOpts: PeerClientOptions = {
       callDeadlineMs: o.callDeadlineMs ?? PEER_CLIENT_DEFAULTS.callDeadlineMs,
       inFlightMax: o.inFlightMax ?? PEER_CLIENT_DEFAULTS.inFlightMax,
@@ -190,6 +195,7 @@ export class RRServer {
     // The original's rule: a range_size below 1 means 1 (its buffer-0 client sends 0).
     if (size < 1n) size = 1n;
     if (!this.validName(req.name) || size > max || this.closing) return fail;
+    this.checkQuota(req.name);
     const id = this.nextReq++;
     const r = await new Promise<{ from: bigint; to: bigint; error?: AllocErrorCode }>((resolve) => {
       this.waiters.set(id, { resolve });
@@ -206,6 +212,14 @@ export class RRServer {
     this.served.ranges += 1;
     this.served.ids += r.to - r.from;
     return { fromId: uint64ToWire(r.from), toId: uint64ToWire(r.to) };
+  }
+
+  /** A name this server does not store yet, while it stores as many as it may: refused. */
+  private checkQuota(name: string): void {
+    const r = this.engine.replica;
+    if (r.ready && r.namesFull && !r.has(name)) {
+      throw new NamesQuotaError(`ENAMESQUOTA: this server stores ${r.names()} sequence names, its limit (namesMax): a new name is refused`);
+    }
   }
 
   /** Form a new cluster (every server must be up and blank). See core/bootstrap.ts. */
@@ -266,6 +280,8 @@ export class RRServer {
     } catch {
       return { success: false };
     }
+    const r = this.engine.replica;
+    if (r.namesFull && !r.has(req.name)) return { success: false };
     const ok = await new Promise<boolean>((resolve) => this.engine.setId(req.name, v, resolve));
     this.arm();
     return { success: ok };
@@ -348,7 +364,7 @@ export class RRServer {
       await this.grpc.close();
       for (const p of this.peers) p.close();
       await new Promise<void>((resolve) => this.file.persist(() => resolve()));
-      await this.file.flush();
+      await this.file.close();
       this.log.info('closed');
     })();
     return this.closing;

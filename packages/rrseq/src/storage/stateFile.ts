@@ -1,110 +1,115 @@
-// The replica's durable state in one small file (the seed's "persist file"): rewritten
-// whole, atomically (temp + fsync + rename + directory fsync, CRC-framed) by
-// writeFileAtomic. Group commit: while one write is in flight, every further change waits
-// for the next write, which takes a fresh snapshot, so one fsync covers many ops across
-// every name. A failed write fails exactly the ops waiting on it; the next write retries.
-import { rename, unlink, writeFile } from 'node:fs/promises';
-import { CorruptFileError, atomicTempPath, frameFile, readFileChecked, writeFileAtomic } from '@quorumkit/shared-storage';
-import type { ReplicaState } from '../core/index.js';
-
-const FORMAT_VERSION = 2;
-/** Cluster id given to a state written before explicit bootstrap existed (format 1). */
-export const LEGACY_CLUSTER_ID = 'v1';
-
-export function encodeState(s: ReplicaState): Uint8Array {
-  const doc = {
-    v: FORMAT_VERSION,
-    incarnation: s.incarnation,
-    boot: s.boot,
-    fence: s.fence,
-    ready: s.ready,
-    cluster: s.cluster,
-    blank: s.blank,
-    floor: s.floor.toString(),
-    values: [...s.values].map(([k, v]) => [k, v.toString()]),
-  };
-  return new TextEncoder().encode(JSON.stringify(doc));
-}
-
-export function decodeState(bytes: Uint8Array): ReplicaState {
-  const doc = JSON.parse(new TextDecoder().decode(bytes)) as {
-    v: number;
-    incarnation: string;
-    boot: number;
-    fence: number;
-    ready: boolean;
-    cluster?: string;
-    blank?: boolean;
-    floor?: string;
-    values: Array<[string, string]>;
-  };
-  if (doc.v !== FORMAT_VERSION && doc.v !== 1) throw new Error(`unknown state format version ${doc.v}`);
-  if (typeof doc.incarnation !== 'string' || !Number.isSafeInteger(doc.boot) || !Number.isSafeInteger(doc.fence)) {
-    throw new Error('malformed state');
-  }
-  return {
-    incarnation: doc.incarnation,
-    boot: doc.boot,
-    fence: doc.fence,
-    ready: doc.ready === true,
-    // Format 1 predates bootstrap: its ready states belong to one unnamed cluster.
-    cluster: doc.v === 1 ? (doc.ready === true ? LEGACY_CLUSTER_ID : '') : String(doc.cluster ?? ''),
-    blank: doc.v === 1 ? false : doc.blank === true,
-    floor: doc.v === 1 ? 1n : BigInt(doc.floor ?? '1'),
-    values: new Map(doc.values.map(([k, v]) => [k, BigInt(v)])),
-  };
-}
+// The replica's durable state (the seed's "persist file"): an append-only log
+// (logFormat.ts). One group commit appends one record holding only what changed (the fixed
+// part of the state and the names changed since the previous commit) and syncs it with one
+// fdatasync: O(1) per allocation whatever the number of names. While one write is in
+// flight, every further change waits for the next one, so one sync covers many ops across
+// every name. A failed write fails exactly the ops waiting on it; the next write then
+// rewrites the whole file, since a failed append may have left part of a record behind.
+//
+// Disk stays bounded: once the records appended since the last snapshot outgrow both the
+// snapshot and compactBytesMin, the next write is a compaction: the full state into a temp
+// file, synced, renamed over the log, directory synced. That costs O(names) but happens
+// after Θ(names) bytes of appends, so it is O(1) amortised. The first write after a start
+// is a compaction too: it migrates the previous format and drops a torn tail. So is any
+// write after the file was deleted or replaced under the running server (an open handle
+// would go on writing to a file nobody will read again).
+import { open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { atomicTempPath, fsyncDirectory, unframeFile } from '@quorumkit/shared-storage';
+import type { ReplicaState, StateDelta } from '../core/index.js';
+import { encodeRecord, encodeSnapshotFile, isLogFile, parseLog } from './logFormat.js';
+import { decodeLegacyState } from './legacyState.js';
 
 export interface LoadResult {
   state?: ReplicaState;
   /** Set when a file existed but could not be used (then the replica recovers from peers). */
   problem?: string;
+  /** Bytes of an interrupted (never acknowledged) append dropped from the tail. */
+  tornBytes?: number;
 }
 
 export async function loadState(path: string): Promise<LoadResult> {
   if (path === '') return {};
+  let bytes: Uint8Array;
   try {
-    const bytes = await readFileChecked(path);
-    if (!bytes) return {};
-    return { state: decodeState(bytes) };
+    bytes = await readFile(path);
   } catch (e) {
-    // Corrupt, unreadable or foreign: unusable, so the replica rebuilds from its peers. The
-    // file is moved aside (kept for inspection), never overwritten by the next write.
-    const why = e instanceof CorruptFileError ? e.message : `unreadable state file ${path}: ${String(e)}`;
-    const aside = `${path}.corrupt-${Date.now()}`;
-    try {
-      await rename(path, aside);
-      return { problem: `${why} (moved aside to ${aside})` };
-    } catch (moveErr) {
-      // Refuse to start rather than let the next write destroy the evidence.
-      throw new Error(`${why}; could not move it aside to ${aside}: ${String(moveErr)}`, { cause: moveErr });
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    return moveAside(path, `unreadable state file ${path}: ${String(e)}`);
+  }
+  try {
+    if (isLogFile(bytes)) {
+      const { state, tornBytes } = parseLog(bytes);
+      return tornBytes > 0 ? { state, tornBytes } : { state };
     }
+    // The previous format: one framed snapshot rewritten whole (read, then migrated).
+    return { state: decodeLegacyState(unframeFile(bytes, path)) };
+  } catch (e) {
+    return moveAside(path, `${path} is damaged: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/**
+ * Corrupt, unreadable or foreign: unusable, so the replica rebuilds from its peers. The
+ * file is moved aside (kept for inspection), never overwritten by the next write.
+ */
+async function moveAside(path: string, why: string): Promise<LoadResult> {
+  const aside = `${path}.corrupt-${Date.now()}`;
+  try {
+    await rename(path, aside);
+    return { problem: `${why} (moved aside to ${aside})` };
+  } catch (moveErr) {
+    // Refuse to start rather than let the next write destroy the evidence.
+    throw new Error(`${why}; could not move it aside to ${aside}: ${String(moveErr)}`, { cause: moveErr });
   }
 }
 
 export interface StateFileOptions {
-  /** false: write + rename without fsync (benchmarks only: a crash may lose acknowledged state). */
+  /** false: no fsync (benchmarks only: a crash may lose acknowledged state). */
   fsync: boolean;
+  /** Appended bytes tolerated beyond the last snapshot before compacting (and at least the snapshot's size). */
+  compactBytesMin?: number;
+}
+
+export const STATE_FILE_DEFAULTS = { compactBytesMin: 4 << 20 } as const;
+
+/** Where the state comes from: what changed (each write), everything (compactions). */
+export interface StateSource {
+  takeDelta(): StateDelta;
+  snapshot(): ReplicaState;
 }
 
 export class StateFile {
   private writing = false;
   private waiting: Array<(ok: boolean) => void> = [];
   private idle: Array<() => void> = [];
+  private fh: FileHandle | undefined;
+  /** The inode the handle writes to (to notice the path now names another file, or none). */
+  private ino = -1;
+  private dev = -1;
+  /** Size of the file as written by us, and its size right after the last compaction. */
+  private fileBytes = 0;
+  private snapshotBytes = 0;
+  private mustCompact = true;
+  private lastHeader = '';
+  private closed = false;
   syncCount = 0;
+  compactions = 0;
   failures = 0;
   lastError: unknown;
 
   constructor(
     private readonly path: string,
-    private readonly snapshot: () => ReplicaState,
+    private readonly source: StateSource,
     private readonly opts: StateFileOptions,
   ) {}
 
-  /** Durably store a snapshot taken after this call, then call done(ok). */
+  /** Durably store the state as it is at or after this call, then call done(ok). */
   persist(done: (ok: boolean) => void): void {
-    if (this.path === '') {
-      done(true);
+    if (this.path === '' || this.closed) {
+      // In memory: nothing to write (the delta is taken only so that it does not pile up).
+      if (this.path === '') this.source.takeDelta();
+      done(this.path === '');
       return;
     }
     this.waiting.push(done);
@@ -117,6 +122,19 @@ export class StateFile {
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
+  /** Finish pending writes and release the file. Later persists fail. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    await this.fh?.close().catch(() => undefined);
+    this.fh = undefined;
+  }
+
+  /** Bytes the file holds now (bounded by compaction). */
+  get bytes(): number {
+    return this.fileBytes;
+  }
+
   private async writeLoop(): Promise<void> {
     this.writing = true;
     while (this.waiting.length > 0) {
@@ -124,14 +142,12 @@ export class StateFile {
       this.waiting = [];
       let ok = true;
       try {
-        const bytes = encodeState(this.snapshot());
-        if (this.opts.fsync) await writeFileAtomic(this.path, bytes);
-        else await this.writeUnsynced(bytes);
-        this.syncCount += 1;
+        await this.writeOnce();
       } catch (e) {
         ok = false;
         this.failures += 1;
         this.lastError = e;
+        this.mustCompact = true;
       }
       for (const done of batch) done(ok);
     }
@@ -139,14 +155,59 @@ export class StateFile {
     for (const resolve of this.idle.splice(0)) resolve();
   }
 
-  private async writeUnsynced(bytes: Uint8Array): Promise<void> {
+  private async writeOnce(): Promise<void> {
+    // Taken synchronously, before any await: it covers every change made so far.
+    const delta = this.source.takeDelta();
+    const header = JSON.stringify(delta.header, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+    if (this.mustCompact || delta.reset || !this.fh || !(await this.stillOurs())) {
+      await this.compact(this.source.snapshot());
+    } else {
+      if (delta.names.length === 0 && header === this.lastHeader) return; // nothing new to make durable
+      const rec = encodeRecord(delta);
+      await this.fh.write(rec);
+      this.fileBytes += rec.length;
+      if (this.opts.fsync) await this.fh.datasync();
+      this.syncCount += 1;
+      const slack = Math.max(this.opts.compactBytesMin ?? STATE_FILE_DEFAULTS.compactBytesMin, this.snapshotBytes);
+      if (this.fileBytes - this.snapshotBytes > slack) this.mustCompact = true;
+    }
+    this.lastHeader = header;
+  }
+
+  private async stillOurs(): Promise<boolean> {
+    const st = await stat(this.path).catch(() => undefined);
+    return st !== undefined && st.ino === this.ino && st.dev === this.dev;
+  }
+
+  private async compact(state: ReplicaState): Promise<void> {
+    const bytes = encodeSnapshotFile(state);
     const tmp = atomicTempPath(this.path);
     try {
-      await writeFile(tmp, frameFile(bytes));
+      const t = await open(tmp, 'w');
+      try {
+        await t.write(bytes);
+        if (this.opts.fsync) await t.sync();
+      } finally {
+        await t.close();
+      }
       await rename(tmp, this.path);
     } catch (e) {
       await unlink(tmp).catch(() => undefined);
       throw e;
     }
+    // Acknowledged only once the rename itself is durable.
+    if (this.opts.fsync) await fsyncDirectory(dirname(this.path));
+    const old = this.fh;
+    this.fh = undefined;
+    await old?.close().catch(() => undefined);
+    this.fh = await open(this.path, 'a');
+    const st = await this.fh.stat();
+    this.ino = st.ino;
+    this.dev = st.dev;
+    this.fileBytes = bytes.length;
+    this.snapshotBytes = bytes.length;
+    this.mustCompact = false;
+    this.syncCount += 1;
+    this.compactions += 1;
   }
 }

@@ -5,7 +5,25 @@ import { callUnary, createGrpcClient } from '@quorumkit/shared-transport';
 import type * as grpc from '@grpc/grpc-js';
 import type { WireAcceptor, WireOpKind, WireProposer } from '../wire/codec.js';
 import { PROTO_PATH, SERVICE_NAME } from '../wire/protoPath.js';
-import type { AcceptorTransport } from './proposer.js';
+import { IncarnationView, type ReplyOrigin } from '../core/index.js';
+import type { AcceptorAnswer, AcceptorTransport } from './proposer.js';
+
+interface WireBatchReply {
+  Replies?: WireAcceptor[];
+  AcceptorId?: number;
+  Incarnation?: string;
+  Known?: string[];
+}
+
+/** Who answered a Batch, as which incarnation, knowing whom (absent from an acceptor that does not say). */
+function originOf(res: WireBatchReply): ReplyOrigin | null {
+  if (res.AcceptorId === undefined || res.Incarnation === undefined) return null;
+  try {
+    return { acceptor: Number(res.AcceptorId), incarnation: BigInt(res.Incarnation), known: (res.Known ?? []).map((k) => BigInt(k)) };
+  } catch {
+    return null;
+  }
+}
 
 export interface AcceptorLinkOptions {
   /** Batch calls in flight at once; further ops wait and ride in the next call */
@@ -23,7 +41,7 @@ export const acceptorLinkDefaults = { callsInflightMax: 2, batchOpsMax: 512, cal
 interface Pending {
   kind: WireOpKind;
   req: WireProposer;
-  resolve(r: WireAcceptor): void;
+  resolve(r: AcceptorAnswer): void;
   reject(e: unknown): void;
   cancelled: boolean;
 }
@@ -55,9 +73,9 @@ export class AcceptorLink {
   private readonly view: { ClusterId?: string; Members?: number };
 
   /** Queue one op; it is sent with whatever else is queued for this acceptor. */
-  request(kind: WireOpKind, req: WireProposer, signal?: AbortSignal): Promise<WireAcceptor> {
+  request(kind: WireOpKind, req: WireProposer, signal?: AbortSignal): Promise<AcceptorAnswer> {
     if (this.closed) return Promise.reject(new Error(`link to ${this.address} is closed`));
-    return new Promise<WireAcceptor>((resolve, reject) => {
+    return new Promise<AcceptorAnswer>((resolve, reject) => {
       const p: Pending = { kind, req, resolve, reject, cancelled: false };
       if (signal) {
         // Not sent yet when the caller no longer cares (quorum reached elsewhere): drop it.
@@ -94,12 +112,13 @@ export class AcceptorLink {
       this.inflight++;
       this.calls++;
       const ops = batch.map((p) => ({ Kind: p.kind, Req: p.req }));
-      callUnary<unknown, { Replies?: WireAcceptor[] }>(this.client, 'Batch', { Ops: ops, ...this.view }, { deadlineMs: this.timeoutMs }).then(
+      callUnary<unknown, WireBatchReply>(this.client, 'Batch', { Ops: ops, ...this.view }, { deadlineMs: this.timeoutMs }).then(
         (res) => {
           const replies = res.Replies ?? [];
+          const origin = originOf(res);
           batch.forEach((p, i) => {
             const r = replies[i];
-            if (r) p.resolve(r);
+            if (r) p.resolve({ reply: r, origin });
             else p.reject(new Error(`${this.address}: Batch reply has ${replies.length} replies for ${batch.length} ops`));
           });
           this.done();
@@ -128,6 +147,7 @@ export class AcceptorLink {
 
 /** Acceptor i of a Proposer is links[i]. */
 export class LinkTransport implements AcceptorTransport {
+  readonly incarnations = new IncarnationView();
   constructor(readonly links: AcceptorLink[]) {}
   get size(): number {
     return this.links.length;
@@ -135,7 +155,7 @@ export class LinkTransport implements AcceptorTransport {
   describe(i: number): string {
     return this.links[i]?.address ?? `acceptor ${i}`;
   }
-  request(i: number, kind: WireOpKind, req: unknown, signal: AbortSignal): Promise<WireAcceptor> {
+  request(i: number, kind: WireOpKind, req: unknown, signal: AbortSignal): Promise<AcceptorAnswer> {
     return this.links[i]!.request(kind, req as never, signal);
   }
 }

@@ -304,7 +304,7 @@ export class PaxosKvClient {
           need: this.quorum,
           deadlineMs: Math.max(1, Math.min(this.timing.phaseTimeoutMs, deadline - Date.now())),
         });
-        return got.map((g) => g.result);
+        return got.map((g) => g.result.reply);
       } catch (e) {
         lastErr = e;
         throwIfViewRefused((e as { outcome?: { failed: { target: unknown; error: unknown }[] } }).outcome?.failed ?? [], (i) => this.transport.describe(i));

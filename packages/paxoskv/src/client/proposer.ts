@@ -1,28 +1,36 @@
 // The seed's Proposer with its exact API shape (phase1, phase2, runPaxos), except that
 // each phase calls its acceptors in parallel and returns at quorum (quorumCall), and
 // runPaxos backs off with jitter between rounds and gives up at a deadline.
-import { DeadlineError, QuorumError, backoffDelayMs, quorumCall, sleep } from '@quorumkit/shared-transport';
+import { backoffDelayMs, sleep } from '@quorumkit/shared-transport';
 import {
   type AcceptorReply,
   type Ballot,
+  FencedTally,
+  IncarnationView,
+  type ReplyOrigin,
   type Value,
-  ballotGE,
   copyBallot,
   formatBallot,
   majority,
   nextBallot,
-  tallyPhase1,
-  tallyPhase2,
   firstChosen,
 } from '../core/index.js';
 import { ClusterViewError, NotEnoughQuorum, type NotEnoughQuorumError, PaxosDeadlineError } from '../errors.js';
 import { ballotToWire, instanceToWire, replyFromWire, valueToWire, type WireAcceptor, type WireOpKind } from '../wire/codec.js';
 
+/** One acceptor's answer to one op, with who answered as which incarnation (null: not said). */
+export interface AcceptorAnswer {
+  reply: WireAcceptor;
+  origin: ReplyOrigin | null;
+}
+
 /** Anything that can carry one op to acceptor `i` (an AcceptorLink per acceptor in practice). */
 export interface AcceptorTransport {
   readonly size: number;
+  /** the acceptors' incarnations seen in every reply so far (shared by every proposer of a client) */
+  readonly incarnations: IncarnationView;
   describe(i: number): string;
-  request(i: number, kind: WireOpKind, req: unknown, signal: AbortSignal): Promise<WireAcceptor>;
+  request(i: number, kind: WireOpKind, req: unknown, signal: AbortSignal): Promise<AcceptorAnswer>;
 }
 
 export interface PaxosTiming {
@@ -60,37 +68,77 @@ export class Proposer {
     this.bal = copyBallot(bal);
   }
 
-  private async phase(kind: 'PREPARE' | 'ACCEPT', acceptorIds: number[], quorum: number, deadlineMs: number) {
+  /**
+   * Send one phase to `acceptorIds` in parallel and tally the replies as they come (early
+   * quorum), dropping replies of an acceptor incarnation that is known to be over (fencing).
+   */
+  private phase(kind: 'PREPARE' | 'ACCEPT', acceptorIds: number[], quorum: number, deadlineMs: number): Promise<{ tally: FencedTally; all: AcceptorReply[] }> {
     this.rounds++;
     const bal = copyBallot(this.bal);
     const req = { Id: instanceToWire(this.id), Bal: ballotToWire(bal), Val: kind === 'ACCEPT' ? valueToWire(this.val) : null };
-    const isOk = (r: AcceptorReply) => ballotGE(bal, r.lastBal);
-    try {
-      const got = await quorumCall(acceptorIds, async (i, signal) => replyFromWire(await this.transport.request(i, kind, req, signal)), {
-        need: quorum,
-        deadlineMs,
-        accept: isOk,
-      });
-      this.lastFailures = { unreachable: [] };
-      return { ok: true as const, replies: got.map((g) => g.result), rejected: [] as AcceptorReply[] };
-    } catch (e) {
-      if (!(e instanceof QuorumError || e instanceof DeadlineError)) throw e;
-      const outcome = e.outcome ?? { accepted: [], rejected: [], failed: [] };
-      throwIfViewRefused(outcome.failed, (i) => this.transport.describe(i));
-      const answered = new Set([...outcome.accepted, ...outcome.rejected].map((a) => a.target as number));
-      const failed = new Set(outcome.failed.map((f) => f.target as number));
-      this.lastFailures = {
-        unreachable: [
-          ...outcome.failed.map((f) => `${this.transport.describe(f.target as number)} (${(f.error as Error)?.message ?? String(f.error)})`),
-          ...acceptorIds.filter((i) => !answered.has(i) && !failed.has(i)).map((i) => `${this.transport.describe(i)} (no answer within ${deadlineMs} ms)`),
-        ],
+    const tally = new FencedTally(bal, acceptorIds.length, quorum, this.transport.incarnations);
+    const all: AcceptorReply[] = [];
+    const failed: { target: number; error: unknown }[] = [];
+    const answered = new Set<number>();
+    const stop = new AbortController();
+    return new Promise((resolve) => {
+      let finished = false;
+      const finish = (timedOut: boolean): void => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        stop.abort();
+        this.lastFailures = {
+          unreachable: [
+            ...failed.map((f) => `${this.transport.describe(f.target)} (${(f.error as Error)?.message ?? String(f.error)})`),
+            ...(timedOut ? acceptorIds.filter((i) => !answered.has(i)).map((i) => `${this.transport.describe(i)} (no answer within ${deadlineMs} ms)`) : []),
+          ],
+        };
+        this.viewRefusal = failed.find((f) => (f.error as { code?: unknown })?.code === 'ECLUSTERVIEW');
+        resolve({ tally, all });
       };
-      return {
-        ok: false as const,
-        replies: outcome.accepted.map((a) => a.result as AcceptorReply),
-        rejected: outcome.rejected.map((a) => a.result as AcceptorReply),
+      const timer = setTimeout(() => finish(true), Math.max(1, deadlineMs));
+      let outstanding = acceptorIds.length;
+      const settle = (): void => {
+        outstanding--;
+        if (tally.state !== 'pending' || outstanding === 0) finish(false);
       };
-    }
+      for (const i of acceptorIds) {
+        this.transport.request(i, kind, req, stop.signal).then(
+          (a) => {
+            if (finished) return;
+            answered.add(i);
+            let r: AcceptorReply;
+            try {
+              r = replyFromWire(a.reply);
+            } catch (e) {
+              failed.push({ target: i, error: e });
+              tally.fail();
+              return settle();
+            }
+            all.push(r);
+            // an acceptor that does not say who it is counts once, under a name no other uses
+            tally.add(a.origin ?? { acceptor: -1 - i, incarnation: 0n, known: [] }, r);
+            settle();
+          },
+          (e: unknown) => {
+            if (finished) return;
+            answered.add(i);
+            failed.push({ target: i, error: e });
+            tally.fail();
+            settle();
+          },
+        );
+      }
+      if (acceptorIds.length === 0) finish(false);
+    });
+  }
+
+  /** an acceptor's refusal of our cluster view in the last phase (reported at once, never retried) */
+  private viewRefusal: { target: number; error: unknown } | undefined;
+
+  private throwIfViewRefused(): void {
+    if (this.viewRefusal) throwIfViewRefused([this.viewRefusal], (i) => this.transport.describe(i));
   }
 
   /** The seed's Phase1: {value, higherBal, err} with err === NotEnoughQuorum on failure. */
@@ -100,8 +148,9 @@ export class Proposer {
     deadlineMs = this.timing.phaseTimeoutMs,
   ): Promise<{ value: Value | null; higherBal: Ballot | null; err: NotEnoughQuorumError | null; chosen: Value | null }> {
     const r = await this.phase('PREPARE', acceptorIds, quorum, deadlineMs);
-    const t = tallyPhase1(this.bal, [...r.replies, ...r.rejected], quorum, acceptorIds.length);
-    return { value: t.value, higherBal: t.higherBal, err: t.ok ? null : NotEnoughQuorum, chosen: firstChosen([...r.replies, ...r.rejected]) };
+    const t = r.tally.phase1();
+    if (!t.ok) this.throwIfViewRefused();
+    return { value: t.value, higherBal: t.higherBal, err: t.ok ? null : NotEnoughQuorum, chosen: firstChosen(r.all) };
   }
 
   /** The seed's Phase2 with this.val: {higherBal, err}. */
@@ -111,8 +160,9 @@ export class Proposer {
     deadlineMs = this.timing.phaseTimeoutMs,
   ): Promise<{ higherBal: Ballot | null; err: NotEnoughQuorumError | null; chosen: Value | null }> {
     const r = await this.phase('ACCEPT', acceptorIds, quorum, deadlineMs);
-    const t = tallyPhase2(this.bal, [...r.replies, ...r.rejected], quorum, acceptorIds.length);
-    return { higherBal: t.higherBal, err: t.ok ? null : NotEnoughQuorum, chosen: firstChosen([...r.replies, ...r.rejected]) };
+    const t = r.tally.phase2();
+    if (!t.ok) this.throwIfViewRefused();
+    return { higherBal: t.higherBal, err: t.ok ? null : NotEnoughQuorum, chosen: firstChosen(r.all) };
   }
 
   /**

@@ -4,3 +4,4 @@ export * from './proposer.js';
 export * from './kv.js';
 export * from './view.js';
 export * from './recover.js';
+export * from './fence.js';

@@ -2,7 +2,7 @@
 // Batch method, over gRPC with health and reflection, state in a durable AcceptorStore.
 import { createGrpcServer, type GrpcServer } from '@quorumkit/shared-transport';
 import type { Logger } from 'pino';
-import { type AcceptorViewConfig, DEFAULT_CLUSTER_ID, accept, formatBallot, clusterIdProblem, commit, learn, prepare, viewMismatch } from '../core/index.js';
+import { type AcceptorViewConfig, DEFAULT_CLUSTER_ID, accept, formatBallot, clusterIdProblem, commit, judgeClaim, learn, prepare, viewMismatch } from '../core/index.js';
 import { BadRequestError, ClusterViewError, ListenError, RecoveringError, UsageError } from '../errors.js';
 import { openAcceptorReplica } from '../storage/openAcceptorReplica.js';
 import { recoverFromPeers } from './recovery.js';
@@ -26,6 +26,9 @@ interface WireDumpRequest {
   Members?: number | null;
   After?: WireInstanceId | null;
   Limit?: number | null;
+  From?: number | null;
+  Incarnation?: string | number | null;
+  Nonce?: string | null;
 }
 const recoveryPageMax = 512;
 import { PROTO_PATH, SERVICE_NAME, defaultAcceptorAddress } from '../wire/protoPath.js';
@@ -158,7 +161,14 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
     }
   };
 
-  const handleBatch = async (req: { Ops?: WireBatchOp[] | null }): Promise<{ Replies: WireAcceptor[] }> => {
+  /** Who answers, as which incarnation, knowing whom at which (incarnation fencing; our clients only). */
+  const origin = () => ({
+    AcceptorId: opts.id,
+    Incarnation: store.incarnation.incarnation.toString(),
+    Known: store.knownIncarnations(view.members).map(String),
+  });
+
+  const handleBatch = async (req: { Ops?: WireBatchOp[] | null }): Promise<{ Replies: WireAcceptor[]; AcceptorId: number; Incarnation: string; Known: string[] }> => {
     const ops = req.Ops ?? [];
     if (ops.length > batchOpsMax) throw new BadRequestError(`Batch carries ${ops.length} ops, at most ${batchOpsMax}`);
     // Validate everything first so a bad op changes nothing.
@@ -168,10 +178,26 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
       ballotFromWire(op.Req?.Bal);
       valueFromWire(op.Req?.Val);
     }
-    return { Replies: await Promise.all(ops.map(handleOp)) };
+    const replies = await Promise.all(ops.map(handleOp));
+    // read after the ops: a peer incarnation recorded meanwhile only makes proposers stricter
+    return { Replies: replies, ...origin() };
   };
 
-  const handleDump = async (req: WireDumpRequest): Promise<{ Entries: { Id: unknown; State: WireAcceptor }[]; Done: boolean }> => {
+  const handleDump = async (req: WireDumpRequest): Promise<{ Entries: { Id: unknown; State: WireAcceptor }[]; Done: boolean; Stale?: boolean; Known?: string }> => {
+    const from = Number(req.From ?? -1);
+    if (!Number.isInteger(from) || from < 0 || from >= view.members || from === opts.id) throw new BadRequestError(`Dump.From must be another member's id (0..${view.members - 1}), got ${String(req.From)}`);
+    let inc: bigint;
+    try {
+      inc = BigInt(req.Incarnation ?? '0');
+    } catch {
+      throw new BadRequestError(`Dump.Incarnation is not an integer: ${String(req.Incarnation)}`);
+    }
+    const nonce = req.Nonce ?? '';
+    if (inc < 1n || nonce === '' || nonce.length > 128) throw new BadRequestError('Dump needs an Incarnation >= 1 and a Nonce (1..128 chars)');
+    const claim = judgeClaim(store.knownOf(from), inc, nonce);
+    if (!claim.serve) return { Entries: [], Done: false, Stale: true, Known: claim.known.toString() };
+    // durable before any state leaves: from now on every reply of ours names the new incarnation
+    if (claim.record) await store.recordPeerIncarnation(from, { incarnation: inc, nonce });
     const limit = Math.min(Math.max(Number(req.Limit ?? 0) || recoveryPageMax, 1), recoveryPageMax);
     const after = req.After ? instanceFromWire(req.After) : null;
     const page = await store.dump(after, limit);

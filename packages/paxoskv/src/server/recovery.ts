@@ -26,16 +26,30 @@ export interface RecoveryOptions {
 interface WireDumpReply {
   Entries?: { Id?: { Key?: string; Ver?: string } | null; State?: WireAcceptor | null }[];
   Done?: boolean;
+  Stale?: boolean;
+  Known?: string;
+}
+
+/** A peer knows this acceptor at an incarnation >= the one it claimed: claim above it. */
+class StaleIncarnation extends Error {
+  constructor(readonly known: bigint) {
+    super(`a peer knows this acceptor at incarnation ${known}`);
+  }
 }
 
 /** Re-learn everything one other acceptor holds; returns the highest ballot it showed. */
 async function learnFrom(client: grpc.Client, o: RecoveryOptions): Promise<Ballot> {
   let after: { key: string; ver: bigint } | null = null;
   let seen = ZERO_BALLOT;
+  const me = o.store.incarnation;
   for (;;) {
     if (o.signal.aborted) throw new Error('recovery stopped');
-    const req = { ClusterId: o.view.clusterId, Members: o.view.members, After: after ? instanceToWire(after) : null, Limit: o.pageMax ?? recoveryDefaults.pageMax };
+    const req = {
+      ClusterId: o.view.clusterId, Members: o.view.members, After: after ? instanceToWire(after) : null, Limit: o.pageMax ?? recoveryDefaults.pageMax,
+      From: o.selfId, Incarnation: me.incarnation.toString(), Nonce: me.nonce,
+    };
     const res = await callUnary<unknown, WireDumpReply>(client, 'Dump', req, { deadlineMs: recoveryDefaults.callTimeoutMs, signal: o.signal });
+    if (res.Stale) throw new StaleIncarnation(BigInt(res.Known ?? '0'));
     for (const e of res.Entries ?? []) {
       const id = instanceFromWire(e.Id);
       const r = replyFromWire(e.State ?? { LastBal: null, Val: null, VBal: null });
@@ -56,6 +70,7 @@ export async function recoverFromPeers(o: RecoveryOptions): Promise<Ballot> {
   const need = othersNeeded(o.view.members);
   const done = new Map<number, Ballot>();
   for (let attempt = 0; ; attempt++) {
+    let staleAt = -1n;
     const peers = o.peers();
     const others = peers.map((a, i) => ({ a, i })).filter((p) => p.i !== o.selfId && !done.has(p.i));
     if (peers.length - 1 < need) {
@@ -68,12 +83,24 @@ export async function recoverFromPeers(o: RecoveryOptions): Promise<Ballot> {
           done.set(i, await learnFrom(client, o));
           o.logger?.info({ from: a, learned: done.size, need }, 'recovery: re-learned the state of an acceptor');
         } catch (e) {
+          if (e instanceof StaleIncarnation) {
+            if (e.known > staleAt) staleAt = e.known;
+            return;
+          }
           if (!o.signal.aborted) o.logger?.warn({ from: a, err: (e as Error).message }, 'recovery: could not re-learn from this acceptor yet');
         } finally {
           client.close();
         }
       }),
     );
+    if (staleAt >= 0n) {
+      // every acceptor counted must have recorded the incarnation we vote as: start over above it
+      const inc = { incarnation: staleAt + 1n, nonce: o.store.incarnation.nonce };
+      await o.store.setIncarnation(inc);
+      o.logger?.info({ incarnation: inc.incarnation.toString() }, 'recovery: a peer knew an incarnation this high; re-learning as the next one');
+      done.clear();
+      continue;
+    }
     if (done.size >= need) {
       const seen = [...done.values()].reduce(maxBallot, ZERO_BALLOT);
       const floor = floorAbove(seen);

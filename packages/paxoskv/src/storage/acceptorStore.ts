@@ -2,6 +2,7 @@
 // GroupCommitWriter (one fsync covers every instance changed meanwhile) and a reply is
 // released only after the state it reveals is durable, so a restarted acceptor keeps
 // every promise and vote it ever answered with.
+import { randomUUID } from 'node:crypto';
 import {
   GroupCommitWriter,
   type BatchOp,
@@ -64,6 +65,14 @@ interface Slot {
 const instKey = (id: InstanceId): string => `${id.ver}\u0000${id.key}`;
 const META_FLOOR = encodeUtf8('floor');
 const META_MODE = encodeUtf8('mode');
+const META_INCARNATION = encodeUtf8('incarnation');
+const META_KNOWN = encodeUtf8('known');
+
+/** An incarnation claim: the number and the recovery's random id. */
+export interface Incarnation {
+  incarnation: bigint;
+  nonce: string;
+}
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
@@ -91,6 +100,10 @@ export class AcceptorStore {
   /** Promised in every instance after a recovery (null: never recovered) */
   private floorBal: Ballot | null = null;
   private recoveringFlag = false;
+  /** this acceptor's own incarnation (0: bootstrapped and never recovered) */
+  private own: Incarnation = { incarnation: 0n, nonce: '' };
+  /** what it knows of the other members' incarnations (index = acceptor id) */
+  private knownPeers: (Incarnation | null)[] = [];
 
   private constructor(
     private readonly store: Store,
@@ -123,7 +136,47 @@ export class AcceptorStore {
     }
     const mode = await s.meta.get(META_MODE);
     s.recoveringFlag = mode !== undefined && decodeJson<string>(openRecord(mode)) === 'recovering';
+    const own = await s.meta.get(META_INCARNATION);
+    if (own) s.own = decodeJson<Incarnation>(openRecord(own));
+    const known = await s.meta.get(META_KNOWN);
+    if (known) s.knownPeers = decodeJson<(Incarnation | null)[]>(openRecord(known));
     return s;
+  }
+
+  /** This acceptor's incarnation: every reply carries it, so proposers can fence an older one. */
+  get incarnation(): Incarnation {
+    return this.own;
+  }
+
+  /** The incarnations this acceptor knows of the members (index = acceptor id; 0 = never recovered). */
+  knownIncarnations(members: number): bigint[] {
+    return Array.from({ length: members }, (_, i) => this.knownPeers[i]?.incarnation ?? 0n);
+  }
+
+  knownOf(id: number): Incarnation | undefined {
+    return this.knownPeers[id] ?? undefined;
+  }
+
+  /** Record, durably, that acceptor `id` now votes as `inc` (before handing it any state). */
+  recordPeerIncarnation(id: number, inc: Incarnation): Promise<void> {
+    // one record holds every member: writes of it go one after another, never from a stale copy
+    const run = this.knownChain.then(async () => {
+      const have = this.knownPeers[id];
+      if (have && have.incarnation >= inc.incarnation) return;
+      const next = Array.from({ length: Math.max(this.knownPeers.length, id + 1) }, (_, i) => this.knownPeers[i] ?? null);
+      next[id] = { incarnation: inc.incarnation, nonce: inc.nonce };
+      await this.writer.write([this.meta.put(META_KNOWN, sealRecord(encodeJson(next)))]);
+      this.knownPeers = next; // visible to replies only once durable
+    });
+    this.knownChain = run.catch(() => undefined);
+    return run;
+  }
+  private knownChain: Promise<void> = Promise.resolve();
+
+  /** Take a new incarnation for a recovery (durable: a crash mid-recovery resumes the same claim). */
+  async setIncarnation(inc: Incarnation): Promise<void> {
+    await this.writer.write([this.meta.put(META_INCARNATION, sealRecord(encodeJson(inc)))]);
+    this.own = { ...inc };
   }
 
   /** true while this store's state is being re-learned from the other acceptors (it must not vote). */
@@ -135,10 +188,20 @@ export class AcceptorStore {
     return this.floorBal;
   }
 
-  /** Mark the state as being re-learned, durably (a crash mid-recovery stays recovering). */
-  async beginRecovery(): Promise<void> {
-    await this.writer.write([this.meta.put(META_MODE, sealRecord(encodeJson('recovering')))]);
+  /**
+   * Mark the state as being re-learned, durably (a crash mid-recovery stays recovering), and
+   * claim a new incarnation at least `atLeast` with a fresh random nonce; the acceptors it
+   * re-learns from raise it further when they know an older one that high.
+   */
+  async beginRecovery(atLeast = 1n): Promise<void> {
+    const start = [atLeast, this.own.incarnation + 1n, 1n].reduce((a, b) => (a > b ? a : b));
+    const inc: Incarnation = { incarnation: start, nonce: randomUUID() };
+    await this.writer.write([
+      this.meta.put(META_MODE, sealRecord(encodeJson('recovering'))),
+      this.meta.put(META_INCARNATION, sealRecord(encodeJson(inc))),
+    ]);
     this.recoveringFlag = true;
+    this.own = inc;
   }
 
   /** Re-learning is complete: promise `floor` everywhere from now on and vote again. */

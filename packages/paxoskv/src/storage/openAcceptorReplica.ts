@@ -40,7 +40,7 @@ export async function openAcceptorReplica(dir: string, opts: OpenAcceptorReplica
   try {
     store = await AcceptorStore.wrap(r.stores.get(ACCEPTOR_STORE_DIR)!, opts.store);
     // A recovery interrupted by a crash is still a recovery, whatever the directory says now.
-    if (r.decision === 'recover' && !store.recovering) await store.beginRecovery();
+    if (r.decision === 'recover' && !store.recovering) await store.beginRecovery(r.identity.incarnation);
   } catch (e) {
     await Promise.allSettled([...r.stores.values()].map((s) => s.close()));
     throw e;

@@ -69,3 +69,10 @@ export class NamesQuotaError extends QuorumkitError {
     super('ENAMESQUOTA', message);
   }
 }
+
+/** RRSeq.ready() on (or while waiting when) the client was closed. */
+export class ClientClosedError extends QuorumkitError {
+  constructor(message: string) {
+    super('ECLOSED', message);
+  }
+}

@@ -6,7 +6,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { backoffDelayMs, callUnary, createGrpcClient, sleep, toBigInt } from '@quorumkit/shared-transport';
 import { Counter, Registry } from 'prom-client';
 import { RangeBuffer, clampBufSize, prefetchThreshold } from '../core/rangeBuffer.js';
-import { InvalidArgumentError, NextAbortedError, NextTimeoutError, RangeRegressionError, RangeUnavailableError } from '../errors.js';
+import { ClientClosedError, InvalidArgumentError, NextAbortedError, NextTimeoutError, RangeRegressionError, RangeUnavailableError } from '../errors.js';
 import { rrSeqProtoPath } from '../protoPath.js';
 import { RECONNECT_CHANNEL_OPTIONS } from '../server/peerClient.js';
 import { RR_SERVER_DEFAULTS } from '../server/rrServer.js';
@@ -70,6 +70,8 @@ export class RRSeq {
   private readonly clients: Array<{ addr: string; client: grpc.Client }>;
   private readonly buf = new RangeBuffer();
   private waiters: Array<(id: bigint) => void> = [];
+  /** ready() callers: called with true after a successful fetch, false on close. */
+  private readyWaiters: Array<(ok: boolean) => void> = [];
   private fetching = false;
   private closed = false;
   private target: number;
@@ -168,39 +170,67 @@ export class RRSeq {
         this.maybeFetch();
       });
     }
-    return new Promise<bigint>((resolve, reject) => {
+    return this.waitBounded<bigint>(this.waiters, 'next()', 'no ID', opts, (id, resolve) => resolve(id));
+  }
+
+  /**
+   * Resolves once the cluster granted this client a range (at once if IDs are buffered);
+   * the IDs stay for next(). Rejects ETIMEDOUT / EABORTED as next() does, ECLOSED once closed.
+   */
+  ready(opts: NextOptions = {}): Promise<void> {
+    const closed = (): ClientClosedError => new ClientClosedError(`sequence ${this.name}: the client is closed`);
+    if (this.closed) return Promise.reject(closed());
+    if (this.buf.available() > 0n) return Promise.resolve();
+    if (opts.signal?.aborted) return Promise.reject(new NextAbortedError(`sequence ${this.name}: ready() aborted`));
+    return this.waitBounded<void>(this.readyWaiters, 'ready()', 'no range', opts, (ok, resolve, reject) => (ok ? resolve() : reject(closed())), true);
+  }
+
+  /** Queue a waiter on `queue` that gives up on opts.signal / opts.timeoutMs (and leaves the queue). */
+  private waitBounded<R, V = R extends void ? boolean : bigint>(
+    queue: Array<(v: V) => void>,
+    what: string,
+    none: string,
+    opts: NextOptions,
+    settle: (v: V, resolve: (r: R) => void, reject: (e: Error) => void) => void,
+    wanted = false,
+  ): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const cleanup = (): void => {
         if (timer) clearTimeout(timer);
         opts.signal?.removeEventListener('abort', onAbort);
       };
-      const waiter = (id: bigint): void => {
+      const waiter = (v: V): void => {
         cleanup();
-        resolve(id);
+        settle(v, resolve, reject);
       };
       const giveUp = (err: Error): void => {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
+        const i = queue.indexOf(waiter);
+        if (i >= 0) queue.splice(i, 1);
         cleanup();
         reject(err);
       };
-      const onAbort = (): void => giveUp(new NextAbortedError(`sequence ${this.name}: next() aborted`));
+      const onAbort = (): void => giveUp(new NextAbortedError(`sequence ${this.name}: ${what} aborted`));
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       if (opts.timeoutMs !== undefined) {
         const ms = Math.max(0, opts.timeoutMs);
-        timer = setTimeout(() => giveUp(new NextTimeoutError(`sequence ${this.name}: no ID within ${ms} ms${this.lastError ? ` (${this.lastError.reason})` : ''}`)), ms);
+        timer = setTimeout(() => giveUp(new NextTimeoutError(`sequence ${this.name}: ${none} within ${ms} ms${this.lastError ? ` (${this.lastError.reason})` : ''}`)), ms);
       }
-      this.waiters.push(waiter);
-      this.maybeFetch();
+      queue.push(waiter);
+      this.maybeFetch(wanted);
     });
   }
 
-  /** A buffered ID if there is one right now (like a non-blocking channel read), else undefined. */
+  /**
+   * A buffered ID if there is one right now (like a non-blocking channel read), else
+   * undefined. A poll is demand: with buffer 0 one ID is then kept on the way, so that a
+   * caller polling every D ms finds one at each poll (not at every second one).
+   */
   tryNext(): bigint | undefined {
     if (this.closed) return undefined;
     const id = this.waiters.length === 0 ? this.buf.take() : undefined;
     if (id !== undefined) this.served++;
-    this.maybeFetch(id === undefined);
+    this.maybeFetch(true);
     return id;
   }
 
@@ -236,6 +266,7 @@ export class RRSeq {
     this.live.delete(this);
     this.abort.abort();
     for (const w of this.waiters.splice(0)) w(0n);
+    for (const w of this.readyWaiters.splice(0)) w(false);
     this.buf.clear();
     for (const c of this.clients) c.client.close();
   }
@@ -244,6 +275,7 @@ export class RRSeq {
     if (this.closed || this.fetching) return;
     const need =
       this.waiters.length > 0 ||
+      this.readyWaiters.length > 0 ||
       (this.buf.available() === 0n && (this.bufSize > 0 || wanted)) ||
       this.buf.available() < this.prefetchBelow;
     if (!need) return;
@@ -274,6 +306,7 @@ export class RRSeq {
           }
           this.counters.ranges.inc({ sequence: this.name });
           this.serveWaiters();
+          for (const w of this.readyWaiters.splice(0)) w(true);
           const more = this.waiters.length > 0 || this.buf.available() < this.prefetchBelow;
           if (!more) return;
           continue;

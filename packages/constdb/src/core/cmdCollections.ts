@@ -215,6 +215,6 @@ export function cmdHincrby(ctx: CmdCtx, args: Buffer[]): void {
   if (!inI64(next)) return ctx.out.error(ERR.overflow);
   const u = ctx.db.uuid(ctx.now);
   ctx.sess.lastWrite = u;
-  ctx.db.write(key, { hash: new Map([[f, scalarIncrDelta(raw, ctx.db.node, u, by)]]) });
+  ctx.db.write(key, { hash: new Map([[f, scalarIncrDelta(raw, ctx.db.node, ctx.db.epoch, u, by)]]) });
   ctx.out.int(next);
 }

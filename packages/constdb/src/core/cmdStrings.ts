@@ -113,7 +113,7 @@ function incrBy(ctx: CmdCtx, keyArg: Buffer, by: bigint): void {
   const u = ctx.db.uuid(ctx.now);
   ctx.sess.lastWrite = u;
   // the raw record (maybe only a tombstone): this node's counter continues from what it cleared
-  ctx.db.write(key, { str: scalarIncrDelta(ctx.db.keys.get(key)?.str, ctx.db.node, u, by) });
+  ctx.db.write(key, { str: scalarIncrDelta(ctx.db.keys.get(key)?.str, ctx.db.node, ctx.db.epoch, u, by) });
   ctx.out.int(next);
 }
 

@@ -1,7 +1,7 @@
 // Binary encoding of key records and deltas (snapshot, AOF and replication all use it).
 // Lengths and node ids are varints, uuids u64, counter nets i64, bytes length-prefixed.
 import type { KeyRec, Elem, Expiry } from './keyrec.js';
-import type { Scalar, Ctr, VV } from './scalar.js';
+import type { Scalar, Ctr, Ctrs, VV } from './scalar.js';
 
 export class CodecError extends Error {
   readonly code = 'ECODEC';
@@ -139,35 +139,46 @@ function rVV(r: Reader): VV {
 }
 
 /** A node's cumulative net can pass int64 (its increments are bounded by the visible value, not the sum). */
-function ctrsFitI64(m: Map<number, Ctr> | undefined): boolean {
-  if (m) for (const c of m.values()) if (c.net > I64_MAX || c.net < -I64_MAX - 1n) return false;
+function ctrsFitI64(m: Ctrs | undefined): boolean {
+  if (m) for (const es of m.values()) for (const c of es.values()) if (c.net > I64_MAX || c.net < -I64_MAX - 1n) return false;
   return true;
 }
 
 const I64_MAX = (1n << 63n) - 1n;
 
-function wCtrs(w: Writer, m: Map<number, Ctr>, big: boolean): void {
+// node count, then per node: id, epoch count, per epoch: u64 epoch, u64 u, net
+function wCtrs(w: Writer, m: Ctrs, big: boolean): void {
   w.varint(m.size);
-  for (const [n, c] of m) {
+  for (const [n, es] of m) {
     w.varint(n);
-    w.u64(c.u);
-    if (big) w.latin1(c.net.toString());
-    else w.i64(c.net);
+    w.varint(es.size);
+    for (const [e, c] of es) {
+      w.u64(e);
+      w.u64(c.u);
+      if (big) w.latin1(c.net.toString());
+      else w.i64(c.net);
+    }
   }
 }
 
-function rCtrs(r: Reader, big: boolean): Map<number, Ctr> {
-  const m = new Map<number, Ctr>();
+function rCtrs(r: Reader, big: boolean): Ctrs {
+  const m: Ctrs = new Map();
   for (let i = r.varint(); i > 0; i--) {
     const n = r.varint();
-    const u = r.u64();
-    let net: bigint;
-    if (big) {
-      const t = r.latin1();
-      if (!/^-?[0-9]{1,400}$/.test(t)) throw new CodecError('bad counter');
-      net = BigInt(t);
-    } else net = r.i64();
-    m.set(n, { u, net });
+    const es = new Map<bigint, Ctr>();
+    for (let j = r.varint(); j > 0; j--) {
+      const e = r.u64();
+      const u = r.u64();
+      let net: bigint;
+      if (big) {
+        const t = r.latin1();
+        if (!/^-?[0-9]{1,400}$/.test(t)) throw new CodecError('bad counter');
+        net = BigInt(t);
+      } else net = r.i64();
+      es.set(e, { u, net });
+    }
+    if (es.size === 0) throw new CodecError('empty counter node');
+    m.set(n, es);
   }
   return m;
 }
@@ -281,7 +292,7 @@ export function maxUuid(rec: KeyRec): bigint {
   const sc = (s?: Scalar) => {
     if (!s) return;
     s.regs?.forEach((r) => { if (r.u > m) m = r.u; });
-    s.cnt?.forEach((c) => { if (c.u > m) m = c.u; });
+    s.cnt?.forEach((es) => es.forEach((c) => { if (c.u > m) m = c.u; }));
     vv(s.clr);
   };
   sc(rec.str);

@@ -32,6 +32,11 @@ export class Db {
   /** while an EXEC runs: its ops, emitted together at endUnit */
   private unit: Array<[string, KeyRec]> | undefined;
   stats = { expiredKeys: 0, tombstonesCollected: 0 };
+  /**
+   * This node life's counter epoch: counter contributions are keyed by (node, epoch), and a
+   * restart that may have lost own ops continues under a new one (see scalar.ts).
+   */
+  epoch = 0n;
 
   constructor(readonly node: number) {}
 

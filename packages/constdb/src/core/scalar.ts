@@ -2,10 +2,16 @@
 //
 // State (each part a join-semilattice, merged pointwise):
 //   regs   node -> latest SET by that node {u, v}            (max by u)
-//   cnt    node -> that node's cumulative net increment {u, net}  (max by u)
+//   cnt    node -> epoch -> that node life's cumulative net increment {u, net}  (max by u)
 //   clr    node -> highest uuid of that node's writes removed by a SET/DEL (observed-remove)
-//   clrCnt node -> the node's counter entry as observed when it was removed (max by u)
-// A reg or counter entry of node n is live iff its u > clr[n]. The value is the newest live
+//   clrCnt node -> epoch -> the counter entry as observed when it was removed (max by u)
+// A reg or counter entry of node n is live iff its u > clr[n].
+// Counters are keyed by (node, epoch) because a node that restarts after losing own ops (the
+// lossy fsync modes) rebuilds its running total from what it recovered: written under the old
+// key, that smaller total with a newer uuid would supersede the larger one its peers hold and
+// wipe out the increments they kept. A life that may have lost ops gets a new epoch (see
+// storage/seqCeiling.ts), so its total starts afresh beside the old life's entry, which peers
+// keep merging (max by u) and which keeps counting. The value is the newest live
 // reg (uuid, node) plus the sum of the live counters' growth since they were last cleared:
 // concurrent INCRs on different nodes all count, a SET or DEL removes exactly the writes
 // it had observed, and a concurrent INCR that it had not seen survives on top of the SET.
@@ -15,12 +21,14 @@ import { dotGreater } from './uuid.js';
 export interface Reg { u: bigint; v: Buffer }
 export interface Ctr { u: bigint; net: bigint }
 export type VV = Map<number, bigint>;
+/** node -> epoch -> entry */
+export type Ctrs = Map<number, Map<bigint, Ctr>>;
 
 export interface Scalar {
   regs?: Map<number, Reg>;
-  cnt?: Map<number, Ctr>;
+  cnt?: Ctrs;
   clr?: VV;
-  clrCnt?: Map<number, Ctr>;
+  clrCnt?: Ctrs;
 }
 
 export function vvGet(vv: VV | undefined, n: number): bigint {
@@ -31,16 +39,30 @@ export function vvJoinInto(into: VV, from: VV): void {
   for (const [n, u] of from) if (u > (into.get(n) ?? -1n)) into.set(n, u);
 }
 
-function ctrJoinInto(into: Map<number, Ctr>, from: Map<number, Ctr>): void {
-  for (const [n, c] of from) {
-    const cur = into.get(n);
-    if (!cur || c.u > cur.u) into.set(n, c);
+export function ctrGet(m: Ctrs | undefined, n: number, e: bigint): Ctr | undefined {
+  return m?.get(n)?.get(e);
+}
+
+function ctrJoinInto(into: Ctrs, from: Ctrs): void {
+  for (const [n, es] of from) {
+    let mine = into.get(n);
+    if (!mine) into.set(n, (mine = new Map()));
+    for (const [e, c] of es) {
+      const cur = mine.get(e);
+      if (!cur || c.u > cur.u) mine.set(e, c);
+    }
   }
+}
+
+function ctrsClone(m: Ctrs): Ctrs {
+  const c: Ctrs = new Map();
+  for (const [n, es] of m) c.set(n, new Map(es));
+  return c;
 }
 
 export function scalarLive(s: Scalar): boolean {
   if (s.regs) for (const [n, r] of s.regs) if (r.u > vvGet(s.clr, n)) return true;
-  if (s.cnt) for (const [n, c] of s.cnt) if (c.u > vvGet(s.clr, n)) return true;
+  if (s.cnt) for (const [n, es] of s.cnt) for (const c of es.values()) if (c.u > vvGet(s.clr, n)) return true;
   return false;
 }
 
@@ -51,7 +73,7 @@ export function scalarMaxDot(s: Scalar): [bigint, number] | undefined {
     if (u > vvGet(s.clr, n) && (!best || dotGreater(u, n, best[0], best[1]))) best = [u, n];
   };
   if (s.regs) for (const [n, r] of s.regs) consider(r.u, n);
-  if (s.cnt) for (const [n, c] of s.cnt) consider(c.u, n);
+  if (s.cnt) for (const [n, es] of s.cnt) for (const c of es.values()) consider(c.u, n);
   return best;
 }
 
@@ -88,10 +110,13 @@ export function scalarValue(s: Scalar): ScalarValue | undefined {
   let delta = 0n;
   let anyCnt = false;
   if (s.cnt) {
-    for (const [n, c] of s.cnt) {
-      if (c.u > vvGet(s.clr, n)) {
-        anyCnt = true;
-        delta += c.net - (s.clrCnt?.get(n)?.net ?? 0n);
+    for (const [n, es] of s.cnt) {
+      const cl = vvGet(s.clr, n);
+      for (const [e, c] of es) {
+        if (c.u > cl) {
+          anyCnt = true;
+          delta += c.net - (ctrGet(s.clrCnt, n, e)?.net ?? 0n);
+        }
       }
     }
   }
@@ -123,13 +148,10 @@ export function scalarInt(v: ScalarValue): bigint | undefined {
 export function scalarClearDelta(s: Scalar, node: number, u: bigint): Scalar {
   const clr: VV = new Map([[node, u]]);
   if (s.regs) for (const [n, r] of s.regs) if (r.u > vvGet(clr, n)) clr.set(n, r.u);
-  let clrCnt: Map<number, Ctr> | undefined;
+  let clrCnt: Ctrs | undefined;
   if (s.cnt) {
-    clrCnt = new Map();
-    for (const [n, c] of s.cnt) {
-      clrCnt.set(n, c);
-      if (c.u > vvGet(clr, n)) clr.set(n, c.u);
-    }
+    clrCnt = ctrsClone(s.cnt);
+    for (const [n, es] of s.cnt) for (const c of es.values()) if (c.u > vvGet(clr, n)) clr.set(n, c.u);
   }
   const d: Scalar = { clr };
   if (clrCnt) d.clrCnt = clrCnt;
@@ -143,12 +165,12 @@ export function scalarSetDelta(s: Scalar | undefined, node: number, u: bigint, v
   return d;
 }
 
-/** Delta for INCRBY: this node's counter grows by `by`. */
-export function scalarIncrDelta(s: Scalar | undefined, node: number, u: bigint, by: bigint): Scalar {
-  const own = s?.cnt?.get(node);
-  const cleared = s?.clrCnt?.get(node);
+/** Delta for INCRBY: this node life's counter (node, epoch) grows by `by`. */
+export function scalarIncrDelta(s: Scalar | undefined, node: number, epoch: bigint, u: bigint, by: bigint): Scalar {
+  const own = ctrGet(s?.cnt, node, epoch);
+  const cleared = ctrGet(s?.clrCnt, node, epoch);
   const prev = own && (!cleared || own.u >= cleared.u) ? own.net : (cleared?.net ?? 0n);
-  return { cnt: new Map([[node, { u, net: prev + by }]]) };
+  return { cnt: new Map([[node, new Map([[epoch, { u, net: prev + by }]])]]) };
 }
 
 /** Joins delta d into s (mutating s); drops registers the clear has made dead. */
@@ -180,8 +202,8 @@ export function scalarJoinInto(s: Scalar, d: Scalar): void {
 export function scalarClone(s: Scalar): Scalar {
   const c: Scalar = {};
   if (s.regs) c.regs = new Map(s.regs);
-  if (s.cnt) c.cnt = new Map(s.cnt);
+  if (s.cnt) c.cnt = ctrsClone(s.cnt);
   if (s.clr) c.clr = new Map(s.clr);
-  if (s.clrCnt) c.clrCnt = new Map(s.clrCnt);
+  if (s.clrCnt) c.clrCnt = ctrsClone(s.clrCnt);
   return c;
 }

@@ -189,6 +189,7 @@ export class ConstdbNode {
     const recovered = this.ownSeq;
     this.ownSeq = this.seqs.open(recovered, this.db.clock.current);
     this.db.clock.observe(this.seqs.clockFloor);
+    this.db.epoch = this.seqs.epoch;
     if (this.seqs.unreadable) this.log.warn({ err: this.seqs.unreadable }, 'seq file unreadable: numbering restarts from the time base');
     if (this.seqs.jumped) {
       // ops past `recovered` may have reached peers before this crash: new ops never reuse

@@ -52,6 +52,8 @@ export function parseLostRanges(s: string): LostRange[] | undefined {
 
 interface SeqFile {
   ceiling: string;
+  /** the counter epoch of the current life (absent in older files) */
+  epoch?: string;
   uuidCeiling: string;
   /** [seq lo, seq hi, uuid lo, uuid hi] */
   lost: string[][];
@@ -78,6 +80,13 @@ export class SeqCeiling {
   jumped = false;
   /** where the clock must continue from: above every uuid an earlier life may have used */
   clockFloor = 0n;
+  /**
+   * Counter epoch (see core/scalar.ts): counter contributions of a life that may follow a
+   * loss of own ops must not share a key with the lost life's. A restart that jumped takes
+   * its first seq as the new epoch (seqs are never reused, so neither are epochs); one that
+   * recovered everything keeps the saved epoch.
+   */
+  epoch = 0n;
   /** the file was unreadable (corrupt): numbering restarted from the time base, which is safe */
   unreadable = '';
 
@@ -115,7 +124,8 @@ export class SeqCeiling {
       }
       this.clockFloor = uHi;
       this.jumped = true;
-    }
+      this.epoch = start;
+    } else this.epoch = saved?.epoch ?? 0n;
     this.ceiling = this.exact ? start : start + SEQ_BLOCK;
     this.uuidCeiling = this.exact ? this.clockFloor : maxBig(this.clockFloor, wallUuid(nowMs)) + UUID_BLOCK;
     this.write();
@@ -139,7 +149,7 @@ export class SeqCeiling {
     this.write();
   }
 
-  private read(): { ceiling: bigint; uuidCeiling: bigint; lost: LostRange[]; lostUuids: LostRange[] } | undefined {
+  private read(): { ceiling: bigint; uuidCeiling: bigint; epoch: bigint; lost: LostRange[]; lostUuids: LostRange[] } | undefined {
     let raw: Buffer;
     try {
       raw = readFileSync(this.path);
@@ -154,6 +164,7 @@ export class SeqCeiling {
       return {
         ceiling: BigInt(body.ceiling),
         uuidCeiling: BigInt(body.uuidCeiling ?? '0'),
+        epoch: BigInt(body.epoch ?? '0'),
         lost: slo.map((lo, i) => [lo, shi[i]!] as const),
         lostUuids: ulo.map((lo, i) => [lo, uhi[i]!] as const),
       };
@@ -167,6 +178,7 @@ export class SeqCeiling {
     const body: SeqFile = {
       ceiling: String(this.ceiling),
       uuidCeiling: String(this.uuidCeiling),
+      epoch: String(this.epoch),
       lost: this.lost.map(([lo, hi], i) => [lo, hi, ...(this.lostUuids[i] ?? [0n, 0n])].map(String)),
     };
     writeFileAtomicSync(this.path, Buffer.from(JSON.stringify(body)));

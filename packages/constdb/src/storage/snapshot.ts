@@ -7,7 +7,7 @@ import type { KeyRec } from '../core/keyrec.js';
 import { QuorumkitError, writeFileAtomic, readFileChecked } from '@quorumkit/shared-storage';
 
 export const SNAPSHOT_MAGIC = 'CONSTDB\0';
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2; // 2: counters keyed by (node, epoch)
 
 export class SnapshotCorruptError extends QuorumkitError {
   constructor(path: string, why: string) {

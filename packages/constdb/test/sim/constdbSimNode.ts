@@ -38,6 +38,8 @@ export type Msg =
 /** The never-reused seq ceiling (the server's constdb.seq file). */
 interface Ceiling {
   c: number;
+  /** counter epoch of the current life: a restart that jumped takes its first seq (as the server does) */
+  e?: number;
   /** own uuids reserved up to here (a lost op's uuid is at most this) */
   u: bigint;
   lost: Array<[number, number]>;
@@ -187,7 +189,9 @@ export class ConstdbSimNode implements SimNode<Msg> {
       }
       this.backlog.clear();
       this.stats.jumps++;
+      this.ceil.e = this.ownSeq;
     }
+    this.db.epoch = BigInt(this.ceil.e ?? 0);
     this.ceil.c = this.exact ? this.ownSeq : this.ownSeq + SEQ_BLOCK;
     this.ceil.u = this.uuidCeiling();
     st.put('ceil', this.ceil);

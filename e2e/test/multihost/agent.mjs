@@ -4,6 +4,7 @@
 //   {"id": 1, "kind": "...", ...}  ->  {"id": 1, "ok": true, "value": ...} | {"id": 1, "ok": false, "error": "..."}
 // Requests run concurrently; bigints travel as decimal strings. Clients are the packages'
 // public APIs (built dist), kept open per address set so a cut host shows as a real timeout.
+import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { CardClient } from '@quorumkit/certain';
 import { PaxosKvClient } from '@quorumkit/paxoskv';
@@ -70,6 +71,20 @@ const handlers = {
       }
     }
     throw last ?? new Error('propose: deadline passed');
+  },
+  // {host, port, timeoutMs}: 'open', 'refused' (the host answered: reachable) or the error code
+  connect(r) {
+    return new Promise((resolve) => {
+      const s = connect({ host: r.host, port: r.port });
+      const done = (v) => {
+        clearTimeout(t);
+        s.destroy();
+        resolve(v);
+      };
+      const t = setTimeout(() => done('timeout'), r.timeoutMs ?? 3_000);
+      s.once('connect', () => done('open'));
+      s.once('error', (e) => done(e.code === 'ECONNREFUSED' ? 'refused' : (e.code ?? e.message)));
+    });
   },
   async cspStatus(r) {
     return await nodeStatus(r.port, r.host);

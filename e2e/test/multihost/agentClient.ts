@@ -58,8 +58,9 @@ export class Agent {
     });
   }
 
-  static async start(hosts: Hosts): Promise<Agent> {
-    const child = spawn('ip', [...hosts.exec(-1), process.execPath, AGENT], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  /** An agent inside the client namespace (host -1, default) or inside node `host`'s own. */
+  static async start(hosts: Hosts, host = -1): Promise<Agent> {
+    const child = spawn('ip', [...hosts.exec(host), process.execPath, AGENT], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const agent = new Agent(child);
     const ready = new Promise<void>((resolve, reject) => {
       agent.pending.set(0, { resolve: () => resolve(), reject, timer: setTimeout(() => reject(new Error(`agent not ready after 60 s; stderr: ${agent.stderr}`)), 60_000) });

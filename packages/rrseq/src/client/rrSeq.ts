@@ -8,6 +8,7 @@ import { Counter, Registry } from 'prom-client';
 import { RangeBuffer, clampBufSize, prefetchThreshold } from '../core/rangeBuffer.js';
 import { ClientClosedError, InvalidArgumentError, NextAbortedError, NextTimeoutError, RangeRegressionError, RangeUnavailableError } from '../errors.js';
 import { rrSeqProtoPath } from '../protoPath.js';
+import { LeaseStream } from './leaseStream.js';
 import { RECONNECT_CHANNEL_OPTIONS } from '../server/peerClient.js';
 import { RR_SERVER_DEFAULTS } from '../server/rrServer.js';
 import { normalizeAddr } from '../server/wire.js';
@@ -20,6 +21,11 @@ export interface RRSeqOptions {
   /** Backoff between failed fetches (full jitter). */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /**
+   * Fetch over one GRPCLease stream per server (default true): far cheaper per range than a
+   * GRPCNextID call. A server without it (the original) is then asked by GRPCNextID.
+   */
+  stream?: boolean;
   /** Unbuffered clients fetch one ID per waiting caller, at most this many per range. */
   waitersBatchMax?: number;
   /**
@@ -42,6 +48,7 @@ export const RR_SEQ_DEFAULTS = {
   backoffMaxMs: 1_000,
   waitersBatchMax: 1_024,
   rangeSizeMax: 0,
+  stream: true,
 } as const;
 
 export interface NextOptions {
@@ -67,7 +74,7 @@ function fnv1a(s: string): number {
 export class RRSeq {
   readonly bufSize: number;
   private readonly opts: Required<Omit<RRSeqOptions, 'onError' | 'registry'>> & Pick<RRSeqOptions, 'onError'>;
-  private readonly clients: Array<{ addr: string; client: grpc.Client }>;
+  private readonly clients: Array<{ addr: string; client: grpc.Client; lease: LeaseStream }>;
   private readonly buf = new RangeBuffer();
   private waiters: Array<(id: bigint) => void> = [];
   /** ready() callers: called with true after a successful fetch, false on close. */
@@ -114,7 +121,12 @@ export class RRSeq {
     // came in), so concurrent allocations of one name meet at one coordinator, which
     // batches them instead of racing them; on failure it moves to the next server.
     const sorted = [...new Set(addrs.map(normalizeAddr))].sort();
-    this.clients = sorted.map((addr) => ({ addr, client: createGrpcClient(protoPath, 'pb.RRAPI', addr, { channelOptions: RECONNECT_CHANNEL_OPTIONS }) }));
+    this.clients = sorted.map((addr) => {
+      const client = createGrpcClient(protoPath, 'pb.RRAPI', addr, { channelOptions: RECONNECT_CHANNEL_OPTIONS });
+      // The lease service shares the connection of pb.RRAPI (one channel per server).
+      const leaseClient = createGrpcClient(protoPath, 'pb.RRLease', addr, { channelOptions: { channelOverride: client.getChannel() } as never });
+      return { addr, client, lease: new LeaseStream(leaseClient, addr) };
+    });
     this.target = fnv1a(name) % this.clients.length;
     const registry = opts.registry ?? new Registry();
     const counter = (name: string, help: string): Counter =>
@@ -268,7 +280,10 @@ export class RRSeq {
     for (const w of this.waiters.splice(0)) w(0n);
     for (const w of this.readyWaiters.splice(0)) w(false);
     this.buf.clear();
-    for (const c of this.clients) c.client.close();
+    for (const c of this.clients) {
+      c.lease.close();
+      c.client.close();
+    }
   }
 
   private maybeFetch(wanted = false): void {
@@ -335,12 +350,7 @@ export class RRSeq {
     const c = this.clients[this.target]!;
     let reason: string;
     try {
-      const r = await callUnary<unknown, { fromId: string; toId: string }>(
-        c.client,
-        'GRPCNextID',
-        { name: this.name, rangeSize: size.toString() },
-        { deadlineMs: this.opts.callDeadlineMs, signal: this.abort.signal },
-      );
+      const r = await this.callNextId(c, size);
       const from = toBigInt(r.fromId);
       const to = toBigInt(r.toId);
       if (from > 0n && to > from) return { from, to, addr: c.addr };
@@ -354,6 +364,23 @@ export class RRSeq {
     this.counters.failures.inc({ sequence: this.name });
     this.opts.onError?.(err);
     return undefined;
+  }
+
+  private async callNextId(c: (typeof this.clients)[number], size: bigint): Promise<{ fromId: string; toId: string }> {
+    if (this.opts.stream && !c.lease.unsupported) {
+      try {
+        return await c.lease.request(this.name, size, this.opts.callDeadlineMs, this.abort.signal);
+      } catch (e) {
+        if (!c.lease.unsupported) throw e;
+        // An original server: ask it the original way, now and from then on.
+      }
+    }
+    return callUnary<unknown, { fromId: string; toId: string }>(
+      c.client,
+      'GRPCNextID',
+      { name: this.name, rangeSize: size.toString() },
+      { deadlineMs: this.opts.callDeadlineMs, signal: this.abort.signal },
+    );
   }
 
   private serveWaiters(): void {

@@ -17,9 +17,10 @@ function counterFrom(registry: Registry, name: string, help: string, read: () =>
   });
 }
 
-export function serverMetrics(engine: () => Engine, file: () => StateFile, served: () => { ranges: number; ids: bigint }): Registry {
+export function serverMetrics(engine: () => Engine, file: () => StateFile, served: () => { ranges: number; ids: bigint; streamed: number }): Registry {
   const r = new Registry();
   counterFrom(r, 'rrseq_ranges_served_total', 'Ranges handed out by GRPCNextID on this server', () => served().ranges);
+  counterFrom(r, 'rrseq_ranges_streamed_total', 'Of those, ranges handed out over a GRPCLease stream', () => served().streamed);
   counterFrom(r, 'rrseq_ids_served_total', 'IDs in the ranges handed out by this server', () => Number(served().ids));
   counterFrom(r, 'rrseq_allocation_attempts_total', 'Read/write quorum attempts', () => engine().coordinator.stats.attempts);
   counterFrom(r, 'rrseq_allocation_retries_total', 'Attempts that retried a failed one', () => engine().coordinator.stats.retries);

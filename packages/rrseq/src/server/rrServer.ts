@@ -13,6 +13,7 @@ import { InvalidArgumentError, MembershipError, NamesQuotaError, NotReadyError }
 import { rrSeqProtoPath } from '../protoPath.js';
 import { bumpLost, loadIdentity, recordMembership } from '../storage/identity.js';
 import { StateFile, loadState } from '../storage/stateFile.js';
+import { LEASE_DEFAULTS, attachLeaseService, type LeaseService } from './leaseService.js';
 import { serverMetrics } from './metrics.js';
 import { PEER_CLIENT_DEFAULTS, PeerClient, type PeerClientOptions } from './peerClient.js';
 import { normalizeAddr, opFromWire, resultToWire, type WirePeerOp } from './wire.js';
@@ -31,6 +32,8 @@ export interface RRServerOptions extends Partial<Omit<EngineConfig, 'nodes' | 's
   logger?: Logger;
   /** Longest sequence name accepted, in bytes. */
   nameBytesMax?: number;
+  /** Requests one GRPCLease stream may have in flight; one more is refused (ELEASELIMIT). */
+  leaseInFlightMax?: number;
   /** Largest range one GRPCNextID may ask for. */
   rangeSizeMax?: bigint;
   /** Called each time this replica becomes able to serve (after start, init or recovery). */
@@ -53,7 +56,8 @@ export class RRServer {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private closing: Promise<void> | undefined;
-  private readonly served = { ranges: 0, ids: 0n };
+  private readonly served = { ranges: 0, ids: 0n, streamed: 0 };
+  private lease: LeaseService | undefined;
   private healthReady: boolean | undefined;
   private identity: ReplicaIdentity | undefined;
   private identityWriting = false;
@@ -174,6 +178,8 @@ export class RRServer {
         GRPCAdmin: (req: { command: string; floor: string }) => this.adminRpc(req),
       },
     });
+    const leaseMax = o.leaseInFlightMax ?? LEASE_DEFAULTS.leaseInFlightMax;
+    this.lease = attachLeaseService(this.grpc.server, protoPath, (req) => this.nextId(req), leaseMax, () => this.served.streamed++);
     this.engine.start();
     this.arm();
     this.log.info({ addr: this.grpc.address, peers, path: o.path }, 'listening');
@@ -361,6 +367,7 @@ export class RRServer {
       if (this.timer) clearTimeout(this.timer);
       for (const w of this.waiters.values()) w.resolve({ from: 0n, to: 0n, error: 'EDEADLINE' });
       this.waiters.clear();
+      this.lease?.closeAll();
       await this.grpc.close();
       for (const p of this.peers) p.close();
       await new Promise<void>((resolve) => this.file.persist(() => resolve()));

@@ -113,17 +113,20 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
     if (why) throw new ClusterViewError(why);
   };
 
-  const handlePrepare = async (req: WireProposer): Promise<WireAcceptor> => {
+  // `added`: the caller speaks the added fields (Batch, or a unary call naming a cluster); a seed
+  // client gets the seed's fields only (issue 17 item 4)
+  const handlePrepare = async (req: WireProposer, added = true): Promise<WireAcceptor> => {
     const id = instanceFromWire(req.Id);
     const bal = ballotFromWire(req.Bal);
-    return replyToWire(await store.apply(id, (s) => prepare(s, bal)));
+    return replyToWire(await store.apply(id, (s) => prepare(s, bal)), undefined, added);
   };
-  const handleAccept = async (req: WireProposer): Promise<WireAcceptor> => {
+  const handleAccept = async (req: WireProposer, added = true): Promise<WireAcceptor> => {
     const id = instanceFromWire(req.Id);
     const bal = ballotFromWire(req.Bal);
     const val = valueFromWire(req.Val);
-    return replyToWire(await store.apply(id, (s) => accept(s, bal, val)));
+    return replyToWire(await store.apply(id, (s) => accept(s, bal, val)), undefined, added);
   };
+  const speaksAdded = (req: WireProposer): boolean => (req.ClusterId ?? '') !== '';
 
   const handleOp = async (op: WireBatchOp): Promise<WireAcceptor> => {
     const kind = opKindFromWire(op.Kind);
@@ -226,8 +229,8 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
       service: SERVICE_NAME,
       address,
       handlers: {
-        Prepare: logged('Prepare', async (req: WireProposer) => (checkView(req), notWhileRecovering(), handlePrepare(req))),
-        Accept: logged('Accept', async (req: WireProposer) => (checkView(req), notWhileRecovering(), handleAccept(req))),
+        Prepare: logged('Prepare', async (req: WireProposer) => (checkView(req), notWhileRecovering(), handlePrepare(req, speaksAdded(req)))),
+        Accept: logged('Accept', async (req: WireProposer) => (checkView(req), notWhileRecovering(), handleAccept(req, speaksAdded(req)))),
         Batch: logged('Batch', async (req: { Ops?: WireBatchOp[] | null; ClusterId?: string | null; Members?: number | null }) => (checkView(req), notWhileRecovering(), handleBatch(req))),
         Dump: logged('Dump', async (req: WireDumpRequest) => {
           // a peer's recovery counts only acceptors of this very cluster and view

@@ -78,14 +78,21 @@ export function valueFromWire(v: WireValue | null | undefined): Value | null {
   return out;
 }
 
-export function valueToWire(v: Value | null): { Vi64: string; Vbytes: Buffer; IsBytes: boolean; Tag: Buffer } | null {
+/**
+ * A value on the wire. Added fields holding their default are left out, not written as
+ * defaults: protobufjs writes every field that is set, and to a client built from the seed's
+ * proto a written Vbytes/IsBytes/Tag is an unknown field, which Go's proto.Equal and Python's
+ * == compare (issue 17 item 4).
+ */
+export function valueToWire(v: Value | null): { Vi64: string; Vbytes?: Buffer; IsBytes?: boolean; Tag?: Buffer } | null {
   if (!v) return null;
-  return {
-    Vi64: v.vi64.toString(),
-    Vbytes: v.bytes ? Buffer.from(v.bytes) : Buffer.alloc(0),
-    IsBytes: v.bytes !== undefined,
-    Tag: v.tag ? Buffer.from(v.tag) : Buffer.alloc(0),
-  };
+  const out: { Vi64: string; Vbytes?: Buffer; IsBytes?: boolean; Tag?: Buffer } = { Vi64: v.vi64.toString() };
+  if (v.bytes !== undefined) {
+    out.IsBytes = true;
+    if (v.bytes.length > 0) out.Vbytes = Buffer.from(v.bytes);
+  }
+  if (v.tag && v.tag.length > 0) out.Tag = Buffer.from(v.tag);
+  return out;
 }
 
 export function instanceFromWire(id: WireInstanceId | null | undefined): { key: string; ver: bigint } {
@@ -102,14 +109,18 @@ export function instanceToWire(id: { key: string; ver: bigint }): { Key: string;
   return { Key: id.key, Ver: id.ver.toString() };
 }
 
-/** An acceptor reply in the seed's shape: LastBal always set; Val/VBal only when present. */
-export function replyToWire(r: AcceptorReply, ver?: bigint): WireAcceptor {
+/**
+ * An acceptor reply in the seed's shape: LastBal always set; Val/VBal only when present. The
+ * added Chosen only when known and `added` (a client that speaks the added fields; a seed client
+ * would see it as an unknown field), Ver only for LATEST.
+ */
+export function replyToWire(r: AcceptorReply, ver?: bigint, added = true): WireAcceptor {
   const out: WireAcceptor = {
     LastBal: ballotToWire(r.lastBal),
     Val: valueToWire(r.val),
     VBal: r.vBal ? ballotToWire(r.vBal) : null,
-    Chosen: valueToWire(r.chosen),
   };
+  if (added && r.chosen) out.Chosen = valueToWire(r.chosen);
   if (ver !== undefined) out.Ver = ver.toString();
   return out;
 }

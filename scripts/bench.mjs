@@ -2,23 +2,38 @@
 // npm run bench: runs every package's bench target one after another (they measure
 // against real processes, so never two at once), collects bench-results/<package>.json
 // and writes bench-results/report.html (charts) and bench-results/report.md (tables).
+// It records the machine (cores, load, an fsync probe) in machine.json and appends the run's
+// headline figures to history.json (capped). READMEs: node scripts/readme-figures.mjs.
 // Usage: npm run bench [-- <project> ...]   |   node scripts/bench.mjs --report-only (re-render the JSON)
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { repoRoot, installTeardown } from './lib/procs.mjs';
-import { renderReport, tablesOf } from './lib/report.mjs';
-import { markdownTable } from './lib/table.mjs';
+import { renderReport } from './lib/report.mjs';
+import { headlineRows } from './lib/headlines.mjs';
+import { detailMarkdown, headlineMarkdown, loadBenchSet } from './lib/figures-md.mjs';
+import { machineInfo } from './lib/machine.mjs';
+import { appendHistory, historyEntry, readHistory } from './lib/history.mjs';
 import { etcdInstalled, measureEtcd } from './lib/etcd-anchor.mjs';
 
 const PROJECTS = ['shared-storage', 'shared-transport', 'test-harness', 'certain', 'paxoskv', 'rrseq', 'constdb', 'csp-paxos'];
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const reportOnly = process.argv.includes('--report-only');
+const argv = process.argv.slice(2);
+const dirArg = argv.includes('--dir') ? argv[argv.indexOf('--dir') + 1] : undefined;
+const wanted = argv.filter((a, i) => !a.startsWith('-') && argv[i - 1] !== '--dir');
+const reportOnly = argv.includes('--report-only');
+// --dir re-renders another directory's JSON (fixtures, a copied run); the benches always
+// write to <repo>/bench-results, so it only goes with --report-only
+if (dirArg !== undefined && !reportOnly) {
+  console.error('bench: --dir <path> needs --report-only (the benches write to bench-results/)');
+  process.exit(2);
+}
 const projects = reportOnly ? [] : wanted.length ? wanted : PROJECTS;
-const outDir = join(repoRoot, 'bench-results');
+const outDir = dirArg ? resolve(dirArg) : join(repoRoot, 'bench-results');
 mkdirSync(outDir, { recursive: true });
 installTeardown();
+// measured before any bench starts, so the fsync probe sees the disk as the benches will
+const machine = reportOnly ? undefined : machineInfo(outDir);
 
 function runBench(project) {
   return new Promise((resolve) => {
@@ -51,17 +66,14 @@ for (const [i, project] of projects.entries()) {
   status.push({ project, code, seconds: Math.round((Date.now() - started) / 1000) });
 }
 
-const results = [];
-for (const project of ['etcd-anchor', ...PROJECTS]) {
-  const f = join(outDir, `${project}.json`);
-  if (existsSync(f)) results.push({ project, data: JSON.parse(readFileSync(f, 'utf8')) });
-}
-writeFileSync(join(outDir, 'report.html'), renderReport(results, status));
+if (machine) writeFileSync(join(outDir, 'machine.json'), `${JSON.stringify(machine.finish(), null, 2)}\n`);
+const { results, machine: machineFacts } = loadBenchSet(outDir);
+const history = reportOnly ? readHistory(outDir) : appendHistory(outDir, historyEntry(new Date().toISOString(), machineFacts, headlineRows(results).filter((h) => status.some((s) => s.project === h.system)), status));
+writeFileSync(join(outDir, 'report.html'), renderReport(results, status, { machine: machineFacts, history }));
 const md = ['# quorumkit benchmark report', '', `Generated ${new Date().toISOString()}.`, ''];
-for (const { project, data } of results) {
-  md.push(`## ${project}`, '');
-  for (const t of tablesOf(data)) md.push(`**${t.title}**`, '', markdownTable(t.headers, t.rows), '');
-}
+const headlines = headlineRows(results);
+if (headlines.length) md.push('## Headlines', '', headlineMarkdown(headlines), '');
+for (const { project, data } of results) md.push(`## ${project}`, '', detailMarkdown(data), '');
 writeFileSync(join(outDir, 'report.md'), md.join('\n'));
 console.log(`\nbench: wrote ${join(outDir, 'report.html')} and report.md`);
 for (const s of status) console.log(`  ${s.code === 0 ? 'ok  ' : 'FAIL'} ${s.project} (${s.seconds} s)`);

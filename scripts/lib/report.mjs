@@ -1,73 +1,112 @@
-// Turns the benches' JSON files into an HTML report with inline SVG bar charts (no
-// dependencies, opens from disk). Each bench writes its own shape; we find every array of
-// flat row objects in it and chart its throughput-like and latency-like columns.
+// Turns one bench run's JSON files into bench-results/report.html: the machine (cores,
+// load, fsync probe), every headline workload with quorumkit and its anchor side by side,
+// the goal line and a verdict, the history of runs, and then every value of every JSON
+// file as tables (with bar charts of the figure columns). Self-contained: inline SVG, no
+// scripts, no links out, opens from disk.
+import { headlineRows, num, verdictText } from './headlines.mjs';
+import { barChart, esc, goalChart, sparkline } from './svg.mjs';
+import { fmt, metaOf, tablesOf } from './tables.mjs';
+
+export { tablesOf };
 
 const THROUGHPUT = /(ops|ids|commits|msgs|messages|writes|reads|puts|calls|per_?s|\/s|throughput|rate)/i;
-const LATENCY = /(p50|p90|p99|p999|latency|_ms$|Ms$|_ns$|Ns$|ns_per|nsPer)/i;
-
-export function tablesOf(data, title = 'results') {
-  const out = [];
-  const visit = (node, name) => {
-    if (Array.isArray(node) && node.length && node.every((r) => r && typeof r === 'object' && !Array.isArray(r))) {
-      const headers = [...new Set(node.flatMap((r) => Object.keys(r).filter((k) => typeof r[k] !== 'object' || r[k] === null)))];
-      if (headers.length) out.push({ title: name, headers, rows: node.map((r) => headers.map((h) => fmt(r[h]))), raw: node });
-      return;
-    }
-    // { case_a: {flat}, case_b: {flat} } is a table too, one row per key
-    const entries = node && typeof node === 'object' ? Object.entries(node) : [];
-    const flat = (v) => v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => x === null || typeof x !== 'object');
-    if (entries.length > 1 && entries.every(([, v]) => flat(v))) {
-      visit(entries.map(([k, v]) => ({ case: k, ...v })), name);
-      return;
-    }
-    for (const [k, v] of entries) visit(v, name === 'results' ? k : `${name} / ${k}`);
-  };
-  visit(data, title);
-  return out;
-}
-
-function fmt(v) {
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 3 : 1);
-  return v === undefined || v === null ? '' : String(v);
-}
-
-const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
-
-function barChart(label, names, values) {
-  const max = Math.max(...values, 1e-9);
-  const rowH = 22; const labelW = 260; const barW = 420;
-  const bars = values.map((v, i) => {
-    const w = Math.max(1, (v / max) * barW);
-    const y = i * rowH;
-    return `<text x="${labelW - 6}" y="${y + 15}" text-anchor="end">${esc(names[i])}</text>`
-      + `<rect x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="#3b7dd8"></rect>`
-      + `<text x="${labelW + w + 4}" y="${y + 15}">${esc(fmt(v))}</text>`;
-  }).join('');
-  return `<figure><figcaption>${esc(label)}</figcaption><svg width="${labelW + barW + 120}" height="${values.length * rowH + 4}" font-size="12" font-family="sans-serif">${bars}</svg></figure>`;
-}
+const LATENCY = /(p50|p90|p99|p999|latency|_ms$|Ms$|^ms$|_ns$|Ns$|ns_per|nsPer)/i;
+// columns named after a system or its anchor (constdb's singleNode: constdb / redis / ratio)
+const COMPARED = /(ratio|constdb|redis|etcd|rrseq|simple|paxoskv|certain)/i;
 
 function chartsFor(table) {
+  if (table.kind === 'fields') return '';
   const numeric = table.headers.filter((h) => table.raw.every((r) => typeof r[h] === 'number'));
-  const charted = (h) => numeric.includes(h) && (THROUGHPUT.test(h) || LATENCY.test(h));
+  const charted = (h) => numeric.includes(h) && (THROUGHPUT.test(h) || LATENCY.test(h) || COMPARED.test(h));
   // rows are named by what is not charted (workload, clients, pipeline ...), at most three columns
   const labels = table.headers.filter((h) => !charted(h)).slice(0, 3);
   const names = table.raw.map((r, i) => labels.map((l) => r[l]).filter((v) => v !== undefined && v !== '').join(' ') || `#${i + 1}`);
-  return numeric.filter(charted)
-    .map((h) => barChart(`${table.title}: ${h}`, names, table.raw.map((r) => r[h]))).join('');
+  return numeric.filter(charted).map((h) => barChart(`${table.title}: ${h}`, names, table.raw.map((r) => r[h]))).join('');
 }
 
-export function renderReport(results, status) {
-  const sections = results.map(({ project, data }) => {
-    const tables = tablesOf(data);
-    const body = tables.map((t) => `<h3>${esc(t.title)}</h3><table><tr>${t.headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`
-      + t.rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('') + `</table>${chartsFor(t)}`).join('');
-    const meta = Object.entries(data).filter(([, v]) => typeof v !== 'object').map(([k, v]) => `<li>${esc(k)}: ${esc(v)}</li>`).join('');
-    return `<section id="${esc(project)}"><h2>${esc(project)}</h2>${meta ? `<ul>${meta}</ul>` : ''}${body || '<p>No table in this result.</p>'}</section>`;
-  }).join('');
-  const runs = status.map((s) => `<li>${esc(s.project)}: ${s.code === 0 ? 'ok' : 'failed'} in ${s.seconds} s</li>`).join('');
+const htmlTable = (headers, rows, cls = '') => `<table${cls ? ` class="${cls}"` : ''}><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`
+  + rows.map((r) => `<tr>${r.map((c) => (typeof c === 'object' && c !== null ? `<td class="${esc(c.cls)}">${esc(c.text)}</td>` : `<td>${esc(c)}</td>`)).join('')}</tr>`).join('') + '</table>';
+
+const verdictCell = (r) => ({ text: verdictText(r), cls: r.pass === true ? 'pass' : r.pass === false ? 'fail' : 'none' });
+
+/** The chart of one headline: absolute figures when they are comparable, else the ratio against 1x. */
+function headlineChart(r) {
+  const absolute = !r.range && typeof r.ours === 'number' && (r.anchor === null || typeof r.anchor === 'number');
+  if (absolute && !(r.goal?.on === 'ratio' && r.anchor === null)) {
+    const goal = !r.goal ? null : r.goal.on === 'ratio' ? r.anchor * r.goal.value : r.goal.value;
+    return goalChart([{ name: `quorumkit (${r.unit})`, value: r.ours, kind: 'ours' }, { name: r.anchorName || 'anchor', value: r.anchor, kind: 'anchor' }],
+      goal, `goal ${r.goalText}`, r.pass);
+  }
+  if (typeof r.ratio === 'number') {
+    return goalChart([{ name: r.range ? 'quorumkit / anchor (worst)' : 'quorumkit / anchor', value: r.ratio, kind: 'ours' }, { name: r.anchorName || 'anchor', value: 1, kind: 'anchor' }],
+      r.goal?.on === 'ratio' ? r.goal.value : null, `goal ${r.goalText}`, r.pass);
+  }
+  return '<p class="nochart">not measured in this run</p>';
+}
+
+function headlineSection(rows) {
+  if (!rows.length) return '<section id="headlines"><h2>Headlines</h2><p>No system result in this run.</p></section>';
+  const passed = rows.filter((r) => r.pass === true).length;
+  const failed = rows.filter((r) => r.pass === false).length;
+  const table = htmlTable(['system', 'workload', 'quorumkit', 'anchor, same run', 'ratio', 'goal', 'verdict', 'note'],
+    rows.map((r) => [r.system, r.workload, r.oursText, r.anchorText, r.ratioText, r.goalText, verdictCell(r), r.note]), 'headlines');
+  const charts = rows.map((r) => `<div class="headline"><h4>${esc(r.system)}: ${esc(r.workload)} <span class="${verdictCell(r).cls}">${esc(verdictText(r))}</span></h4>${headlineChart(r)}</div>`).join('');
+  return `<section id="headlines"><h2>Headlines</h2><p>${passed} of ${rows.length} goals met, ${failed} missed, ${rows.length - passed - failed} without a figure goal or not measured. Goals from the performance spec; ratios are what to read on a shared machine.</p>${table}${charts}</section>`;
+}
+
+function machineSection(m) {
+  if (!m) return '<section id="machine"><h2>Machine</h2><p>Not recorded for this run (no bench-results/machine.json).</p></section>';
+  const f = m.fsyncProbe ?? {};
+  const items = [
+    ['cores', m.cores], ['CPU', m.cpuModel], ['memory', m.memoryGiB === undefined ? '' : `${m.memoryGiB} GiB`], ['Node', m.node], ['OS', m.platform],
+    ['load average at start (1, 5, 15 min)', fmt(m.loadAverageAtStart ?? [])], ['load average at end', fmt(m.loadAverageAtEnd ?? [])],
+    ['fsync probe', f.fsyncs ? `${f.fsyncs} x ${f.bytes} B write+fsync in ${f.dir}: p50 ${num(f.p50_ms)} ms, p99 ${num(f.p99_ms)} ms, max ${num(f.max_ms)} ms` : 'not run'],
+  ];
+  const known = new Set(['cores', 'cpuModel', 'memoryGiB', 'node', 'platform', 'loadAverageAtStart', 'loadAverageAtEnd', 'fsyncProbe']);
+  for (const [k, v] of Object.entries(m)) if (!known.has(k)) items.push([k, typeof v === 'object' && v !== null ? JSON.stringify(v) : fmt(v)]);
+  const loadNote = typeof m.cores === 'number' && (m.loadAverageAtEnd ?? m.loadAverageAtStart)?.[0] > m.cores ? '<p class="fail">The load average was above the core count: other work competed with the benches.</p>' : '';
+  return `<section id="machine"><h2>Machine</h2>${htmlTable(['', ''], items)}${loadNote}</section>`;
+}
+
+const SHOWN_RUNS = 12;
+
+function historySection(history) {
+  if (!history?.length) return '<section id="history"><h2>History of runs</h2><p>No earlier run recorded (bench-results/history.json).</p></section>';
+  const runs = history.slice(-SHOWN_RUNS);
+  const keys = [...new Map(runs.flatMap((h) => h.headlines ?? []).map((r) => [`${r.system}\u0000${r.workload}`, r])).values()];
+  const figure = (r) => (r ? (typeof r.ratio === 'number' ? r.ratio : r.ours) : null);
+  const rows = keys.map((k) => {
+    const per = runs.map((h) => (h.headlines ?? []).find((r) => r.system === k.system && r.workload === k.workload));
+    const cells = per.map((r) => (r ? { text: typeof r.ratio === 'number' ? `${num(r.ratio, 2)}x` : `${num(r.ours)} ${r.unit ?? ''}`.trim(), cls: r.pass === true ? 'pass' : r.pass === false ? 'fail' : 'none' } : { text: '', cls: 'none' }));
+    return [k.system, k.workload, ...cells, { text: '', cls: 'spark', html: sparkline(per.map(figure)) }];
+  });
+  const head = ['system', 'workload', ...runs.map((h) => `${String(h.date).slice(0, 16).replace('T', ' ')} (load ${fmt(h.machine?.loadAverageAtStart?.[0] ?? '')})`), 'trend'];
+  const body = rows.map((r) => `<tr>${r.map((c) => (typeof c === 'object' ? (c.html !== undefined ? `<td>${c.html}</td>` : `<td class="${c.cls}">${esc(c.text)}</td>`) : `<td>${esc(c)}</td>`)).join('')}</tr>`).join('');
+  const note = history.length > SHOWN_RUNS ? `<p>The last ${SHOWN_RUNS} of ${history.length} recorded runs; all are in bench-results/history.json.</p>` : '';
+  return `<section id="history"><h2>History of runs</h2><p>Ratio to the anchor (or the figure itself where there is no anchor), per run, oldest first.</p>${note}<table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${body}</table></section>`;
+}
+
+function projectSection({ project, data }) {
+  const tables = tablesOf(data);
+  const body = tables.map((t) => `<h3>${esc(t.title)}</h3>${htmlTable(t.headers, t.rows, t.kind)}${chartsFor(t)}`).join('');
+  const meta = metaOf(data).map(([k, v]) => `<li>${esc(k)}: ${esc(fmt(v))}</li>`).join('');
+  return `<section id="${esc(project)}"><h2>${esc(project)}</h2>${meta ? `<ul>${meta}</ul>` : ''}${body || '<p>No table in this result.</p>'}</section>`;
+}
+
+/**
+ * results: [{ project, data }] (one bench run), status: [{ project, code, seconds }] of the
+ * benches run now, opts.machine: machine.json, opts.history: history.json's runs.
+ */
+export function renderReport(results, status, opts = {}) {
+  const headlines = headlineRows(results);
+  const runs = status.length
+    ? `<ul>${status.map((s) => `<li class="${s.code === 0 ? 'pass' : 'fail'}">${esc(s.project)}: ${s.code === 0 ? 'ok' : `failed (exit ${s.code})`} in ${s.seconds} s</li>`).join('')}</ul>`
+    : '<p>Rendered from the JSON already in bench-results/ (no bench run now).</p>';
+  const missing = ['certain', 'paxoskv', 'rrseq', 'constdb', 'csp-paxos'].filter((s) => !results.some((r) => r.project === s));
   return `<!doctype html><html><head><meta charset="utf-8"><title>quorumkit benchmarks</title><style>
-body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:right}
-th{background:#f0f0f0}figure{margin:.5em 0}figcaption{font-weight:bold;font-size:13px}section{border-top:2px solid #333;margin-top:2em}</style></head><body>
-<h1>quorumkit benchmark report</h1><p>Generated ${esc(new Date().toISOString())}. Systems: ${results.map((r) => `<a href="#${esc(r.project)}">${esc(r.project)}</a>`).join(', ')}</p>
-<ul>${runs}</ul>${sections}</body></html>`;
+body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:right}
+th{background:#f0f0f0}td:first-child,td:nth-child(2){text-align:left}figure{margin:.5em 0}figcaption{font-weight:bold;font-size:13px}section{border-top:2px solid #333;margin-top:2em}
+.pass{color:#1e6b2b;font-weight:bold}.fail{color:#b02a1a;font-weight:bold}.none{color:#666}.headline h4{margin:.8em 0 .2em;font-size:14px}.nochart{color:#666;font-size:13px}</style></head><body>
+<h1>quorumkit benchmark report</h1><p>Generated ${esc(opts.generatedAt ?? new Date().toISOString())}. Sections: <a href="#machine">machine</a>, <a href="#headlines">headlines</a>, <a href="#history">history</a>, ${results.map((r) => `<a href="#${esc(r.project)}">${esc(r.project)}</a>`).join(', ')}</p>
+${runs}${missing.length ? `<p class="fail">No result in this run for: ${esc(missing.join(', '))}.</p>` : ''}${machineSection(opts.machine)}${headlineSection(headlines)}${historySection(opts.history)}${results.map(projectSection).join('')}</body></html>`;
 }

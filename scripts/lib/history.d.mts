@@ -1,0 +1,5 @@
+// Types for history.mjs.
+export const HISTORY_CAP: number;
+export function readHistory(dir: string): Record<string, any>[];
+export function appendHistory(dir: string, run: Record<string, unknown>, cap?: number): Record<string, any>[];
+export function historyEntry(date: string, machine: Record<string, any> | undefined, headlines: unknown[], status: { project: string; code: number; seconds: number }[]): Record<string, unknown>;

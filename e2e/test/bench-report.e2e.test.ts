@@ -55,6 +55,7 @@ describe('bench report', () => {
     // machine facts and the fsync probe
     expect(html).toContain('<td>cores</td><td>2</td>');
     expect(html).toMatch(/fsync probe<\/td><td>40 x 4096 B write\+fsync in bench-results: p50 2\.1 ms, p99 14\.8 ms/);
+    expect(html).toContain('<td>load average at end</td><td>2.4, 2, 1.6</td>');
     expect(html).toContain('The load average was above the core count');
     expect(html).toContain('rrseq: failed (exit 1) in 12 s');
     // side by side, goal line, verdicts
@@ -63,7 +64,7 @@ describe('bench report', () => {
     expect((html.match(/stroke-dasharray/g) ?? []).length).toBe(headlines.filter((h) => h.goal).length);
     expect(html).toContain('goal &gt;= 2x etcd');
     // history: both runs, the trend line
-    expect(html).toContain('2026-12-01 10:00 (load 9.100)');
+    expect(html).toContain('2026-12-01 10:00 (load 9.1)');
     expect(html).toMatch(/<section id="history">.*<path d="M/s);
     // what the old report dropped: constdb's headline table has a chart, certain's ratios and settings are shown
     expect(html).toContain('<figcaption>singleNode: constdb</figcaption>');

@@ -54,12 +54,14 @@ function headlineSection(rows) {
   return `<section id="headlines"><h2>Headlines</h2><p>${passed} of ${rows.length} goals met, ${failed} missed, ${rows.length - passed - failed} without a figure goal or not measured. Goals from the performance spec; ratios are what to read on a shared machine.</p>${table}${charts}</section>`;
 }
 
+const loads = (xs) => (Array.isArray(xs) ? xs.map((x) => num(x)).join(', ') : 'not recorded');
+
 function machineSection(m) {
   if (!m) return '<section id="machine"><h2>Machine</h2><p>Not recorded for this run (no bench-results/machine.json).</p></section>';
   const f = m.fsyncProbe ?? {};
   const items = [
     ['cores', m.cores], ['CPU', m.cpuModel], ['memory', m.memoryGiB === undefined ? '' : `${m.memoryGiB} GiB`], ['Node', m.node], ['OS', m.platform],
-    ['load average at start (1, 5, 15 min)', fmt(m.loadAverageAtStart ?? [])], ['load average at end', fmt(m.loadAverageAtEnd ?? [])],
+    ['load average at start (1, 5, 15 min)', loads(m.loadAverageAtStart)], ['load average at end', loads(m.loadAverageAtEnd)],
     ['fsync probe', f.fsyncs ? `${f.fsyncs} x ${f.bytes} B write+fsync in ${f.dir}: p50 ${num(f.p50_ms)} ms, p99 ${num(f.p99_ms)} ms, max ${num(f.max_ms)} ms` : 'not run'],
   ];
   const known = new Set(['cores', 'cpuModel', 'memoryGiB', 'node', 'platform', 'loadAverageAtStart', 'loadAverageAtEnd', 'fsyncProbe']);
@@ -80,7 +82,7 @@ function historySection(history) {
     const cells = per.map((r) => (r ? { text: typeof r.ratio === 'number' ? `${num(r.ratio, 2)}x` : `${num(r.ours)} ${r.unit ?? ''}`.trim(), cls: r.pass === true ? 'pass' : r.pass === false ? 'fail' : 'none' } : { text: '', cls: 'none' }));
     return [k.system, k.workload, ...cells, { text: '', cls: 'spark', html: sparkline(per.map(figure)) }];
   });
-  const head = ['system', 'workload', ...runs.map((h) => `${String(h.date).slice(0, 16).replace('T', ' ')} (load ${fmt(h.machine?.loadAverageAtStart?.[0] ?? '')})`), 'trend'];
+  const head = ['system', 'workload', ...runs.map((h) => `${String(h.date).slice(0, 16).replace('T', ' ')} (load ${num(h.machine?.loadAverageAtStart?.[0] ?? '')})`), 'trend'];
   const body = rows.map((r) => `<tr>${r.map((c) => (typeof c === 'object' ? (c.html !== undefined ? `<td>${c.html}</td>` : `<td class="${c.cls}">${esc(c.text)}</td>`) : `<td>${esc(c)}</td>`)).join('')}</tr>`).join('');
   const note = history.length > SHOWN_RUNS ? `<p>The last ${SHOWN_RUNS} of ${history.length} recorded runs; all are in bench-results/history.json.</p>` : '';
   return `<section id="history"><h2>History of runs</h2><p>Ratio to the anchor (or the figure itself where there is no anchor), per run, oldest first.</p>${note}<table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${body}</table></section>`;

@@ -93,8 +93,14 @@ export function destroyAllHosts(): void {
   created = [];
 }
 
-export function createHosts(count: number, tag: string): Hosts {
+/** `addresses` (one /24, default 10.77.0.1..count) lets a test use the addresses a deployment file names. */
+export function createHosts(count: number, tag: string, addresses?: string[]): Hosts {
   if (count < 1 || count > 9) throw new Error(`createHosts: 1..9 nodes, got ${count}`);
+  const addrs = addresses ?? Array.from({ length: count }, (_, i) => `${SUBNET}.${i + 1}`);
+  const net = /^(\d+\.\d+\.\d+)\.\d+$/.exec(addrs[0] ?? '')?.[1];
+  if (addrs.length !== count || !net || !addrs.every((a) => a.startsWith(`${net}.`)) || addrs.includes(`${net}.100`)) {
+    throw new Error(`createHosts: want ${count} addresses in one /24 other than .100, got ${addrs.join(' ')}`);
+  }
   if (!/^[a-z]{1,3}$/.test(tag)) throw new Error(`createHosts: tag must be 1-3 letters, got ${tag}`);
   const base = `${PREFIX}${process.pid}${tag}`;
   const hub = `${base}h`;
@@ -112,9 +118,9 @@ export function createHosts(count: number, tag: string): Hosts {
   const hosts: Hosts = {
     count,
     ns: (i) => nodeNs[i]!,
-    addr: (i) => `${SUBNET}.${i + 1}`,
+    addr: (i) => addrs[i]!,
     clientNs,
-    clientAddr: `${SUBNET}.100`,
+    clientAddr: `${net}.100`,
     exec: (i) => ['netns', 'exec', i < 0 ? clientNs : nodeNs[i]!],
     cut: (i) => {
       ip(['-n', nodeNs[i]!, 'link', 'set', 'eth0', 'down']);

@@ -1,0 +1,1 @@
+export function meet(node: string, peers: string[], password?: string, timeoutMs?: number): Promise<string[]>;

@@ -11,11 +11,14 @@ import { basename, join } from 'node:path';
 import { validate as lintDockerfile } from 'dockerfile-utils';
 import { parseConfig, validateConfig } from '@quorumkit/certain';
 import { freePorts, startCluster, stopAllClusters } from '@quorumkit/test-harness';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { meet } from '../../deploy/scripts/constdb-meet.mjs';
 import { grpcHealth, respPing, tcpOpen } from '../../deploy/scripts/qk-probe.mjs';
 import { buildArgv } from '../../deploy/scripts/qk-start.mjs';
 import { cli } from './multihost/common.js';
+import { composeServices } from './multihost/composeRun.js';
+import { certainFlow, constdbFlow, cspFlow, formCluster, paxoskvFlow, rrseqFlow, type Run } from './multihost/composeScenarios.js';
+import { destroyAllHosts, removeStaleNamespaces, unavailableReason } from './multihost/netns.js';
 import { composeSchemaError, deployDir, filesIn, k8sSchemaError, readYamlDocs, unknownFields, type Obj } from './multihost/deployFiles.js';
 
 const SYSTEMS = ['certain', 'paxoskv', 'rrseq', 'constdb', 'csp-paxos'];
@@ -263,4 +266,40 @@ describe('image scripts', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+const noNetns = unavailableReason();
+if (noNetns) console.warn(`compose clusters without docker skipped: ${noNetns}`);
+
+describe.skipIf(noNetns !== undefined)('compose clusters, run without docker (namespaces at the files\' addresses)', () => {
+  let run: Partial<Run> = {};
+  beforeAll(() => {
+    removeStaleNamespaces();
+  });
+  afterEach(async () => {
+    await run.agent?.stop();
+    await run.c?.cluster.stop();
+    run.hosts?.destroy();
+    run.c?.remove();
+    run = {};
+  });
+  afterAll(() => destroyAllHosts());
+  const track = (r: Partial<Run>): void => {
+    run = { ...run, ...r };
+  };
+  const join = composeServices('constdb').doc.services['constdb-join'].command as string[];
+  const flows: Record<string, (r: Run) => Promise<string>> = {
+    certain: certainFlow,
+    paxoskv: paxoskvFlow,
+    rrseq: rrseqFlow,
+    constdb: (r) => constdbFlow(r, join),
+    'csp-paxos': cspFlow,
+  };
+
+  it.each(SYSTEMS)('%s.yml forms a cluster, passes its health checks, and replaces a wiped node as the docs say', async (system) => {
+    const r = await formCluster(system, track);
+    const summary = await flows[system]!(r);
+    console.log(`compose ${system}: ${summary}`);
+    expect(r.c.services.every((_, i) => r.c.cluster.isUp(i))).toBe(true);
+  }, 240_000);
 });

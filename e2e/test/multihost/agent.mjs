@@ -35,9 +35,9 @@ const handlers = {
       card: reply.card ? { userName: text(reply.card.userName), userId: String(reply.card.userId), balance: String(reply.card.balance) } : undefined,
     };
   },
-  // paxoskv: {acceptors, op: set|get, key, value?}
+  // paxoskv: {acceptors, op: set|get, key, value?, clusterId?}
   async kv(r) {
-    const c = cached(`kv ${r.acceptors.join(',')}`, () => new PaxosKvClient({ acceptors: r.acceptors, deadlineMs: r.deadlineMs ?? 8_000, phaseTimeoutMs: 1_500 }));
+    const c = cached(`kv ${r.acceptors.join(',')} ${r.clusterId ?? ''}`, () => new PaxosKvClient({ acceptors: r.acceptors, deadlineMs: r.deadlineMs ?? 8_000, phaseTimeoutMs: 1_500, ...(r.clusterId ? { clusterId: r.clusterId } : {}) }));
     if (r.op === 'set') {
       const s = await c.set(r.key, r.value);
       return { written: s.written, ver: String(s.ver), value: String(s.value) };

@@ -131,6 +131,23 @@ export class Db {
     if (ex) this.write(key, { exp: ex });
   }
 
+  /**
+   * Drops the whole keyspace, not replicated (a forgotten node that rejoins re-learns its
+   * state from the members). Watchers see a change; a snapshot being encoded keeps its cut.
+   */
+  reset(): void {
+    for (const [key, rec] of this.keys) {
+      if (this.beforeChange) this.beforeChange(key, rec);
+      this.scanIndex.delete(key);
+      const ws = this.watchers.get(key);
+      if (ws) for (const w of ws) w.watchDirty = true;
+    }
+    this.keys.clear();
+    this.expiring.clear();
+    this.removals.clear();
+    this.expireCursor = undefined;
+  }
+
   /** Joins a delta (local, remote or from a snapshot). */
   join(key: string, delta: KeyRec): void {
     let rec = this.keys.get(key);

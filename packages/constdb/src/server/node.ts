@@ -148,7 +148,7 @@ export class ConstdbNode {
       clock: this.db.clock.current,
       applied: new Map(this.repl.applied),
       peers: this.repl.peerMetas(),
-      forgotten: [...this.repl.forgotten],
+      forgotten: this.repl.members.forgotten(),
     };
   }
 

@@ -89,14 +89,20 @@ export function serveInbound(repl: Replicator, p: Peer, sock: Socket): void {
         } else if (type === F.PING) {
           const r = new Reader(payload);
           const theirSeq = r.u64();
-          repl.learnPeers(r.latin1());
+          const peers = r.latin1();
+          // membership first: a lifted forget makes a listed peer learnable, a forget drops one
+          if (!r.done) repl.onMembers(r.latin1());
+          if (repl.peers.get(origin) !== p) throw new Error(`node ${origin} is no longer a replica`);
+          repl.learnPeers(peers);
           if ((repl.applied.get(origin) ?? 0n) < theirSeq && snapSeq < 0n) {
             repl.stats.gapsDetected++;
             throw new Error(`gap from ${origin}: have ${repl.applied.get(origin) ?? 0n}, peer at ${theirSeq}`);
           }
           ack = true;
         } else if (type === F.FORGET) {
-          repl.onForget(new Reader(payload).varint());
+          const r = new Reader(payload);
+          const id = r.varint();
+          repl.onMembers(`${id}:o:${r.done ? 0n : r.u64()}`);
         }
       });
     } catch (e) {

@@ -23,6 +23,11 @@ export function infoRows(repl: Replicator, now: number): Array<[string, string |
     ['own_seq', repl.node.ownSeq],
     ['connected_replicas', [...repl.peers.values()].filter((p) => p.link?.state === 'online').length],
     ['known_replicas', repl.peers.size],
+    // 1 while this node is forgotten by the cluster (MEET brings it back)
+    ['forgotten', repl.selfOut ? 1 : 0],
+    ['forgotten_nodes', repl.members.forgotten().join(',') || '-'],
+    ['membership', repl.members.format()],
+    ['rejoins', repl.stats.rejoins],
     ['repl_backlog_bytes', repl.backlog.bytes],
     ['repl_backlog_limit', repl.backlog.limitBytes],
     ['repl_backlog_first_seq', repl.backlog.firstSeq],

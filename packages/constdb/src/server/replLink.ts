@@ -22,12 +22,12 @@ export function backoffMs(attempt: number, baseMs = 100, maxMs = 5000): number {
   return Math.floor(cap / 2 + Math.random() * (cap / 2));
 }
 
-interface SyncReply { id: number; applied: bigint; peers: string; alias: string }
+interface SyncReply { id: number; applied: bigint; peers: string; alias: string; members: string }
 
 function parseReply(line: string): SyncReply {
-  const m = /^\+SYNC (\d+) (\d+) (\S+) (\S+)$/.exec(line);
+  const m = /^\+SYNC (\d+) (\d+) (\S+) (\S+)(?: (\S+))?$/.exec(line);
   if (!m) throw new Error(line.startsWith('-') ? line.slice(1) : `unexpected handshake reply ${JSON.stringify(line.slice(0, 80))}`);
-  return { id: Number(m[1]), applied: BigInt(m[2]!), peers: m[3]!, alias: decodeURIComponent(m[4]!) };
+  return { id: Number(m[1]), applied: BigInt(m[2]!), peers: m[3]!, alias: decodeURIComponent(m[4]!), members: m[5] ?? '-' };
 }
 
 /** Sends the handshake and resolves with the reply line and whatever bytes followed it. */
@@ -64,7 +64,7 @@ function handshake(sock: Socket, cmd: Buffer, timeoutMs: number): Promise<{ line
 function handshakeCmd(repl: Replicator, probe: boolean): Buffer {
   const n = repl.node;
   return encodeCommand(['CONSTDB.SYNC', String(n.cfg.nodeId), n.cfg.ip, String(n.port), n.cfg.requirepass ?? '', String(n.ownSeq),
-    encodeURIComponent(n.cfg.nodeAlias || '-'), formatLostRanges(n.seqs.lost), ...(probe ? ['probe'] : [])]);
+    encodeURIComponent(n.cfg.nodeAlias || '-'), formatLostRanges(n.seqs.lost), probe ? 'probe' : 'sync', repl.members.format()]);
 }
 
 /** Encodes snapshot records (decoded slice by slice) as SNAP_CHUNK frames of ~256 KB. */
@@ -102,13 +102,13 @@ export class PeerLink {
   }
 
   /** MEET's first step: who is at host:port? */
-  static async probe(repl: Replicator, host: string, port: number, timeoutMs = 10_000): Promise<{ id: number; alias: string }> {
+  static async probe(repl: Replicator, host: string, port: number, timeoutMs = 10_000): Promise<{ id: number; alias: string; members: string }> {
     const sock = connect({ host, port });
     sock.on('error', () => {});
     try {
       const { line } = await handshake(sock, handshakeCmd(repl, true), timeoutMs);
       const r = parseReply(line);
-      return { id: r.id, alias: r.alias };
+      return { id: r.id, alias: r.alias, members: r.members };
     } finally {
       sock.destroy();
     }
@@ -127,11 +127,12 @@ export class PeerLink {
     sock.once('connect', () => {
       void this.run(sock).catch((e: Error) => {
         this.lastError = e.message;
-        if (/FORGOTTEN/.test(e.message)) {
-          this.repl.log.warn({ peer: this.peer.id }, 'peer has forgotten this node');
-          this.repl.peers.delete(this.peer.id);
-          void this.repl.persistPeers();
-          this.close();
+        const forgotten = /^FORGOTTEN (\d{1,20})/.exec(e.message);
+        if (forgotten) {
+          // the cluster removed this node (the FORGET's version): take that into our membership
+          this.repl.log.warn({ peer: this.peer.id }, 'peer reports this node was forgotten');
+          this.repl.onMembers(`${this.repl.node.cfg.nodeId}:o:${forgotten[1]}`);
+          sock.destroy();
           return;
         }
         if (/WRONGPASS/.test(e.message)) this.repl.log.warn({ peer: this.peer.id }, 'replica refused our password (requirepass must be the same on every node)');
@@ -146,6 +147,8 @@ export class PeerLink {
     const r = parseReply(line);
     if (r.id !== this.peer.id) throw new Error(`expected node ${this.peer.id} at ${this.peer.host}:${this.peer.port}, found ${r.id}`);
     if (r.alias && r.alias !== '-') this.peer.alias = r.alias;
+    this.repl.onMembers(r.members);
+    if (this.repl.members.isOut(this.peer.id) || this.repl.selfOut) throw new Error('membership changed during the handshake');
     const reader = new FrameReader();
     const onData = (chunk: Buffer) => {
       try {
@@ -258,6 +261,7 @@ export class PeerLink {
     const w = new Writer(256);
     w.u64(this.repl.node.ownSeq);
     w.latin1(this.repl.peersString());
+    w.latin1(this.repl.members.format());
     this.send(frame(F.PING, w.result()));
   }
 

@@ -16,6 +16,7 @@ import { Reader, Writer, maxUuid } from '../core/codec.js';
 import type { SnapshotMeta, PeerMeta } from '../storage/snapshot.js';
 import { PeerLink } from './replLink.js';
 import { inLostRange, parseLostRanges } from '../storage/seqCeiling.js';
+import { Membership, membersFromJSON, parseMembers } from '../core/membership.js';
 
 export const PEERS_FILE = 'constdb.peers';
 
@@ -57,7 +58,10 @@ export interface Peer extends PeerMeta {
 
 export class Replicator {
   readonly peers = new Map<number, Peer>();
-  readonly forgotten = new Set<number>();
+  /** who is in the cluster: replicated, durable (constdb.peers), gossiped (see core/membership.ts) */
+  readonly members = new Membership();
+  /** set while this node drops its state to rejoin after having been forgotten */
+  private rejoining: Promise<void> | undefined;
   /** origin -> last seq applied */
   readonly applied = new Map<number, bigint>();
   /** origin -> max uuid applied from it */
@@ -77,7 +81,7 @@ export class Replicator {
   private hbTimer: NodeJS.Timeout | undefined;
   private waiters: Array<{ seq: bigint; n: number; resolve: (n: number) => void; timer?: NodeJS.Timeout }> = [];
   stopped = false;
-  stats = { fullSyncsSent: 0, partialSyncsSent: 0, fullSyncsReceived: 0, opsApplied: 0, duplicatesDropped: 0, gapsDetected: 0, lostOpsHeld: 0, candidatesVerified: 0, candidatesRefused: 0 };
+  stats = { fullSyncsSent: 0, partialSyncsSent: 0, fullSyncsReceived: 0, opsApplied: 0, duplicatesDropped: 0, gapsDetected: 0, lostOpsHeld: 0, candidatesVerified: 0, candidatesRefused: 0, rejoins: 0 };
 
   /** configured dial addresses by peer id (peer_addrs) */
   private readonly dialOverrides = new Map<number, { host: string; port: number }>();
@@ -112,7 +116,7 @@ export class Replicator {
    */
   persistPeers(): Promise<void> {
     const owed = [...this.peers.values()].filter((p) => p.owed > 0).map((p) => [p.id, p.owed]);
-    const body = JSON.stringify({ peers: this.peerMetas(), forgotten: [...this.forgotten], owed, owedGen: this.owedGen });
+    const body = JSON.stringify({ peers: this.peerMetas(), members: this.members.toJSON(), owed, owedGen: this.owedGen });
     const path = join(this.node.cfg.workDir, PEERS_FILE);
     // callers that must not go on before it is durable await the result (it rejects on error)
     const write = this.peersWrite.then(() => writeFileAtomic(path, Buffer.from(body)));
@@ -123,8 +127,11 @@ export class Replicator {
   async loadPeers(): Promise<void> {
     const bytes = await readFileChecked(join(this.node.cfg.workDir, PEERS_FILE));
     if (!bytes) return;
-    const saved = JSON.parse(Buffer.from(bytes).toString('utf8')) as { peers: PeerMeta[]; forgotten: number[]; owed?: Array<[number, number]>; owedGen?: number };
-    for (const f of saved.forgotten) this.forgotten.add(f);
+    const saved = JSON.parse(Buffer.from(bytes).toString('utf8')) as { peers: PeerMeta[]; members?: Array<[number, boolean, string]>; forgotten?: number[]; owed?: Array<[number, number]>; owedGen?: number };
+    for (const f of saved.forgotten ?? []) this.members.set(f, true, 0n);
+    this.members.merge(membersFromJSON(saved.members ?? []));
+    // the snapshot's peer list may predate a forget the peer file already knows
+    for (const p of [...this.peers.values()]) if (this.selfOut || this.members.isOut(p.id)) this.peers.delete(p.id);
     for (const p of saved.peers) this.addPeer(p.id, p.host, p.port, '', false);
     this.owedGen = saved.owedGen ?? 0;
     for (const [id, gen] of saved.owed ?? []) {
@@ -139,7 +146,7 @@ export class Replicator {
 
   restore(meta: SnapshotMeta): void {
     for (const [o, s] of meta.applied) this.applied.set(o, s);
-    for (const f of meta.forgotten) this.forgotten.add(f);
+    for (const f of meta.forgotten) this.members.set(f, true, 0n);
     for (const p of meta.peers) this.addPeer(p.id, p.host, p.port, '', false);
   }
 
@@ -170,7 +177,7 @@ export class Replicator {
   }
 
   addPeer(id: number, host: string, port: number, alias: string, connectNow = true): Peer | undefined {
-    if (id === this.node.cfg.nodeId || this.forgotten.has(id)) return undefined;
+    if (id === this.node.cfg.nodeId || this.members.isOut(id) || this.selfOut) return undefined;
     let p = this.peers.get(id);
     if (!p) {
       p = { id, host, port, alias, ackedSeq: 0n, lastAckMs: 0, appliedU: new Map(), fullSyncs: 0, partialSyncs: 0, owed: 0, lostUuids: [] };
@@ -193,12 +200,30 @@ export class Replicator {
     if (!p.link && !this.stopped) p.link = new PeerLink(this, p);
   }
 
-  /** MEET host:port: dial it, complete the handshake; snapshots flow both ways from there. */
+  get selfOut(): boolean {
+    return this.members.isOut(this.node.cfg.nodeId);
+  }
+
+  /**
+   * MEET host:port: dial it, complete the handshake; snapshots flow both ways from there.
+   * MEET writes "in" for the other node (lifting a forget of it everywhere the entry spreads)
+   * and, on a node that was itself forgotten, "in" for this node: it rejoins (see rejoin).
+   */
   async meet(host: string, port: number): Promise<void> {
     const info = await PeerLink.probe(this, host, port);
-    this.forgotten.delete(info.id);
+    if (info.id === this.node.cfg.nodeId) throw new Error('cannot meet myself');
+    // their view first, so our version below is newer than any forget of either of us
+    this.onMembers(info.members);
+    if (this.rejoining) await this.rejoining;
+    const u = this.node.db.uuid(Date.now());
+    if (this.selfOut) {
+      this.members.set(this.node.cfg.nodeId, false, u);
+      await this.rejoin();
+    }
+    this.members.set(info.id, false, u);
+    await this.persistPeers();
     const p = this.addPeer(info.id, host, port, info.alias);
-    if (!p) throw new Error('cannot meet myself');
+    if (!p) throw new Error(`node ${info.id} cannot be added`);
     // poll the peer, not one link object: its link is replaced when the peer's handshake
     // announces a different address than the one MEET dialled (a proxy, a NAT)
     const deadline = Date.now() + 30_000;
@@ -209,47 +234,94 @@ export class Replicator {
     }
   }
 
+  /** FORGET id: writes "out" for it; the entry reaches every member (also ones down now) by gossip. */
   async forget(id: number): Promise<number> {
-    const p = this.peers.get(id);
-    const known = p !== undefined;
-    this.forgotten.add(id);
+    if (id === this.node.cfg.nodeId) throw new Error('cannot forget myself');
+    const known = this.peers.has(id);
+    const u = this.node.db.uuid(Date.now());
     const payload = new Writer(16);
     payload.varint(id);
+    payload.u64(u);
     const fr = frame(F.FORGET, payload.result());
+    // the forgotten node itself hears it on our link to it (closed shortly after)
     for (const q of this.peers.values()) q.link?.send(fr);
-    if (p) {
-      this.peers.delete(id);
-      // let the FORGET reach the forgotten node itself, then drop its links
-      setTimeout(() => {
-        p.link?.close();
-        p.inbound?.destroy();
-      }, 200).unref();
-    }
-    void this.persistPeers();
+    this.members.set(id, true, u);
+    this.applyMemberChange(id, this.selfOut);
+    await this.persistPeers();
     return known ? 1 : 0;
   }
 
-  /** A FORGET from a peer: drop that node, or all replication if it names us. */
-  onForget(id: number): void {
-    if (id === this.node.cfg.nodeId) {
-      this.log.warn('this node was forgotten by the cluster: replication stopped');
-      for (const p of this.peers.values()) {
-        this.forgotten.add(p.id);
-        p.link?.close();
-        p.inbound?.destroy();
-      }
-      this.peers.clear();
-      void this.persistPeers();
+  /**
+   * Joins a membership view received from a peer (wire form) and acts on what changed.
+   * `from` names a sender that is not a replica: only its "in" entries for itself and for
+   * us are taken (a MEET on either side), so a stranger's handshake cannot forget anyone.
+   */
+  onMembers(wire: string, from?: number): void {
+    let entries;
+    try {
+      entries = parseMembers(wire);
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'ignoring a malformed membership view');
       return;
     }
-    this.forgotten.add(id);
+    if (from !== undefined) entries = entries.filter(([id, e]) => !e.out && (id === from || id === this.node.cfg.nodeId));
+    for (const [, e] of entries) this.node.db.clock.observe(e.u);
+    const wasOut = this.selfOut;
+    const changed = this.members.merge(entries);
+    for (const id of changed) this.applyMemberChange(id, wasOut);
+    if (changed.length) void this.persistPeers();
+  }
+
+  private applyMemberChange(id: number, selfWasOut: boolean): void {
+    const self = this.node.cfg.nodeId;
+    if (id === self) {
+      if (this.selfOut) {
+        this.log.warn('this node was forgotten by the cluster: replication stopped (MEET brings it back)');
+        for (const p of this.peers.values()) this.dropPeer(p, 0);
+      } else if (selfWasOut) void this.rejoin();
+      return;
+    }
+    if (!this.members.isOut(id)) return; // a lifted forget: the node is learnt when a member lists it
     const p = this.peers.get(id);
-    if (p) {
-      this.peers.delete(id);
+    // let a FORGET frame sent just now reach the forgotten node itself, then drop its links
+    if (p) this.dropPeer(p, 200);
+  }
+
+  private dropPeer(p: Peer, delayMs: number): void {
+    this.peers.delete(p.id);
+    const close = () => {
       p.link?.close();
       p.inbound?.destroy();
-    }
-    void this.persistPeers();
+    };
+    if (delayMs > 0) setTimeout(close, delayMs).unref();
+    else close();
+  }
+
+  /**
+   * A forgotten node that is let back in drops its keyspace and re-learns it from the
+   * members (full syncs): while it was out the members collected tombstones without waiting
+   * for it, so its old records could bring deleted keys back. Its own writes made while it
+   * was out are dropped with them. The empty state is made durable before any peer's data
+   * is accepted (takeover refuses while this runs); counters continue under a new epoch.
+   */
+  rejoin(): Promise<void> {
+    this.rejoining ??= (async () => {
+      this.log.warn('this node rejoins the cluster: its data is dropped and re-learnt from the members');
+      for (const p of this.peers.values()) this.dropPeer(p, 0);
+      this.node.db.reset();
+      this.applied.clear();
+      this.appliedU.clear();
+      this.durableU = new Map();
+      this.node.seqs.setEpoch(this.node.ownSeq + 1n);
+      this.node.db.epoch = this.node.seqs.epoch;
+      this.backlog.reset(this.node.ownSeq + 1n);
+      this.stats.rejoins++;
+      await this.persistPeers();
+      await this.node.snapshotFresh();
+    })().finally(() => {
+      this.rejoining = undefined;
+    });
+    return this.rejoining;
   }
 
   /** `fr` is the op already framed (F.OP); the backlog keeps frames ready to resend. */
@@ -262,7 +334,8 @@ export class Replicator {
   /** First command of a connection: CONSTDB.SYNC makes it an inbound peer stream. */
   takeover(c: Connection, args: Buffer[]): boolean {
     if (args[0]!.toString('latin1').toLowerCase() !== 'constdb.sync') return false;
-    const [, idB, hostB, portB, passB, seqB, aliasB, lostB, probeB] = args;
+    const [, idB, hostB, portB, passB, seqB, aliasB, lostB, modeB, membersB] = args;
+    const probeB = modeB?.toString('latin1') === 'probe';
     const reply = (s: string) => c.socket.write(s + '\r\n');
     const refuse = (s: string) => {
       reply(s);
@@ -279,10 +352,16 @@ export class Replicator {
     const id = Number(idB.toString());
     const theirSeq = BigInt(seqB.toString());
     if (id === this.node.cfg.nodeId) return refuse('-ERR same node id');
-    if (this.forgotten.has(id) && !probeB) return refuse('-FORGOTTEN this node was removed from the cluster');
+    // their membership view first: it may lift a forget (of them or of us) or bring one.
+    // Only the view of a replica, or of a node we are about to verify, is taken: a probe or
+    // a stranger's handshake changes nothing (it could be forged)
+    if (membersB && !probeB) this.onMembers(membersB.toString('latin1'), this.peers.has(id) ? undefined : id);
+    if (this.rejoining) return refuse('-PENDING this node is rejoining the cluster, retry');
+    if (this.members.isOut(id) && !probeB) return refuse(`-FORGOTTEN ${this.members.version(id)} this node was removed from the cluster`);
+    if (this.selfOut && !probeB) return refuse(`-OUT ${this.members.version(this.node.cfg.nodeId)} this node was removed from the cluster (MEET brings it back)`);
     const peersList = [...this.peers.values()].map((p) => `${p.id}@${p.host}:${p.port}`).join(',') || '-';
     const alias = encodeURIComponent(this.node.cfg.nodeAlias || '-');
-    if (probeB) return refuse(`+SYNC ${this.node.cfg.nodeId} 0 ${peersList} ${alias}`);
+    if (probeB) return refuse(`+SYNC ${this.node.cfg.nodeId} 0 ${peersList} ${alias} ${this.members.format()}`);
     const host = hostB.toString();
     const port = Number(portB.toString());
     const alias0 = decodeURIComponent(aliasB.toString());
@@ -314,7 +393,7 @@ export class Replicator {
       p.link?.kick();
       p.inbound?.destroy();
       p.inbound = c.socket;
-      reply(`+SYNC ${this.node.cfg.nodeId} ${this.applied.get(id) ?? 0n} ${peersList} ${alias}`);
+      reply(`+SYNC ${this.node.cfg.nodeId} ${this.applied.get(id) ?? 0n} ${peersList} ${alias} ${this.members.format()}`);
       serveInbound(this, p, c.socket);
     };
     // the obligation is durable before the peer may move past the lost range
@@ -386,6 +465,7 @@ export class Replicator {
       w.u64(lo);
       w.u64(hi);
     }
+    w.latin1(this.members.format());
     return frame(F.ACK, w.result());
   }
 
@@ -414,7 +494,7 @@ export class Replicator {
    * nothing: no peer, nothing persisted, no link, no effect on tombstone GC.
    */
   verifyCandidate(id: number, host: string, port: number, alias: string): void {
-    if (this.stopped || id === this.node.cfg.nodeId || this.forgotten.has(id) || this.verifying.has(id)) return;
+    if (this.stopped || id === this.node.cfg.nodeId || this.members.isOut(id) || this.selfOut || this.verifying.has(id)) return;
     if (this.verifying.size >= VERIFY_INFLIGHT_MAX) return;
     const failedAt = this.verifyFailed.get(id);
     if (failedAt !== undefined && Date.now() - failedAt < VERIFY_COOLDOWN_MS) return;
@@ -425,7 +505,7 @@ export class Replicator {
         this.verifying.delete(id);
         if (found.id !== id) throw new Error(`found node ${found.id} there`);
         this.verifyFailed.delete(id);
-        if (this.stopped || this.forgotten.has(id)) return;
+        if (this.stopped || this.members.isOut(id)) return;
         this.stats.candidatesVerified++;
         this.addPeer(id, host, port, alias || found.alias);
       },
@@ -445,13 +525,15 @@ export class Replicator {
     p.lastAckMs = Date.now();
     for (let i = r.varint(); i > 0; i--) p.appliedU.set(r.varint(), r.u64());
     const peers = r.latin1();
+    const lost: Array<readonly [bigint, bigint]> = [];
+    for (let i = r.varint(); i > 0; i--) lost.push([r.u64(), r.u64()]);
+    p.lostUuids = lost;
+    // membership first: a lifted forget makes a listed node learnable
+    if (!r.done) this.onMembers(r.latin1());
     if (peers !== p.lastPeersList) {
       p.lastPeersList = peers;
       this.learnPeers(peers);
     }
-    const lost: Array<readonly [bigint, bigint]> = [];
-    for (let i = r.varint(); i > 0; i--) lost.push([r.u64(), r.u64()]);
-    p.lostUuids = lost;
     this.settleWaiters();
   }
 
@@ -470,6 +552,9 @@ export class Replicator {
     const peers = [...this.peers.values()];
     const self = this.node.cfg.nodeId;
     const stable = (n: number, u: bigint): boolean => {
+      // a forgotten node sends no more ops and drops its state if it rejoins: its dots are
+      // settled by the remover's own dot in the same removal (still checked below)
+      if (n !== self && this.members.isOut(n)) return true;
       // a dot its origin may have lost in a crash: replicas that never got it claim past it
       if (inLostRange(n === self ? this.node.seqs.lostUuids : (this.peers.get(n)?.lostUuids ?? []), u)) return false;
       if ((this.durableU.get(n) ?? 0n) < u) return false;

@@ -143,6 +143,12 @@ export class SeqCeiling {
     this.write();
   }
 
+  /** A new counter epoch for this life (a rejoin after a forget dropped the node's state). */
+  setEpoch(epoch: bigint): void {
+    this.epoch = epoch;
+    this.write();
+  }
+
   /** Clean shutdown, everything up to `ownSeq` durable: the next start needs no jump. */
   closeAt(ownSeq: bigint): void {
     this.ceiling = ownSeq;

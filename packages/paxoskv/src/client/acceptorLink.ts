@@ -34,9 +34,14 @@ export interface AcceptorLinkOptions {
   callTimeoutMs?: number;
   /** the cluster view every Batch call states (issue 17 item 2); omitted: a request without one */
   view?: { clusterId: string; members: number };
+  /**
+   * Longest wait between two reconnect attempts to a down acceptor. grpc-js's default grows to
+   * 120 s, so a long-lived client would ignore a restarted acceptor for minutes (issue 17 item 5).
+   */
+  reconnectBackoffMsMax?: number;
 }
 
-export const acceptorLinkDefaults = { callsInflightMax: 2, batchOpsMax: 512, callTimeoutMs: 2_000 } as const;
+export const acceptorLinkDefaults = { callsInflightMax: 2, batchOpsMax: 512, callTimeoutMs: 2_000, reconnectBackoffMsMax: 1_000 } as const;
 
 interface Pending {
   kind: WireOpKind;
@@ -64,7 +69,13 @@ export class AcceptorLink {
     readonly address: string,
     opts: AcceptorLinkOptions = {},
   ) {
-    this.client = createGrpcClient(PROTO_PATH, SERVICE_NAME, address);
+    const backoffMax = opts.reconnectBackoffMsMax ?? acceptorLinkDefaults.reconnectBackoffMsMax;
+    this.client = createGrpcClient(PROTO_PATH, SERVICE_NAME, address, {
+      channelOptions: {
+        'grpc.initial_reconnect_backoff_ms': Math.min(100, backoffMax),
+        'grpc.max_reconnect_backoff_ms': backoffMax,
+      },
+    });
     this.inflightMax = opts.callsInflightMax ?? acceptorLinkDefaults.callsInflightMax;
     this.batchMax = opts.batchOpsMax ?? acceptorLinkDefaults.batchOpsMax;
     this.timeoutMs = opts.callTimeoutMs ?? acceptorLinkDefaults.callTimeoutMs;

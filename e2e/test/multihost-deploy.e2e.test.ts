@@ -17,7 +17,8 @@ import { grpcHealth, respPing, tcpOpen } from '../../deploy/scripts/qk-probe.mjs
 import { buildArgv } from '../../deploy/scripts/qk-start.mjs';
 import { cli } from './multihost/common.js';
 import { composeServices } from './multihost/composeRun.js';
-import { certainFlow, constdbFlow, cspFlow, formCluster, paxoskvFlow, rrseqFlow, type Run } from './multihost/composeScenarios.js';
+import { certainFlow, constdbFlow, cspFlow, formCluster, PASSWORD, paxoskvFlow, rrseqFlow, type Run } from './multihost/composeScenarios.js';
+import { k8sPods } from './multihost/k8sRun.js';
 import { destroyAllHosts, removeStaleNamespaces, unavailableReason } from './multihost/netns.js';
 import { composeSchemaError, deployDir, filesIn, k8sSchemaError, readYamlDocs, unknownFields, type Obj } from './multihost/deployFiles.js';
 
@@ -271,7 +272,7 @@ describe('image scripts', () => {
 const noNetns = unavailableReason();
 if (noNetns) console.warn(`compose clusters without docker skipped: ${noNetns}`);
 
-describe.skipIf(noNetns !== undefined)('compose clusters, run without docker (namespaces at the files\' addresses)', () => {
+describe.skipIf(noNetns !== undefined)('deployment files run without docker or Kubernetes (namespaces at their addresses)', () => {
   let run: Partial<Run> = {};
   beforeAll(() => {
     removeStaleNamespaces();
@@ -297,9 +298,18 @@ describe.skipIf(noNetns !== undefined)('compose clusters, run without docker (na
   };
 
   it.each(SYSTEMS)('%s.yml forms a cluster, passes its health checks, and replaces a wiped node as the docs say', async (system) => {
-    const r = await formCluster(system, track);
+    const r = await formCluster(system, 'compose', track);
     const summary = await flows[system]!(r);
     console.log(`compose ${system}: ${summary}`);
+    expect(r.c.services.every((_, i) => r.c.cluster.isUp(i))).toBe(true);
+  }, 240_000);
+
+  // the StatefulSets' pods by their Service names (each namespace's /etc/hosts lists them)
+  const k8sFlows: Record<string, (r: Run) => Promise<string>> = { ...flows, constdb: (r) => constdbFlow(r, k8sPods('constdb', PASSWORD).jobArgs!) };
+  it.each(SYSTEMS)('k8s/%s.yaml pods form a cluster by their DNS names, pass their readiness probes, and replace a wiped pod', async (system) => {
+    const r = await formCluster(system, 'k8s', track);
+    const summary = await k8sFlows[system]!(r);
+    console.log(`k8s ${system}: ${summary}`);
     expect(r.c.services.every((_, i) => r.c.cluster.isUp(i))).toBe(true);
   }, 240_000);
 });

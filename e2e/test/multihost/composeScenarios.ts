@@ -3,7 +3,8 @@
 // procedure (restart one node on an empty /data WITHOUT bootstrap), and use it again.
 import { checkConverged, checkUniqueIncreasing, waitFor } from '@quorumkit/test-harness';
 import { Agent } from './agentClient.js';
-import { composeServices, startComposeCluster, waitHealthy, type ComposeCluster } from './composeRun.js';
+import { composePods, startPods, waitHealthy, type PodCluster } from './composeRun.js';
+import { k8sPods } from './k8sRun.js';
 import { createHosts, type Hosts } from './netns.js';
 
 export const PASSWORD = 'compose-run-requirepass-0123456789';
@@ -14,21 +15,23 @@ const READY: Record<string, RegExp> = {
   constdb: /constdb node \d ready on/,
   'csp-paxos': /csp-paxos node \d listening on/,
 };
-const TAG: Record<string, string> = { certain: 'cc', paxoskv: 'cp', rrseq: 'cr', constdb: 'cd', 'csp-paxos': 'cx' };
+const TAG: Record<string, string> = { certain: 'c', paxoskv: 'p', rrseq: 'r', constdb: 'd', 'csp-paxos': 'x' };
 
 export interface Run {
   hosts: Hosts;
   agent: Agent;
-  c: ComposeCluster;
+  c: PodCluster;
 }
 
-export async function formCluster(system: string, track: (r: Partial<Run>) => void): Promise<Run> {
-  const ips = composeServices(system).services.map((s) => s.ip);
-  const hosts = createHosts(ips.length, TAG[system]!, ips);
+/** Forms the cluster a compose file or a Kubernetes manifest describes, in namespaces. */
+export async function formCluster(system: string, from: 'compose' | 'k8s', track: (r: Partial<Run>) => void): Promise<Run> {
+  const k8s = from === 'k8s' ? k8sPods(system, PASSWORD) : undefined;
+  const { pods, files } = k8s ?? composePods(system, { QK_REQUIREPASS: PASSWORD });
+  const hosts = createHosts(pods.length, `${TAG[system]!}${from === 'k8s' ? 'k' : ''}`, pods.map((p) => p.ip), k8s?.hostsFile);
   track({ hosts });
   const agent = await Agent.start(hosts);
   track({ agent });
-  const c = await startComposeCluster(system, hosts, { QK_REQUIREPASS: PASSWORD }, READY[system]!);
+  const c = await startPods(hosts, pods, files, READY[system]!);
   track({ c });
   await waitHealthy(c, c.services.map((_, i) => i));
   return { hosts, agent, c };

@@ -5,6 +5,7 @@
 // stays inside namespaces this test made. Names carry the test's pid so two runs never
 // collide, and destroy() kills every process still inside them before deleting them.
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
 export const SUBNET = '10.77.0';
 const PREFIX = 'qkmh';
@@ -42,6 +43,7 @@ export function removeStaleNamespaces(): string[] {
     if (pid === process.pid || isAlive(pid)) continue;
     killInside(name);
     ip(['netns', 'del', name], true);
+    rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
     removed.push(name);
   }
   return removed;
@@ -93,8 +95,12 @@ export function destroyAllHosts(): void {
   created = [];
 }
 
-/** `addresses` (one /24, default 10.77.0.1..count) lets a test use the addresses a deployment file names. */
-export function createHosts(count: number, tag: string, addresses?: string[]): Hosts {
+/**
+ * `addresses` (one /24, default 10.77.0.1..count) lets a test use the addresses a deployment
+ * file names. `hostsFile` becomes /etc/hosts inside every namespace of this set: `ip netns
+ * exec` bind-mounts /etc/netns/<name>/hosts over /etc/hosts (removed again by destroy()).
+ */
+export function createHosts(count: number, tag: string, addresses?: string[], hostsFile?: string): Hosts {
   if (count < 1 || count > 9) throw new Error(`createHosts: 1..9 nodes, got ${count}`);
   const addrs = addresses ?? Array.from({ length: count }, (_, i) => `${SUBNET}.${i + 1}`);
   const net = /^(\d+\.\d+\.\d+)\.\d+$/.exec(addrs[0] ?? '')?.[1];
@@ -114,6 +120,7 @@ export function createHosts(count: number, tag: string, addresses?: string[]): H
     destroyed = true;
     for (const ns of all) killInside(ns);
     for (const ns of all) ip(['netns', 'del', ns], true);
+    if (hostsFile !== undefined) for (const ns of all) rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
   };
   const hosts: Hosts = {
     count,
@@ -135,6 +142,12 @@ export function createHosts(count: number, tag: string, addresses?: string[]): H
   };
   created.push(hosts);
   try {
+    if (hostsFile !== undefined) {
+      for (const ns of all) {
+        mkdirSync(`/etc/netns/${ns}`, { recursive: true });
+        writeFileSync(`/etc/netns/${ns}/hosts`, `127.0.0.1 localhost\n${hostsFile}`);
+      }
+    }
     ip(['netns', 'add', hub]);
     ip(['-n', hub, 'link', 'set', 'lo', 'up']);
     ip(['-n', hub, 'link', 'add', 'br0', 'type', 'bridge']);

@@ -45,6 +45,20 @@ async function benchPaxoskv(rows: Row[]): Promise<void> {
         rows.push(row);
         process.stdout.write(`  paxoskv set   ${String(n).padStart(2)} clients: ${row.ops_per_s} ops/s\n`);
       }
+      // issue 17 item 6: 64 writers on ONE key (coalesced inside the client; 0 failures is the goal)
+      const hot = await closedLoop('paxoskv', 'set (one hot key)', 64, seconds, (c, i) => client.set('hot', `${c}-${i}`));
+      rows.push(hot);
+      process.stdout.write(`  paxoskv set   64 writers on one key: ${hot.ops_per_s} ops/s, ${hot.errors} failures\n`);
+      // and 4 client objects x 16 writers on one key: the clients duel for versions
+      const others = Array.from({ length: 3 }, () => new PaxosKvClient({ acceptors: ports.map((p) => `127.0.0.1:${p}`), deadlineMs: 10_000 }));
+      try {
+        const all = [client, ...others];
+        const duel = await closedLoop('paxoskv', 'set (one hot key, 4 clients)', 64, seconds, (c, i) => all[c % 4]!.set('hot4', `${c}-${i}`));
+        rows.push(duel);
+        process.stdout.write(`  paxoskv set   4 clients x 16 writers on one key: ${duel.ops_per_s} ops/s, ${duel.errors} failures\n`);
+      } finally {
+        others.forEach((o) => o.close());
+      }
       for (const n of [1, 64]) {
         const row = await closedLoop('paxoskv', 'get latest (chosen)', n, seconds, (c) => client.get(`w64-${c}`));
         rows.push(row);

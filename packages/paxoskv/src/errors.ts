@@ -61,3 +61,10 @@ export class RecoveringError extends QuorumkitError {
     super('ERECOVERING', message);
   }
 }
+
+/** A client-side limit refused this one request (nothing was sent); the client keeps working. */
+export class LimitError extends QuorumkitError {
+  constructor(message: string) {
+    super('ELIMIT', message);
+  }
+}

@@ -1,6 +1,6 @@
 // Public API of @quorumkit/paxoskv.
 export * from './core/index.js';
-export { NotEnoughQuorum, NotEnoughQuorumError, BadRequestError, ClusterViewError, RecoveringError, PaxosDeadlineError, NoQuorumReachableError, UsageError, ListenError } from './errors.js';
+export { NotEnoughQuorum, NotEnoughQuorumError, BadRequestError, ClusterViewError, RecoveringError, PaxosDeadlineError, NoQuorumReachableError, UsageError, ListenError, LimitError } from './errors.js';
 export { PROTO_PATH, SERVICE_NAME, ACCEPTOR_BASE_PORT, defaultAcceptorAddress } from './wire/protoPath.js';
 export { AcceptorStore, acceptorStoreDefaults, type AcceptorStoreOptions, type InstanceId } from './storage/acceptorStore.js';
 export { startAcceptor, acceptorServerDefaults, type AcceptorServer, type AcceptorServerOptions } from './server/acceptorServer.js';

@@ -22,6 +22,8 @@ import {
 import { NoQuorumReachableError, PaxosDeadlineError, UsageError } from '../errors.js';
 import { instanceToWire, replyFromWire, valueToWire, wireLimits, type WireAcceptor, type WireOpKind } from '../wire/codec.js';
 import { AcceptorLink, type AcceptorLinkOptions, LinkTransport } from './acceptorLink.js';
+import { KeyLanes } from './keyLanes.js';
+import { backoffDelayMs, sleep } from '@quorumkit/shared-transport';
 import { type PaxosTiming, Proposer, paxosTimingDefaults, throwIfViewRefused } from './proposer.js';
 
 export type KvValue = bigint | string | Uint8Array;
@@ -40,6 +42,8 @@ export interface KvClientOptions extends Partial<PaxosTiming> {
   suspectMs?: number;
   /** the cluster this client means (default 'paxoskv'); sent with the member count = acceptors.length */
   clusterId?: string;
+  /** set() calls on one key running or queued in this client at once; one more is refused (LimitError) */
+  keyWritersMax?: number;
 }
 
 export interface KvResult {
@@ -95,6 +99,10 @@ export class PaxosKvClient {
   private readonly suspectMs: number;
   /** key -> a phase 1 already run (or running) for its next version, with the ballot it used */
   private readonly prepared = new Map<string, PreparedAhead>();
+  /** one lane per key: this client's writes of a key run one after another */
+  private readonly lanes: KeyLanes;
+  /** key -> versions lost to other writers by the last set (its backoff level carries over) */
+  private readonly heat = new Map<string, number>();
 
   constructor(opts: KvClientOptions) {
     if (opts.acceptors.length === 0) throw new UsageError('no acceptors given');
@@ -111,6 +119,7 @@ export class PaxosKvClient {
     this.nextVerMax = opts.versionHintsMax ?? 100_000;
     this.thrifty = opts.thrifty ?? true;
     this.suspectMs = opts.suspectMs ?? 2_000;
+    this.lanes = new KeyLanes(opts.keyWritersMax ?? 10_000);
   }
 
   private rememberChosen(key: string, ver: bigint): void {
@@ -122,10 +131,10 @@ export class PaxosKvClient {
   }
 
   /** A fresh, random ProposerId per Paxos run: ballots must never carry two values. */
-  private newProposer(key: string, ver: bigint, deadline: number): Proposer {
+  private newProposer(key: string, ver: bigint, deadline: number, backoffAttemptStart = 0): Proposer {
     const pid = (randomBytes(8).readBigUInt64BE() >> 2n) + 1n;
     const left = Math.max(1, deadline - Date.now());
-    return new Proposer(this.transport, { key, ver }, ballot(1n, pid), { ...this.timing, deadlineMs: left });
+    return new Proposer(this.transport, { key, ver }, ballot(1n, pid), { ...this.timing, deadlineMs: left, backoffAttemptStart });
   }
 
   private closed = false;
@@ -150,7 +159,6 @@ export class PaxosKvClient {
     if (mine.bytes && mine.bytes.length > wireLimits.valueBytesMax) {
       throw new UsageError(`value is ${mine.bytes.length} bytes, at most ${wireLimits.valueBytesMax}`);
     }
-    let rounds = 0;
     if (opts.ver !== undefined) {
       if (opts.ver < 0n) throw new UsageError(`version must be >= 0, got ${opts.ver}`);
       const p = this.newProposer(key, opts.ver, deadline);
@@ -159,6 +167,20 @@ export class PaxosKvClient {
       this.rememberChosen(key, opts.ver);
       return { key, ver: opts.ver, value: fromPaxosValue(chosen), written: isOwnValue(chosen, mine), rounds: p.rounds };
     }
+    const leave = await this.lanes.enter(key, deadline);
+    try {
+      return await this.setNext(key, value, mine, deadline);
+    } finally {
+      leave();
+    }
+  }
+
+  /** set() at the next free version; the caller holds the key's lane. */
+  private async setNext(key: string, value: KvValue, mine: Value, deadline: number): Promise<SetResult> {
+    let rounds = 0;
+    // versions lost to other writers: the backoff grows across versions, and half of it
+    // carries over to this key's next set (a hot key stays backed off, a cool one recovers)
+    let lost = Math.floor((this.heat.get(key) ?? 0) / 2);
     // Propose at v only when v-1 is chosen. Known here when this client saw v-1 chosen;
     // else ask a quorum: at the latest voted version when its value is not known (a vote
     // there means the one below is chosen), past it when it is.
@@ -173,24 +195,39 @@ export class PaxosKvClient {
       // so a client that keeps writing a key needs only phase 2 per set in the steady state.
       const pre = this.takePrepared(key, ver);
       this.prepareAhead(key, ver + 1n, deadline);
-      const r = await this.choose(key, ver, mine, deadline, pre);
+      const r = await this.choose(key, ver, mine, deadline, pre, lost);
       const chosen = r.value;
       rounds += r.rounds;
       this.commit(key, ver, chosen);
       this.rememberChosen(key, ver);
-      if (isOwnValue(chosen, mine)) return { key, ver, value: value, written: true, rounds };
-      // Someone else got this version: jump to what a quorum knows (our hint may be far behind).
+      if (isOwnValue(chosen, mine)) {
+        this.noteHeat(key, lost);
+        return { key, ver, value: value, written: true, rounds };
+      }
+      // Someone else got this version: back off (more at every version lost), then jump to
+      // what a quorum knows (our hint may be far behind).
+      const delay = backoffDelayMs(lost++, { baseMs: this.timing.backoffMsBase, maxMs: this.timing.backoffMsMax, random: this.timing.random });
+      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
       const next = await ask();
       ver = next > ver ? next : ver + 1n;
-      if (Date.now() >= deadline) throw new PaxosDeadlineError(`set ${key}: every version up to ${ver - 1n} was taken by other writers before the deadline`);
+      if (Date.now() >= deadline) {
+        this.noteHeat(key, lost);
+        throw new PaxosDeadlineError(`set ${key}: every version up to ${ver - 1n} was taken by other writers before the deadline`);
+      }
     }
+  }
+
+  private noteHeat(key: string, lost: number): void {
+    this.heat.delete(key);
+    if (lost > 0) this.heat.set(key, Math.min(lost, 16));
+    if (this.heat.size > this.nextVerMax) this.heat.delete(this.heat.keys().next().value!);
   }
 
   /**
    * Get a value chosen at (key, ver), proposing `mine`: phase 2 straight away when a phase 1
    * for this version already succeeded ahead of time, else a full Paxos run.
    */
-  private async choose(key: string, ver: bigint, mine: Value, deadline: number, pre: PreparedAhead | undefined): Promise<{ value: Value; rounds: number }> {
+  private async choose(key: string, ver: bigint, mine: Value, deadline: number, pre: PreparedAhead | undefined, lost = 0): Promise<{ value: Value; rounds: number }> {
     if (pre) {
       const ready = await pre.result;
       if (ready) {
@@ -201,7 +238,7 @@ export class PaxosKvClient {
         if (r2.chosen) return { value: r2.chosen, rounds: 1 };
       }
     }
-    const p = this.newProposer(key, ver, deadline);
+    const p = this.newProposer(key, ver, deadline, lost);
     const value = (await p.runPaxos(this.all, mine))!;
     return { value, rounds: p.rounds };
   }

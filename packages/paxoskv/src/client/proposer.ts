@@ -42,6 +42,8 @@ export interface PaxosTiming {
   backoffMsBase: number;
   backoffMsMax: number;
   random?: () => number;
+  /** backoff level to start from (a KV writer that already lost versions keeps its backoff) */
+  backoffAttemptStart?: number;
 }
 
 export const paxosTimingDefaults: PaxosTiming = { deadlineMs: 5_000, phaseTimeoutMs: 1_500, backoffMsBase: 10, backoffMsMax: 300 };
@@ -191,7 +193,7 @@ export class Proposer {
       } else {
         this.bal = nextBallot(this.bal, p1.higherBal);
       }
-      const delay = backoffDelayMs(attempt, { baseMs: this.timing.backoffMsBase, maxMs: this.timing.backoffMsMax, random: this.timing.random });
+      const delay = backoffDelayMs(attempt + (this.timing.backoffAttemptStart ?? 0), { baseMs: this.timing.backoffMsBase, maxMs: this.timing.backoffMsMax, random: this.timing.random });
       await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
     }
   }

@@ -32,7 +32,7 @@ export class CoreNode {
   private readonly queue: Array<[ProcName, Input]> = [];
   private running = false;
 
-  constructor(cfg: CoreConfig, restored: Restored, genKey: () => string, io: NodeIO, nowMs: number) {
+  constructor(cfg: CoreConfig, restored: Restored, genKey: (slot: number, round: number) => string, io: NodeIO, nowMs: number) {
     this.cfg = cfg;
     this.io = io;
     this.acceptor = new Acceptor(cfg, restored.acceptor, restored.recovering ?? false);

@@ -19,7 +19,8 @@ type Phase = 'idle' | 'reading' | 'streaming';
 
 export class Proposer extends ProcessorBase {
   private readonly cfg: CoreConfig;
-  private readonly genKey: () => string;
+  /** A new instance id for `slot` of `round` (the shell ignores the arguments; the explorer's keys are pure). */
+  private readonly genKey: (slot: number, round: number) => string;
   round = -1;
   phase: Phase = 'idle';
   private estRound = 0;
@@ -41,7 +42,7 @@ export class Proposer extends ProcessorBase {
   /** Slots this node chose as leader (for tests and stats). */
   committedCount = 0;
 
-  constructor(cfg: CoreConfig, genKey: () => string, commitIndex = 0) {
+  constructor(cfg: CoreConfig, genKey: (slot: number, round: number) => string, commitIndex = 0) {
     super();
     this.cfg = cfg;
     this.genKey = genKey;
@@ -186,7 +187,7 @@ export class Proposer extends ProcessorBase {
 
   private newValue(slot: number): { key: string; data?: string } {
     const c = this.clientQueue.shift();
-    const v = c ?? { key: this.genKey() };
+    const v = c ?? { key: this.genKey(slot, this.round) };
     this.out.lines.push({ kind: 'generate', key: v.key, slot });
     return v;
   }

@@ -1,0 +1,85 @@
+// Exhaustive small-scope exploration of the csp-paxos cores (router, acceptor, proposer,
+// learner) wired as the shell wires them (test/cspWorld.ts), with deliver / drop / duplicate /
+// crash before or after a persist / wipe / restart / timers. Invariants: at most one value is
+// committed per slot on any node, ever (rule 3), and every acknowledged proposal is the value
+// committed at its slot everywhere. The negative check runs the same search on the pre-item-1
+// behaviour (a wiped directory votes at once, as a mutation option) and must find the
+// divergence; its shortest schedule is kept below as a runSchedule regression.
+// Bigger bounds for torture: EXPLORE_DEPTH (added to each depth), EXPLORE_MS.
+import { describe, expect, it } from 'vitest';
+import {
+  ackedAreChosen,
+  atMostOneChosen,
+  explore,
+  formatExploreResult,
+  type Invariant,
+  type MessageWorld,
+  messageWorld,
+  modelAfter,
+  runSchedule,
+  type ScheduleStep,
+  type WorldBounds,
+} from '@quorumkit/test-harness';
+import type { Msg } from '../src/core/types.js';
+import { formedPrefix, wipedVotesSchedule, wipePrefix } from './cspSchedules.js';
+import { type CDisk, type CNode, type CObs, type COp, type CPersist, type CWorld, type CspWorldOptions, cspWorld } from './cspWorld.js';
+
+type CW = MessageWorld<CNode, CDisk, CPersist, Msg, COp, CObs>;
+type Step = ScheduleStep<Msg, COp>;
+
+const chosen = (o: CObs) => (o.kind === 'chosen' ? { instance: o.instance, value: o.value } : undefined);
+const acked = (o: CObs) => (o.kind === 'acked' ? { instance: o.instance, value: o.value } : undefined);
+const invariants = [atMostOneChosen(chosen), ackedAreChosen(acked, chosen)];
+const extraDepth = Number(process.env.EXPLORE_DEPTH ?? 0);
+const timeMsMax = Number(process.env.EXPLORE_MS ?? 60_000);
+
+function world(o: Partial<CspWorldOptions>, bounds: WorldBounds): CW {
+  return messageWorld(cspWorld(o), bounds, invariants as unknown as Invariant<CWorld>[]);
+}
+
+function search(m: CW, prefix: Step[], depthMax: number) {
+  const { model, lines } = modelAfter(m, prefix);
+  const r = explore(model, { depthMax, timeMsMax });
+  console.log(`prefix:\n${lines.map((l) => `    ${l}`).join('\n')}\n${formatExploreResult(r)}`);
+  return r;
+}
+
+// Ticks the prefixes used (every tick counts against ticksMax).
+const wipeTicks = 4;
+const formedTicks = 3;
+const wipeBounds: WorldBounds = { depthMax: 7 + extraDepth, crashable: [1], ticksMax: wipeTicks + 1, clientOpsMax: 2 };
+
+describe('explorer catches the item-1 bug (mutated core: a wiped node votes at once)', () => {
+  it('finds two values committed at slot 0 after node 1 lost its directory', () => {
+    const r = search(world({ wipedVotes: true }, wipeBounds), wipePrefix, wipeBounds.depthMax);
+    expect(r.ok).toBe(false);
+    expect(r.violation!.invariant).toMatch(/at most one value|acknowledged/);
+  }, 180_000);
+
+  it('kept transcript: the mutated core commits slot 0 twice; today\'s core refuses the same schedule', () => {
+    const bad = runSchedule(world({ wipedVotes: true }, wipeBounds), wipedVotesSchedule);
+    console.log(bad.lines.join('\n'));
+    expect(bad.skipped).toEqual([]);
+    expect(bad.violation?.invariant).toBe('at most one value chosen per instance');
+    expect(bad.violation?.message).toMatch(/instance 0: chosen c0\.\d+\.1 and c1\.1000\.1/);
+    const good = runSchedule(world({}, wipeBounds), wipedVotesSchedule);
+    expect(good.violation).toBeUndefined();
+    // Node 1 re-learns instead of leading: it never sent the READ of round 1 the schedule needs.
+    expect(good.skipped.length).toBeGreaterThan(0);
+  });
+});
+
+describe("explorer: today's cores", () => {
+  it('a wiped node re-learns before it votes: nothing found, every state within the bounds visited', () => {
+    const r = search(world({}, wipeBounds), wipePrefix, wipeBounds.depthMax);
+    expect(r.ok).toBe(true);
+    expect(r.complete || extraDepth > 0).toBe(true);
+  }, 180_000);
+
+  it('two slots from a formed cluster: a duplicate, the leader crashing before or after a persist, restarting', () => {
+    const bounds: WorldBounds = { depthMax: 7 + extraDepth, crashable: [0], crashesMax: 1, duplicatesMax: 1, ticksMax: formedTicks, clientOpsMax: 2 };
+    const r = search(world({}, bounds), formedPrefix, bounds.depthMax);
+    expect(r.ok).toBe(true);
+    expect(r.complete || extraDepth > 0).toBe(true);
+  }, 180_000);
+});

@@ -210,3 +210,41 @@ describe('router (message handler)', () => {
     expect(r.takeOutput().local).toContainEqual({ to: 'leader', ev: { kind: 'role', round: 7, lead: false } });
   });
 });
+
+describe('a lagging node (issue 18 item 4)', () => {
+  const lagCfg = cfg(1, { lagSlotsMax: 100, catchupEntriesMax: 50, catchupChunks: 3, catchupMs: 10 });
+
+  it('takes no leader turn while its learner is behind, and leads once caught up', () => {
+    const p = new Proposer(lagCfg, () => 'g');
+    p.handle({ kind: 'commitIndex', index: 10, known: 500 }, 0);
+    p.handle({ kind: 'role', round: 6, lead: true }, 0);
+    let out = p.takeOutput();
+    expect(out.net.filter((m) => m.type === 'READ')).toEqual([]);
+    expect(out.local).toEqual([{ to: 'router', ev: { kind: 'bump', round: 7 } }]);
+    expect(p.lagSkips).toBe(1);
+    p.handle({ kind: 'commitIndex', index: 450, known: 500 }, 1);
+    p.handle({ kind: 'role', round: 11, lead: true }, 1);
+    out = p.takeOutput();
+    expect(out.net.filter((m) => m.type === 'READ')).toHaveLength(5);
+    expect(out.net[0]!.seq).toBe(450);
+  });
+
+  it('leads anyway when its turn comes back after a whole cycle of ranks (nobody better is up)', () => {
+    const p = new Proposer(lagCfg, () => 'g');
+    p.handle({ kind: 'commitIndex', index: 0, known: 1000 }, 0);
+    p.handle({ kind: 'role', round: 6, lead: true }, 0);
+    expect(p.takeOutput().net.filter((m) => m.type === 'READ')).toEqual([]);
+    p.handle({ kind: 'role', round: 11, lead: true }, 1);
+    expect(p.takeOutput().net.filter((m) => m.type === 'READ')).toHaveLength(5);
+  });
+
+  it('the learner tells the leader processor when COMMITs put it past the lag limit, and asks for several chunks at once', () => {
+    const l = new Learner(lagCfg);
+    l.handle({ kind: 'net', msg: msg({ type: 'COMMIT', round: 3, seq: 0, upTo: 400, from: 0 }) }, 0);
+    const out = l.takeOutput();
+    expect(out.local).toContainEqual({ to: 'leader', ev: { kind: 'commitIndex', index: 0, known: 400 } });
+    l.handle({ kind: 'tick' }, 50);
+    const asks = l.takeOutput().net.filter((m) => m.type === 'CATCHUP');
+    expect(asks.map((m) => m.seq)).toEqual([0, 50, 100]);
+  });
+});

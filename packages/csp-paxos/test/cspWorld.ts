@@ -77,6 +77,7 @@ export function coreConfig(id: number, n: number, inc: number, extra: Partial<Co
     batchSlotsMax: 1,
     windowBatchesMax: 1,
     catchupEntriesMax: 4,
+    catchupChunks: 1,
     generate: false,
     ...extra,
     incarnation: inc,

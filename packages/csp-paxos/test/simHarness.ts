@@ -68,6 +68,8 @@ export function runSim(opts: SimRunOptions): SimRunResult {
         retryMs: 40,
         catchupMs: 40,
         catchupEntriesMax: 16,
+        // Small, so lagging nodes skip leader turns in these runs too.
+        lagSlotsMax: 40,
         ...opts.core,
       };
       let counter = 0;

@@ -85,14 +85,14 @@ export class Learner extends ProcessorBase {
       for (const e of msg.entries) {
         if (!Number.isSafeInteger(e.slot) || e.slot < this.commitIndex || typeof e.key !== 'string') continue;
         this.chosen.set(e.slot, e);
-        this.knownMax = Math.max(this.knownMax, e.slot + 1);
+        this.noteKnown(e.slot + 1);
       }
       return;
     }
     const to = msg.upTo ?? msg.seq;
     if (!Number.isSafeInteger(to) || !Number.isSafeInteger(msg.seq) || to <= msg.seq) return;
     this.leaderHint = msg.from;
-    this.knownMax = Math.max(this.knownMax, to);
+    this.noteKnown(to);
     let missing = false;
     for (let s = Math.max(msg.seq, this.commitIndex); s < to; s++) {
       const p = this.pending.get(s);
@@ -100,6 +100,16 @@ export class Learner extends ProcessorBase {
       else if (!this.chosen.has(s)) missing = true;
     }
     if (missing) this.ranges.push({ round: msg.round, from: Math.max(msg.seq, this.commitIndex), to });
+  }
+
+  /** Raises knownMax; the leader processor hears of a lag past its limit (it then skips turns). */
+  private noteKnown(to: number): void {
+    if (to <= this.knownMax) return;
+    const wasLagging = this.knownMax - this.commitIndex > this.cfg.lagSlotsMax;
+    this.knownMax = to;
+    if (!wasLagging && this.knownMax - this.commitIndex > this.cfg.lagSlotsMax) {
+      this.emit('leader', { kind: 'commitIndex', index: this.commitIndex, known: this.knownMax });
+    }
   }
 
   private onCatchup(msg: Msg): void {
@@ -129,7 +139,7 @@ export class Learner extends ProcessorBase {
     this.lastProgressMs = nowMs;
     this.knownMax = Math.max(this.knownMax, this.commitIndex);
     if (this.ranges.length > 0) this.ranges = this.ranges.filter((r) => r.to > this.commitIndex);
-    this.emit('leader', { kind: 'commitIndex', index: this.commitIndex });
+    this.emit('leader', { kind: 'commitIndex', index: this.commitIndex, known: this.knownMax });
     // Still behind after a catch-up answer: ask for the next chunk right away.
     if (this.commitIndex < this.knownMax && this.chosen.size === 0 && this.lastCatchupMs > -Infinity && nowMs - this.lastCatchupMs < this.cfg.catchupMs * 4) {
       this.requestCatchup(nowMs);
@@ -150,6 +160,13 @@ export class Learner extends ProcessorBase {
       target = (this.cfg.id + 1 + (this.catchupTurn % (this.cfg.n - 1))) % this.cfg.n;
     }
     this.catchupTurn++;
-    this.out.net.push({ type: 'CATCHUP', from: this.cfg.id, to: target, round: 0, seq: this.commitIndex });
+    // Several chunks at once, so catching up is not one round trip per chunk (it must outpace
+    // the commit rate); the next batch is asked for once these are committed.
+    const chunk = Math.max(1, this.cfg.catchupEntriesMax);
+    for (let i = 0; i < Math.max(1, this.cfg.catchupChunks); i++) {
+      const seq = this.commitIndex + i * chunk;
+      if (i > 0 && seq >= this.knownMax) break;
+      this.out.net.push({ type: 'CATCHUP', from: this.cfg.id, to: target, round: 0, seq });
+    }
   }
 }

@@ -25,6 +25,12 @@ export class Proposer extends ProcessorBase {
   phase: Phase = 'idle';
   private estRound = 0;
   private commitHint: number;
+  /** Slots the learner knows are chosen somewhere (its knownMax). */
+  private knownHint: number;
+  /** First round this node handed on for lagging (undefined while caught up). */
+  private lagSkipFrom: number | undefined;
+  /** Leader turns handed on because the learner lagged (stats). */
+  lagSkips = 0;
   private readFrom = 0;
   private gathered = new Map<number, Entry[]>();
   private selfPromised = false;
@@ -47,6 +53,7 @@ export class Proposer extends ProcessorBase {
     this.cfg = cfg;
     this.genKey = genKey;
     this.commitHint = commitIndex;
+    this.knownHint = commitIndex;
   }
 
   handle(input: Input, nowMs: number): void {
@@ -56,6 +63,8 @@ export class Proposer extends ProcessorBase {
         return;
       case 'commitIndex':
         this.commitHint = Math.max(this.commitHint, input.index);
+        this.knownHint = Math.max(this.knownHint, input.known ?? input.index, this.commitHint);
+        if (this.knownHint - this.commitHint <= this.cfg.lagSlotsMax) this.lagSkipFrom = undefined;
         return;
       case 'fence':
         // A restarted peer may have lost what it promised or accepted: its old answers do not count.
@@ -83,6 +92,11 @@ export class Proposer extends ProcessorBase {
 
   private onRole(round: number, lead: boolean, nowMs: number): void {
     this.estRound = Math.max(this.estRound, round);
+    if (lead && round > this.round && this.handOnForLag(round)) {
+      this.stepDown(round);
+      this.emit('router', { kind: 'bump', round: round + 1 });
+      return;
+    }
     if (lead && round > this.round) this.startRound(round, nowMs);
     else if (round > this.round) this.stepDown(round);
   }
@@ -100,6 +114,19 @@ export class Proposer extends ProcessorBase {
         this.send(next, { type: 'FORWARD', round, seq: 0, hops: 1, entries: [{ slot: -1, round: -1, key: v.key, data: v.data }] });
       }
     }
+  }
+
+  /**
+   * A lagging node hands its turn on, but only for one cycle of the ranks: if every other node
+   * had its turn since and the round came back, nobody better is leading (they may be down),
+   * and a slow read from far behind still beats no leader at all.
+   */
+  private handOnForLag(round: number): boolean {
+    if (this.knownHint - this.commitHint <= this.cfg.lagSlotsMax) return false;
+    this.lagSkipFrom ??= round;
+    if (round >= this.lagSkipFrom + this.cfg.n) return false;
+    this.lagSkips++;
+    return true;
   }
 
   private startRound(round: number, nowMs: number): void {

@@ -65,6 +65,14 @@ export interface CoreConfig {
   catchupMs: number;
   /** Entries in one catch-up answer. */
   catchupEntriesMax: number;
+  /** Catch-up answers asked for at once. */
+  catchupChunks: number;
+  /**
+   * A node whose learner is more than this many slots behind what it knows is chosen takes no
+   * leader turn (it hands the round on) until it caught up: its read would start far behind and
+   * stall the cluster while it re-proposes the gap.
+   */
+  lagSlotsMax: number;
   /** Client values a leader queues before it refuses more. */
   clientQueueMax: number;
   /** Leader invents values (the seed's test mode) when no client value is waiting. */
@@ -81,6 +89,8 @@ export const CORE_DEFAULTS: Omit<CoreConfig, 'id' | 'n'> = {
   retryMs: 200,
   catchupMs: 100,
   catchupEntriesMax: 4096,
+  catchupChunks: 4,
+  lagSlotsMax: 8192,
   clientQueueMax: 65_536,
   generate: true,
   incarnation: 0,
@@ -117,7 +127,8 @@ export type LocalEvent =
   | { kind: 'role'; round: number; lead: boolean }
   | { kind: 'bump'; round: number }
   | { kind: 'accepted'; entries: Entry[] }
-  | { kind: 'commitIndex'; index: number }
+  /** The learner's progress: `index` committed, `known` slots known chosen somewhere (lag = known - index). */
+  | { kind: 'commitIndex'; index: number; known?: number }
   | { kind: 'leaderHint'; node: number }
   | { kind: 'client'; key: string; data: string; ref: number }
   | { kind: 'watch'; key: string; ref: number }

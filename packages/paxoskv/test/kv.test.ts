@@ -103,6 +103,18 @@ describe('KV API', () => {
     for (const r of results) expect((await clients[0]!.get('hot', { ver: r.ver }))!.value).toBe(r.value);
   });
 
+  it('values read back as written: valid-UTF-8 bytes stay bytes, strings strings, a safe integer number an int64 (issue 17 item 9)', async () => {
+    const { client } = await cluster();
+    await client.set('b', new TextEncoder().encode('abc'));
+    await client.set('s', 'abc');
+    await client.set('n', 5);
+    expect((await client.get('b'))!.value).toEqual(new TextEncoder().encode('abc'));
+    expect((await client.get('s'))!.value).toBe('abc');
+    expect((await client.get('n'))!.value).toBe(5n);
+    // read through a Paxos round (no COMMIT learned) too
+    expect((await client.get('b', { ver: 0n }))!.value).toBeInstanceOf(Uint8Array);
+  });
+
   it('works with one acceptor down and fails with a clear error when a quorum is down', async () => {
     const c = await cluster();
     await c.servers[2]!.close();

@@ -12,6 +12,7 @@ import {
   ballot,
   clusterIdProblem,
   bytesValue,
+  textValue,
   decideLatest,
   fastPathValue,
   firstChosen,
@@ -61,22 +62,33 @@ export interface SetResult extends KvResult {
 
 const INT64_MAX = 2n ** 63n - 1n;
 
-export function toPaxosValue(v: KvValue, tag?: Uint8Array): Value {
+/** A value for set(): int64 as bigint (or a safe integer number), text as string, or bytes. */
+export function toPaxosValue(v: KvValue | number, tag?: Uint8Array): Value {
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v)) {
+      throw new UsageError(Number.isInteger(v) ? `value ${v} is not a safe integer: pass it as a bigint (${BigInt(v)}n)` : `value must be a bigint, string or Uint8Array, got number ${v}`);
+    }
+    v = BigInt(v);
+  }
   if (typeof v === 'bigint') {
     if (v < -(2n ** 63n) || v > INT64_MAX) throw new UsageError(`value ${v} is out of the int64 range`);
     return i64Value(v, tag);
   }
-  return bytesValue(v, tag);
+  if (typeof v === 'string') return textValue(v, tag);
+  if (v instanceof Uint8Array) return bytesValue(v, tag);
+  const what = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+  throw new UsageError(`value must be a bigint, string or Uint8Array, got ${what}`);
 }
 
-/** A value read back: int64 as bigint; bytes as a string when they are valid UTF-8, else bytes. */
+/**
+ * A value read back as it was written: int64 as bigint, a string as a string, bytes as a
+ * Uint8Array (also when they happen to be valid UTF-8). A bytes value written without the text
+ * mark (a seed-era or foreign client) comes back as a Uint8Array.
+ */
 export function fromPaxosValue(v: Value): KvValue {
   if (!v.bytes) return v.vi64;
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(v.bytes);
-  } catch {
-    return Uint8Array.from(v.bytes);
-  }
+  if (v.text) return new TextDecoder('utf-8').decode(v.bytes);
+  return Uint8Array.from(v.bytes);
 }
 
 interface PreparedAhead {
@@ -152,7 +164,7 @@ export class PaxosKvClient {
   }
 
   /** Write `value` at the next free version of `key` (or at `ver`, the seed's way). */
-  async set(key: string, value: KvValue, opts: { ver?: bigint } = {}): Promise<SetResult> {
+  async set(key: string, value: KvValue | number, opts: { ver?: bigint } = {}): Promise<SetResult> {
     this.checkRequest(key, opts.ver);
     const deadline = Date.now() + this.timing.deadlineMs;
     const mine = toPaxosValue(value, randomBytes(8));
@@ -169,7 +181,7 @@ export class PaxosKvClient {
     }
     const leave = await this.lanes.enter(key, deadline);
     try {
-      return await this.setNext(key, value, mine, deadline);
+      return await this.setNext(key, fromPaxosValue(mine), mine, deadline);
     } finally {
       leave();
     }

@@ -119,6 +119,7 @@ export class Proposer {
               return settle();
             }
             all.push(r);
+            this.reached.add(i);
             // an acceptor that does not say who it is counts once, under a name no other uses
             tally.add(a.origin ?? { acceptor: -1 - i, incarnation: 0n, known: [] }, r);
             settle();
@@ -135,6 +136,9 @@ export class Proposer {
       if (acceptorIds.length === 0) finish(false);
     });
   }
+
+  /** acceptors that answered at least once in this run (answering means reachable, whatever the verdict) */
+  private readonly reached = new Set<number>();
 
   /** an acceptor's refusal of our cluster view in the last phase (reported at once, never retried) */
   private viewRefusal: { target: number; error: unknown } | undefined;
@@ -201,7 +205,9 @@ export class Proposer {
   private deadlineError(n: number, quorum: number): PaxosDeadlineError {
     const id = `${this.id.key}@${this.id.ver}`;
     const down = this.lastFailures.unreachable;
-    if (n - down.length < quorum) {
+    // a last phase cut short by the deadline says nothing about reachability: acceptors that
+    // answered earlier in this run were reachable, and a quorum of them means contention
+    if (this.reached.size < quorum && n - down.length < quorum) {
       return new PaxosDeadlineError(
         `${id}: no quorum reachable after ${this.timing.deadlineMs} ms: ${down.length} of ${n} acceptors unreachable: ${down.join('; ')}`,
       );

@@ -51,7 +51,8 @@ export function prepare(s: AcceptorState, bal: Ballot): Step {
 
 /** Same value, ignoring the writer tag (a seed client cannot carry it). */
 function sameContent(a: Value, b: Value): boolean {
-  return valueEq({ vi64: a.vi64, ...(a.bytes ? { bytes: a.bytes } : {}) }, { vi64: b.vi64, ...(b.bytes ? { bytes: b.bytes } : {}) });
+  const bare = (v: Value): Value => ({ vi64: v.vi64, ...(v.bytes ? { bytes: v.bytes, ...(v.text ? { text: true } : {}) } : {}) });
+  return valueEq(bare(a), bare(b));
 }
 
 const INT64_MAX = 2n ** 63n - 1n;

@@ -39,6 +39,8 @@ export interface Value {
   readonly vi64: bigint;
   readonly bytes?: Uint8Array;
   readonly tag?: Uint8Array;
+  /** added: the bytes are a string's UTF-8 (so it reads back as a string, bytes as bytes) */
+  readonly text?: boolean;
 }
 
 export function i64Value(v: bigint | number, tag?: Uint8Array): Value {
@@ -50,9 +52,16 @@ export function bytesValue(b: Uint8Array | string, tag?: Uint8Array): Value {
   return tag ? { vi64: 0n, bytes, tag } : { vi64: 0n, bytes };
 }
 
+/** A string value: its UTF-8 bytes, marked as text. */
+export function textValue(s: string, tag?: Uint8Array): Value {
+  const bytes = new TextEncoder().encode(s);
+  return tag ? { vi64: 0n, bytes, tag, text: true } : { vi64: 0n, bytes, text: true };
+}
+
 export function copyValue(v: Value): Value {
-  const out: { vi64: bigint; bytes?: Uint8Array; tag?: Uint8Array } = { vi64: v.vi64 };
+  const out: { vi64: bigint; bytes?: Uint8Array; tag?: Uint8Array; text?: boolean } = { vi64: v.vi64 };
   if (v.bytes) out.bytes = Uint8Array.from(v.bytes);
+  if (v.bytes && v.text) out.text = true;
   if (v.tag && v.tag.length > 0) out.tag = Uint8Array.from(v.tag);
   return out;
 }
@@ -69,6 +78,7 @@ const EMPTY = new Uint8Array(0);
 export function valueEq(a: Value | null, b: Value | null): boolean {
   if (a === null || b === null) return a === b;
   if ((a.bytes === undefined) !== (b.bytes === undefined)) return false;
+  if (a.bytes !== undefined && !!a.text !== !!b.text) return false;
   return a.vi64 === b.vi64 && bytesEq(a.bytes, b.bytes) && bytesEq(a.tag, b.tag);
 }
 

@@ -7,6 +7,8 @@ interface StoredValue {
   i: bigint;
   b?: string;
   t?: string;
+  /** 1: the bytes are text */
+  x?: 1;
 }
 interface StoredState {
   l: [bigint, bigint];
@@ -22,14 +24,16 @@ function encValue(v: Value | null): StoredValue | null {
   if (!v) return null;
   const out: StoredValue = { i: v.vi64 };
   if (v.bytes) out.b = b64(v.bytes);
+  if (v.bytes && v.text) out.x = 1;
   if (v.tag && v.tag.length > 0) out.t = b64(v.tag);
   return out;
 }
 
 function decValue(v: StoredValue | null): Value | null {
   if (!v) return null;
-  const out: { vi64: bigint; bytes?: Uint8Array; tag?: Uint8Array } = { vi64: v.i };
+  const out: { vi64: bigint; bytes?: Uint8Array; tag?: Uint8Array; text?: boolean } = { vi64: v.i };
   if (v.b !== undefined) out.bytes = unb64(v.b);
+  if (v.b !== undefined && v.x === 1) out.text = true;
   if (v.t !== undefined) out.tag = unb64(v.t);
   return out;
 }

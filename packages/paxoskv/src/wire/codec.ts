@@ -14,6 +14,7 @@ export interface WireValue {
   Vbytes?: Uint8Array | null;
   IsBytes?: boolean | null;
   Tag?: Uint8Array | null;
+  IsText?: boolean | null;
 }
 export interface WireInstanceId {
   Key?: string | null;
@@ -65,11 +66,12 @@ export function ballotToWire(b: Ballot): { N: string; ProposerId: string } {
 
 export function valueFromWire(v: WireValue | null | undefined): Value | null {
   if (!v) return null;
-  const out: { vi64: bigint; bytes?: Uint8Array; tag?: Uint8Array } = { vi64: int64(v.Vi64, 'Value.Vi64') };
+  const out: { vi64: bigint; bytes?: Uint8Array; tag?: Uint8Array; text?: boolean } = { vi64: int64(v.Vi64, 'Value.Vi64') };
   if (v.IsBytes) {
     const bytes = v.Vbytes ?? new Uint8Array(0);
     if (bytes.length > wireLimits.valueBytesMax) throw new BadRequestError(`Value.Vbytes: ${bytes.length} bytes, at most ${wireLimits.valueBytesMax}`);
     out.bytes = Uint8Array.from(bytes);
+    if (v.IsText) out.text = true;
   }
   if (v.Tag && v.Tag.length > 0) {
     if (v.Tag.length > wireLimits.tagBytesMax) throw new BadRequestError(`Value.Tag: ${v.Tag.length} bytes, at most ${wireLimits.tagBytesMax}`);
@@ -84,12 +86,13 @@ export function valueFromWire(v: WireValue | null | undefined): Value | null {
  * proto a written Vbytes/IsBytes/Tag is an unknown field, which Go's proto.Equal and Python's
  * == compare (issue 17 item 4).
  */
-export function valueToWire(v: Value | null): { Vi64: string; Vbytes?: Buffer; IsBytes?: boolean; Tag?: Buffer } | null {
+export function valueToWire(v: Value | null): { Vi64: string; Vbytes?: Buffer; IsBytes?: boolean; Tag?: Buffer; IsText?: boolean } | null {
   if (!v) return null;
-  const out: { Vi64: string; Vbytes?: Buffer; IsBytes?: boolean; Tag?: Buffer } = { Vi64: v.vi64.toString() };
+  const out: { Vi64: string; Vbytes?: Buffer; IsBytes?: boolean; Tag?: Buffer; IsText?: boolean } = { Vi64: v.vi64.toString() };
   if (v.bytes !== undefined) {
     out.IsBytes = true;
     if (v.bytes.length > 0) out.Vbytes = Buffer.from(v.bytes);
+    if (v.text) out.IsText = true;
   }
   if (v.tag && v.tag.length > 0) out.Tag = Buffer.from(v.tag);
   return out;

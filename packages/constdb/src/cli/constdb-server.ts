@@ -27,6 +27,7 @@ const program = new Command()
   .option('--peer-addrs <list>', 'addresses to dial for given peer ids: "2=host:port,3=host:port"')
   .option('--repl-timeout <sec>', 'drop a silent replication link after this many seconds')
   .option('--gc-interval-ms <ms>', 'tombstone GC interval')
+  .option('--anti-entropy-interval-ms <ms>', 'compare digests with a replica this often (0: never)')
   .option('--pretty', 'human-readable logs')
   .showHelpAfterError();
 
@@ -35,7 +36,7 @@ const opts = program.opts<Record<string, string | boolean | undefined>>();
 const file = (opts.config as string | undefined) ?? program.args[0];
 const overrides: Record<string, unknown> = {};
 for (const k of ['nodeId', 'nodeAlias', 'ip', 'port', 'workDir', 'log', 'logLevel', 'requirepass', 'appendonly', 'appendfsync',
-  'snapshotInterval', 'replBacklogLimit', 'replicaHeartbeatFrequency', 'protoMaxBulkLen', 'clientQueryBufferLimit', 'clientOutputBufferLimit', 'peerAddrs', 'replTimeout', 'gcIntervalMs']) {
+  'snapshotInterval', 'replBacklogLimit', 'replicaHeartbeatFrequency', 'protoMaxBulkLen', 'clientQueryBufferLimit', 'clientOutputBufferLimit', 'peerAddrs', 'replTimeout', 'gcIntervalMs', 'antiEntropyIntervalMs']) {
   if (opts[k] !== undefined) overrides[k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())] = opts[k];
 }
 

@@ -4,6 +4,7 @@
 // arguments.
 import { UuidClock } from './uuid.js';
 import { ScanIndex } from './scanIndex.js';
+import { DigestIndex } from './digest.js';
 import {
   type KeyRec, type KeyType, keyClearDelta, keyJoinInto, keyType, expiryAt, keyGc, keyTombstones, expClearDelta,
 } from './keyrec.js';
@@ -18,6 +19,8 @@ export class Db {
   readonly keys = new Map<string, KeyRec>();
   /** SCAN's cursor order over `keys` (kept in step with it) */
   readonly scanIndex = new ScanIndex();
+  /** anti-entropy digests per key range (kept current lazily: changed keys are marked) */
+  readonly digest = new DigestIndex();
   readonly clock = new UuidClock();
   /** keys whose record has expiry entries (for the active expire cycle) */
   readonly expiring = new Set<string>();
@@ -143,6 +146,7 @@ export class Db {
       if (ws) for (const w of ws) w.watchDirty = true;
     }
     this.keys.clear();
+    this.digest.clear();
     this.expiring.clear();
     this.removals.clear();
     this.expireCursor = undefined;
@@ -158,6 +162,7 @@ export class Db {
       this.scanIndex.add(key);
     }
     keyJoinInto(rec, delta);
+    this.digest.touch(key);
     if (this.watchers.size > 0) {
       const ws = this.watchers.get(key);
       if (ws) for (const w of ws) w.watchDirty = true;
@@ -247,6 +252,8 @@ export class Db {
         continue;
       }
       c += keyGc(rec, stable);
+      // GC may drop parts without counting them (an empty expiry): the digest rehashes the key
+      this.digest.touch(key);
       if (!rec.str && !rec.set && !rec.hash && !rec.exp) {
         this.keys.delete(key);
         this.scanIndex.delete(key);

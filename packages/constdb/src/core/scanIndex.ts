@@ -67,4 +67,11 @@ export class ScanIndex {
     }
     return { keys, next: s >= SCAN_SLOTS ? 0 : s };
   }
+
+  /** Keys of the slots in [from, to). */
+  keysInSlots(from: number, to: number): string[] {
+    const keys: string[] = [];
+    for (let s = this.nextSlot(from); s < to; s = this.nextSlot(s + 1)) for (const k of this.slots.get(s)!) keys.push(k);
+    return keys;
+  }
 }

@@ -44,6 +44,8 @@ export interface ConstdbConfig {
   replTimeoutSec: number;
   /** tombstone GC interval */
   gcIntervalMs: number;
+  /** anti-entropy: compare digests with one replica (in turn) this often; 0 = never */
+  antiEntropyIntervalMs: number;
   /** "id=host:port,..." addresses to dial for given peer ids instead of what they announce (NAT, proxies) */
   peerAddrs: string;
 }
@@ -73,6 +75,7 @@ export const defaultConfig: ConstdbConfig = {
   maxclients: 10000,
   replTimeoutSec: 10,
   gcIntervalMs: 1000,
+  antiEntropyIntervalMs: 5000,
   peerAddrs: '',
 };
 
@@ -107,6 +110,7 @@ const KEYS: Record<string, [keyof ConstdbConfig, Kind]> = {
   maxclients: ['maxclients', 'uint'],
   repl_timeout: ['replTimeoutSec', 'uint'],
   gc_interval_ms: ['gcIntervalMs', 'uint'],
+  anti_entropy_interval_ms: ['antiEntropyIntervalMs', 'uint'],
   peer_addrs: ['peerAddrs', 'peers'],
 };
 /** accepted for compatibility with the seed's file, no effect */

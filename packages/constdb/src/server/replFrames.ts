@@ -12,6 +12,8 @@ export const F = {
   ACK: 7, // u64 applied seq of the dialer | applied-uuid vector | peers
   SNAP_DONE: 8, // (acceptor -> dialer) the full sync received on this stream is durable here
   OP_MORE: 9, // an op of a unit (EXEC) that more ops follow; the unit ends with an OP
+  DIGEST: 10, // (dialer -> acceptor) anti-entropy: u32 round | the dialer's bucket digests
+  REPAIR: 11, // (acceptor -> dialer) u32 round | u8 last | varint differing buckets | (key, record)*
 } as const;
 
 export const FRAME_BYTES_MAX = 256 * 1024 * 1024;
@@ -44,7 +46,7 @@ export class FrameReader {
     while (this.buf.length - p >= 5) {
       const type = this.buf[p]!;
       const len = this.buf.readUInt32LE(p + 1);
-      if (type < 1 || type > 9 || len > FRAME_BYTES_MAX) throw new FrameError(`bad frame type ${type} length ${len}`);
+      if (type < 1 || type > 11 || len > FRAME_BYTES_MAX) throw new FrameError(`bad frame type ${type} length ${len}`);
       if (this.buf.length - p - 5 < len) break;
       onFrame(type, this.buf.subarray(p + 5, p + 5 + len));
       p += 5 + len;

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { F, FRAME_BYTES_MAX, FrameReader, frame } from './replFrames.js';
 import type { KeyRec } from '../core/keyrec.js';
 import { Reader, decodeOp, maxUuid, readKeyRec } from '../core/codec.js';
+import { DIGEST_BYTES } from '../core/digest.js';
 import type { Peer, Replicator } from './replication.js';
 
 export function serveInbound(repl: Replicator, p: Peer, sock: Socket): void {
@@ -99,6 +100,10 @@ export function serveInbound(repl: Replicator, p: Peer, sock: Socket): void {
             throw new Error(`gap from ${origin}: have ${repl.applied.get(origin) ?? 0n}, peer at ${theirSeq}`);
           }
           ack = true;
+        } else if (type === F.DIGEST) {
+          if (payload.length !== 4 + DIGEST_BYTES) throw new Error(`bad digest frame of ${payload.length} bytes`);
+          const copy = Buffer.from(payload);
+          void repl.ae.onDigest(sock, copy).catch((e: Error) => repl.log.warn({ peer: origin, err: e.message }, 'anti-entropy answer failed'));
         } else if (type === F.FORGET) {
           const r = new Reader(payload);
           const id = r.varint();

@@ -44,6 +44,7 @@ export function infoRows(repl: Replicator, now: number): Array<[string, string |
     // times we held ops a restarted origin lost, and replicas still owed our state for it
     ['lost_ops_held', repl.stats.lostOpsHeld],
     ['owed_full_syncs', [...repl.peers.values()].filter((p) => p.owed > 0).length],
+    ...repl.ae.infoRows(now),
   ];
   let i = 0;
   for (const p of repl.peers.values()) {

@@ -155,6 +155,7 @@ export class PeerLink {
         reader.feed(chunk, (type, payload) => {
           if (type === F.ACK) this.repl.onAck(this.peer, payload);
           else if (type === F.SNAP_DONE) this.repl.onFullSyncDurable(this.peer, this.servedGen);
+          else if (type === F.REPAIR) this.repl.ae.onRepair(this.peer, payload);
         });
       } catch {
         sock.destroy();

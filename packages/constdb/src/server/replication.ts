@@ -17,6 +17,7 @@ import type { SnapshotMeta, PeerMeta } from '../storage/snapshot.js';
 import { PeerLink } from './replLink.js';
 import { inLostRange, parseLostRanges } from '../storage/seqCeiling.js';
 import { Membership, membersFromJSON, parseMembers } from '../core/membership.js';
+import { AntiEntropy } from './antiEntropy.js';
 
 export const PEERS_FILE = 'constdb.peers';
 
@@ -60,6 +61,7 @@ export class Replicator {
   readonly peers = new Map<number, Peer>();
   /** who is in the cluster: replicated, durable (constdb.peers), gossiped (see core/membership.ts) */
   readonly members = new Membership();
+  readonly ae = new AntiEntropy(this);
   /** set while this node drops its state to rejoin after having been forgotten */
   private rejoining: Promise<void> | undefined;
   /** origin -> last seq applied */
@@ -161,6 +163,7 @@ export class Replicator {
     this.hbTimer.unref();
     this.gcTimer = setInterval(() => this.gc(), this.node.cfg.gcIntervalMs);
     this.gcTimer.unref();
+    this.ae.start(this.node.cfg.antiEntropyIntervalMs);
     for (const p of this.peers.values()) this.ensureLink(p);
   }
 
@@ -168,6 +171,7 @@ export class Replicator {
     this.stopped = true;
     clearInterval(this.hbTimer);
     clearInterval(this.gcTimer);
+    this.ae.stop();
     for (const p of this.peers.values()) {
       p.link?.close();
       p.inbound?.destroy();

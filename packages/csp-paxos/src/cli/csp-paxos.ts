@@ -106,6 +106,10 @@ program
     process.once('SIGINT', stop);
     await node.done;
     logger.info({ commitIndex: node.statusSnapshot().commitIndex }, 'stopped');
+    if (node.failure) {
+      console.error(`csp-paxos node ${id} stopped: ${(node.failure as { code?: string }).code ?? 'ERROR'}: ${node.failure.message}`);
+      process.exit(3);
+    }
     process.exit(0);
   });
 

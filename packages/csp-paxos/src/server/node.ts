@@ -12,7 +12,7 @@ import { Proposer } from '../core/proposer.js';
 import { Router } from '../core/router.js';
 import { CORE_DEFAULTS, type CoreConfig, type Input, type Msg, type Output, type ProcName, leaderOf } from '../core/types.js';
 import { Channel } from '../csp/channel.js';
-import { AcceptorLog } from '../storage/acceptorLog.js';
+import { AcceptorLog, type AcceptorLogOptions } from '../storage/acceptorLog.js';
 import { IdentityMismatch, nextIncarnation, readIdentity, writeIdentity } from '../storage/identity.js';
 import { InstanceLogWriter, instanceLogPath, recoverCommitted } from '../storage/instanceLog.js';
 import { type Member, peerPortOf } from './config.js';
@@ -44,6 +44,8 @@ export interface NodeOptions {
   allowControl?: boolean;
   core?: Partial<Omit<CoreConfig, 'id' | 'n'>>;
   fsync?: boolean;
+  /** Acceptor log options besides fsync: the sync deadline (tests also inject a stuck disk). */
+  acceptorLog?: Omit<AcceptorLogOptions, 'fsync'>;
   /**
    * Create a new cluster: an empty data directory becomes a voter. Without it an empty directory
    * joins by re-learning from the others (a blank node never decides it is first).
@@ -74,6 +76,8 @@ export interface NodeStatus {
   /** Why the node votes or not, as judged from its disk at start. */
   disk: string;
   incarnation: number;
+  /** Why the node stopped by itself (a stalled or failing disk), if it did. */
+  fatal?: string;
 }
 
 /** The seed's instance id: 32 lowercase letters from a sha256 of the payload. */
@@ -133,7 +137,7 @@ export class CspPaxosNode {
     const identity = await readIdentity(dataDir);
     if (identity.record && identity.record.replica !== opts.id) throw new IdentityMismatch(`${dataDir} belongs to replica ${identity.record.replica}, not ${opts.id}`);
     const acceptorState: AcceptorState = { promised: -1, accepted: [] };
-    const opened = AcceptorLog.open(join(dataDir, 'acceptor.log'), (r) => applyRecord(acceptorState, r), { fsync: opts.fsync ?? true });
+    const opened = AcceptorLog.open(join(dataDir, 'acceptor.log'), (r) => applyRecord(acceptorState, r), { ...opts.acceptorLog, fsync: opts.fsync ?? true });
     const acceptorLog = opened.log;
     const logPath = instanceLogPath(opts.logDir, opts.id);
     const committed = recoverCommitted(logPath);
@@ -248,9 +252,24 @@ export class CspPaxosNode {
     }
   }
 
+  /** Set when the node stopped itself because its acceptor log failed or stalled. */
+  failure: Error | undefined;
+
   private async dispatch(from: ProcName, out: Output): Promise<void> {
+    if (this.failure) return;
     if (out.persist.length > 0) {
-      await this.acceptorLog.append(out.persist);
+      try {
+        await this.acceptorLog.append(out.persist);
+      } catch (e) {
+        // Nothing of this turn leaves: its replies depend on records that may not be on disk.
+        // The acceptor's memory is ahead of its disk now, so the node stops (fail-stop) instead
+        // of voting on unproven state; a restart replays what reached the disk.
+        this.failure = e as Error;
+        this.status.fatal = (e as Error).message;
+        this.log.fatal({ rank: this.id, err: e }, 'acceptor log failed: stopping the node');
+        void this.stop();
+        return;
+      }
       this.status.syncs = this.acceptorLog.syncCount;
       this.status.records = this.acceptorLog.recordCount;
       if (out.persist.some((r) => r.t === 'r')) {

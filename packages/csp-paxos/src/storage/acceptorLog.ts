@@ -15,10 +15,28 @@ export class AcceptorLogError extends QuorumkitError {
   }
 }
 
+/**
+ * A write + fdatasync did not finish within the deadline. The records' fate is unknown, and the
+ * acceptor's memory is already ahead of its disk, so the log refuses every later append too:
+ * the node must stop (a restart replays what did reach the disk) rather than vote on state it
+ * cannot prove.
+ */
+export class AcceptorLogStalled extends QuorumkitError {
+  constructor(message: string) {
+    super('EACCEPTORSTALL', message);
+  }
+}
+
 export interface AcceptorLogOptions {
   /** false only for experiments: ACKs would then not survive a machine crash. */
   fsync?: boolean;
+  /** A write + fdatasync still running after this long fails every waiter (default 30 s). */
+  syncDeadlineMs?: number;
+  /** The fdatasync call (tests inject a disk that never answers). */
+  syncFn?: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void;
 }
+
+export const ACCEPTOR_LOG_DEFAULTS = { syncDeadlineMs: 30_000 };
 
 function seal(r: AcceptorRecord): string {
   const json = JSON.stringify(r);
@@ -120,6 +138,10 @@ export interface OpenedAcceptorLog {
 export class AcceptorLog {
   private readonly fd: number;
   private readonly fsync: boolean;
+  private readonly syncDeadlineMs: number;
+  private readonly syncFn: NonNullable<AcceptorLogOptions['syncFn']>;
+  /** Set once a flush missed its deadline: every append fails from then on. */
+  stalled: AcceptorLogStalled | undefined;
   private queue: string[] = [];
   private waiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
   private flushing = false;
@@ -130,9 +152,11 @@ export class AcceptorLog {
   /** Slowest write + fdatasync seen. */
   slowestFlushMs = 0;
 
-  private constructor(fd: number, fsync: boolean) {
+  private constructor(fd: number, opts: AcceptorLogOptions) {
     this.fd = fd;
-    this.fsync = fsync;
+    this.fsync = opts.fsync ?? true;
+    this.syncDeadlineMs = opts.syncDeadlineMs ?? ACCEPTOR_LOG_DEFAULTS.syncDeadlineMs;
+    this.syncFn = opts.syncFn ?? fdatasync;
   }
 
   /**
@@ -155,12 +179,13 @@ export class AcceptorLog {
     if (fstatSync(fd).size > scan.goodBytes) ftruncateSync(fd, scan.goodBytes);
     closeSync(fd);
     const afd = openSync(path, 'a');
-    return { log: new AcceptorLog(afd, opts.fsync ?? true), existed, records: scan.records, damaged: scan.damaged };
+    return { log: new AcceptorLog(afd, opts), existed, records: scan.records, damaged: scan.damaged };
   }
 
   /** Resolves once the records are on disk (fdatasync), together with everyone else's. */
   append(records: AcceptorRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
+    if (this.stalled) return Promise.reject(this.stalled);
     for (const r of records) this.queue.push(seal(r));
     this.recordCount += records.length;
     return new Promise((resolve, reject) => {
@@ -170,7 +195,7 @@ export class AcceptorLog {
   }
 
   private flush(): void {
-    if (this.queue.length === 0) {
+    if (this.queue.length === 0 || this.stalled) {
       this.flushing = false;
       return;
     }
@@ -181,9 +206,21 @@ export class AcceptorLog {
     const waiters = this.waiters;
     this.queue = [];
     this.waiters = [];
+    let settled = false;
+    const deadline = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      this.stalled = new AcceptorLogStalled(`acceptor log write + fdatasync still running after ${this.syncDeadlineMs} ms (disk stalled): stopping rather than voting on state that may not be durable`);
+      for (const w of [...waiters, ...this.waiters.splice(0)]) w.reject(this.stalled);
+      this.queue = [];
+    }, this.syncDeadlineMs);
+    deadline.unref();
     const done = (err: unknown): void => {
+      clearTimeout(deadline);
       this.inflightSinceMs = 0;
       this.slowestFlushMs = Math.max(this.slowestFlushMs, Date.now() - started);
+      if (settled) return;
+      settled = true;
       for (const w of waiters) {
         if (err) w.reject(new AcceptorLogError('acceptor log write failed', err));
         else w.resolve();
@@ -192,7 +229,7 @@ export class AcceptorLog {
     };
     write(this.fd, buf, 0, buf.length, null, (err) => {
       if (err || !this.fsync) return done(err);
-      fdatasync(this.fd, (e2) => {
+      this.syncFn(this.fd, (e2) => {
         this.syncCount++;
         done(e2);
       });

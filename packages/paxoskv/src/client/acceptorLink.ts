@@ -39,9 +39,11 @@ export interface AcceptorLinkOptions {
    * 120 s, so a long-lived client would ignore a restarted acceptor for minutes (issue 17 item 5).
    */
   reconnectBackoffMsMax?: number;
+  /** ops queued for this acceptor (not yet sent) before new ones are refused at once */
+  queueOpsMax?: number;
 }
 
-export const acceptorLinkDefaults = { callsInflightMax: 2, batchOpsMax: 512, callTimeoutMs: 2_000, reconnectBackoffMsMax: 1_000 } as const;
+export const acceptorLinkDefaults = { callsInflightMax: 2, batchOpsMax: 512, callTimeoutMs: 2_000, reconnectBackoffMsMax: 1_000, queueOpsMax: 65_536 } as const;
 
 interface Pending {
   kind: WireOpKind;
@@ -60,6 +62,7 @@ export class AcceptorLink {
   private readonly inflightMax: number;
   private readonly batchMax: number;
   private readonly timeoutMs: number;
+  private readonly queueMax: number;
   /** Batch calls sent so far (for tests and the bench) */
   calls = 0;
   /** Date.now() of the last failed call (0: never) */
@@ -79,6 +82,7 @@ export class AcceptorLink {
     this.inflightMax = opts.callsInflightMax ?? acceptorLinkDefaults.callsInflightMax;
     this.batchMax = opts.batchOpsMax ?? acceptorLinkDefaults.batchOpsMax;
     this.timeoutMs = opts.callTimeoutMs ?? acceptorLinkDefaults.callTimeoutMs;
+    this.queueMax = opts.queueOpsMax ?? acceptorLinkDefaults.queueOpsMax;
     this.view = opts.view ? { ClusterId: opts.view.clusterId, Members: opts.view.members } : {};
   }
   private readonly view: { ClusterId?: string; Members?: number };
@@ -86,6 +90,14 @@ export class AcceptorLink {
   /** Queue one op; it is sent with whatever else is queued for this acceptor. */
   request(kind: WireOpKind, req: WireProposer, signal?: AbortSignal): Promise<AcceptorAnswer> {
     if (this.closed) return Promise.reject(new Error(`link to ${this.address} is closed`));
+    if (this.queue.length >= this.queueMax) {
+      // a stalled acceptor: ops whose caller gave up go first; then this one is refused
+      this.queue = this.queue.filter((p) => !p.cancelled);
+      if (this.queue.length >= this.queueMax) {
+        this.lastFailureAt = Date.now();
+        return Promise.reject(new Error(`${this.address}: ${this.queue.length} ops queued (at most ${this.queueMax}): acceptor not keeping up`));
+      }
+    }
     return new Promise<AcceptorAnswer>((resolve, reject) => {
       const p: Pending = { kind, req, resolve, reject, cancelled: false };
       if (signal) {

@@ -37,7 +37,10 @@ export interface KvClientOptions extends Partial<PaxosTiming> {
   gapScanMax?: number;
   /** keys whose next version this client remembers (a set on them skips the LATEST round) */
   versionHintsMax?: number;
-  /** fast-path writes go to a bare majority instead of every acceptor (default true) */
+  /**
+   * fast-path writes go to a bare majority instead of every acceptor (default false: every
+   * acceptor, first majority wins, so one slow or stopped acceptor costs nothing)
+   */
   thrifty?: boolean;
   /** an acceptor whose call failed this recently is left out of fast-path majorities */
   suspectMs?: number;
@@ -129,7 +132,7 @@ export class PaxosKvClient {
     this.quorum = majority(this.links.length);
     this.gapScanMax = opts.gapScanMax ?? 64;
     this.nextVerMax = opts.versionHintsMax ?? 100_000;
-    this.thrifty = opts.thrifty ?? true;
+    this.thrifty = opts.thrifty ?? false;
     this.suspectMs = opts.suspectMs ?? 2_000;
     this.lanes = new KeyLanes(opts.keyWritersMax ?? 10_000);
   }

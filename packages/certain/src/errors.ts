@@ -92,3 +92,14 @@ export class TooManyUuidsError extends QuorumkitError {
     super('ETOOMANYUUIDS', `entity ${entityId}: ${count} uuids in one write exceed uuidsPerValueMax ${max}`);
   }
 }
+
+/**
+ * The card server's admission limit (admitOpsMax requests queued or running) is reached: the
+ * request was refused before anything ran, so it changed nothing. Retry later (with backoff)
+ * or on another replica. Refusing early keeps the admitted work within its deadlines.
+ */
+export class OverloadedError extends QuorumkitError {
+  constructor(readonly limit: string, readonly max: number) {
+    super('EOVERLOADED', `server overloaded: ${limit} ${max} requests already admitted; nothing was changed, retry later`);
+  }
+}

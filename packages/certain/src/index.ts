@@ -8,7 +8,7 @@ export {
 } from './server/transport.js';
 export {
   TurnError, ConflictError, DupUuidError, PendingError, BusyError, CmdTimeoutError, StoppedError, BadConfigError, ValueTooLargeError,
-  RecoveringError, LearnOnlyError, DisabledError, TooManyUuidsError,
+  RecoveringError, LearnOnlyError, DisabledError, TooManyUuidsError, OverloadedError,
 } from './errors.js';
 export {
   EntryMachine, EntityCore, EntryState, CmdResult, emptyRecord, nextBallot, preAuthBallot, ballotOwner, majority,

@@ -23,7 +23,7 @@ describe('storage limits', () => {
     for (let k = 0n; k < 5000n; k += 500n) {
       await plog.write(Array.from({ length: 500 }, (_, i) => ({ entityId: 7n, entry: k + BigInt(i) + 1n, record: rec(k + BigInt(i) + 1n), maxChosen: k + BigInt(i) + 1n })), 0);
     }
-    expect(await plog.expire(7n, 4999n, 1, 1)).toBe(4999);
+    expect(await plog.expire(7n, 4999n, 1)).toBe(4999);
     await plog.resetTo(7n, 5000n);
     expect((await plog.load(7n)).maxChosen).toBe(5000n);
     await plog.close();

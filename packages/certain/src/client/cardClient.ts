@@ -2,7 +2,7 @@
 // the next ones. Business errors (8000/8001/8002) come back as results, not exceptions.
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { createGrpcClient, toBigInt, uint64ToWire, int64ToWire } from '@quorumkit/shared-transport';
+import { backoffDelayMs, createGrpcClient, sleep, toBigInt, uint64ToWire, int64ToWire } from '@quorumkit/shared-transport';
 import { QuorumkitError } from '@quorumkit/shared-storage';
 import { cardCodeMessage, cardEntity, type Card, type CardCode } from '../core/card.js';
 import { certainProtoPath } from '../server/protoPaths.js';
@@ -38,7 +38,23 @@ export class CardClient {
   /** `addrs[i]` is server i's card address (undefined: not known to this client). */
   constructor(
     private readonly addrs: (string | undefined)[],
-    private readonly opts: { deadlineMs?: number } = {},
+    private readonly opts: {
+      deadlineMs?: number;
+      /**
+       * Attempts per call (default two rounds over the servers). Safe because every attempt
+       * carries the request's one uuid: the servers answer a retry of a chosen request with
+       * its original reply and never apply it twice.
+       */
+      attemptsMax?: number;
+      /**
+       * How long to keep retrying a server that sheds load (RESOURCE_EXHAUSTED: nothing was
+       * run) before giving up; these refusals do not count against attemptsMax. Default 10 s.
+       */
+      overloadRetryMsMax?: number;
+      /** Backoff after an overloaded server (RESOURCE_EXHAUSTED) or a failed round. */
+      backoffBaseMs?: number;
+      backoffMaxMs?: number;
+    } = {},
   ) {
     const proto = certainProtoPath('card.proto');
     this.clients = addrs.map((a) => (a ? createGrpcClient(proto, CARD_SERVICE, a) : undefined));
@@ -65,15 +81,39 @@ export class CardClient {
       uuid: uint64ToWire(input.uuid ?? (method === 'SelectCard' || method === 'RecoverData' ? 0n : randomUuid())),
       entityId: uint64ToWire(cardEntity(input.cardId)),
     };
+    const order = this.order(input.cardId);
+    if (order.length === 0) throw new CardUnavailableError('no server to try');
+    const attemptsMax = Math.max(1, this.opts.attemptsMax ?? 2 * order.length);
     let last: unknown;
-    for (const i of this.order(input.cardId)) {
+    // Whether some attempt may have run (a deadline, a dropped connection): then a final
+    // refusal does not prove the request changed nothing.
+    let unknownOutcome = false;
+    // An overloaded server is retried after a backoff (moving its load to a replica the card
+    // does not route to would only add contention on the entity); an unreachable one is not.
+    let k = 0;
+    const overloadUntil = Date.now() + (this.opts.overloadRetryMsMax ?? 10_000);
+    for (let a = 0, tries = 0; a < attemptsMax; tries++) {
       try {
-        return await this.callOne(this.clients[i]!, method, req);
+        return await this.callOne(this.clients[order[k % order.length]!]!, method, req);
       } catch (err) {
         last = err;
+        const overloaded = (err as grpc.ServiceError).code === grpc.status.RESOURCE_EXHAUSTED;
+        if (overloaded && Date.now() < overloadUntil) {
+          await sleep(backoffDelayMs(Math.min(tries, 16), { baseMs: this.opts.backoffBaseMs ?? 20, maxMs: this.opts.backoffMaxMs ?? 1000 }));
+          continue;
+        }
+        a++;
+        if (!overloaded) {
+          unknownOutcome = true;
+          k++;
+        }
+        if (a < attemptsMax && k % order.length === 0) {
+          await sleep(backoffDelayMs(a, { baseMs: this.opts.backoffBaseMs ?? 20, maxMs: this.opts.backoffMaxMs ?? 1000 }));
+        }
       }
     }
-    const msg = last instanceof Error ? last.message : 'no server to try';
+    const msg = last instanceof Error ? last.message : String(last);
+    if (!unknownOutcome) return { ok: false, code: grpc.status.RESOURCE_EXHAUSTED, msg, business: false };
     throw new CardUnavailableError(msg);
   }
 

@@ -18,6 +18,7 @@ import {
   RecoveringError, LearnOnlyError, TooManyUuidsError,
 } from '../errors.js';
 import { RecoveryMode } from './recoveryMode.js';
+import { openVerifiedStores } from './openStores.js';
 
 export interface CertainOptions {
   acceptorId: number;
@@ -61,6 +62,8 @@ export class Certain {
   private readonly applyChains = new Map<bigint, Promise<bigint>>();
   private readonly writeWaiters = new Map<bigint, WriteWaiter>();
   private readonly readWaiters = new Map<number, ReadWaiter>();
+  /** Callers waiting for an entity's in-flight proposal to be decided (see whenIdle). */
+  private readonly idleWaiters = new Map<bigint, (() => void)[]>();
   private readonly applyScheduled = new Set<bigint>();
   private readonly getAllRunning = new Map<bigint, Promise<void>>();
   private nextReadId = 1;
@@ -80,6 +83,8 @@ export class Certain {
     /** The engine stopped itself (a plog write failed): whoever reports health must say NOT_SERVING. */
     onFatal?: (err: unknown) => void;
   } = {};
+  /** Checksum problems found in this replica's stores at start (they were moved aside). */
+  damagedStores: string[] = [];
   /** Why the engine stopped itself, if it did. */
   fatalError: unknown = undefined;
   /** Voting status, recovery from lost state, fence of peers' earlier incarnations. */
@@ -129,10 +134,23 @@ export class Certain {
 
   async start(): Promise<void> {
     const { acceptorId: id, path } = this.opts;
-    const fresh = this.opts.freshPlog ?? (path !== undefined && !existsSync(join(path, `logdb_${id}`, 'CURRENT')));
-    this.plog = this.opts.plog ?? (await LevelPlog.open(join(path!, `logdb_${id}`)));
-    await this.recovery.start({ fresh, bootstrap: this.opts.bootstrap === true, now: Date.now() });
-    this.db = this.opts.db ?? (await LevelDb.open(join(path!, `datadb_${id}`), this.opts.apply!));
+    let fresh = this.opts.freshPlog ?? (path !== undefined && !existsSync(join(path, `logdb_${id}`, 'CURRENT')));
+    let bootstrap = this.opts.bootstrap === true;
+    if (!this.opts.plog && !this.opts.db) {
+      const opened = await openVerifiedStores(path!, id, this.opts.apply!, this.log);
+      this.plog = opened.plog;
+      this.db = opened.db;
+      this.damagedStores = opened.damaged;
+      if (opened.damaged.length > 0) {
+        // what this replica promised is unknown: never a voter at once, whatever the flags say
+        fresh = true;
+        bootstrap = false;
+      }
+    } else {
+      this.plog = this.opts.plog ?? (await LevelPlog.open(join(path!, `logdb_${id}`), { verify: true }));
+      this.db = this.opts.db ?? (await LevelDb.open(join(path!, `datadb_${id}`), this.opts.apply!, { verify: true }));
+    }
+    await this.recovery.start({ fresh, bootstrap, now: Date.now() });
     this.catchUpLimiter = new RateLimiter(this.tuning.catchUpPerSecMax, Date.now());
     this.getAllSource = new GetAllSource(this.db, (e) => this.replay(e), this.tuning.getAllSessionIdleMs);
     const handlers = {
@@ -172,6 +190,8 @@ export class Certain {
     for (const w of this.readWaiters.values()) { clearTimeout(w.timer); w.reject(new StoppedError()); }
     this.writeWaiters.clear();
     this.readWaiters.clear();
+    for (const list of this.idleWaiters.values()) for (const f of list) f();
+    this.idleWaiters.clear();
     await this.transport.close();
     while (this.flushing) await new Promise((r) => setTimeout(r, 5));
     await Promise.allSettled([...this.applyChains.values()]);
@@ -247,6 +267,26 @@ export class Certain {
   }
 
   /**
+   * Resolves once the entity has no proposal in flight (one whose writer timed out goes on
+   * until decided), or after at most `ms`: a caller that met BusyError waits for the decision
+   * instead of polling.
+   */
+  async whenIdle(entityId: bigint, ms: number): Promise<void> {
+    const core = await this.entity(entityId);
+    if (this.stopped || (!core.busy && !this.writeWaiters.has(entityId))) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      let list = this.idleWaiters.get(entityId);
+      if (!list) this.idleWaiters.set(entityId, (list = []));
+      list.push(done);
+    });
+  }
+
+  /**
    * Linearizable read barrier: resolves with the entry up to which the data store now holds
    * everything chosen before the call (check-empty in one round trip, else write-for-read).
    */
@@ -288,6 +328,18 @@ export class Certain {
   /** Was this uuid chosen on the entity within the dedup window? (survives restarts) */
   exists(entityId: bigint, uuid: bigint): Promise<boolean> {
     return this.uuidSeen(entityId, uuid, Date.now() - this.tuning.uuidWindowMs);
+  }
+
+  /**
+   * The at-most-once record of a client request: undefined if the uuid was not chosen on the
+   * entity within the dedup window; applied: false when chosen but not yet applied here;
+   * else the reply the application stored when it applied the value (if it gave one).
+   */
+  async uuidReply(entityId: bigint, uuid: bigint): Promise<{ applied: boolean; reply?: Uint8Array } | undefined> {
+    const since = Date.now() - this.tuning.uuidWindowMs;
+    const row = await this.db.uuidRow?.(entityId, uuid, since);
+    if (row) return { applied: true, reply: row.reply };
+    return (await this.uuidSeen(entityId, uuid, since)) ? { applied: false } : undefined;
   }
 
   /** In the plog's index (chosen here) or the data store's (applied, or copied by GetAll). */
@@ -420,6 +472,11 @@ export class Certain {
     for (const c of e.chosen) {
       this.metrics.chosen++;
       this.settleWrite(c.entityId, c.entry, c.mine);
+      const idle = this.idleWaiters.get(c.entityId);
+      if (idle) {
+        this.idleWaiters.delete(c.entityId);
+        for (const f of idle) f();
+      }
     }
     if (e.persist.length || e.send.length || e.chosen.length || e.readsReady.length || e.persistedCallback.length) {
       this.batch.push(e);
@@ -533,7 +590,10 @@ export class Certain {
     void this.getAllSource.sweep(now);
   }
 
-  /** Delete chosen, applied plog entries older than plogExpireTimeMs (the data store is the checkpoint). */
+  /**
+   * Delete chosen, applied plog entries older than plogExpireTimeMs (the data store is the
+   * checkpoint), and the uuid dedup rows past their window, by whole time buckets.
+   */
   private async expireSweep(): Promise<void> {
     const now = Date.now();
     for (const [entityId, core] of this.entities) {
@@ -542,9 +602,11 @@ export class Certain {
       const mc = this.committed.get(entityId) ?? 0n;
       const upTo = mc < core.maxChosen ? mc : core.maxChosen - 1n; // keep the newest chosen record
       if (upTo < 1n) continue;
-      this.metrics.expired += await this.plog.expire(entityId, upTo, now - this.tuning.plogExpireTimeMs, now - this.tuning.uuidWindowMs);
-      await this.db.expireUuids?.(entityId, now - this.tuning.uuidWindowMs);
+      this.metrics.expired += await this.plog.expire(entityId, upTo, now - this.tuning.plogExpireTimeMs);
     }
+    if (this.stopped) return;
+    await this.plog.expireUuids(now - this.tuning.uuidWindowMs);
+    await this.db.expireUuids?.(now - this.tuning.uuidWindowMs);
   }
 
   /** Run a plog expiry sweep now (tests, operators). */

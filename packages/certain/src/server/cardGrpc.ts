@@ -10,7 +10,7 @@ import { CardCode, cardCodeMessage, cardEntity, UINT64_MAX, type Card, type Card
 import type { CardService } from './cardService.js';
 import { decodeCard, CardTooLargeError } from './cardService.js';
 import { certainProtoPath } from './protoPaths.js';
-import { PendingError, StoppedError, CmdTimeoutError, DupUuidError, ValueTooLargeError, DisabledError } from '../errors.js';
+import { PendingError, StoppedError, CmdTimeoutError, DupUuidError, ValueTooLargeError, DisabledError, OverloadedError } from '../errors.js';
 
 export const CARD_CODE_TRAILER = 'x-card-code';
 export const CARD_SERVICE = 'example.CardServer';
@@ -47,6 +47,7 @@ function internalError(err: unknown): grpc.ServiceError {
     : err instanceof BadRequestError || err instanceof CardTooLargeError || err instanceof ValueTooLargeError ? grpc.status.INVALID_ARGUMENT
     : err instanceof DupUuidError ? grpc.status.ALREADY_EXISTS
     : err instanceof DisabledError ? grpc.status.PERMISSION_DENIED
+    : err instanceof OverloadedError ? grpc.status.RESOURCE_EXHAUSTED
     : grpc.status.UNAVAILABLE;
   if (err instanceof QuorumkitError) md.set('x-quorumkit-code', err.code);
   const details = err instanceof Error ? err.message : String(err);

@@ -54,7 +54,10 @@ export async function startCardServer(c: CardServerConfig, log: Logger, opts: { 
     await mkdir(identityDir, { recursive: true });
     await createIdentity(identityDir, { clusterId: 'certain', replicaId: String(id), reason: 'bootstrap' });
   }
-  const service = new CardService(certain, log, c.cardValueBytesMax === undefined ? {} : { cardValueBytesMax: c.cardValueBytesMax });
+  const service = new CardService(certain, log, {
+    ...(c.cardValueBytesMax === undefined ? {} : { cardValueBytesMax: c.cardValueBytesMax }),
+    ...(c.admitOpsMax === undefined ? {} : { admitOpsMax: c.admitOpsMax }),
+  });
   const cardAddr = cardAddress(c, id);
   let grpc: CardGrpcServer;
   try {

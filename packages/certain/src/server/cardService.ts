@@ -4,37 +4,69 @@
 // batch is re-evaluated on the new state. A batch with no mutation uses a read barrier.
 import { encodeBigintKey } from '@quorumkit/shared-storage';
 import type { Logger } from 'pino';
-import { evaluateCardOps, cardEntity, type Card, type CardOp, type CardResult } from '../core/card.js';
+import { evaluateCardOps, cardEntity, UINT64_MAX, type Card, type CardOp, type CardResult } from '../core/card.js';
 import type { Certain } from '../engine/certain.js';
 import type { ApplyFn } from '../storage/db.js';
 import { decodeValue, encodeValue, openValue, sealValue } from '../storage/codec.js';
-import { BusyError, ConflictError, DupUuidError, TurnError, ValueTooLargeError } from '../errors.js';
+import { BusyError, ConflictError, DupUuidError, OverloadedError, TurnError, ValueTooLargeError } from '../errors.js';
 import { QuorumkitError } from '@quorumkit/shared-storage';
 
 export interface CardServiceOptions {
   batchOpsMax: number;
   attemptsMax: number;
   /**
-   * Largest encoded value one request may propose (its card as a one-mutation value). Must
-   * not exceed the engine's valueBytesMax; a larger request is refused before anything runs.
+   * Largest encoded value one request may propose (its card as a one-mutation value plus its
+   * stored reply). Must not exceed the engine's valueBytesMax; a larger request is refused
+   * before anything runs.
    */
   cardValueBytesMax: number;
+  /**
+   * Admission limit: requests queued or running on this server, all entities together. One
+   * more is refused at once with OverloadedError (RESOURCE_EXHAUSTED), having changed
+   * nothing, so overload shows as a clear refusal instead of commands that time out after
+   * they may have been chosen.
+   */
+  admitOpsMax: number;
 }
 
-export const cardServiceDefaults: CardServiceOptions = { batchOpsMax: 128, attemptsMax: 50, cardValueBytesMax: 256 * 1024 };
+export const cardServiceDefaults: CardServiceOptions = { batchOpsMax: 128, attemptsMax: 50, cardValueBytesMax: 256 * 1024, admitOpsMax: 2048 };
 
 type Mutation = { id: bigint; card: Card | null };
+/**
+ * A chosen card value: the mutations, and the reply of every request (by uuid) it carries,
+ * kept with the uuid's dedup row when applied so a retry gets the original reply (v1 values,
+ * written before replies existed, are a bare Mutation[]).
+ */
+interface CardValue { m: Mutation[]; r: [bigint, StoredResult][] }
+/**
+ * A reply as carried in the value: `{ ok: true, c: id }` stands for "ok with the card this
+ * value writes for id" (the usual reply of an insert or update), so a card travels once.
+ */
+type StoredResult = CardResult | { ok: true; c: bigint };
+
+function storeResult(r: CardResult, cardId: bigint, mutations: Map<bigint, Card | null>): StoredResult {
+  return r.ok && r.card && mutations.get(cardId) === r.card ? { ok: true, c: cardId } : r;
+}
+
+function loadResult(r: StoredResult, ms: Mutation[]): CardResult {
+  if (!('c' in r)) return r;
+  const card = ms.find((m) => m.id === r.c)?.card;
+  return card ? { ok: true, card } : { ok: true };
+}
 
 export const cardKey = (cardId: bigint): Uint8Array => encodeBigintKey(cardId);
 export const encodeCard = (c: Card): Uint8Array => sealValue(c);
 export const decodeCard = (b: Uint8Array): Card => openValue<Card>(b);
 
-/** Applies a chosen card value (a list of card mutations) to the entity. */
+/** Applies a chosen card value (card mutations, and the replies to remember per uuid). */
 export const applyCardValue: ApplyFn = (_entityId, _entry, value, tx) => {
-  for (const m of decodeValue<Mutation[]>(value)) {
+  const v = decodeValue<Mutation[] | CardValue>(value);
+  const ms = Array.isArray(v) ? v : v.m;
+  for (const m of ms) {
     if (m.card === null) tx.del(cardKey(m.id));
     else tx.put(cardKey(m.id), encodeCard(m.card));
   }
+  if (!Array.isArray(v)) for (const [uuid, r] of v.r) tx.reply(uuid, encodeValue(loadResult(r, ms)));
 };
 
 export class TooManyRetriesError extends QuorumkitError {
@@ -51,9 +83,9 @@ export class CardTooLargeError extends QuorumkitError {
 }
 
 /** Bytes of the value one request would propose on its own (an insert's card; others are small). */
-export function requestValueBytes(op: CardOp): number {
+export function requestValueBytes(op: CardOp, uuid = UINT64_MAX): number {
   const card: Card | null = op.op === 'insert' ? { ...op.card, lastModifiedTime: 0xffffffff } : null;
-  return encodeValue([{ id: op.cardId, card }] satisfies Mutation[]).byteLength;
+  return encodeValue({ m: [{ id: op.cardId, card }], r: [[uuid, { ok: true, c: op.cardId }]] } satisfies CardValue).byteLength;
 }
 
 interface Pending { op: CardOp; uuid: bigint; resolve: (r: CardResult) => void; reject: (e: unknown) => void }
@@ -61,9 +93,13 @@ interface Pending { op: CardOp; uuid: bigint; resolve: (r: CardResult) => void; 
 export class CardService {
   private readonly queues = new Map<bigint, Pending[]>();
   /** Per entity: mutations of our own chosen entries from..upTo that may not be applied yet. */
-  private readonly overlays = new Map<bigint, { from: bigint; upTo: bigint; cards: Map<bigint, Card | null>; uuids: Set<bigint> }>();
+  private readonly overlays = new Map<bigint, { from: bigint; upTo: bigint; cards: Map<bigint, Card | null>; replies: Map<bigint, CardResult> }>();
+  /** Requests admitted and not yet answered (bounded by admitOpsMax). */
+  private admittedOps = 0;
   readonly opts: CardServiceOptions;
-  readonly stats = { batches: 0, ops: 0, writes: 0, reads: 0, retries: 0 };
+  /** Retries of a batch by cause (error code): contention shows here. */
+  readonly retryCauses: Record<string, number> = {};
+  readonly stats = { batches: 0, ops: 0, writes: 0, reads: 0, retries: 0, replayed: 0, shed: 0 };
 
   constructor(
     readonly certain: Certain,
@@ -73,12 +109,30 @@ export class CardService {
     this.opts = { ...cardServiceDefaults, ...opts };
   }
 
-  /** Queue an op; `uuid` (non-zero) makes a retried request fail with DupUuidError instead of applying twice. */
+  get admitted(): number {
+    return this.admittedOps;
+  }
+
+  /**
+   * Queue an op. A non-zero `uuid` makes it at-most-once: a retry of a request already chosen
+   * (within the engine's uuid window) is answered with the original reply and applies nothing.
+   */
   submit(op: CardOp, uuid = 0n): Promise<CardResult> {
-    const bytes = requestValueBytes(op);
+    const bytes = requestValueBytes(op, uuid);
     if (bytes > this.opts.cardValueBytesMax) return Promise.reject(new CardTooLargeError(op.cardId, bytes, this.opts.cardValueBytesMax));
+    if (this.admittedOps >= this.opts.admitOpsMax) {
+      this.stats.shed++;
+      return Promise.reject(new OverloadedError('admitOpsMax', this.opts.admitOpsMax));
+    }
+    this.admittedOps++;
     const entity = cardEntity(op.cardId);
-    return new Promise<CardResult>((resolve, reject) => {
+    const settle = <T>(f: (x: T) => void) => (x: T) => {
+      this.admittedOps--;
+      f(x);
+    };
+    return new Promise<CardResult>((res, rej) => {
+      const resolve = settle(res);
+      const reject = settle(rej);
       let q = this.queues.get(entity);
       const start = !q;
       if (!q) {
@@ -138,20 +192,38 @@ export class CardService {
         ov = undefined;
         mc = await this.certain.replay(entity);
       }
-      // uuids already chosen (durably, or by our own unapplied writes) or repeated in the batch
-      const seen = new Set<bigint>();
-      const dup: boolean[] = [];
-      for (const it of items) {
-        const d = it.uuid !== 0n && (seen.has(it.uuid) || (ov?.uuids.has(it.uuid) ?? false) || (await this.certain.exists(entity, it.uuid)));
-        if (it.uuid !== 0n) seen.add(it.uuid);
-        dup.push(d);
+      // At-most-once: a uuid already chosen (durably, or by our own unapplied writes) gets
+      // its stored reply; one repeated inside the batch gets the reply of its first copy.
+      const prior = new Map<number, CardResult | Error>();
+      const first = new Map<bigint, number>();
+      const same = new Map<number, number>();
+      for (let i = 0; i < items.length; i++) {
+        const u = items[i]!.uuid;
+        if (u === 0n) continue;
+        const f = first.get(u);
+        if (f !== undefined) {
+          same.set(i, f);
+          continue;
+        }
+        first.set(u, i);
+        const known = ov?.replies.get(u) ?? (await this.storedReply(entity, u));
+        if (known !== undefined) prior.set(i, known);
       }
-      const ops = items.filter((_, i) => !dup[i]).map((it) => it.op);
-      const uuids = items.filter((it, i) => !dup[i] && it.uuid !== 0n).map((it) => it.uuid);
+      const fresh = items.filter((_, i) => !prior.has(i) && !same.has(i));
+      const ops = fresh.map((it) => it.op);
+      const uuids = fresh.filter((it) => it.uuid !== 0n).map((it) => it.uuid);
       const merge = (rs: CardResult[]): (CardResult | Error)[] => {
+        const out: (CardResult | Error)[] = [];
         let k = 0;
-        return items.map((it, i) => (dup[i] ? new DupUuidError(entity, it.uuid) : rs[k++]!));
+        for (let i = 0; i < items.length; i++) {
+          const p = prior.get(i);
+          if (p !== undefined) this.stats.replayed++;
+          out.push(p ?? (same.has(i) ? out[same.get(i)!]! : rs[k++]!));
+        }
+        return out;
       };
+      // every request is a replay: answer from the stored replies, nothing to run
+      if (fresh.length === 0) return merge([]);
       const cards = new Map<bigint, Card | undefined>();
       for (const o of ops) {
         if (cards.has(o.cardId)) continue;
@@ -169,7 +241,14 @@ export class CardService {
           const upTo = await this.certain.read(entity);
           if (upTo === mc) return merge(results);
         } else {
-          const value: Mutation[] = [...mutations].map(([id, card]) => ({ id, card }));
+          const replies: [bigint, CardResult][] = [];
+          const stored: [bigint, StoredResult][] = [];
+          fresh.forEach((it, i) => {
+            if (it.uuid === 0n) return;
+            replies.push([it.uuid, results[i]!]);
+            stored.push([it.uuid, storeResult(results[i]!, it.op.cardId, mutations)]);
+          });
+          const value: CardValue = { m: [...mutations].map(([id, card]) => ({ id, card })), r: stored };
           this.stats.writes++;
           try {
             await this.certain.write(entity, mc + 1n, encodeValue(value), uuids);
@@ -177,20 +256,41 @@ export class CardService {
             this.overlays.delete(entity);
             throw err;
           }
-          const cur = ov ?? { from: mc + 1n, upTo: mc, cards: new Map<bigint, Card | null>(), uuids: new Set<bigint>() };
+          const cur = ov ?? { from: mc + 1n, upTo: mc, cards: new Map<bigint, Card | null>(), replies: new Map<bigint, CardResult>() };
           for (const [id, card] of mutations) cur.cards.set(id, card);
-          for (const u of uuids) cur.uuids.add(u);
+          for (const [u, r] of replies) cur.replies.set(u, r);
           cur.upTo = mc + 1n;
           this.overlays.set(entity, cur);
           return merge(results);
         }
       } catch (err) {
-        if (!(err instanceof TurnError || err instanceof ConflictError || err instanceof BusyError)) throw err;
-        if (err instanceof BusyError) await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
+        // DupUuidError: a uuid of the batch was chosen meanwhile (a retry raced its original):
+        // the next attempt finds its reply.
+        if (!(err instanceof TurnError || err instanceof ConflictError || err instanceof BusyError || err instanceof DupUuidError)) throw err;
+        this.retryCauses[err.code] = (this.retryCauses[err.code] ?? 0) + 1;
+        // busy: a proposal of an earlier (timed-out) request is still running here: wait for
+        // its decision rather than poll
+        if (err instanceof BusyError) await this.certain.whenIdle(entity, this.certain.tuning.cmdTimeoutMs);
       }
       this.stats.retries++;
       this.log.debug({ entity: String(entity), attempt }, 'card batch retry');
     }
     throw new TooManyRetriesError(entity);
+  }
+
+  /**
+   * The reply stored for a chosen uuid; undefined when not chosen. A row without a reply was
+   * written before replies existed: the request is refused as a duplicate, as it was then.
+   */
+  private async storedReply(entity: bigint, uuid: bigint): Promise<CardResult | Error | undefined> {
+    let hit = await this.certain.uuidReply(entity, uuid);
+    if (!hit) return undefined;
+    if (!hit.applied) {
+      // chosen by another replica since this attempt read maxChosen: apply, then read its reply
+      // (this attempt's own write then meets a TurnError and re-evaluates on the new state)
+      await this.certain.replay(entity);
+      hit = (await this.certain.uuidReply(entity, uuid)) ?? hit;
+    }
+    return hit.reply ? decodeValue<CardResult>(hit.reply) : new DupUuidError(entity, uuid);
   }
 }

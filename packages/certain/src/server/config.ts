@@ -16,6 +16,8 @@ export interface CardServerConfig {
   cmdTimeoutMs: number;
   /** largest encoded card value one request may propose (bigger requests: INVALID_ARGUMENT) */
   cardValueBytesMax?: number;
+  /** admission limit: card requests queued or running at once; more get RESOURCE_EXHAUSTED */
+  admitOpsMax?: number;
   /** the original's EnableLearnOnly: this server never votes, it only learns chosen entries */
   enableLearnOnly: boolean;
   /** serve RecoverData (GetAll one card's entity now; card_tool -o Recover): off by default */
@@ -35,6 +37,7 @@ export const configDefaults: CardServerConfig = {
   maxCommitNum: 100,
   cmdTimeoutMs: 5000,
   cardValueBytesMax: 256 * 1024,
+  admitOpsMax: 2048,
   enableLearnOnly: false,
   enableRecoverData: false,
   enableGetAllForCertain: false,
@@ -93,6 +96,7 @@ export function parseConfig(text: string): { config: CardServerConfig; warnings:
       case 'maxcommitnum': c.maxCommitNum = int(key, v, 1, 1_000_000); break;
       case 'cmdtimeoutms': c.cmdTimeoutMs = int(key, v, 1, 3_600_000); break;
       case 'cardvaluebytesmax': c.cardValueBytesMax = int(key, v, 64, 320 * 1024); break;
+      case 'admitopsmax': c.admitOpsMax = int(key, v, 1, 1_000_000); break;
       case 'localserverid': c.acceptorId = int(key, v, 0, 4); break; // the original's name for AcceptorId
       case 'loglevel': {
         // the original's example.conf uses numbers: 0 silent, 1 error, 2 warn, 3 info, 4 debug, 5 trace

@@ -1,14 +1,33 @@
 // The data store (the original's clsDBBase): the applied state of every entity plus its
 // maxCommittedEntry, written atomically together. Applying a value is the application's job
 // (the `apply` hook turns a chosen value into key writes inside the entity).
-import { GroupCommitWriter, openStore, encodeBigintKey, decodeBigintKey, concatKey, type BatchOp, type Store, type Keyspace, type StoreSnapshot } from '@quorumkit/shared-storage';
+import { GroupCommitWriter, openStore, encodeBigintKey, decodeBigintKey, decodeBigintKeyAt, concatKey, type BatchOp, type Store, type Keyspace, type StoreSnapshot } from '@quorumkit/shared-storage';
 import { openValue, sealValue } from './codec.js';
+import { UuidBuckets, UUID_BUCKET_MS_DEFAULT } from './uuidBuckets.js';
 
 /** Reads and writes inside one entity, used by the apply hook. */
 export interface EntityTx {
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
   put(key: Uint8Array, value: Uint8Array): void;
   del(key: Uint8Array): void;
+  /**
+   * Remember `reply` as the answer to the client request `uuid` of the value being applied
+   * (at-most-once RPC): it is stored with the uuid's dedup row, atomically with the data, and
+   * travels with GetAll, so a retry on any replica gets the original reply.
+   */
+  reply(uuid: bigint, reply: Uint8Array): void;
+}
+
+/** A uuid's dedup row: when it was applied and, if the application gave one, its reply. */
+export interface UuidRow {
+  at: number;
+  reply?: Uint8Array;
+}
+
+/** Rows written before replies existed hold the time only. */
+export function openUuidRow(b: Uint8Array): UuidRow {
+  const v = openValue<number | UuidRow>(b);
+  return typeof v === 'number' ? { at: v } : v;
 }
 
 export type ApplyFn = (entityId: bigint, entry: bigint, value: Uint8Array, tx: EntityTx) => Promise<void> | void;
@@ -48,8 +67,10 @@ export interface Db {
    * Kept here so it travels with the pinned snapshot in GetAll.
    */
   hasUuid?(entityId: bigint, uuid: bigint, sinceMs: number): Promise<boolean>;
-  /** Drop dedup entries applied before beforeMs (optional); returns how many. */
-  expireUuids?(entityId: bigint, beforeMs: number): Promise<number>;
+  /** The dedup row of a uuid applied at or after sinceMs (optional), with its stored reply. */
+  uuidRow?(entityId: bigint, uuid: bigint, sinceMs: number): Promise<UuidRow | undefined>;
+  /** Drop dedup entries (of every entity) applied before beforeMs (optional); returns how many. */
+  expireUuids?(beforeMs: number): Promise<number>;
   get(entityId: bigint, key: Uint8Array): Promise<Uint8Array | undefined>;
   /** A pinned, consistent view of one entity for GetAll. */
   snapshot(entityId: bigint): Promise<DbSnapshot>;
@@ -68,20 +89,48 @@ export class LevelDb implements Db {
   private readonly flags: Keyspace;
   private readonly uuids: Keyspace;
   private readonly writer: GroupCommitWriter;
+  /** Time buckets of the uuid index: expiry drops whole buckets (uuidt keyspace). */
+  readonly uuidBuckets: UuidBuckets;
 
   private constructor(
     private readonly store: Store,
     private readonly applyFn: ApplyFn,
+    bucketMs: number,
   ) {
     this.meta = store.keyspace('meta');
     this.data = store.keyspace('data');
     this.flags = store.keyspace('getall');
     this.uuids = store.keyspace('uuid');
     this.writer = new GroupCommitWriter(store);
+    this.uuidBuckets = new UuidBuckets(store.keyspace('uuidt'), this.uuids, this.writer, (v) => openUuidRow(v).at, bucketMs);
   }
 
-  static async open(where: string | { memory: true }, apply: ApplyFn): Promise<LevelDb> {
-    return new LevelDb(await openStore(where), apply);
+  /** verify: check every WAL/table checksum first; damage throws StoreDamagedError (shared-storage). */
+  static async open(where: string | { memory: true }, apply: ApplyFn, opts: { uuidBucketMs?: number; verify?: boolean } = {}): Promise<LevelDb> {
+    const db = new LevelDb(await openStore(where, { verify: opts.verify }), apply, opts.uuidBucketMs ?? UUID_BUCKET_MS_DEFAULT);
+    await db.indexUuidTimes();
+    return db;
+  }
+
+  /**
+   * Stores written before the time index existed: index their uuid rows once (a marker in
+   * meta says it was done), so the bucketed expiry sees them too.
+   */
+  private async indexUuidTimes(): Promise<void> {
+    const sys = this.store.keyspace('sys');
+    const marker = new TextEncoder().encode('uuidt');
+    if (await sys.get(marker)) return;
+    let ops: BatchOp[] = [];
+    for await (const [k, v] of this.uuids.range()) {
+      const e = decodeBigintKeyAt(k, 0);
+      ops.push(this.uuidBuckets.put(e.value, decodeBigintKeyAt(k, e.end).value, openUuidRow(v).at));
+      if (ops.length >= 1000) {
+        await this.writer.write(ops);
+        ops = [];
+      }
+    }
+    ops.push(sys.put(marker, sealValue(true)));
+    await this.writer.write(ops);
   }
 
   get syncCount(): number {
@@ -111,7 +160,9 @@ export class LevelDb implements Db {
     const ops: BatchOp[] = [];
     const staged = new Map<string, { key: Uint8Array; value?: Uint8Array }>();
     const hex = (k: Uint8Array) => Buffer.from(k).toString('hex');
+    const replies = new Map<bigint, Uint8Array>();
     const tx: EntityTx = {
+      reply: (uuid, reply) => void replies.set(uuid, reply),
       get: async (key) => {
         const s = staged.get(hex(key));
         if (s) return s.value;
@@ -125,31 +176,30 @@ export class LevelDb implements Db {
       const k = concatKey(encodeBigintKey(entityId), s.key);
       ops.push(s.value === undefined ? this.data.del(k) : this.data.put(k, s.value));
     }
-    for (const e of entries) for (const u of e.uuids ?? []) ops.push(this.uuids.put(concatKey(encodeBigintKey(entityId), encodeBigintKey(u)), sealValue(nowMs)));
+    for (const e of entries) {
+      for (const u of e.uuids ?? []) {
+        const reply = replies.get(u);
+        const row: UuidRow = reply ? { at: nowMs, reply } : { at: nowMs };
+        ops.push(this.uuids.put(concatKey(encodeBigintKey(entityId), encodeBigintKey(u)), sealValue(row)), this.uuidBuckets.put(entityId, u, nowMs));
+      }
+    }
     ops.push(this.meta.put(encodeBigintKey(entityId), sealValue(entries[entries.length - 1]!.entry)));
     await this.writer.write(ops);
   }
 
   async hasUuid(entityId: bigint, uuid: bigint, sinceMs: number): Promise<boolean> {
-    const b = await this.uuids.get(concatKey(encodeBigintKey(entityId), encodeBigintKey(uuid)));
-    return b !== undefined && openValue<number>(b) >= sinceMs;
+    return (await this.uuidRow(entityId, uuid, sinceMs)) !== undefined;
   }
 
-  async expireUuids(entityId: bigint, beforeMs: number): Promise<number> {
-    const prefix = encodeBigintKey(entityId);
-    let ops: BatchOp[] = [];
-    let n = 0;
-    for await (const [k, v] of this.uuids.range({ gte: prefix, lt: encodeBigintKey(entityId + 1n) })) {
-      if (openValue<number>(v) >= beforeMs) continue;
-      ops.push(this.uuids.del(k));
-      n++;
-      if (ops.length >= 1000) {
-        await this.writer.write(ops);
-        ops = [];
-      }
-    }
-    if (ops.length > 0) await this.writer.write(ops);
-    return n;
+  async uuidRow(entityId: bigint, uuid: bigint, sinceMs: number): Promise<UuidRow | undefined> {
+    const b = await this.uuids.get(concatKey(encodeBigintKey(entityId), encodeBigintKey(uuid)));
+    if (b === undefined) return undefined;
+    const row = openUuidRow(b);
+    return row.at >= sinceMs ? row : undefined;
+  }
+
+  expireUuids(beforeMs: number): Promise<number> {
+    return this.uuidBuckets.expire(beforeMs);
   }
 
   get(entityId: bigint, key: Uint8Array): Promise<Uint8Array | undefined> {
@@ -216,6 +266,7 @@ export class LevelDb implements Db {
     for (const [k, v] of rows) {
       if (k.length === 0 || k[0]! > PHASE_UUID) continue; // not a row this version writes
       ops.push((k[0] === PHASE_UUID ? this.uuids : this.data).put(concatKey(prefix, k.subarray(1)), v));
+      if (k[0] === PHASE_UUID) ops.push(this.uuidBuckets.put(entityId, decodeBigintKeyAt(k, 1).value, openUuidRow(v).at));
     }
     if (ops.length > 0) await this.store.write(ops);
   }

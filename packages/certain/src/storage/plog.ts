@@ -1,8 +1,9 @@
 // The Paxos log (the original's clsPLogBase): per (entity, entry) the replica's own record,
 // the entity's maxChosenEntry, and the chosen uuids for dedup. One write() is one synced batch.
-import { GroupCommitWriter, openStore, encodeBigintKey, decodeBigintKey, concatKey, type BatchOp, type Store, type Keyspace } from '@quorumkit/shared-storage';
+import { GroupCommitWriter, openStore, encodeBigintKey, decodeBigintKey, decodeBigintKeyAt, concatKey, type BatchOp, type Store, type Keyspace } from '@quorumkit/shared-storage';
 import type { ChosenEntry, EntryRecord, PersistOp } from '../core/index.js';
 import { openValue, sealValue, type StoredRecord } from './codec.js';
+import { UuidBuckets, UUID_BUCKET_MS_DEFAULT } from './uuidBuckets.js';
 
 export interface EntityLogState {
   maxChosen: bigint;
@@ -22,7 +23,9 @@ export interface Plog {
   /** Chosen on the entity at or after sinceMs. */
   hasUuid(entityId: bigint, uuid: bigint, sinceMs: number): Promise<boolean>;
   /** Delete chosen records with entry <= upTo written before beforeMs; returns how many. */
-  expire(entityId: bigint, upTo: bigint, beforeMs: number, uuidBeforeMs: number): Promise<number>;
+  expire(entityId: bigint, upTo: bigint, beforeMs: number): Promise<number>;
+  /** Drop the chosen-uuid index rows (of every entity) written before beforeMs; returns how many. */
+  expireUuids(beforeMs: number): Promise<number>;
   /** After GetAll: drop records <= upTo and set maxChosen (one batch). */
   resetTo(entityId: bigint, upTo: bigint): Promise<void>;
   /** Entities that have any state here. */
@@ -43,17 +46,40 @@ export class LevelPlog implements Plog {
   private readonly uuid: Keyspace;
   private readonly sys: Keyspace;
   private readonly writer: GroupCommitWriter;
+  /** Time buckets of the uuid index: expiry drops whole buckets (uuidt keyspace). */
+  readonly uuidBuckets: UuidBuckets;
 
-  private constructor(private readonly store: Store) {
+  private constructor(private readonly store: Store, bucketMs: number) {
     this.rec = store.keyspace('rec');
     this.meta = store.keyspace('meta');
     this.uuid = store.keyspace('uuid');
     this.sys = store.keyspace('sys');
     this.writer = new GroupCommitWriter(store);
+    this.uuidBuckets = new UuidBuckets(store.keyspace('uuidt'), this.uuid, this.writer, (v) => openValue<number>(v), bucketMs);
   }
 
-  static async open(where: string | { memory: true }): Promise<LevelPlog> {
-    return new LevelPlog(await openStore(where));
+  /** verify: check every WAL/table checksum first; damage throws StoreDamagedError (shared-storage). */
+  static async open(where: string | { memory: true }, opts: { uuidBucketMs?: number; verify?: boolean } = {}): Promise<LevelPlog> {
+    const plog = new LevelPlog(await openStore(where, { verify: opts.verify }), opts.uuidBucketMs ?? UUID_BUCKET_MS_DEFAULT);
+    await plog.indexUuidTimes();
+    return plog;
+  }
+
+  /** Plogs written before the time index existed: index their uuid rows once. */
+  private async indexUuidTimes(): Promise<void> {
+    const marker = new TextEncoder().encode('uuidt');
+    if (await this.sys.get(marker)) return;
+    let ops: BatchOp[] = [];
+    for await (const [k, v] of this.uuid.range()) {
+      const e = decodeBigintKeyAt(k, 0);
+      ops.push(this.uuidBuckets.put(e.value, decodeBigintKeyAt(k, e.end).value, openValue<number>(v)));
+      if (ops.length >= 1000) {
+        await this.writer.write(ops);
+        ops = [];
+      }
+    }
+    ops.push(this.sys.put(marker, sealValue(true)));
+    await this.writer.write(ops);
   }
 
   get syncCount(): number {
@@ -88,7 +114,7 @@ export class LevelPlog implements Plog {
       b.push(this.rec.put(ek(op.entityId, op.entry), sealValue({ record: op.record, at: nowMs } satisfies StoredRecord)));
       const cur = maxByEntity.get(op.entityId);
       if (cur === undefined || op.maxChosen > cur) maxByEntity.set(op.entityId, op.maxChosen);
-      if (op.record.chosen) for (const u of op.record.uuids) b.push(this.uuid.put(ek(op.entityId, u), sealValue(nowMs)));
+      if (op.record.chosen) for (const u of op.record.uuids) b.push(this.uuid.put(ek(op.entityId, u), sealValue(nowMs)), this.uuidBuckets.put(op.entityId, u, nowMs));
     }
     for (const [e, maxChosen] of maxByEntity) byEntity.get(e)!.push(this.meta.put(encodeBigintKey(e), sealValue({ maxChosen })));
     const max = this.writer.batchOpsMax;
@@ -126,17 +152,18 @@ export class LevelPlog implements Plog {
     return b !== undefined && openValue<number>(b) >= sinceMs;
   }
 
-  async expire(entityId: bigint, upTo: bigint, beforeMs: number, uuidBeforeMs: number): Promise<number> {
+  async expire(entityId: bigint, upTo: bigint, beforeMs: number): Promise<number> {
     const ops: BatchOp[] = [];
     for await (const [k, v] of this.rec.range({ gte: ek(entityId, 0n), lte: ek(entityId, upTo) })) {
       const s = openValue<StoredRecord>(v);
       if (s.record.chosen && s.at < beforeMs) ops.push(this.rec.del(k));
     }
-    for await (const [k, v] of this.uuid.range({ gte: ek(entityId, 0n), lt: ek(entityId + 1n, 0n) })) {
-      if (openValue<number>(v) < uuidBeforeMs) ops.push(this.uuid.del(k));
-    }
     await this.writeChunked(ops);
     return ops.length;
+  }
+
+  expireUuids(beforeMs: number): Promise<number> {
+    return this.uuidBuckets.expire(beforeMs);
   }
 
   /** Deletes need no atomicity across chunks: each stays within batchOpsMax. */

@@ -56,9 +56,11 @@ program
   .option('--peers <list>', 'every member address in id order (a RECOVERING acceptor re-learns from the others); sets --members')
   .option('--bootstrap', 'create the cluster: a fresh data directory votes at once (first start of a new cluster only)')
   .addOption(new Option('--on-damaged <what>', 'damaged state: recover (move aside, re-learn) or refuse to start').choices(['recover', 'refuse']).default('recover'))
+  .option('--metrics-addr <host:port>', 'serve Prometheus metrics on GET /metrics at this address')
   .option('--pretty', 'human-readable logs')
   .action(async (o: {
     id: string;
+    metricsAddr?: string;
     listen?: string;
     data?: string;
     pretty?: boolean;
@@ -85,8 +87,10 @@ program
       bootstrap: o.bootstrap ?? false,
       onDamaged: o.onDamaged,
       ...(peers ? { peers } : {}),
+      ...(o.metricsAddr ? { metricsAddress: parseAddress(o.metricsAddr, true) } : {}),
     });
     process.stdout.write(`acceptor ${id} listening on ${server.address}\n`);
+    if (server.metricsAddress) process.stdout.write(`acceptor ${id} metrics on http://${server.metricsAddress}/metrics\n`);
     if (server.mode() === 'recovering') {
       process.stdout.write(`acceptor ${id} RECOVERING: ${server.startMessage}\n`);
       if (!peers) process.stdout.write(`acceptor ${id}: give --peers with every member's address so it can re-learn\n`);

@@ -6,6 +6,7 @@ import { type AcceptorViewConfig, DEFAULT_CLUSTER_ID, accept, formatBallot, clus
 import { BadRequestError, ClusterViewError, ListenError, RecoveringError, UsageError } from '../errors.js';
 import { openAcceptorReplica } from '../storage/openAcceptorReplica.js';
 import { recoverFromPeers } from './recovery.js';
+import { AcceptorMetrics, serveMetrics } from './metrics.js';
 import { AcceptorStore, type AcceptorStoreOptions } from '../storage/acceptorStore.js';
 import {
   type WireAcceptor,
@@ -56,6 +57,8 @@ export interface AcceptorServerOptions {
   onDamaged?: 'recover' | 'refuse';
   /** every member's address, index = acceptor id: whom a RECOVERING acceptor re-learns from */
   peers?: string[] | (() => string[]);
+  /** host:port to serve Prometheus metrics on (GET /metrics); omitted: none */
+  metricsAddress?: string;
 }
 
 export const acceptorServerDefaults = { batchOpsMax: 4096, members: 3, allowUnnamedClients: true } as const;
@@ -72,6 +75,9 @@ export interface AcceptorServer {
   port: number;
   store: AcceptorStore;
   grpc: GrpcServer;
+  /** where GET /metrics is served (undefined: no --metrics-addr) */
+  metricsAddress?: string;
+  metrics: AcceptorMetrics;
   close(): Promise<void>;
 }
 
@@ -107,6 +113,7 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
     }
   };
   const batchOpsMax = opts.batchOpsMax ?? acceptorServerDefaults.batchOpsMax;
+  const metrics = new AcceptorMetrics(opts.id, () => store);
   const log = opts.logger;
   const checkView = (m: { ClusterId?: string | null; Members?: number | null } | null | undefined): void => {
     const why = viewMismatch(view, viewFromWire(m));
@@ -130,6 +137,7 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
 
   const handleOp = async (op: WireBatchOp): Promise<WireAcceptor> => {
     const kind = opKindFromWire(op.Kind);
+    metrics.ops.inc({ kind });
     const req = op.Req ?? {};
     switch (kind) {
       case 'PREPARE':
@@ -181,6 +189,7 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
       ballotFromWire(op.Req?.Bal);
       valueFromWire(op.Req?.Val);
     }
+    metrics.batchOps.observe(ops.length);
     const replies = await Promise.all(ops.map(handleOp));
     // read after the ops: a peer incarnation recorded meanwhile only makes proposers stricter
     return { Replies: replies, ...origin() };
@@ -216,6 +225,7 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
       try {
         return await fn(req);
       } catch (e) {
+        metrics.refused.inc({ method: name, code: String((e as { code?: unknown }).code ?? 'EINTERNAL') });
         log?.warn({ method: name, err: (e as Error).message }, 'request failed');
         throw e;
       }
@@ -229,8 +239,8 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
       service: SERVICE_NAME,
       address,
       handlers: {
-        Prepare: logged('Prepare', async (req: WireProposer) => (checkView(req), notWhileRecovering(), handlePrepare(req, speaksAdded(req)))),
-        Accept: logged('Accept', async (req: WireProposer) => (checkView(req), notWhileRecovering(), handleAccept(req, speaksAdded(req)))),
+        Prepare: logged('Prepare', async (req: WireProposer) => (checkView(req), notWhileRecovering(), metrics.ops.inc({ kind: 'PREPARE' }), handlePrepare(req, speaksAdded(req)))),
+        Accept: logged('Accept', async (req: WireProposer) => (checkView(req), notWhileRecovering(), metrics.ops.inc({ kind: 'ACCEPT' }), handleAccept(req, speaksAdded(req)))),
         Batch: logged('Batch', async (req: { Ops?: WireBatchOp[] | null; ClusterId?: string | null; Members?: number | null }) => (checkView(req), notWhileRecovering(), handleBatch(req))),
         Dump: logged('Dump', async (req: WireDumpRequest) => {
           // a peer's recovery counts only acceptors of this very cluster and view
@@ -251,6 +261,17 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
   log?.info({ id: opts.id, cluster: view.clusterId, members: view.members, address: grpc.address, data: typeof opts.data === 'string' ? opts.data : 'memory' }, 'acceptor listening');
   log?.info({ id: opts.id, recovering: store.recovering }, startMessage);
 
+  let metricsServer: { address: string; close(): Promise<void> } | undefined;
+  if (opts.metricsAddress !== undefined) {
+    try {
+      metricsServer = await serveMetrics(opts.metricsAddress, metrics.registry);
+    } catch (e) {
+      await grpc.close();
+      await store.close();
+      throw new ListenError(`cannot serve metrics on ${opts.metricsAddress}: ${(e as Error).message}`);
+    }
+    log?.info({ id: opts.id, metrics: metricsServer.address }, 'metrics on GET /metrics');
+  }
   const stop = new AbortController();
   const setHealth = (status: 'SERVING' | 'NOT_SERVING'): void => {
     grpc.setServing('', status);
@@ -281,9 +302,12 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
     port: grpc.port,
     store,
     grpc,
+    metrics,
+    ...(metricsServer ? { metricsAddress: metricsServer.address } : {}),
     close() {
       closing ??= (async () => {
         stop.abort();
+        await metricsServer?.close();
         await recovered;
         await grpc.close();
         await store.close();

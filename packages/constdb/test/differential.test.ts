@@ -196,7 +196,7 @@ describe('differential: constdb vs redis-server', () => {
       b.close();
     }
     expect(compared).toBeGreaterThan(seeds * 100);
-  });
+  }, 600_000); // > 100k commands: minutes on a loaded 2-core machine (a timed-out run would keep sending into the next test)
 
   // Hand-written scripts for behaviour random sequences rarely reach. A step `['@sleep', ms]`
   // waits (both servers see the same wall time pass); every other step is compared.

@@ -11,7 +11,8 @@ describe('simulation of the pure core (rules 1-3 in every run)', () => {
     for (const l of r.logs) expect(l.committed.length).toBeGreaterThan(100);
   });
 
-  it('drops, duplicates, reorders, partitions and crashes with unsynced writes lost', () => {
+  it('drops, duplicates, reorders, partitions and crashes with unsynced writes lost (acceptors compact every 50 slots)', () => {
+    let compactions = 0;
     const res = runSeeds(
       'csp-paxos-faults',
       (seed) => {
@@ -19,6 +20,7 @@ describe('simulation of the pure core (rules 1-3 in every run)', () => {
           seed,
           faults: { dropRate: 0.05, duplicateRate: 0.05, delayMs: [1, 30], partitionRate: 0.03, crashRate: 0.01, restartAfterMs: [50, 400] },
         });
+        compactions += r.compactions;
         if (!r.check.ok) throw new Error(`seed ${seed}\n${r.check.report}`);
         // Liveness after the heal: every node committed something.
         for (const l of r.logs) if (l.committed.length === 0) throw new Error(`seed ${seed}: node ${l.node} never committed\n${r.check.report}`);
@@ -26,6 +28,7 @@ describe('simulation of the pure core (rules 1-3 in every run)', () => {
       { seeds: 200 },
     );
     expect(res.runs).toBeGreaterThan(0);
+    expect(compactions).toBeGreaterThan(0);
   }, 600_000);
 });
 

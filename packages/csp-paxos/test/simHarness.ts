@@ -29,10 +29,14 @@ export interface SimRunResult {
   logs: ParsedLog[];
   check: CheckResult;
   replies: Array<{ node: number; ref: number; slot: number }>;
+  /** Acceptor compactions over all nodes. */
+  compactions: number;
 }
 
 function restore(storage: SimStorage): { records: AcceptorRecord[]; state: ReturnType<typeof replayAcceptor> } {
   const records: AcceptorRecord[] = [];
+  const base = storage.get<number>('c');
+  if (base !== undefined) records.push({ t: 'c', base });
   const p = storage.get<number>('p');
   if (p !== undefined) records.push({ t: 'p', r: p });
   for (const k of storage.keys('a/')) records.push({ t: 'a', e: storage.get<Entry>(k)! });
@@ -48,6 +52,7 @@ export function runSim(opts: SimRunOptions): SimRunResult {
   const logs: ParsedLog[] = Array.from({ length: n }, (_, i) => ({ node: i, generated: [], committed: [], badLines: [] }));
   const nodes: Array<CoreNode | undefined> = new Array(n).fill(undefined);
   const replies: SimRunResult['replies'] = [];
+  let compactions = 0;
   const world = simulate<Msg>({
     seed: opts.seed,
     nodes: n,
@@ -70,6 +75,8 @@ export function runSim(opts: SimRunOptions): SimRunResult {
         catchupEntriesMax: 16,
         // Small, so lagging nodes skip leader turns in these runs too.
         lagSlotsMax: 40,
+        // Small, so acceptors compact (and leaders meet compacted acceptors) in these runs.
+        compactEverySlots: 50,
         ...opts.core,
       };
       let counter = 0;
@@ -79,6 +86,21 @@ export function runSim(opts: SimRunOptions): SimRunResult {
       const emit = (f: () => void): void => {
         if (syncPending) held.push(f);
         else f();
+      };
+      const syncSoon = (): void => {
+        const f = opts.fsyncMs;
+        if (!f) {
+          ctx.storage.sync();
+          return;
+        }
+        if (syncPending) return;
+        syncPending = true;
+        ctx.setTimer(f[0] + Math.floor(ctx.random() * (f[1] - f[0] + 1)), () => {
+          // One sync covers everything written so far (group commit), then the held output leaves.
+          ctx.storage.sync();
+          syncPending = false;
+          for (const g of held.splice(0)) g();
+        });
       };
       const committed: Entry[] = logs[ctx.id]!.committed.map((c) => ({ slot: c.slot, round: -1, key: c.key }));
       // The same disk verdict as the real shell: the first start of every node is the bootstrap.
@@ -108,21 +130,17 @@ export function runSim(opts: SimRunOptions): SimRunResult {
             for (const r of records) {
               if (r.t === 'p') ctx.storage.put('p', r.r);
               else if (r.t === 'r') ctx.storage.put('r', r.floor);
-              else ctx.storage.put(`a/${String(r.e.slot).padStart(9, '0')}`, r.e);
+              else if (r.t === 'a') ctx.storage.put(`a/${String(r.e.slot).padStart(9, '0')}`, r.e);
             }
-            const f = opts.fsyncMs;
-            if (!f) {
-              ctx.storage.sync();
-              return;
-            }
-            if (syncPending) return;
-            syncPending = true;
-            ctx.setTimer(f[0] + Math.floor(ctx.random() * (f[1] - f[0] + 1)), () => {
-              // One sync covers everything written so far (group commit), then the held output leaves.
-              ctx.storage.sync();
-              syncPending = false;
-              for (const g of held.splice(0)) g();
-            });
+            syncSoon();
+          },
+          // Compaction: the base first, so a torn prefix of these writes still replays to a
+          // state that forgets only chosen slots (the shell renames a synced snapshot: atomic).
+          compact(_snapshot, base) {
+            compactions++;
+            ctx.storage.put('c', base);
+            for (const k of ctx.storage.keys('a/')) if (Number(k.slice(2)) < base) ctx.storage.del(k);
+            syncSoon();
           },
           send: (m) => emit(() => ctx.send(m.to, m)),
           // Log lines are not held: in the shell the leader and consensus processors (which
@@ -152,5 +170,5 @@ export function runSim(opts: SimRunOptions): SimRunResult {
       };
     },
   });
-  return { world, logs, check: checkLogs(logs), replies };
+  return { world, logs, check: checkLogs(logs), replies, compactions };
 }

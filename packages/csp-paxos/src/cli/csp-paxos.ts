@@ -53,6 +53,7 @@ program
   .option('--allow-control', 'answer "block" (partition) control requests on the client port; refused by default')
   .option('--batch <slots>', 'slots per PROPOSE', int('batch', 1))
   .option('--window <batches>', 'batches in flight', int('window', 1))
+  .option('--compact-every <slots>', 'compact the acceptor log every this many committed slots (0: never; default 262144)', int('compact-every', 0))
   .option('--no-generate', 'only propose client values (no self-invented instances)')
   .option('--bootstrap', 'create a new cluster: an empty data directory votes at once (without it, it re-learns from the others first)')
   .addOption(new Option('--no-fsync', 'do not fsync acceptor state (experiments only)').hideHelp())
@@ -96,6 +97,7 @@ program
         generate: o.generate,
         ...(o.batch ? { batchSlotsMax: o.batch } : {}),
         ...(o.window ? { windowBatchesMax: o.window } : {}),
+        ...(o.compactEvery !== undefined ? { compactEverySlots: o.compactEvery } : {}),
         retryMs: Math.max(20, Math.min(200, Math.floor(timeoutMs / 4))),
       },
     });

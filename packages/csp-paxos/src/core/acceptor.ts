@@ -8,21 +8,33 @@ import { type AcceptorRecord, type CoreConfig, type Entry, type Input, type Msg,
 
 export interface AcceptorState {
   promised: number;
-  /** Indexed by slot. */
+  /** Indexed by slot - base. */
   accepted: Array<Entry | undefined>;
+  /** Slots below this are chosen and forgotten (compaction); 0 when never compacted. */
+  base?: number;
   /** A `recovered` record was seen: the state was re-learned after a loss and is whole. */
   recovered?: boolean;
 }
 
 /** Applies one durable record (records are applied in write order). */
 export function applyRecord(st: AcceptorState, r: AcceptorRecord): void {
+  const base = st.base ?? 0;
+  if (r.t === 'c') {
+    if (r.base > base) {
+      st.accepted = st.accepted.slice(r.base - base);
+      st.base = r.base;
+    }
+    return;
+  }
   if (r.t === 'p') st.promised = Math.max(st.promised, r.r);
   else if (r.t === 'r') {
     st.promised = Math.max(st.promised, r.floor);
     st.recovered = true;
   } else {
-    const old = st.accepted[r.e.slot];
-    if (!old || old.round <= r.e.round) st.accepted[r.e.slot] = r.e;
+    if (r.e.slot >= base) {
+      const old = st.accepted[r.e.slot - base];
+      if (!old || old.round <= r.e.round) st.accepted[r.e.slot - base] = r.e;
+    }
     st.promised = Math.max(st.promised, r.e.round);
   }
 }
@@ -37,7 +49,10 @@ export function replayAcceptor(records: Iterable<AcceptorRecord>): AcceptorState
 export class Acceptor extends ProcessorBase {
   private readonly cfg: CoreConfig;
   promised: number;
-  readonly accepted: Array<Entry | undefined>;
+  /** Indexed by slot - base; use at() / put(). */
+  private accepted: Array<Entry | undefined>;
+  /** Slots below this are chosen and forgotten (compacted). */
+  base: number;
   /** Set while the state is being re-learned; no vote is cast meanwhile. */
   recovery: Recovery | undefined;
   /** Every node's incarnation as far as this node knows (sent on GATHER / ACK / STATE). */
@@ -48,9 +63,31 @@ export class Acceptor extends ProcessorBase {
     this.cfg = cfg;
     this.promised = state.promised;
     this.accepted = state.accepted;
+    this.base = state.base ?? 0;
     this.incs = new Array<number>(cfg.n).fill(0);
     this.incs[cfg.id] = cfg.incarnation;
     if (recovering) this.recovery = new Recovery(cfg.id, cfg.n, cfg.retryMs);
+  }
+
+  /** The entry accepted for `slot` (undefined below the base: forgotten). */
+  at(slot: number): Entry | undefined {
+    return slot < this.base ? undefined : this.accepted[slot - this.base];
+  }
+
+  /** One past the highest slot this acceptor holds anything for. */
+  get end(): number {
+    return this.base + this.accepted.length;
+  }
+
+  private put(e: Entry): void {
+    this.accepted[e.slot - this.base] = e;
+  }
+
+  /** The durable form of this state (a compacted log's whole content, in replay order). */
+  *snapshot(): Generator<AcceptorRecord> {
+    yield { t: 'c', base: this.base };
+    yield { t: 'p', r: this.promised };
+    for (const e of this.accepted) if (e) yield { t: 'a', e };
   }
 
   get recovering(): boolean {
@@ -67,6 +104,10 @@ export class Acceptor extends ProcessorBase {
       if (this.recovery) this.out.net.push(...this.recovery.tick(nowMs));
       return;
     }
+    if (input.kind === 'compact') {
+      this.compact(input.below);
+      return;
+    }
     if (input.kind !== 'net') return;
     const msg = input.msg;
     if (msg.type === 'STATE') {
@@ -77,6 +118,21 @@ export class Acceptor extends ProcessorBase {
     if (msg.type === 'READ') this.onRead(msg);
     else if (msg.type === 'IMPOSE' || msg.type === 'PROPOSE') this.onAccept(msg);
     else if (msg.type === 'RECOVER') this.onRecover(msg);
+  }
+
+  /**
+   * Forget the slots below `below` (this node committed them, so they are chosen). A READ from
+   * below the base is answered with `base`: the leader then reads only from there on (the
+   * slots below are chosen and its learner fetches them), so a forgotten slot is never taken
+   * for an empty one.
+   */
+  private compact(below: number): void {
+    if (this.recovery || !Number.isSafeInteger(below) || below <= this.base) return;
+    const cut = Math.min(below, this.end);
+    if (cut <= this.base) return;
+    this.accepted = this.accepted.slice(cut - this.base);
+    this.base = cut;
+    this.out.compact = cut;
   }
 
   private reply(to: Msg, type: Msg['type'], extra: Partial<Msg> = {}): void {
@@ -97,11 +153,11 @@ export class Acceptor extends ProcessorBase {
     }
     this.promise(msg.round);
     const entries: Entry[] = [];
-    for (let s = Math.max(0, msg.seq); s < this.accepted.length; s++) {
-      const e = this.accepted[s];
+    for (let s = Math.max(0, msg.seq, this.base); s < this.end; s++) {
+      const e = this.at(s);
       if (e) entries.push(e);
     }
-    this.reply(msg, 'GATHER', { entries });
+    this.reply(msg, 'GATHER', this.base > msg.seq ? { entries, base: this.base } : { entries });
   }
 
   private onAccept(msg: Msg): void {
@@ -113,12 +169,15 @@ export class Acceptor extends ProcessorBase {
     const accepted: Entry[] = [];
     for (const e of msg.entries ?? []) {
       if (!Number.isSafeInteger(e.slot) || e.slot < 0 || typeof e.key !== 'string') continue;
-      const old = this.accepted[e.slot];
+      // Below the base the slot is chosen; a leader only sends the chosen value there (its read
+      // met this node or one that kept the slot), so acknowledging without keeping it is sound.
+      if (e.slot < this.base) continue;
+      const old = this.at(e.slot);
       // A retransmission of what we already hold: it is durable (the shell persists a turn's
       // records before it handles the next turn), so just ACK again.
       if (old && old.round === msg.round && old.key === e.key) continue;
       const entry: Entry = e.data === undefined ? { slot: e.slot, round: msg.round, key: e.key } : { slot: e.slot, round: msg.round, key: e.key, data: e.data };
-      this.accepted[e.slot] = entry;
+      this.put(entry);
       this.out.persist.push({ t: 'a', e: entry });
       accepted.push(entry);
     }
@@ -129,11 +188,11 @@ export class Acceptor extends ProcessorBase {
   /** One page of this (voting) acceptor's state for a recovering peer. */
   private onRecover(msg: Msg): void {
     const from = Math.max(0, msg.seq);
-    const total = this.accepted.length;
-    const upTo = Math.min(total, from + this.cfg.catchupEntriesMax);
+    const total = this.end;
+    const upTo = Math.min(total, Math.max(from, this.base) + this.cfg.catchupEntriesMax);
     const entries: Entry[] = [];
-    for (let s = from; s < upTo; s++) {
-      const e = this.accepted[s];
+    for (let s = Math.max(from, this.base); s < upTo; s++) {
+      const e = this.at(s);
       if (e) entries.push(e);
     }
     this.reply(msg, 'STATE', { round: this.promised, seq: from, upTo: Math.max(from, upTo), total, entries });
@@ -150,10 +209,11 @@ export class Acceptor extends ProcessorBase {
     // Installed in ascending round order, then the floor promise, then the marker: replay of a
     // log cut anywhere in between still rebuilds a state that recovers again (no marker yet).
     for (const e of entries) {
-      const old = this.accepted[e.slot];
+      if (e.slot < this.base) continue;
+      const old = this.at(e.slot);
       if (old && old.round >= e.round) continue;
       const entry: Entry = e.data === undefined ? { slot: e.slot, round: e.round, key: e.key } : { slot: e.slot, round: e.round, key: e.key, data: e.data };
-      this.accepted[e.slot] = entry;
+      this.put(entry);
       this.out.persist.push({ t: 'a', e: entry });
     }
     this.promise(floor);

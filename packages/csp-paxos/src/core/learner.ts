@@ -23,6 +23,7 @@ export class Learner extends ProcessorBase {
   private lastProgressMs = 0;
   private lastCatchupMs = -Infinity;
   private catchupTurn = 0;
+  private lastCompactAt = 0;
   private readonly watches = new Map<string, number[]>();
 
   /** `committed` is what this node committed before a restart (from its instance log). */
@@ -140,6 +141,14 @@ export class Learner extends ProcessorBase {
     this.knownMax = Math.max(this.knownMax, this.commitIndex);
     if (this.ranges.length > 0) this.ranges = this.ranges.filter((r) => r.to > this.commitIndex);
     this.emit('leader', { kind: 'commitIndex', index: this.commitIndex, known: this.knownMax });
+    const every = this.cfg.compactEverySlots;
+    if (every > 0 && this.commitIndex - this.lastCompactAt >= every) {
+      // Keep lagSlotsMax slots below the commit point: a leader a little behind still reads
+      // them from here instead of skipping ahead to the base.
+      this.lastCompactAt = this.commitIndex;
+      const below = this.commitIndex - this.cfg.lagSlotsMax;
+      if (below > 0) this.emit('follower', { kind: 'compact', below });
+    }
     // Still behind after a catch-up answer: ask for the next chunk right away.
     if (this.commitIndex < this.knownMax && this.chosen.size === 0 && this.lastCatchupMs > -Infinity && nowMs - this.lastCatchupMs < this.cfg.catchupMs * 4) {
       this.requestCatchup(nowMs);

@@ -9,6 +9,8 @@ import type { AcceptorRecord, CoreConfig, Entry, Input, LogLine, Msg, ProcName, 
 export interface NodeIO {
   /** Must be durable when it returns (the simulator's storage.sync()). */
   persist(records: AcceptorRecord[]): void;
+  /** The acceptor forgot slots below `base`: replace its durable state with `snapshot` (atomically). */
+  compact?(snapshot: Iterable<AcceptorRecord>, base: number): void;
   send(msg: Msg): void;
   line(l: LogLine): void;
   reply(ref: number, slot: number): void;
@@ -83,6 +85,7 @@ export class CoreNode {
   private flush(from: ProcName, _nowMs: number): void {
     const out = this.procs[from].takeOutput();
     if (out.persist.length > 0) this.io.persist(out.persist);
+    if (out.compact !== undefined) this.io.compact?.(this.acceptor.snapshot(), out.compact);
     for (const l of out.lines) this.io.line(l);
     for (const m of out.net) {
       m.inc = this.cfg.incarnation;

@@ -32,6 +32,8 @@ export class Proposer extends ProcessorBase {
   /** Leader turns handed on because the learner lagged (stats). */
   lagSkips = 0;
   private readFrom = 0;
+  /** Highest compaction base a GATHER of this round named. */
+  private readBase = 0;
   private gathered = new Map<number, Entry[]>();
   private selfPromised = false;
   private lastReadMs = 0;
@@ -133,6 +135,7 @@ export class Proposer extends ProcessorBase {
     this.stepDown(round);
     this.phase = 'reading';
     this.readFrom = this.commitHint;
+    this.readBase = 0;
     this.selfPromised = false;
     this.proposedInRound = 0;
     this.handedOver = false;
@@ -179,6 +182,9 @@ export class Proposer extends ProcessorBase {
   private onGather(msg: Msg, nowMs: number): void {
     if (this.gathered.has(msg.from)) return;
     if (msg.from !== this.cfg.id) this.lastPeerAnswerMs = nowMs;
+    // That acceptor compacted below `base`: those slots are chosen (its node committed them), so
+    // this round reads and proposes only from there on; the learner fetches the rest.
+    if (Number.isSafeInteger(msg.base) && msg.base! > this.readBase) this.readBase = msg.base!;
     this.gathered.set(msg.from, msg.entries ?? []);
     if (msg.from === this.cfg.id) this.selfPromised = true;
     if (this.selfPromised && this.gathered.size >= majority(this.cfg.n)) this.finishRead(nowMs);
@@ -186,6 +192,7 @@ export class Proposer extends ProcessorBase {
 
   /** Paxos phase 1 result: per slot, the value accepted in the highest round wins. */
   private finishRead(nowMs: number): void {
+    if (this.readBase > this.readFrom) this.readFrom = this.readBase;
     const best = new Map<number, Entry>();
     let maxSlot = this.readFrom - 1;
     for (const entries of this.gathered.values()) {

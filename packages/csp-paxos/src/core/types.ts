@@ -44,6 +44,8 @@ export interface Msg {
   total?: number;
   inc?: number;
   incs?: number[];
+  /** On GATHER / STATE: the sender's acceptor forgot slots below this (chosen, compacted). */
+  base?: number;
 }
 
 export interface CoreConfig {
@@ -73,6 +75,8 @@ export interface CoreConfig {
    * stall the cluster while it re-proposes the gap.
    */
   lagSlotsMax: number;
+  /** The learner asks the acceptor to compact every this many committed slots (0: never). */
+  compactEverySlots: number;
   /** Client values a leader queues before it refuses more. */
   clientQueueMax: number;
   /** Leader invents values (the seed's test mode) when no client value is waiting. */
@@ -91,6 +95,7 @@ export const CORE_DEFAULTS: Omit<CoreConfig, 'id' | 'n'> = {
   catchupEntriesMax: 4096,
   catchupChunks: 4,
   lagSlotsMax: 8192,
+  compactEverySlots: 262_144,
   clientQueueMax: 65_536,
   generate: true,
   incarnation: 0,
@@ -111,7 +116,8 @@ export function leaderOf(round: number, n: number): number {
 
 /** Durable acceptor state changes, persisted (fsynced) before dependent messages leave. */
 /** `r`: recovery finished with this ballot floor (the state before it is re-learned, not lost). */
-export type AcceptorRecord = { t: 'p'; r: number } | { t: 'a'; e: Entry } | { t: 'r'; floor: number };
+/** `c`: the first record of a compacted log: slots below `base` are chosen and forgotten here. */
+export type AcceptorRecord = { t: 'p'; r: number } | { t: 'a'; e: Entry } | { t: 'r'; floor: number } | { t: 'c'; base: number };
 
 /** A line of `instancelog<i>.log`. */
 export interface LogLine {
@@ -137,7 +143,9 @@ export type LocalEvent =
   /** Node `node` restarted as incarnation `inc`: forget what its earlier incarnations said. */
   | { kind: 'fence'; node: number; inc: number }
   /** The acceptor re-learned its state (ballot floor `floor`) and votes again. */
-  | { kind: 'recovered'; floor: number };
+  | { kind: 'recovered'; floor: number }
+  /** This node committed every slot below `below`: the acceptor may forget them (compaction). */
+  | { kind: 'compact'; below: number };
 
 export type Input = { kind: 'net'; msg: Msg } | { kind: 'tick' } | LocalEvent;
 
@@ -148,6 +156,8 @@ export interface Output {
   net: Msg[];
   local: Array<{ to: ProcName; ev: Input }>;
   replies: Array<{ ref: number; slot: number }>;
+  /** The acceptor forgot the slots below this: the shell rewrites its log as a snapshot. */
+  compact?: number;
 }
 
 export function emptyOutput(): Output {

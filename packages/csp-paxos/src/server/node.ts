@@ -76,6 +76,8 @@ export interface NodeStatus {
   /** Why the node votes or not, as judged from its disk at start. */
   disk: string;
   incarnation: number;
+  /** Acceptor log compactions since start. */
+  compactions: number;
   /** Why the node stopped by itself (a stalled or failing disk), if it did. */
   fatal?: string;
 }
@@ -163,7 +165,7 @@ export class CspPaxosNode {
       consensus: new Channel('consensus', cap),
     };
     const control = new Channel<Input>('router-control', cap);
-    const status: NodeStatus = { rank: opts.id, round: Math.max(0, acceptorState.promised), leader: 0, leading: false, commitIndex: committed.length, syncs: 0, records: 0, voting: verdict.vote, disk: verdict.reason, incarnation, overflow: { net: 0, local: 0 } };
+    const status: NodeStatus = { rank: opts.id, round: Math.max(0, acceptorState.promised), leader: 0, leading: false, commitIndex: committed.length, syncs: 0, records: 0, voting: verdict.vote, disk: verdict.reason, incarnation, overflow: { net: 0, local: 0 }, compactions: 0 };
     const peers = new Map(opts.committee.map((m) => [m.id, { host: m.host, port: opts.dialPorts?.[m.id] ?? peerPortOf(m) }]));
     const holder: { node?: CspPaxosNode } = {};
     const pendingNet: Msg[] = [];
@@ -280,6 +282,20 @@ export class CspPaxosNode {
         this.log.warn({ rank: this.id }, 're-learned the acceptor state: voting again');
       }
     }
+    if (out.compact !== undefined && this.cores) {
+      // The follower loop waits here, so its core's state is exactly what is durable now.
+      try {
+        this.acceptorLog.rewrite(this.cores.follower.snapshot());
+        this.status.compactions = this.acceptorLog.compactions;
+        this.log.info({ rank: this.id, base: out.compact }, 'acceptor log compacted');
+      } catch (e) {
+        this.failure = e as Error;
+        this.status.fatal = (e as Error).message;
+        this.log.fatal({ rank: this.id, err: e }, 'acceptor log compaction failed: stopping the node');
+        void this.stop();
+        return;
+      }
+    }
     if (out.lines.length > 0 && (from === 'leader' || from === 'consensus')) this.writers[from].write(out.lines, Date.now());
     for (const m of out.net) {
       m.inc = this.incarnation;
@@ -340,7 +356,8 @@ export class CspPaxosNode {
           ok: true,
           est: c?.router.estRound,
           promised: c?.follower.promised,
-          acceptedLen: c?.follower.accepted.length,
+          acceptedLen: c?.follower.end,
+          acceptorBase: c?.follower.base,
           prop: p && { round: p.round, phase: p.phase, window: (p.window as any[]).map((b) => `${b.type}${b.from}-${b.to}:${[...b.acks].join(',')}`), gathered: [...(p.gathered as Map<number, unknown>).keys()], selfPromised: p.selfPromised, sinceProgress: Date.now() - p.lastProgressMs, readFrom: p.readFrom, nextSlot: p.nextSlot, iq: p.imposeQueue.length },
           rank: this.id,
           commitIndex: c?.consensus.commitIndex,

@@ -4,7 +4,7 @@
 // Opening streams the file in fixed-size chunks (a log of any size restarts: no whole-file
 // string, which V8 caps at 512 MiB) and tells a torn tail from a damaged log: a bad record with
 // good records after it means acknowledged state was lost, and the node must re-learn it.
-import { closeSync, copyFileSync, existsSync, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, write } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, write, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32, QuorumkitError } from '@quorumkit/shared-storage';
 import type { AcceptorRecord } from '../core/types.js';
@@ -136,7 +136,10 @@ export interface OpenedAcceptorLog {
 }
 
 export class AcceptorLog {
-  private readonly fd: number;
+  private fd: number;
+  private readonly path: string;
+  /** Compactions done (the log was replaced by a snapshot). */
+  compactions = 0;
   private readonly fsync: boolean;
   private readonly syncDeadlineMs: number;
   private readonly syncFn: NonNullable<AcceptorLogOptions['syncFn']>;
@@ -152,8 +155,9 @@ export class AcceptorLog {
   /** Slowest write + fdatasync seen. */
   slowestFlushMs = 0;
 
-  private constructor(fd: number, opts: AcceptorLogOptions) {
+  private constructor(fd: number, path: string, opts: AcceptorLogOptions) {
     this.fd = fd;
+    this.path = path;
     this.fsync = opts.fsync ?? true;
     this.syncDeadlineMs = opts.syncDeadlineMs ?? ACCEPTOR_LOG_DEFAULTS.syncDeadlineMs;
     this.syncFn = opts.syncFn ?? fdatasync;
@@ -179,7 +183,7 @@ export class AcceptorLog {
     if (fstatSync(fd).size > scan.goodBytes) ftruncateSync(fd, scan.goodBytes);
     closeSync(fd);
     const afd = openSync(path, 'a');
-    return { log: new AcceptorLog(afd, opts), existed, records: scan.records, damaged: scan.damaged };
+    return { log: new AcceptorLog(afd, path, opts), existed, records: scan.records, damaged: scan.damaged };
   }
 
   /** Resolves once the records are on disk (fdatasync), together with everyone else's. */
@@ -234,6 +238,45 @@ export class AcceptorLog {
         done(e2);
       });
     });
+  }
+
+  /**
+   * Replaces the log by `snapshot` (the acceptor's whole state after a compaction): written to
+   * a temporary file in bounded pieces, synced, renamed over the log, directory synced. A crash
+   * at any point leaves either the old log or the new one. Call only with no append waiting
+   * (the follower calls it from its own dispatch, after its appends resolved).
+   */
+  rewrite(snapshot: Iterable<AcceptorRecord>): void {
+    if (this.stalled) throw this.stalled;
+    if (this.flushing || this.queue.length > 0) throw new AcceptorLogError('acceptor log rewrite while appends are pending');
+    const tmp = `${this.path}.compact`;
+    const fd = openSync(tmp, 'w');
+    try {
+      let piece = '';
+      for (const r of snapshot) {
+        piece += seal(r);
+        if (piece.length >= 1 << 20) {
+          writeSync(fd, piece);
+          piece = '';
+        }
+      }
+      if (piece.length > 0) writeSync(fd, piece);
+      if (this.fsync) fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.path);
+    if (this.fsync) {
+      const dfd = openSync(dirname(this.path), 'r');
+      try {
+        fsyncSync(dfd);
+      } finally {
+        closeSync(dfd);
+      }
+    }
+    closeSync(this.fd);
+    this.fd = openSync(this.path, 'a');
+    this.compactions++;
   }
 
   close(): void {

@@ -68,7 +68,7 @@ describe('simulation', () => {
       expect(r.okWrites).toBeGreaterThan(0);
     }, { seeds: 15 });
     expect(total).toBeGreaterThan(100);
-  }, 120_000); // CPU-bound: generous on a shared 2-core machine
+  }, 600_000); // CPU-bound: generous on a shared 2-core machine
 
   it('5 replicas with the same faults', () => {
     let total = 0;
@@ -76,7 +76,7 @@ describe('simulation', () => {
       total += runOne(seed, 5, { expireMs: 1e9, crashRate: 0.01 }).chosen;
     }, { seeds: 8, baseSeed: 1000 });
     expect(total).toBeGreaterThan(100);
-  }, 120_000); // CPU-bound: generous on a shared 2-core machine
+  }, 600_000); // CPU-bound: generous on a shared 2-core machine
 
   it('3 replicas with short plog expiry: lagging replicas recover through GetAll', () => {
     let total = 0;
@@ -88,5 +88,5 @@ describe('simulation', () => {
     }, { seeds: 15, baseSeed: 2000 });
     expect(total).toBeGreaterThan(100);
     expect(getAlls).toBeGreaterThan(0);
-  }, 120_000);
+  }, 600_000);
 });

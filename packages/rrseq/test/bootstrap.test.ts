@@ -166,7 +166,9 @@ describe('real servers: total loss refuses clearly; force-recover is the way out
       expect(fr.message).toMatch(/force-recover done/);
       expect(fr.ok).toBe(true);
       await waitUntil(() => got !== undefined, 20_000, 'the waiting client to get an ID');
-      expect(got).toBe(1_000n);
+      // at or above the floor: a retry of the waiting client's request may have taken a range
+      // that was then dropped (gaps are allowed, duplicates are not), so 1000 or a little above
+      expect(got! >= 1_000n && got! < 1_100n, `got ${got}`).toBe(true);
     } finally {
       admin.close();
       for (const s of seqs) await s.close();

@@ -12,6 +12,11 @@ export interface CoordinatorConfig {
   batchRequestsMax: number;
   /** Names whose last known value and tokens are cached for one-round allocations. */
   namesCachedMax: number;
+  /**
+   * Allocations of one name in flight at once (conditional writes pipelined behind each
+   * other, each from the end of the previous one). 1: one at a time.
+   */
+  pipelineDepth: number;
 }
 
 export interface RecoveryConfig {
@@ -42,6 +47,7 @@ export const DEFAULT_COORDINATOR_CONFIG: CoordinatorConfig = {
   backoffMaxMs: 200,
   batchRequestsMax: 1_024,
   namesCachedMax: 100_000,
+  pipelineDepth: 4,
 };
 
 export const DEFAULT_RECOVERY_CONFIG: RecoveryConfig = {

@@ -1,7 +1,9 @@
 // The allocation protocol, run by whichever server receives GRPCNextID.
 //
-// Per name, one allocation at a time: concurrent requests are coalesced into one range
-// and split. An attempt is
+// Per name, concurrent requests are coalesced into one range and split; up to
+// pipelineDepth such allocations are in flight, each writing from the end of the previous
+// one (the write rule below makes each safe on its own: a reordered or failed one only
+// leaves a gap). An attempt is
 //   read  (skipped when a previous attempt left a value and tokens): READ from every
 //         replica, wait for a majority, M = max of the values read;
 //   write: ADVANCE(M -> M+size, token) to every replica; a replica accepts only if its
@@ -58,9 +60,12 @@ interface Attempt {
 
 interface NameState {
   queue: Pending[];
-  attempt?: Attempt;
+  /** In flight, oldest first: at most one read, or up to pipelineDepth writes. */
+  attempts: Attempt[];
   /** A value at least one majority reached; the next attempt writes from here. */
   hint?: bigint;
+  /** The end of the latest write started (a pipelined attempt writes from here). */
+  tail?: bigint;
   tokens: Map<number, string>;
   retryAt: number;
   failures: number;
@@ -105,7 +110,7 @@ export class Coordinator {
   request(req: number, name: string, size: bigint, now: number): void {
     let st = this.names.get(name);
     if (!st) {
-      st = { queue: [], tokens: new Map(), retryAt: 0, failures: 0, lateOpIds: [] };
+      st = { queue: [], attempts: [], tokens: new Map(), retryAt: 0, failures: 0, lateOpIds: [] };
       this.names.set(name, st);
       this.evictIdle();
     }
@@ -121,8 +126,8 @@ export class Coordinator {
     if (!st) return;
     if (r.status === 'OK' || r.status === 'REJECT') st.tokens.set(from, r.token);
     else st.tokens.delete(from);
-    const at = st.attempt;
-    if (!at || at.round !== where.round) {
+    const at = st.attempts.find((a) => a.round === where.round);
+    if (!at) {
       // A late answer: raise a replica still below what a majority holds (read repair).
       if (st.hint !== undefined && (r.status === 'OK' || r.status === 'REJECT') && r.value < st.hint) this.raise(from, where.name, st.hint);
       return;
@@ -147,19 +152,18 @@ export class Coordinator {
       at.rejects.set(from, r.value);
       if (r.value > at.maxSeen) at.maxSeen = r.value;
     }
-    this.progress(where.name, st, now);
+    this.progress(where.name, st, at, now);
   }
 
   tick(now: number): void {
     for (const [name, st] of this.names) {
       for (const p of st.queue) if (!p.done && now >= p.deadline) this.fail(p, st.lastError ?? 'EDEADLINE');
       st.queue = st.queue.filter((p) => !p.done);
-      const at = st.attempt;
-      if (at) {
+      for (const at of [...st.attempts]) {
         for (const p of at.batch) if (!p.done && now >= p.deadline) this.fail(p, st.lastError ?? 'EDEADLINE');
-        if (now >= at.timeoutAt) {
+        if (now >= at.timeoutAt && st.attempts.includes(at)) {
           at.unreachable += this.nodes - at.ok.size - at.failed.size;
-          this.failAttempt(name, st, now);
+          this.failAttempt(name, st, at, now);
         }
       }
       this.maybeStart(name, st, now);
@@ -173,12 +177,12 @@ export class Coordinator {
       if (t === undefined || x < t) t = x;
     };
     for (const st of this.names.values()) {
-      if (st.attempt) {
-        at(st.attempt.timeoutAt);
-        for (const p of st.attempt.batch) if (!p.done) at(p.deadline);
+      for (const a of st.attempts) {
+        at(a.timeoutAt);
+        for (const p of a.batch) if (!p.done) at(p.deadline);
       }
       if (st.queue.length > 0) {
-        if (!st.attempt) at(st.retryAt);
+        if (st.attempts.length < this.depth) at(st.retryAt);
         for (const p of st.queue) at(p.deadline);
       }
     }
@@ -195,12 +199,24 @@ export class Coordinator {
   /** Requests queued or in flight (for metrics and tests). */
   pending(): number {
     let n = 0;
-    for (const st of this.names.values()) n += st.queue.length + (st.attempt?.batch.filter((p) => !p.done).length ?? 0);
+    for (const st of this.names.values()) n += st.queue.length + st.attempts.reduce((k, a) => k + a.batch.filter((p) => !p.done).length, 0);
     return n;
   }
 
+  private get depth(): number {
+    return Math.max(1, Math.floor(this.cfg.pipelineDepth ?? 1));
+  }
+
   private maybeStart(name: string, st: NameState, now: number): void {
-    if (st.attempt || st.queue.length === 0 || now < st.retryAt) return;
+    while (st.queue.length > 0 && now >= st.retryAt && st.attempts.length < this.depth) {
+      // Pipelined only behind writes, with a known value and tokens: a read goes alone.
+      const known = st.hint !== undefined && st.tokens.size >= this.need;
+      if (st.attempts.length > 0 && (!known || st.attempts.some((a) => a.phase === 'read'))) return;
+      this.startAttempt(name, st, now);
+    }
+  }
+
+  private startAttempt(name: string, st: NameState, now: number): void {
     const batch = st.queue.splice(0, this.cfg.batchRequestsMax);
     let size = 0n;
     for (const p of batch) size += p.size;
@@ -222,8 +238,8 @@ export class Coordinator {
       anyAck: false,
       rejects: new Map(),
     };
-    st.attempt = at;
-    if (st.hint !== undefined && st.tokens.size >= this.need) this.startWrite(name, st, at, st.hint, now);
+    st.attempts.push(at);
+    if (st.hint !== undefined && st.tokens.size >= this.need) this.startWrite(name, st, at, this.writeFrom(st, st.hint), now);
     else for (let n = 0; n < this.nodes; n++) this.send(n, name, at, 'READ', 0n, 0n, '');
   }
 
@@ -239,10 +255,11 @@ export class Coordinator {
     at.timeoutAt = now + this.cfg.attemptTimeoutMs;
     if (from + at.size > ID_MAX) {
       for (const p of at.batch) if (!p.done) this.fail(p, 'EOVERFLOW');
-      st.attempt = undefined;
+      this.remove(st, at);
       this.dropOps(at);
       return;
     }
+    if (st.tail === undefined || from + at.size > st.tail) st.tail = from + at.size;
     // Every token is captured before the first ADVANCE leaves (recovery's fence relies on it).
     const tokens = new Map(st.tokens);
     for (let n = 0; n < this.nodes; n++) {
@@ -252,14 +269,24 @@ export class Coordinator {
     }
   }
 
-  private progress(name: string, st: NameState, now: number): void {
-    const at = st.attempt!;
+  /** Where a new write starts: above what a majority reached and every write in flight. */
+  private writeFrom(st: NameState, v: bigint): bigint {
+    let from = v;
+    if (st.hint !== undefined && st.hint > from) from = st.hint;
+    if (st.attempts.length > 1 && st.tail !== undefined && st.tail > from) from = st.tail;
+    return from;
+  }
+
+  private remove(st: NameState, at: Attempt): void {
+    const i = st.attempts.indexOf(at);
+    if (i >= 0) st.attempts.splice(i, 1);
+  }
+
+  private progress(name: string, st: NameState, at: Attempt, now: number): void {
     if (at.okReplicas.size >= this.need) {
-      if (at.phase === 'read') {
-        const from = st.hint !== undefined && st.hint > at.maxSeen ? st.hint : at.maxSeen;
-        this.startWrite(name, st, at, from, now);
-      } else this.succeed(name, st, at, now);
-    } else if (at.failed.size > this.nodes - this.need || at.ok.size + at.failed.size >= this.nodes) this.failAttempt(name, st, now);
+      if (at.phase === 'read') this.startWrite(name, st, at, this.writeFrom(st, at.maxSeen), now);
+      else this.succeed(name, st, at, now);
+    } else if (at.failed.size > this.nodes - this.need || at.ok.size + at.failed.size >= this.nodes) this.failAttempt(name, st, at, now);
   }
 
   private succeed(name: string, st: NameState, at: Attempt, now: number): void {
@@ -274,18 +301,18 @@ export class Coordinator {
     }
     this.stats.allocations += 1;
     for (const [n, v] of at.rejects) if (v < end) this.raise(n, name, end);
-    st.hint = end;
+    // Pipelined attempts may succeed out of order: the hint only grows.
+    if (st.hint === undefined || end > st.hint) st.hint = end;
     st.failures = 0;
     st.lastError = undefined;
-    st.attempt = undefined;
+    this.remove(st, at);
     for (const id of st.lateOpIds) this.ops.delete(id);
     st.lateOpIds = at.opIds;
     this.maybeStart(name, st, now);
   }
 
-  private failAttempt(name: string, st: NameState, now: number): void {
-    const at = st.attempt!;
-    st.attempt = undefined;
+  private failAttempt(name: string, st: NameState, at: Attempt, now: number): void {
+    this.remove(st, at);
     this.dropOps(at);
     this.stats.quorumFailures += 1;
     const noQuorum = at.unreachable > this.nodes - this.need;
@@ -293,7 +320,7 @@ export class Coordinator {
     if (at.phase === 'write') {
       let h = at.anyAck ? at.from + at.size : at.from;
       if (at.maxSeen > h) h = at.maxSeen;
-      st.hint = h;
+      if (st.hint === undefined || h > st.hint) st.hint = h;
     } else if (at.ok.size > 0 && (st.hint === undefined || at.maxSeen > st.hint)) st.hint = at.maxSeen;
     st.failures += 1;
     // A conflict seen by every replica is retried at once the first time: the rejects
@@ -332,7 +359,7 @@ export class Coordinator {
   private evictIdle(): void {
     if (this.names.size <= this.cfg.namesCachedMax) return;
     for (const [name, st] of this.names) {
-      if (!st.attempt && st.queue.length === 0) {
+      if (st.attempts.length === 0 && st.queue.length === 0) {
         for (const id of st.lateOpIds) this.ops.delete(id);
         this.names.delete(name);
         if (this.names.size <= this.cfg.namesCachedMax) return;

@@ -44,11 +44,11 @@ function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from = 0): number {
 }
 
 const damages: Record<string, (dir: string) => Promise<void>> = {
-  'a flipped byte in the maxver index record': async (dir) => {
+  'a flipped byte in an instance record': async (dir) => {
     const wal = await walFile(join(dir, 'db'));
     const bytes = new Uint8Array(await readFile(wal));
-    // the maxver keyspace's record for key k: find the keyspace name, then flip the next value byte
-    const at = indexOfBytes(bytes, new TextEncoder().encode('maxver'));
+    // the inst keyspace's record for key k: find the keyspace name, then flip a byte after it
+    const at = indexOfBytes(bytes, new TextEncoder().encode('inst'));
     expect(at).toBeGreaterThanOrEqual(0);
     bytes[at + 12] = bytes[at + 12]! ^ 0x01;
     await writeFile(wal, bytes);

@@ -43,7 +43,7 @@ export interface AcceptorLinkOptions {
   queueOpsMax?: number;
 }
 
-export const acceptorLinkDefaults = { callsInflightMax: 2, batchOpsMax: 512, callTimeoutMs: 2_000, reconnectBackoffMsMax: 1_000, queueOpsMax: 65_536 } as const;
+export const acceptorLinkDefaults = { callsInflightMax: 8, batchOpsMax: 512, callTimeoutMs: 2_000, reconnectBackoffMsMax: 1_000, queueOpsMax: 65_536 } as const;
 
 interface Pending {
   kind: WireOpKind;

@@ -190,9 +190,18 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
       valueFromWire(op.Req?.Val);
     }
     metrics.batchOps.observe(ops.length);
-    const replies = await Promise.all(ops.map(handleOp));
+    // COMMIT hints start after the votes of the same call, so a COMMIT of v riding with an
+    // ACCEPT of v+1 finds that vote and costs no write (the store keeps such a hint in memory)
+    const replies: Promise<WireAcceptor>[] = new Array(ops.length);
+    ops.forEach((op, i) => {
+      if (opKindFromWire(op.Kind) !== 'COMMIT') replies[i] = handleOp(op);
+    });
+    ops.forEach((op, i) => {
+      if (opKindFromWire(op.Kind) === 'COMMIT') replies[i] = handleOp(op);
+    });
+    const done = await Promise.all(replies);
     // read after the ops: a peer incarnation recorded meanwhile only makes proposers stricter
-    return { Replies: replies, ...origin() };
+    return { Replies: done, ...origin() };
   };
 
   const handleDump = async (req: WireDumpRequest): Promise<{ Entries: { Id: unknown; State: WireAcceptor }[]; Done: boolean; Stale?: boolean; Known?: string }> => {

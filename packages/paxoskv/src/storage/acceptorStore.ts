@@ -80,7 +80,6 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 export class AcceptorStore {
   private readonly instances: Keyspace;
-  private readonly maxVers: Keyspace;
   private readonly writer: GroupCommitWriter;
   private readonly cache = new Map<string, Slot>();
   private readonly loading = new Map<string, Promise<void>>();
@@ -110,7 +109,6 @@ export class AcceptorStore {
     opts: AcceptorStoreOptions,
   ) {
     this.instances = store.keyspace('inst');
-    this.maxVers = store.keyspace('maxver');
     this.meta = store.keyspace('meta');
     this.writer = new GroupCommitWriter(store, {
       batchOpsMax: opts.batchOpsMax ?? acceptorStoreDefaults.batchOpsMax,
@@ -269,11 +267,12 @@ export class AcceptorStore {
       const ops: BatchOp[] = [this.instances.put(this.diskKey(id), encodeState(t.next))];
       const m = this.maxVer.get(id.key)!;
       const voted = hasVote(t.next) && id.ver > m.voted;
-      if (voted || id.ver > m.touched) {
-        const next = { voted: voted ? id.ver : m.voted, touched: id.ver > m.touched ? id.ver : m.touched };
-        this.maxVer.set(id.key, next);
-        // sealed: a damaged index record is detected, never trusted to skip a disk read
-        ops.push(this.maxVers.put(encodeStringKey(id.key), sealRecord(encodeJson([next.voted, next.touched]))));
+      // in memory only: on restart it is read back from the instance records (loadMaxVer)
+      if (voted || id.ver > m.touched) this.maxVer.set(id.key, { voted: voted ? id.ver : m.voted, touched: id.ver > m.touched ? id.ver : m.touched });
+      if (opts.lazy && id.ver < m.voted) {
+        // A hint (COMMIT) for a version below one this acceptor voted in: kept in memory only.
+        // It is never a vote, and a lost hint costs a later read of that version one round.
+        return t.reply;
       }
       slot.writes++;
       if (opts.lazy) {
@@ -357,17 +356,30 @@ export class AcceptorStore {
     return p;
   }
 
+  /**
+   * The key's highest version with any record and with a vote, read from the instance records
+   * themselves (one reverse seek per key per process): no separate index record is written per
+   * set, and a damaged record fails its checksum here instead of being trusted.
+   */
   private loadMaxVer(key: string): Promise<void> | undefined {
     if (this.maxVer.has(key)) return undefined;
     let p = this.maxVerLoading.get(key);
     if (!p) {
-      p = this.maxVers.get(encodeStringKey(key)).then((bytes) => {
-        this.maxVerLoading.delete(key);
-        if (!this.maxVer.has(key)) {
-          const [voted, touched] = bytes ? decodeJson<[bigint, bigint]>(openRecord(bytes)) : [-1n, -1n];
-          this.maxVer.set(key, { voted, touched });
+      p = (async () => {
+        const prefix = encodeStringKey(key);
+        let touched = -1n;
+        let voted = -1n;
+        for await (const [k, v] of this.instances.range({ gte: prefix, lt: concatKey(prefix, Uint8Array.of(0xff)), reverse: true })) {
+          const ver = decodeBigintKeyAt(k, prefix.length).value;
+          if (touched < 0n) touched = ver;
+          if (hasVote(decodeState(v))) {
+            voted = ver;
+            break;
+          }
         }
-      });
+        this.maxVerLoading.delete(key);
+        if (!this.maxVer.has(key)) this.maxVer.set(key, { voted, touched });
+      })();
       p.catch(() => this.maxVerLoading.delete(key));
       this.maxVerLoading.set(key, p);
     }

@@ -101,7 +101,73 @@ async function waitDbsize(port: number, want: number, timeoutMs: number): Promis
   c.disconnect();
 }
 
+const STALL_KEYS = Number(process.env.BENCH_STALL_KEYS ?? 500_000);
+
+async function fill(port: number, keys: number): Promise<void> {
+  const c = new Redis({ port, lazyConnect: true });
+  await c.connect();
+  for (let i = 0; i < keys; i += 10_000) {
+    const p = c.pipeline();
+    for (let j = i; j < Math.min(keys, i + 10_000); j += 100) {
+      const kv: string[] = [];
+      for (let k = j; k < Math.min(keys, j + 100); k++) kv.push(`key:${k}`, `value:${k}`);
+      p.mset(...kv);
+    }
+    await p.exec();
+  }
+  c.disconnect();
+}
+
+/** Longest PING round trip on `port` while `work` runs (a client waiting behind the node's event loop). */
+async function longestPing(port: number, work: () => Promise<void>): Promise<{ maxMs: number; pings: number }> {
+  const c = new Redis({ port, lazyConnect: true });
+  await c.connect();
+  let stop = false;
+  let maxMs = 0;
+  let pings = 0;
+  const loop = (async () => {
+    while (!stop) {
+      const t = performance.now();
+      await c.ping();
+      maxMs = Math.max(maxMs, performance.now() - t);
+      pings++;
+    }
+  })();
+  await work();
+  stop = true;
+  await loop;
+  c.disconnect();
+  return { maxMs, pings };
+}
+
+/** Issue 20 item 12: how long a client waits while a big snapshot is written and a full sync is served. */
+async function stallBench(): Promise<Record<string, unknown>> {
+  const [pa, pb] = [await freePort(), await freePort()];
+  const a = await startConstdb(pa, 1, ['--snapshot-interval', '0', ...(process.env.BENCH_AE_OFF ? ['--anti-entropy-interval-ms', '0'] : [])]);
+  await fill(pa, STALL_KEYS);
+  const c = new Redis({ port: pa, lazyConnect: true });
+  await c.connect();
+  const save = await longestPing(pa, async () => {
+    await c.call('SAVE');
+  });
+  const b = await startConstdb(pb, 2, ['--snapshot-interval', '0']);
+  const sync = await longestPing(pa, async () => {
+    await c.call('MEET', `127.0.0.1:${pb}`);
+    await waitDbsize(pb, STALL_KEYS, 600_000);
+  });
+  c.disconnect();
+  a.kill('SIGKILL');
+  b.kill('SIGKILL');
+  const out = { keys: STALL_KEYS, saveLongestPingMs: Number(save.maxMs.toFixed(1)), savePings: save.pings, fullSyncSourceLongestPingMs: Number(sync.maxMs.toFixed(1)), fullSyncPings: sync.pings };
+  console.log(`${STALL_KEYS} keys: longest PING during SAVE ${out.saveLongestPingMs} ms (${save.pings} pings), on the source during a full sync ${out.fullSyncSourceLongestPingMs} ms (${sync.pings} pings)`);
+  return out;
+}
+
 async function main(): Promise<void> {
+  if (process.env.BENCH_ONLY === 'stall') {
+    console.log(JSON.stringify(await stallBench()));
+    process.exit(0);
+  }
   const tool = which('redis-benchmark');
   const redisServer = which('redis-server');
   const result: Record<string, unknown> = { workload: `redis-benchmark -t set,get,incr,sadd,hset -n ${N} -c 50`, date: new Date().toISOString() };
@@ -190,6 +256,7 @@ async function main(): Promise<void> {
       result.fullResync = { keys: RESYNC_KEYS, ms: Math.round(ms) };
       console.log(`full resync of ${RESYNC_KEYS} keys (MEET until DBSIZE matches): ${(ms / 1000).toFixed(2)} s`);
     }
+    result.stall = await stallBench();
   }
   const outDir = join(ROOT, 'bench-results');
   if (!existsSync(outDir)) mkdirSync(outDir, { recursive: true });

@@ -119,6 +119,11 @@ export class Reader {
     this.pos += n;
     return s;
   }
+  /** Moves past n bytes (checked). */
+  skip(n: number): void {
+    this.need(n);
+    this.pos += n;
+  }
   get done(): boolean {
     return this.pos >= this.end;
   }

@@ -18,6 +18,7 @@ import type { Peer, Replicator } from './replication.js';
 export const REPAIR_BUCKETS_MAX = 16;
 const REPAIR_FRAME_BYTES = 256 * 1024;
 const REFRESH_BUDGET = 2048;
+const REPAIR_SLICE = 1024;
 
 export interface AntiEntropyStats {
   rounds: number;
@@ -66,6 +67,8 @@ export class AntiEntropy {
 
   private async tick(intervalMs: number): Promise<void> {
     if (this.inflight && Date.now() - this.inflight.at < intervalMs * 4) return;
+    // while a full sync is streaming in, digests differ for that reason alone
+    if (this.repl.inboundFullSyncs > 0) return;
     const online = [...this.repl.peers.values()].filter((p) => p.link?.state === 'online');
     if (online.length === 0) return;
     const p = online[this.turn++ % online.length]!;
@@ -100,9 +103,16 @@ export class AntiEntropy {
       return w;
     };
     let w = header();
-    // records are encoded now, in this turn: the answer is one consistent cut of those buckets
+    // each record is current when it is encoded (the join needs no cut across records); a
+    // turn of the event loop every REPAIR_SLICE records keeps clients served
+    let inSlice = 0;
     for (const b of differing.slice(0, REPAIR_BUCKETS_MAX)) {
       for (const key of keysOfBucket(db.scanIndex, b)) {
+        if (++inSlice >= REPAIR_SLICE) {
+          inSlice = 0;
+          await new Promise((r) => setImmediate(r));
+          if (sock.destroyed) return;
+        }
         const rec = db.keys.get(key);
         if (!rec) continue;
         w.latin1(key);

@@ -12,7 +12,8 @@ import type { ServerHooks } from '../core/context.js';
 import { Connection, type ConnHost, type ConnLimits } from './connection.js';
 import type { ConstdbConfig } from './config.js';
 import { Aof, readAofs } from '../storage/aof.js';
-import { readSnapshotFile, writeSnapshotFile, type SnapshotMeta } from '../storage/snapshot.js';
+import { readSnapshotFile, type SnapshotMeta } from '../storage/snapshot.js';
+import { writeChunkedFileAtomic } from '../storage/chunkedFile.js';
 import { encodeSnapshotAsync } from '../storage/snapshotAsync.js';
 import { SeqCeiling } from '../storage/seqCeiling.js';
 import { renderInfo, configGet } from './info.js';
@@ -252,9 +253,11 @@ export class ConstdbNode {
       const meta = this.meta();
       const durable = this.repl.captureDurable();
       // a consistent cut, encoded in slices so clients are served meanwhile
-      const bytes = await encodeSnapshotAsync(meta, this.db);
+      const chunks = await encodeSnapshotAsync(meta, this.db);
+      const bytes = { length: chunks.reduce((n, c) => n + c.length, 0) };
       const changes = this.stats.changesSinceSnapshot;
-      await writeSnapshotFile(this.snapshotPath, bytes);
+      // chunk by chunk: CRC and writes never hold the event loop for the whole file
+      await writeChunkedFileAtomic(this.snapshotPath, chunks);
       this.aof?.dropOld();
       this.repl.durableU = durable;
       this.stats.snapshots++;

@@ -1,11 +1,10 @@
 // The outbound link to one peer: dial, handshake, partial or full sync, then stream own
 // ops; heartbeats; redial with jittered exponential backoff when anything goes wrong.
 import { connect, type Socket } from 'node:net';
-import { F, FrameReader, frame } from './replFrames.js';
-import { Writer, writeKeyRec } from '../core/codec.js';
-import type { KeyRec } from '../core/keyrec.js';
-import { readFileChecked } from '@quorumkit/shared-storage';
-import { decodeSnapshotSlices, snapshotMetaOf } from '../storage/snapshotAsync.js';
+import { F, FrameReader, frame, frameHeader } from './replFrames.js';
+import { Writer } from '../core/codec.js';
+import { readChunkedFileChecked } from '../storage/chunkedFile.js';
+import { snapshotRecordChunks, snapshotMetaOf } from '../storage/snapshotAsync.js';
 import { formatLostRanges } from '../storage/seqCeiling.js';
 import type { Peer, Replicator } from './replication.js';
 
@@ -65,22 +64,6 @@ function handshakeCmd(repl: Replicator, probe: boolean): Buffer {
   const n = repl.node;
   return encodeCommand(['CONSTDB.SYNC', String(n.cfg.nodeId), n.cfg.ip, String(n.port), n.cfg.requirepass ?? '', String(n.ownSeq),
     encodeURIComponent(n.cfg.nodeAlias || '-'), formatLostRanges(n.seqs.lost), probe ? 'probe' : 'sync', repl.members.format()]);
-}
-
-/** Encodes snapshot records (decoded slice by slice) as SNAP_CHUNK frames of ~256 KB. */
-export async function* snapshotFrames(slices: AsyncIterable<Array<[string, KeyRec]>>): AsyncGenerator<Buffer> {
-  let w = new Writer(64 * 1024);
-  for await (const slice of slices) {
-    for (const [key, rec] of slice) {
-      w.latin1(key);
-      writeKeyRec(w, rec);
-      if (w.len >= 256 * 1024) {
-        yield frame(F.SNAP_CHUNK, w.result());
-        w = new Writer(64 * 1024);
-      }
-    }
-  }
-  if (w.len > 0) yield frame(F.SNAP_CHUNK, w.result());
 }
 
 export class PeerLink {
@@ -201,10 +184,10 @@ export class PeerLink {
     // every claim we make to the peer from now on is capped at what this snapshot covers
     this.peer.ackCap ??= new Map(repl.durableU);
     await repl.node.snapshotFresh();
-    const file = await readFileChecked(repl.node.snapshotPath);
-    if (!file) throw new Error('no snapshot to send');
+    // read off the loop, checked in slices, no copy
+    const buf = await readChunkedFileChecked(repl.node.snapshotPath);
+    if (!buf) throw new Error('no snapshot to send');
     if (sock.destroyed) throw new Error('closed before the full sync');
-    const buf = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
     const meta = snapshotMetaOf(buf, repl.node.snapshotPath);
     const seq = meta.ownSeq;
     repl.log.info({ peer: this.peer.id, seq: String(seq), bytes: buf.length, owed: gen }, 'full sync to replica');
@@ -213,10 +196,12 @@ export class PeerLink {
     begin.writeBigUInt64LE(meta.clock, 8);
     this.servedGen = gen;
     sock.write(frame(F.SNAP_BEGIN, begin));
-    // records are decoded slice by slice (a turn of the event loop between slices)
-    for await (const fr of snapshotFrames(decodeSnapshotSlices(buf, repl.node.snapshotPath))) {
+    // the file's own record bytes, cut at record boundaries (walked, not decoded), a turn
+    // of the event loop between chunks
+    for await (const chunk of snapshotRecordChunks(buf, repl.node.snapshotPath)) {
       if (sock.destroyed) throw new Error('closed during snapshot');
-      if (!sock.write(fr)) await new Promise((res) => sock.once('drain', res));
+      sock.write(frameHeader(F.SNAP_CHUNK, chunk.length));
+      if (!sock.write(chunk)) await new Promise((res) => sock.once('drain', res));
     }
     sock.write(frame(F.SNAP_END, Buffer.alloc(0)));
     const after = repl.backlog.from(seq + 1n);

@@ -7,6 +7,7 @@
 // snapshot never shows part of an EXEC or any state newer than its metadata.
 import { Writer, Reader, writeKeyRec, readKeyRec } from '../core/codec.js';
 import type { Db } from '../core/db.js';
+import { skipKeyRec } from '../core/codecSkip.js';
 import type { KeyRec } from '../core/keyrec.js';
 import { SNAPSHOT_MAGIC, SNAPSHOT_VERSION, SnapshotCorruptError, encodeMeta, decodeMeta, type SnapshotMeta } from './snapshot.js';
 
@@ -15,8 +16,13 @@ export const SNAPSHOT_SLICE_RECORDS = 2048;
 
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-export async function encodeSnapshotAsync(meta: SnapshotMeta, db: Db, sliceRecords = SNAPSHOT_SLICE_RECORDS): Promise<Buffer> {
-  const w = new Writer(64 * 1024);
+/** The encoding is handed on as chunks of about this size (never joined: no big copies). */
+const CHUNK_BYTES = 1024 * 1024;
+
+export async function encodeSnapshotAsync(meta: SnapshotMeta, db: Db, sliceRecords = SNAPSHOT_SLICE_RECORDS): Promise<Buffer[]> {
+  const chunks: Buffer[] = [];
+  let w = new Writer(64 * 1024);
+  const head = w;
   w.ensure(9);
   w.len += w.buf.write(SNAPSHOT_MAGIC, 0, 'latin1');
   w.u8(SNAPSHOT_VERSION);
@@ -54,6 +60,10 @@ export async function encodeSnapshotAsync(meta: SnapshotMeta, db: Db, sliceRecor
       }
       done.add(key);
       count++;
+      if (w.len >= CHUNK_BYTES) {
+        chunks.push(w.result());
+        w = new Writer(CHUNK_BYTES + 64 * 1024);
+      }
       if (++inSlice >= sliceRecords) {
         inSlice = 0;
         await nextTurn();
@@ -71,8 +81,10 @@ export async function encodeSnapshotAsync(meta: SnapshotMeta, db: Db, sliceRecor
   } finally {
     db.beforeChange = undefined;
   }
-  w.buf.writeBigUInt64LE(BigInt(count), countAt);
-  return w.result();
+  if (w.len > 0 || chunks.length === 0) chunks.push(w.result());
+  // the record count lives in the first chunk (its writer's buffer is shared with it)
+  head.buf.writeBigUInt64LE(BigInt(count), countAt);
+  return chunks;
 }
 
 /** Reads a snapshot's records in slices: yields each slice of [key, record]. */
@@ -96,4 +108,28 @@ export function snapshotMetaOf(buf: Buffer, path: string): SnapshotMeta {
   if (buf.length < 9 || buf.toString('latin1', 0, 8) !== SNAPSHOT_MAGIC) throw new SnapshotCorruptError(path, 'bad magic');
   if (buf[8] !== SNAPSHOT_VERSION) throw new SnapshotCorruptError(path, `unknown format version ${buf[8]}`);
   return decodeMeta(new Reader(buf, 9, buf.length));
+}
+
+/**
+ * The records of a snapshot buffer as views of ~`chunkBytes` holding whole (key, record)
+ * entries, found by walking the encoding without decoding it (no allocation per record),
+ * with a turn of the event loop between chunks. A full sync streams these as they are.
+ */
+export async function* snapshotRecordChunks(buf: Buffer, path: string, chunkBytes = 256 * 1024): AsyncGenerator<Buffer> {
+  if (buf.length < 9 || buf.toString('latin1', 0, 8) !== SNAPSHOT_MAGIC) throw new SnapshotCorruptError(path, 'bad magic');
+  if (buf[8] !== SNAPSHOT_VERSION) throw new SnapshotCorruptError(path, `unknown format version ${buf[8]}`);
+  const r = new Reader(buf, 9, buf.length);
+  decodeMeta(r);
+  let n = Number(r.u64());
+  let start = r.pos;
+  while (n > 0) {
+    r.skip(r.varint());
+    skipKeyRec(r);
+    n--;
+    if (r.pos - start >= chunkBytes || n === 0) {
+      yield buf.subarray(start, r.pos);
+      start = r.pos;
+      await nextTurn();
+    }
+  }
 }

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
-import { Certain, CardClient } from '../src/index.js';
+import { Certain, CardClient, grpcTransport } from '../src/index.js';
 import { closedLoop, type Figures } from './measure.js';
 import { benchTempDir, etcdInstalled, freePorts, killProcesses, startEtcd, startReadyProcess } from '@quorumkit/test-harness';
 
@@ -27,7 +27,7 @@ async function libraryBench(): Promise<Record<string, Figures>> {
     for (const i of [1, 2]) {
       children.push(await startReadyProcess(process.execPath, [join(pkgDir, 'dist/bench/replica.js'), String(i), peers.join(','), tmp.dir], /bench replica \d ready/));
     }
-    c0 = new Certain({ acceptorId: 0, acceptorNum: 3, peers, path: tmp.dir, apply: (_e, _k, v, tx) => tx.put(new Uint8Array([1]), v) });
+    c0 = new Certain({ acceptorId: 0, acceptorNum: 3, peers, transport: grpcTransport, bootstrap: true, path: tmp.dir, apply: (_e, _k, v, tx) => tx.put(new Uint8Array([1]), v) });
     await c0.start();
     const value = new Uint8Array(100).fill(7);
     let base = 0n;

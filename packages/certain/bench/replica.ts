@@ -1,5 +1,5 @@
 // A bench replica process: node dist/bench/replica.js <id> <peer,peer,peer> <dir>
-import { Certain } from '../src/index.js';
+import { Certain, grpcTransport } from '../src/index.js';
 
 const [idArg, peersArg, dir] = process.argv.slice(2);
 const id = Number(idArg);
@@ -8,6 +8,7 @@ const certain = new Certain({
   acceptorId: id,
   acceptorNum: peers.length,
   peers,
+  transport: grpcTransport,
   path: dir!,
   bootstrap: true, // a fresh bench cluster: every replica votes at once
   apply: (_e, _k, value, tx) => tx.put(new Uint8Array([1]), value),

@@ -1,10 +1,11 @@
 // Public API of @quorumkit/certain.
-export { Certain, createCertain, type CertainOptions } from './engine/certain.js';
+export { Certain, type CertainOptions } from './engine/certain.js';
+export { createCertain, type CreateCertainOptions } from './createCertain.js';
 export { defaultTuning, type CertainTuning } from './engine/options.js';
 export { LevelPlog, type Plog, type EntityLogState } from './storage/plog.js';
 export { LevelDb, type Db, type CommitEntry, type DbSnapshot, type SnapshotPage, type EntityTx, type ApplyFn } from './storage/db.js';
 export {
-  GrpcTransport, staticRoute, type Route, type Transport, type TransportHandlers, type GetAllPageReq, type GetAllPageRsp,
+  GrpcTransport, grpcTransport, staticRoute, type TransportFactory, type Route, type Transport, type TransportHandlers, type GetAllPageReq, type GetAllPageRsp,
 } from './server/transport.js';
 export {
   TurnError, ConflictError, DupUuidError, PendingError, BusyError, CmdTimeoutError, StoppedError, BadConfigError, ValueTooLargeError,

@@ -9,7 +9,7 @@ import {
 } from '../core/index.js';
 import { LevelPlog, type Plog } from '../storage/plog.js';
 import { LevelDb, type Db, type ApplyFn } from '../storage/db.js';
-import { GrpcTransport, staticRoute, type Route, type Transport, type GetAllPageReq } from '../server/transport.js';
+import { staticRoute, type Route, type Transport, type TransportFactory, type GetAllPageReq, type GetAllPageRsp } from './transport.js';
 import { defaultTuning, type CertainTuning } from './options.js';
 import { RateLimiter } from './rateLimiter.js';
 import { GetAllSource, runGetAll } from './getAll.js';
@@ -19,6 +19,8 @@ import {
 } from '../errors.js';
 import { RecoveryMode } from './recoveryMode.js';
 import { openVerifiedStores } from './openStores.js';
+import { CommitPipeline } from './commitPipeline.js';
+import { Applier } from './applier.js';
 
 export interface CertainOptions {
   acceptorId: number;
@@ -30,8 +32,11 @@ export interface CertainOptions {
   plog?: Plog;
   db?: Db;
   route?: Route;
-  /** Replace the gRPC transport (tests). Receives the handlers to call. */
-  transport?: (h: { onMessage(from: number, msg: PeerMsg): void; onGetAllPage(req: GetAllPageReq): Promise<import('../server/transport.js').GetAllPageRsp> }) => Promise<Transport>;
+  /**
+   * How this replica reaches its peers: `grpcTransport` (src/server/transport.ts) in servers,
+   * an in-process one in tests. createCertain() defaults to gRPC; the engine imports none.
+   */
+  transport: TransportFactory;
   /** Turns a chosen value into key writes of the entity (required unless db is given). */
   apply?: ApplyFn;
   options?: Partial<CertainTuning>;
@@ -58,20 +63,37 @@ export class Certain {
   private getAllSource!: GetAllSource;
   private readonly entities = new Map<bigint, EntityCore>();
   private readonly loading = new Map<bigint, Promise<EntityCore>>();
-  private readonly committed = new Map<bigint, bigint>();
-  private readonly applyChains = new Map<bigint, Promise<bigint>>();
+  private readonly applier: Applier;
+
   private readonly writeWaiters = new Map<bigint, WriteWaiter>();
   private readonly readWaiters = new Map<number, ReadWaiter>();
   /** Callers waiting for an entity's in-flight proposal to be decided (see whenIdle). */
   private readonly idleWaiters = new Map<bigint, (() => void)[]>();
-  private readonly applyScheduled = new Set<bigint>();
   private readonly getAllRunning = new Map<bigint, Promise<void>>();
   private nextReadId = 1;
-  private batch: Effects[] = [];
-  private flushing = false;
-  private flushWaiters: { target: number; resolve: () => void }[] = [];
-  private flushGen = 0;
-  private flushScheduled = false;
+  private readonly pipeline = new CommitPipeline({
+    write: async (ops) => {
+      const t0 = performance.now();
+      await this.plog.write(ops, Date.now());
+      this.hooks.plogWriteMs?.(performance.now() - t0);
+      this.metrics.fsyncBatches++;
+    },
+    release: (e) => this.release(e),
+    stopped: () => this.stopped,
+    drained: () => {
+      if (this.recovery.recovering) this.recovery.maybeFinish(true).catch((err: unknown) => this.log.error({ err }, 'recovery completion failed'));
+    },
+    fatal: (err) => {
+      this.log.fatal({ err }, 'plog write failed; stopping');
+      this.fatalError = err;
+      try {
+        this.hooks.onFatal?.(err);
+      } catch (hookErr) {
+        this.log.error({ err: hookErr }, 'onFatal hook failed');
+      }
+      void this.stop();
+    },
+  });
   private timers: NodeJS.Timeout[] = [];
   private catchUpLimiter!: RateLimiter;
   private stopped = true;
@@ -98,11 +120,20 @@ export class Certain {
     if (!Number.isInteger(opts.acceptorId) || opts.acceptorId < 0 || opts.acceptorId >= n) {
       throw new BadConfigError(`acceptorId must be 0..${n - 1}, got ${opts.acceptorId}`);
     }
-    if (!opts.route && (!opts.peers || opts.peers.length !== n) && !opts.transport) {
-      throw new BadConfigError(`peers must list ${n} addresses`);
-    }
+    if (typeof opts.transport !== 'function') throw new BadConfigError('a transport factory is required (grpcTransport, or createCertain() which defaults to it)');
+    if (opts.peers && opts.peers.length !== n) throw new BadConfigError(`peers must list ${n} addresses`);
     if (!opts.db && !opts.apply) throw new BadConfigError('give either db or an apply function');
     if ((!opts.plog || !opts.db) && !opts.path) throw new BadConfigError('path is required for the default plog / db');
+    this.applier = new Applier({
+      plog: () => this.plog,
+      db: () => this.db,
+      flushed: () => this.flushed(),
+      entity: (id) => this.entities.get(id),
+      stopped: () => this.stopped,
+      log: this.log,
+      maxCommitNum: this.tuning.maxCommitNum,
+      applyDelayMs: this.tuning.applyDelayMs,
+    });
     this.recovery = new RecoveryMode({
       plog: () => this.plog,
       log: this.log,
@@ -158,9 +189,7 @@ export class Certain {
       onGetAllPage: (req: GetAllPageReq) => this.getAllPage(req),
     };
     const route = this.opts.route ?? staticRoute(this.opts.peers ?? []);
-    this.transport = this.opts.transport
-      ? await this.opts.transport(handlers)
-      : await GrpcTransport.start({ acceptorId: id, acceptorNum: this.opts.acceptorNum, route, handlers });
+    this.transport = await this.opts.transport(handlers, { acceptorId: id, acceptorNum: this.opts.acceptorNum, route });
     this.stopped = false;
     for (const e of await this.plog.entities()) await this.entity(e);
     for (const e of await this.db.pendingGetAll()) {
@@ -180,7 +209,7 @@ export class Certain {
     // Persist what is already decided (a chosen record, its uuids) before closing: a write
     // resolves once chosen, so a clean stop right after it must not drop the record. Bounded.
     const deadline = Date.now() + 2000;
-    while (this.fatalError === undefined && (this.flushing || this.flushScheduled || this.batch.length > 0) && Date.now() < deadline) {
+    while (this.fatalError === undefined && !this.pipeline.idle && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 5));
     }
     if (this.stopped) return;
@@ -193,8 +222,8 @@ export class Certain {
     for (const list of this.idleWaiters.values()) for (const f of list) f();
     this.idleWaiters.clear();
     await this.transport.close();
-    while (this.flushing) await new Promise((r) => setTimeout(r, 5));
-    await Promise.allSettled([...this.applyChains.values()]);
+    while (this.pipeline.writing) await new Promise((r) => setTimeout(r, 5));
+    await this.applier.settle();
     await this.getAllSource.close();
     await this.plog.close();
     await this.db.close();
@@ -222,7 +251,7 @@ export class Certain {
           entityId, maxChosen, maxChosen === st.maxChosen ? st.active : undefined, winner,
         );
         if (st.last && maxChosen === st.maxChosen) core.lastChosen = { entry: maxChosen, record: st.last };
-        this.committed.set(entityId, mc);
+        this.applier.committed.set(entityId, mc);
         this.entities.set(entityId, core);
         this.loading.delete(entityId);
         if (this.tuning.learnOnly) core.becomeLearner();
@@ -349,47 +378,11 @@ export class Certain {
   }
 
   maxCommitted(entityId: bigint): bigint {
-    return this.committed.get(entityId) ?? 0n;
+    return this.applier.committed.get(entityId) ?? 0n;
   }
 
   private applyUpTo(entityId: bigint, upTo: bigint): Promise<bigint> {
-    const prev = this.applyChains.get(entityId) ?? Promise.resolve(0n);
-    const next = prev.catch(() => 0n).then(async () => {
-      let mc = this.committed.get(entityId) ?? (await this.db.maxCommitted(entityId));
-      while (mc < upTo) {
-        let recs = await this.plog.chosenRange(entityId, mc + 1n, Math.min(this.tuning.maxCommitNum, Number(upTo - mc)));
-        if (recs.length === 0) {
-          // the chosen record may still be in the batch being written
-          await this.flushed();
-          recs = await this.plog.chosenRange(entityId, mc + 1n, Math.min(this.tuning.maxCommitNum, Number(upTo - mc)));
-          if (recs.length === 0) break;
-        }
-        if (this.entities.get(entityId)?.getAllInProgress) return mc; // GetAll owns the data now
-        if (this.db.commitMany) {
-          await this.db.commitMany(entityId, recs.map((r) => ({ entry: r.entry, value: r.record.value, uuids: r.record.uuids })));
-        } else {
-          for (const r of recs) await this.db.commit(entityId, r.entry, r.record.value);
-        }
-        mc = recs[recs.length - 1]!.entry;
-        this.committed.set(entityId, mc);
-      }
-      return mc;
-    });
-    this.applyChains.set(entityId, next);
-    return next;
-  }
-
-  /** The data store lags the log: apply newly chosen entries in the background, coalesced. */
-  private scheduleApply(entityId: bigint): void {
-    if (this.applyScheduled.has(entityId)) return;
-    this.applyScheduled.add(entityId);
-    // a short delay lets consecutive entries of a hot entity share one data-store fsync
-    setTimeout(() => {
-      this.applyScheduled.delete(entityId);
-      const core = this.entities.get(entityId);
-      if (!core || core.getAllInProgress || this.stopped) return;
-      this.applyUpTo(entityId, core.maxChosen).catch((err: unknown) => this.log.error({ err, entityId: String(entityId) }, 'apply failed'));
-    }, this.tuning.applyDelayMs);
+    return this.applier.applyUpTo(entityId, upTo);
   }
 
   private onPeerMessage(from: number, msg: PeerMsg): void {
@@ -479,64 +472,14 @@ export class Certain {
       }
     }
     if (e.persist.length || e.send.length || e.chosen.length || e.readsReady.length || e.persistedCallback.length) {
-      this.batch.push(e);
-      this.scheduleFlush();
-    }
-  }
-
-  /**
-   * Start a flush after the current macrotask, so that whatever this turn produces (a chosen
-   * record and the writer's next proposal, the accepts of many entities) shares one fsync.
-   */
-  private scheduleFlush(): void {
-    if (this.flushing || this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      if (!this.flushing) void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.batch.length > 0 && !this.stopped) {
-        const effects = this.batch;
-        this.batch = [];
-        const ops = effects.flatMap((e) => e.persist);
-        if (ops.length > 0) {
-          const t0 = performance.now();
-          await this.plog.write(ops, Date.now());
-          this.hooks.plogWriteMs?.(performance.now() - t0);
-          this.metrics.fsyncBatches++;
-        }
-        if (this.stopped) return;
-        for (const e of effects) this.release(e);
-        this.flushGen++;
-        this.wakeFlushWaiters(false);
-      }
-      if (this.recovery.recovering && this.batch.length === 0) {
-        this.recovery.maybeFinish(true).catch((err: unknown) => this.log.error({ err }, 'recovery completion failed'));
-      }
-    } catch (err) {
-      this.log.fatal({ err }, 'plog write failed; stopping');
-      this.fatalError = err;
-      try {
-        this.hooks.onFatal?.(err);
-      } catch (hookErr) {
-        this.log.error({ err: hookErr }, 'onFatal hook failed');
-      }
-      void this.stop();
-    } finally {
-      this.flushing = false;
-      this.wakeFlushWaiters(true);
+      this.pipeline.push(e);
     }
   }
 
   /** Everything in `e` is durable now: send, notify, and let the entity continue. */
   private release(e: Effects): void {
     for (const o of e.send) this.send(o.to, o.msg);
-    for (const c of e.chosen) this.scheduleApply(c.entityId);
+    for (const c of e.chosen) this.applier.schedule(c.entityId);
     for (const r of e.readsReady) {
       const w = this.readWaiters.get(r.readId);
       if (!w) continue;
@@ -559,32 +502,16 @@ export class Certain {
     else w.reject(new ConflictError(entityId, entry));
   }
 
-  /** Resolves once every batch queued so far is durable. */
-  /**
-   * Resolves once everything queued before the call is durable: after the batch being written
-   * now (if any) and the one after it, not when the writer goes idle (it may never, under load).
-   */
+  /** Resolves once everything queued before the call is durable. */
   private flushed(): Promise<void> {
-    if ((!this.flushing && this.batch.length === 0) || this.stopped) return Promise.resolve();
-    const target = this.flushGen + (this.flushing ? 2 : 1);
-    if (!this.flushing) this.scheduleFlush();
-    return new Promise((resolve) => this.flushWaiters.push({ target, resolve }));
-  }
-
-  private wakeFlushWaiters(all: boolean): void {
-    const keep: { target: number; resolve: () => void }[] = [];
-    for (const w of this.flushWaiters) {
-      if (all || w.target <= this.flushGen) w.resolve();
-      else keep.push(w);
-    }
-    this.flushWaiters = keep;
+    return this.pipeline.flushed();
   }
 
   private tick(): void {
     const now = Date.now();
     for (const core of this.entities.values()) this.handle(core.tick(now, Math.random()));
     this.recovery.tick(now);
-    if (this.recovery.recovering && !this.flushing && this.batch.length === 0) {
+    if (this.recovery.recovering && this.pipeline.quiet) {
       this.recovery.maybeFinish(true).catch((err: unknown) => this.log.error({ err }, 'recovery completion failed'));
     }
     void this.getAllSource.sweep(now);
@@ -599,7 +526,7 @@ export class Certain {
     for (const [entityId, core] of this.entities) {
       if (this.stopped) return;
       if (core.getAllInProgress) continue;
-      const mc = this.committed.get(entityId) ?? 0n;
+      const mc = this.applier.committed.get(entityId) ?? 0n;
       const upTo = mc < core.maxChosen ? mc : core.maxChosen - 1n; // keep the newest chosen record
       if (upTo < 1n) continue;
       this.metrics.expired += await this.plog.expire(entityId, upTo, now - this.tuning.plogExpireTimeMs);
@@ -615,7 +542,7 @@ export class Certain {
   }
 
   /** Serve one GetAll page from a pinned snapshot (the peer service and GetAllForCertain). */
-  getAllPage(req: GetAllPageReq): Promise<import('../server/transport.js').GetAllPageRsp> {
+  getAllPage(req: GetAllPageReq): Promise<GetAllPageRsp> {
     return this.getAllSource.page(req, Date.now());
   }
 
@@ -631,7 +558,7 @@ export class Certain {
     core.getAllInProgress = true;
     this.startGetAll(entityId, this.otherPeers());
     await this.getAllRunning.get(entityId);
-    return this.committed.get(entityId) ?? 0n;
+    return this.applier.committed.get(entityId) ?? 0n;
   }
 
   private startGetAll(entityId: bigint, peers: number[]): void {
@@ -644,22 +571,16 @@ export class Certain {
       pageBytes: this.tuning.getAllPageBytes, callDeadlineMs: this.tuning.getAllCallDeadlineMs,
       minMaxCommitted: () => core?.maxChosen ?? 0n,
       quiesce: async () => {
-        await this.applyChains.get(entityId)?.catch(() => undefined);
+        await this.applier.quiesce(entityId);
       },
       stopped: () => this.stopped,
       log: (m, x) => this.log.info(x ?? {}, m),
     }).then((mc) => {
       this.getAllRunning.delete(entityId);
       if (mc === undefined || !core) return;
-      this.committed.set(entityId, mc);
+      this.applier.committed.set(entityId, mc);
       this.handle(core.getAllDone(mc, true, Date.now()));
     });
     this.getAllRunning.set(entityId, run);
   }
-}
-
-export async function createCertain(opts: CertainOptions): Promise<Certain> {
-  const c = new Certain(opts);
-  await c.start();
-  return c;
 }

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { backoffDelayMs, sleep } from '@quorumkit/shared-transport';
 import type { Db, DbSnapshot } from '../storage/db.js';
 import type { Plog } from '../storage/plog.js';
-import type { GetAllPageReq, GetAllPageRsp, Transport } from '../server/transport.js';
+import type { GetAllPageReq, GetAllPageRsp, Transport } from './transport.js';
 
 interface Session {
   entityId: bigint;

@@ -2,6 +2,7 @@
 // path/logdb_<id> and path/datadb_<id>) plus the example.CardServer service.
 import type { Logger } from 'pino';
 import { Certain } from '../engine/certain.js';
+import { grpcTransport } from './transport.js';
 import { CardService, applyCardValue } from './cardService.js';
 import { startCardGrpc, type CardGrpcServer } from './cardGrpc.js';
 import { cardAddress, type CardServerConfig } from './config.js';
@@ -34,6 +35,7 @@ export async function startCardServer(c: CardServerConfig, log: Logger, opts: { 
     acceptorId: id,
     acceptorNum: c.acceptorNum,
     peers: c.serverAddrs,
+    transport: grpcTransport,
     path: c.path!,
     apply: applyCardValue,
     logger: log,

@@ -5,49 +5,12 @@ import {
   type GrpcServer,
 } from '@quorumkit/shared-transport';
 import type { PeerMsg } from '../core/index.js';
+import type { GetAllPageReq, GetAllPageRsp, Route, Transport, TransportFactory, TransportHandlers } from '../engine/transport.js';
 import { peerMsgCodec } from '../storage/codec.js';
 import { certainProtoPath } from './protoPaths.js';
 
-export interface GetAllPageReq {
-  entityId: bigint;
-  session?: string;
-  cursor?: Uint8Array;
-  bytesMax: number;
-}
-
-export interface GetAllPageRsp {
-  session: string;
-  maxCommitted: bigint;
-  rows: [Uint8Array, Uint8Array][];
-  nextCursor?: Uint8Array;
-}
-
-/** How a replica reaches its peers (the original's route hook). */
-export interface Route {
-  /** 'host:port' of acceptor `acceptorId`'s peer listener. */
-  peerAddress(acceptorId: number): string;
-}
-
-export function staticRoute(peers: string[]): Route {
-  return {
-    peerAddress(i) {
-      const a = peers[i];
-      if (a === undefined) throw new RangeError(`no peer address for acceptor ${i}`);
-      return a;
-    },
-  };
-}
-
-export interface Transport {
-  send(to: number, msg: PeerMsg): void;
-  getAllPage(to: number, req: GetAllPageReq, deadlineMs: number): Promise<GetAllPageRsp>;
-  close(): Promise<void>;
-}
-
-export interface TransportHandlers {
-  onMessage(from: number, msg: PeerMsg): void;
-  onGetAllPage(req: GetAllPageReq): Promise<GetAllPageRsp>;
-}
+export type { GetAllPageReq, GetAllPageRsp, Route, Transport, TransportHandlers, TransportFactory } from '../engine/transport.js';
+export { staticRoute } from '../engine/transport.js';
 
 export interface GrpcTransportOptions {
   acceptorId: number;
@@ -150,3 +113,7 @@ export class GrpcTransport implements Transport {
     await this.server.close();
   }
 }
+
+/** The default transport factory: gRPC PeerLink for protocol messages, unary GetAll pages. */
+export const grpcTransport: TransportFactory = (handlers, ctx) =>
+  GrpcTransport.start({ acceptorId: ctx.acceptorId, acceptorNum: ctx.acceptorNum, route: ctx.route, handlers });

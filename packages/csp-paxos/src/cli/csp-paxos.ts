@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
 import { QuorumkitError } from '@quorumkit/shared-storage';
-import { nodeStatus, propose } from '../client/client.js';
+import { type CommittedEntry, NodeConnection, nodeStatus, propose } from '../client/client.js';
 import { ConfigError, DEFAULT_BASE_PORT, type Member, PORT_STRIDE, committeeFromPorts, defaultCommittee, parseDurationMs, parsePortList, parseSecret, readConfigFile, readSecretFile, resolveRank } from '../server/config.js';
 import { parseFaults } from '../server/faults.js';
 import { CspPaxosNode } from '../server/node.js';
@@ -191,9 +191,57 @@ program
   .option('--ports <list>', 'node ports, comma separated')
   .option('--base-port <port>', 'node i listens on base + 10*i', int('base-port', 1), DEFAULT_BASE_PORT)
   .option('--timeout-ms <ms>', 'give up after', int('timeout-ms', 1), 10_000)
+  .option('--client-id <id>', 'idempotent proposal: this client id ...')
+  .option('--seq <n>', '... and this sequence number (a retry with both cannot commit twice)', int('seq', 0))
   .action(async (data: string, o) => {
-    const slot = await propose(data, { ports: ports(o.nodes, o), timeoutMs: o.timeoutMs });
+    if ((o.clientId === undefined) !== (o.seq === undefined)) throw new ConfigError('--client-id and --seq go together');
+    const slot = await propose(data, { ports: ports(o.nodes, o), timeoutMs: o.timeoutMs, client: o.clientId, seq: o.seq });
     console.log(`committed in seq ${slot}`);
+  });
+
+const printEntry = (e: CommittedEntry): void => console.log(`${e.slot} ${e.key}${e.data === undefined ? '' : ` ${JSON.stringify(e.data)}`}`);
+
+program
+  .command('read')
+  .description('print committed entries (slot, key, data) from a slot')
+  .option('--port <port>', 'client port of the node to read from', int('port', 1), DEFAULT_BASE_PORT)
+  .option('--from <slot>', 'first slot', int('from', 0), 0)
+  .option('--max <n>', 'entries at most', int('max', 1), 100)
+  .action(async (o) => {
+    const c = await NodeConnection.open(o.port);
+    try {
+      let next = o.from as number;
+      const end = next + (o.max as number);
+      while (next < end) {
+        const { entries } = await c.read(next, end - next);
+        if (entries.length === 0) break;
+        for (const e of entries) printEntry(e);
+        next = entries[entries.length - 1]!.slot + 1;
+      }
+    } finally {
+      c.close();
+    }
+  });
+
+program
+  .command('tail')
+  .description('follow the committed log from a slot, printing each entry as it commits')
+  .option('--port <port>', 'client port of the node to read from', int('port', 1), DEFAULT_BASE_PORT)
+  .option('--from <slot>', 'first slot', int('from', 0), 0)
+  .option('--count <n>', 'stop after this many entries (default: follow until interrupted)', int('count', 1))
+  .action(async (o) => {
+    const c = await NodeConnection.open(o.port);
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    let seen = 0;
+    try {
+      for await (const e of c.tail(o.from as number, { signal: stop.signal })) {
+        printEntry(e);
+        if (o.count !== undefined && ++seen >= (o.count as number)) break;
+      }
+    } finally {
+      c.close();
+    }
   });
 
 program

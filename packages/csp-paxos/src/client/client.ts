@@ -17,6 +17,13 @@ export class RequestTimeoutError extends QuorumkitError {
   }
 }
 
+/** One committed slot as `read` returns it (data only for client values). */
+export interface CommittedEntry {
+  slot: number;
+  key: string;
+  data?: string;
+}
+
 export const CLIENT_DEFAULTS = { timeoutMs: 10_000, connectTimeoutMs: 2_000, host: '127.0.0.1' };
 
 /** One connection to one node; requests are pipelined and matched by id. */
@@ -86,11 +93,38 @@ export class NodeConnection {
     });
   }
 
-  /** Commits `data` through the cluster; resolves with its slot. */
-  async propose(data: string, timeoutMs = CLIENT_DEFAULTS.timeoutMs): Promise<number> {
-    const r = await this.request({ c: 'propose', data }, timeoutMs);
+  /**
+   * Commits `data` through the cluster; resolves with its slot. With `idem` (a client id and a
+   * sequence number unique per value) a retry of the same value answers the slot it was
+   * committed at instead of committing it again.
+   */
+  async propose(data: string, timeoutMs = CLIENT_DEFAULTS.timeoutMs, idem?: { client: string; seq: number }): Promise<number> {
+    const r = await this.request(idem ? { c: 'propose', data, client: idem.client, seq: idem.seq } : { c: 'propose', data }, timeoutMs);
     if (r.ok !== true || typeof r.slot !== 'number') throw new ProposeError(String(r.error ?? 'propose failed'));
     return r.slot;
+  }
+
+  /** Committed entries from slot `from` (at most `max`, and at most what the node committed). */
+  async read(from: number, max = 1000, timeoutMs = CLIENT_DEFAULTS.timeoutMs): Promise<{ entries: CommittedEntry[]; commitIndex: number }> {
+    const r = await this.request({ c: 'read', from, max }, timeoutMs);
+    if (r.ok !== true || !Array.isArray(r.entries)) throw new ProposeError(String(r.error ?? 'read failed'));
+    return { entries: r.entries as CommittedEntry[], commitIndex: Number(r.commitIndex) };
+  }
+
+  /**
+   * Follows the committed log from `from`: yields every entry in slot order as it commits,
+   * polling every `pollMs` while nothing new is there, until `signal` aborts.
+   */
+  async *tail(from: number, opts: { pollMs?: number; signal?: AbortSignal } = {}): AsyncGenerator<CommittedEntry> {
+    let next = from;
+    while (!opts.signal?.aborted) {
+      const { entries } = await this.read(next);
+      for (const e of entries) {
+        yield e;
+        next = e.slot + 1;
+      }
+      if (entries.length === 0) await new Promise((r) => setTimeout(r, opts.pollMs ?? 100));
+    }
   }
 
   async status(timeoutMs = CLIENT_DEFAULTS.connectTimeoutMs): Promise<NodeStatus> {
@@ -110,9 +144,10 @@ export class NodeConnection {
 
 /**
  * Proposes `data` through the first node that answers (it forwards to the leader), trying the
- * next node on failure until the deadline. A retry after a timeout may commit the value twice.
+ * next node on failure until the deadline. Give `client` and `seq` (unique per value) and a
+ * retry after a timeout cannot commit the value twice; without them it may.
  */
-export async function propose(data: string, opts: { ports: number[]; host?: string; timeoutMs?: number; attemptMs?: number }): Promise<number> {
+export async function propose(data: string, opts: { ports: number[]; host?: string; timeoutMs?: number; attemptMs?: number; client?: string; seq?: number }): Promise<number> {
   const deadline = Date.now() + (opts.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs);
   let lastErr: unknown = new ProposeError('no node to ask');
   for (let attempt = 0; Date.now() < deadline; attempt++) {
@@ -120,7 +155,8 @@ export async function propose(data: string, opts: { ports: number[]; host?: stri
     let conn: NodeConnection | undefined;
     try {
       conn = await NodeConnection.open(port, opts.host);
-      return await conn.propose(data, Math.max(1, Math.min(opts.attemptMs ?? 3_000, deadline - Date.now())));
+      const idem = opts.client !== undefined ? { client: opts.client, seq: opts.seq ?? 0 } : undefined;
+      return await conn.propose(data, Math.max(1, Math.min(opts.attemptMs ?? 3_000, deadline - Date.now())), idem);
     } catch (e) {
       lastErr = e;
     } finally {

@@ -25,6 +25,8 @@ export class Learner extends ProcessorBase {
   private catchupTurn = 0;
   private lastCompactAt = 0;
   private readonly watches = new Map<string, number[]>();
+  /** Slot of every committed client value (entries with data): a retried proposal is answered, not proposed again. */
+  private readonly keySlots = new Map<string, number>();
 
   /** `committed` is what this node committed before a restart (from its instance log). */
   constructor(cfg: CoreConfig, committed: Entry[] = []) {
@@ -33,6 +35,12 @@ export class Learner extends ProcessorBase {
     this.committed = committed;
     this.commitIndex = committed.length;
     this.knownMax = committed.length;
+    for (const e of committed) if (e.data !== undefined) this.keySlots.set(e.key, e.slot);
+  }
+
+  /** Slot a client value's key was committed at, if it was. */
+  slotOf(key: string): number | undefined {
+    return this.keySlots.get(key);
   }
 
   handle(input: Input, nowMs: number): void {
@@ -44,6 +52,12 @@ export class Learner extends ProcessorBase {
         this.leaderHint = input.node;
         return;
       case 'watch': {
+        const done = this.keySlots.get(input.key);
+        if (done !== undefined) {
+          // A retry of a value already committed: answer with its slot.
+          this.out.replies.push({ ref: input.ref, slot: done });
+          return;
+        }
         const refs = this.watches.get(input.key) ?? [];
         refs.push(input.ref);
         this.watches.set(input.key, refs);
@@ -78,6 +92,11 @@ export class Learner extends ProcessorBase {
   private onNet(msg: Msg): void {
     if (msg.type === 'CATCHUP') {
       this.onCatchup(msg);
+      return;
+    }
+    if (msg.type === 'FORWARD') {
+      const key = msg.entries?.[0]?.key;
+      if (typeof key === 'string' && !this.keySlots.has(key)) this.emit('leader', { kind: 'net', msg });
       return;
     }
     if (msg.type !== 'COMMIT' && msg.type !== 'DECIDE') return;
@@ -128,7 +147,8 @@ export class Learner extends ProcessorBase {
       this.chosen.delete(this.commitIndex);
       this.pending.delete(this.commitIndex);
       this.committed.push(e);
-      this.out.lines.push({ kind: 'commit', key: e.key, slot: e.slot });
+      this.out.lines.push(e.data === undefined ? { kind: 'commit', key: e.key, slot: e.slot } : { kind: 'commit', key: e.key, slot: e.slot, data: e.data });
+      if (e.data !== undefined) this.keySlots.set(e.key, e.slot);
       const refs = this.watches.get(e.key);
       if (refs) {
         this.watches.delete(e.key);

@@ -47,6 +47,11 @@ export class Proposer extends ProcessorBase {
   private lastHeartbeatMs = 0;
   private lastPeerAnswerMs = 0;
   private readonly clientQueue: Array<{ key: string; data: string }> = [];
+  /**
+   * Client keys this node queued or proposed lately (bounded, oldest dropped): a retried
+   * FORWARD of one of them is not proposed again (the first one commits and answers).
+   */
+  private readonly recentKeys = new Set<string>();
   /** Slots this node chose as leader (for tests and stats). */
   committedCount = 0;
 
@@ -136,6 +141,9 @@ export class Proposer extends ProcessorBase {
     this.phase = 'reading';
     this.readFrom = this.commitHint;
     this.readBase = 0;
+    // Only this round's pipeline suppresses retries: a value of an earlier round may never have
+    // been chosen, and its retry must be proposed again.
+    this.recentKeys.clear();
     this.selfPromised = false;
     this.proposedInRound = 0;
     this.handedOver = false;
@@ -169,7 +177,11 @@ export class Proposer extends ProcessorBase {
     const e = msg.entries?.[0];
     if (!e || typeof e.key !== 'string') return;
     if (this.phase !== 'idle') {
-      if (this.clientQueue.length < this.cfg.clientQueueMax) this.clientQueue.push({ key: e.key, data: e.data ?? '' });
+      if (this.recentKeys.has(e.key)) return;
+      if (this.clientQueue.length < this.cfg.clientQueueMax) {
+        this.clientQueue.push({ key: e.key, data: e.data ?? '' });
+        this.remember(e.key);
+      }
       this.pump(nowMs);
       return;
     }
@@ -209,14 +221,25 @@ export class Proposer extends ProcessorBase {
       const b = best.get(s);
       // No majority member accepted anything here, so nothing was chosen: fill with a new value.
       const v = b ? { key: b.key, data: b.data } : this.newValue(s);
+      if (b && b.data !== undefined) this.remember(b.key);
       const entry: Entry = { slot: s, round: this.round, key: v.key };
       if (v.data !== undefined && v.data !== '') entry.data = v.data;
       this.imposeQueue.push(entry);
+    }
+    // A client value this read found accepted is proposed at its slot: drop its queued retries.
+    if (this.clientQueue.length > 0) {
+      const kept = this.clientQueue.filter((c) => !this.imposeQueue.some((e) => e.key === c.key));
+      this.clientQueue.splice(0, this.clientQueue.length, ...kept);
     }
     this.nextSlot = maxSlot + 1;
     this.phase = 'streaming';
     this.lastProgressMs = nowMs;
     this.pump(nowMs);
+  }
+
+  private remember(key: string): void {
+    this.recentKeys.add(key);
+    if (this.recentKeys.size > this.cfg.clientQueueMax * 4) this.recentKeys.delete(this.recentKeys.values().next().value!);
   }
 
   private newValue(slot: number): { key: string; data?: string } {

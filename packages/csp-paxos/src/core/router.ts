@@ -114,8 +114,11 @@ export class Router extends ProcessorBase {
       case 'GATHER':
       case 'ACK':
       case 'NACK':
-      case 'FORWARD':
         this.emit('leader', { kind: 'net', msg });
+        return;
+      case 'FORWARD':
+        // Through the learner first: a retried client value it already committed is not proposed again.
+        this.emit('consensus', { kind: 'net', msg });
         return;
       case 'COMMIT':
       case 'DECIDE':

@@ -124,6 +124,8 @@ export interface LogLine {
   kind: 'generate' | 'commit';
   key: string;
   slot: number;
+  /** A committed client value's payload (kept in the value log beside the instance log). */
+  data?: string;
 }
 
 export type ProcName = 'router' | 'leader' | 'follower' | 'consensus';

@@ -15,6 +15,7 @@ import { Channel } from '../csp/channel.js';
 import { AcceptorLog, type AcceptorLogOptions } from '../storage/acceptorLog.js';
 import { IdentityMismatch, nextIncarnation, readIdentity, writeIdentity } from '../storage/identity.js';
 import { InstanceLogWriter, instanceLogPath, recoverCommitted } from '../storage/instanceLog.js';
+import { ValueLogWriter, recoverValues, valueLogPath } from '../storage/valueLog.js';
 import { type Member, peerPortOf } from './config.js';
 import { runProcessor } from './processor.js';
 import { type Request, Transport } from './transport.js';
@@ -28,6 +29,9 @@ export const NODE_DEFAULTS = {
   localReserve: 4096,
   tickMs: 20,
 };
+
+/** Entries in one `read` answer at most (a bigger max is cut to this). */
+export const READ_ENTRIES_MAX = 1000;
 
 export interface NodeOptions {
   id: number;
@@ -143,6 +147,7 @@ export class CspPaxosNode {
     const acceptorLog = opened.log;
     const logPath = instanceLogPath(opts.logDir, opts.id);
     const committed = recoverCommitted(logPath);
+    recoverValues(valueLogPath(opts.logDir, opts.id), committed);
     const verdict = judgeDisk({
       identity: identity.state,
       acceptorLogExists: opened.existed,
@@ -204,6 +209,7 @@ export class CspPaxosNode {
     };
     router.start(now());
     node.cores = cores;
+    node.values = new ValueLogWriter(valueLogPath(opts.logDir, opts.id));
     node.startLoops(cores, router.takeOutput());
     holder.node = node;
     for (const m of pendingNet) node.inbound(m);
@@ -254,6 +260,8 @@ export class CspPaxosNode {
     }
   }
 
+  private values!: ValueLogWriter;
+
   /** Set when the node stopped itself because its acceptor log failed or stalled. */
   failure: Error | undefined;
 
@@ -296,7 +304,10 @@ export class CspPaxosNode {
         return;
       }
     }
-    if (out.lines.length > 0 && (from === 'leader' || from === 'consensus')) this.writers[from].write(out.lines, Date.now());
+    if (out.lines.length > 0 && (from === 'leader' || from === 'consensus')) {
+      this.writers[from].write(out.lines, Date.now());
+      if (from === 'consensus') this.values.write(out.lines);
+    }
     for (const m of out.net) {
       m.inc = this.incarnation;
       if (m.to === this.id) this.inbound(m);
@@ -339,13 +350,35 @@ export class CspPaxosNode {
           reply({ ok: false, code: 'RECOVERING', error: `RECOVERING: node ${this.id} is re-learning its lost acceptor state (${this.status.disk}); try another node` });
           return;
         }
+        const idem = req.client !== undefined || req.seq !== undefined;
+        if (idem && (typeof req.client !== 'string' || req.client.length === 0 || req.client.length > 128 || !Number.isSafeInteger(req.seq) || (req.seq as number) < 0)) {
+          reply({ ok: false, code: 'BAD_REQUEST', error: 'client must be a string of 1-128 characters and seq an integer >= 0 (both or neither)' });
+          return;
+        }
         const ref = this.nextRef++;
         this.clients.set(ref, reply);
-        const key = instanceKey(`${this.id}:${ref}:${Date.now()}:${req.data}`);
+        // With a client id and sequence the key is the same on every retry, on every node: the
+        // learner answers a retry of a committed value and the leader does not propose it twice.
+        const key = idem ? instanceKey(`client:${req.client as string}:${req.seq as number}`) : instanceKey(`${this.id}:${ref}:${Date.now()}:${req.data}`);
         if (this.control.send({ kind: 'client', key, data: req.data, ref }) !== 'ok') {
           this.clients.delete(ref);
           reply({ ok: false, error: 'node is overloaded' });
         }
+        return;
+      }
+      case 'read': {
+        // Read only: a peek at the learner's committed prefix (entries are never changed once
+        // committed), the same way status reads the cores.
+        const from = req.from;
+        const max = req.max ?? READ_ENTRIES_MAX;
+        if (!Number.isSafeInteger(from) || (from as number) < 0 || !Number.isSafeInteger(max) || (max as number) < 1) {
+          reply({ ok: false, code: 'BAD_REQUEST', error: 'read needs from (an integer >= 0) and max (an integer >= 1)' });
+          return;
+        }
+        const c = this.cores!.consensus;
+        const upTo = Math.min(c.commitIndex, (from as number) + Math.min(max as number, READ_ENTRIES_MAX));
+        const entries = c.committed.slice(from as number, upTo).map((e) => (e.data === undefined ? { slot: e.slot, key: e.key } : { slot: e.slot, key: e.key, data: e.data }));
+        reply({ ok: true, entries, commitIndex: c.commitIndex });
         return;
       }
       case 'debug': {
@@ -401,6 +434,7 @@ export class CspPaxosNode {
     await this.transport.close();
     this.writers.leader.close();
     this.writers.consensus.close();
+    this.values.close();
     this.acceptorLog.close();
     this.resolveDone();
   }

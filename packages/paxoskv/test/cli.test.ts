@@ -124,3 +124,21 @@ describe('paxoskv CLI', () => {
     expect(w.stderr).toMatch(/no quorum reachable/);
   });
 });
+
+describe('serve --metrics-addr (issue 17 item 9)', () => {
+  it('serves Prometheus text on GET /metrics and says where', async () => {
+    const [grpcPort, metricsPort] = await freePorts(2);
+    let out = '';
+    const p = spawn(process.execPath, [CLI, 'serve', '--id', '0', '--members', '1', '--listen', `127.0.0.1:${grpcPort}`, '--data', join(dir!, 'm0'), '--bootstrap', '--metrics-addr', `127.0.0.1:${metricsPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      p.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+      await waitFor(() => /metrics on http:\/\//.test(out), { timeoutMs: 60_000, what: `metrics line; output so far: ${out}` });
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(20_000) })).text();
+      expect(text).toMatch(/# TYPE paxoskv_ops_total counter/);
+      expect(text).toMatch(/paxoskv_recovering\{acceptor="0"\} 0/);
+      expect(run('serve', '--metrics-addr', 'nope').stderr).toMatch(/bad address 'nope'/);
+    } finally {
+      p.kill('SIGKILL');
+    }
+  }, 90_000);
+});

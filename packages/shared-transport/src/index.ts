@@ -45,3 +45,4 @@ export {
   type PeerLinkReceiverOptions,
   type PeerLinkReceiverStats,
 } from './peerlink/receiver.js';
+export { FrameDecoder, FrameError, FRAME_BYTES_MAX, encodeFrame, encodeJsonFrame } from './framed/frames.js';

@@ -1,71 +1,8 @@
-// Length-prefixed JSON frames over TCP: 4-byte big-endian length, then UTF-8 JSON.
-import { QuorumkitError } from '@quorumkit/shared-storage';
+// csp-paxos's peer frames over the shared raw-TCP framing (@quorumkit/shared-transport): a
+// broadcast's entries are serialized once and spliced into every peer's frame.
+import { encodeJsonFrame } from '@quorumkit/shared-transport';
 
-export const FRAME_BYTES_MAX = 64 * 1024 * 1024;
-
-export class FrameError extends QuorumkitError {
-  constructor(message: string) {
-    super('EFRAME', message);
-  }
-}
-
-export function encodeFrame(payload: unknown): Buffer {
-  const body = Buffer.from(JSON.stringify(payload));
-  if (body.length > FRAME_BYTES_MAX) throw new FrameError(`frame of ${body.length} bytes exceeds ${FRAME_BYTES_MAX}`);
-  const head = Buffer.allocUnsafe(4);
-  head.writeUInt32BE(body.length, 0);
-  return Buffer.concat([head, body]);
-}
-
-/**
- * Accumulates socket chunks and yields whole decoded frames. Throws FrameError on bad input.
- * Chunks are joined only once a whole frame is there (or to read a 4-byte header), so a large
- * frame arriving in many chunks is copied about once: reassembly is linear in its size.
- */
-export class FrameDecoder {
-  private chunks: Buffer[] = [];
-  private size = 0;
-  /** Length of the frame being collected (after its header is read), or -1. */
-  private need = -1;
-  /** Bytes copied while joining chunks (a linear decoder copies each byte O(1) times). */
-  copiedBytes = 0;
-
-  private join(): Buffer {
-    if (this.chunks.length === 1) return this.chunks[0]!;
-    const buf = Buffer.concat(this.chunks, this.size);
-    this.copiedBytes += buf.length;
-    this.chunks = [buf];
-    return buf;
-  }
-
-  push(chunk: Buffer): unknown[] {
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-    const out: unknown[] = [];
-    for (;;) {
-      if (this.need < 0) {
-        if (this.size < 4) break;
-        const head = this.chunks[0]!.length >= 4 ? this.chunks[0]! : this.join();
-        const len = head.readUInt32BE(0);
-        if (len > FRAME_BYTES_MAX) throw new FrameError(`frame length ${len} exceeds ${FRAME_BYTES_MAX}`);
-        this.need = len;
-      }
-      if (this.size < 4 + this.need) break;
-      let buf = this.join();
-      const body = buf.subarray(4, 4 + this.need);
-      buf = buf.subarray(4 + this.need);
-      this.need = -1;
-      this.chunks = buf.length > 0 ? [buf] : [];
-      this.size = buf.length;
-      try {
-        out.push(JSON.parse(body.toString('utf8')));
-      } catch (_e) {
-        throw new FrameError('frame is not valid JSON');
-      }
-    }
-    return out;
-  }
-}
+export { FRAME_BYTES_MAX, FrameDecoder, FrameError, encodeFrame } from '@quorumkit/shared-transport';
 
 const entriesJson = new WeakMap<object, string>();
 
@@ -90,9 +27,5 @@ export function encodePeerFrame(from: number, msgs: Array<{ entries?: unknown[] 
   let json = `{"p":${from},"m":[`;
   for (let i = 0; i < msgs.length; i++) json += (i === 0 ? '' : ',') + messageJson(msgs[i]!);
   json += ']}';
-  const body = Buffer.from(json);
-  if (body.length > FRAME_BYTES_MAX) throw new FrameError(`frame of ${body.length} bytes exceeds ${FRAME_BYTES_MAX}`);
-  const head = Buffer.allocUnsafe(4);
-  head.writeUInt32BE(body.length, 0);
-  return Buffer.concat([head, body]);
+  return encodeJsonFrame(json);
 }

@@ -209,10 +209,12 @@ export class Proposer {
     // answered earlier in this run were reachable, and a quorum of them means contention
     if (this.reached.size < quorum && n - down.length < quorum) {
       return new PaxosDeadlineError(
-        `${id}: no quorum reachable after ${this.timing.deadlineMs} ms: ${down.length} of ${n} acceptors unreachable: ${down.join('; ')}`,
+        `${id}: no quorum reachable before the deadline: ${down.length} of ${n} acceptors unreachable: ${down.join('; ')}`,
       );
     }
-    return new PaxosDeadlineError(`${id}: no value chosen within ${this.timing.deadlineMs} ms (contention; last ballot ${formatBallot(this.bal)})`);
+    // the slow ones are named: a stalled acceptor and duelling proposers look alike from here
+    const slow = down.length > 0 ? `; no answer in the last round from ${down.join('; ')}` : '';
+    return new PaxosDeadlineError(`${id}: no value chosen before the deadline (contention; last ballot ${formatBallot(this.bal)}${slow})`);
   }
 }
 

@@ -1,6 +1,8 @@
-// The engine: entity workers around the pure EntityCore, group-committed persistence (one
-// synced plog batch for whatever every entity produced meanwhile), persist-before-send,
-// in-order apply to the data store, catch-up, plog expiry and GetAll.
+// The engine: entity workers around the pure EntityCore and the wiring of its parts: the
+// group-commit pipeline (commitPipeline.ts: one synced plog batch for whatever every entity
+// produced meanwhile, persist before send), the in-order applier (applier.ts), catch-up
+// serving (catchUpServer.ts), GetAll (getAll.ts), recovery mode (recoveryMode.ts), verified
+// stores (openStores.ts) and the transport it is given (transport.ts), plus plog expiry.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -21,6 +23,7 @@ import { RecoveryMode } from './recoveryMode.js';
 import { openVerifiedStores } from './openStores.js';
 import { CommitPipeline } from './commitPipeline.js';
 import { Applier } from './applier.js';
+import { catchUpResponse } from './catchUpServer.js';
 
 export interface CertainOptions {
   acceptorId: number;
@@ -403,33 +406,25 @@ export class Certain {
     if (!isEntityMsg(msg)) return;
     const entityId = msg.kind === 'paxos' ? msg.cmd.header.entityId : msg.entityId;
     if (msg.kind === 'catchUpReq') {
-      void this.serveCatchUp(from, msg.entityId, msg.fromEntry, msg.maxNum);
+      this.serveCatchUp(from, msg.entityId, msg.fromEntry, msg.maxNum).catch((err: unknown) => this.log.warn({ err, from }, 'catch-up request not served'));
       return;
     }
     const core = this.entities.get(entityId);
     if (core) this.handle(core.onMessage(msg, Date.now(), Math.random()));
-    else void this.entity(entityId).then((c) => this.handle(c.onMessage(msg, Date.now(), Math.random())));
+    else {
+      this.entity(entityId).then(
+        (c) => this.handle(c.onMessage(msg, Date.now(), Math.random())),
+        (err: unknown) => this.log.warn({ err, from, entityId: String(entityId) }, 'peer message dropped: entity did not load'),
+      );
+    }
   }
 
   private async serveCatchUp(to: number, entityId: bigint, fromEntry: bigint, maxNum: number): Promise<void> {
     const core = await this.entity(entityId);
-    const n = Math.max(1, Math.min(maxNum, this.tuning.maxCatchUpNum));
-    let all = await this.plog.chosenRange(entityId, fromEntry, n);
-    if (all.length === 0 && core.maxChosen >= fromEntry) {
-      // the chosen record may still be in the batch being written: that is no expiry
-      await this.flushed();
-      all = await this.plog.chosenRange(entityId, fromEntry, n);
-    }
-    // keep the response within one peer message: the first record always goes
-    const entries = all.slice(0, 1);
-    let bytes = all[0]?.record.value?.byteLength ?? 0;
-    for (const ce of all.slice(1)) {
-      bytes += ce.record.value?.byteLength ?? 0;
-      if (bytes > this.tuning.catchUpBytesMax) break;
-      entries.push(ce);
-    }
-    const expired = entries.length === 0 && core.maxChosen >= fromEntry && !core.getAllInProgress;
-    this.send(to, { kind: 'catchUpRsp', srcAcceptorId: this.opts.acceptorId, entityId, entries, maxChosenEntry: core.maxChosen, expired });
+    this.send(to, await catchUpResponse({
+      acceptorId: this.opts.acceptorId, plog: this.plog, maxCatchUpNum: this.tuning.maxCatchUpNum,
+      catchUpBytesMax: this.tuning.catchUpBytesMax, flushed: () => this.flushed(),
+    }, core, fromEntry, maxNum));
   }
 
   /**
@@ -580,6 +575,10 @@ export class Certain {
       if (mc === undefined || !core) return;
       this.applier.committed.set(entityId, mc);
       this.handle(core.getAllDone(mc, true, Date.now()));
+    }).catch((err: unknown) => {
+      // a local store failure mid-copy: the flag stays set, the copy resumes on restart
+      this.getAllRunning.delete(entityId);
+      this.log.error({ err, entityId: String(entityId) }, 'getall failed');
     });
     this.getAllRunning.set(entityId, run);
   }

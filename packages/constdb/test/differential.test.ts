@@ -65,6 +65,28 @@ function genCommand(r: () => number): string[] {
     () => ['GET'],
     () => ['SPOP', key(), pick(['0', '-1', 'x'])],
     () => ['SELECT', pick(['0', '1', 'x'])],
+    // issue 22: the common string/hash/set/key commands
+    () => ['SETNX', key(), val()],
+    () => ['SETEX', key(), pick(['100', '0', '-1', 'x', '9223372036854775807']), val()],
+    () => ['PSETEX', key(), pick(['100000', '0', 'x']), val()],
+    () => ['GETSET', key(), val()],
+    () => ['GETDEL', key()],
+    () => ['APPEND', key(), val()],
+    () => ['STRLEN', key()],
+    () => ['GETRANGE', key(), pick(['0', '-1', '2', '-100', 'x', '100']), pick(['0', '-1', '3', '-100', '100', 'y'])],
+    () => ['MSETNX', key(), val(), key(), val()],
+    () => ['MSETNX', key()],
+    () => ['HMGET', key(), mem(), mem()],
+    () => ['HMGET', key()],
+    () => ['HSETNX', key(), mem(), val()],
+    () => ['HSTRLEN', key(), mem()],
+    () => ['SMISMEMBER', key(), ...n()],
+    () => ['UNLINK', key(), key()],
+    () => ['EXPIREAT', key(), pick(['4102444800', '1', '-1', 'x', '9223372036854775'])],
+    () => ['PEXPIREAT', key(), pick(['4102444800000', '1', 'x'])],
+    () => ['EXPIRETIME', key()],
+    () => ['PEXPIRETIME', key()],
+    () => ['TOUCH', key(), key()],
   ];
   return pick(cmds)();
 }
@@ -117,7 +139,7 @@ const SCRIPTS: Record<string, string[][]> = {
     ['DECRBY', 'c', '-9223372036854775808'], ['SET', 'c', '18000000000000000000'], ['INCR', 'c'], ['INCRBY', 'c', '9223372036854775808'],
   ],
   'WATCH: an expired watched key fails EXEC': [
-    ['SET', 'e', 'v', 'PX', '100'], ['WATCH', 'e'], ['@sleep', '250'], ['MULTI'], ['PING'], ['EXEC'],
+    ['SET', 'e', 'v', 'PX', '1500'], ['WATCH', 'e'], ['@sleep', '1800'], ['MULTI'], ['PING'], ['EXEC'],
   ],
 };
 
@@ -138,7 +160,7 @@ const SORTED = new Set(['SMEMBERS', 'KEYS', 'HKEYS', 'HVALS', 'SPOP']);
 
 function normalize(cmd: string[], r: Reply): unknown {
   const name = cmd[0]!;
-  if (name === 'TTL' || name === 'PTTL') return typeof r === 'bigint' ? (r > 0n ? 'positive' : r) : r;
+  if (name === 'TTL' || name === 'PTTL' || name === 'EXPIRETIME' || name === 'PEXPIRETIME') return typeof r === 'bigint' ? (r > 0n ? 'positive' : r) : r;
   if (Array.isArray(r) && SORTED.has(name)) return [...r].map(String).sort();
   if (Array.isArray(r) && name === 'HGETALL') {
     const pairs: string[] = [];

@@ -20,7 +20,7 @@ function liveFields(rec: KeyRec): Array<[string, Scalar]> {
 }
 
 /** The record if it holds `type` (undefined if missing); null after replying WRONGTYPE. */
-function typed(ctx: CmdCtx, key: string, type: 'set' | 'hash', write: boolean): KeyRec | undefined | null {
+export function typed(ctx: CmdCtx, key: string, type: 'set' | 'hash', write: boolean): KeyRec | undefined | null {
   const rec = write ? ctx.db.forWrite(key, ctx.now) : ctx.db.lookup(key, ctx.now);
   if (rec && keyType(rec) !== type) {
     ctx.out.error(ERR.wrongType);

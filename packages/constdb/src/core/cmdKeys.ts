@@ -95,7 +95,8 @@ export function cmdFlushall(ctx: CmdCtx, args: Buffer[]): void {
   ctx.out.ok();
 }
 
-function expireGeneric(ctx: CmdCtx, args: Buffer[], unitMs: number, name: string): void {
+/** EXPIRE/PEXPIRE (relative to now) and EXPIREAT/PEXPIREAT (`absolute`: a unix time). */
+function expireGeneric(ctx: CmdCtx, args: Buffer[], unitMs: number, name: string, absolute = false): void {
   const n = parseI64(args[2]!);
   if (n === undefined) return ctx.out.error(ERR.notInt);
   let nx = false, xx = false, gt = false, lt = false;
@@ -111,7 +112,7 @@ function expireGeneric(ctx: CmdCtx, args: Buffer[], unitMs: number, name: string
   if (gt && lt) return ctx.out.error('ERR GT and LT options at the same time are not compatible');
   // Redis's checks: the product and the sum with now must both fit in int64
   const ms = n * BigInt(unitMs);
-  const at = ms + BigInt(ctx.now);
+  const at = absolute ? ms : ms + BigInt(ctx.now);
   if (!inI64(ms) || !inI64(at)) return ctx.out.error(ERR.invalidExpire(name));
   const key = keyOf(args[1]!);
   const rec = ctx.db.forWrite(key, ctx.now);
@@ -139,6 +140,30 @@ export function cmdExpire(ctx: CmdCtx, args: Buffer[]): void {
 
 export function cmdPexpire(ctx: CmdCtx, args: Buffer[]): void {
   expireGeneric(ctx, args, 1, 'pexpire');
+}
+
+export function cmdExpireat(ctx: CmdCtx, args: Buffer[]): void {
+  expireGeneric(ctx, args, 1000, 'expireat', true);
+}
+
+export function cmdPexpireat(ctx: CmdCtx, args: Buffer[]): void {
+  expireGeneric(ctx, args, 1, 'pexpireat', true);
+}
+
+/** EXPIRETIME / PEXPIRETIME: the absolute expiry (-1 none, -2 no key). */
+export function cmdExpiretime(ctx: CmdCtx, args: Buffer[], unitMs: number): void {
+  const rec = ctx.db.lookup(keyOf(args[1]!), ctx.now);
+  if (!rec) return ctx.out.int(-2);
+  const at = expiryAt(rec.exp);
+  if (at === 0n) return ctx.out.int(-1);
+  ctx.out.int(unitMs === 1 ? at : at / 1000n);
+}
+
+/** TOUCH: how many of the keys exist. */
+export function cmdTouch(ctx: CmdCtx, args: Buffer[]): void {
+  let n = 0;
+  for (let i = 1; i < args.length; i++) if (ctx.db.lookup(keyOf(args[i]!), ctx.now)) n++;
+  ctx.out.int(n);
 }
 
 function ttlGeneric(ctx: CmdCtx, args: Buffer[], unitMs: number): void {

@@ -41,4 +41,22 @@ describe('common commands', () => {
     expect(b.run('GET', 'g')).toBe('$1\r\n1\r\n');
     expect(b.run('HMGET', 'h', 'f', 'g')).toBe('*2\r\n$1\r\nv\r\n$1\r\nw\r\n');
   });
+
+  it('SUNIONSTORE overwrites what it observed of the destination; a concurrent SADD there survives', () => {
+    const a = new TestNode(1);
+    const b = new TestNode(2);
+    a.run('SADD', 'x', '1', '2');
+    a.run('SADD', 'dst', 'old');
+    a.run('EXPIRE', 'dst', '100');
+    for (const [k, d] of a.emitted.splice(0)) b.db.join(k, keyClone(d));
+    b.now = a.now;
+    expect(a.run('SUNIONSTORE', 'dst', 'x', 'nokey')).toBe(':2\r\n');
+    expect(a.run('TTL', 'dst')).toBe(':-1\r\n');
+    b.run('SADD', 'dst', 'concurrent');
+    for (const [k, d] of a.emitted.splice(0)) b.db.join(k, keyClone(d));
+    for (const [k, d] of b.emitted.splice(0)) a.db.join(k, keyClone(d));
+    for (const n of [a, b]) expect(n.run('SMEMBERS', 'dst').split('\r\n').filter((l) => !/^[*$]/.test(l) && l).sort()).toEqual(['1', '2', 'concurrent']);
+    expect(a.run('SMOVE', 'x', 'y', '1')).toBe(':1\r\n');
+    expect(a.run('SINTER', 'x', 'y')).toBe('*0\r\n');
+  });
 });

@@ -87,6 +87,9 @@ function genCommand(r: () => number): string[] {
     () => ['EXPIRETIME', key()],
     () => ['PEXPIRETIME', key()],
     () => ['TOUCH', key(), key()],
+    () => [pick(['SINTER', 'SUNION', 'SDIFF']), key(), ...(r() < 0.7 ? [key()] : []), ...(r() < 0.3 ? [key()] : [])],
+    () => [pick(['SINTERSTORE', 'SUNIONSTORE', 'SDIFFSTORE']), key(), key(), ...(r() < 0.7 ? [key()] : [])],
+    () => ['SMOVE', key(), key(), mem()],
   ];
   return pick(cmds)();
 }
@@ -156,7 +159,7 @@ async function scanAll(c: RawClient, opts: string[]): Promise<string[]> {
 }
 
 
-const SORTED = new Set(['SMEMBERS', 'KEYS', 'HKEYS', 'HVALS', 'SPOP']);
+const SORTED = new Set(['SMEMBERS', 'KEYS', 'HKEYS', 'HVALS', 'SPOP', 'SINTER', 'SUNION', 'SDIFF']);
 
 function normalize(cmd: string[], r: Reply): unknown {
   const name = cmd[0]!;

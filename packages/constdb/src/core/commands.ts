@@ -7,6 +7,7 @@ import * as K from './cmdKeys.js';
 import * as A from './cmdAdmin.js';
 import * as M from './multi.js';
 import * as X from './cmdMore.js';
+import * as G from './cmdSetAlgebra.js';
 
 const table = new Map<string, CommandSpec>();
 
@@ -69,6 +70,13 @@ def('hmget', -3, 'readonly fast', K1, X.cmdHmget);
 def('hsetnx', 4, 'write denyoom fast', K1, X.cmdHsetnx);
 def('hstrlen', 3, 'readonly fast', K1, X.cmdHstrlen);
 def('smismember', -3, 'readonly fast', K1, X.cmdSmismember);
+def('sinter', -2, 'readonly', KALL, (c, a) => G.cmdSetAlgebra(c, a, 'inter'));
+def('sunion', -2, 'readonly', KALL, (c, a) => G.cmdSetAlgebra(c, a, 'union'));
+def('sdiff', -2, 'readonly', KALL, (c, a) => G.cmdSetAlgebra(c, a, 'diff'));
+def('sinterstore', -3, 'write denyoom', KALL, (c, a) => G.cmdSetAlgebraStore(c, a, 'inter'));
+def('sunionstore', -3, 'write denyoom', KALL, (c, a) => G.cmdSetAlgebraStore(c, a, 'union'));
+def('sdiffstore', -3, 'write denyoom', KALL, (c, a) => G.cmdSetAlgebraStore(c, a, 'diff'));
+def('smove', 4, 'write fast', [1, 2, 1], G.cmdSmove);
 def('unlink', -2, 'write fast', KALL, K.cmdDel);
 def('expireat', -3, 'write fast', K1, K.cmdExpireat);
 def('pexpireat', -3, 'write fast', K1, K.cmdPexpireat);

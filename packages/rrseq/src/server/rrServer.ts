@@ -339,7 +339,8 @@ export class RRServer {
     const ready = this.engine.ready;
     if (ready !== this.healthReady) {
       this.healthReady = ready;
-      this.grpc.setServing('pb.RRAPI', ready ? 'SERVING' : 'NOT_SERVING');
+      // The whole server ('') serves exactly what pb.RRAPI serves (it is its only service).
+      for (const svc of ['pb.RRAPI', '']) this.grpc.setServing(svc, ready ? 'SERVING' : 'NOT_SERVING');
       if (ready) {
         this.log.info({ cluster: this.engine.replica.cluster }, 'replica ready');
         this.writeIdentity();

@@ -59,4 +59,25 @@ describe('common commands', () => {
     expect(a.run('SMOVE', 'x', 'y', '1')).toBe(':1\r\n');
     expect(a.run('SINTER', 'x', 'y')).toBe('*0\r\n');
   });
+
+  it('RENAME carries the visible value and the TTL; the source is deleted on every node', () => {
+    const a = new TestNode(1);
+    const b = new TestNode(2);
+    a.run('HINCRBY', 'h', 'n', '5');
+    a.run('HSET', 'h', 'f', 'v');
+    a.run('EXPIRE', 'h', '100');
+    expect(a.run('RENAME', 'h', 'h2')).toBe('+OK\r\n');
+    expect(a.run('RENAME', 'nokey', 'x')).toBe('-ERR no such key\r\n');
+    for (const [k, d] of a.emitted.splice(0)) b.db.join(k, keyClone(d));
+    b.now = a.now;
+    for (const n of [a, b]) {
+      expect(n.run('EXISTS', 'h')).toBe(':0\r\n');
+      expect(n.run('HMGET', 'h2', 'n', 'f')).toBe('*2\r\n$1\r\n5\r\n$1\r\nv\r\n');
+      expect(n.run('TTL', 'h2')).toBe(':100\r\n');
+    }
+    expect(b.run('HINCRBY', 'h2', 'n', '1')).toBe(':6\r\n');
+    expect(b.run('COPY', 'h2', 'h3')).toBe(':1\r\n');
+    expect(b.run('COPY', 'h2', 'h3')).toBe(':0\r\n');
+    expect(b.run('HGET', 'h3', 'n')).toBe('$1\r\n6\r\n');
+  });
 });

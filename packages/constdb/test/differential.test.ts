@@ -90,6 +90,8 @@ function genCommand(r: () => number): string[] {
     () => [pick(['SINTER', 'SUNION', 'SDIFF']), key(), ...(r() < 0.7 ? [key()] : []), ...(r() < 0.3 ? [key()] : [])],
     () => [pick(['SINTERSTORE', 'SUNIONSTORE', 'SDIFFSTORE']), key(), key(), ...(r() < 0.7 ? [key()] : [])],
     () => ['SMOVE', key(), key(), mem()],
+    () => [pick(['RENAME', 'RENAMENX']), key(), key()],
+    () => ['COPY', key(), key(), ...(r() < 0.4 ? [pick(['REPLACE', 'DB', 'BAD'])] : []), ...(r() < 0.2 ? ['0'] : [])],
   ];
   return pick(cmds)();
 }

@@ -8,6 +8,7 @@ import * as A from './cmdAdmin.js';
 import * as M from './multi.js';
 import * as X from './cmdMore.js';
 import * as G from './cmdSetAlgebra.js';
+import * as R from './cmdRename.js';
 
 const table = new Map<string, CommandSpec>();
 
@@ -77,6 +78,9 @@ def('sinterstore', -3, 'write denyoom', KALL, (c, a) => G.cmdSetAlgebraStore(c, 
 def('sunionstore', -3, 'write denyoom', KALL, (c, a) => G.cmdSetAlgebraStore(c, a, 'union'));
 def('sdiffstore', -3, 'write denyoom', KALL, (c, a) => G.cmdSetAlgebraStore(c, a, 'diff'));
 def('smove', 4, 'write fast', [1, 2, 1], G.cmdSmove);
+def('rename', 3, 'write', [1, 2, 1], (c, a) => R.cmdRename(c, a, false));
+def('renamenx', 3, 'write fast', [1, 2, 1], (c, a) => R.cmdRename(c, a, true));
+def('copy', -3, 'write denyoom', [1, 2, 1], R.cmdCopy);
 def('unlink', -2, 'write fast', KALL, K.cmdDel);
 def('expireat', -3, 'write fast', K1, K.cmdExpireat);
 def('pexpireat', -3, 'write fast', K1, K.cmdPexpireat);

@@ -16,6 +16,10 @@ describe('config', () => {
     expect(cfg.port).toBe(9100);
     expect(cfg.ip).toBe('127.0.0.1');
     expect(applySettings(defaultConfig, parseConfigText('id = 42\nnode_alias = "x"')).nodeId).toBe(42);
+    // the original's threads and replica_gossip_frequency are accepted (and validated)
+    const orig = applySettings(defaultConfig, parseConfigText('threads = 4\nreplica_gossip_frequency = 2'));
+    expect([orig.threads, orig.replicaGossipFrequencySec]).toEqual([4, 2]);
+    expect(() => applySettings(defaultConfig, { threads: -1 })).toThrow(/threads must be a non-negative integer/);
   });
 
   it('names the bad key in one line', () => {

@@ -242,6 +242,12 @@ describe('constdb server: auth, config, persistence', () => {
     expect(r2.status).toBe(1);
     expect(r2.stderr.trim().split('\n')).toHaveLength(1);
     expect(r2.stderr).toMatch(/unknown key bogus_key/);
+    // -h is the host (as for redis-server), --help the help
+    const r3 = spawnSync(process.execPath, [CLI, '-h', '256.1.1.1', '--port', '0', '--work-dir', dir], { encoding: 'utf8', timeout: 20_000 });
+    expect(r3.status).not.toBe(0);
+    expect(r3.stdout + r3.stderr).toMatch(/256\.1\.1\.1/);
+    const r4 = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
+    expect(r4.stdout).toMatch(/-h, --host <addr>/);
   });
 
   it('keeps data across a clean restart (snapshot) and a SIGKILL (AOF always)', async () => {

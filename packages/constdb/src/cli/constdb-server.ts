@@ -10,7 +10,9 @@ const program = new Command()
   .option('-c, --config <file>', 'path of constdb.toml')
   .option('--node-id <n>', 'node id (unique in the cluster)')
   .option('--node-alias <name>', 'node alias')
+  .helpOption('--help', 'display help for command')
   .option('--ip <addr>', 'address to bind and announce (default 127.0.0.1)')
+  .option('-h, --host <addr>', 'the same as --ip (like redis-server -h)')
   .option('-p, --port <n>', 'port (default 9001)')
   .option('--work-dir <dir>', 'directory for the snapshot and AOF')
   .option('--log <file>', 'log file, or stdout/stderr')
@@ -39,6 +41,7 @@ for (const k of ['nodeId', 'nodeAlias', 'ip', 'port', 'workDir', 'log', 'logLeve
   'snapshotInterval', 'replBacklogLimit', 'replicaHeartbeatFrequency', 'protoMaxBulkLen', 'clientQueryBufferLimit', 'clientOutputBufferLimit', 'peerAddrs', 'replTimeout', 'gcIntervalMs', 'antiEntropyIntervalMs']) {
   if (opts[k] !== undefined) overrides[k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())] = opts[k];
 }
+if (opts.host !== undefined && opts.ip === undefined) overrides.ip = opts.host;
 
 try {
   const cfg = loadConfig(file, overrides);

@@ -46,6 +46,13 @@ export interface ConstdbConfig {
   gcIntervalMs: number;
   /** anti-entropy: compare digests with one replica (in turn) this often; 0 = never */
   antiEntropyIntervalMs: number;
+  /**
+   * The original's keys, accepted and validated: `threads` (this node runs one event loop:
+   * its worker-thread count has no effect) and `replica_gossip_frequency` (peer lists travel
+   * with every heartbeat and ack here, so it has no separate effect).
+   */
+  threads: number;
+  replicaGossipFrequencySec: number;
   /** "id=host:port,..." addresses to dial for given peer ids instead of what they announce (NAT, proxies) */
   peerAddrs: string;
 }
@@ -76,6 +83,8 @@ export const defaultConfig: ConstdbConfig = {
   replTimeoutSec: 10,
   gcIntervalMs: 1000,
   antiEntropyIntervalMs: 5000,
+  threads: 1,
+  replicaGossipFrequencySec: 1,
   peerAddrs: '',
 };
 
@@ -111,6 +120,8 @@ const KEYS: Record<string, [keyof ConstdbConfig, Kind]> = {
   repl_timeout: ['replTimeoutSec', 'uint'],
   gc_interval_ms: ['gcIntervalMs', 'uint'],
   anti_entropy_interval_ms: ['antiEntropyIntervalMs', 'uint'],
+  threads: ['threads', 'uint'],
+  replica_gossip_frequency: ['replicaGossipFrequencySec', 'number'],
   peer_addrs: ['peerAddrs', 'peers'],
 };
 /** accepted for compatibility with the seed's file, no effect */

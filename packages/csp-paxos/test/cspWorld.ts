@@ -24,7 +24,7 @@ export interface CDisk {
   committed: Array<{ slot: number; key: string }>;
 }
 
-export type CPersist = AcceptorRecord | { t: 'id'; inc: number; identity: CDisk['identity'] } | { t: 'line'; slot: number; key: string };
+export type CPersist = AcceptorRecord | { t: 'id'; inc: number; identity: CDisk['identity'] } | { t: 'line'; slot: number; key: string } | { t: 'snap'; records: AcceptorRecord[] };
 
 export interface Cores {
   router: Router;
@@ -103,8 +103,10 @@ export function cspWorld(o: Partial<CspWorldOptions> = {}): WorldSpec<CNode, CDi
       for (const m of o.net) m.inc = node.inc;
       const acceptorWrites = o.persist.length > 0;
       // The follower's loop awaits every dispatch: once it wrote anything, all it says waits.
-      const hold = to === 'follower' && (acceptorWrites || node.held.length > 0 || out.persist.some((r) => r.t === 'p' || r.t === 'a' || r.t === 'r'));
+      const hold = to === 'follower' && (acceptorWrites || o.compact !== undefined || node.held.length > 0 || out.persist.some((r) => r.t === 'p' || r.t === 'a' || r.t === 'r' || r.t === 'snap'));
       out.persist.push(...o.persist);
+      // A compaction: the shell replaces the acceptor log by this snapshot (atomic rename).
+      if (o.compact !== undefined) out.persist.push({ t: 'snap', records: [...p.follower.snapshot()] });
       for (const l of o.lines) {
         if (l.kind !== 'commit') continue;
         out.persist.push({ t: 'line', slot: l.slot, key: l.key });
@@ -219,6 +221,8 @@ export function cspWorld(o: Partial<CspWorldOptions> = {}): WorldSpec<CNode, CDi
       if (p.t === 'id') {
         d.inc = p.inc;
         d.identity = p.identity;
+      } else if (p.t === 'snap') {
+        d.records = [...p.records];
       } else if (p.t === 'line') {
         // The instance log keeps its contiguous prefix (recoverCommitted).
         if (p.slot === d.committed.length) d.committed.push({ slot: p.slot, key: p.key });

@@ -21,7 +21,7 @@ import {
   type WorldBounds,
 } from '@quorumkit/test-harness';
 import type { Msg } from '../src/core/types.js';
-import { formedPrefix, wipedVotesSchedule, wipePrefix } from './cspSchedules.js';
+import { formedPrefix, msg, wipedVotesSchedule, wipePrefix } from './cspSchedules.js';
 import { type CDisk, type CNode, type CObs, type COp, type CPersist, type CWorld, type CspWorldOptions, cspWorld } from './cspWorld.js';
 
 type CW = MessageWorld<CNode, CDisk, CPersist, Msg, COp, CObs>;
@@ -51,7 +51,10 @@ const wipeBounds: WorldBounds = { depthMax: 7 + extraDepth, crashable: [1], tick
 
 describe('explorer catches the item-1 bug (mutated core: a wiped node votes at once)', () => {
   it('finds two values committed at slot 0 after node 1 lost its directory', () => {
-    const r = search(world({ wipedVotes: true }, wipeBounds), wipePrefix, wipeBounds.depthMax);
+    // One step further than today's search starts (node 1's READ of round 1 reached node 2,
+    // which today's core never sends): the rest is searched, not scripted.
+    const prefix: Step[] = [...wipePrefix, { deliver: msg(1, 2, 'READ') }];
+    const r = search(world({ wipedVotes: true }, wipeBounds), prefix, wipeBounds.depthMax - 1);
     expect(r.ok).toBe(false);
     expect(r.violation!.invariant).toMatch(/at most one value|acknowledged/);
   }, 900_000);

@@ -1,12 +1,17 @@
 // card-srv -c example/example.conf -p DIR -i 0|1|2
+import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { pino } from 'pino';
 import { parseConfig, validateConfig, configDefaults, type CardServerConfig } from '../server/config.js';
 import { startCardServer } from '../server/cardServer.js';
 
+// The package's own version (dist/cli/x.js and src/cli/x.ts both sit two levels below it).
+const { version: packageVersion } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
 const program = new Command()
   .name('card-srv')
+  .version(packageVersion, '--version', 'print the version and exit')
   .description('Certain card server: the card gRPC service on 50050+id (or CardAddrs), peers on ServerAddrs')
   .option('-c, --config <file>', 'key=value config file')
   .option('-p, --path <dir>', 'data directory (holds logdb_<id> and datadb_<id>)')

@@ -1,7 +1,11 @@
 // card-tool -X/-Y/-Z addr -o Insert|Update|Delete|Select ... ; card-tool -a addr -o Recover -i ID
+import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { CardClient, type CardMethod, type CardRequestInput } from '../client/cardClient.js';
 import { UINT64_MAX } from '../core/card.js';
+
+// The package's own version (dist/cli/x.js and src/cli/x.ts both sit two levels below it).
+const { version: packageVersion } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 const USAGE = [
   '    card-tool -X/-Y/-Z addr -o Insert -i <card_id> -n <user_name> -u <user_id> -b <balance>',
@@ -13,6 +17,7 @@ const USAGE = [
 
 const program = new Command()
   .name('card-tool')
+  .version(packageVersion, '--version', 'print the version and exit')
   .option('-X <addr>', 'card address of server 0')
   .option('-Y <addr>', 'card address of server 1')
   .option('-Z <addr>', 'card address of server 2')

@@ -1,13 +1,18 @@
 // constdb-check-aof [--fix] <file>: reports whether an AOF is intact, has a torn tail (a
 // crash mid-append: the server cuts it itself at start) or is damaged in the middle (the
 // server refuses to start); --fix cuts the file at the first damage.
+import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { scanAof, countIntactFrom } from '../storage/aofScan.js';
 import { truncateFile } from '../storage/aof.js';
 
+// The package's own version (dist/cli/x.js and src/cli/x.ts both sit two levels below it).
+const { version: packageVersion } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
 const program = new Command()
   .name('constdb-check-aof')
+  .version(packageVersion, '--version', 'print the version and exit')
   .description('check (and with --fix, repair) a constdb append-only file')
   .argument('<file>', 'path of constdb.aof')
   .option('--fix', 'cut the file at the first damaged byte (the ops after it are lost)')

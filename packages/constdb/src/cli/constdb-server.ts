@@ -1,10 +1,15 @@
 // constdb-server [constdb.toml] [-c FILE] [--port N] ... : starts one node.
+import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { loadConfig, ConfigError } from '../server/config.js';
 import { startNode } from '../server/start.js';
 
+// The package's own version (dist/cli/x.js and src/cli/x.ts both sit two levels below it).
+const { version: packageVersion } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
 const program = new Command()
   .name('constdb-server')
+  .version(packageVersion, '--version', 'print the version and exit')
   .description('Redis-protocol cache with active-active CRDT replication')
   .argument('[config]', 'path of constdb.toml')
   .option('-c, --config <file>', 'path of constdb.toml')

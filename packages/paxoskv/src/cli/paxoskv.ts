@@ -1,4 +1,5 @@
 // paxoskv: serve one acceptor, run a local cluster, or set/get a key.
+import { createRequire } from 'node:module';
 import * as grpcJs from '@grpc/grpc-js';
 import { Command, CommanderError, Option } from 'commander';
 import { PaxosKvClient } from '../client/kvClient.js';
@@ -9,6 +10,9 @@ import { ACCEPTOR_BASE_PORT, defaultAcceptorAddress } from '../wire/protoPath.js
 import { exitCodeFor, fail } from './errors.js';
 import { makeLogger } from './logger.js';
 import { formatKvValue, parseAddress, parseAddressList, parseCount, parseValue, parseValueType, parseVersion } from './parse.js';
+
+// The package's own version (dist/cli/x.js and src/cli/x.ts both sit two levels below it).
+const { version: packageVersion } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 // grpc-js would print its own copy of every bind/connect error; ours is the one clear line.
 grpcJs.setLogVerbosity(grpcJs.logVerbosity.NONE);
@@ -39,6 +43,7 @@ const CLUSTER_ID_HELP = 'cluster name; clients must name the same one';
 const UNNAMED_HELP = 'refuse requests that name no cluster (clients built from the seed proto); default: served';
 
 const program = new Command('paxoskv')
+  .version(packageVersion, '--version', 'print the version and exit')
   .description('classic Paxos key-version store: one Paxos instance per (key, version)')
   .showSuggestionAfterError(true)
   .exitOverride()

@@ -1,5 +1,6 @@
 // csp-paxos CLI: node | run | check | run-and-check | propose | status
 import { mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,9 @@ import { parseFaults } from '../server/faults.js';
 import { CspPaxosNode } from '../server/node.js';
 import { runCluster } from '../server/runner.js';
 import { checkDir } from './checkDir.js';
+
+// The package's own version (dist/cli/x.js and src/cli/x.ts both sit two levels below it).
+const { version: packageVersion } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 const CLI_PATH = fileURLToPath(import.meta.url);
 
@@ -32,7 +36,7 @@ function ports(n: number, o: { ports?: string; basePort?: number }): number[] {
   return defaultCommittee(n, o.basePort ?? DEFAULT_BASE_PORT).map((m) => m.port);
 }
 
-const program = new Command('csp-paxos').description('CSP-style multi-Paxos replicated log (Yet Another Simple Paxos, with real ballots)');
+const program = new Command('csp-paxos').version(packageVersion, '--version', 'print the version and exit').description('CSP-style multi-Paxos replicated log (Yet Another Simple Paxos, with real ballots)');
 
 program
   .command('node')

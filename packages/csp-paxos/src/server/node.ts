@@ -20,6 +20,9 @@ import { type Member, peerPortOf } from './config.js';
 import { runProcessor } from './processor.js';
 import { type Request, Transport } from './transport.js';
 
+/** The longest delay setTimeout honours. */
+const TIMER_MS_MAX = 2 ** 31 - 1;
+
 export const NODE_DEFAULTS = {
   channelCapacityMax: 200_000,
   /**
@@ -213,8 +216,17 @@ export class CspPaxosNode {
     node.startLoops(cores, router.takeOutput());
     holder.node = node;
     for (const m of pendingNet) node.inbound(m);
-    if (opts.stopAtMs !== undefined) node.stopTimer = setTimeout(() => void node.stop(), Math.max(0, opts.stopAtMs - Date.now()));
+    if (opts.stopAtMs !== undefined) node.armStop(opts.stopAtMs);
     return node;
+  }
+
+  /**
+   * Stops the node at `atMs`. Node's timers take at most 2^31-1 ms (24.8 days) and fire at once
+   * beyond it (`-t 2147484` stopped the node immediately), so a far stop re-arms in steps.
+   */
+  private armStop(atMs: number): void {
+    const left = Math.max(0, atMs - Date.now());
+    this.stopTimer = setTimeout(() => (left > TIMER_MS_MAX ? this.armStop(atMs) : void this.stop()), Math.min(left, TIMER_MS_MAX));
   }
 
   get port(): number {

@@ -18,6 +18,23 @@ function run(cli: string, args: string[]): Promise<{ code: number; stdout: strin
 }
 
 describe('rrseq CLI argument errors', () => {
+  it('every bin: --version prints the version; an unknown flag or a missing argument is an error line and one usage line, exit 2', async () => {
+    const { version } = (await import('../../packages/rrseq/package.json', { with: { type: 'json' } })).default as { version: string };
+    for (const cli of ['rrseq-server.js', 'rrseq-client.js', 'rrseq-admin.js']) {
+      const v = await run(cli, ['--version']);
+      expect(v.code).toBe(0);
+      expect(v.stdout.trim()).toBe(version);
+      for (const args of [['--no-such-flag'], []]) {
+        const r = await run(cli, args);
+        expect(r.code).toBe(2);
+        const lines = r.stderr.trim().split('\n');
+        expect(lines.length).toBeLessThanOrEqual(2);
+        expect(lines[lines.length - 1]).toMatch(/^usage: rrseq-/);
+        expect(r.stdout).toBe('');
+      }
+    }
+  });
+
   it('rrseq-client: a name over 256 bytes and an unservable BUF_SIZE are one line each', async () => {
     for (const [name, buf, why] of [['x'.repeat(300), '1', /name must be/], ['ok', String(2 ** 41), /largest range/]] as const) {
       const r = await run('rrseq-client.js', [name, buf, '10', ':1']);

@@ -1,6 +1,39 @@
 // pino to stderr (stdout is for the user-facing lines: `ready`, `Got: <id>`); readable with
 // --pretty or when stderr is a terminal.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
+
+/** This package's version, from its package.json (found upward from this file, in src or dist). */
+export function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const p = join(dir, 'package.json');
+    if (existsSync(p)) {
+      const j = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+      if (j.name === '@quorumkit/rrseq' && j.version) return j.version;
+    }
+    dir = dirname(dir);
+  }
+  return 'unknown';
+}
+
+/**
+ * The CLI convention (issue 23): --version; an unknown flag or a missing argument prints
+ * commander's one error line and one usage line on stderr, and exits 2.
+ */
+export function cliConventions(cmd: Command): Command {
+  return cmd
+    .version(packageVersion())
+    .showHelpAfterError(false)
+    .exitOverride((err) => {
+      if (err.exitCode === 0) process.exit(0); // --help, --version
+      process.stderr.write(`usage: ${cmd.name()} ${cmd.usage()}\n`);
+      process.exit(2);
+    });
+}
 
 export function cliLogger(name: string, level: string, pretty: boolean): Logger {
   if (pretty || process.stderr.isTTY) {

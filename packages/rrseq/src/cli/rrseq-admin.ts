@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { callUnary, createGrpcClient } from '@quorumkit/shared-transport';
 import { rrSeqProtoPath } from '../protoPath.js';
 import { normalizeAddr } from '../server/wire.js';
+import { cliConventions } from './logger.js';
 
 async function send(addr: string, command: string, floor = '0'): Promise<void> {
   const client = createGrpcClient(rrSeqProtoPath(), 'pb.RRAPI', normalizeAddr(addr));
@@ -20,7 +21,7 @@ async function send(addr: string, command: string, floor = '0'): Promise<void> {
   }
 }
 
-const program = new Command().name('rrseq-admin').description('Operator commands for an rrseq cluster (sent to one server).').showHelpAfterError();
+const program = cliConventions(new Command().name('rrseq-admin').description('Operator commands for an rrseq cluster (sent to one server).'));
 program
   .command('init')
   .argument('<addr>', 'any server of the cluster (":19001" means 127.0.0.1:19001)')
@@ -44,4 +45,9 @@ program
   .argument('<addr>', 'a server')
   .description('whether that server serves, and if not why')
   .action((addr: string) => send(addr, 'status'));
+if (process.argv.length <= 2) {
+  // commander would print the whole help here: one error line and the usage line instead.
+  process.stderr.write(`error: missing command (init, force-recover, status)\nusage: rrseq-admin ${program.usage()}\n`);
+  process.exit(2);
+}
 await program.parseAsync();

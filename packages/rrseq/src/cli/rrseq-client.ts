@@ -2,9 +2,9 @@
 // if one is available and print `Got: <id>`, as in the seed's quickstart.
 import { Command } from 'commander';
 import { RRSeq } from '../client/rrSeq.js';
-import { cliLogger, intArg, onStopSignal } from './logger.js';
+import { cliConventions, cliLogger, intArg, onStopSignal } from './logger.js';
 
-const program = new Command()
+const program = cliConventions(new Command()
   .name('rrseq-client')
   .usage('SEQ_NAME BUF_SIZE MS_DELAY ADDR1 [ADDRN...]')
   .description('Stream IDs of one named sequence from a cluster of RRServers and print them.')
@@ -15,7 +15,7 @@ const program = new Command()
   .option('--prefetch-at <fraction>', 'fetch the next range when this fraction of the current one is used', '0.5')
   .option('--log-level <level>', 'pino log level', 'info')
   .option('--pretty', 'human-readable logs on stderr')
-  .showHelpAfterError();
+  );
 
 program.parse();
 const [name, bufRaw, delayRaw, addrs] = program.processedArgs as [string, string, string, string[]];

@@ -3,9 +3,9 @@ import { createServer } from 'node:http';
 import { Command } from 'commander';
 import { RRServer } from '../server/rrServer.js';
 import { normalizeAddr } from '../server/wire.js';
-import { cliLogger, intArg, onStopSignal } from './logger.js';
+import { cliConventions, cliLogger, intArg, onStopSignal } from './logger.js';
 
-const program = new Command()
+const program = cliConventions(new Command()
   .name('rrseq-server')
   .usage('ADDR PATH PEER1 [PEERN...]')
   .description('Start one RRServer. ADDR and peers are host:port (":19001" means 127.0.0.1:19001); PATH is the persist file (created if missing).')
@@ -19,7 +19,7 @@ const program = new Command()
   .option('--metrics <addr>', 'serve Prometheus metrics over HTTP at host:port/metrics')
   .option('--log-level <level>', 'pino log level', 'info')
   .option('--pretty', 'human-readable logs on stderr')
-  .showHelpAfterError();
+  );
 
 program.parse();
 const [addr, path, peers] = program.processedArgs as [string, string, string[]];

@@ -4,30 +4,19 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts, waitFor } from '@quorumkit/test-harness';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NodeConnection, propose } from '../src/client/client.js';
 import { checkDir } from '../src/cli/checkDir.js';
 import { committeeFromPorts } from '../src/server/config.js';
-import { CspPaxosNode, type NodeOptions } from '../src/server/node.js';
+import { type NodeOptions } from '../src/server/node.js';
+import { localCommittee, localNodes } from './helpers/localNodes.js';
 
-const running: CspPaxosNode[] = [];
-
-afterEach(async () => {
-  await Promise.allSettled(running.splice(0).map((n) => n.stop()));
-});
-
-async function startNode(opts: NodeOptions): Promise<CspPaxosNode> {
-  const n = await CspPaxosNode.start(opts);
-  running.push(n);
-  return n;
-}
+const local = localNodes();
+const startNode = (opts: NodeOptions) => local.start(opts);
 
 describe('five nodes over TCP', () => {
   it('propose commits through the leader from any node; fail-over and restart keep the rules', async () => {
-    const all = await freePorts(10);
-    const ports = all.slice(0, 5);
-    const committee = committeeFromPorts(ports, '127.0.0.1', all.slice(5));
-    const logDir = mkdtempSync(join(tmpdir(), 'csp-paxos-cluster-'));
+    const { ports, committee, logDir } = await localCommittee(5, 'csp-paxos-cluster-');
     const opts = (id: number, bootstrap = false): NodeOptions => ({ id, committee, logDir, bootstrap, core: { generate: false, timeoutMs: 600, retryMs: 50, interval: 1_000_000 } });
     const nodes = await Promise.all([0, 1, 2, 3, 4].map((i) => startNode(opts(i, true))));
 
@@ -63,7 +52,7 @@ describe('five nodes over TCP', () => {
     for (let k = 15; k < 20; k++) slots.push(await propose(`v${k}`, { ports: [ports[2]!], timeoutMs: 30_000 }));
     expect(new Set(slots).size).toBe(20);
 
-    await Promise.all(running.splice(0).map((n) => n.stop()));
+    await local.stopAll();
     const r = checkDir(logDir, 5);
     expect(r.ok, r.report).toBe(true);
   }, 120_000);

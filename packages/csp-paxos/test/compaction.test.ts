@@ -1,35 +1,24 @@
 // Issue 18 item 3: the acceptor log is compacted (a snapshot of the state above the chosen
 // prefix replaces it), so a node that ran longer than the compaction threshold restarts from
 // a small log and keeps every committed slot; the cluster goes on with the rules intact.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePorts, waitFor } from '@quorumkit/test-harness';
-import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '@quorumkit/test-harness';
+import { describe, expect, it } from 'vitest';
 import { checkDir } from '../src/cli/checkDir.js';
-import { committeeFromPorts } from '../src/server/config.js';
-import { CspPaxosNode, type NodeOptions } from '../src/server/node.js';
+import { type NodeOptions } from '../src/server/node.js';
+import { localCommittee, localNodes } from './helpers/localNodes.js';
 import { parseAcceptorLog } from '../src/storage/acceptorLog.js';
 
-const running: CspPaxosNode[] = [];
-afterEach(async () => {
-  await Promise.allSettled(running.splice(0).map((n) => n.stop()));
-});
-
-async function startNode(opts: NodeOptions): Promise<CspPaxosNode> {
-  const n = await CspPaxosNode.start(opts);
-  running.push(n);
-  return n;
-}
+const local = localNodes();
+const startNode = (opts: NodeOptions) => local.start(opts);
 
 const EVERY = 300;
 const KEEP = 50;
 
 describe('acceptor log compaction', () => {
   it('a log past the threshold is replaced by a snapshot; the node restarts from it with every committed slot', async () => {
-    const all = await freePorts(6);
-    const committee = committeeFromPorts(all.slice(0, 3), '127.0.0.1', all.slice(3));
-    const logDir = mkdtempSync(join(tmpdir(), 'csp-paxos-compact-'));
+    const { committee, logDir } = await localCommittee(3, 'csp-paxos-compact-');
     const opts = (id: number, bootstrap = false): NodeOptions => ({
       id, committee, logDir, bootstrap,
       core: { generate: true, interval: 100, timeoutMs: 800, retryMs: 50, compactEverySlots: EVERY, lagSlotsMax: KEEP },

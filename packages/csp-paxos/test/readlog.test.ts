@@ -1,33 +1,19 @@
 // Issue 18 item 5: every replica keeps the data of committed client values (also across a
 // restart), the log can be read and followed from any slot, and a proposal with a client id and
 // sequence number cannot commit twice however often it is retried, on whichever node.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePorts, waitFor } from '@quorumkit/test-harness';
-import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '@quorumkit/test-harness';
+import { describe, expect, it } from 'vitest';
 import { NodeConnection, propose } from '../src/client/client.js';
 import { checkDir } from '../src/cli/checkDir.js';
-import { committeeFromPorts } from '../src/server/config.js';
-import { CspPaxosNode, type NodeOptions } from '../src/server/node.js';
+import { type NodeOptions } from '../src/server/node.js';
+import { localCommittee, localNodes } from './helpers/localNodes.js';
 
-const running: CspPaxosNode[] = [];
-afterEach(async () => {
-  await Promise.allSettled(running.splice(0).map((n) => n.stop()));
-});
-
-async function startNode(opts: NodeOptions): Promise<CspPaxosNode> {
-  const n = await CspPaxosNode.start(opts);
-  running.push(n);
-  return n;
-}
+const local = localNodes();
+const startNode = (opts: NodeOptions) => local.start(opts);
 
 describe('a log users can read', () => {
   it('read/tail return the data on every node, a restart keeps it, and an idempotent retry commits once', async () => {
-    const all = await freePorts(6);
-    const ports = all.slice(0, 3);
-    const committee = committeeFromPorts(ports, '127.0.0.1', all.slice(3));
-    const logDir = mkdtempSync(join(tmpdir(), 'csp-paxos-read-'));
+    const { ports, committee, logDir } = await localCommittee(3, 'csp-paxos-read-');
     const opts = (id: number, bootstrap = false): NodeOptions => ({ id, committee, logDir, bootstrap, core: { generate: false, timeoutMs: 800, retryMs: 50, interval: 1_000_000 } });
     const nodes = await Promise.all([0, 1, 2].map((i) => startNode(opts(i, true))));
 
@@ -79,7 +65,7 @@ describe('a log users can read', () => {
       c.close();
     }
     expect(back.statusSnapshot().voting).toBe(true);
-    for (const n of running) await n.stop();
+    await local.stopAll();
     const r = checkDir(logDir, 3);
     expect(r.ok, r.report).toBe(true);
   }, 120_000);

@@ -59,10 +59,15 @@ function walk(dir, base = dir) {
   });
 }
 
+/** `import ... from 'x'` / `export ... from 'x'` statements (the clause may span lines). */
+const STATIC_FROM = /(?:^|[\s;}])(?:import|export)\b[^;'"`]*?\bfrom\s*["']([^"']+)["']/gm;
+
 /** Bare module names a built ESM file imports (static, dynamic and esbuild's require shim). */
 export function bareImports(source) {
   const out = new Set();
-  const patterns = [/\bfrom\s*["']([^"']+)["']/g, /\bimport\s*["']([^"']+)["']/g, /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g, /\b(?:__)?require\s*\(\s*["']([^"']+)["']\s*\)/g];
+  // `from` only as the end of an import/export statement: a string such as 'from' in option
+  // parsing code (csp-paxos read --from) is not an import.
+  const patterns = [STATIC_FROM, /\bimport\s*["']([^"']+)["']/g, /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g, /\b(?:__)?require\s*\(\s*["']([^"']+)["']\s*\)/g];
   for (const re of patterns) for (const m of source.matchAll(re)) if (!m[1].startsWith('.') && !m[1].startsWith('/')) out.add(m[1]);
   return [...out];
 }
@@ -144,7 +149,8 @@ export function checkTarball(pkgDir, sourceDir, siblings) {
       if (!(dep in runtime)) say(`${f} imports '${spec}', which is not in dependencies${pkg.devDependencies?.[dep] ? ' (only a devDependency)' : ''}`);
     }
     // each relative import of a shipped file must be shipped too
-    for (const m of src.matchAll(/\b(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)) {
+    const localImports = [...src.matchAll(STATIC_FROM), ...src.matchAll(/\bimport\s*\(?\s*["']([^"']+)["']/g)].filter((m) => /^\.{1,2}\//.test(m[1]));
+    for (const m of localImports) {
       const target = posix.normalize(posix.join(posix.dirname(f), m[1]));
       if (!shipped.has(target)) say(`${f} imports ${m[1]}, which is not in the tarball`);
     }

@@ -14,11 +14,13 @@ describe('tour', () => {
   it('runs every system\'s walkthrough against real clusters and prints the summary', () => {
     const r = node(['scripts/tour.mjs'], 300_000);
     const out = r.stdout + r.stderr;
-    expect(out, out.slice(-3000)).toMatch(/all 5 scenarios passed/);
+    expect(out, out.slice(-3000)).toMatch(/all 6 scenarios passed/);
     expect(r.status).toBe(0);
     for (const system of ['certain', 'paxoskv', 'rrseq', 'constdb', 'csp-paxos']) expect(out).toMatch(new RegExp(`^${system}\\s+.*\\bpass\\b`, 'm'));
     expect(out).toContain('user_name=rock user_id=20170001 balance=200');
     expect(out).toMatch(/read: {4}5;/);
+    // csp-paxos: the same (client, seq) proposed through two nodes is committed once
+    expect(out.match(/^\s*\d+ \S+ "hello tour"$/gm) ?? []).toHaveLength(1);
     // nothing the tour started is still running
     const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout;
     expect(ps).not.toMatch(/quorumkit-(certain|paxoskv|rrseq|constdb|csp-paxos)-/);

@@ -71,7 +71,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   const framed = frameFile(bytes);
   const key = resolve(path);
   const previous = inFlight.get(key) ?? Promise.resolve();
-  const mine = previous.then(() => replaceFile(key, framed));
+  const mine = previous.then(() => replaceFileDurably(key, [framed]));
   const settled = mine.then(
     () => undefined,
     () => undefined,
@@ -84,12 +84,21 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   }
 }
 
-async function replaceFile(path: string, framed: Uint8Array): Promise<void> {
+/**
+ * Replaces `path` durably with the concatenation of `parts`: write a temp file part by part,
+ * fsync it, rename it over `path`, fsync the directory. A failure leaves the old file and no
+ * temp file. The parts are written as given (no frame): callers that want the checked frame
+ * use writeFileAtomic, or write the frame header as their first part.
+ */
+export async function replaceFileDurably(path: string, parts: readonly Uint8Array[]): Promise<void> {
   const temp = atomicTempPath(path);
   try {
     const fh = await open(temp, 'w', 0o644);
     try {
-      await fh.writeFile(framed);
+      for (const part of parts) {
+        let off = 0;
+        while (off < part.length) off += (await fh.write(part, off, part.length - off)).bytesWritten;
+      }
       await fh.sync();
     } finally {
       await fh.close();

@@ -14,6 +14,7 @@ export {
   frameFile,
   fsyncDirectory,
   readFileChecked,
+  replaceFileDurably,
   unframeFile,
   writeFileAtomic,
 } from './atomicFile.js';

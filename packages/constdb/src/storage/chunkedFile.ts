@@ -4,11 +4,11 @@
 // runs a chunk at a time with a turn of the loop between chunks, and the chunks are written
 // one by one before the fsync and the atomic rename. Files it writes are read by
 // shared-storage's readFileChecked and the other way round.
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import {
   ATOMIC_FILE_HEADER_BYTES, ATOMIC_FILE_MAGIC, ATOMIC_FILE_PAYLOAD_BYTES_MAX, ATOMIC_FILE_VERSION,
-  CorruptFileError, atomicTempPath, crc32, fsyncDirectory,
+  CorruptFileError, crc32, replaceFileDurably,
 } from '@quorumkit/shared-storage';
 
 /** bytes checksummed per event-loop turn */
@@ -62,25 +62,7 @@ async function writeNow(path: string, chunks: Uint8Array[]): Promise<void> {
   if (length > ATOMIC_FILE_PAYLOAD_BYTES_MAX) throw new RangeError(`snapshot of ${length} bytes exceeds the file frame's ${ATOMIC_FILE_PAYLOAD_BYTES_MAX}`);
   const h = header(length);
   h.writeUInt32BE(await crcSliced(chunks, crc32(h.subarray(0, 12))), 12);
-  const temp = atomicTempPath(path);
-  try {
-    const fh = await open(temp, 'w', 0o644);
-    try {
-      await fh.write(h);
-      for (const c of chunks) {
-        let off = 0;
-        while (off < c.length) off += (await fh.write(c, off, c.length - off)).bytesWritten;
-      }
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(temp, path);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  }
-  await fsyncDirectory(dirname(path));
+  await replaceFileDurably(path, [h, ...chunks]);
 }
 
 /** Reads a framed file (off the loop) and checks it in slices; the payload is a view, not a copy. */

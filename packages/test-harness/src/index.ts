@@ -45,3 +45,7 @@ export { etcdInstalled, startEtcd, type Etcd } from './bench/etcdAnchor.js';
 // Exhaustive explorer (src/explore/) and disk faults + acked-writes checker (src/faults/).
 export * from './explore/index.js';
 export * from './faults/index.js';
+
+// Test certificates (openssl at test time) for TLS tests.
+export { createTestCa, makeTestPki, opensslAvailable, CertError } from './certs.js';
+export type { TestCa, TestCert, TestPki, IssueOptions } from './certs.js';

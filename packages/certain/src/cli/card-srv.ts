@@ -21,7 +21,11 @@ const program = new Command()
   .option('--metrics-addr <host:port>', 'serve Prometheus metrics on http://host:port/metrics')
   .option('--pretty', 'human-readable logs')
   .option('--bootstrap', 'first start of a NEW cluster: vote at once (never use it on a replica that lost its disk: it recovers by itself)')
-  .showHelpAfterError();
+  // The CLI convention (issue 23): a bad flag is one `Error:` line and one usage line on
+  // stderr (not the whole help) and exit 2; --help and --version exit 0.
+  .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'Error: ')) })
+  .showHelpAfterError('usage: card-srv -c <file> -p <dir> -i <n> [options] (card-srv --help for all options)')
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 function fail(msg: string): never {
   process.stderr.write(`card-srv: ${msg}\n`);

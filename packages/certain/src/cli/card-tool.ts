@@ -14,6 +14,7 @@ const USAGE = [
   '    card-tool -X/-Y/-Z addr -o Select -i <card_id>',
   '    card-tool -a       addr -o Recover -i <card_id>',
 ].join('\n');
+const USAGE_LINE = 'usage: card-tool -X/-Y/-Z <addr> -o Insert|Update|Delete|Select -i <card_id> ... (card-tool --help for all forms)';
 
 const program = new Command()
   .name('card-tool')
@@ -30,41 +31,41 @@ const program = new Command()
   .option('-d <delta>', 'balance delta (may be negative)')
   .option('--timeout <ms>', 'per-call deadline', '10000')
   .allowExcessArguments(false)
-  .helpOption('-h, --help');
+  .helpOption('-h, --help')
+  .addHelpText('after', `\nUsage forms:\n${USAGE}`)
+  // The CLI convention (issue 23): a bad flag or a missing argument is one `Error:` line
+  // and one usage line on stderr and exit 2, nothing sent; --help and --version exit 0.
+  .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'Error: ')) })
+  .showHelpAfterError(USAGE_LINE)
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
-function usage(): never {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(1);
+function usage(why: string): never {
+  process.stderr.write(`Error: ${why}\n${USAGE_LINE}\n`);
+  process.exit(2);
 }
 
 function num(v: string | undefined, what: string, signed = false): bigint {
-  if (v === undefined || !(signed ? /^-?\d+$/ : /^\d+$/).test(v)) {
-    process.stdout.write(`bad ${what}: ${v ?? '(missing)'}\n`);
-    usage();
-  }
+  if (v === undefined || !(signed ? /^-?\d+$/ : /^\d+$/).test(v)) usage(`bad ${what}: ${v ?? '(missing)'}`);
   const n = BigInt(v);
   // a local argument error is not a server failure: say what is wrong, exit 2, send nothing
   const [lo, hi] = signed ? [-(1n << 63n), (1n << 63n) - 1n] : [0n, UINT64_MAX];
-  if (n < lo || n > hi) {
-    process.stdout.write(`bad ${what}: ${v} (must be in ${lo}..${hi})\n`);
-    process.exit(2);
-  }
+  if (n < lo || n > hi) usage(`bad ${what}: ${v} (must be in ${lo}..${hi})`);
   return n;
 }
 
 async function main(): Promise<void> {
-  if (process.argv.length <= 2) usage();
+  if (process.argv.length <= 2) usage('missing -o <op> and a server address');
   program.parse();
   const o = program.opts<Record<string, string | undefined>>();
   const op = o.o;
   const ops: Record<string, CardMethod> = { Insert: 'InsertCard', Update: 'UpdateCard', Delete: 'DeleteCard', Select: 'SelectCard', Recover: 'RecoverData' };
   const method = op ? ops[op] : undefined;
-  if (!method) usage();
+  if (!method) usage(op === undefined ? 'missing -o <op>' : `unknown op "${op}" (Insert, Update, Delete, Select or Recover)`);
   const addrs = op === 'Recover' ? [o.a] : [o.X, o.Y, o.Z];
-  if (!addrs.some((a) => a)) usage();
+  if (!addrs.some((a) => a)) usage(op === 'Recover' ? 'Recover needs -a <addr>' : 'missing a server address (-X, -Y or -Z)');
   const input: CardRequestInput = { cardId: num(o.i, 'card_id') };
   if (op === 'Insert') {
-    if (o.n === undefined) usage();
+    if (o.n === undefined) usage('Insert needs -n <user_name>');
     input.card = { userName: new TextEncoder().encode(o.n), userId: num(o.u, 'user_id'), balance: num(o.b, 'balance') };
   }
   if (op === 'Update') input.delta = num(o.d, 'delta', true);

@@ -16,7 +16,11 @@ const program = new Command()
   .description('check (and with --fix, repair) a constdb append-only file')
   .argument('<file>', 'path of constdb.aof')
   .option('--fix', 'cut the file at the first damaged byte (the ops after it are lost)')
-  .showHelpAfterError();
+  // The CLI convention (issue 23): a bad flag or a missing <file> is one `Error:` line and
+  // one usage line on stderr and exit 2; --help and --version exit 0.
+  .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'Error: ')) })
+  .showHelpAfterError('usage: constdb-check-aof [--fix] <file>')
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 program.parse();
 const file = program.args[0]!;
 const fix = program.opts<{ fix?: boolean }>().fix === true;

@@ -36,7 +36,11 @@ const program = new Command()
   .option('--gc-interval-ms <ms>', 'tombstone GC interval')
   .option('--anti-entropy-interval-ms <ms>', 'compare digests with a replica this often (0: never)')
   .option('--pretty', 'human-readable logs')
-  .showHelpAfterError();
+  // The CLI convention (issue 23): a bad flag is one `Error:` line and one usage line on
+  // stderr (not the whole help) and exit 2; --help and --version exit 0.
+  .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'Error: ')) })
+  .showHelpAfterError('usage: constdb-server [constdb.toml] [options] (constdb-server --help for all options)')
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 program.parse();
 const opts = program.opts<Record<string, string | boolean | undefined>>();

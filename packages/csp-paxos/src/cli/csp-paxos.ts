@@ -36,7 +36,14 @@ function ports(n: number, o: { ports?: string; basePort?: number }): number[] {
   return defaultCommittee(n, o.basePort ?? DEFAULT_BASE_PORT).map((m) => m.port);
 }
 
-const program = new Command('csp-paxos').version(packageVersion, '--version', 'print the version and exit').description('CSP-style multi-Paxos replicated log (Yet Another Simple Paxos, with real ballots)');
+const program = new Command('csp-paxos')
+  .version(packageVersion, '--version', 'print the version and exit')
+  .description('CSP-style multi-Paxos replicated log (Yet Another Simple Paxos, with real ballots)')
+  // The CLI convention (issue 23), inherited by every subcommand added below: a bad flag or
+  // argument is one `Error:` line and one usage line on stderr and exit 2; --help, --version 0.
+  .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'Error: ')) })
+  .showHelpAfterError('usage: csp-paxos <node|run|check|run-and-check|propose|read|tail|status> [options] (csp-paxos <command> --help)')
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 program
   .command('node')

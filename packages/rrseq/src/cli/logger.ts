@@ -22,12 +22,14 @@ export function packageVersion(): string {
 
 /**
  * The CLI convention (issue 23): --version; an unknown flag or a missing argument prints
- * commander's one error line and one usage line on stderr, and exits 2.
+ * one `Error:` line (commander's, capitalised like every quorumkit bin) and one usage line
+ * on stderr, and exits 2.
  */
 export function cliConventions(cmd: Command): Command {
   return cmd
     .version(packageVersion())
     .showHelpAfterError(false)
+    .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'Error: ')) })
     .exitOverride((err) => {
       if (err.exitCode === 0) process.exit(0); // --help, --version
       process.stderr.write(`usage: ${cmd.name()} ${cmd.usage()}\n`);

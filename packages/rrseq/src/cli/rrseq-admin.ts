@@ -47,7 +47,7 @@ program
   .action((addr: string) => send(addr, 'status'));
 if (process.argv.length <= 2) {
   // commander would print the whole help here: one error line and the usage line instead.
-  process.stderr.write(`error: missing command (init, force-recover, status)\nusage: rrseq-admin ${program.usage()}\n`);
+  process.stderr.write(`Error: missing command (init, force-recover, status)\nusage: rrseq-admin ${program.usage()}\n`);
   process.exit(2);
 }
 await program.parseAsync();

@@ -27,6 +27,7 @@ describe('gRPC health', () => {
     // Blank servers (never bootstrapped) cannot serve.
     expect(await status(health, 'pb.RRAPI')).toBe('NOT_SERVING');
     expect(await status(health, '')).toBe('NOT_SERVING');
+    expect(await status(health, 'pb.RRLease')).toBe('NOT_SERVING');
     const end = Date.now() + 20_000;
     while (!servers.every((s) => s.ready) && Date.now() < end) {
       const r = await servers[0]!.init();
@@ -35,5 +36,6 @@ describe('gRPC health', () => {
     await waitUntil(() => servers[0]!.ready, 20_000, 'the cluster to form');
     expect(await status(health, 'pb.RRAPI')).toBe('SERVING');
     expect(await status(health, '')).toBe('SERVING');
+    expect(await status(health, 'pb.RRLease')).toBe('SERVING');
   }, 60_000);
 });

@@ -97,4 +97,35 @@ describe('the GRPCLease stream', () => {
     const cur = await callUnary<unknown, { curId: string }>(api, 'GRPCCurID', { name: 'lim' }, { deadlineMs: 5_000 });
     expect(BigInt(cur.curId)).toBeGreaterThan(1n);
   }, 60_000);
+
+  it('a half-closed stream gets its in-flight replies, then OK; closing the server ends an open stream', async () => {
+    const c = await startLocalCluster(3, { deadlineMs: 10_000 });
+    stops.push(() => c.stop());
+    type Reply = { id: string; fromId: string; toId: string; error: string };
+    const client = createGrpcClient(rrSeqProtoPath(), 'pb.RRLease', c.addrs[0]!);
+    stops.push(() => client.close());
+    const open = (): { call: grpc.ClientDuplexStream<unknown, Reply>; replies: Reply[]; status: Promise<number> } => {
+      const call = (client as unknown as { GRPCLease(): grpc.ClientDuplexStream<unknown, Reply> }).GRPCLease();
+      stops.push(() => call.cancel());
+      const replies: Reply[] = [];
+      call.on('data', (r: Reply) => replies.push(r));
+      call.on('error', () => {});
+      const status = new Promise<number>((resolve) => call.on('status', (st: grpc.StatusObject) => resolve(st.code)));
+      return { call, replies, status };
+    };
+    const a = open();
+    for (let i = 1; i <= 3; i++) a.call.write({ id: String(i), name: 'half', rangeSize: '1' });
+    a.call.end();
+    expect(await a.status).toBe(0);
+    expect(a.replies.map((r) => r.id).sort()).toEqual(['1', '2', '3']);
+    expect(a.replies.every((r) => r.error === '')).toBe(true);
+
+    const b = open();
+    b.call.write({ id: '1', name: 'half', rangeSize: '1' });
+    const end = Date.now() + 20_000;
+    while (b.replies.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(b.replies).toHaveLength(1);
+    await c.servers[0]!.close(); // the stream stays open on the client side until the server ends it
+    await b.status;
+  }, 60_000);
 });

@@ -1,9 +1,7 @@
 // The GRPCLease stream (pb.RRLease): many allocations over one long-lived bidi stream, each
 // answered as GRPCNextID would be, so an unbuffered client pays a stream message per ID
-// instead of a unary call (PERFORMANCE.md: ~15x cheaper). Registered on the server's
-// grpc.Server beside pb.RRAPI (the shared server factory takes unary handlers only).
-import * as grpc from '@grpc/grpc-js';
-import { loadProto } from '@quorumkit/shared-transport';
+// instead of a unary call (PERFORMANCE.md: ~15x cheaper). Served through the shared gRPC
+// server's bidi handler support (cancellation, server close and error statuses are its job).
 
 export interface LeaseRequest {
   id: string;
@@ -20,82 +18,64 @@ export interface LeaseReply {
 
 export const LEASE_DEFAULTS = { leaseInFlightMax: 4_096 } as const;
 
-export interface LeaseService {
-  /** End every open stream (server shutdown): clients fail over or fall back. */
-  closeAll(): void;
-}
+/** The shape of shared-transport's BidiStreamHandler for this method. */
+export type LeaseHandler = (
+  requests: AsyncIterable<LeaseRequest>,
+  out: { write(r: LeaseReply): Promise<void> },
+  ctx: { signal: AbortSignal },
+) => Promise<void>;
 
 /**
- * Serve pb.RRLease on `server`. `allocate` is the GRPCNextID handler: it resolves to a
+ * The pb.RRLease GRPCLease handler. `allocate` is the GRPCNextID handler: it resolves to a
  * range ([0,0) on failure) or rejects with a named error, whose message is sent back.
+ * A reply counts as in flight until grpc-js has taken it, so a caller that stops reading
+ * reaches the limit instead of growing the server's send buffer.
  */
-export function attachLeaseService(
-  server: grpc.Server,
-  protoPath: string,
+export function leaseHandler(
   allocate: (req: { name: string; rangeSize: string }) => Promise<{ fromId: string; toId: string }>,
   inFlightMax: number,
   onServed: () => void,
-): LeaseService {
-  const pb = loadProto(protoPath).pb as unknown as { RRLease: { service: grpc.ServiceDefinition } };
-  const open = new Set<grpc.ServerDuplexStream<LeaseRequest, LeaseReply>>();
-  server.addService(pb.RRLease.service, {
-    GRPCLease: (call: grpc.ServerDuplexStream<LeaseRequest, LeaseReply>) => {
-      open.add(call);
-      let inFlight = 0;
-      let ended = false;
-      let done = false;
-      const finish = (): void => {
-        if (done) return;
-        done = true;
-        open.delete(call);
-        call.end();
-      };
-      const send = (r: LeaseReply): void => {
-        if (!done && !call.cancelled) call.write(r);
-        if (ended && inFlight === 0) finish();
-      };
-      call.on('data', (req: LeaseRequest) => {
-        const id = String(req.id ?? '0');
-        // A limit refuses this one request; the stream and the server go on.
-        if (inFlight >= inFlightMax) {
-          send({ id, fromId: '0', toId: '0', error: `ELEASELIMIT: more than ${inFlightMax} requests in flight on this stream` });
-          return;
-        }
-        inFlight++;
-        allocate({ name: req.name, rangeSize: String(req.rangeSize ?? '0') }).then(
-          (r) => {
-            inFlight--;
-            const ok = r.fromId !== '0' || r.toId !== '0';
-            if (ok) onServed();
-            send({ id, fromId: r.fromId, toId: r.toId, error: ok ? '' : 'ENORANGE: could not allocate a range (no majority reachable, deadline, or a refused request)' });
-          },
-          (e: unknown) => {
-            inFlight--;
-            const err = e as { code?: string; message?: string };
-            send({ id, fromId: '0', toId: '0', error: `${err.message ?? String(e)}` });
-          },
-        );
-      });
-      call.on('end', () => {
-        ended = true;
-        if (inFlight === 0) finish();
-      });
-      call.on('cancelled', () => {
-        done = true;
-        open.delete(call);
-      });
-      call.on('error', () => {
-        done = true;
-        open.delete(call);
-      });
-    },
-  });
-  return {
-    closeAll() {
-      for (const call of [...open]) {
-        open.delete(call);
-        call.end();
+): LeaseHandler {
+  return async (requests, out, ctx) => {
+    let inFlight = 0;
+    let drained: (() => void) | undefined;
+    const answer = (r: LeaseReply): void => {
+      void out.write(r).then(
+        () => {
+          inFlight--;
+          if (inFlight === 0) drained?.();
+        },
+        () => {
+          inFlight--;
+          if (inFlight === 0) drained?.();
+        },
+      );
+    };
+    for await (const req of requests) {
+      const id = String(req.id ?? '0');
+      // A limit refuses this one request; the stream and the server go on. Awaiting the
+      // refusal stops reading requests until the caller takes replies again.
+      if (inFlight >= inFlightMax) {
+        await out.write({ id, fromId: '0', toId: '0', error: `ELEASELIMIT: more than ${inFlightMax} requests in flight on this stream` });
+        continue;
       }
-    },
+      inFlight++;
+      allocate({ name: req.name, rangeSize: String(req.rangeSize ?? '0') }).then(
+        (r) => {
+          const ok = r.fromId !== '0' || r.toId !== '0';
+          if (ok) onServed();
+          answer({ id, fromId: r.fromId, toId: r.toId, error: ok ? '' : 'ENORANGE: could not allocate a range (no majority reachable, deadline, or a refused request)' });
+        },
+        (e: unknown) => answer({ id, fromId: '0', toId: '0', error: (e as { message?: string }).message ?? String(e) }),
+      );
+    }
+    // The caller half-closed: answer what is in flight, then the call ends with OK. When the
+    // call is over (cancelled, server closing) the replies could not be sent: end now.
+    if (inFlight > 0 && !ctx.signal.aborted) {
+      await new Promise<void>((resolve) => {
+        drained = resolve;
+        ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    }
   };
 }

@@ -13,7 +13,7 @@ import { InvalidArgumentError, MembershipError, NamesQuotaError, NotReadyError }
 import { rrSeqProtoPath } from '../protoPath.js';
 import { bumpLost, loadIdentity, recordMembership } from '../storage/identity.js';
 import { StateFile, loadState } from '../storage/stateFile.js';
-import { LEASE_DEFAULTS, attachLeaseService, type LeaseService } from './leaseService.js';
+import { LEASE_DEFAULTS, leaseHandler } from './leaseService.js';
 import { serverMetrics } from './metrics.js';
 import { PEER_CLIENT_DEFAULTS, PeerClient, type PeerClientOptions } from './peerClient.js';
 import { normalizeAddr, opFromWire, resultToWire, type WirePeerOp } from './wire.js';
@@ -57,7 +57,6 @@ export class RRServer {
   private timerAt = Infinity;
   private closing: Promise<void> | undefined;
   private readonly served = { ranges: 0, ids: 0n, streamed: 0 };
-  private lease: LeaseService | undefined;
   private healthReady: boolean | undefined;
   private identity: ReplicaIdentity | undefined;
   private identityWriting = false;
@@ -166,6 +165,7 @@ export class RRServer {
     this.peers = peers.map(
       (addr, i) => new PeerClient(addr, protoPath, 0, (results) => this.onPeerResults(i + 1, results), peerOpts),
     );
+    const leaseMax = o.leaseInFlightMax ?? LEASE_DEFAULTS.leaseInFlightMax;
     this.grpc = await createGrpcServer({
       protoPath,
       service: 'pb.RRAPI',
@@ -177,9 +177,15 @@ export class RRServer {
         GRPCPeer: (req: { ops: WirePeerOp[] }) => this.peer(req),
         GRPCAdmin: (req: { command: string; floor: string }) => this.adminRpc(req),
       },
+      extraServices: [
+        {
+          protoPath,
+          service: 'pb.RRLease',
+          handlers: {},
+          bidiStreamHandlers: { GRPCLease: leaseHandler((req) => this.nextId(req), leaseMax, () => this.served.streamed++) },
+        },
+      ],
     });
-    const leaseMax = o.leaseInFlightMax ?? LEASE_DEFAULTS.leaseInFlightMax;
-    this.lease = attachLeaseService(this.grpc.server, protoPath, (req) => this.nextId(req), leaseMax, () => this.served.streamed++);
     this.engine.start();
     this.arm();
     this.log.info({ addr: this.grpc.address, peers, path: o.path }, 'listening');
@@ -339,8 +345,8 @@ export class RRServer {
     const ready = this.engine.ready;
     if (ready !== this.healthReady) {
       this.healthReady = ready;
-      // The whole server ('') serves exactly what pb.RRAPI serves (it is its only service).
-      for (const svc of ['pb.RRAPI', '']) this.grpc.setServing(svc, ready ? 'SERVING' : 'NOT_SERVING');
+      // The whole server ('') and pb.RRLease (GRPCNextID over a stream) serve exactly what pb.RRAPI serves.
+      for (const svc of ['pb.RRAPI', 'pb.RRLease', '']) this.grpc.setServing(svc, ready ? 'SERVING' : 'NOT_SERVING');
       if (ready) {
         this.log.info({ cluster: this.engine.replica.cluster }, 'replica ready');
         this.writeIdentity();
@@ -368,7 +374,6 @@ export class RRServer {
       if (this.timer) clearTimeout(this.timer);
       for (const w of this.waiters.values()) w.resolve({ from: 0n, to: 0n, error: 'EDEADLINE' });
       this.waiters.clear();
-      this.lease?.closeAll();
       await this.grpc.close();
       for (const p of this.peers) p.close();
       await new Promise<void>((resolve) => this.file.persist(() => resolve()));

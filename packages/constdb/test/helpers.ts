@@ -28,7 +28,7 @@ export class TestNode {
   }
 }
 
-export type View = Record<string, string | string[] | Record<string, string>>;
+export type View = Record<string, string | string[] | Record<string, string> | { list: string[] } | { zset: Array<[string, number]> }>;
 
 /** What a client can observe: every existing key with its type's value. */
 export function view(db: Db, now: number): View {
@@ -43,7 +43,8 @@ export function view(db: Db, now: number): View {
       const h: Record<string, string> = {};
       for (const [f, s] of [...rec.hash!].sort(([a], [b]) => (a < b ? -1 : 1))) if (scalarLive(s)) h[f] = scalarBytes(scalarValue(s)!).toString('latin1');
       v[k] = h;
-    }
+    } else if (t === 'list') v[k] = { list: [...rec.list!.seq!].map((e) => e.v!.toString('latin1')) };
+    else if (t === 'zset') v[k] = { zset: [...rec.zset!.seq!].map((e) => [e.k, e.sc] as [string, number]) };
   }
   return v;
 }
@@ -62,6 +63,7 @@ export function canon(rec: KeyRec): string {
         const val = (v as Record<string, unknown>)[k];
         if (val === undefined) continue;
         if (val instanceof Map && val.size === 0) continue;
+        if (k === 'seq') continue; // a derived index (lists, sorted sets), not state
         o[k] = norm(val);
       }
       return o;

@@ -2,7 +2,7 @@
 // add-wins entries holding a string/counter scalar each. SPOP replicates its effect
 // (the removal of the members it picked), never the command.
 import { type CmdCtx, ERR, keyOf, lower } from './context.js';
-import { type KeyRec, type Elem, elemLive, elemRemoveDelta, keyType } from './keyrec.js';
+import { type KeyRec, type KeyType, type Elem, elemLive, elemRemoveDelta, keyType } from './keyrec.js';
 import {
   type Scalar, scalarLive, scalarValue, scalarBytes, scalarInt, scalarSetDelta, scalarIncrDelta, scalarClearDelta, parseI64, inI64,
 } from './scalar.js';
@@ -20,7 +20,7 @@ function liveFields(rec: KeyRec): Array<[string, Scalar]> {
 }
 
 /** The record if it holds `type` (undefined if missing); null after replying WRONGTYPE. */
-export function typed(ctx: CmdCtx, key: string, type: 'set' | 'hash', write: boolean): KeyRec | undefined | null {
+export function typed(ctx: CmdCtx, key: string, type: KeyType, write: boolean): KeyRec | undefined | null {
   const rec = write ? ctx.db.forWrite(key, ctx.now) : ctx.db.lookup(key, ctx.now);
   if (rec && keyType(rec) !== type) {
     ctx.out.error(ERR.wrongType);

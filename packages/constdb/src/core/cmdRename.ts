@@ -7,6 +7,8 @@
 import { type CmdCtx, ERR, keyOf, lower } from './context.js';
 import { type Elem, type KeyRec, elemLive, expiryAt, keyClearDelta, keyType } from './keyrec.js';
 import { scalarBytes, scalarLive, scalarSetDelta, scalarValue } from './scalar.js';
+import { type LElem, newElem } from './list.js';
+import { type ZElem, zAddDelta } from './zset.js';
 
 function overwriteDelta(ctx: CmdCtx, src: KeyRec, dst: KeyRec | undefined): KeyRec {
   const node = ctx.db.node;
@@ -27,10 +29,29 @@ function overwriteDelta(ctx: CmdCtx, src: KeyRec, dst: KeyRec | undefined): KeyR
     const hash = d.hash ?? new Map();
     for (const [f, s] of src.hash!) if (scalarLive(s)) hash.set(f, scalarSetDelta(dst?.hash?.get(f), node, u, Buffer.from(scalarBytes(scalarValue(s)!))));
     d.hash = hash;
+  } else if (t === 'list') {
+    // fresh elements in the source's order (new ids: the copy is a new sequence)
+    const m = d.list?.m ?? new Map<string, LElem>();
+    let prev: LElem | undefined;
+    for (const e of src.list!.seq!) {
+      const x = newElem(prev, undefined, ctx.db.uuid(ctx.now), node, Buffer.from(e.v!));
+      m.set(x.id, x);
+      prev = x;
+    }
+    d.list = { m };
+  } else if (t === 'zset') {
+    const m = d.zset?.m ?? new Map<string, ZElem>();
+    for (const e of src.zset!.seq!) {
+      const x = zAddDelta(e.k, node, u, e.sc);
+      const rm = m.get(e.k)?.rm;
+      if (rm) x.rm = rm;
+      m.set(e.k, x);
+    }
+    d.zset = { m };
   }
   const at = expiryAt(src.exp);
   if (at > 0n) d.exp = { e: new Map([[node, { u, at }]]), clr: d.exp?.clr ?? new Map([[node, u - 1n]]) };
-  ctx.sess.lastWrite = u;
+  ctx.sess.lastWrite = ctx.db.clock.current;
   return d;
 }
 

@@ -44,7 +44,7 @@ function skipScalar(r: Reader): void {
 
 export function skipKeyRec(r: Reader): void {
   const f = r.u8();
-  if (f > 31) throw new CodecError('bad record flags');
+  if (f > 127) throw new CodecError('bad record flags');
   if (f & 1) skipScalar(r);
   if (f & 2) {
     for (let i = r.varint(); i > 0; i--) {
@@ -57,6 +57,45 @@ export function skipKeyRec(r: Reader): void {
     for (let i = r.varint(); i > 0; i--) {
       skipLen(r);
       skipScalar(r);
+    }
+  }
+  if (f & 32) {
+    for (let i = r.varint(); i > 0; i--) {
+      r.skip(8);
+      skipLen(r);
+      r.skip(8);
+      r.varint();
+      const ef = r.u8();
+      if (ef > 3) throw new CodecError('bad list element flags');
+      if (ef & 1) skipLen(r);
+      r.skip(8);
+      r.varint();
+      if (ef & 2) {
+        r.skip(8);
+        r.varint();
+      }
+    }
+  }
+  if (f & 64) {
+    for (let i = r.varint(); i > 0; i--) {
+      skipLen(r);
+      skipVV(r);
+      const ef = r.u8();
+      if (ef > 7) throw new CodecError('bad zset member flags');
+      if (ef & 1) skipVV(r);
+      if (ef & 2) {
+        r.skip(8);
+        r.varint();
+        r.skip(8);
+      }
+      if (ef & 4) {
+        for (let j = r.varint(); j > 0; j--) {
+          r.varint();
+          r.skip(8);
+          r.varint();
+          r.skip(16);
+        }
+      }
     }
   }
   if (f & 8) {

@@ -254,7 +254,7 @@ export class Db {
       c += keyGc(rec, stable);
       // GC may drop parts without counting them (an empty expiry): the digest rehashes the key
       this.digest.touch(key);
-      if (!rec.str && !rec.set && !rec.hash && !rec.exp) {
+      if (!rec.str && !rec.set && !rec.hash && !rec.list && !rec.zset && !rec.exp) {
         this.keys.delete(key);
         this.scanIndex.delete(key);
         this.expiring.delete(key);
@@ -271,5 +271,7 @@ function hasRemoval(d: KeyRec): boolean {
   if (d.str?.clr || d.exp?.clr) return true;
   if (d.set) for (const e of d.set.values()) if (e.rm) return true;
   if (d.hash) for (const s of d.hash.values()) if (s.clr) return true;
+  if (d.list) for (const e of d.list.m.values()) if (e.ru !== undefined) return true;
+  if (d.zset) for (const e of d.zset.m.values()) if (e.rm) return true;
   return false;
 }

@@ -7,6 +7,7 @@
 import { SCAN_SLOTS, scanSlot, type ScanIndex } from './scanIndex.js';
 import type { KeyRec, Elem, Expiry } from './keyrec.js';
 import type { Scalar, Ctrs } from './scalar.js';
+import type { ZElem } from './zset.js';
 import { Writer, writeKeyRec } from './codec.js';
 
 export const DIGEST_BUCKETS = 256;
@@ -41,6 +42,18 @@ export function canonicalRec(rec: KeyRec): KeyRec {
   if (rec.str) c.str = sortScalar(rec.str);
   if (rec.set) c.set = sorted(rec.set, (e: Elem) => (e.rm ? { add: sorted(e.add), rm: sorted(e.rm) } : { add: sorted(e.add) }));
   if (rec.hash) c.hash = sorted(rec.hash, sortScalar);
+  if (rec.list) c.list = { m: sorted(rec.list.m) };
+  if (rec.zset) {
+    c.zset = {
+      m: sorted(rec.zset.m, (e) => {
+        const z: ZElem = { k: e.k, add: sorted(e.add), sc: e.sc };
+        if (e.rm) z.rm = sorted(e.rm);
+        if (e.b) z.b = e.b;
+        if (e.inc) z.inc = sorted(e.inc);
+        return z;
+      }),
+    };
+  }
   if (rec.exp) {
     const x: Expiry = { e: sorted(rec.exp.e) };
     if (rec.exp.clr) x.clr = sorted(rec.exp.clr);

@@ -61,6 +61,12 @@ export class ReplyBuffer {
     this.buf[this.len++] = 10;
   }
 
+  /** A double already formatted as Redis prints it: RESP3 double, bulk string in RESP2. */
+  double(text: string): void {
+    if (this.proto === 3) this.ascii(',' + text + CRLF);
+    else this.ascii('$' + text.length + CRLF + text + CRLF);
+  }
+
   nil(): void {
     this.ascii(this.proto === 3 ? '_\r\n' : '$-1\r\n');
   }

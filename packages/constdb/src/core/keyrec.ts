@@ -6,6 +6,12 @@ import {
   type Scalar, type VV, scalarJoinInto, scalarLive, scalarMaxDot, scalarClone, scalarClearDelta, vvGet, vvJoinInto,
 } from './scalar.js';
 import { dotGreater } from './uuid.js';
+import {
+  type ListPart, newListPart, listJoinInto, listClone, listLength, listMaxDot, listClearDelta, listGc, listTombstones,
+} from './list.js';
+import {
+  type ZsetPart, newZsetPart, zsetJoinInto, zsetClone, zsetCard, zsetMaxDot, zsetClearDelta, zsetGc, zsetTombstones,
+} from './zset.js';
 
 /** A set member: the adds of every node (latest uuid each) and the observed removes. */
 export interface Elem { add: VV; rm?: VV }
@@ -17,10 +23,12 @@ export interface KeyRec {
   str?: Scalar;
   set?: Map<string, Elem>;
   hash?: Map<string, Scalar>;
+  list?: ListPart;
+  zset?: ZsetPart;
   exp?: Expiry;
 }
 
-export type KeyType = 'string' | 'set' | 'hash';
+export type KeyType = 'string' | 'set' | 'hash' | 'list' | 'zset';
 
 export function elemLive(e: Elem): boolean {
   for (const [n, u] of e.add) if (u > vvGet(e.rm, n)) return true;
@@ -104,6 +112,14 @@ export function keyJoinInto(rec: KeyRec, d: KeyRec): void {
       }
     }
   }
+  if (d.list) {
+    if (!rec.list) rec.list = newListPart();
+    listJoinInto(rec.list, d.list);
+  }
+  if (d.zset) {
+    if (!rec.zset) rec.zset = newZsetPart();
+    zsetJoinInto(rec.zset, d.zset);
+  }
   if (d.exp) {
     if (!rec.exp) rec.exp = { e: new Map() };
     expJoinInto(rec.exp, d.exp);
@@ -121,6 +137,8 @@ export function keyClone(rec: KeyRec): KeyRec {
     c.hash = new Map();
     for (const [f, s] of rec.hash) c.hash.set(f, scalarClone(s));
   }
+  if (rec.list) c.list = listClone(rec.list, rec.list.seq !== undefined);
+  if (rec.zset) c.zset = zsetClone(rec.zset, rec.zset.seq !== undefined);
   if (rec.exp) c.exp = { e: new Map(rec.exp.e), ...(rec.exp.clr ? { clr: new Map(rec.exp.clr) } : {}) };
   return c;
 }
@@ -154,10 +172,13 @@ export function keyType(rec: KeyRec): KeyType | undefined {
   if (rec.str && scalarLive(rec.str)) dots.push(['string', undefined]);
   if (rec.set && setHasLive(rec.set)) dots.push(['set', undefined]);
   if (rec.hash && hashHasLive(rec.hash)) dots.push(['hash', undefined]);
+  if (rec.list && listLength(rec.list) > 0) dots.push(['list', undefined]);
+  if (rec.zset && zsetCard(rec.zset) > 0) dots.push(['zset', undefined]);
   if (dots.length <= 1) return dots[0]?.[0];
   let best: [KeyType, [bigint, number]] | undefined;
   for (const [t] of dots) {
-    const d = t === 'string' ? scalarMaxDot(rec.str!) : t === 'set' ? setMaxDot(rec.set!) : hashMaxDot(rec.hash!);
+    const d = t === 'string' ? scalarMaxDot(rec.str!) : t === 'set' ? setMaxDot(rec.set!) : t === 'hash' ? hashMaxDot(rec.hash!)
+      : t === 'list' ? listMaxDot(rec.list!) : zsetMaxDot(rec.zset!);
     if (d && (!best || dotGreater(d[0], d[1], best[1][0], best[1][1]))) best = [t, d];
   }
   return best?.[0];
@@ -186,6 +207,14 @@ export function keyClearDelta(rec: KeyRec, node: number, u: bigint): KeyRec {
     const hash = new Map<string, Scalar>();
     for (const [f, s] of rec.hash) if (scalarLive(s)) hash.set(f, scalarClearDelta(s, node, u));
     if (hash.size) d.hash = hash;
+  }
+  if (rec.list) {
+    const l = listClearDelta(rec.list, node, u);
+    if (l) d.list = l;
+  }
+  if (rec.zset) {
+    const z = zsetClearDelta(rec.zset, node, u);
+    if (z) d.zset = z;
   }
   const ex = expClearDelta(rec.exp, node, u);
   if (ex) d.exp = ex;
@@ -218,6 +247,14 @@ export function keyGc(rec: KeyRec, stable: (n: number, u: bigint) => boolean): n
     }
     if (rec.hash.size === 0) delete rec.hash;
   }
+  if (rec.list) {
+    collected += listGc(rec.list, stable);
+    if (rec.list.m.size === 0) delete rec.list;
+  }
+  if (rec.zset) {
+    collected += zsetGc(rec.zset, stable);
+    if (rec.zset.m.size === 0) delete rec.zset;
+  }
   // counters keep their clear record: a node's cumulative net is relative to it
   if (rec.str && !scalarLive(rec.str) && !rec.str.clrCnt && vvStable(rec.str.clr)) {
     delete rec.str;
@@ -233,5 +270,7 @@ export function keyTombstones(rec: KeyRec): number {
   if (rec.set) for (const e of rec.set.values()) if (!elemLive(e)) t++;
   if (rec.hash) for (const s of rec.hash.values()) if (!scalarLive(s)) t++;
   if (rec.str && !scalarLive(rec.str) && rec.str.clr?.size) t++;
+  if (rec.list) t += listTombstones(rec.list);
+  if (rec.zset) t += zsetTombstones(rec.zset);
   return t;
 }

@@ -74,3 +74,20 @@ export class ProtoError extends QuorumkitError {
     super('EPROTO', message);
   }
 }
+
+/** The TLS flags do not make sense together (key without cert, client auth without CA...). */
+export class TlsConfigError extends QuorumkitError {
+  constructor(message: string) {
+    super('ETLSCONFIG', message);
+  }
+}
+
+/** A TLS file cannot be read or does not hold what its flag needs (PEM certificate, key...). */
+export class TlsFileError extends QuorumkitError {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
+    super('ETLSFILE', message);
+  }
+}

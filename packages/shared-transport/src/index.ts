@@ -8,6 +8,8 @@ export {
   RemoteError,
   Int64Error,
   ProtoError,
+  TlsConfigError,
+  TlsFileError,
   type QuorumOutcome,
 } from './errors.js';
 export { backoffDelayMs, backoffDefaults, type BackoffOptions } from './core/backoff.js';
@@ -27,7 +29,29 @@ export { createGrpcClient, callUnary, grpcClientDefaults, type GrpcClientOptions
 export { quorumCall, type QuorumCallOptions } from './client/quorumCall.js';
 export { sleep } from './client/sleep.js';
 export { withRetry, retryDefaults, type RetryOptions } from './client/retry.js';
-export type { TlsFiles } from './tls.js';
+export {
+  tlsOptionSpecs,
+  addTlsOptions,
+  tlsFilesFromOptions,
+  loadTlsMaterial,
+  TlsReloader,
+  serverCredentials,
+  channelCredentials,
+  tlsChannelOptions,
+  createSocketServer,
+  connectSocket,
+  socketServerDefaults,
+  type TlsFiles,
+  type TlsMaterial,
+  type TlsOptionValues,
+  type OptionTarget,
+  type TlsRole,
+  type TlsLogger,
+  type TlsReloadResult,
+  type TlsReloaderOptions,
+  type SocketServerOptions,
+  type ConnectSocketOptions,
+} from './tls.js';
 export { BatchQueue, type BatchLimits, type EnqueueResult } from './core/batchQueue.js';
 export { jsonCodec, bytesCodec, type Codec } from './peerlink/codec.js';
 export {

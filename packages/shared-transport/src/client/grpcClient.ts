@@ -3,10 +3,11 @@ import * as grpc from '@grpc/grpc-js';
 import { CancelledError, ProtoError } from '../errors.js';
 import { lookupService } from '../server/protoLoader.js';
 import { statusToError } from '../server/statusMapping.js';
-import { channelCredentials, tlsChannelOptions, type TlsFiles } from '../tls.js';
+import { channelCredentials, tlsChannelOptions, type TlsFiles, type TlsReloader } from '../tls.js';
 
 export interface GrpcClientOptions {
-  tls?: TlsFiles;
+  /** files read once, or a TlsReloader whose reloads apply to new connections */
+  tls?: TlsFiles | TlsReloader;
   /** largest reply accepted, bytes (default 16 MiB) */
   messageBytesMax?: number;
   /** extra grpc-js channel options */

@@ -54,7 +54,11 @@ function num(v: string | undefined, what: string, signed = false): bigint {
 }
 
 async function main(): Promise<void> {
-  if (process.argv.length <= 2) usage('missing -o <op> and a server address');
+  if (process.argv.length <= 2) {
+    // No arguments at all: the seed's usage forms (what the README shows), on stderr, exit 2.
+    process.stderr.write(`${USAGE}\n`);
+    process.exit(2);
+  }
   program.parse();
   const o = program.opts<Record<string, string | undefined>>();
   const op = o.o;

@@ -23,6 +23,10 @@ export {
   type ServiceSpec,
   type UnaryHandler,
   type HandlerContext,
+  type StreamWriter,
+  type ServerStreamHandler,
+  type BidiStreamHandler,
+  type ClientStreamHandler,
 } from './server/grpcServer.js';
 export { CODE_METADATA_KEY } from './server/statusMapping.js';
 export { createGrpcClient, callUnary, grpcClientDefaults, type GrpcClientOptions, type CallOptions } from './client/grpcClient.js';

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { makeTestPki, opensslAvailable, type TestCert, type TestPki } from '@quorumkit/test-harness';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createSocketServer, TlsFileError, TlsReloader } from '../src/index.js';
+import { callUnary, createGrpcClient, createSocketServer, TlsFileError, TlsReloader } from '../src/index.js';
+import { ECHO_PROTO, ECHO_SERVICE, startEchoServer } from './helpers.js';
 
 const haveOpenssl = opensslAvailable();
 if (!haveOpenssl) console.warn('tlsReload.test.ts: skipping: the openssl CLI is not on PATH to make test certificates');
@@ -113,5 +114,46 @@ describe.skipIf(!haveOpenssl)('TlsReloader', () => {
       off();
     }
     expect(await servedSerial(port, caPem)).toBe(next.serial);
+  });
+
+  it('gRPC: after reload new connections see the new serial and calls keep working; an mTLS client reloads its own certificate', async () => {
+    live = { cert: join(pki.dir, 'live-c.crt'), key: join(pki.dir, 'live-c.key') };
+    install(pki.server);
+    const serverTls = new TlsReloader({ ...live, ca: pki.ca.cert, requireClientCert: true }, { logger: recordingLogger() });
+    const clientLive = { cert: join(pki.dir, 'live-client.crt'), key: join(pki.dir, 'live-client.key') };
+    copyFileSync(pki.client.cert, clientLive.cert);
+    copyFileSync(pki.client.key, clientLive.key);
+    const clientTls = new TlsReloader({ ...clientLive, ca: pki.ca.cert }, { logger: recordingLogger() });
+    const srv = await startEchoServer('reload', { tls: serverTls });
+    const clients: { close(): void }[] = [];
+    const call = async (): Promise<unknown> => {
+      // A local subchannel pool: each client dials its own connection instead of sharing
+      // one made before the reload (open connections keep the set they were made with).
+      const c = createGrpcClient(ECHO_PROTO, ECHO_SERVICE, srv.address, {
+        tls: clientTls,
+        channelOptions: { 'grpc.use_local_subchannel_pool': 1 },
+      });
+      clients.push(c);
+      return callUnary(c, 'Echo', { text: 'x' }, { deadlineMs: 10_000 }).catch((e: unknown) => e);
+    };
+    try {
+      expect(await call()).toMatchObject({ servedBy: 'reload' });
+      expect(await servedSerial(srv.port, caPem, ['h2'])).toBe(pki.server.serial);
+
+      install(next);
+      expect(serverTls.reload().ok).toBe(true);
+      expect(await servedSerial(srv.port, caPem, ['h2'])).toBe(next.serial);
+      expect(await call()).toMatchObject({ servedBy: 'reload' });
+
+      // The client's certificate replaced by one from another CA: after its reload the
+      // mTLS server refuses it, which shows the client's new connections use the new set.
+      copyFileSync(pki.stranger.cert, clientLive.cert);
+      copyFileSync(pki.stranger.key, clientLive.key);
+      expect(clientTls.reload().ok).toBe(true);
+      expect((await call()) as { code?: string }).toMatchObject({ code: 'EUNAVAILABLE' });
+    } finally {
+      for (const c of clients) c.close();
+      await srv.close();
+    }
   });
 });

@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
 import { CancelledError, ProtoError, UnavailableError } from '../errors.js';
-import { serverCredentials, type TlsFiles } from '../tls.js';
+import { serverCredentials, type TlsFiles, type TlsReloader } from '../tls.js';
 import { loadPackageDefinition, lookupService } from './protoLoader.js';
 import { errorToStatus } from './statusMapping.js';
 
@@ -72,7 +72,8 @@ export interface GrpcServerOptions extends Partial<ServiceSpec> {
   extraServices?: ServiceSpec[];
   /** default '127.0.0.1:0' (an ephemeral port; read it back from the result) */
   address?: string;
-  tls?: TlsFiles;
+  /** files read once, or a TlsReloader whose reloads (SIGHUP) apply to new connections */
+  tls?: TlsFiles | TlsReloader;
   /** largest request accepted, bytes (default 16 MiB) */
   messageBytesMax?: number;
   /** grace period for in-flight calls on close() before they are cut (default 2000 ms) */

@@ -94,10 +94,16 @@ export function fromPaxosValue(v: Value): KvValue {
   return Uint8Array.from(v.bytes);
 }
 
-interface PreparedAhead {
-  ver: bigint;
-  /** the ballot, the highest voted value a quorum promised, and that quorum (null: phase 1 failed) */
-  result: Promise<{ bal: Ballot; value: Value | null; targets: number[] } | null>;
+/**
+ * A key promise (PREPARE_FROM) this client holds or is acquiring: `bal` promised in every version
+ * >= from by a quorum with no state there. Each version >= next may take one value with it.
+ */
+interface HeldPromise {
+  from: bigint;
+  /** the lowest version not yet proposed at with this ballot */
+  next: bigint;
+  /** the ballot and the acceptors to send phase 2 to (null: the promise was not given) */
+  result: Promise<{ bal: Ballot; targets: number[] } | null>;
 }
 
 export class PaxosKvClient {
@@ -112,8 +118,8 @@ export class PaxosKvClient {
   private readonly nextVerMax: number;
   private readonly thrifty: boolean;
   private readonly suspectMs: number;
-  /** key -> a phase 1 already run (or running) for its next version, with the ballot it used */
-  private readonly prepared = new Map<string, PreparedAhead>();
+  /** key -> the key promise this client holds (or is acquiring) for its next versions */
+  private readonly held = new Map<string, HeldPromise>();
   /** one lane per key: this client's writes of a key run one after another */
   private readonly lanes: KeyLanes;
   /** key -> versions lost to other writers by the last set (its backoff level carries over) */
@@ -206,11 +212,11 @@ export class PaxosKvClient {
     };
     let ver = this.nextVer.get(key) ?? (await ask());
     for (;;) {
-      // Phase 1 of the NEXT version rides along with this one (same Batch call, same fsync),
-      // so a client that keeps writing a key needs only phase 2 per set in the steady state.
-      const pre = this.takePrepared(key, ver);
-      this.prepareAhead(key, ver + 1n, deadline);
-      const r = await this.choose(key, ver, mine, deadline, pre, lost);
+      // With a key promise held for this version, phase 2 only; else a full Paxos run, while a
+      // key promise for the versions after it is acquired in the same Batch calls.
+      const held = this.takeHeld(key, ver);
+      if (!held) this.acquireKeyPromise(key, ver + 1n, deadline);
+      const r = await this.choose(key, ver, mine, deadline, held, lost);
       const chosen = r.value;
       rounds += r.rounds;
       this.commit(key, ver, chosen);
@@ -239,17 +245,22 @@ export class PaxosKvClient {
   }
 
   /**
-   * Get a value chosen at (key, ver), proposing `mine`: phase 2 straight away when a phase 1
-   * for this version already succeeded ahead of time, else a full Paxos run.
+   * Get a value chosen at (key, ver), proposing `mine`: phase 2 straight away with a key promise
+   * held for this version, else (or when that phase 2 fails) a full Paxos run.
    */
-  private async choose(key: string, ver: bigint, mine: Value, deadline: number, pre: PreparedAhead | undefined, lost = 0): Promise<{ value: Value; rounds: number }> {
-    if (pre) {
-      const ready = await pre.result;
+  private async choose(key: string, ver: bigint, mine: Value, deadline: number, held: HeldPromise | undefined, lost = 0): Promise<{ value: Value; rounds: number }> {
+    if (held) {
+      const ready = await held.result;
       if (ready) {
         const p = new Proposer(this.transport, { key, ver }, ready.bal, { ...this.timing, deadlineMs: Math.max(1, deadline - Date.now()) });
-        p.val = fastPathValue(ready.value, mine);
+        // the promising quorum held no state at any version >= held.from: no vote to re-propose
+        p.val = fastPathValue(null, mine);
         const r2 = await p.phase2(ready.targets, this.quorum, Math.max(1, Math.min(this.timing.phaseTimeoutMs, deadline - Date.now())));
-        if (r2.err === null) return { value: p.val, rounds: 1 };
+        if (r2.err === null) {
+          this.keepHeld(key, held);
+          return { value: p.val, rounds: 1 };
+        }
+        // pre-empted (or too slow): this ballot is done with for this key
         if (r2.chosen) return { value: r2.chosen, rounds: 1 };
       }
     }
@@ -274,28 +285,37 @@ export class PaxosKvClient {
     return Array.from({ length: this.quorum }, (_, k) => healthy[(start + k) % healthy.length]!);
   }
 
-  /** The phase 1 run ahead for (key, ver), removed from the map: a ballot carries one value only. */
-  private takePrepared(key: string, ver: bigint): PreparedAhead | undefined {
-    const pre = this.prepared.get(key);
-    if (!pre || pre.ver !== ver) return undefined;
-    this.prepared.delete(key);
-    return pre;
+  /**
+   * The key promise for (key, ver), taken out of the map (a ballot carries one value per version:
+   * it goes back only after its phase 2 at ver succeeded, to be used from ver + 1 on).
+   */
+  private takeHeld(key: string, ver: bigint): HeldPromise | undefined {
+    const h = this.held.get(key);
+    if (!h) return undefined;
+    this.held.delete(key);
+    if (ver < h.next) return undefined; // a version already proposed at (or below the promise)
+    h.next = ver + 1n;
+    return h;
   }
 
-  /** Run phase 1 for (key, ver) now, for a later set (never waited for by this one). */
-  private prepareAhead(key: string, ver: bigint, deadline: number): void {
-    const have = this.prepared.get(key);
-    if (have && have.ver >= ver) return;
-    const p = this.newProposer(key, ver, deadline);
+  private keepHeld(key: string, h: HeldPromise): void {
+    if (this.held.has(key)) return; // a newer one was acquired meanwhile
+    this.held.set(key, h);
+    if (this.held.size > this.nextVerMax) this.held.delete(this.held.keys().next().value!);
+  }
+
+  /** Ask for a key promise over every version >= from (never waited for by this set). */
+  private acquireKeyPromise(key: string, from: bigint, deadline: number): void {
+    if (this.held.has(key)) return;
+    const p = this.newProposer(key, from, deadline);
     const bal = p.bal;
     const targets = this.thriftyTargets(key);
-    const result = p.phase1(targets, this.quorum).then(
-      (r) => (r.err === null && !r.chosen ? { bal, value: r.value, targets } : null),
+    const result = p.prepareFrom(targets, this.quorum).then(
+      (r) => (r.ok ? { bal, targets } : null),
       () => null,
     );
-    this.prepared.delete(key);
-    this.prepared.set(key, { ver, result });
-    if (this.prepared.size > this.nextVerMax) this.prepared.delete(this.prepared.keys().next().value!);
+    this.held.set(key, { from, next: from, result });
+    if (this.held.size > this.nextVerMax) this.held.delete(this.held.keys().next().value!);
   }
 
   /** The latest chosen version of `key` (or version `ver`); null when there is none. */

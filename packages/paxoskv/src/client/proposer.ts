@@ -9,11 +9,13 @@ import {
   IncarnationView,
   type ReplyOrigin,
   type Value,
+  ballotGE,
   copyBallot,
   formatBallot,
   majority,
   nextBallot,
   firstChosen,
+  keyPromiseHeld,
 } from '../core/index.js';
 import { ClusterViewError, NotEnoughQuorum, type NotEnoughQuorumError, PaxosDeadlineError } from '../errors.js';
 import { ballotToWire, instanceToWire, replyFromWire, valueToWire, type WireAcceptor, type WireOpKind } from '../wire/codec.js';
@@ -74,7 +76,7 @@ export class Proposer {
    * Send one phase to `acceptorIds` in parallel and tally the replies as they come (early
    * quorum), dropping replies of an acceptor incarnation that is known to be over (fencing).
    */
-  private phase(kind: 'PREPARE' | 'ACCEPT', acceptorIds: number[], quorum: number, deadlineMs: number): Promise<{ tally: FencedTally; all: AcceptorReply[] }> {
+  private phase(kind: 'PREPARE' | 'ACCEPT' | 'PREPARE_FROM', acceptorIds: number[], quorum: number, deadlineMs: number): Promise<{ tally: FencedTally; all: AcceptorReply[] }> {
     this.rounds++;
     const bal = copyBallot(this.bal);
     const req = { Id: instanceToWire(this.id), Bal: ballotToWire(bal), Val: kind === 'ACCEPT' ? valueToWire(this.val) : null };
@@ -118,8 +120,14 @@ export class Proposer {
               tally.fail();
               return settle();
             }
-            all.push(r);
             this.reached.add(i);
+            // a key promise not given (the acceptor holds state at or above this.id.ver) is no answer
+            if (kind === 'PREPARE_FROM' && !keyPromiseHeld(bal, this.id.ver, { lastBal: r.lastBal, ver: a.reply.Ver === undefined ? null : BigInt(a.reply.Ver) })) {
+              if (!ballotGE(bal, r.lastBal)) all.push(r);
+              tally.fail();
+              return settle();
+            }
+            all.push(r);
             // an acceptor that does not say who it is counts once, under a name no other uses
             tally.add(a.origin ?? { acceptor: -1 - i, incarnation: 0n, known: [] }, r);
             settle();
@@ -157,6 +165,19 @@ export class Proposer {
     const t = r.tally.phase1();
     if (!t.ok) this.throwIfViewRefused();
     return { value: t.value, higherBal: t.higherBal, err: t.ok ? null : NotEnoughQuorum, chosen: firstChosen(r.all) };
+  }
+
+  /**
+   * A multi-version promise (core keyPromise.ts): this.bal promised in every version >= this.id.ver
+   * of the key by a quorum that held no state there, so each of those versions may take this
+   * proposer's own value with phase 2 only (at most one value per version with this ballot).
+   */
+  async prepareFrom(acceptorIds: number[], quorum: number, deadlineMs = this.timing.phaseTimeoutMs): Promise<{ ok: boolean; higherBal: Ballot | null }> {
+    const r = await this.phase('PREPARE_FROM', acceptorIds, quorum, deadlineMs);
+    const t = r.tally.phase1();
+    let higher: Ballot | null = null;
+    for (const a of r.all) if (!ballotGE(this.bal, a.lastBal) && (higher === null || ballotGE(a.lastBal, higher))) higher = a.lastBal;
+    return { ok: t.ok, higherBal: higher };
   }
 
   /** The seed's Phase2 with this.val: {higherBal, err}. */

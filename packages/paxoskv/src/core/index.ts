@@ -5,3 +5,4 @@ export * from './kv.js';
 export * from './view.js';
 export * from './recover.js';
 export * from './fence.js';
+export * from './keyPromise.js';

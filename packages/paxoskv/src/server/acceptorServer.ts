@@ -30,6 +30,7 @@ interface WireDumpRequest {
   From?: number | null;
   Incarnation?: string | number | null;
   Nonce?: string | null;
+  KeyPromises?: boolean | null;
 }
 const recoveryPageMax = 512;
 import { PROTO_PATH, SERVICE_NAME, defaultAcceptorAddress } from '../wire/protoPath.js';
@@ -169,6 +170,11 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
         const { ver, state } = await store.latest(key);
         return replyToWire(learn(state), ver);
       }
+      case 'PREPARE_FROM': {
+        const { key, ver } = instanceFromWire(req.Id);
+        const r = await store.prepareFrom(key, ver, ballotFromWire(req.Bal));
+        return replyToWire({ lastBal: r.lastBal, val: null, vBal: null, chosen: null }, r.touched);
+      }
     }
   };
 
@@ -220,6 +226,14 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
     // durable before any state leaves: from now on every reply of ours names the new incarnation
     if (claim.record) await store.recordPeerIncarnation(from, { incarnation: inc, nonce });
     const limit = Math.min(Math.max(Number(req.Limit ?? 0) || recoveryPageMax, 1), recoveryPageMax);
+    if (req.KeyPromises) {
+      // the key promises, so the recovering acceptor's floor is above their ballots too
+      const kps = await store.dumpKeyPromises(req.After ? instanceFromWire(req.After).key : null, limit);
+      return {
+        Entries: kps.map((e) => ({ Id: instanceToWire({ key: e.key, ver: e.kp.from }), State: replyToWire({ lastBal: e.kp.bal, val: null, vBal: null, chosen: null }) })),
+        Done: kps.length < limit,
+      };
+    }
     const after = req.After ? instanceFromWire(req.After) : null;
     const page = await store.dump(after, limit);
     return {

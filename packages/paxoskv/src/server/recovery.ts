@@ -37,29 +37,36 @@ class StaleIncarnation extends Error {
   }
 }
 
-/** Re-learn everything one other acceptor holds; returns the highest ballot it showed. */
+/**
+ * Re-learn everything one other acceptor holds: its instances (folded into ours), then its key
+ * promises (their ballots only raise the floor: after recovery the floor is above them, so it
+ * promises at least as much in every version). Returns the highest ballot it showed.
+ */
 async function learnFrom(client: grpc.Client, o: RecoveryOptions): Promise<Ballot> {
-  let after: { key: string; ver: bigint } | null = null;
   let seen = ZERO_BALLOT;
-  const me = o.store.incarnation;
-  for (;;) {
-    if (o.signal.aborted) throw new Error('recovery stopped');
-    const req = {
-      ClusterId: o.view.clusterId, Members: o.view.members, After: after ? instanceToWire(after) : null, Limit: o.pageMax ?? recoveryDefaults.pageMax,
-      From: o.selfId, Incarnation: me.incarnation.toString(), Nonce: me.nonce,
-    };
-    const res = await callUnary<unknown, WireDumpReply>(client, 'Dump', req, { deadlineMs: recoveryDefaults.callTimeoutMs, signal: o.signal });
-    if (res.Stale) throw new StaleIncarnation(BigInt(res.Known ?? '0'));
-    for (const e of res.Entries ?? []) {
-      const id = instanceFromWire(e.Id);
-      const r = replyFromWire(e.State ?? { LastBal: null, Val: null, VBal: null });
-      const state = { lastBal: r.lastBal, val: r.val, vBal: r.vBal ?? ZERO_BALLOT, chosen: r.chosen };
-      seen = maxBallot(seen, maxBallot(state.lastBal, state.vBal));
-      await o.store.merge(id, state);
-      after = id;
+  for (const keyPromises of [false, true]) {
+    let after: { key: string; ver: bigint } | null = null;
+    const me = o.store.incarnation;
+    for (;;) {
+      if (o.signal.aborted) throw new Error('recovery stopped');
+      const req = {
+        ClusterId: o.view.clusterId, Members: o.view.members, After: after ? instanceToWire(after) : null, Limit: o.pageMax ?? recoveryDefaults.pageMax,
+        From: o.selfId, Incarnation: me.incarnation.toString(), Nonce: me.nonce, KeyPromises: keyPromises,
+      };
+      const res = await callUnary<unknown, WireDumpReply>(client, 'Dump', req, { deadlineMs: recoveryDefaults.callTimeoutMs, signal: o.signal });
+      if (res.Stale) throw new StaleIncarnation(BigInt(res.Known ?? '0'));
+      for (const e of res.Entries ?? []) {
+        const id = instanceFromWire(e.Id);
+        const r = replyFromWire(e.State ?? { LastBal: null, Val: null, VBal: null });
+        const state = { lastBal: r.lastBal, val: r.val, vBal: r.vBal ?? ZERO_BALLOT, chosen: r.chosen };
+        seen = maxBallot(seen, maxBallot(state.lastBal, state.vBal));
+        if (!keyPromises) await o.store.merge(id, state);
+        after = id;
+      }
+      if (res.Done || (res.Entries ?? []).length === 0) break;
     }
-    if (res.Done || (res.Entries ?? []).length === 0) return seen;
   }
+  return seen;
 }
 
 /**

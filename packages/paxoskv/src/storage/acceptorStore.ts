@@ -20,7 +20,8 @@ import {
   openStore,
   sealRecord,
 } from '@quorumkit/shared-storage';
-import { type AcceptorState, type Ballot, EMPTY_STATE, hasVote, mergeLearned, withFloor } from '../core/index.js';
+import { type AcceptorState, type Ballot, type KeyPromise, EMPTY_STATE, hasVote, mergeLearned, prepareFrom, underKeyPromise, withFloor } from '../core/index.js';
+import { KeyPromiseTable } from './keyPromises.js';
 import { decodeState, encodeState } from './stateCodec.js';
 
 export interface AcceptorStoreOptions {
@@ -96,6 +97,8 @@ export class AcceptorStore {
   private readonly lazyFlushMs: number;
   private readonly lazyOpsMax: number;
   private readonly meta: Keyspace;
+  /** per key: a promise over every version from some version on (core keyPromise.ts) */
+  private readonly keyPromises: KeyPromiseTable;
   /** Promised in every instance after a recovery (null: never recovered) */
   private floorBal: Ballot | null = null;
   private recoveringFlag = false;
@@ -114,6 +117,7 @@ export class AcceptorStore {
       batchOpsMax: opts.batchOpsMax ?? acceptorStoreDefaults.batchOpsMax,
       queueOpsMax: opts.queueOpsMax ?? acceptorStoreDefaults.queueOpsMax,
     });
+    this.keyPromises = new KeyPromiseTable(store.keyspace('kp'), this.writer);
     this.cacheMax = opts.cacheInstancesMax ?? acceptorStoreDefaults.cacheInstancesMax;
     this.lazyFlushMs = opts.lazyFlushMs ?? acceptorStoreDefaults.lazyFlushMs;
     this.lazyOpsMax = Math.min(opts.lazyOpsMax ?? acceptorStoreDefaults.lazyOpsMax, Math.floor((opts.batchOpsMax ?? acceptorStoreDefaults.batchOpsMax) / 2));
@@ -260,8 +264,12 @@ export class AcceptorStore {
     }
     this.cache.delete(k); // refresh the LRU position
     this.cache.set(k, slot);
-    // after a recovery every instance has promised at least the floor (implied, not written)
-    const t = fn(withFloor(slot.state, this.floorBal));
+    // after a recovery every instance has promised at least the floor, and every version the
+    // key's promise covers at least its ballot (both implied, not written per instance)
+    const t = fn(withFloor(underKeyPromise(slot.state, id.ver, this.keyPromises.get(id.key)), this.floorBal));
+    // a reply revealing the key's promise leaves only once that promise is durable (awaited
+    // after this synchronous step: nothing may interleave between the decision and its effect)
+    const kpDurable = this.keyPromises.durable(id.key);
     if (t.changed) {
       slot.state = t.next;
       const ops: BatchOp[] = [this.instances.put(this.diskKey(id), encodeState(t.next))];
@@ -272,6 +280,7 @@ export class AcceptorStore {
       if (opts.lazy && id.ver < m.voted) {
         // A hint (COMMIT) for a version below one this acceptor voted in: kept in memory only.
         // It is never a vote, and a lost hint costs a later read of that version one round.
+        if (kpDurable) await kpDurable;
         return t.reply;
       }
       slot.writes++;
@@ -281,6 +290,7 @@ export class AcceptorStore {
         this.lazyOps += ops.length;
         if (this.lazyOps >= this.lazyOpsMax) this.flushLazy();
         else this.lazyTimer ??= setTimeout(() => this.flushLazy(), this.lazyFlushMs);
+        if (kpDurable) await kpDurable;
         return t.reply;
       }
       this.flushLazy(); // written in this same tick: the group commit puts both in one fsync
@@ -293,7 +303,33 @@ export class AcceptorStore {
     } else if (slot.durable) {
       await slot.durable;
     }
+    if (kpDurable) await kpDurable;
     return t.reply;
+  }
+
+  /**
+   * PREPARE_FROM: promise `bal` in every version >= `from` of `key`, only while this acceptor
+   * holds no state at any such version (core prepareFrom). `touched` in the answer is the key's
+   * highest version with any state (-1n: none); the promise holds when it is below `from`.
+   */
+  async prepareFrom(key: string, from: bigint, bal: Ballot): Promise<{ lastBal: Ballot; touched: bigint; ok: boolean }> {
+    await this.loadMaxVer(key);
+    const touched = this.maxVer.get(key)!.touched;
+    const step = prepareFrom(this.keyPromises.get(key), this.floorBal, from, bal, touched);
+    if (step.changed) await this.keyPromises.set(key, step.next!);
+    else await this.keyPromises.durable(key);
+    return { lastBal: step.lastBal, touched, ok: step.ok };
+  }
+
+  /** The key's promise (null: none; tests and tools). */
+  async keyPromise(key: string): Promise<KeyPromise | null> {
+    await this.loadMaxVer(key);
+    return this.keyPromises.get(key);
+  }
+
+  /** Key promises in key order after `afterKey` (exclusive), at most `limit` (recovery). */
+  dumpKeyPromises(afterKey: string | null, limit: number): Promise<{ key: string; kp: KeyPromise }[]> {
+    return this.keyPromises.dump(afterKey, limit);
   }
 
   /** Current state of an instance (read-only; waits for pending writes of it). */
@@ -366,6 +402,7 @@ export class AcceptorStore {
     let p = this.maxVerLoading.get(key);
     if (!p) {
       p = (async () => {
+        await this.keyPromises.load(key);
         const prefix = encodeStringKey(key);
         let touched = -1n;
         let voted = -1n;

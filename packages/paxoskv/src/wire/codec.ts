@@ -34,7 +34,7 @@ export interface WireAcceptor {
   Chosen?: WireValue | null;
   Ver?: string;
 }
-export type WireOpKind = 'PREPARE' | 'ACCEPT' | 'COMMIT' | 'LEARN' | 'LATEST';
+export type WireOpKind = 'PREPARE' | 'ACCEPT' | 'COMMIT' | 'LEARN' | 'LATEST' | 'PREPARE_FROM';
 export interface WireBatchOp {
   Kind?: WireOpKind | number | null;
   Req?: WireProposer | null;
@@ -137,7 +137,7 @@ export function replyFromWire(a: WireAcceptor): AcceptorReply {
   };
 }
 
-const KINDS: WireOpKind[] = ['PREPARE', 'ACCEPT', 'COMMIT', 'LEARN', 'LATEST'];
+const KINDS: WireOpKind[] = ['PREPARE', 'ACCEPT', 'COMMIT', 'LEARN', 'LATEST', 'PREPARE_FROM'];
 
 export function opKindFromWire(k: WireBatchOp['Kind']): WireOpKind {
   if (typeof k === 'number') {

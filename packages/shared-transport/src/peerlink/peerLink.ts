@@ -9,7 +9,7 @@ import { BatchQueue, type BatchLimits } from '../core/batchQueue.js';
 import { uint64ToWire } from '../core/int64.js';
 import { QuorumkitError } from '../errors.js';
 import { bundledProtoPath } from '../server/protoLoader.js';
-import type { TlsFiles } from '../tls.js';
+import type { TlsFiles, TlsReloader } from '../tls.js';
 import type { BatchReply__Output } from '../generated/quorumkit/peerlink/BatchReply.js';
 import type { BatchRequest } from '../generated/quorumkit/peerlink/BatchRequest.js';
 import { jsonCodec, type Codec } from './codec.js';
@@ -27,7 +27,7 @@ export interface PeerLinkOptions<M> extends Partial<BatchLimits> {
   /** this node's id, handed to the receiver's handler */
   from: string;
   codec?: Codec<M>;
-  tls?: TlsFiles;
+  tls?: TlsFiles | TlsReloader;
   /** most Batch calls outstanding at once (K) */
   inFlightMax?: number;
   /** deadline of one Batch call */

@@ -27,3 +27,43 @@ export function listCommands(r: () => number, pick: Pick, key: () => string): Ar
     () => ['RPOPLPUSH', key(), key()],
   ];
 }
+
+export function zsetCommands(r: () => number, pick: Pick, key: () => string): Array<() => string[]> {
+  // scores exact in binary (Redis adds increments one by one, constdb per node: see zset.ts)
+  const sc = () => pick(['0', '1', '-1', '2.5', '-0.5', '10', '1e3', 'inf', '-inf', '+inf', 'x', '', '1.5e-3', '0.1', 'nan', '(1']);
+  const inc = () => pick(['1', '-1', '2.5', '0.25', 'inf', '-inf', 'x']);
+  const m = () => pick(['a', 'b', 'c', 'd', '']);
+  const flags = (): string[] => (r() < 0.5 ? [] : Array.from({ length: 1 + Math.floor(r() * 2) }, () => pick(['NX', 'XX', 'GT', 'LT', 'CH', 'INCR'])));
+  const pairs = (): string[] => Array.from({ length: 1 + Math.floor(r() * 3) }, () => [sc(), m()]).flat();
+  const bound = () => pick(['-inf', '+inf', '0', '1', '(1', '2.5', '(2.5', '-1', 'x', '10']);
+  const lex = () => pick(['-', '+', '[a', '(a', '[c', '(c', 'a', '[']);
+  const rk = () => pick(['0', '1', '-1', '2', '-2', '10', 'x']);
+  const limit = (): string[] => (r() < 0.3 ? ['LIMIT', pick(['0', '1', '-1', 'x']), pick(['1', '2', '-1', '0'])] : []);
+  const ws = (): string[] => (r() < 0.4 ? ['WITHSCORES'] : []);
+  const keys = (): string[] => {
+    const k = 1 + Math.floor(r() * 3);
+    return [pick([String(k), String(k), '0', 'x', String(k + 1)]), ...Array.from({ length: k }, key)];
+  };
+  return [
+    () => ['ZADD', key(), ...flags(), ...pairs()],
+    () => ['ZADD', key(), ...pairs()],
+    () => ['ZINCRBY', key(), inc(), m()],
+    () => ['ZREM', key(), m(), ...(r() < 0.5 ? [m()] : [])],
+    () => ['ZSCORE', key(), m()],
+    () => ['ZMSCORE', key(), m(), m()],
+    () => ['ZCARD', key()],
+    () => [pick(['ZRANK', 'ZREVRANK']), key(), m()],
+    () => [pick(['ZPOPMIN', 'ZPOPMAX']), key(), ...(r() < 0.5 ? [pick(['0', '1', '2', '-1', 'x'])] : [])],
+    () => ['ZRANGE', key(), rk(), rk(), ...(r() < 0.2 ? ['REV'] : []), ...ws(), ...(r() < 0.1 ? limit() : [])],
+    () => ['ZRANGE', key(), bound(), bound(), 'BYSCORE', ...(r() < 0.3 ? ['REV'] : []), ...limit(), ...ws()],
+    () => ['ZRANGE', key(), lex(), lex(), 'BYLEX', ...(r() < 0.3 ? ['REV'] : []), ...limit(), ...(r() < 0.1 ? ['WITHSCORES'] : [])],
+    () => [pick(['ZRANGEBYSCORE', 'ZREVRANGEBYSCORE']), key(), bound(), bound(), ...ws(), ...limit()],
+    () => [pick(['ZRANGEBYLEX', 'ZREVRANGEBYLEX']), key(), lex(), lex(), ...limit()],
+    () => ['ZREVRANGE', key(), rk(), rk(), ...ws()],
+    () => ['ZCOUNT', key(), bound(), bound()],
+    () => ['ZLEXCOUNT', key(), lex(), lex()],
+    () => ['ZRANGESTORE', key(), key(), rk(), rk(), ...(r() < 0.3 ? ['BYSCORE'] : []), ...(r() < 0.2 ? ['REV'] : [])],
+    () => [pick(['ZUNIONSTORE', 'ZINTERSTORE', 'ZDIFFSTORE']), key(), ...keys(), ...(r() < 0.3 ? ['WEIGHTS', '2', '3', '0'].slice(0, 2) : []), ...(r() < 0.3 ? ['AGGREGATE', pick(['SUM', 'MIN', 'MAX', 'AVG'])] : [])],
+    () => [pick(['ZUNION', 'ZINTER', 'ZDIFF']), ...keys(), ...ws()],
+  ];
+}

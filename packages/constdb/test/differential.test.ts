@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts } from '@quorumkit/test-harness';
 import { RawClient, startConstdb, startProc, tmp, which, type Proc, type Reply } from './proc.js';
-import { listCommands } from './diffGen.js';
+import { listCommands, zsetCommands } from './diffGen.js';
 
 const redisServer = which('redis-server');
 
@@ -20,7 +20,7 @@ function rng(seed: number): () => number {
 
 function genCommand(r: () => number): string[] {
   const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)]!;
-  const key = () => pick(['k1', 'k2', 'k3', 's1', 'h1', 'l1']);
+  const key = () => pick(['k1', 'k2', 'k3', 's1', 'h1', 'l1', 'z1', 'z2']);
   const mem = () => pick(['a', 'b', 'c', '1', '']);
   const num = () => pick(['0', '1', '-1', '10', '9223372036854775807', '-9223372036854775808', 'x', '1.5', '007', ' 1']);
   const val = () => pick(['v', '', '5', '-3', 'hello world', '9223372036854775806']);
@@ -94,6 +94,7 @@ function genCommand(r: () => number): string[] {
     () => [pick(['RENAME', 'RENAMENX']), key(), key()],
     () => ['COPY', key(), key(), ...(r() < 0.4 ? [pick(['REPLACE', 'DB', 'BAD'])] : []), ...(r() < 0.2 ? ['0'] : [])],
     ...listCommands(r, pick, key),
+    ...zsetCommands(r, pick, key),
   ];
   return pick(cmds)();
 }

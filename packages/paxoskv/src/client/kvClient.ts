@@ -159,6 +159,16 @@ export class PaxosKvClient {
   }
 
   private closed = false;
+  /** writer tags: this client's random 8 bytes, then a counter (unique per set, no entropy per call) */
+  private readonly tagNonce = randomBytes(8);
+  private tagCount = 0n;
+
+  private nextTag(): Uint8Array {
+    const tag = Buffer.allocUnsafe(16);
+    this.tagNonce.copy(tag, 0);
+    tag.writeBigUInt64BE(this.tagCount++ & 0xffff_ffff_ffff_ffffn, 8);
+    return tag;
+  }
 
   /**
    * Refuse what no acceptor would take, before any network call (an acceptor's BadRequest
@@ -176,7 +186,7 @@ export class PaxosKvClient {
   async set(key: string, value: KvValue | number, opts: { ver?: bigint } = {}): Promise<SetResult> {
     this.checkRequest(key, opts.ver);
     const deadline = Date.now() + this.timing.deadlineMs;
-    const mine = toPaxosValue(value, randomBytes(8));
+    const mine = toPaxosValue(value, this.nextTag());
     if (mine.bytes && mine.bytes.length > wireLimits.valueBytesMax) {
       throw new UsageError(`value is ${mine.bytes.length} bytes, at most ${wireLimits.valueBytesMax}`);
     }

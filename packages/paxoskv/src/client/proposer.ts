@@ -55,6 +55,9 @@ export interface PhaseFailures {
   unreachable: string[];
 }
 
+/** Why a phase's leftover calls are cancelled (shared: it carries no per-call state). */
+const PHASE_OVER = Object.freeze(new Error('phase over: quorum decided or timed out'));
+
 export class Proposer {
   /** transport failures seen by the last phase (to explain a deadline) */
   lastFailures: PhaseFailures = { unreachable: [] };
@@ -91,7 +94,8 @@ export class Proposer {
         if (finished) return;
         finished = true;
         clearTimeout(timer);
-        stop.abort();
+        // a reason of our own: abort() without one builds a DOMException (a stack trace) per phase
+        stop.abort(PHASE_OVER);
         this.lastFailures = {
           unreachable: [
             ...failed.map((f) => `${this.transport.describe(f.target)} (${(f.error as Error)?.message ?? String(f.error)})`),

@@ -272,7 +272,6 @@ export class AcceptorStore {
     const kpDurable = this.keyPromises.durable(id.key);
     if (t.changed) {
       slot.state = t.next;
-      const ops: BatchOp[] = [this.instances.put(this.diskKey(id), encodeState(t.next))];
       const m = this.maxVer.get(id.key)!;
       const voted = hasVote(t.next) && id.ver > m.voted;
       // in memory only: on restart it is read back from the instance records (loadMaxVer)
@@ -283,6 +282,7 @@ export class AcceptorStore {
         if (kpDurable) await kpDurable;
         return t.reply;
       }
+      const ops: BatchOp[] = [this.instances.put(this.diskKey(id), encodeState(t.next))];
       slot.writes++;
       if (opts.lazy) {
         // A hint (COMMIT): no fsync of its own; it rides with the next synced batch.

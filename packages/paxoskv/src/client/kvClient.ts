@@ -11,12 +11,9 @@ import {
   DEFAULT_CLUSTER_ID,
   ballot,
   clusterIdProblem,
-  bytesValue,
-  textValue,
   decideLatest,
   fastPathValue,
   firstChosen,
-  i64Value,
   isOwnValue,
   majority,
 } from '../core/index.js';
@@ -27,7 +24,9 @@ import { KeyLanes } from './keyLanes.js';
 import { backoffDelayMs, sleep } from '@quorumkit/shared-transport';
 import { type PaxosTiming, Proposer, paxosTimingDefaults, throwIfViewRefused } from './proposer.js';
 
-export type KvValue = bigint | string | Uint8Array;
+import { type KvValue, INT64_MAX, fromPaxosValue, toPaxosValue } from './values.js';
+
+export { type KvValue, fromPaxosValue, toPaxosValue };
 
 export interface KvClientOptions extends Partial<PaxosTiming> {
   /** acceptor addresses host:port (at least 1; a majority must be up) */
@@ -61,37 +60,6 @@ export interface KvResult {
 export interface SetResult extends KvResult {
   /** false when an explicit version already held another value (returned in `value`) */
   written: boolean;
-}
-
-const INT64_MAX = 2n ** 63n - 1n;
-
-/** A value for set(): int64 as bigint (or a safe integer number), text as string, or bytes. */
-export function toPaxosValue(v: KvValue | number, tag?: Uint8Array): Value {
-  if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v)) {
-      throw new UsageError(Number.isInteger(v) ? `value ${v} is not a safe integer: pass it as a bigint (${BigInt(v)}n)` : `value must be a bigint, string or Uint8Array, got number ${v}`);
-    }
-    v = BigInt(v);
-  }
-  if (typeof v === 'bigint') {
-    if (v < -(2n ** 63n) || v > INT64_MAX) throw new UsageError(`value ${v} is out of the int64 range`);
-    return i64Value(v, tag);
-  }
-  if (typeof v === 'string') return textValue(v, tag);
-  if (v instanceof Uint8Array) return bytesValue(v, tag);
-  const what = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
-  throw new UsageError(`value must be a bigint, string or Uint8Array, got ${what}`);
-}
-
-/**
- * A value read back as it was written: int64 as bigint, a string as a string, bytes as a
- * Uint8Array (also when they happen to be valid UTF-8). A bytes value written without the text
- * mark (a seed-era or foreign client) comes back as a Uint8Array.
- */
-export function fromPaxosValue(v: Value): KvValue {
-  if (!v.bytes) return v.vi64;
-  if (v.text) return new TextDecoder('utf-8').decode(v.bytes);
-  return Uint8Array.from(v.bytes);
 }
 
 /**

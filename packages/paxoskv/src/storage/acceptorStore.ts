@@ -22,6 +22,7 @@ import {
 } from '@quorumkit/shared-storage';
 import { type AcceptorState, type Ballot, type KeyPromise, EMPTY_STATE, hasVote, mergeLearned, prepareFrom, underKeyPromise, withFloor } from '../core/index.js';
 import { KeyPromiseTable } from './keyPromises.js';
+import { LazyHints } from './lazyHints.js';
 import { decodeState, encodeState } from './stateCodec.js';
 
 export interface AcceptorStoreOptions {
@@ -49,11 +50,6 @@ export interface Transition<R> {
   next: AcceptorState;
   changed: boolean;
   reply: R;
-}
-
-interface LazyWrite {
-  ops: BatchOp[];
-  slot: Slot;
 }
 
 interface Slot {
@@ -91,11 +87,7 @@ export class AcceptorStore {
   private readonly maxVer = new Map<string, { voted: bigint; touched: bigint }>();
   private readonly maxVerLoading = new Map<string, Promise<void>>();
   private readonly cacheMax: number;
-  private lazy: LazyWrite[] = [];
-  private lazyOps = 0;
-  private lazyTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly lazyFlushMs: number;
-  private readonly lazyOpsMax: number;
+  private readonly lazy: LazyHints;
   private readonly meta: Keyspace;
   /** per key: a promise over every version from some version on (core keyPromise.ts) */
   private readonly keyPromises: KeyPromiseTable;
@@ -119,8 +111,11 @@ export class AcceptorStore {
     });
     this.keyPromises = new KeyPromiseTable(store.keyspace('kp'), this.writer);
     this.cacheMax = opts.cacheInstancesMax ?? acceptorStoreDefaults.cacheInstancesMax;
-    this.lazyFlushMs = opts.lazyFlushMs ?? acceptorStoreDefaults.lazyFlushMs;
-    this.lazyOpsMax = Math.min(opts.lazyOpsMax ?? acceptorStoreDefaults.lazyOpsMax, Math.floor((opts.batchOpsMax ?? acceptorStoreDefaults.batchOpsMax) / 2));
+    this.lazy = new LazyHints(
+      this.writer,
+      opts.lazyFlushMs ?? acceptorStoreDefaults.lazyFlushMs,
+      Math.min(opts.lazyOpsMax ?? acceptorStoreDefaults.lazyOpsMax, Math.floor((opts.batchOpsMax ?? acceptorStoreDefaults.batchOpsMax) / 2)),
+    );
   }
 
   /** A bare store (no identity, no integrity check): in-memory tests and tools only. */
@@ -286,14 +281,14 @@ export class AcceptorStore {
       slot.writes++;
       if (opts.lazy) {
         // A hint (COMMIT): no fsync of its own; it rides with the next synced batch.
-        this.lazy.push({ ops, slot });
-        this.lazyOps += ops.length;
-        if (this.lazyOps >= this.lazyOpsMax) this.flushLazy();
-        else this.lazyTimer ??= setTimeout(() => this.flushLazy(), this.lazyFlushMs);
+        this.lazy.add(ops, () => {
+          slot.writes--;
+          this.trim();
+        });
         if (kpDurable) await kpDurable;
         return t.reply;
       }
-      this.flushLazy(); // written in this same tick: the group commit puts both in one fsync
+      this.lazy.flush(); // written in this same tick: the group commit puts both in one fsync
       const durable = this.writer.write(ops).finally(() => {
         slot.writes--;
         this.trim();
@@ -345,31 +340,8 @@ export class AcceptorStore {
     return { ver, state: await this.read({ key, ver }) };
   }
 
-  private flushLazy(): void {
-    if (this.lazyTimer) clearTimeout(this.lazyTimer);
-    this.lazyTimer = undefined;
-    while (this.lazy.length > 0) {
-      const take: LazyWrite[] = [];
-      let n = 0;
-      while (this.lazy.length > 0 && n + this.lazy[0]!.ops.length <= this.lazyOpsMax) {
-        const w = this.lazy.shift()!;
-        take.push(w);
-        n += w.ops.length;
-      }
-      if (take.length === 0) take.push(this.lazy.shift()!);
-      this.lazyOps -= take.reduce((a, w) => a + w.ops.length, 0);
-      this.writer
-        .write(take.flatMap((w) => w.ops))
-        .catch(() => undefined) // a lost hint only costs a later read one more round
-        .finally(() => {
-          for (const w of take) w.slot.writes--;
-          this.trim();
-        });
-    }
-  }
-
   async close(): Promise<void> {
-    this.flushLazy();
+    this.lazy.flush();
     await this.writer.close();
     await this.store.close();
   }

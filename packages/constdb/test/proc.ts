@@ -93,6 +93,16 @@ export class RawClient {
       this.sock.write(bytes);
     });
   }
+  /** The next reply nobody asked for (a pub/sub message), within a deadline. */
+  next(ms = 20_000): Promise<Reply> {
+    return new Promise((res, rej) => {
+      const t = setTimeout(() => rej(new Error('no message')), ms);
+      this.waiting.push((r) => {
+        clearTimeout(t);
+        res(r);
+      });
+    });
+  }
   close(): void {
     this.sock.destroy();
   }
@@ -113,8 +123,10 @@ function parseReply(b: Buffer, p: number): [Reply, number] | undefined {
     if (b.length < next + n + 2) return undefined;
     return [b.toString('latin1', next, next + n), next + n + 2];
   }
-  if (t === '*') {
-    const n = Number(line);
+  if (t === '_') return [null, next];
+  if (t === ',') return [line, next];
+  if (t === '*' || t === '>' || t === '%') {
+    const n = Number(line) * (t === '%' ? 2 : 1);
     if (n < 0) return [null, next];
     const arr: Reply[] = [];
     let q = next;
@@ -124,7 +136,7 @@ function parseReply(b: Buffer, p: number): [Reply, number] | undefined {
       arr.push(r[0]);
       q = r[1];
     }
-    return [arr, q];
+    return [t === '>' ? [{ push: true } as unknown as Reply, ...arr] : arr, q];
   }
   throw new Error(`bad reply type ${t}`);
 }

@@ -13,6 +13,7 @@ import * as L from './cmdList.js';
 import * as Z from './cmdZset.js';
 import * as ZR from './cmdZrange.js';
 import * as ZA from './cmdZalgebra.js';
+import * as P from './pubsub.js';
 
 const table = new Map<string, CommandSpec>();
 
@@ -132,6 +133,12 @@ def('zdiffstore', -4, 'write denyoom movablekeys', K1, (c, a) => ZA.cmdZalgebra(
 def('zunion', -3, 'readonly movablekeys', K0, (c, a) => ZA.cmdZalgebra(c, a, 'union', false));
 def('zinter', -3, 'readonly movablekeys', K0, (c, a) => ZA.cmdZalgebra(c, a, 'inter', false));
 def('zdiff', -3, 'readonly movablekeys', K0, (c, a) => ZA.cmdZalgebra(c, a, 'diff', false));
+def('subscribe', -2, 'pubsub noscript loading stale', K0, (c, a) => P.cmdSubscribe(c, a, false));
+def('psubscribe', -2, 'pubsub noscript loading stale', K0, (c, a) => P.cmdSubscribe(c, a, true));
+def('unsubscribe', -1, 'pubsub noscript loading stale', K0, (c, a) => P.cmdUnsubscribe(c, a, false));
+def('punsubscribe', -1, 'pubsub noscript loading stale', K0, (c, a) => P.cmdUnsubscribe(c, a, true));
+def('publish', 3, 'pubsub loading stale fast', K0, P.cmdPublish);
+def('pubsub', -2, 'pubsub loading stale', K0, P.cmdPubsub);
 def('ping', -1, 'fast', K0, A.cmdPing);
 def('echo', 2, 'fast', K0, A.cmdEcho);
 def('quit', -1, 'noauth fast', K0, A.cmdQuit);
@@ -179,6 +186,13 @@ export function dispatch(ctx: CmdCtx, args: Buffer[]): void | Promise<void> {
   if (ctx.server.requirepass && !ctx.sess.authed && !spec.flags.includes('noauth')) {
     M.flagMulti(ctx.sess);
     return ctx.out.error(ERR.noAuth);
+  }
+  // a RESP2 client in subscribed mode may only (un)subscribe, PING, QUIT and RESET
+  if (ctx.out.proto === 2 && P.subCount(ctx.sess.subscriber) > 0 && !ctx.sess.multi) {
+    if (!P.SUBSCRIBED_ALLOWED.has(name)) {
+      return ctx.out.error(`ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+    }
+    if (name === 'ping') return P.subscribedPing(ctx, args);
   }
   if (ctx.sess.multi && !M.MULTI_IMMEDIATE.has(name)) {
     if (spec.flags.includes('no-multi')) {

@@ -2,6 +2,7 @@
 // connection's session and hooks into the server shell (INFO, CONFIG, replication).
 import type { Db } from './db.js';
 import type { ReplyBuffer } from './encode.js';
+import type { PubSub, Subscriber } from './pubsub.js';
 
 export interface Session {
   id: number;
@@ -18,6 +19,8 @@ export interface Session {
   watchDirty?: boolean;
   /** set while EXEC runs its queue: commands that would block answer at once (WAIT) */
   inExec?: boolean;
+  /** this connection as a pub/sub subscriber (set by the server shell) */
+  subscriber?: Subscriber;
 }
 
 export interface ServerHooks {
@@ -38,6 +41,9 @@ export interface ServerHooks {
   wait?(numReplicas: number, timeoutMs: number, lastWrite: bigint): Promise<number>;
   /** WAIT inside EXEC: the number of replicas that acknowledged the client's writes so far */
   waitNow?(lastWrite: bigint): number;
+  /** pub/sub registry of this node, and PUBLISH to the other nodes of the mesh */
+  pubsub?: PubSub;
+  publishRemote?(channel: string, msg: Buffer): void;
   /** bytes of commands one MULTI may queue (default MULTI_BYTES_MAX) */
   multiBytesMax?: number;
 }

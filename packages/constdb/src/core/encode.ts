@@ -79,6 +79,11 @@ export class ReplyBuffer {
     this.ascii('*' + n + CRLF);
   }
 
+  /** Push frame of n (pub/sub messages): RESP3 push, array in RESP2. */
+  push(n: number): void {
+    this.ascii((this.proto === 3 ? '>' : '*') + n + CRLF);
+  }
+
   /** Map of n pairs: RESP3 map, or a flat array of 2n in RESP2 (HGETALL's shape). */
   map(n: number): void {
     this.ascii(this.proto === 3 ? '%' + n + CRLF : '*' + 2 * n + CRLF);

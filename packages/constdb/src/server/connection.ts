@@ -57,6 +57,8 @@ export class Connection {
 
   constructor(readonly socket: Socket, private readonly host: ConnHost) {
     this.sess = { id: nextId++, authed: !host.hooks.requirepass, lastWrite: 0n };
+    // pub/sub messages are appended to this client's replies and written once per turn
+    this.sess.subscriber = { out: this.out, channels: new Set(), patterns: new Set(), wake: () => this.wake() };
     this.parser = new RespParser(host.limits);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -189,6 +191,17 @@ export class Connection {
     }
     this.flush();
     this.updateReading();
+  }
+
+  private waking = false;
+
+  private wake(): void {
+    if (this.waking || this.closed) return;
+    this.waking = true;
+    setImmediate(() => {
+      this.waking = false;
+      this.flush();
+    });
   }
 
   /** Stop handling this socket (handed to the replication layer). */

@@ -18,6 +18,7 @@ import { encodeSnapshotAsync } from '../storage/snapshotAsync.js';
 import { SeqCeiling } from '../storage/seqCeiling.js';
 import { renderInfo, configGet } from './info.js';
 import { Replicator } from './replication.js';
+import { PubSub } from '../core/pubsub.js';
 import { replicaRows, nodeRows } from './replInfo.js';
 
 export const SNAPSHOT_FILE = 'constdb.snapshot';
@@ -43,6 +44,8 @@ export class ConstdbNode {
   private snapshotting: Promise<void> | undefined;
   private readonly host: ConnHost;
   readonly hooks: ServerHooks;
+  /** pub/sub subscribers of this node (messages from peers are delivered here too) */
+  readonly pubsub = new PubSub();
   private closed = false;
 
   constructor(readonly cfg: ConstdbConfig, readonly log: Logger) {
@@ -69,6 +72,8 @@ export class ConstdbNode {
       wait: (n, t, lastWrite) => this.repl.wait(n, t, lastWrite),
       waitNow: () => this.repl.countAcked(this.ownSeq),
       multiBytesMax: cfg.multiBytesMax,
+      pubsub: this.pubsub,
+      publishRemote: (channel, msg) => this.repl.publish(channel, msg),
       save: () => this.snapshotFresh().catch((e: Error) => {
         this.log.error({ err: e.message }, 'SAVE failed');
         throw e;
@@ -84,6 +89,7 @@ export class ConstdbNode {
       onClose: (c) => {
         this.conns.delete(c);
         unwatchAll(this.db, c.sess);
+        if (c.sess.subscriber) this.pubsub.dropAll(c.sess.subscriber);
       },
       onProtocolError: (c, err) => {
         this.stats.protocolErrors++;

@@ -104,6 +104,10 @@ export function serveInbound(repl: Replicator, p: Peer, sock: Socket): void {
           if (payload.length !== 4 + DIGEST_BYTES) throw new Error(`bad digest frame of ${payload.length} bytes`);
           const copy = Buffer.from(payload);
           void repl.ae.onDigest(sock, copy).catch((e: Error) => repl.log.warn({ peer: origin, err: e.message }, 'anti-entropy answer failed'));
+        } else if (type === F.PUBLISH) {
+          const r = new Reader(payload);
+          const channel = r.latin1();
+          repl.node.pubsub.publish(channel, r.bytes());
         } else if (type === F.FORGET) {
           const r = new Reader(payload);
           const id = r.varint();

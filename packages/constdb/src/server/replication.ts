@@ -606,4 +606,14 @@ export class Replicator {
 
 
 
+
+  /** PUBLISH to the other nodes: one frame to each peer linked now (at most once, not stored). */
+  publish(channel: string, msg: Buffer): void {
+    if (this.peers.size === 0) return;
+    const w = new Writer(channel.length + msg.length + 16);
+    w.latin1(channel);
+    w.bytes(msg);
+    const fr = frame(F.PUBLISH, w.result());
+    for (const p of this.peers.values()) p.link?.sendOp(0n, fr);
+  }
 }

@@ -1,7 +1,9 @@
 // The original's benchmark matrix: buffer 0/1/2/1024 x (one client, 256 concurrent
 // consumers of one client, 32 clients), 5 servers in this process, ns per ID next to
 // SimpleBufSeq, with fsync on and off. Prints a table, writes bench-results/rrseq.json.
-// RRSEQ_BENCH_MS sets the time per cell (default 1500).
+// RRSEQ_BENCH_MS sets the time per cell (default 1500); RRSEQ_BENCH_QUICK=1 runs only the
+// cells the issue-19 goals are judged on (buffer 0 and 1024, 32 clients, fsync on, and the
+// names row), for profiling.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -12,12 +14,17 @@ import { RRSeq, RRServer, SimpleBufSeq, rrSeqProtoPath } from '../src/index.js';
 import { encodeSnapshotFile } from '../src/storage/logFormat.js';
 
 const CELL_MS = Number(process.env.RRSEQ_BENCH_MS ?? 1_500);
-const BUFS = [0, 1, 2, 1024];
-const WORKLOADS = ['single', '256 consumers', '32 clients'] as const;
+const QUICK = process.env.RRSEQ_BENCH_QUICK === '1';
+// RRSEQ_BENCH_BUFS=0 (a comma list) narrows the buffer sizes, RRSEQ_BENCH_NAMES=0 drops the names row.
+// RRSEQ_BENCH_RR_ONLY=1 skips the calibration and SimpleBufSeq cells (a profile of RRSeq alone).
+const RR_ONLY = process.env.RRSEQ_BENCH_RR_ONLY === '1';
+const BUFS = process.env.RRSEQ_BENCH_BUFS ? process.env.RRSEQ_BENCH_BUFS.split(',').map(Number) : QUICK ? [0, 1024] : [0, 1, 2, 1024];
+const ALL_WORKLOADS = ['single', '256 consumers', '32 clients'] as const;
+const WORKLOADS: readonly Workload[] = QUICK ? ['32 clients'] : ALL_WORKLOADS;
 // Extra rows: buffer 1024 with the dynamic range size on (ranges grow up to 64x while
 // callers wait for them), the Leaf-style option the original does not have.
 const DYNAMIC_MAX = 65_536;
-type Workload = (typeof WORKLOADS)[number];
+type Workload = (typeof ALL_WORKLOADS)[number];
 const SERVERS = 5;
 // The issue-19 row: a buffer-0 cell with this many names stored (goal: within 2x of 1 name).
 const NAMES_ROW = Number(process.env.RRSEQ_BENCH_NAMES ?? 50_000);
@@ -116,7 +123,7 @@ async function main(): Promise<void> {
   let unaryPerS = 0;
   let manyNames: Record<string, string | number> | undefined;
   let seqNo = 0;
-  for (const fsync of [true, false]) {
+  for (const fsync of QUICK ? [true] : [true, false]) {
     const dir = await mkdtemp(join(tmpdir(), 'rrseq-bench-'));
     const ports = await Promise.all(Array.from({ length: SERVERS }, freePort));
     const addrs = ports.map((p) => `127.0.0.1:${p}`);
@@ -129,7 +136,7 @@ async function main(): Promise<void> {
       const r = await servers[0]!.init();
       if (!r.ok) await new Promise((res) => setTimeout(res, 50));
     }
-    if (fsync) {
+    if (fsync && !RR_ONLY) {
       unaryPerS = await unaryCallsPerS(addrs[0]!);
       process.stderr.write(`  calibration: ${unaryPerS} plain unary calls/s with 32 outstanding\n`);
     }
@@ -142,7 +149,7 @@ async function main(): Promise<void> {
           dynamicRows.push({ buffer: `${buf} (dynamic to ${DYNAMIC_MAX})`, workload: w, fsync: fsync ? 'on' : 'off', rrseqNsPerId: Math.round(dyn.ns / Math.max(1, dyn.ids)), rrseqIdsPerS: Math.round((dyn.ids * 1e9) / dyn.ns) });
           process.stderr.write(`  ${JSON.stringify(dynamicRows[dynamicRows.length - 1])}\n`);
         }
-        const simple = fsync ? await measure(() => new SimpleBufSeq(buf), w) : undefined;
+        const simple = fsync && !RR_ONLY ? await measure(() => new SimpleBufSeq(buf), w) : undefined;
         const nsPerId = rr.ns / Math.max(1, rr.ids);
         const row: Record<string, string | number> = {
           buffer: buf,
@@ -161,7 +168,7 @@ async function main(): Promise<void> {
       }
     }
     await Promise.all(servers.map((s) => s.close()));
-    if (fsync) {
+    if (fsync && NAMES_ROW > 0) {
       // The same buffer-0 x 32 clients cell on a cluster whose servers store NAMES_ROW names.
       const paths = addrs.map((_, i) => join(dir, `names${i}_persist`));
       await writeFilledFiles(paths, NAMES_ROW);
@@ -192,8 +199,8 @@ async function main(): Promise<void> {
   for (const r of rows) {
     console.log(`| ${r.buffer} | ${r.workload} | ${r.fsync} | ${r.rrseqNsPerId} | ${r.rrseqIdsPerS} | ${r.simpleNsPerId ?? ''} | ${r.ratioVsSimple ?? ''} |`);
   }
-  const b1024 = rows.find((r) => r.buffer === 1024 && r.workload === '32 clients' && r.fsync === 'on')!;
-  const b0 = rows.find((r) => r.buffer === 0 && r.workload === '32 clients' && r.fsync === 'on')!;
+  const b1024 = rows.find((r) => r.buffer === 1024 && r.workload === '32 clients' && r.fsync === 'on') ?? {};
+  const b0 = rows.find((r) => r.buffer === 0 && r.workload === '32 clients' && r.fsync === 'on') ?? {};
   const bDyn = dynamicRows.find((r) => r.workload === '32 clients' && r.fsync === 'on');
   const goals = {
     buffer1024_32clients_fsync_ratioVsSimple: b1024.ratioVsSimple,
@@ -217,7 +224,7 @@ async function main(): Promise<void> {
   console.log(
     `calibration, same process: ${unaryPerS} plain gRPC unary calls/s with 32 outstanding (PERFORMANCE.md: ~2,000-3,500 on an idle machine); buffer 0 x 32 clients needs one such call per ID plus the quorum round`,
   );
-  const out = resolve(repoRoot(), 'bench-results', 'rrseq.json');
+  const out = resolve(repoRoot(), 'bench-results', QUICK ? 'rrseq-quick.json' : 'rrseq.json');
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, JSON.stringify({ system: 'rrseq', servers: SERVERS, cellMs: CELL_MS, node: process.version, date: new Date().toISOString(), loadAverage: loadavg(), unaryCallsPerS32: unaryPerS, rows, goals }, null, 2));
   console.log(`wrote ${out}`);

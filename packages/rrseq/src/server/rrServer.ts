@@ -14,6 +14,7 @@ import { rrSeqProtoPath } from '../protoPath.js';
 import { bumpLost, loadIdentity, recordMembership } from '../storage/identity.js';
 import { StateFile, loadState } from '../storage/stateFile.js';
 import { LEASE_DEFAULTS, leaseHandler } from './leaseService.js';
+import { peerStreamHandler } from './peerStream.js';
 import { serverMetrics } from './metrics.js';
 import { PEER_CLIENT_DEFAULTS, PeerClient, type PeerClientOptions } from './peerClient.js';
 import { normalizeAddr, opFromWire, resultToWire, type WirePeerOp } from './wire.js';
@@ -177,6 +178,7 @@ export class RRServer {
         GRPCPeer: (req: { ops: WirePeerOp[] }) => this.peer(req),
         GRPCAdmin: (req: { command: string; floor: string }) => this.adminRpc(req),
       },
+      bidiStreamHandlers: { GRPCPeerStream: peerStreamHandler((req) => this.peer(req)) },
       extraServices: [
         {
           protoPath,

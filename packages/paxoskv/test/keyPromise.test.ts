@@ -103,6 +103,13 @@ describe('KV client with key promises', () => {
     expect(rounds).toEqual([1, 1, 1, 1, 1]);
     expect((await kv.get('k'))!).toMatchObject({ ver: 5n, value: 5n });
     for (const s of servers) expect((await s.store.keyPromise('k'))?.from).toBe(1n);
+    // the COMMIT of each version rode on the next version's ACCEPT (PrevChosen): one op per set,
+    // and every acceptor still learned every chosen value below the last
+    for (const s of servers) {
+      const commits = (await s.metrics.ops.get()).values.find((v) => v.labels.kind === 'COMMIT')?.value ?? 0;
+      expect(commits).toBeLessThan(4);
+      for (let v = 0n; v < 5n; v++) expect((await s.store.read({ key: 'k', ver: v })).chosen?.vi64).toBe(v);
+    }
     // a second client takes the key over (higher ballot per version); the first one's stale promise
     // costs it a full round, never a wrong value
     const other = new PaxosKvClient({ acceptors: servers.map((s) => s.address), deadlineMs: 60_000, phaseTimeoutMs: 20_000 });

@@ -53,6 +53,41 @@ interface Pending {
   cancelled: boolean;
 }
 
+/** What a COMMIT folded into the next vote answers (COMMIT replies are hints; nobody reads them). */
+const FOLDED_REPLY: WireAcceptor = Object.freeze({ LastBal: null, Val: null, VBal: null });
+
+/**
+ * One op instead of two: a COMMIT of (key, v) queued with an ACCEPT of (key, v + 1) rides on
+ * that ACCEPT as its PrevChosen (the acceptor applies the same hint). Requests are copied, never
+ * changed (one request object is shared by the links of every acceptor).
+ */
+function foldCommits(batch: Pending[]): { sent: Pending[]; folded: Pending[]; ops: { Kind: WireOpKind; Req: WireProposer }[] } {
+  const acceptAt = new Map<string, number>();
+  batch.forEach((p, i) => {
+    if (p.kind === 'ACCEPT' && p.req.Id) acceptAt.set(`${String(p.req.Id.Ver ?? '0')}\u0000${p.req.Id.Key ?? ''}`, i);
+  });
+  const reqs = batch.map((p) => p.req);
+  const folded = new Set<number>();
+  if (acceptAt.size > 0) {
+    batch.forEach((p, i) => {
+      if (p.kind !== 'COMMIT' || !p.req.Id || !p.req.Val) return;
+      let next: string;
+      try {
+        next = (BigInt(p.req.Id.Ver ?? '0') + 1n).toString();
+      } catch {
+        return;
+      }
+      const j = acceptAt.get(`${next}\u0000${p.req.Id.Key ?? ''}`);
+      if (j === undefined || reqs[j]!.PrevChosen) return;
+      reqs[j] = { ...reqs[j]!, PrevChosen: p.req.Val };
+      folded.add(i);
+    });
+  }
+  const sent = batch.filter((_, i) => !folded.has(i));
+  const ops = batch.flatMap((p, i) => (folded.has(i) ? [] : [{ Kind: p.kind, Req: reqs[i]! }]));
+  return { sent, folded: batch.filter((_, i) => folded.has(i)), ops };
+}
+
 export class AcceptorLink {
   private readonly client: grpc.Client;
   private queue: Pending[] = [];
@@ -134,16 +169,17 @@ export class AcceptorLink {
       if (batch.length === 0) return;
       this.inflight++;
       this.calls++;
-      const ops = batch.map((p) => ({ Kind: p.kind, Req: p.req }));
+      const { sent, folded, ops } = foldCommits(batch);
       callUnary<unknown, WireBatchReply>(this.client, 'Batch', { Ops: ops, ...this.view }, { deadlineMs: this.timeoutMs }).then(
         (res) => {
           const replies = res.Replies ?? [];
           const origin = originOf(res);
-          batch.forEach((p, i) => {
+          sent.forEach((p, i) => {
             const r = replies[i];
             if (r) p.resolve({ reply: r, origin });
-            else p.reject(new Error(`${this.address}: Batch reply has ${replies.length} replies for ${batch.length} ops`));
+            else p.reject(new Error(`${this.address}: Batch reply has ${replies.length} replies for ${sent.length} ops`));
           });
+          for (const p of folded) p.resolve({ reply: FOLDED_REPLY, origin });
           this.done();
         },
         (err: unknown) => {

@@ -2,7 +2,7 @@
 // Batch method, over gRPC with health and reflection, state in a durable AcceptorStore.
 import { createGrpcServer, type GrpcServer } from '@quorumkit/shared-transport';
 import type { Logger } from 'pino';
-import { type AcceptorViewConfig, DEFAULT_CLUSTER_ID, accept, formatBallot, clusterIdProblem, commit, judgeClaim, learn, prepare, viewMismatch } from '../core/index.js';
+import { type AcceptorViewConfig, type Value, DEFAULT_CLUSTER_ID, accept, formatBallot, clusterIdProblem, commit, judgeClaim, learn, prepare, viewMismatch } from '../core/index.js';
 import { BadRequestError, ClusterViewError, ListenError, RecoveringError, UsageError } from '../errors.js';
 import { openAcceptorReplica } from '../storage/openAcceptorReplica.js';
 import { recoverFromPeers } from './recovery.js';
@@ -136,6 +136,18 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
   };
   const speaksAdded = (req: WireProposer): boolean => (req.ClusterId ?? '') !== '';
 
+  // A commit is a learner hint, not a vote: no fsync of its own, no waiting for one.
+  const commitHint = (id: { key: string; ver: bigint }, val: Value) =>
+    store.apply(
+      id,
+      (s) => {
+        const step = commit(s, val);
+        if (step.conflict) log?.warn({ key: id.key, ver: id.ver.toString() }, 'conflicting COMMIT ignored');
+        return step;
+      },
+      { lazy: true },
+    );
+
   const handleOp = async (op: WireBatchOp): Promise<WireAcceptor> => {
     const kind = opKindFromWire(op.Kind);
     metrics.ops.inc({ kind });
@@ -149,17 +161,7 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
         const id = instanceFromWire(req.Id);
         const val = valueFromWire(req.Val);
         if (!val) throw new BadRequestError('COMMIT needs a value');
-        // A commit is a learner hint, not a vote: no fsync of its own, no waiting for one.
-        const r = await store.apply(
-          id,
-          (s) => {
-            const step = commit(s, val);
-            if (step.conflict) log?.warn({ key: id.key, ver: id.ver.toString() }, 'conflicting COMMIT ignored');
-            return step;
-          },
-          { lazy: true },
-        );
-        return replyToWire(r);
+        return replyToWire(await commitHint(id, val));
       }
       case 'LEARN': {
         const id = instanceFromWire(req.Id);
@@ -194,6 +196,7 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
       instanceFromWire(op.Req?.Id);
       ballotFromWire(op.Req?.Bal);
       valueFromWire(op.Req?.Val);
+      valueFromWire(op.Req?.PrevChosen);
     }
     metrics.batchOps.observe(ops.length);
     // COMMIT hints start after the votes of the same call, so a COMMIT of v riding with an
@@ -202,10 +205,19 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
     ops.forEach((op, i) => {
       if (opKindFromWire(op.Kind) !== 'COMMIT') replies[i] = handleOp(op);
     });
+    const hints: Promise<unknown>[] = [];
     ops.forEach((op, i) => {
-      if (opKindFromWire(op.Kind) === 'COMMIT') replies[i] = handleOp(op);
+      const kind = opKindFromWire(op.Kind);
+      if (kind === 'COMMIT') replies[i] = handleOp(op);
+      const prev = kind === 'ACCEPT' ? valueFromWire(op.Req?.PrevChosen) : null;
+      if (prev) {
+        // a COMMIT of the version below, riding on this vote (one op instead of two)
+        const { key, ver } = instanceFromWire(op.Req?.Id);
+        if (ver > 0n) hints.push(commitHint({ key, ver: ver - 1n }, prev).catch(() => undefined));
+      }
     });
     const done = await Promise.all(replies);
+    await Promise.all(hints);
     // read after the ops: a peer incarnation recorded meanwhile only makes proposers stricter
     return { Replies: done, ...origin() };
   };

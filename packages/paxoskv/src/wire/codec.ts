@@ -26,6 +26,8 @@ export interface WireProposer {
   Val?: WireValue | null;
   ClusterId?: string | null;
   Members?: number | null;
+  /** Batch ACCEPT only: the value chosen at Id.Ver - 1 (a COMMIT hint riding on the next vote) */
+  PrevChosen?: WireValue | null;
 }
 export interface WireAcceptor {
   LastBal: WireBallot | null;

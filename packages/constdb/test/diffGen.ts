@@ -67,3 +67,19 @@ export function zsetCommands(r: () => number, pick: Pick, key: () => string): Ar
     () => [pick(['ZUNION', 'ZINTER', 'ZDIFF']), ...keys(), ...ws()],
   ];
 }
+
+export function moreCommands(r: () => number, pick: Pick, key: () => string): Array<() => string[]> {
+  const fl = () => pick(['0.1', '1', '-2.5', '1e3', '3.0e-2', 'x', '', ' 1', 'inf', '-inf', 'nan', '10.50', '5e-20', '.5', '7.', '-0']);
+  const m = () => pick(['a', 'b', 'c', '1', '']);
+  const scanOpts = (): string[] => (r() < 0.4 ? [pick(['MATCH', 'COUNT', 'BAD']), pick(['a*', '?', '5', '0', 'x'])] : []);
+  return [
+    () => ['INCRBYFLOAT', key(), fl()],
+    () => ['HINCRBYFLOAT', key(), m(), fl()],
+    () => ['SETRANGE', key(), pick(['0', '1', '3', '-1', 'x', '10']), pick(['xy', '', 'hello'])],
+    // (a nonzero cursor continues a scan: each server's own cursors, not comparable)
+    () => [pick(['SSCAN', 'HSCAN', 'ZSCAN']), key(), pick(['0', '0', 'x', '18446744073709551616']), ...scanOpts()],
+    () => ['SRANDMEMBER', key(), ...(r() < 0.6 ? [pick(['0', '2', '-3', '10', 'x'])] : [])],
+    () => ['HRANDFIELD', key(), ...(r() < 0.6 ? [pick(['0', '2', '-3', '10', 'x'])] : []), ...(r() < 0.3 ? [pick(['WITHVALUES', 'BAD'])] : [])],
+    () => ['RANDOMKEY'],
+  ];
+}

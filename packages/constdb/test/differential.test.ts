@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts } from '@quorumkit/test-harness';
 import { RawClient, startConstdb, startProc, tmp, which, type Proc, type Reply } from './proc.js';
-import { listCommands, zsetCommands } from './diffGen.js';
+import { listCommands, moreCommands, zsetCommands } from './diffGen.js';
 
 const redisServer = which('redis-server');
 
@@ -95,6 +95,7 @@ function genCommand(r: () => number): string[] {
     () => ['COPY', key(), key(), ...(r() < 0.4 ? [pick(['REPLACE', 'DB', 'BAD'])] : []), ...(r() < 0.2 ? ['0'] : [])],
     ...listCommands(r, pick, key),
     ...zsetCommands(r, pick, key),
+    ...moreCommands(r, pick, key),
   ];
   return pick(cmds)();
 }
@@ -170,6 +171,16 @@ function normalize(cmd: string[], r: Reply): unknown {
   const name = cmd[0]!;
   if (name === 'TTL' || name === 'PTTL' || name === 'EXPIRETIME' || name === 'PEXPIRETIME') return typeof r === 'bigint' ? (r > 0n ? 'positive' : r) : r;
   if (Array.isArray(r) && SORTED.has(name)) return [...r].map(String).sort();
+  // collection scans: the cursor and the elements (pairs for hashes and sorted sets) as sets
+  if (Array.isArray(r) && (name === 'SSCAN' || name === 'HSCAN' || name === 'ZSCAN')) {
+    const xs = (r[1] as Reply[]).map(String);
+    const step = name === 'SSCAN' ? 1 : 2;
+    const items: string[] = [];
+    for (let i = 0; i < xs.length; i += step) items.push(xs.slice(i, i + step).join('='));
+    return [r[0], items.sort()];
+  }
+  // random picks: the shape (nil or not, how many) is what both must agree on
+  if (name === 'SRANDMEMBER' || name === 'HRANDFIELD' || name === 'RANDOMKEY') return Array.isArray(r) ? `array of ${r.length}` : r === null ? null : typeof r === 'object' ? r : 'one';
   if (Array.isArray(r) && name === 'HGETALL') {
     const pairs: string[] = [];
     for (let i = 0; i < r.length; i += 2) pairs.push(`${r[i]}=${r[i + 1]}`);

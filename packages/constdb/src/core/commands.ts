@@ -14,6 +14,8 @@ import * as Z from './cmdZset.js';
 import * as ZR from './cmdZrange.js';
 import * as ZA from './cmdZalgebra.js';
 import * as P from './pubsub.js';
+import * as FL from './cmdFloat.js';
+import * as CS from './cmdCollScan.js';
 
 const table = new Map<string, CommandSpec>();
 
@@ -139,6 +141,15 @@ def('unsubscribe', -1, 'pubsub noscript loading stale', K0, (c, a) => P.cmdUnsub
 def('punsubscribe', -1, 'pubsub noscript loading stale', K0, (c, a) => P.cmdUnsubscribe(c, a, true));
 def('publish', 3, 'pubsub loading stale fast', K0, P.cmdPublish);
 def('pubsub', -2, 'pubsub loading stale', K0, P.cmdPubsub);
+def('incrbyfloat', 3, 'write denyoom fast', K1, FL.cmdIncrbyfloat);
+def('hincrbyfloat', 4, 'write denyoom fast', K1, FL.cmdHincrbyfloat);
+def('setrange', 4, 'write denyoom', K1, FL.cmdSetrange);
+def('sscan', -3, 'readonly', K1, (c, a) => CS.cmdCollScan(c, a, 'set'));
+def('hscan', -3, 'readonly', K1, (c, a) => CS.cmdCollScan(c, a, 'hash'));
+def('zscan', -3, 'readonly', K1, (c, a) => CS.cmdCollScan(c, a, 'zset'));
+def('srandmember', -2, 'readonly', K1, CS.cmdSrandmember);
+def('hrandfield', -2, 'readonly', K1, CS.cmdHrandfield);
+def('randomkey', 1, 'readonly', K0, (c) => CS.cmdRandomkey(c));
 def('ping', -1, 'fast', K0, A.cmdPing);
 def('echo', 2, 'fast', K0, A.cmdEcho);
 def('quit', -1, 'noauth fast', K0, A.cmdQuit);

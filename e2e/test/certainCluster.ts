@@ -18,16 +18,18 @@ export interface CardCluster {
   /** the shared data directory (-p DIR) */
   dir: string;
   cardAddr(i: number): string;
+  /** http://127.0.0.1:port/metrics of server i (only with `metrics: true`) */
+  metricsUrl(i: number): string;
   tool(args: string[]): Promise<{ stdout: string; code: number }>;
   /** Run `args` until stdout starts with `prefix` (a recovering replica answers UNAVAILABLE); bounded. */
   toolUntil(args: string[], prefix: string, timeoutMs?: number): Promise<string>;
 }
 
-export async function startCardCluster(opts: { proxies?: boolean; extraConf?: string } = {}): Promise<CardCluster> {
+export async function startCardCluster(opts: { proxies?: boolean; extraConf?: string; metrics?: boolean } = {}): Promise<CardCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'certain-e2e-'));
   const cluster = await startCluster({
     nodes: 3,
-    ports: 2, // [0] peer listener, [1] card service
+    ports: opts.metrics ? 3 : 2, // [0] peer listener, [1] card service, [2] Prometheus metrics
     dataDir: dir,
     proxies: opts.proxies ?? false,
     readyWhen: /card-srv \d ready/,
@@ -50,7 +52,8 @@ export async function startCardCluster(opts: { proxies?: boolean; extraConf?: st
       );
       // --bootstrap creates the cluster on the first start; on later starts it is ignored (the
       // identity record DIR/identity_<i> survives a wipe of logdb/datadb): a wiped replica recovers
-      return { command: process.execPath, args: [cardSrv, '-c', conf, '-p', dir, '-i', String(i), '--bootstrap'] };
+      const metrics = opts.metrics ? ['--metrics-addr', `127.0.0.1:${ports[i]![2]}`] : [];
+      return { command: process.execPath, args: [cardSrv, '-c', conf, '-p', dir, '-i', String(i), '--bootstrap', ...metrics] };
     },
   });
   const tool = (args: string[]): Promise<{ stdout: string; code: number }> =>
@@ -74,6 +77,7 @@ export async function startCardCluster(opts: { proxies?: boolean; extraConf?: st
       return last;
     },
     cardAddr: (i) => `127.0.0.1:${cluster.ports[i]![1]}`,
+    metricsUrl: (i) => `http://127.0.0.1:${cluster.ports[i]![2]}/metrics`,
     tool: (args) =>
       new Promise((res) => {
         execFile(process.execPath, [cardTool, ...args], { timeout: 60_000 }, (err, stdout) => {

@@ -6,7 +6,7 @@ import { backoffDelayMs, createGrpcClient, sleep, toBigInt, uint64ToWire, int64T
 import { QuorumkitError } from '@quorumkit/shared-storage';
 import { cardCodeMessage, cardEntity, type Card, type CardCode } from '../core/card.js';
 import { certainProtoPath } from '../server/protoPaths.js';
-import { CARD_CODE_TRAILER, CARD_SERVICE } from '../server/cardGrpc.js';
+import { CARD_CODE_TRAILER, CARD_SERVICE, RETRY_AFTER_TRAILER } from '../server/cardGrpc.js';
 
 export type CardMethod = 'InsertCard' | 'UpdateCard' | 'DeleteCard' | 'SelectCard' | 'RecoverData';
 
@@ -99,7 +99,13 @@ export class CardClient {
         last = err;
         const overloaded = (err as grpc.ServiceError).code === grpc.status.RESOURCE_EXHAUSTED;
         if (overloaded && Date.now() < overloadUntil) {
-          await sleep(backoffDelayMs(Math.min(tries, 16), { baseMs: this.opts.backoffBaseMs ?? 20, maxMs: this.opts.backoffMaxMs ?? 1000 }));
+          // The server's hint (its backlog at its completion rate), jittered up to twice so
+          // refused clients spread over the backlog; our own backoff when it sent none.
+          const hint = Number((err as grpc.ServiceError).metadata?.get(RETRY_AFTER_TRAILER)[0]);
+          const wait = Number.isFinite(hint) && hint > 0
+            ? hint * (1 + Math.random())
+            : backoffDelayMs(Math.min(tries, 16), { baseMs: this.opts.backoffBaseMs ?? 20, maxMs: this.opts.backoffMaxMs ?? 1000 });
+          await sleep(Math.max(0, Math.min(wait, overloadUntil - Date.now())));
           continue;
         }
         a++;

@@ -10,10 +10,13 @@ import { CardCode, cardCodeMessage, cardEntity, UINT64_MAX, type Card, type Card
 import type { CardService } from './cardService.js';
 import { decodeCard, CardTooLargeError } from './cardService.js';
 import { certainProtoPath } from './protoPaths.js';
+import { InflightGate, InflightLimitError, type InflightGateOptions } from './inflightGate.js';
 import { PendingError, StoppedError, CmdTimeoutError, DupUuidError, ValueTooLargeError, DisabledError, OverloadedError } from '../errors.js';
 
 export const CARD_CODE_TRAILER = 'x-card-code';
 export const CARD_SERVICE = 'example.CardServer';
+/** Trailer of a RESOURCE_EXHAUSTED refusal: how long the server suggests to wait, ms. */
+export const RETRY_AFTER_TRAILER = 'x-retry-after-ms';
 
 interface WireCardInfo { userName: Uint8Array; userId: string; lastModifiedTime: number; balance: string }
 interface WireCardRequest { cardId: string; cardInfo: WireCardInfo | null; delta: string; uuid: string; entityId: string }
@@ -47,9 +50,10 @@ function internalError(err: unknown): grpc.ServiceError {
     : err instanceof BadRequestError || err instanceof CardTooLargeError || err instanceof ValueTooLargeError ? grpc.status.INVALID_ARGUMENT
     : err instanceof DupUuidError ? grpc.status.ALREADY_EXISTS
     : err instanceof DisabledError ? grpc.status.PERMISSION_DENIED
-    : err instanceof OverloadedError ? grpc.status.RESOURCE_EXHAUSTED
+    : err instanceof OverloadedError || err instanceof InflightLimitError ? grpc.status.RESOURCE_EXHAUSTED
     : grpc.status.UNAVAILABLE;
   if (err instanceof QuorumkitError) md.set('x-quorumkit-code', err.code);
+  if (err instanceof InflightLimitError) md.set(RETRY_AFTER_TRAILER, String(err.retryAfterMs));
   const details = err instanceof Error ? err.message : String(err);
   return Object.assign(new Error(details), { code, details, metadata: md });
 }
@@ -62,20 +66,36 @@ function parseId(v: string, what: string): bigint {
 
 export interface CardGrpcServer {
   port: number;
+  /** The handler-entry load shedder of the card requests (its counters feed the metrics). */
+  gate: InflightGate;
   /** Health of the card service ('' and example.CardServer): NOT_SERVING once the engine is gone. */
   setServing(serving: boolean): void;
   close(): Promise<void>;
 }
 
 export async function startCardGrpc(
-  address: string, svc: CardService, log: Logger, enable: { recoverData?: boolean; getAllForCertain?: boolean } = {},
+  address: string, svc: CardService, log: Logger,
+  enable: { recoverData?: boolean; getAllForCertain?: boolean; inflight?: Partial<InflightGateOptions> } = {},
 ): Promise<CardGrpcServer> {
   const proto = certainProtoPath('card.proto');
   const def = lookupService(proto, CARD_SERVICE).service;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const certain = svc.certain;
+  const gate = new InflightGate(enable.inflight);
 
   const cardOp = (kind: CardOp['op']) => (call: grpc.ServerUnaryCall<WireCardRequest, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+    // Shed first, before parsing or queueing anything: a refusal costs next to nothing.
+    let release: (nowMs: number) => void;
+    try {
+      release = gate.enter(call.getPeer(), Date.now());
+    } catch (err) {
+      cb(internalError(err));
+      return;
+    }
+    const done: grpc.sendUnaryData<unknown> = (err, value) => {
+      release(Date.now());
+      cb(err, value);
+    };
     void (async () => {
       try {
         const req = call.request;
@@ -89,11 +109,11 @@ export async function startCardGrpc(
         else op = { op: kind, cardId };
         const uuid = parseId(req.uuid || '0', 'uuid');
         const r: CardResult = await svc.submit(op, uuid);
-        if (!r.ok) return cb(businessError(r.code));
-        cb(null, { cardInfo: r.card ? toWire(r.card) : null });
+        if (!r.ok) return done(businessError(r.code));
+        done(null, { cardInfo: r.card ? toWire(r.card) : null });
       } catch (err) {
         log.debug({ err }, 'card op failed');
-        cb(internalError(err));
+        done(internalError(err));
       }
     })();
   };
@@ -167,6 +187,7 @@ export async function startCardGrpc(
   };
   return {
     port,
+    gate,
     setServing,
     close: () =>
       new Promise<void>((resolve) => {

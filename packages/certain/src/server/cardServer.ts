@@ -63,7 +63,14 @@ export async function startCardServer(c: CardServerConfig, log: Logger, opts: { 
   const cardAddr = cardAddress(c, id);
   let grpc: CardGrpcServer;
   try {
-    grpc = await startCardGrpc(cardAddr, service, log, { recoverData: c.enableRecoverData, getAllForCertain: c.enableGetAllForCertain });
+    grpc = await startCardGrpc(cardAddr, service, log, {
+      recoverData: c.enableRecoverData,
+      getAllForCertain: c.enableGetAllForCertain,
+      inflight: {
+        ...(c.inflightMax === undefined ? {} : { inflightMax: c.inflightMax }),
+        ...(c.peerInflightMax === undefined ? {} : { peerInflightMax: c.peerInflightMax }),
+      },
+    });
   } catch (err) {
     await certain.stop();
     throw err;
@@ -82,7 +89,7 @@ export async function startCardServer(c: CardServerConfig, log: Logger, opts: { 
   let metrics: Server | undefined;
   if (opts.metricsAddr) {
     try {
-      metrics = await serveMetrics(cardMetrics(certain, service), opts.metricsAddr);
+      metrics = await serveMetrics(cardMetrics(certain, service, grpc.gate), opts.metricsAddr);
     } catch (err) {
       await grpc.close();
       await certain.stop();

@@ -18,6 +18,10 @@ export interface CardServerConfig {
   cardValueBytesMax?: number;
   /** admission limit: card requests queued or running at once; more get RESOURCE_EXHAUSTED */
   admitOpsMax?: number;
+  /** card requests in flight on this server (checked at handler entry); more get RESOURCE_EXHAUSTED */
+  inflightMax?: number;
+  /** card requests in flight from one client connection; more get RESOURCE_EXHAUSTED */
+  peerInflightMax?: number;
   /** the original's EnableLearnOnly: this server never votes, it only learns chosen entries */
   enableLearnOnly: boolean;
   /** serve RecoverData (GetAll one card's entity now; card_tool -o Recover): off by default */
@@ -38,6 +42,8 @@ export const configDefaults: CardServerConfig = {
   cmdTimeoutMs: 5000,
   cardValueBytesMax: 256 * 1024,
   admitOpsMax: 2048,
+  inflightMax: 512,
+  peerInflightMax: 256,
   enableLearnOnly: false,
   enableRecoverData: false,
   enableGetAllForCertain: false,
@@ -97,6 +103,8 @@ export function parseConfig(text: string): { config: CardServerConfig; warnings:
       case 'cmdtimeoutms': c.cmdTimeoutMs = int(key, v, 1, 3_600_000); break;
       case 'cardvaluebytesmax': c.cardValueBytesMax = int(key, v, 64, 320 * 1024); break;
       case 'admitopsmax': c.admitOpsMax = int(key, v, 1, 1_000_000); break;
+      case 'inflightmax': c.inflightMax = int(key, v, 1, 1_000_000); break;
+      case 'peerinflightmax': c.peerInflightMax = int(key, v, 1, 1_000_000); break;
       case 'localserverid': c.acceptorId = int(key, v, 0, 4); break; // the original's name for AcceptorId
       case 'loglevel': {
         // the original's example.conf uses numbers: 0 silent, 1 error, 2 warn, 3 info, 4 debug, 5 trace

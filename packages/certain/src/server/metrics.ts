@@ -3,8 +3,9 @@ import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Certain } from '../engine/certain.js';
 import type { CardService } from './cardService.js';
+import type { InflightGate } from './inflightGate.js';
 
-export function cardMetrics(certain: Certain, service: CardService): Registry {
+export function cardMetrics(certain: Certain, service: CardService, gate?: InflightGate): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const fromEngine = (name: string, help: string, read: () => number) =>
@@ -17,6 +18,9 @@ export function cardMetrics(certain: Certain, service: CardService): Registry {
   fromEngine('card_batches_total', 'card request batches (one Paxos write or read each)', () => service.stats.batches);
   fromEngine('card_ops_total', 'card operations', () => service.stats.ops);
   fromEngine('card_batch_retries_total', 'batches re-evaluated after losing an entry', () => service.stats.retries);
+  fromEngine('card_shed_total', 'card requests refused with RESOURCE_EXHAUSTED (in-flight caps and admitOpsMax)', () =>
+    service.stats.shed + (gate ? gate.stats.refusedServer + gate.stats.refusedPeer : 0));
+  if (gate) new Gauge({ name: 'card_inflight', help: 'card requests in flight (handler entered, not answered)', registers: [registry], collect() { this.set(gate.inFlight); } });
   new Gauge({ name: 'certain_entities', help: 'entities loaded', registers: [registry], collect() { this.set(certain.loadedEntities); } });
   const buckets = [0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000];
   const fsync = new Histogram({ name: 'certain_plog_fsync_ms', help: 'synced plog batch latency (ms)', buckets, registers: [registry] });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { makeTestPki, opensslAvailable, type TestCert, type TestPki } from '@quorumkit/test-harness';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { callUnary, createGrpcClient, createSocketServer, TlsFileError, TlsReloader } from '../src/index.js';
+import { callUnary, connectSocket, createGrpcClient, createSocketServer, TlsFileError, TlsReloader } from '../src/index.js';
 import { ECHO_PROTO, ECHO_SERVICE, startEchoServer } from './helpers.js';
 
 const haveOpenssl = opensslAvailable();
@@ -114,6 +114,38 @@ describe.skipIf(!haveOpenssl)('TlsReloader', () => {
       off();
     }
     expect(await servedSerial(port, caPem)).toBe(next.serial);
+  });
+
+  it('TCP client: connectSocket presents the reloaded client certificate on its next connection', async () => {
+    const server = createSocketServer(
+      new TlsReloader({ cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert, requireClientCert: true }, { logger: recordingLogger() }),
+      (s) => s.on('error', () => {}).pipe(s),
+    );
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const mine = { cert: join(pki.dir, 'live-tcp-client.crt'), key: join(pki.dir, 'live-tcp-client.key') };
+    copyFileSync(pki.client.cert, mine.cert);
+    copyFileSync(pki.client.key, mine.key);
+    const client = new TlsReloader({ ...mine, ca: pki.ca.cert }, { logger: recordingLogger() });
+    const echo = (): Promise<boolean> =>
+      new Promise((resolve) => {
+        const s = connectSocket({ host: '127.0.0.1', port, tls: client }, () => s.write('hi\r\n'));
+        const end = (v: boolean): void => {
+          clearTimeout(timer);
+          s.destroy();
+          resolve(v);
+        };
+        const timer = setTimeout(() => end(false), 10_000);
+        s.on('data', () => end(true));
+        s.on('error', () => end(false));
+        s.on('close', () => end(false));
+      });
+    expect(await echo()).toBe(true);
+    copyFileSync(pki.stranger.cert, mine.cert);
+    copyFileSync(pki.stranger.key, mine.key);
+    expect(client.reload().ok).toBe(true);
+    expect(await echo()).toBe(false);
   });
 
   it('gRPC: after reload new connections see the new serial and calls keep working; an mTLS client reloads its own certificate', async () => {

@@ -7,6 +7,8 @@ export function exitCodeFor(e: unknown): number {
   const code = e instanceof QuorumkitError ? e.code : (e as { code?: string })?.code;
   switch (code) {
     case 'EUSAGE':
+    case 'ETLSCONFIG':
+    case 'ETLSFILE':
       return EXIT.usage;
     case 'ECLUSTERVIEW':
       return EXIT.clusterView;

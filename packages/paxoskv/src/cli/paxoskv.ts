@@ -2,6 +2,8 @@
 import { createRequire } from 'node:module';
 import * as grpcJs from '@grpc/grpc-js';
 import { Command, CommanderError, Option } from 'commander';
+import { type TlsOptionValues, TlsReloader, tlsFilesFromOptions, tlsOptionSpecs } from '@quorumkit/shared-transport';
+import type { Logger } from 'pino';
 import { PaxosKvClient } from '../client/kvClient.js';
 import { DEFAULT_CLUSTER_ID } from '../core/index.js';
 import { serveAcceptors } from '../server/serveAcceptors.js';
@@ -33,11 +35,27 @@ function onShutdown(close: () => Promise<void>): void {
   process.on('SIGTERM', stop);
 }
 
-function clientFrom(o: { acceptors: string; timeoutMs: string; clusterId: string }): PaxosKvClient {
+function clientFrom(o: { acceptors: string; timeoutMs: string; clusterId: string } & TlsOptionValues): PaxosKvClient {
   const acceptors = parseAddressList(o.acceptors);
   const deadlineMs = parseCount(o.timeoutMs, '--timeout-ms', 1, 3_600_000);
-  return new PaxosKvClient({ acceptors, deadlineMs, phaseTimeoutMs: Math.min(1_500, deadlineMs), clusterId: o.clusterId });
+  // a one-shot client reads its TLS files once (ETLSCONFIG / ETLSFILE exit 2 before any call)
+  const tls = tlsFilesFromOptions(o, 'client');
+  return new PaxosKvClient({ acceptors, deadlineMs, phaseTimeoutMs: Math.min(1_500, deadlineMs), clusterId: o.clusterId, ...(tls ? { link: { tls } } : {}) });
 }
+
+/** A server's TLS: one reloader for its port and its diallers, re-read on SIGHUP (docs/tls.md). */
+function serverTls(o: TlsOptionValues, logger: Logger): TlsReloader | undefined {
+  const files = tlsFilesFromOptions(o, 'server');
+  if (!files) return undefined;
+  const tls = new TlsReloader(files, { logger });
+  tls.reloadOnSignal('SIGHUP');
+  return tls;
+}
+
+// the shared flag texts (docs/tls.md); clients take cert/key/ca, servers also --tls-client-auth
+const TLS_HELP = Object.fromEntries(
+  [['cert', '--tls-cert <file>'], ['key', '--tls-key <file>'], ['ca', '--tls-ca <file>'], ['clientAuth', '--tls-client-auth']].map(([k, f]) => [k, tlsOptionSpecs.find((x) => x.flags === f)!.description]),
+) as Record<'cert' | 'key' | 'ca' | 'clientAuth', string>;
 
 const CLUSTER_ID_HELP = 'cluster name; clients must name the same one';
 const UNNAMED_HELP = 'refuse requests that name no cluster (clients built from the seed proto); default: served';
@@ -63,7 +81,11 @@ program
   .addOption(new Option('--on-damaged <what>', 'damaged state: recover (move aside, re-learn) or refuse to start').choices(['recover', 'refuse']).default('recover'))
   .option('--metrics-addr <host:port>', 'serve Prometheus metrics on GET /metrics at this address')
   .option('--pretty', 'human-readable logs')
-  .action(async (o: {
+  .option('--tls-cert <file>', TLS_HELP.cert)
+  .option('--tls-key <file>', TLS_HELP.key)
+  .option('--tls-ca <file>', TLS_HELP.ca)
+  .option('--tls-client-auth', TLS_HELP.clientAuth)
+  .action(async (o: TlsOptionValues & {
     id: string;
     metricsAddr?: string;
     listen?: string;
@@ -81,7 +103,9 @@ program
     const id = parseCount(o.id, '--id', 0, members - 1);
     const address = o.listen ? parseAddress(o.listen, true) : defaultAcceptorAddress(id);
     const logger = makeLogger({ pretty: o.pretty });
+    const tls = serverTls(o, logger);
     const server = await startAcceptor({
+      ...(tls ? { tls } : {}),
       id,
       address,
       data: o.data ?? `paxoskv-data/acceptor${id}`,
@@ -116,12 +140,17 @@ program
   .option('--cluster-id <name>', CLUSTER_ID_HELP, DEFAULT_CLUSTER_ID)
   .option('--no-unnamed-clients', UNNAMED_HELP)
   .option('--pretty', 'human-readable logs')
-  .action(async (o: { nodes: string; data: string; host: string; basePort: string; pretty?: boolean; clusterId: string; unnamedClients: boolean }) => {
+  .option('--tls-cert <file>', TLS_HELP.cert)
+  .option('--tls-key <file>', TLS_HELP.key)
+  .option('--tls-ca <file>', TLS_HELP.ca)
+  .option('--tls-client-auth', TLS_HELP.clientAuth)
+  .action(async (o: TlsOptionValues & { nodes: string; data: string; host: string; basePort: string; pretty?: boolean; clusterId: string; unnamedClients: boolean }) => {
     const n = parseCount(o.nodes, '--nodes', 1, 99);
     const basePort = parseCount(o.basePort, '--base-port', 1, 65535 - n);
     parseAddress(`${o.host}:${basePort}`);
     const logger = makeLogger({ pretty: o.pretty });
-    const servers: AcceptorServer[] = await serveAcceptors(n, { data: o.data, host: o.host, basePort, logger, clusterId: o.clusterId, allowUnnamedClients: o.unnamedClients });
+    const tls = serverTls(o, logger);
+    const servers: AcceptorServer[] = await serveAcceptors(n, { data: o.data, host: o.host, basePort, logger, clusterId: o.clusterId, allowUnnamedClients: o.unnamedClients, ...(tls ? { tls } : {}) });
     for (const s of servers) {
       process.stdout.write(`acceptor ${s.id} listening on ${s.address}${s.mode() === 'recovering' ? ' (RECOVERING: re-learning from the others)' : ''}\n`);
       void s.recovered.then(() => {
@@ -145,7 +174,10 @@ program
   .option('--timeout-ms <ms>', 'give up after this long', '3000')
   .option('--cluster-id <name>', CLUSTER_ID_HELP, DEFAULT_CLUSTER_ID)
   .option('--json', 'print JSON')
-  .action(async (key: string, raw: string, o: { ver?: string; type: string; acceptors: string; timeoutMs: string; json?: boolean; clusterId: string }) => {
+  .option('--tls-cert <file>', TLS_HELP.cert)
+  .option('--tls-key <file>', TLS_HELP.key)
+  .option('--tls-ca <file>', TLS_HELP.ca)
+  .action(async (key: string, raw: string, o: TlsOptionValues & { ver?: string; type: string; acceptors: string; timeoutMs: string; json?: boolean; clusterId: string }) => {
     const value = parseValue(raw, parseValueType(o.type));
     const ver = o.ver !== undefined ? parseVersion(o.ver) : undefined;
     const client = clientFrom(o);
@@ -169,7 +201,10 @@ program
   .option('--timeout-ms <ms>', 'give up after this long', '3000')
   .option('--cluster-id <name>', CLUSTER_ID_HELP, DEFAULT_CLUSTER_ID)
   .option('--json', 'print JSON')
-  .action(async (key: string, o: { ver?: string; acceptors: string; timeoutMs: string; json?: boolean; clusterId: string }) => {
+  .option('--tls-cert <file>', TLS_HELP.cert)
+  .option('--tls-key <file>', TLS_HELP.key)
+  .option('--tls-ca <file>', TLS_HELP.ca)
+  .action(async (key: string, o: TlsOptionValues & { ver?: string; acceptors: string; timeoutMs: string; json?: boolean; clusterId: string }) => {
     const ver = o.ver !== undefined ? parseVersion(o.ver) : undefined;
     const client = clientFrom(o);
     try {

@@ -1,7 +1,7 @@
 // One client-side link to one acceptor. Every operation queued for the acceptor while
 // earlier calls are in flight leaves in ONE Batch call (a unary gRPC call costs ~15x a
 // loopback round trip; carrying many messages per call is what makes throughput).
-import { callUnary, createGrpcClient } from '@quorumkit/shared-transport';
+import { type TlsFiles, type TlsReloader, callUnary, createGrpcClient } from '@quorumkit/shared-transport';
 import type * as grpc from '@grpc/grpc-js';
 import type { WireAcceptor, WireOpKind, WireProposer } from '../wire/codec.js';
 import { PROTO_PATH, SERVICE_NAME } from '../wire/protoPath.js';
@@ -41,6 +41,8 @@ export interface AcceptorLinkOptions {
   reconnectBackoffMsMax?: number;
   /** ops queued for this acceptor (not yet sent) before new ones are refused at once */
   queueOpsMax?: number;
+  /** TLS to the acceptor (shared-transport TlsFiles or TlsReloader; omitted: plaintext) */
+  tls?: TlsFiles | TlsReloader;
 }
 
 export const acceptorLinkDefaults = { callsInflightMax: 8, batchOpsMax: 512, callTimeoutMs: 2_000, reconnectBackoffMsMax: 1_000, queueOpsMax: 65_536 } as const;
@@ -109,6 +111,7 @@ export class AcceptorLink {
   ) {
     const backoffMax = opts.reconnectBackoffMsMax ?? acceptorLinkDefaults.reconnectBackoffMsMax;
     this.client = createGrpcClient(PROTO_PATH, SERVICE_NAME, address, {
+      ...(opts.tls ? { tls: opts.tls } : {}),
       channelOptions: {
         'grpc.initial_reconnect_backoff_ms': Math.min(100, backoffMax),
         'grpc.max_reconnect_backoff_ms': backoffMax,

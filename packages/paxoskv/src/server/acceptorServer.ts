@@ -1,6 +1,6 @@
 // The acceptor process: the seed's PaxosKV service (Prepare, Accept) plus the added
 // Batch method, over gRPC with health and reflection, state in a durable AcceptorStore.
-import { createGrpcServer, type GrpcServer } from '@quorumkit/shared-transport';
+import { createGrpcServer, type GrpcServer, type TlsFiles, type TlsReloader } from '@quorumkit/shared-transport';
 import type { Logger } from 'pino';
 import { type AcceptorViewConfig, type Value, DEFAULT_CLUSTER_ID, accept, formatBallot, clusterIdProblem, commit, judgeClaim, learn, prepare, viewMismatch } from '../core/index.js';
 import { BadRequestError, ClusterViewError, ListenError, RecoveringError, UsageError } from '../errors.js';
@@ -60,6 +60,8 @@ export interface AcceptorServerOptions {
   peers?: string[] | (() => string[]);
   /** host:port to serve Prometheus metrics on (GET /metrics); omitted: none */
   metricsAddress?: string;
+  /** TLS for the acceptor's port and for dialling its peers during a recovery (omitted: plaintext) */
+  tls?: TlsFiles | TlsReloader;
 }
 
 export const acceptorServerDefaults = { batchOpsMax: 4096, members: 3, allowUnnamedClients: true } as const;
@@ -273,6 +275,7 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
       protoPath: PROTO_PATH,
       service: SERVICE_NAME,
       address,
+      ...(opts.tls ? { tls: opts.tls } : {}),
       handlers: {
         Prepare: logged('Prepare', async (req: WireProposer) => (checkView(req), notWhileRecovering(), metrics.ops.inc({ kind: 'PREPARE' }), handlePrepare(req, speaksAdded(req)))),
         Accept: logged('Accept', async (req: WireProposer) => (checkView(req), notWhileRecovering(), metrics.ops.inc({ kind: 'ACCEPT' }), handleAccept(req, speaksAdded(req)))),
@@ -316,7 +319,7 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
   if (store.recovering) {
     setHealth('NOT_SERVING');
     const peers = typeof opts.peers === 'function' ? opts.peers : (): string[] => (opts.peers as string[] | undefined) ?? [];
-    recovered = recoverFromPeers({ selfId: opts.id, peers, view, store, signal: stop.signal, ...(log ? { logger: log } : {}) }).then(
+    recovered = recoverFromPeers({ selfId: opts.id, peers, view, store, signal: stop.signal, ...(log ? { logger: log } : {}), ...(opts.tls ? { tls: opts.tls } : {}) }).then(
       (floor) => {
         setHealth('SERVING');
         log?.info({ id: opts.id, floor: formatBallot(floor) }, `acceptor ${opts.id} recovered: re-learned from a majority of the other acceptors; voting above ballot ${formatBallot(floor)}`);

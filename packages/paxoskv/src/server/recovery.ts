@@ -2,7 +2,7 @@
 // OTHER acceptors with Dump, fold each instance into ours (core mergeLearned), and once a
 // majority of the others handed over everything, promise a floor above every ballot they had
 // seen and start voting. Until then the acceptor answers nothing (RECOVERING).
-import { backoffDelayMs, callUnary, createGrpcClient, sleep } from '@quorumkit/shared-transport';
+import { type TlsFiles, type TlsReloader, backoffDelayMs, callUnary, createGrpcClient, sleep } from '@quorumkit/shared-transport';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { type Ballot, type ClusterView, ZERO_BALLOT, floorAbove, maxBallot, othersNeeded } from '../core/index.js';
@@ -21,6 +21,8 @@ export interface RecoveryOptions {
   signal: AbortSignal;
   logger?: Logger;
   pageMax?: number;
+  /** TLS for dialling the other acceptors (the acceptor's own certificate: its client certificate under mTLS) */
+  tls?: TlsFiles | TlsReloader;
 }
 
 interface WireDumpReply {
@@ -85,7 +87,7 @@ export async function recoverFromPeers(o: RecoveryOptions): Promise<Ballot> {
     }
     await Promise.all(
       others.map(async ({ a, i }) => {
-        const client = createGrpcClient(PROTO_PATH, SERVICE_NAME, a);
+        const client = createGrpcClient(PROTO_PATH, SERVICE_NAME, a, o.tls ? { tls: o.tls } : {});
         try {
           done.set(i, await learnFrom(client, o));
           o.logger?.info({ from: a, learned: done.size, need }, 'recovery: re-learned the state of an acceptor');

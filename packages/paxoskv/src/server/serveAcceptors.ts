@@ -2,6 +2,7 @@
 // tests, and for `paxoskv cluster`). Acceptor i listens on basePort + i (0: any port).
 import { join } from 'node:path';
 import { inspectReplicaDir } from '@quorumkit/shared-storage';
+import type { TlsFiles, TlsReloader } from '@quorumkit/shared-transport';
 import type { Logger } from 'pino';
 import { ACCEPTOR_STORE_DIR } from '../storage/openAcceptorReplica.js';
 import { type AcceptorServer, startAcceptor } from './acceptorServer.js';
@@ -16,6 +17,8 @@ export interface ServeAcceptorsOptions {
   logger?: Logger;
   clusterId?: string;
   allowUnnamedClients?: boolean;
+  /** TLS for every acceptor's port (and their recovery diallers) */
+  tls?: TlsFiles | TlsReloader;
 }
 
 export async function serveAcceptors(n: number, opts: ServeAcceptorsOptions = {}): Promise<AcceptorServer[]> {
@@ -41,6 +44,7 @@ export async function serveAcceptors(n: number, opts: ServeAcceptorsOptions = {}
           members: n,
           ...(opts.clusterId !== undefined ? { clusterId: opts.clusterId } : {}),
           ...(opts.allowUnnamedClients !== undefined ? { allowUnnamedClients: opts.allowUnnamedClients } : {}),
+          ...(opts.tls ? { tls: opts.tls } : {}),
         }),
       );
     }

@@ -83,6 +83,29 @@ describe('the persist file is an append-only log', () => {
     expect(before.length).toBeGreaterThan(2_000 * 10);
   }, 90_000);
 
+  it('a file deleted under the running server is rewritten whole once the periodic check notices, with every name', async () => {
+    const path = join(dir, 'serv_persist');
+    const { server, client } = await single(path, { statIntervalMs: 50 });
+    expect(await nextId(client, 'a', 5)).toEqual({ fromId: '1', toId: '6' });
+    expect(await nextId(client, 'b', 3)).toEqual({ fromId: '1', toId: '4' });
+    await rm(path);
+    // Commits go on; one after the check notices the path is gone compacts into a new file.
+    const end = Date.now() + 20_000;
+    let c = 0;
+    while (!(await stat(path).catch(() => undefined)) && Date.now() < end) {
+      await nextId(client, 'c', 1);
+      c++;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(c).toBeGreaterThan(0);
+    const addr = server.addr();
+    await server.close();
+    const again = await restart(addr, path);
+    expect(await curId(again.client, 'a')).toBe(6n);
+    expect(await curId(again.client, 'b')).toBe(4n);
+    expect(await curId(again.client, 'c')).toBe(BigInt(1 + c));
+  }, 60_000);
+
   it('a torn record at the tail (a crash mid-append) is discarded: the state before it is loaded, nothing moved aside', async () => {
     const path = join(dir, 'p');
     const { server, client } = await single(path);

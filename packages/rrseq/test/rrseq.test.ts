@@ -212,7 +212,8 @@ describe('persistence and failures', () => {
 
   it('a failed write fails only the ops waiting on it: nothing is handed out, nothing stays locked', async () => {
     const base = join(dir, 'broken');
-    const c = await startLocalCluster(1, { paths: [join(base, 'state', 'serv_persist')], deadlineMs: 1_000, attemptTimeoutMs: 300 });
+    // statIntervalMs 0: the very next commit notices the file is gone (and fails).
+    const c = await startLocalCluster(1, { paths: [join(base, 'state', 'serv_persist')], deadlineMs: 1_000, attemptTimeoutMs: 300, statIntervalMs: 0 });
     stops.push(() => c.stop());
     const s = new RRSeq('f', 0, c.addrs, { callDeadlineMs: 3_000 });
     stops.push(() => s.close());

@@ -30,6 +30,8 @@ export interface RRServerOptions extends Partial<Omit<EngineConfig, 'nodes' | 's
   fsync?: boolean;
   /** Log bytes appended beyond the last snapshot before it is compacted (at least the snapshot's size). */
   compactBytesMin?: number;
+  /** Most time between checks that the persist file was not deleted or replaced (ms, default 100). */
+  statIntervalMs?: number;
   logger?: Logger;
   /** Longest sequence name accepted, in bytes. */
   nameBytesMax?: number;
@@ -155,7 +157,7 @@ export class RRServer {
       log: (level, msg) => this.log[level](msg),
     }, fresh, id.identity?.clusterId ?? '');
     const source = { takeDelta: () => this.engine.takeDelta(), snapshot: () => this.engine.snapshot() };
-    this.file = new StateFile(o.path, source, stripUndefined({ fsync: o.fsync ?? true, compactBytesMin: o.compactBytesMin }) as { fsync: boolean });
+    this.file = new StateFile(o.path, source, stripUndefined({ fsync: o.fsync ?? true, compactBytesMin: o.compactBytesMin, statIntervalMs: o.statIntervalMs }) as { fsync: boolean });
     const peerOpts: PeerClientOptions = {
       callDeadlineMs: o.callDeadlineMs ?? PEER_CLIENT_DEFAULTS.callDeadlineMs,
       inFlightMax: o.inFlightMax ?? PEER_CLIENT_DEFAULTS.inFlightMax,

@@ -10,9 +10,13 @@
 // snapshot and compactBytesMin, the next write is a compaction: the full state into a temp
 // file, synced, renamed over the log, directory synced. That costs O(names) but happens
 // after Θ(names) bytes of appends, so it is O(1) amortised. The first write after a start
-// is a compaction too: it migrates the previous format and drops a torn tail. So is any
-// write after the file was deleted or replaced under the running server (an open handle
-// would go on writing to a file nobody will read again).
+// is a compaction too: it migrates the previous format and drops a torn tail. So is the
+// first write after the file was found deleted or replaced under the running server (an
+// open handle would go on writing to a file nobody will read again). Whether the path still
+// names our file is checked at most every statIntervalMs (a stat per commit cost as much
+// as the append): a commit in that window lands in the old inode, and is made durable
+// again by the compaction once the check notices; only a crash inside the window loses it,
+// which is that replica losing its file, as if its disk were wiped.
 import { open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { atomicTempPath, fsyncDirectory, unframeFile } from '@quorumkit/shared-storage';
@@ -69,9 +73,11 @@ export interface StateFileOptions {
   fsync: boolean;
   /** Appended bytes tolerated beyond the last snapshot before compacting (and at least the snapshot's size). */
   compactBytesMin?: number;
+  /** Most time between two checks that the path still names the file written to (ms). */
+  statIntervalMs?: number;
 }
 
-export const STATE_FILE_DEFAULTS = { compactBytesMin: 4 << 20 } as const;
+export const STATE_FILE_DEFAULTS = { compactBytesMin: 4 << 20, statIntervalMs: 100 } as const;
 
 /** Where the state comes from: what changed (each write), everything (compactions). */
 export interface StateSource {
@@ -92,6 +98,7 @@ export class StateFile {
   private snapshotBytes = 0;
   private mustCompact = true;
   private lastHeader = '';
+  private checkedAt = -Infinity;
   private closed = false;
   syncCount = 0;
   compactions = 0;
@@ -175,6 +182,9 @@ export class StateFile {
   }
 
   private async stillOurs(): Promise<boolean> {
+    const now = performance.now();
+    if (now - this.checkedAt < (this.opts.statIntervalMs ?? STATE_FILE_DEFAULTS.statIntervalMs)) return true;
+    this.checkedAt = now;
     const st = await stat(this.path).catch(() => undefined);
     return st !== undefined && st.ino === this.ino && st.dev === this.dev;
   }

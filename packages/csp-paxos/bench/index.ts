@@ -29,12 +29,23 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Slots every node committed, per second of the span in which the slowest node committed them. */
-function agreedRate(logs: ParsedLog[]): { agreed: number; seconds: number; perS: number } {
-  const agreed = Math.min(...logs.map((l) => l.committed.length));
+/** The slot after a node's last commit (its logs may be truncated below a base). */
+function endSlot(l: ParsedLog): number {
+  let end = l.base ?? 0;
+  for (const c of l.committed) if (c.slot + 1 > end) end = c.slot + 1;
+  return end;
+}
+
+/**
+ * Slots every node committed, per second from the moment all nodes were up (the first commit
+ * lines are truncated away in runs that compact) to the moment the slowest node committed them.
+ */
+function agreedRate(logs: ParsedLog[], upAtMs: number): { agreed: number; seconds: number; perS: number } {
+  const agreed = Math.min(...logs.map(endSlot));
   if (agreed === 0) return { agreed: 0, seconds: 0, perS: 0 };
-  const first = Math.min(...logs.map((l) => l.committed[0]!.atMs));
-  const reached = Math.max(...logs.map((l) => l.committed[agreed - 1]!.atMs));
+  const first = upAtMs;
+  let reached = first;
+  for (const l of logs) for (const c of l.committed) if (c.slot === agreed - 1 && c.atMs > reached) reached = c.atMs;
   const seconds = Math.max(0.001, (reached - first) / 1000);
   return { agreed, seconds: Number(seconds.toFixed(2)), perS: Math.round(agreed / seconds) };
 }
@@ -65,12 +76,12 @@ async function throughput(name: string, interval: number, lagging = false): Prom
   const ports = await Promise.all([0, 1, 2, 3, 4].map(() => freePort()));
   const peerPorts = await Promise.all([0, 1, 2, 3, 4].map(() => freePort()));
   const faults = lagging ? parseFaults({ kill: '4@2000:4000' }, 5) : undefined;
-  await runCluster({ nodes: 5, ports, peerPorts, logDir: dir, timeoutArg: '1', interval, seconds: SECONDS, cliPath: CLI, faults, extraNodeArgs: ['--compact-every', String(COMPACT_EVERY)] });
+  const run = await runCluster({ nodes: 5, ports, peerPorts, logDir: dir, timeoutArg: '1', interval, seconds: SECONDS, cliPath: CLI, faults, extraNodeArgs: ['--compact-every', String(COMPACT_EVERY)] });
   const logs = readLogs(dir, 5);
   const check = checkLogs(logs, lagging ? { lagMax: LAG_MAX } : {});
-  const r = agreedRate(logs);
-  const most = Math.max(...logs.map((l) => l.committed.length));
-  const lag = most - logs[4]!.committed.length;
+  const r = agreedRate(logs, run.startedAtMs);
+  const most = Math.max(...logs.map(endSlot));
+  const lag = most - endSlot(logs[4]!);
   const compacted = compactedNodes(dir);
   keepOnFailure(dir, check);
   return {

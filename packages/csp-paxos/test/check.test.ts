@@ -78,3 +78,23 @@ describe('checker (the seed report, rules 1-3)', () => {
     expect(r.ok, r.report).toBe(true);
   });
 });
+
+describe('checker over truncated logs (a base per node)', () => {
+  const text = (lines: string[]): string => lines.join('\n') + '\n';
+  it('compares from the larger base, looks for holes from a node own base, skips rule 2 below the largest base', () => {
+    // Node 0 was cut at 2 (its generate lines of 0-1 are gone); node 1 keeps everything.
+    const n0 = parseInstanceLog(0, text([com('aa', 1), gen('cc', 2), com('cc', 2), com('dd', 3)]), 2);
+    const n1 = parseInstanceLog(1, text([com('aa', 0), com('bb', 1), com('cc', 2), com('dd', 3), gen('dd', 3)]));
+    expect(n0.committed.map((c) => c.slot)).toEqual([2, 3]);
+    const ok = checkLogs([n0, n1], { lagMax: 0 });
+    expect(ok.ok, ok.report).toBe(true);
+    // A disagreement above both bases is still found, and a hole above a node's base.
+    const bad = parseInstanceLog(2, text([com('xx', 2), com('dd', 3)]), 2);
+    const r = checkLogs([n0, n1, bad]);
+    expect(r.safety).toContain('node 0 has different commit with node 2 at position 2');
+    const holed = parseInstanceLog(2, text([com('dd', 3)]), 2);
+    expect(checkLogs([n1, holed]).safety).toContain('node 2 has a hole at position 2');
+    // A node whose log is empty above its base committed (below it): not "never commits".
+    expect(checkLogs([n1, parseInstanceLog(2, '', 4)]).validity).toEqual([]);
+  });
+});

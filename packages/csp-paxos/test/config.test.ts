@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, defaultCommittee, parseDurationMs, parsePortList, readConfigFile, resolveRank } from '../src/server/config.js';
+import { ConfigError, SYNC_DEADLINE_MS_MAX, defaultCommittee, parseDurationMs, parseSyncDeadlineMs, parsePortList, readConfigFile, resolveRank } from '../src/server/config.js';
 import { blockedPeers, parseFaults } from '../src/server/faults.js';
 
 describe('flags and schedules', () => {
@@ -23,6 +23,13 @@ describe('flags and schedules', () => {
     expect(parseDurationMs('200ms')).toBe(200);
     expect(parseDurationMs('2s')).toBe(2000);
     expect(() => parseDurationMs('soon')).toThrow(ConfigError);
+  });
+
+  it('--sync-deadline: a duration from 1 ms to one hour, anything else a named error', () => {
+    expect(parseSyncDeadlineMs('30')).toBe(30_000);
+    expect(parseSyncDeadlineMs('500ms')).toBe(500);
+    expect(parseSyncDeadlineMs('3600s')).toBe(SYNC_DEADLINE_MS_MAX);
+    for (const bad of ['0', '0ms', '3601', 'soon', '-5', '']) expect(() => parseSyncDeadlineMs(bad), bad).toThrow(ConfigError);
   });
 
   it('default committee: 5 nodes on 10000 + 10*i', () => {

@@ -4,7 +4,7 @@ import { replayAcceptor } from '../src/core/acceptor.js';
 import { type IdentityState, judgeDisk } from '../src/core/identity.js';
 import { checkLogs, type CheckResult, type ParsedLog } from '../src/core/check.js';
 import { CoreNode } from '../src/core/node.js';
-import { CORE_DEFAULTS, type AcceptorRecord, type CoreConfig, type Entry, type Msg } from '../src/core/types.js';
+import { CORE_DEFAULTS, type AcceptorRecord, type CoreConfig, type Entry, type KeySeen, type Msg } from '../src/core/types.js';
 
 export interface SimRunOptions {
   seed: number;
@@ -31,6 +31,10 @@ export interface SimRunResult {
   replies: Array<{ node: number; ref: number; slot: number }>;
   /** Acceptor compactions over all nodes. */
   compactions: number;
+  /** values<i>.log of every node: slot -> payload of a committed client value. */
+  values: Array<Map<number, string>>;
+  /** Instance-log truncations over all nodes (jumps to a peer's base included). */
+  truncations: number;
 }
 
 function restore(storage: SimStorage): { records: AcceptorRecord[]; state: ReturnType<typeof replayAcceptor> } {
@@ -49,10 +53,15 @@ export function runSim(opts: SimRunOptions): SimRunResult {
   const n = 5;
   const tickMs = 10;
   // Instance logs live outside the nodes: a killed process's written lines survive it.
-  const logs: ParsedLog[] = Array.from({ length: n }, (_, i) => ({ node: i, generated: [], committed: [], badLines: [] }));
+  const logs: ParsedLog[] = Array.from({ length: n }, (_, i) => ({ node: i, base: 0, generated: [], committed: [], badLines: [] }));
   const nodes: Array<CoreNode | undefined> = new Array(n).fill(undefined);
   const replies: SimRunResult['replies'] = [];
   let compactions = 0;
+  let truncations = 0;
+  // Saved with the base (the shell's snapshot<i>.json): the dedup window's client keys.
+  const keysOf: KeySeen[][] = Array.from({ length: n }, () => []);
+  // values<i>.log: the payloads of committed client values by slot (they survive a crash).
+  const values: Array<Map<number, string>> = Array.from({ length: n }, () => new Map());
   const world = simulate<Msg>({
     seed: opts.seed,
     nodes: n,
@@ -102,7 +111,11 @@ export function runSim(opts: SimRunOptions): SimRunResult {
           for (const g of held.splice(0)) g();
         });
       };
-      const committed: Entry[] = logs[ctx.id]!.committed.map((c) => ({ slot: c.slot, round: -1, key: c.key }));
+      // Payloads come back from the values log, as in the shell.
+      const committed: Entry[] = logs[ctx.id]!.committed.map((c) => {
+        const data = values[ctx.id]!.get(c.slot);
+        return data === undefined ? { slot: c.slot, round: -1, key: c.key } : { slot: c.slot, round: -1, key: c.key, data };
+      });
       // The same disk verdict as the real shell: the first start of every node is the bootstrap.
       const { records, state } = restore(ctx.storage);
       const identity = ctx.storage.get<IdentityState>('id') ?? 'missing';
@@ -112,7 +125,7 @@ export function runSim(opts: SimRunOptions): SimRunResult {
         acceptorRecords: records.length,
         acceptorDamaged: false,
         recoveredMarker: state.recovered === true,
-        committed: committed.length,
+        committed: (logs[ctx.id]!.base ?? 0) + committed.length,
         bootstrap: ctx.incarnation === 0,
       });
       if (identity === 'missing') {
@@ -123,7 +136,7 @@ export function runSim(opts: SimRunOptions): SimRunResult {
       cfg.incarnation = ctx.incarnation + 1;
       const node = new CoreNode(
         cfg,
-        { acceptor: state, committed, recovering: !verdict.vote },
+        { acceptor: state, committed, base: logs[ctx.id]!.base ?? 0, keys: keysOf[ctx.id], recovering: !verdict.vote },
         () => `k${ctx.id}i${ctx.incarnation}c${counter++}`,
         {
           persist(records) {
@@ -142,12 +155,23 @@ export function runSim(opts: SimRunOptions): SimRunResult {
             for (const k of ctx.storage.keys('a/')) if (Number(k.slice(2)) < base) ctx.storage.del(k);
             syncSoon();
           },
+          // The shell records the base durably, then cuts the log: one atomic step here.
+          truncate(base, keys) {
+            truncations++;
+            keysOf[ctx.id] = keys;
+            const log = logs[ctx.id]!;
+            log.base = base;
+            log.committed = log.committed.filter((c) => c.slot >= base);
+            log.generated = log.generated.filter((g) => g.slot >= base);
+            for (const s of [...values[ctx.id]!.keys()]) if (s < base) values[ctx.id]!.delete(s);
+          },
           send: (m) => emit(() => ctx.send(m.to, m)),
           // Log lines are not held: in the shell the leader and consensus processors (which
           // persist nothing) write theirs at once, before anything that depends on them.
           line(l) {
             const rec = { key: l.key, slot: l.slot, atMs: ctx.now() };
             if (l.kind === 'commit') logs[ctx.id]!.committed.push(rec);
+            if (l.kind === 'commit' && l.data !== undefined) values[ctx.id]!.set(l.slot, l.data);
             else logs[ctx.id]!.generated.push(rec);
           },
           reply: (ref, slot) => emit(() => replies.push({ node: ctx.id, ref, slot })),
@@ -170,5 +194,5 @@ export function runSim(opts: SimRunOptions): SimRunResult {
       };
     },
   });
-  return { world, logs, check: checkLogs(logs), replies, compactions };
+  return { world, logs, check: checkLogs(logs), replies, compactions, truncations, values };
 }

@@ -2,11 +2,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { type CheckOptions, checkLogs, parseInstanceLog, type CheckResult, type ParsedLog } from '../core/check.js';
 import { instanceLogPath } from '../storage/instanceLog.js';
+import { logBasePath, readLogBase } from '../storage/logBase.js';
 
 export function readLogs(logDir: string, nodes: number): ParsedLog[] {
   return Array.from({ length: nodes }, (_, i) => {
     const p = instanceLogPath(logDir, i);
-    return parseInstanceLog(i, existsSync(p) ? readFileSync(p, 'utf8') : '');
+    return parseInstanceLog(i, existsSync(p) ? readFileSync(p, 'utf8') : '', readLogBase(logBasePath(logDir, i)).base);
   });
 }
 

@@ -8,7 +8,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
 import { QuorumkitError } from '@quorumkit/shared-storage';
 import { type CommittedEntry, NodeConnection, nodeStatus, propose } from '../client/client.js';
-import { ConfigError, DEFAULT_BASE_PORT, type Member, PORT_STRIDE, committeeFromPorts, defaultCommittee, parseDurationMs, parsePortList, parseSecret, readConfigFile, readSecretFile, resolveRank } from '../server/config.js';
+import { ConfigError, DEFAULT_BASE_PORT, type Member, PORT_STRIDE, committeeFromPorts, defaultCommittee, parseDurationMs, parsePortList, parseSyncDeadlineMs, parseSecret, readConfigFile, readSecretFile, resolveRank } from '../server/config.js';
 import { parseFaults } from '../server/faults.js';
 import { CspPaxosNode } from '../server/node.js';
 import { runCluster } from '../server/runner.js';
@@ -65,6 +65,13 @@ program
   .option('--batch <slots>', 'slots per PROPOSE', int('batch', 1))
   .option('--window <batches>', 'batches in flight', int('window', 1))
   .option('--compact-every <slots>', 'compact the acceptor log every this many committed slots (0: never; default 262144)', int('compact-every', 0))
+  .option('--sync-deadline <duration>', 'stop the node (exit 3, EACCEPTORSTALL) when an acceptor-log write + fdatasync runs longer; seconds or 500ms / 30s, 1ms-3600s', (v: string) => {
+    try {
+      return parseSyncDeadlineMs(v);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  }, 30_000)
   .option('--no-generate', 'only propose client values (no self-invented instances)')
   .option('--bootstrap', 'create a new cluster: an empty data directory votes at once (without it, it re-learns from the others first)')
   .addOption(new Option('--no-fsync', 'do not fsync acceptor state (experiments only)').hideHelp())
@@ -99,6 +106,7 @@ program
       secret,
       allowControl,
       fsync: o.fsync,
+      acceptorLog: { syncDeadlineMs: o.syncDeadline },
       bootstrap: o.bootstrap === true,
       stopAtMs: o.stopAt ?? Date.now() + seconds * 1000,
       logger,

@@ -4,13 +4,15 @@ import { Acceptor, type AcceptorState } from './acceptor.js';
 import { Learner } from './learner.js';
 import { Proposer } from './proposer.js';
 import { Router } from './router.js';
-import type { AcceptorRecord, CoreConfig, Entry, Input, LogLine, Msg, ProcName, Processor } from './types.js';
+import type { AcceptorRecord, CoreConfig, Entry, Input, KeySeen, LogLine, Msg, ProcName, Processor } from './types.js';
 
 export interface NodeIO {
   /** Must be durable when it returns (the simulator's storage.sync()). */
   persist(records: AcceptorRecord[]): void;
   /** The acceptor forgot slots below `base`: replace its durable state with `snapshot` (atomically). */
   compact?(snapshot: Iterable<AcceptorRecord>, base: number): void;
+  /** The learner dropped every slot below `base`: the instance log starts there now. */
+  truncate?(base: number, keys: KeySeen[]): void;
   send(msg: Msg): void;
   line(l: LogLine): void;
   reply(ref: number, slot: number): void;
@@ -19,6 +21,10 @@ export interface NodeIO {
 export interface Restored {
   acceptor: AcceptorState;
   committed: Entry[];
+  /** Slot of `committed[0]` (the instance log's truncation base; default 0). */
+  base?: number;
+  /** Client keys of the dedup window below `base` (saved with it). */
+  keys?: KeySeen[];
   /** The acceptor state is lost or damaged: re-learn it before voting (see recovery.ts). */
   recovering?: boolean;
 }
@@ -39,7 +45,7 @@ export class CoreNode {
     this.io = io;
     this.acceptor = new Acceptor(cfg, restored.acceptor, restored.recovering ?? false);
     this.router = new Router(cfg, restored.acceptor.promised, nowMs, restored.recovering ?? false);
-    this.learner = new Learner(cfg, restored.committed);
+    this.learner = new Learner(cfg, restored.committed, restored.base ?? 0, restored.keys ?? []);
     this.proposer = new Proposer(cfg, genKey, this.learner.commitIndex);
     this.procs = { router: this.router, leader: this.proposer, follower: this.acceptor, consensus: this.learner };
   }
@@ -87,6 +93,7 @@ export class CoreNode {
     if (out.persist.length > 0) this.io.persist(out.persist);
     if (out.compact !== undefined) this.io.compact?.(this.acceptor.snapshot(), out.compact);
     for (const l of out.lines) this.io.line(l);
+    if (out.truncate !== undefined) this.io.truncate?.(out.truncate.base, out.truncate.keys);
     for (const m of out.net) {
       m.inc = this.cfg.incarnation;
       if (m.to === this.cfg.id) this.queue.push(['router', { kind: 'net', msg: m }]);

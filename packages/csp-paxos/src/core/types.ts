@@ -44,9 +44,17 @@ export interface Msg {
   total?: number;
   inc?: number;
   incs?: number[];
-  /** On GATHER / STATE: the sender's acceptor forgot slots below this (chosen, compacted). */
+  /** On a DECIDE with `base`: the client keys seen in the dedup window below it. */
+  keys?: KeySeen[];
+  /**
+   * On GATHER / STATE: the sender's acceptor forgot slots below this (chosen, compacted). On
+   * DECIDE (a CATCHUP answer): the sender's learner truncated below this; all of them are chosen.
+   */
   base?: number;
 }
+
+/** A committed client value's key, the slot holding its data and the slot it was last committed at. */
+export type KeySeen = [key: string, first: number, last: number];
 
 export interface CoreConfig {
   /** This node's rank. */
@@ -77,6 +85,12 @@ export interface CoreConfig {
   lagSlotsMax: number;
   /** The learner asks the acceptor to compact every this many committed slots (0: never). */
   compactEverySlots: number;
+  /**
+   * A client key committed again within this many slots of its last commit is a duplicate (a
+   * retry that raced a leader change): the slot is committed without the data. It must exceed
+   * the distance two proposals of one key can land apart (a leader's pipeline, 8192 slots).
+   */
+  dedupWindowSlots: number;
   /** Client values a leader queues before it refuses more. */
   clientQueueMax: number;
   /** Leader invents values (the seed's test mode) when no client value is waiting. */
@@ -96,6 +110,7 @@ export const CORE_DEFAULTS: Omit<CoreConfig, 'id' | 'n'> = {
   catchupChunks: 4,
   lagSlotsMax: 8192,
   compactEverySlots: 262_144,
+  dedupWindowSlots: 65_536,
   clientQueueMax: 65_536,
   generate: true,
   incarnation: 0,
@@ -160,6 +175,11 @@ export interface Output {
   replies: Array<{ ref: number; slot: number }>;
   /** The acceptor forgot the slots below this: the shell rewrites its log as a snapshot. */
   compact?: number;
+  /**
+   * The learner holds nothing below this any more: the shell records it as the log base
+   * (durably) and then cuts the instance and values logs there.
+   */
+  truncate?: { base: number; keys: KeySeen[] };
 }
 
 export function emptyOutput(): Output {

@@ -105,6 +105,19 @@ export function resolveRank(flag: number | undefined, config: FileConfig | undef
   return id;
 }
 
+/** Longest fsync deadline accepted (one hour): a longer one means a node votes on a dead disk. */
+export const SYNC_DEADLINE_MS_MAX = 3_600_000;
+
+/**
+ * `--sync-deadline`: how long a write + fdatasync of the acceptor log may run before the node
+ * stops itself (EACCEPTORSTALL). A duration like -o (seconds, or 500ms / 30s), 1 ms to 1 hour.
+ */
+export function parseSyncDeadlineMs(s: string): number {
+  const ms = parseDurationMs(s);
+  if (ms < 1 || ms > SYNC_DEADLINE_MS_MAX) throw new ConfigError(`--sync-deadline must be between 1ms and ${SYNC_DEADLINE_MS_MAX / 1000}s, got "${s}"`);
+  return ms;
+}
+
 /** "10" = 10 s, "1.5" = 1.5 s, "200ms" = 200 ms, "2s" = 2 s. */
 export function parseDurationMs(s: string, unit: 's' | 'ms' = 's'): number {
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s)?$/.exec(s.trim());

@@ -10,12 +10,13 @@ import { judgeDisk } from '../core/identity.js';
 import { Learner } from '../core/learner.js';
 import { Proposer } from '../core/proposer.js';
 import { Router } from '../core/router.js';
-import { CORE_DEFAULTS, type CoreConfig, type Input, type Msg, type Output, type ProcName, leaderOf } from '../core/types.js';
+import { CORE_DEFAULTS, type CoreConfig, type Input, type KeySeen, type Msg, type Output, type ProcName, leaderOf } from '../core/types.js';
 import { Channel } from '../csp/channel.js';
 import { AcceptorLog, type AcceptorLogOptions } from '../storage/acceptorLog.js';
 import { IdentityMismatch, nextIncarnation, readIdentity, writeIdentity } from '../storage/identity.js';
-import { InstanceLogWriter, instanceLogPath, recoverCommitted } from '../storage/instanceLog.js';
-import { ValueLogWriter, recoverValues, valueLogPath } from '../storage/valueLog.js';
+import { InstanceLogWriter, instanceLogPath, recoverCommitted, truncateInstanceLog } from '../storage/instanceLog.js';
+import { logBasePath, readLogBase, writeLogBase } from '../storage/logBase.js';
+import { ValueLogWriter, recoverValues, truncateValueLog, valueLogPath } from '../storage/valueLog.js';
 import { type Member, peerPortOf } from './config.js';
 import { runProcessor } from './processor.js';
 import { type Request, Transport } from './transport.js';
@@ -85,6 +86,8 @@ export interface NodeStatus {
   incarnation: number;
   /** Acceptor log compactions since start. */
   compactions: number;
+  /** First slot this node still holds (instance log, values log and memory are cut below it). */
+  logBase: number;
   /** Why the node stopped by itself (a stalled or failing disk), if it did. */
   fatal?: string;
 }
@@ -149,15 +152,17 @@ export class CspPaxosNode {
     const opened = AcceptorLog.open(join(dataDir, 'acceptor.log'), (r) => applyRecord(acceptorState, r), { ...opts.acceptorLog, fsync: opts.fsync ?? true });
     const acceptorLog = opened.log;
     const logPath = instanceLogPath(opts.logDir, opts.id);
-    const committed = recoverCommitted(logPath);
-    recoverValues(valueLogPath(opts.logDir, opts.id), committed);
+    const { base: logBase, keys: logKeys } = readLogBase(logBasePath(opts.logDir, opts.id));
+    const committed = recoverCommitted(logPath, logBase);
+    recoverValues(valueLogPath(opts.logDir, opts.id), committed, logBase);
+    const commitIndex = logBase + committed.length;
     const verdict = judgeDisk({
       identity: identity.state,
       acceptorLogExists: opened.existed,
       acceptorRecords: opened.records,
       acceptorDamaged: opened.damaged,
       recoveredMarker: acceptorState.recovered === true,
-      committed: committed.length,
+      committed: commitIndex,
       bootstrap: opts.bootstrap ?? false,
     });
     const incarnation = nextIncarnation(identity.record?.incarnation, Date.now());
@@ -173,7 +178,7 @@ export class CspPaxosNode {
       consensus: new Channel('consensus', cap),
     };
     const control = new Channel<Input>('router-control', cap);
-    const status: NodeStatus = { rank: opts.id, round: Math.max(0, acceptorState.promised), leader: 0, leading: false, commitIndex: committed.length, syncs: 0, records: 0, voting: verdict.vote, disk: verdict.reason, incarnation, overflow: { net: 0, local: 0 }, compactions: 0 };
+    const status: NodeStatus = { rank: opts.id, round: Math.max(0, acceptorState.promised), leader: 0, leading: false, commitIndex, syncs: 0, records: 0, voting: verdict.vote, disk: verdict.reason, incarnation, overflow: { net: 0, local: 0 }, compactions: 0, logBase };
     const peers = new Map(opts.committee.map((m) => [m.id, { host: m.host, port: opts.dialPorts?.[m.id] ?? peerPortOf(m) }]));
     const holder: { node?: CspPaxosNode } = {};
     const pendingNet: Msg[] = [];
@@ -197,6 +202,7 @@ export class CspPaxosNode {
       },
     });
     const node = new CspPaxosNode(opts, { transport, acceptorLog, writers, channels, control, status, dataDir });
+    node.logDir = opts.logDir;
     if (!opts.secret) node.log.warn({ rank: opts.id }, 'no peer secret configured: peers are not authenticated (use --secret-file)');
     if (!verdict.vote) node.log.warn({ rank: opts.id, reason: verdict.reason }, 'not voting until the acceptor state is re-learned from a majority of the other nodes');
     const nonce = randomBytes(8).toString('hex');
@@ -207,8 +213,8 @@ export class CspPaxosNode {
     const cores = {
       router,
       follower: new Acceptor(cfg, acceptorState, !verdict.vote),
-      leader: new Proposer(cfg, genKey, committed.length),
-      consensus: new Learner(cfg, committed),
+      leader: new Proposer(cfg, genKey, commitIndex),
+      consensus: new Learner(cfg, committed, logBase, logKeys),
     };
     router.start(now());
     node.cores = cores;
@@ -273,6 +279,31 @@ export class CspPaxosNode {
   }
 
   private values!: ValueLogWriter;
+  private logDir = '';
+
+  /**
+   * The learner dropped everything below `base`: record the base durably first, then cut both
+   * line logs there and reopen every writer (synchronous, so no processor writes in between).
+   */
+  private truncateLogs(base: number, keys: KeySeen[]): boolean {
+    try {
+      writeLogBase(logBasePath(this.logDir, this.id), base, keys);
+      truncateInstanceLog(instanceLogPath(this.logDir, this.id), base);
+      truncateValueLog(valueLogPath(this.logDir, this.id), base);
+      this.writers.leader.reopen();
+      this.writers.consensus.reopen();
+      this.values.reopen();
+      this.status.logBase = base;
+      this.log.info({ rank: this.id, base }, 'instance and values logs truncated');
+      return true;
+    } catch (e) {
+      this.failure = e as Error;
+      this.status.fatal = (e as Error).message;
+      this.log.fatal({ rank: this.id, err: e }, 'log truncation failed: stopping the node');
+      void this.stop();
+      return false;
+    }
+  }
 
   /** Set when the node stopped itself because its acceptor log failed or stalled. */
   failure: Error | undefined;
@@ -320,6 +351,7 @@ export class CspPaxosNode {
       this.writers[from].write(out.lines, Date.now());
       if (from === 'consensus') this.values.write(out.lines);
     }
+    if (out.truncate !== undefined && !this.truncateLogs(out.truncate.base, out.truncate.keys)) return;
     for (const m of out.net) {
       m.inc = this.incarnation;
       if (m.to === this.id) this.inbound(m);
@@ -388,8 +420,12 @@ export class CspPaxosNode {
           return;
         }
         const c = this.cores!.consensus;
+        if ((from as number) < c.base) {
+          reply({ ok: false, code: 'COMPACTED', base: c.base, error: `COMPACTED: node ${this.id} truncated its log below slot ${c.base}; read from ${c.base}` });
+          return;
+        }
         const upTo = Math.min(c.commitIndex, (from as number) + Math.min(max as number, READ_ENTRIES_MAX));
-        const entries = c.committed.slice(from as number, upTo).map((e) => (e.data === undefined ? { slot: e.slot, key: e.key } : { slot: e.slot, key: e.key, data: e.data }));
+        const entries = c.committed.slice((from as number) - c.base, Math.max(0, upTo - c.base)).map((e) => (e.data === undefined ? { slot: e.slot, key: e.key } : { slot: e.slot, key: e.key, data: e.data }));
         reply({ ok: true, entries, commitIndex: c.commitIndex });
         return;
       }

@@ -1,0 +1,119 @@
+// Line files (the instance log and the values log): an O_APPEND writer that puts whole lines
+// in one write(2), a chunked reader (a log of any size, never one string), and the rewrite
+// that truncates a log to the lines worth keeping (temp + fsync + rename + directory fsync,
+// then every writer reopens the new file).
+import { closeSync, existsSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+const READ_CHUNK_BYTES = 1 << 20;
+const WRITE_CHUNK_CHARS = 1 << 20;
+
+/**
+ * Calls `fn` with every whole line of `path` (without its newline), in order, reading 1 MiB at
+ * a time. Returns the byte length of the whole lines (a torn last line is not passed on).
+ */
+export function forEachLine(path: string, fn: (line: string) => void, fd?: number): number {
+  const own = fd === undefined;
+  const f = fd ?? openSync(path, 'r');
+  let wholeBytes = 0;
+  try {
+    const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    let carry: Buffer = Buffer.alloc(0);
+    let filePos = 0;
+    for (;;) {
+      const n = readSync(f, buf, 0, READ_CHUNK_BYTES, filePos);
+      if (n <= 0) break;
+      filePos += n;
+      const data = carry.length > 0 ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
+      let pos = 0;
+      for (;;) {
+        const nl = data.indexOf(0x0a, pos);
+        if (nl < 0) break;
+        fn(data.toString('utf8', pos, nl));
+        wholeBytes += nl + 1 - pos;
+        pos = nl + 1;
+      }
+      carry = Buffer.from(data.subarray(pos));
+    }
+  } finally {
+    if (own) closeSync(f);
+  }
+  return wholeBytes;
+}
+
+/** Reads the whole lines of `path` and cuts a torn last line off (new lines start fresh). */
+export function forEachLineCutTorn(path: string, fn: (line: string) => void): void {
+  if (!existsSync(path)) return;
+  const fd = openSync(path, 'r+');
+  try {
+    const whole = forEachLine(path, fn, fd);
+    if (fstatSync(fd).size > whole) ftruncateSync(fd, whole);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Replaces `path` by the lines `keep` accepts, durably: they are written to a temp file that is
+ * fdatasynced and renamed over the log, then the directory is fsynced. A crash leaves either
+ * the old file or the new one.
+ */
+export function rewriteLines(path: string, keep: (line: string) => boolean): number {
+  if (!existsSync(path)) return 0;
+  const tmp = `${path}.truncate`;
+  const out = openSync(tmp, 'w');
+  let kept = 0;
+  try {
+    let piece = '';
+    forEachLine(path, (line) => {
+      if (!keep(line)) return;
+      kept++;
+      piece += `${line}\n`;
+      if (piece.length >= WRITE_CHUNK_CHARS) {
+        writeSync(out, piece);
+        piece = '';
+      }
+    });
+    if (piece.length > 0) writeSync(out, piece);
+    fdatasyncSync(out);
+  } finally {
+    closeSync(out);
+  }
+  renameSync(tmp, path);
+  fsyncDirSync(dirname(path));
+  return kept;
+}
+
+/** Makes a rename in `dir` durable. */
+export function fsyncDirSync(dir: string): void {
+  const dfd = openSync(dir, 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+}
+
+/** An O_APPEND descriptor that writes whole lines in one write(2); reopen() after a rewrite. */
+export class LineAppender {
+  private fd: number;
+
+  constructor(private readonly path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.fd = openSync(path, 'a');
+  }
+
+  append(text: string): void {
+    if (text.length > 0) writeSync(this.fd, text);
+  }
+
+  /** The file was replaced (rename): write to the new one from now on. */
+  reopen(): void {
+    closeSync(this.fd);
+    this.fd = openSync(this.path, 'a');
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}

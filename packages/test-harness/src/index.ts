@@ -40,7 +40,7 @@ export type { HistoryHtmlOptions } from './report/historyHtml.js';
 
 // Bench plumbing (benches only; tests use startCluster)
 export { benchTempDir, commandExists, killProcesses, startReadyProcess } from './bench/procs.js';
-export { etcdInstalled, startEtcd, type Etcd } from './bench/etcdAnchor.js';
+export { etcdInstalled, startEtcd, type Etcd, type StartEtcdOptions } from './bench/etcdAnchor.js';
 
 // Exhaustive explorer (src/explore/) and disk faults + acked-writes checker (src/faults/).
 export * from './explore/index.js';

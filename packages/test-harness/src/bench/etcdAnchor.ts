@@ -1,4 +1,4 @@
-// The anchor: etcd, 3 members on loopback (fsync on, as etcd always does), puts from this
+// The anchor: etcd, 3 members (or `members`) on loopback (fsync on, as etcd always does), puts from this
 // same Node process over etcd's v3 JSON gateway with keep-alive connections, all on the leader.
 import type { ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
@@ -33,11 +33,18 @@ export interface Etcd {
   stop(): void;
 }
 
-export async function startEtcd(): Promise<Etcd> {
+export interface StartEtcdOptions {
+  /** Cluster size, 1-7 (default 3): a system benched at 5 nodes compares with 5 members. */
+  members?: number;
+}
+
+export async function startEtcd(opts: StartEtcdOptions = {}): Promise<Etcd> {
+  const m = opts.members ?? 3;
+  if (!Number.isInteger(m) || m < 1 || m > 7) throw new RangeError(`startEtcd: members must be an integer 1-7, got ${String(opts.members)}`);
   const tmp = benchTempDir('etcd');
-  const ports = await freePorts(6);
-  const names = ['e0', 'e1', 'e2'];
-  const initial = names.map((n, i) => `${n}=http://127.0.0.1:${ports[3 + i]}`).join(',');
+  const ports = await freePorts(2 * m);
+  const names = Array.from({ length: m }, (_, i) => `e${i}`);
+  const initial = names.map((n, i) => `${n}=http://127.0.0.1:${ports[m + i]}`).join(',');
   const children: ChildProcess[] = [];
   try {
     await Promise.all(
@@ -45,7 +52,7 @@ export async function startEtcd(): Promise<Etcd> {
         const args = [
           '--name', name, '--data-dir', join(tmp.dir, name),
           '--listen-client-urls', `http://127.0.0.1:${ports[i]}`, '--advertise-client-urls', `http://127.0.0.1:${ports[i]}`,
-          '--listen-peer-urls', `http://127.0.0.1:${ports[3 + i]}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${ports[3 + i]}`,
+          '--listen-peer-urls', `http://127.0.0.1:${ports[m + i]}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${ports[m + i]}`,
           '--initial-cluster', initial, '--initial-cluster-state', 'new',
         ];
         children.push(await startReadyProcess('etcd', args, /ready to serve client requests|serving client requests/));
@@ -60,7 +67,7 @@ export async function startEtcd(): Promise<Etcd> {
   let leader = 0;
   const deadline = Date.now() + 30_000;
   while (!leader && Date.now() < deadline) {
-    for (const p of ports.slice(0, 3)) {
+    for (const p of ports.slice(0, m)) {
       try {
         const st = await post(agent, p!, '/v3/maintenance/status', {});
         if (st.leader && st.header && st.leader === st.header.member_id) leader = p!;

@@ -16,6 +16,13 @@ export const SNAPSHOT_SLICE_RECORDS = 2048;
 
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/**
+ * A slice also ends once it has run this long (checked every 64 records): on a loaded
+ * machine a fixed record count can take far longer than on a quiet one (issue 20 item 12).
+ */
+export const SNAPSHOT_SLICE_MS = 3;
+const overBudget = (n: number, t0: number): boolean => (n & 63) === 0 && performance.now() - t0 >= SNAPSHOT_SLICE_MS;
+
 /** The encoding is handed on as chunks of about this size (never joined: no big copies). */
 const CHUNK_BYTES = 1024 * 1024;
 
@@ -47,6 +54,7 @@ export async function encodeSnapshotAsync(meta: SnapshotMeta, db: Db, sliceRecor
   };
   try {
     let inSlice = 0;
+    let t0 = performance.now();
     for (const [key, rec] of db.keys) {
       const pre = saved.get(key);
       if (pre === null) continue;
@@ -64,9 +72,10 @@ export async function encodeSnapshotAsync(meta: SnapshotMeta, db: Db, sliceRecor
         chunks.push(w.result());
         w = new Writer(CHUNK_BYTES + 64 * 1024);
       }
-      if (++inSlice >= sliceRecords) {
+      if (++inSlice >= sliceRecords || overBudget(inSlice, t0)) {
         inSlice = 0;
         await nextTurn();
+        t0 = performance.now();
       }
     }
     // keys changed at the cut and then dropped by GC before the walk reached them: their
@@ -96,7 +105,8 @@ export async function* decodeSnapshotSlices(buf: Buffer, path: string, sliceReco
   let n = Number(r.u64());
   while (n > 0) {
     const slice: Array<[string, KeyRec]> = [];
-    for (let i = 0; i < sliceRecords && n > 0; i++, n--) slice.push([r.latin1(), readKeyRec(r)]);
+    const t0 = performance.now();
+    for (let i = 0; i < sliceRecords && n > 0 && !(i > 0 && overBudget(i, t0)); i++, n--) slice.push([r.latin1(), readKeyRec(r)]);
     yield slice;
     await nextTurn();
   }

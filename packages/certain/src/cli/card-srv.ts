@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { pino } from 'pino';
+import { QuorumkitError } from '@quorumkit/shared-storage';
+import { addTlsOptions, tlsFilesFromOptions, TlsReloader, type TlsFiles, type TlsOptionValues } from '@quorumkit/shared-transport';
 import { parseConfig, validateConfig, configDefaults, type CardServerConfig } from '../server/config.js';
 import { startCardServer } from '../server/cardServer.js';
 
@@ -20,7 +22,10 @@ const program = new Command()
   .option('--log-level <level>', 'override LogLevel')
   .option('--metrics-addr <host:port>', 'serve Prometheus metrics on http://host:port/metrics')
   .option('--pretty', 'human-readable logs')
-  .option('--bootstrap', 'first start of a NEW cluster: vote at once (never use it on a replica that lost its disk: it recovers by itself)')
+  .option('--bootstrap', 'first start of a NEW cluster: vote at once (never use it on a replica that lost its disk: it recovers by itself)');
+// --tls-cert/--tls-key/--tls-ca/--tls-client-auth (docs/tls.md): the card port and the peer links
+addTlsOptions(program);
+program
   // The CLI convention (issue 23): a bad flag is one `Error:` line and one usage line on
   // stderr (not the whole help) and exit 2; --help and --version exit 0.
   .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'Error: ')) })
@@ -34,7 +39,14 @@ function fail(msg: string): never {
 
 async function main(): Promise<void> {
   program.parse();
-  const o = program.opts<{ config?: string; path?: string; id?: string; cardAddr?: string; logLevel?: string; pretty?: boolean; metricsAddr?: string; bootstrap?: boolean }>();
+  const o = program.opts<{ config?: string; path?: string; id?: string; cardAddr?: string; logLevel?: string; pretty?: boolean; metricsAddr?: string; bootstrap?: boolean } & TlsOptionValues>();
+  let tlsFiles: TlsFiles | undefined;
+  try {
+    tlsFiles = tlsFilesFromOptions(o, 'server');
+  } catch (err) {
+    // ETLSCONFIG / ETLSFILE: one named line, nothing listens
+    fail(err instanceof QuorumkitError ? `${err.code}: ${err.message}` : String(err));
+  }
   let cfg: CardServerConfig = { ...configDefaults };
   const warnings: string[] = [];
   try {
@@ -64,9 +76,13 @@ async function main(): Promise<void> {
     pretty ? pino.transport({ target: 'pino-pretty', options: { destination: 2 } }) : pino.destination(2),
   );
   for (const w of warnings) log.warn(w);
+  // One reloader for the card port, the peer listener and the peer dialers; SIGHUP reloads
+  // them all (and without a handler SIGHUP would end the process).
+  const tls = tlsFiles && new TlsReloader(tlsFiles, { logger: log });
+  tls?.reloadOnSignal('SIGHUP');
   let srv;
   try {
-    srv = await startCardServer(cfg, log, { metricsAddr: o.metricsAddr, bootstrap: o.bootstrap === true });
+    srv = await startCardServer(cfg, log, { metricsAddr: o.metricsAddr, bootstrap: o.bootstrap === true, ...(tls ? { tls } : {}) });
   } catch (err) {
     fail(`cannot start: ${err instanceof Error ? err.message : String(err)}`);
   }

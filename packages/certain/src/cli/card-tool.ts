@@ -1,6 +1,8 @@
 // card-tool -X/-Y/-Z addr -o Insert|Update|Delete|Select ... ; card-tool -a addr -o Recover -i ID
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
+import { QuorumkitError } from '@quorumkit/shared-storage';
+import { addTlsOptions, tlsFilesFromOptions, tlsOptionSpecs, type TlsFiles } from '@quorumkit/shared-transport';
 import { CardClient, type CardMethod, type CardRequestInput } from '../client/cardClient.js';
 import { UINT64_MAX } from '../core/card.js';
 
@@ -29,7 +31,11 @@ const program = new Command()
   .option('-u <user_id>', 'user id')
   .option('-b <balance>', 'balance')
   .option('-d <delta>', 'balance delta (may be negative)')
-  .option('--timeout <ms>', 'per-call deadline', '10000')
+  .option('--timeout <ms>', 'per-call deadline', '10000');
+// --tls-ca (and --tls-cert/--tls-key when the servers require client certificates), docs/tls.md
+// (a dialling tool has no --tls-client-auth: that is the servers' setting)
+addTlsOptions(program, tlsOptionSpecs.filter((f) => f.flags !== '--tls-client-auth'));
+program
   .allowExcessArguments(false)
   .helpOption('-h, --help')
   .addHelpText('after', `\nUsage forms:\n${USAGE}`)
@@ -73,7 +79,14 @@ async function main(): Promise<void> {
     input.card = { userName: new TextEncoder().encode(o.n), userId: num(o.u, 'user_id'), balance: num(o.b, 'balance') };
   }
   if (op === 'Update') input.delta = num(o.d, 'delta', true);
-  const client = new CardClient(addrs, { deadlineMs: Number(o.timeout) || 10_000 });
+  let tls: TlsFiles | undefined;
+  try {
+    tls = tlsFilesFromOptions({ tlsCert: o.tlsCert, tlsKey: o.tlsKey, tlsCa: o.tlsCa }, 'client');
+  } catch (err) {
+    process.stderr.write(`card-tool: ${err instanceof QuorumkitError ? `${err.code}: ${err.message}` : String(err)}\n`);
+    process.exit(2);
+  }
+  const client = new CardClient(addrs, { deadlineMs: Number(o.timeout) || 10_000, ...(tls ? { tls } : {}) });
   try {
     const r = await client.call(method, input);
     if (!r.ok) {

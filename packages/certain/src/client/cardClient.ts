@@ -2,7 +2,7 @@
 // the next ones. Business errors (8000/8001/8002) come back as results, not exceptions.
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { backoffDelayMs, createGrpcClient, sleep, toBigInt, uint64ToWire, int64ToWire } from '@quorumkit/shared-transport';
+import { backoffDelayMs, createGrpcClient, sleep, toBigInt, uint64ToWire, int64ToWire, type TlsFiles, type TlsReloader } from '@quorumkit/shared-transport';
 import { QuorumkitError } from '@quorumkit/shared-storage';
 import { cardCodeMessage, cardEntity, type Card, type CardCode } from '../core/card.js';
 import { certainProtoPath } from '../server/protoPaths.js';
@@ -54,10 +54,13 @@ export class CardClient {
       /** Backoff after an overloaded server (RESOURCE_EXHAUSTED) or a failed round. */
       backoffBaseMs?: number;
       backoffMaxMs?: number;
+      /** TLS to the card servers (a CA; a client certificate when they require one) */
+      tls?: TlsFiles | TlsReloader;
     } = {},
   ) {
     const proto = certainProtoPath('card.proto');
-    this.clients = addrs.map((a) => (a ? createGrpcClient(proto, CARD_SERVICE, a) : undefined));
+    const tls = opts.tls;
+    this.clients = addrs.map((a) => (a ? createGrpcClient(proto, CARD_SERVICE, a, tls ? { tls } : {}) : undefined));
   }
 
   /** Servers to try for a card: the routed one first, then the rest in order. */

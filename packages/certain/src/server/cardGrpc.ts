@@ -3,7 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
-import { loadPackageDefinition, lookupService, toBigInt, uint64ToWire } from '@quorumkit/shared-transport';
+import { loadPackageDefinition, lookupService, serverCredentials, toBigInt, uint64ToWire, type TlsFiles, type TlsReloader } from '@quorumkit/shared-transport';
 import { QuorumkitError, decodeBigintKey } from '@quorumkit/shared-storage';
 import type { Logger } from 'pino';
 import { CardCode, cardCodeMessage, cardEntity, UINT64_MAX, type Card, type CardOp, type CardResult } from '../core/card.js';
@@ -75,7 +75,7 @@ export interface CardGrpcServer {
 
 export async function startCardGrpc(
   address: string, svc: CardService, log: Logger,
-  enable: { recoverData?: boolean; getAllForCertain?: boolean; inflight?: Partial<InflightGateOptions> } = {},
+  enable: { recoverData?: boolean; getAllForCertain?: boolean; inflight?: Partial<InflightGateOptions>; tls?: TlsFiles | TlsReloader } = {},
 ): Promise<CardGrpcServer> {
   const proto = certainProtoPath('card.proto');
   const def = lookupService(proto, CARD_SERVICE).service;
@@ -178,7 +178,7 @@ export async function startCardGrpc(
   health.addToServer(server);
   new ReflectionService(loadPackageDefinition(proto) as never, { services: [CARD_SERVICE] }).addToServer(server);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(address, serverCredentials(enable.tls), (err, p) => (err ? reject(err) : resolve(p))),
   );
   const setServing = (serving: boolean): void => {
     const st = serving ? 'SERVING' : 'NOT_SERVING';

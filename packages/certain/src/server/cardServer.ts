@@ -2,7 +2,8 @@
 // path/logdb_<id> and path/datadb_<id>) plus the example.CardServer service.
 import type { Logger } from 'pino';
 import { Certain } from '../engine/certain.js';
-import { grpcTransport } from './transport.js';
+import { grpcTransportWith } from './transport.js';
+import type { TlsFiles, TlsReloader } from '@quorumkit/shared-transport';
 import { CardService, applyCardValue } from './cardService.js';
 import { startCardGrpc, type CardGrpcServer } from './cardGrpc.js';
 import { cardAddress, type CardServerConfig } from './config.js';
@@ -20,7 +21,7 @@ export interface RunningCardServer {
   stop(): Promise<void>;
 }
 
-export async function startCardServer(c: CardServerConfig, log: Logger, opts: { metricsAddr?: string; bootstrap?: boolean } = {}): Promise<RunningCardServer> {
+export async function startCardServer(c: CardServerConfig, log: Logger, opts: { metricsAddr?: string; bootstrap?: boolean; tls?: TlsFiles | TlsReloader } = {}): Promise<RunningCardServer> {
   const id = c.acceptorId!;
   // The identity record lives beside logdb_N/datadb_N (DIR/identity_N), so deleting those
   // stores does not delete it: a --bootstrap given again (the same command line pasted twice,
@@ -35,7 +36,7 @@ export async function startCardServer(c: CardServerConfig, log: Logger, opts: { 
     acceptorId: id,
     acceptorNum: c.acceptorNum,
     peers: c.serverAddrs,
-    transport: grpcTransport,
+    transport: grpcTransportWith(opts.tls),
     path: c.path!,
     apply: applyCardValue,
     logger: log,
@@ -66,6 +67,7 @@ export async function startCardServer(c: CardServerConfig, log: Logger, opts: { 
     grpc = await startCardGrpc(cardAddr, service, log, {
       recoverData: c.enableRecoverData,
       getAllForCertain: c.enableGetAllForCertain,
+      ...(opts.tls ? { tls: opts.tls } : {}),
       inflight: {
         ...(c.inflightMax === undefined ? {} : { inflightMax: c.inflightMax }),
         ...(c.peerInflightMax === undefined ? {} : { peerInflightMax: c.peerInflightMax }),

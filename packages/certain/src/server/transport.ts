@@ -2,7 +2,7 @@
 // call); GetAll pages use the unary CertainPeer service. Both share one listener per replica.
 import {
   PeerLink, peerLinkService, createGrpcServer, createGrpcClient, callUnary, toBigInt, uint64ToWire,
-  type GrpcServer,
+  type GrpcServer, type TlsFiles, type TlsReloader,
 } from '@quorumkit/shared-transport';
 import type { PeerMsg } from '../core/index.js';
 import type { GetAllPageReq, GetAllPageRsp, Route, Transport, TransportFactory, TransportHandlers } from '../engine/transport.js';
@@ -20,6 +20,8 @@ export interface GrpcTransportOptions {
   listen?: string;
   handlers: TransportHandlers;
   inFlightMax?: number;
+  /** TLS for the peer listener and for dialling peers (the node's certificate is its client certificate under mTLS) */
+  tls?: TlsFiles | TlsReloader;
 }
 
 export class GrpcTransport implements Transport {
@@ -38,6 +40,7 @@ export class GrpcTransport implements Transport {
       address: opts.listen ?? opts.route.peerAddress(opts.acceptorId),
       protoPath: proto,
       service: 'certain.CertainPeer',
+      ...(opts.tls ? { tls: opts.tls } : {}),
       handlers: {
         GetAllPage: async (req: { entityId: string; session: string; cursor: Uint8Array; bytesMax: number }) => {
           const rsp = await h.onGetAllPage({
@@ -81,6 +84,7 @@ export class GrpcTransport implements Transport {
         // Paxos retries on its own: do not let a dead peer pile up retried batches.
         retryAttemptsMax: 2,
         callDeadlineMs: 2000,
+        ...(this.opts.tls ? { tls: this.opts.tls } : {}),
       });
       this.links.set(to, l);
     }
@@ -95,7 +99,7 @@ export class GrpcTransport implements Transport {
   async getAllPage(to: number, req: GetAllPageReq, deadlineMs: number): Promise<GetAllPageRsp> {
     let c = this.clients.get(to);
     if (!c) {
-      c = createGrpcClient(certainProtoPath('certain.proto'), 'certain.CertainPeer', this.opts.route.peerAddress(to));
+      c = createGrpcClient(certainProtoPath('certain.proto'), 'certain.CertainPeer', this.opts.route.peerAddress(to), this.opts.tls ? { tls: this.opts.tls } : {});
       this.clients.set(to, c);
     }
     const rsp = await callUnary<unknown, { session: string; maxCommitted: string; keys: Uint8Array[]; values: Uint8Array[]; nextCursor: Uint8Array; done: boolean }>(
@@ -117,3 +121,8 @@ export class GrpcTransport implements Transport {
 /** The default transport factory: gRPC PeerLink for protocol messages, unary GetAll pages. */
 export const grpcTransport: TransportFactory = (handlers, ctx) =>
   GrpcTransport.start({ acceptorId: ctx.acceptorId, acceptorNum: ctx.acceptorNum, route: ctx.route, handlers });
+
+/** The gRPC transport with TLS on the peer links (`tls` undefined: plaintext, as grpcTransport). */
+export function grpcTransportWith(tls: TlsFiles | TlsReloader | undefined): TransportFactory {
+  return (handlers, ctx) => GrpcTransport.start({ acceptorId: ctx.acceptorId, acceptorNum: ctx.acceptorNum, route: ctx.route, handlers, ...(tls ? { tls } : {}) });
+}

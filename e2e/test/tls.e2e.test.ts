@@ -24,7 +24,8 @@ const FLAGS = ['--tls-cert', '--tls-key', '--tls-ca', '--tls-client-auth'] as co
 function tlsFlagsOf(script: string, helpArgs: string[]): string[] {
   const r = spawnSync(process.execPath, [script, ...helpArgs], { encoding: 'utf8', timeout: 30_000 });
   if (r.status !== 0) throw new Error(`${script} ${helpArgs.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return FLAGS.filter((f) => new RegExp(`${f}\\b(?!-)`).test(r.stdout));
+  // declared options only: a line of the options list starts with the flag (descriptions may name others)
+  return FLAGS.filter((f) => new RegExp(`^\\s+(?:-\\w, )?${f}\\b(?!-)`, 'm').test(r.stdout));
 }
 
 type Endpoint = { port: number; kind: 'grpc' | 'resp' | 'csp' };

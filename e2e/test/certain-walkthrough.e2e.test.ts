@@ -49,7 +49,9 @@ describe('certain card walkthrough', () => {
     expect(await run(['-o', 'Select', '-i', '12358'])).toBe('user_name=rock user_id=20170001 balance=205\nDone\n');
     // usage without arguments, and Recover through -a
     const usage = await cc.tool([]);
-    expect(usage.stdout).toContain('-o Insert -i <card_id> -n <user_name> -u <user_id> -b <balance>');
+    // (on stderr with exit 2 since the issue-23 CLI convention)
+    expect(usage.stderr).toContain('-o Insert -i <card_id> -n <user_name> -u <user_id> -b <balance>');
+    expect(usage.code).toBe(2);
     expect((await cc.tool(['-a', cc.cardAddr(0), '-o', 'Recover', '-i', '12358'])).stdout).toBe('Done\n');
     expect(await run(['-o', 'Select', '-i', '12358'])).toBe('user_name=rock user_id=20170001 balance=205\nDone\n');
   });

@@ -20,7 +20,7 @@ export interface CardCluster {
   cardAddr(i: number): string;
   /** http://127.0.0.1:port/metrics of server i (only with `metrics: true`) */
   metricsUrl(i: number): string;
-  tool(args: string[]): Promise<{ stdout: string; code: number }>;
+  tool(args: string[]): Promise<{ stdout: string; stderr: string; code: number }>;
   /** Run `args` until stdout starts with `prefix` (a recovering replica answers UNAVAILABLE); bounded. */
   toolUntil(args: string[], prefix: string, timeoutMs?: number): Promise<string>;
 }
@@ -56,11 +56,11 @@ export async function startCardCluster(opts: { proxies?: boolean; extraConf?: st
       return { command: process.execPath, args: [cardSrv, '-c', conf, '-p', dir, '-i', String(i), '--bootstrap', ...metrics] };
     },
   });
-  const tool = (args: string[]): Promise<{ stdout: string; code: number }> =>
+  const tool = (args: string[]): Promise<{ stdout: string; stderr: string; code: number }> =>
     new Promise((res) => {
-      execFile(process.execPath, [cardTool, ...args], { timeout: 60_000 }, (err, stdout) => {
+      execFile(process.execPath, [cardTool, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-        res({ stdout, code });
+        res({ stdout, stderr, code });
       });
     });
   return {
@@ -78,12 +78,6 @@ export async function startCardCluster(opts: { proxies?: boolean; extraConf?: st
     },
     cardAddr: (i) => `127.0.0.1:${cluster.ports[i]![1]}`,
     metricsUrl: (i) => `http://127.0.0.1:${cluster.ports[i]![2]}/metrics`,
-    tool: (args) =>
-      new Promise((res) => {
-        execFile(process.execPath, [cardTool, ...args], { timeout: 60_000 }, (err, stdout) => {
-          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-          res({ stdout, code });
-        });
-      }),
+    tool,
   };
 }

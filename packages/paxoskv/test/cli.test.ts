@@ -72,13 +72,13 @@ describe('paxoskv CLI', () => {
 
   it('bad input: one clear line on stderr and a non-zero exit', () => {
     const cases: [string[], RegExp][] = [
-      [['get', 'foo', '--bogus'], /^paxoskv: unknown option '--bogus'/],
-      [['get', 'foo', '--ver', 'abc'], /^paxoskv: bad version 'abc': expected a non-negative integer$/],
-      [['get', 'foo', '--acceptors', 'localhost'], /^paxoskv: bad address 'localhost': expected host:port/],
-      [['get', 'foo', '--acceptors', '127.0.0.1:70000'], /^paxoskv: bad address '127.0.0.1:70000'/],
-      [['set', 'foo', '12x', '--type', 'int'], /^paxoskv: bad value '12x': not an int64/],
-      [['set', 'foo', '99999999999999999999'], /^paxoskv: bad value '99999999999999999999': out of the int64 range/],
-      [['frobnicate'], /^paxoskv: unknown command 'frobnicate'/],
+      [['get', 'foo', '--bogus'], /^Error: unknown option '--bogus'/],
+      [['get', 'foo', '--ver', 'abc'], /^Error: bad version 'abc': expected a non-negative integer$/],
+      [['get', 'foo', '--acceptors', 'localhost'], /^Error: bad address 'localhost': expected host:port/],
+      [['get', 'foo', '--acceptors', '127.0.0.1:70000'], /^Error: bad address '127.0.0.1:70000'/],
+      [['set', 'foo', '12x', '--type', 'int'], /^Error: bad value '12x': not an int64/],
+      [['set', 'foo', '99999999999999999999'], /^Error: bad value '99999999999999999999': out of the int64 range/],
+      [['frobnicate'], /^Error: unknown command 'frobnicate'/],
     ];
     for (const [args, re] of cases) {
       const r = run(...args);
@@ -93,7 +93,7 @@ describe('paxoskv CLI', () => {
     const taken = run('serve', '--id', '0', '--listen', first, '--data', join(dir!, 'other'));
     expect(taken.code).toBe(5);
     expect(taken.stderr.trim().split('\n')).toHaveLength(1);
-    expect(taken.stderr).toMatch(`paxoskv: cannot listen on ${first}: address already in use`);
+    expect(taken.stderr).toMatch(`Error: cannot listen on ${first}: address already in use`);
     const locked = run('serve', '--id', '0', '--listen', '127.0.0.1:0', '--data', join(dir!, 'data', 'acceptor0'));
     expect(locked.code).toBe(5);
     expect(locked.stderr.trim().split('\n')).toHaveLength(1);
@@ -118,7 +118,7 @@ describe('paxoskv CLI', () => {
     const r = run('get', 'foo', '--timeout-ms', '800', '--acceptors', ports.map((p) => `127.0.0.1:${p}`).join(','));
     expect(r.code).toBe(3);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^paxoskv: latest foo: no quorum of 2\/3 acceptors reachable within 800 ms/);
+    expect(r.stderr).toMatch(/^Error: latest foo: no quorum of 2\/3 acceptors reachable within 800 ms/);
     const w = run('set', 'foo', '1', '--ver', '0', '--timeout-ms', '800', '--acceptors', ports.map((p) => `127.0.0.1:${p}`).join(','));
     expect(w.code).toBe(3);
     expect(w.stderr).toMatch(/no quorum reachable/);

@@ -23,5 +23,5 @@ export function exitCodeFor(e: unknown): number {
 
 export function fail(e: unknown): void {
   const msg = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`paxoskv: ${msg.split('\n')[0]}\n`);
+  process.stderr.write(`Error: ${msg.split('\n')[0]}\n`);
 }

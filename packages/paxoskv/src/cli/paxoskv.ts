@@ -65,7 +65,7 @@ const program = new Command('paxoskv')
   .description('classic Paxos key-version store: one Paxos instance per (key, version)')
   .showSuggestionAfterError(true)
   .exitOverride()
-  .configureOutput({ outputError: (str, write) => write(`paxoskv: ${str.replace(/^error: /, '').trim()}\n`) });
+  .configureOutput({ outputError: (str, write) => write(`Error: ${str.replace(/^error: /, '').trim()}\n`) });
 
 program
   .command('serve')

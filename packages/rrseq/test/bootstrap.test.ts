@@ -141,7 +141,9 @@ describe('real servers: total loss refuses clearly; force-recover is the way out
       seqs.push(s1);
       let last = 0n;
       for (let i = 0; i < 30; i++) last = await s1.next();
-      expect(last).toBe(30n);
+      // At least 30: with attemptTimeoutMs 200 on a loaded machine an attempt can time out and
+      // leave a gap (allowed); exactly 30 failed now and then, also before the peer stream.
+      expect(last >= 30n, `last ${last}`).toBe(true);
       await c.stop();
       for (const p of paths) await rm(p, { force: true });
       const back = await Promise.all(c.addrs.map((addr, i) => RRServer.start({ addr, path: paths[i]!, peers: c.addrs.filter((_, j) => j !== i), ...timing })));

@@ -60,7 +60,7 @@ export function onStopSignal(stop: (signal: string) => Promise<void>): void {
   process.stdout.on('error', () => {
     if (stopping) return;
     stopping = true;
-    stop('EPIPE').finally(() => process.exit(0));
+    void stop('EPIPE').finally(() => process.exit(0));
   });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {

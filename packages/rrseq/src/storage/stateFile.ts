@@ -17,6 +17,7 @@
 // as the append): a commit in that window lands in the old inode, and is made durable
 // again by the compaction once the check notices; only a crash inside the window loses it,
 // which is that replica losing its file, as if its disk were wiped.
+import { constants } from 'node:fs';
 import { open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { atomicTempPath, fsyncDirectory, unframeFile } from '@quorumkit/shared-storage';
@@ -171,9 +172,10 @@ export class StateFile {
     } else {
       if (delta.names.length === 0 && header === this.lastHeader) return; // nothing new to make durable
       const rec = encodeRecord(delta);
+      // With fsync the log is open with O_DSYNC: the write returns once durable, as a write
+      // then fdatasync would, in one trip to the thread pool instead of two.
       await this.fh.write(rec);
       this.fileBytes += rec.length;
-      if (this.opts.fsync) await this.fh.datasync();
       this.syncCount += 1;
       const slack = Math.max(this.opts.compactBytesMin ?? STATE_FILE_DEFAULTS.compactBytesMin, this.snapshotBytes);
       if (this.fileBytes - this.snapshotBytes > slack) this.mustCompact = true;
@@ -210,7 +212,7 @@ export class StateFile {
     const old = this.fh;
     this.fh = undefined;
     await old?.close().catch(() => undefined);
-    this.fh = await open(this.path, 'a');
+    this.fh = await open(this.path, this.opts.fsync ? constants.O_WRONLY | constants.O_APPEND | constants.O_DSYNC : 'a');
     const st = await this.fh.stat();
     this.ino = st.ino;
     this.dev = st.dev;

@@ -16,6 +16,7 @@ import * as ZA from './cmdZalgebra.js';
 import * as P from './pubsub.js';
 import * as FL from './cmdFloat.js';
 import * as CS from './cmdCollScan.js';
+import * as B from './cmdBlocking.js';
 
 const table = new Map<string, CommandSpec>();
 
@@ -150,6 +151,8 @@ def('zscan', -3, 'readonly', K1, (c, a) => CS.cmdCollScan(c, a, 'zset'));
 def('srandmember', -2, 'readonly', K1, CS.cmdSrandmember);
 def('hrandfield', -2, 'readonly', K1, CS.cmdHrandfield);
 def('randomkey', 1, 'readonly', K0, (c) => CS.cmdRandomkey(c));
+def('blpop', -3, 'write noscript', [1, -2, 1], (c, a) => B.cmdBpop(c, a, true));
+def('brpop', -3, 'write noscript', [1, -2, 1], (c, a) => B.cmdBpop(c, a, false));
 def('ping', -1, 'fast', K0, A.cmdPing);
 def('echo', 2, 'fast', K0, A.cmdEcho);
 def('quit', -1, 'noauth fast', K0, A.cmdQuit);

@@ -19,6 +19,8 @@ export interface Session {
   watchDirty?: boolean;
   /** set while EXEC runs its queue: commands that would block answer at once (WAIT) */
   inExec?: boolean;
+  /** set when the connection has closed (a blocked pop of it is dropped) */
+  closed?: boolean;
   /** this connection as a pub/sub subscriber (set by the server shell) */
   subscriber?: Subscriber;
 }
@@ -41,6 +43,8 @@ export interface ServerHooks {
   wait?(numReplicas: number, timeoutMs: number, lastWrite: bigint): Promise<number>;
   /** WAIT inside EXEC: the number of replicas that acknowledged the client's writes so far */
   waitNow?(lastWrite: bigint): number;
+  /** BLPOP/BRPOP: hold the client until serve(now) succeeds (after a change to a key) or the timeout (0 = none) */
+  block?(keys: string[], timeoutMs: number, serve: (now: number) => boolean, timedOut: () => void, alive: () => boolean): Promise<void>;
   /** pub/sub registry of this node, and PUBLISH to the other nodes of the mesh */
   pubsub?: PubSub;
   publishRemote?(channel: string, msg: Buffer): void;

@@ -19,6 +19,7 @@ import { SeqCeiling } from '../storage/seqCeiling.js';
 import { renderInfo, configGet } from './info.js';
 import { Replicator } from './replication.js';
 import { PubSub } from '../core/pubsub.js';
+import { Blocking } from './blocking.js';
 import { replicaRows, nodeRows } from './replInfo.js';
 
 export const SNAPSHOT_FILE = 'constdb.snapshot';
@@ -46,6 +47,8 @@ export class ConstdbNode {
   readonly hooks: ServerHooks;
   /** pub/sub subscribers of this node (messages from peers are delivered here too) */
   readonly pubsub = new PubSub();
+  /** clients waiting in BLPOP/BRPOP */
+  readonly blocking = new Blocking();
   private closed = false;
 
   constructor(readonly cfg: ConstdbConfig, readonly log: Logger) {
@@ -73,6 +76,7 @@ export class ConstdbNode {
       waitNow: () => this.repl.countAcked(this.ownSeq),
       multiBytesMax: cfg.multiBytesMax,
       pubsub: this.pubsub,
+      block: (keys, ms, serve, timedOut, alive) => this.blocking.block(keys, ms, serve, timedOut, alive),
       publishRemote: (channel, msg) => this.repl.publish(channel, msg),
       save: () => this.snapshotFresh().catch((e: Error) => {
         this.log.error({ err: e.message }, 'SAVE failed');
@@ -90,6 +94,8 @@ export class ConstdbNode {
         this.conns.delete(c);
         unwatchAll(this.db, c.sess);
         if (c.sess.subscriber) this.pubsub.dropAll(c.sess.subscriber);
+        c.sess.closed = true;
+        if (this.blocking.blockedClients > 0) this.blocking.sweep();
       },
       onProtocolError: (c, err) => {
         this.stats.protocolErrors++;
@@ -98,6 +104,7 @@ export class ConstdbNode {
       takeover: (c, args) => this.repl.takeover(c, args),
       beforeFlush: () => this.releaseOwnOps(),
     };
+    this.db.onListChange = (key) => this.blocking.signal(key);
     this.db.emit = (key, delta, more) => {
       const seq = ++this.ownSeq;
       this.stats.changesSinceSnapshot++;

@@ -106,6 +106,10 @@ function clientOp(sim: SimWorld<Msg>, spec: Spec, i: number, seq: number): void 
       ['set', key, `w${seq}`], ['incrby', key, n], ['incr', key], ['sadd', key, m], ['srem', key, m], ['spop', key],
       ['hset', key, f, `w${seq}`], ['hdel', key, f], ['hincrby', key, f, n], ['del', key], ['del', key],
       ['pexpire', key, String(50 + Math.floor(r() * 400))], ['expire', key, '1'], ['persist', key], ['get', key],
+      // lists and sorted sets (issue 22) on the same keys: wrong types, emptied keys, TTLs mix in
+      ['rpush', key, `w${seq}`], ['lpush', key, m, `w${seq}`], ['lpop', key], ['rpop', key], ['lrem', key, '0', m],
+      ['linsert', key, 'BEFORE', m, `w${seq}`], ['lset', key, '0', `w${seq}`], ['lmove', key, pick(r, ['m0', 'm1', 'm2']), 'LEFT', 'RIGHT'],
+      ['zadd', key, n, m], ['zincrby', key, n, m], ['zrem', key, m], ['zpopmin', key],
     ]);
   }
   if (!node) {
@@ -232,9 +236,11 @@ function finalCheck(sim: SimWorld<Msg>, spec: Spec, nodes: number, delDone: bool
   const allKeys = [...new Set(live.flatMap((n) => [...n.db.keys.keys()]))].sort();
   const replies = live.map((n) => Object.fromEntries(allKeys.map((k) => {
     const type = n.exec(['type', k]);
-    const read = type === '+string\r\n' ? ['get', k] : type === '+set\r\n' ? ['smembers', k] : type === '+hash\r\n' ? ['hgetall', k] : undefined;
+    const read = type === '+string\r\n' ? ['get', k] : type === '+set\r\n' ? ['smembers', k] : type === '+hash\r\n' ? ['hgetall', k]
+      : type === '+list\r\n' ? ['lrange', k, '0', '-1'] : type === '+zset\r\n' ? ['zrange', k, '0', '-1', 'WITHSCORES'] : undefined;
     const val = read ? n.exec(read) : '';
-    const sorted = read && read[0] !== 'get' ? val.split('\r\n').slice(1).join('|').split('|').sort().join('|') : val;
+    // sets and hashes have no order; lists and sorted sets must agree on theirs
+    const sorted = read && (read[0] === 'smembers' || read[0] === 'hgetall') ? val.split('\r\n').slice(1).join('|').split('|').sort().join('|') : val;
     return [k, `${type}${sorted} pttl=${n.exec(['pttl', k])}`];
   })));
   const repConv = checkConverged(replies, undefined, { names });

@@ -3,7 +3,7 @@ import { CodecError, type Writer, type Reader, wVV, rVV } from './bytes.js';
 import { type LElem, type ListPart, encodeId } from './list.js';
 import { type ZElem, type ZsetPart, zScore } from './zset.js';
 
-// list: count, per element: f64 pi, pf, u64 u, node, u8 flags (1 value, 2 removed), [value], u64 vu, vn, [u64 ru, rn]
+// list: count, per element: f64 pi, pf, u64 u, node, u8 flags (1 value, 2 removed, 4 born), [value], u64 vu, vn, [u64 ru, rn]
 export function wList(w: Writer, p: ListPart): void {
   w.varint(p.m.size);
   for (const e of p.m.values()) {
@@ -11,7 +11,7 @@ export function wList(w: Writer, p: ListPart): void {
     w.latin1(e.pf);
     w.u64(e.u);
     w.varint(e.n);
-    w.u8((e.v !== undefined ? 1 : 0) | (e.ru !== undefined ? 2 : 0));
+    w.u8((e.v !== undefined ? 1 : 0) | (e.ru !== undefined ? 2 : 0) | (e.born ? 4 : 0));
     if (e.v !== undefined) w.bytes(e.v);
     w.u64(e.vu);
     w.varint(e.vn);
@@ -31,10 +31,11 @@ export function rList(r: Reader): ListPart {
     const u = r.u64();
     const n = r.varint();
     const f = r.u8();
-    if (f > 3) throw new CodecError('bad list element flags');
+    if (f > 7) throw new CodecError('bad list element flags');
     const v = f & 1 ? r.bytes() : undefined;
     const e: LElem = { id: encodeId(u, n), pi, pf, u, n, vu: r.u64(), vn: r.varint() };
     if (v !== undefined) e.v = v;
+    if (f & 4) e.born = true;
     if (f & 2) {
       e.ru = r.u64();
       e.rn = r.varint();

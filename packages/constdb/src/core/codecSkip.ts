@@ -66,7 +66,7 @@ export function skipKeyRec(r: Reader): void {
       r.skip(8);
       r.varint();
       const ef = r.u8();
-      if (ef > 3) throw new CodecError('bad list element flags');
+      if (ef > 7) throw new CodecError('bad list element flags');
       if (ef & 1) skipLen(r);
       r.skip(8);
       r.varint();

@@ -274,7 +274,7 @@ function hasRemoval(d: KeyRec): boolean {
   if (d.str?.clr || d.exp?.clr) return true;
   if (d.set) for (const e of d.set.values()) if (e.rm) return true;
   if (d.hash) for (const s of d.hash.values()) if (s.clr) return true;
-  if (d.list) for (const e of d.list.m.values()) if (e.ru !== undefined) return true;
+  if (d.list) for (const e of d.list.m.values()) if (e.ru !== undefined || !e.born) return true;
   if (d.zset) for (const e of d.zset.m.values()) if (e.rm) return true;
   return false;
 }

@@ -30,6 +30,12 @@ export interface LElem {
   /** the removing dot */
   ru?: bigint;
   rn?: number;
+  /**
+   * the creation (push/insert) has been seen. LSET and removal deltas carry the element's
+   * position but not its creation, so one arriving after the element's tombstone was
+   * collected leaves an invisible entry instead of bringing the element back.
+   */
+  born?: boolean;
 }
 
 export interface ListPart {
@@ -45,7 +51,7 @@ export function lcmp(a: LElem, b: LElem): number {
   return a.n - b.n;
 }
 
-export const lElemLive = (e: LElem): boolean => e.ru === undefined;
+export const lElemLive = (e: LElem): boolean => e.born === true && e.ru === undefined;
 
 // fraction digits are chars 34..126 ('"'..'~', digit values 1..93); no zero digit is ever
 // written, so a fraction never ends in a zero and string order is numeric order
@@ -109,7 +115,7 @@ export function newElem(prev: LElem | undefined, next: LElem | undefined, u: big
     // equal fractions only if two ids collide as strings: then it goes right after prev's group
     pf = fracBetween(prev.pf, prev.pf < next.pf ? next.pf : undefined) + id;
   }
-  return { id, pi, pf, u, n, v, vu: u, vn: n };
+  return { id, pi, pf, u, n, v, vu: u, vn: n, born: true };
 }
 
 /**
@@ -126,7 +132,7 @@ export function pushElems(edge: LElem | undefined, left: boolean, us: bigint[], 
     // list order: RPUSH keeps argument order, LPUSH reverses it
     const at = left ? k - 1 - i : i;
     const pf = k === 1 ? prefix : prefix + idxDigits(at);
-    out.push({ id: encodeId(us[i]!, n), pi, pf, u: us[i]!, n, v: vals[i]!, vu: us[i]!, vn: n });
+    out.push({ id: encodeId(us[i]!, n), pi, pf, u: us[i]!, n, v: vals[i]!, vu: us[i]!, vn: n, born: true });
   }
   return out;
 }
@@ -167,21 +173,29 @@ export function listJoinInto(p: ListPart, d: ListPart): void {
       const c = elemClone(x);
       if (c.ru !== undefined) delete c.v;
       p.m.set(id, c);
-      if (p.seq && c.ru === undefined) p.seq.insert(c);
+      if (p.seq && lElemLive(c)) p.seq.insert(c);
       continue;
     }
+    const was = lElemLive(cur);
     // the register's dot joins even on a removed element (so the state is order-free)
     if (dotGreater(x.vu, x.vn, cur.vu, cur.vn)) {
       if (cur.ru === undefined && x.v !== undefined) cur.v = x.v;
       cur.vu = x.vu;
       cur.vn = x.vn;
     }
+    if (x.born && !cur.born) {
+      cur.born = true;
+      // a creation arriving after an LSET keeps the newer register it already holds
+      if (cur.v === undefined && cur.ru === undefined && x.v !== undefined && cur.vu === x.vu && cur.vn === x.vn) cur.v = x.v;
+    }
     if (x.ru !== undefined && (cur.ru === undefined || dotGreater(x.ru, x.rn!, cur.ru, cur.rn!))) {
-      if (cur.ru === undefined && p.seq) p.seq.remove(cur);
       cur.ru = x.ru;
       cur.rn = x.rn;
       delete cur.v;
     }
+    const now = lElemLive(cur);
+    if (p.seq && was && !now) p.seq.remove(cur);
+    else if (p.seq && !was && now) p.seq.insert(cur);
   }
 }
 
@@ -191,7 +205,7 @@ export function listClone(p: ListPart, withSeq: boolean): ListPart {
   for (const [id, e] of p.m) {
     const x = elemClone(e);
     c.m.set(id, x);
-    if (c.seq && x.ru === undefined) c.seq.insert(x);
+    if (c.seq && lElemLive(x)) c.seq.insert(x);
   }
   return c;
 }
@@ -200,7 +214,7 @@ export function listLength(p: ListPart | undefined): number {
   if (!p) return 0;
   if (p.seq) return p.seq.length;
   let n = 0;
-  for (const e of p.m.values()) if (e.ru === undefined) n++;
+  for (const e of p.m.values()) if (lElemLive(e)) n++;
   return n;
 }
 
@@ -208,7 +222,7 @@ export function listLength(p: ListPart | undefined): number {
 export function listMaxDot(p: ListPart): [bigint, number] | undefined {
   let best: [bigint, number] | undefined;
   for (const e of p.m.values()) {
-    if (e.ru !== undefined) continue;
+    if (!lElemLive(e)) continue;
     if (!best || dotGreater(e.vu, e.vn, best[0], best[1])) best = [e.vu, e.vn];
   }
   return best;
@@ -217,7 +231,7 @@ export function listMaxDot(p: ListPart): [bigint, number] | undefined {
 /** Removes every live element observed (DEL, and the clear part of an overwrite). */
 export function listClearDelta(p: ListPart, node: number, u: bigint): ListPart | undefined {
   const m = new Map<string, LElem>();
-  for (const [id, e] of p.m) if (e.ru === undefined) m.set(id, lRemoveDelta(e, node, u));
+  for (const [id, e] of p.m) if (lElemLive(e)) m.set(id, lRemoveDelta(e, node, u));
   return m.size ? { m } : undefined;
 }
 
@@ -225,7 +239,10 @@ export function listClearDelta(p: ListPart, node: number, u: bigint): ListPart |
 export function listGc(p: ListPart, stable: (n: number, u: bigint) => boolean): number {
   let c = 0;
   for (const [id, e] of p.m) {
-    if (e.ru !== undefined && stable(e.rn!, e.ru) && stable(e.n, e.u) && stable(e.vn, e.vu)) {
+    // a removed element, or an entry whose creation never arrived although every replica has
+    // seen it (its element was collected here before a late LSET or removal came)
+    const dead = e.ru !== undefined ? stable(e.rn!, e.ru) : !e.born;
+    if (dead && stable(e.n, e.u) && stable(e.vn, e.vu)) {
       p.m.delete(id);
       c++;
     }
@@ -235,6 +252,6 @@ export function listGc(p: ListPart, stable: (n: number, u: bigint) => boolean): 
 
 export function listTombstones(p: ListPart): number {
   let t = 0;
-  for (const e of p.m.values()) if (e.ru !== undefined) t++;
+  for (const e of p.m.values()) if (!lElemLive(e)) t++;
   return t;
 }

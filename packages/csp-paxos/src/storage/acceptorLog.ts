@@ -4,10 +4,11 @@
 // Opening streams the file in fixed-size chunks (a log of any size restarts: no whole-file
 // string, which V8 caps at 512 MiB) and tells a torn tail from a damaged log: a bad record with
 // good records after it means acknowledged state was lost, and the node must re-learn it.
-import { closeSync, copyFileSync, existsSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, write, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, renameSync, write, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32, QuorumkitError } from '@quorumkit/shared-storage';
 import type { AcceptorRecord } from '../core/types.js';
+import { forEachLineBytes, fsyncDirSync } from './lineFile.js';
 
 export class AcceptorLogError extends QuorumkitError {
   constructor(message: string, cause?: unknown) {
@@ -72,36 +73,24 @@ export interface ScanResult {
  * `onRecord` for each record of the good prefix.
  */
 export function scanAcceptorLog(fd: number, onRecord: (r: AcceptorRecord) => void, chunkBytes = ACCEPTOR_LOG_READ_CHUNK_BYTES): ScanResult {
-  const buf = Buffer.allocUnsafe(chunkBytes);
-  let carry: Buffer = Buffer.alloc(0);
-  let filePos = 0;
   let goodBytes = 0;
   let records = 0;
   let bad = false;
   let damaged = false;
-  for (;;) {
-    const n = readSync(fd, buf, 0, chunkBytes, filePos);
-    if (n <= 0) break;
-    filePos += n;
-    const data = carry.length > 0 ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
-    let pos = 0;
-    for (;;) {
-      const nl = data.indexOf(0x0a, pos);
-      if (nl < 0) break;
-      const rec = unseal(data.subarray(pos, nl));
+  forEachLineBytes(
+    fd,
+    (line) => {
+      const rec = unseal(line);
       if (!bad && rec) {
         onRecord(rec);
         records++;
-        goodBytes += nl + 1 - pos;
+        goodBytes += line.length + 1;
       } else if (!rec) bad = true;
       else damaged = true;
-      pos = nl + 1;
-      if (damaged) break;
-    }
-    if (damaged) break;
-    // Copy: `buf` is reused by the next read.
-    carry = Buffer.from(data.subarray(pos));
-  }
+      return !damaged;
+    },
+    chunkBytes,
+  );
   return { records, goodBytes, damaged };
 }
 
@@ -266,14 +255,7 @@ export class AcceptorLog {
       closeSync(fd);
     }
     renameSync(tmp, this.path);
-    if (this.fsync) {
-      const dfd = openSync(dirname(this.path), 'r');
-      try {
-        fsyncSync(dfd);
-      } finally {
-        closeSync(dfd);
-      }
-    }
+    if (this.fsync) fsyncDirSync(dirname(this.path));
     closeSync(this.fd);
     this.fd = openSync(this.path, 'a');
     this.compactions++;

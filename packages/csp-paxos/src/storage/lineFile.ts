@@ -9,32 +9,45 @@ const READ_CHUNK_BYTES = 1 << 20;
 const WRITE_CHUNK_CHARS = 1 << 20;
 
 /**
- * Calls `fn` with every whole line of `path` (without its newline), in order, reading 1 MiB at
- * a time. Returns the byte length of the whole lines (a torn last line is not passed on).
+ * Calls `fn` with the bytes of every whole line of `fd` (without its newline; valid only during
+ * the call), in order, reading `chunkBytes` at a time, never the whole file at once. `fn`
+ * returns false to stop. A torn last line is not passed on. The one chunked line reader of the
+ * three logs (instance, values, acceptor).
+ */
+export function forEachLineBytes(fd: number, fn: (line: Buffer) => boolean | void, chunkBytes = READ_CHUNK_BYTES): void {
+  const buf = Buffer.allocUnsafe(chunkBytes);
+  let carry: Buffer = Buffer.alloc(0);
+  let filePos = 0;
+  for (;;) {
+    const n = readSync(fd, buf, 0, chunkBytes, filePos);
+    if (n <= 0) return;
+    filePos += n;
+    const data = carry.length > 0 ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
+    let pos = 0;
+    for (;;) {
+      const nl = data.indexOf(0x0a, pos);
+      if (nl < 0) break;
+      if (fn(data.subarray(pos, nl)) === false) return;
+      pos = nl + 1;
+    }
+    // Copy: `buf` is reused by the next read.
+    carry = Buffer.from(data.subarray(pos));
+  }
+}
+
+/**
+ * Calls `fn` with every whole line of `path` (without its newline), in order. Returns the byte
+ * length of the whole lines (a torn last line is not passed on).
  */
 export function forEachLine(path: string, fn: (line: string) => void, fd?: number): number {
   const own = fd === undefined;
   const f = fd ?? openSync(path, 'r');
   let wholeBytes = 0;
   try {
-    const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-    let carry: Buffer = Buffer.alloc(0);
-    let filePos = 0;
-    for (;;) {
-      const n = readSync(f, buf, 0, READ_CHUNK_BYTES, filePos);
-      if (n <= 0) break;
-      filePos += n;
-      const data = carry.length > 0 ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
-      let pos = 0;
-      for (;;) {
-        const nl = data.indexOf(0x0a, pos);
-        if (nl < 0) break;
-        fn(data.toString('utf8', pos, nl));
-        wholeBytes += nl + 1 - pos;
-        pos = nl + 1;
-      }
-      carry = Buffer.from(data.subarray(pos));
-    }
+    forEachLineBytes(f, (line) => {
+      fn(line.toString('utf8'));
+      wholeBytes += line.length + 1;
+    });
   } finally {
     if (own) closeSync(f);
   }

@@ -265,19 +265,24 @@ program
 
 program
   .command('status')
-  .description("print every node's round, leader and commit index")
+  .description("print every node's round, leader and commit index; exit 0 when every node answered, 1 when some are down, 3 when none answered")
   .option('-n, --nodes <n>', 'number of nodes', int('nodes', 1), 5)
   .option('--ports <list>', 'node ports, comma separated')
   .option('--base-port <port>', 'node i listens on base + 10*i', int('base-port', 1), DEFAULT_BASE_PORT)
   .action(async (o) => {
-    for (const [i, p] of ports(o.nodes, o).entries()) {
+    const all = ports(o.nodes, o);
+    let down = 0;
+    for (const [i, p] of all.entries()) {
       try {
         const s = await nodeStatus(p);
         console.log(`node ${i}: round ${s.round} leader ${s.leader} commitIndex ${s.commitIndex} syncs ${s.syncs} ${s.voting ? 'voting' : 'NOT voting'} (${s.disk})`);
       } catch (e) {
+        down++;
         console.log(`node ${i}: down (${(e as Error).message})`);
       }
     }
+    // Scripts and probes read the exit code: a node that did not answer is not "ok".
+    if (down > 0) process.exitCode = down === all.length ? 3 : 1;
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -54,18 +54,21 @@ describe('snapshot in slices', () => {
     const bytes = Buffer.concat(await encodeSnapshotAsync(meta, n.db, 700));
     const gen = decodeSnapshotSlices(bytes, 'test', 700);
     const got: Array<[string, import('../src/core/keyrec.js').KeyRec]> = [];
-    let slices = 0;
+    const sizes: number[] = [];
     for (;;) {
       const r = await gen.next();
       if (r.done) {
         expect(r.value.ownSeq).toBe(5n);
         break;
       }
-      expect(r.value.length).toBeLessThanOrEqual(700);
-      slices++;
+      sizes.push(r.value.length);
       got.push(...r.value);
     }
-    expect(slices).toBe(Math.ceil(5000 / 700));
+    // A slice ends at 700 records or earlier when its time budget is spent (checked every 64
+    // records), so how many slices there are depends on the machine's speed; their bounds do not.
+    expect(sizes.length).toBeGreaterThanOrEqual(Math.ceil(5000 / 700));
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(700);
+    for (const size of sizes.slice(0, -1)) expect(size).toBeGreaterThanOrEqual(64);
     expect(canonAll(got)).toEqual(canonAll(n.db.keys));
   });
 

@@ -20,6 +20,26 @@ function liveFields(rec: KeyRec): Array<[string, Scalar]> {
 }
 
 /** The record if it holds `type` (undefined if missing); null after replying WRONGTYPE. */
+/** The optional count of SPOP/LPOP/RPOP (args[2]): -1 when absent, null once an error was answered. */
+export function optionalCount(ctx: CmdCtx, args: Buffer[]): number | null {
+  if (args.length < 3) return -1;
+  const n = parseI64(args[2]!);
+  if (n === undefined || n < 0n) {
+    ctx.out.error('ERR value is out of range, must be positive');
+    return null;
+  }
+  return Number(n);
+}
+
+/** A *STORE whose result is empty: dst is deleted (replicated like any DEL) and the reply is 0. */
+export function storeEmpty(ctx: CmdCtx, dst: string, rec: KeyRec | undefined): void {
+  if (rec) {
+    ctx.db.del(dst, rec, ctx.now);
+    ctx.sess.lastWrite = ctx.db.clock.current;
+  }
+  ctx.out.int(0);
+}
+
 export function typed(ctx: CmdCtx, key: string, type: KeyType, write: boolean): KeyRec | undefined | null {
   const rec = write ? ctx.db.forWrite(key, ctx.now) : ctx.db.lookup(key, ctx.now);
   if (rec && keyType(rec) !== type) {
@@ -70,12 +90,8 @@ export function cmdSrem(ctx: CmdCtx, args: Buffer[]): void {
 
 export function cmdSpop(ctx: CmdCtx, args: Buffer[]): void {
   if (args.length > 3) return ctx.out.error(ERR.syntax);
-  let count = -1;
-  if (args.length === 3) {
-    const n = parseI64(args[2]!);
-    if (n === undefined || n < 0n) return ctx.out.error('ERR value is out of range, must be positive');
-    count = Number(n);
-  }
+  const count = optionalCount(ctx, args);
+  if (count === null) return;
   const key = keyOf(args[1]!);
   const rec = typed(ctx, key, 'set', true);
   if (rec === null) return;

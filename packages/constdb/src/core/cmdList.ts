@@ -7,7 +7,7 @@ import { type CmdCtx, ERR, keyOf, lower } from './context.js';
 import { type KeyRec } from './keyrec.js';
 import { type LElem, type ListPart, newElem, pushElems, lRemoveDelta, lSetDelta } from './list.js';
 import { parseI64 } from './scalar.js';
-import { typed } from './cmdCollections.js';
+import { optionalCount, typed } from './cmdCollections.js';
 
 const seqOf = (rec: KeyRec | undefined) => rec?.list?.seq;
 
@@ -62,12 +62,8 @@ function popFrom(ctx: CmdCtx, key: string, rec: KeyRec, count: number, left: boo
 
 export function cmdPop(ctx: CmdCtx, args: Buffer[], left: boolean): void {
   if (args.length > 3) return ctx.out.error(ERR.arity(lower(args[0]!)));
-  let count = -1;
-  if (args.length === 3) {
-    const n = parseI64(args[2]!);
-    if (n === undefined || n < 0n) return ctx.out.error('ERR value is out of range, must be positive');
-    count = Number(n);
-  }
+  const count = optionalCount(ctx, args);
+  if (count === null) return;
   const key = keyOf(args[1]!);
   const rec = typed(ctx, key, 'list', true);
   if (rec === null) return;

@@ -5,6 +5,7 @@
 // on the source and an SADD on the destination (two ops).
 import { type CmdCtx, ERR, keyOf } from './context.js';
 import { type Elem, elemLive, elemRemoveDelta, keyClearDelta, keyType, type KeyRec } from './keyrec.js';
+import { storeEmpty } from './cmdCollections.js';
 
 type Op = 'inter' | 'union' | 'diff';
 
@@ -58,13 +59,7 @@ export function cmdSetAlgebraStore(ctx: CmdCtx, args: Buffer[], op: Op): void {
   const ms = combine(op, sets);
   const dst = keyOf(args[1]!);
   const rec = ctx.db.forWrite(dst, ctx.now);
-  if (ms.length === 0) {
-    if (rec) {
-      ctx.db.del(dst, rec, ctx.now);
-      ctx.sess.lastWrite = ctx.db.clock.current;
-    }
-    return ctx.out.int(0);
-  }
+  if (ms.length === 0) return storeEmpty(ctx, dst, rec);
   const u = ctx.db.uuid(ctx.now);
   const d: KeyRec = rec ? keyClearDelta(rec, ctx.db.node, u - 1n) : {};
   const set = d.set ?? new Map<string, Elem>();

@@ -7,7 +7,7 @@ import { type CmdCtx, ERR, keyOf, lower } from './context.js';
 import { type KeyRec, keyClearDelta } from './keyrec.js';
 import { type ZElem, zAddDelta } from './zset.js';
 import { parseI64 } from './scalar.js';
-import { typed } from './cmdCollections.js';
+import { storeEmpty, typed } from './cmdCollections.js';
 import {
   type LexRange, type ScoreRange, gteMin, lexGteMin, lexRangeEmpty, lexLteMax, lteMax, parseLexRange, parseScoreRange, replyScore,
 } from './zrange.js';
@@ -174,13 +174,7 @@ export function cmdZcount(ctx: CmdCtx, args: Buffer[], lex: boolean): void {
 /** Overwrites dst with members and scores (or deletes it when empty), like the other STOREs. */
 export function storeZset(ctx: CmdCtx, dst: string, xs: Array<[string, number]>): void {
   const rec = ctx.db.forWrite(dst, ctx.now);
-  if (xs.length === 0) {
-    if (rec) {
-      ctx.db.del(dst, rec, ctx.now);
-      ctx.sess.lastWrite = ctx.db.clock.current;
-    }
-    return ctx.out.int(0);
-  }
+  if (xs.length === 0) return storeEmpty(ctx, dst, rec);
   const u = ctx.db.uuid(ctx.now);
   const d: KeyRec = rec ? keyClearDelta(rec, ctx.db.node, u - 1n) : {};
   const m = d.zset?.m ?? new Map<string, ZElem>();

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
 import { QuorumkitError } from '@quorumkit/shared-storage';
+import { type TlsFiles, type TlsOptionValues, TlsReloader, tlsFilesFromOptions, tlsOptionSpecs } from '@quorumkit/shared-transport';
 import { type CommittedEntry, NodeConnection, nodeStatus, propose } from '../client/client.js';
 import { ConfigError, DEFAULT_BASE_PORT, type Member, PORT_STRIDE, committeeFromPorts, defaultCommittee, parseDurationMs, parsePortList, parseSyncDeadlineMs, parseSecret, readConfigFile, readSecretFile, resolveRank } from '../server/config.js';
 import { parseFaults } from '../server/faults.js';
@@ -36,6 +37,29 @@ function ports(n: number, o: { ports?: string; basePort?: number }): number[] {
   return defaultCommittee(n, o.basePort ?? DEFAULT_BASE_PORT).map((m) => m.port);
 }
 
+// --tls-cert/--tls-key/--tls-ca/--tls-client-auth (docs/tls.md): a node serves its client and
+// peer ports with them and dials its peers with the same certificate; the client commands
+// take cert/key/ca. Bad flags are one `Error: ETLSCONFIG|ETLSFILE: ...` line and exit 2.
+const TLS_SERVER_SPECS = tlsOptionSpecs;
+const TLS_CLIENT_SPECS = tlsOptionSpecs.filter((x) => x.flags !== '--tls-client-auth');
+
+function withTlsOptions(c: Command, specs: readonly { flags: string; description: string }[]): Command {
+  for (const x of specs) c.option(x.flags, x.description);
+  return c;
+}
+
+function tlsFilesOrExit(o: TlsOptionValues, role: 'server' | 'client'): TlsFiles | undefined {
+  try {
+    return tlsFilesFromOptions(o, role);
+  } catch (e) {
+    if (e instanceof QuorumkitError) {
+      console.error(`Error: ${e.code}: ${e.message}`);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
+
 const program = new Command('csp-paxos')
   .version(packageVersion, '--version', 'print the version and exit')
   .description('CSP-style multi-Paxos replicated log (Yet Another Simple Paxos, with real ballots)')
@@ -45,7 +69,7 @@ const program = new Command('csp-paxos')
   .showHelpAfterError('usage: csp-paxos <node|run|check|run-and-check|propose|read|tail|status> [options] (csp-paxos <command> --help)')
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
-program
+const nodeCommand = program
   .command('node')
   .description('run one node until -t seconds pass')
   .option('-i, --rank <rank>', 'rank id (or the id in --config; both must agree)', int('rank'))
@@ -75,8 +99,10 @@ program
   .option('--no-generate', 'only propose client values (no self-invented instances)')
   .option('--bootstrap', 'create a new cluster: an empty data directory votes at once (without it, it re-learns from the others first)')
   .addOption(new Option('--no-fsync', 'do not fsync acceptor state (experiments only)').hideHelp())
-  .addOption(new Option('--stop-at <epochMs>', 'stop at this wall-clock time').argParser(int('stop-at')).hideHelp())
+  .addOption(new Option('--stop-at <epochMs>', 'stop at this wall-clock time').argParser(int('stop-at')).hideHelp());
+withTlsOptions(nodeCommand, TLS_SERVER_SPECS)
   .action(async (o) => {
+    const tlsFiles = tlsFilesOrExit(o as TlsOptionValues, 'server');
     let committee: Member[];
     let id: number;
     let secretFile: string | undefined = o.secretFile;
@@ -97,6 +123,10 @@ program
     const seconds = Number(o.time);
     if (!(seconds > 0)) throw new ConfigError(`-t must be a positive number of seconds, got "${o.time}"`);
     const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination({ fd: 2, sync: true }));
+    // One reloader for the client port, the peer port and the peer links; SIGHUP re-reads it
+    // (without the handler, SIGHUP would end the process).
+    const tls = tlsFiles && new TlsReloader(tlsFiles, { logger });
+    tls?.reloadOnSignal('SIGHUP');
     const node = await CspPaxosNode.start({
       id,
       committee,
@@ -104,6 +134,7 @@ program
       dataDir: o.dataDir ? resolve(o.dataDir) : undefined,
       dialPorts: o.dialPorts ? parsePortList(o.dialPorts) : undefined,
       secret,
+      ...(tls ? { tls } : {}),
       allowControl,
       fsync: o.fsync,
       acceptorLog: { syncDeadlineMs: o.syncDeadline },
@@ -202,7 +233,7 @@ addRunOptions(program.command('run-and-check').description('the seed scenarios: 
     if (!ok) process.exitCode = 1;
   });
 
-program
+const proposeCommand = program
   .command('propose')
   .description('commit a value through the leader and print its slot')
   .argument('<data>', 'the value')
@@ -211,23 +242,27 @@ program
   .option('--base-port <port>', 'node i listens on base + 10*i', int('base-port', 1), DEFAULT_BASE_PORT)
   .option('--timeout-ms <ms>', 'give up after', int('timeout-ms', 1), 10_000)
   .option('--client-id <id>', 'idempotent proposal: this client id ...')
-  .option('--seq <n>', '... and this sequence number (a retry with both cannot commit twice)', int('seq', 0))
+  .option('--seq <n>', '... and this sequence number (a retry with both cannot commit twice)', int('seq', 0));
+withTlsOptions(proposeCommand, TLS_CLIENT_SPECS)
   .action(async (data: string, o) => {
+    const tls = tlsFilesOrExit(o as TlsOptionValues, 'client');
     if ((o.clientId === undefined) !== (o.seq === undefined)) throw new ConfigError('--client-id and --seq go together');
-    const slot = await propose(data, { ports: ports(o.nodes, o), timeoutMs: o.timeoutMs, client: o.clientId, seq: o.seq });
+    const slot = await propose(data, { ports: ports(o.nodes, o), timeoutMs: o.timeoutMs, client: o.clientId, seq: o.seq, ...(tls ? { tls } : {}) });
     console.log(`committed in seq ${slot}`);
   });
 
 const printEntry = (e: CommittedEntry): void => console.log(`${e.slot} ${e.key}${e.data === undefined ? '' : ` ${JSON.stringify(e.data)}`}`);
 
-program
+const readCommand = program
   .command('read')
   .description('print committed entries (slot, key, data) from a slot')
   .option('--port <port>', 'client port of the node to read from', int('port', 1), DEFAULT_BASE_PORT)
   .option('--from <slot>', 'first slot', int('from', 0), 0)
-  .option('--max <n>', 'entries at most', int('max', 1), 100)
+  .option('--max <n>', 'entries at most', int('max', 1), 100);
+withTlsOptions(readCommand, TLS_CLIENT_SPECS)
   .action(async (o) => {
-    const c = await NodeConnection.open(o.port);
+    const tls = tlsFilesOrExit(o as TlsOptionValues, 'client');
+    const c = await NodeConnection.open(o.port, undefined, undefined, tls);
     try {
       let next = o.from as number;
       const end = next + (o.max as number);
@@ -242,14 +277,16 @@ program
     }
   });
 
-program
+const tailCommand = program
   .command('tail')
   .description('follow the committed log from a slot, printing each entry as it commits')
   .option('--port <port>', 'client port of the node to read from', int('port', 1), DEFAULT_BASE_PORT)
   .option('--from <slot>', 'first slot', int('from', 0), 0)
-  .option('--count <n>', 'stop after this many entries (default: follow until interrupted)', int('count', 1))
+  .option('--count <n>', 'stop after this many entries (default: follow until interrupted)', int('count', 1));
+withTlsOptions(tailCommand, TLS_CLIENT_SPECS)
   .action(async (o) => {
-    const c = await NodeConnection.open(o.port);
+    const tls = tlsFilesOrExit(o as TlsOptionValues, 'client');
+    const c = await NodeConnection.open(o.port, undefined, undefined, tls);
     const stop = new AbortController();
     process.once('SIGINT', () => stop.abort());
     let seen = 0;
@@ -263,18 +300,21 @@ program
     }
   });
 
-program
+const statusCommand = program
   .command('status')
   .description("print every node's round, leader and commit index; exit 0 when every node answered, 1 when some are down, 3 when none answered")
   .option('-n, --nodes <n>', 'number of nodes', int('nodes', 1), 5)
   .option('--ports <list>', 'node ports, comma separated')
-  .option('--base-port <port>', 'node i listens on base + 10*i', int('base-port', 1), DEFAULT_BASE_PORT)
+  .option('--base-port <port>', 'node i listens on base + 10*i', int('base-port', 1), DEFAULT_BASE_PORT);
+withTlsOptions(statusCommand, TLS_CLIENT_SPECS)
   .action(async (o) => {
+    const files = tlsFilesOrExit(o as TlsOptionValues, 'client');
+    const tls = files && new TlsReloader(files);
     const all = ports(o.nodes, o);
     let down = 0;
     for (const [i, p] of all.entries()) {
       try {
-        const s = await nodeStatus(p);
+        const s = await nodeStatus(p, undefined, tls);
         console.log(`node ${i}: round ${s.round} leader ${s.leader} commitIndex ${s.commitIndex} syncs ${s.syncs} ${s.voting ? 'voting' : 'NOT voting'} (${s.disk})`);
       } catch (e) {
         down++;

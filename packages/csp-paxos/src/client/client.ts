@@ -1,7 +1,8 @@
 // Client API: propose a value to the cluster (any node forwards it to the current leader)
 // and get back the slot it was committed in; ask a node for its status; control a node.
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { QuorumkitError } from '@quorumkit/shared-storage';
+import { type TlsFiles, TlsReloader, connectSocket } from '@quorumkit/shared-transport';
 import { FrameDecoder, encodeFrame } from '../server/framing.js';
 import type { NodeStatus } from '../server/node.js';
 
@@ -25,6 +26,18 @@ export interface CommittedEntry {
 }
 
 export const CLIENT_DEFAULTS = { timeoutMs: 10_000, connectTimeoutMs: 2_000, host: '127.0.0.1' };
+
+/**
+ * TLS for a client (docs/tls.md): the files (read once here; a bad file throws ETLSFILE) or a
+ * reloader shared with the rest of the process. The server's certificate is checked against
+ * the CA and the dialled host; the certificate and key are presented to mTLS servers.
+ */
+export type ClientTls = TlsFiles | TlsReloader;
+
+function toReloader(tls: ClientTls | undefined): TlsReloader | undefined {
+  if (tls === undefined || tls instanceof TlsReloader) return tls;
+  return new TlsReloader(tls);
+}
 
 /** One connection to one node; requests are pipelined and matched by id. */
 export class NodeConnection {
@@ -62,21 +75,30 @@ export class NodeConnection {
     });
   }
 
-  static open(port: number, host = CLIENT_DEFAULTS.host, timeoutMs = CLIENT_DEFAULTS.connectTimeoutMs): Promise<NodeConnection> {
+  /** Connects to a node's client port; with `tls`, over TLS (resolves after the handshake). */
+  static open(port: number, host = CLIENT_DEFAULTS.host, timeoutMs = CLIENT_DEFAULTS.connectTimeoutMs, tls?: ClientTls): Promise<NodeConnection> {
+    const reloader = toReloader(tls);
     return new Promise((resolve, reject) => {
-      const s = connect({ host, port });
+      const dial: { socket?: Socket } = {};
       const timer = setTimeout(() => {
-        s.destroy();
+        dial.socket?.destroy();
         reject(new RequestTimeoutError(`connect to ${host}:${port}`, timeoutMs));
       }, timeoutMs);
-      s.once('connect', () => {
+      // ready after TCP connect, or after the TLS handshake checked the node's certificate
+      const s = connectSocket({ host, port, ...(reloader ? { tls: reloader } : {}) }, () => {
         clearTimeout(timer);
         s.setNoDelay(true);
         resolve(new NodeConnection(s));
       });
+      dial.socket = s;
       s.once('error', (e) => {
         clearTimeout(timer);
         reject(new ProposeError(`cannot connect to ${host}:${port}: ${e.message}`));
+      });
+      // A TLS server that refuses this client may just close the connection.
+      s.once('close', () => {
+        clearTimeout(timer);
+        reject(new ProposeError(`cannot connect to ${host}:${port}: connection closed`));
       });
     });
   }
@@ -147,14 +169,15 @@ export class NodeConnection {
  * next node on failure until the deadline. Give `client` and `seq` (unique per value) and a
  * retry after a timeout cannot commit the value twice; without them it may.
  */
-export async function propose(data: string, opts: { ports: number[]; host?: string; timeoutMs?: number; attemptMs?: number; client?: string; seq?: number }): Promise<number> {
+export async function propose(data: string, opts: { ports: number[]; host?: string; timeoutMs?: number; attemptMs?: number; client?: string; seq?: number; tls?: ClientTls }): Promise<number> {
+  const tls = toReloader(opts.tls);
   const deadline = Date.now() + (opts.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs);
   let lastErr: unknown = new ProposeError('no node to ask');
   for (let attempt = 0; Date.now() < deadline; attempt++) {
     const port = opts.ports[attempt % opts.ports.length]!;
     let conn: NodeConnection | undefined;
     try {
-      conn = await NodeConnection.open(port, opts.host);
+      conn = await NodeConnection.open(port, opts.host, CLIENT_DEFAULTS.connectTimeoutMs, tls);
       const idem = opts.client !== undefined ? { client: opts.client, seq: opts.seq ?? 0 } : undefined;
       return await conn.propose(data, Math.max(1, Math.min(opts.attemptMs ?? 3_000, deadline - Date.now())), idem);
     } catch (e) {
@@ -166,8 +189,8 @@ export async function propose(data: string, opts: { ports: number[]; host?: stri
   throw lastErr;
 }
 
-export async function nodeStatus(port: number, host?: string): Promise<NodeStatus> {
-  const c = await NodeConnection.open(port, host);
+export async function nodeStatus(port: number, host?: string, tls?: ClientTls): Promise<NodeStatus> {
+  const c = await NodeConnection.open(port, host, CLIENT_DEFAULTS.connectTimeoutMs, tls);
   try {
     return await c.status();
   } finally {

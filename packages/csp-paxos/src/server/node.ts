@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pino from 'pino';
+import type { TlsReloader } from '@quorumkit/shared-transport';
 import { Acceptor, type AcceptorState, applyRecord } from '../core/acceptor.js';
 import { judgeDisk } from '../core/identity.js';
 import { Learner } from '../core/learner.js';
@@ -48,6 +49,13 @@ export interface NodeOptions {
   dialPorts?: number[];
   /** Shared peer secret: peers must prove it (HMAC handshake); unauthenticated frames are refused. */
   secret?: Buffer;
+  /**
+   * TLS on the client port, the peer port and every peer link (docs/tls.md). The node's
+   * certificate is also its client certificate when it dials a peer; with
+   * `requireClientCert` in the files, clients and peers without a certificate of the CA are
+   * refused in the TLS handshake. Reloads (SIGHUP in the CLI) apply to new connections.
+   */
+  tls?: TlsReloader;
   /** Answer `block` control requests (partitions for fault runs). Default false: refused. */
   allowControl?: boolean;
   core?: Partial<Omit<CoreConfig, 'id' | 'n'>>;
@@ -189,6 +197,7 @@ export class CspPaxosNode {
       peerPort: peerPortOf(me),
       n,
       secret: opts.secret,
+      ...(opts.tls ? { tls: opts.tls } : {}),
       peers,
       handlers: {
         onMessages: (_from, msgs) => {
@@ -244,7 +253,7 @@ export class CspPaxosNode {
   }
 
   /** Transport counters (refused peer frames and handshakes among them). */
-  transportStats(): { framesIn: number; msgsIn: number; badFrames: number; refused: number } {
+  transportStats(): { framesIn: number; msgsIn: number; badFrames: number; refused: number; tlsRefused: number } {
     return { ...this.transport.stats };
   }
 

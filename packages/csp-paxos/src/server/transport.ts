@@ -3,7 +3,11 @@
 // peer connections (challenge + HMAC handshake, peerAuth.ts); the client port takes only
 // client requests (answered on the same socket) and run-time controls. A peer frame on the
 // client port, or on a peer connection that did not pass the handshake, is refused.
-import { createServer, connect, type Server, type Socket } from 'node:net';
+// With `tls` (docs/tls.md) both listeners are TLS servers and every peer link dials over TLS
+// with the node's own certificate (its client certificate under mTLS); the HMAC handshake
+// runs inside the TLS connection, after its handshake.
+import type { Server, Socket } from 'node:net';
+import { type TlsReloader, connectSocket, createSocketServer } from '@quorumkit/shared-transport';
 import { MSG_TYPES, type Msg } from '../core/types.js';
 import { FrameDecoder, FrameError, encodeFrame, encodePeerFrame } from './framing.js';
 import { handshakeMac, newChallenge, verifyMac } from './peerAuth.js';
@@ -46,6 +50,7 @@ class PeerLink {
     private readonly host: string,
     private readonly port: number,
     private readonly secret: Buffer | undefined,
+    private readonly tls: TlsReloader | undefined,
     private readonly onDown: () => void,
   ) {
     this.dial();
@@ -54,7 +59,8 @@ class PeerLink {
   private dial(): void {
     if (this.closed) return;
     this.dials++;
-    const s = connect({ host: this.host, port: this.port });
+    // Frames flow only after the peer's challenge, which a TLS server sends after its handshake.
+    const s = connectSocket({ host: this.host, port: this.port, ...(this.tls ? { tls: this.tls } : {}) });
     s.setNoDelay(true);
     this.socket = s;
     const dec = new FrameDecoder();
@@ -155,6 +161,8 @@ export interface TransportOptions {
   n: number;
   /** Shared cluster secret: when set, a peer must prove it in the handshake. */
   secret?: Buffer;
+  /** TLS on both listeners and on every peer link (the node's certificate is its client certificate). */
+  tls?: TlsReloader;
   handlers: TransportHandlers;
 }
 
@@ -170,10 +178,14 @@ export class Transport {
   private readonly peerServer: Server;
   private readonly links = new Map<number, PeerLink>();
   private readonly sockets = new Set<Socket>();
+  private readonly refusedSockets = new WeakSet<Socket>();
   /** Peers we pretend cannot be reached (run's --partition). */
   blocked = new Set<number>();
-  /** `refused`: handshakes that failed and peer frames on the client port or before a handshake. */
-  readonly stats = { framesIn: 0, msgsIn: 0, badFrames: 0, refused: 0 };
+  /**
+   * `refused`: handshakes that failed and peer frames on the client port or before a handshake;
+   * `tlsRefused`: TLS handshakes refused (plaintext, no certificate, another CA's certificate).
+   */
+  readonly stats = { framesIn: 0, msgsIn: 0, badFrames: 0, refused: 0, tlsRefused: 0 };
   private readonly n: number;
 
   private constructor(
@@ -190,11 +202,21 @@ export class Transport {
   }
 
   static async listen(opts: TransportOptions): Promise<Transport> {
-    const server = createServer();
-    const peerServer = createServer();
+    // Sockets reach the accept functions only once ready for data (after the TLS handshake).
+    const holder: { t?: Transport } = {};
+    const onTlsError = (): void => {
+      if (holder.t) holder.t.stats.tlsRefused++;
+    };
+    const server = createSocketServer(opts.tls, (s) => {
+      if (holder.t) holder.t.acceptClient(s);
+      else s.destroy();
+    }, { onTlsError });
+    const peerServer = createSocketServer(opts.tls, (s) => {
+      if (holder.t) holder.t.acceptPeer(s);
+      else s.destroy();
+    }, { onTlsError });
     const t = new Transport(server, peerServer, opts.self, opts.secret, opts.handlers, opts.n);
-    server.on('connection', (s) => t.acceptClient(s));
-    peerServer.on('connection', (s) => t.acceptPeer(s));
+    holder.t = t;
     await listenOn(server, opts.port, opts.host);
     try {
       await listenOn(peerServer, opts.peerPort, opts.host);
@@ -202,7 +224,7 @@ export class Transport {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       throw e;
     }
-    for (const [id, addr] of opts.peers) if (id !== opts.self) t.links.set(id, new PeerLink(opts.self, id, addr.host, addr.port, opts.secret, () => opts.handlers.onPeerDown?.(id)));
+    for (const [id, addr] of opts.peers) if (id !== opts.self) t.links.set(id, new PeerLink(opts.self, id, addr.host, addr.port, opts.secret, opts.tls, () => opts.handlers.onPeerDown?.(id)));
     return t;
   }
 
@@ -226,6 +248,7 @@ export class Transport {
     this.sockets.add(s);
     const dec = new FrameDecoder();
     s.on('data', (chunk: Buffer) => {
+      if (this.refusedSockets.has(s)) return;
       let frames: unknown[];
       try {
         frames = dec.push(chunk);
@@ -236,7 +259,7 @@ export class Transport {
       }
       this.stats.framesIn += frames.length;
       for (const f of frames) {
-        if (s.destroyed) return;
+        if (s.destroyed || this.refusedSockets.has(s)) return;
         if (typeof f === 'object' && f !== null) onFrame(f as Record<string, unknown>);
       }
     });
@@ -246,7 +269,11 @@ export class Transport {
 
   private refuse(s: Socket): void {
     this.stats.refused++;
-    s.destroy();
+    // Nothing more from it is read; end() (not destroy) so what was already written, such as
+    // the challenge still buffered in a TLS socket, reaches the other side before the close.
+    this.refusedSockets.add(s);
+    s.end();
+    s.setTimeout(REFUSED_CLOSE_MS, () => s.destroy());
   }
 
   /** Client port: requests only; anything that looks like a peer frame is refused. */
@@ -301,6 +328,9 @@ export class Transport {
     await Promise.all([this.server, this.peerServer].map((srv) => new Promise<void>((resolve) => srv.close(() => resolve()))));
   }
 }
+
+/** A refused connection that does not close its side is destroyed after this long. */
+const REFUSED_CLOSE_MS = 1_000;
 
 const TYPES = new Set<string>(MSG_TYPES);
 const INCS_MAX = 1024;

@@ -2,13 +2,24 @@
 // cluster: `init` forms a new cluster, `force-recover --floor N` is the way out of a
 // majority loss, `status` says whether that server serves and, if not, why.
 import { Command } from 'commander';
-import { callUnary, createGrpcClient } from '@quorumkit/shared-transport';
+import { QuorumkitError, addTlsOptions, callUnary, createGrpcClient, tlsFilesFromOptions, tlsOptionSpecs, type TlsFiles, type TlsOptionValues } from '@quorumkit/shared-transport';
 import { rrSeqProtoPath } from '../protoPath.js';
 import { normalizeAddr } from '../server/wire.js';
 import { cliConventions } from './logger.js';
 
-async function send(addr: string, command: string, floor = '0'): Promise<void> {
-  const client = createGrpcClient(rrSeqProtoPath(), 'pb.RRAPI', normalizeAddr(addr));
+/** --tls-ca (and --tls-cert/--tls-key when the servers run with --tls-client-auth), or exit 2 with one line. */
+function clientTls(o: TlsOptionValues): TlsFiles | undefined {
+  try {
+    return tlsFilesFromOptions({ tlsCert: o.tlsCert, tlsKey: o.tlsKey, tlsCa: o.tlsCa }, 'client');
+  } catch (e) {
+    process.stderr.write(`Error: ${e instanceof QuorumkitError ? `${e.code}: ${e.message}` : String(e)}\n`);
+    process.exit(2);
+  }
+}
+
+async function send(addr: string, command: string, o: TlsOptionValues, floor = '0'): Promise<void> {
+  const tls = clientTls(o);
+  const client = createGrpcClient(rrSeqProtoPath(), 'pb.RRAPI', normalizeAddr(addr), tls ? { tls } : {});
   try {
     const r = await callUnary<unknown, { ok: boolean; message: string }>(client, 'GRPCAdmin', { command, floor }, { deadlineMs: 30_000 });
     process.stdout.write(`${r.ok ? 'ok' : 'refused'}: ${r.message}\n`);
@@ -22,29 +33,34 @@ async function send(addr: string, command: string, floor = '0'): Promise<void> {
 }
 
 const program = cliConventions(new Command().name('rrseq-admin').description('Operator commands for an rrseq cluster (sent to one server).'));
-program
+// A dialling tool: the client-role flags only (--tls-client-auth is the servers' setting).
+const clientTlsSpecs = tlsOptionSpecs.filter((f) => f.flags !== '--tls-client-auth');
+const init = program
   .command('init')
   .argument('<addr>', 'any server of the cluster (":19001" means 127.0.0.1:19001)')
   .description('form a new cluster: every server must be up and blank (never bootstrapped)')
-  .action((addr: string) => send(addr, 'init'));
-program
+  .action((addr: string, opts: TlsOptionValues) => send(addr, 'init', opts));
+addTlsOptions(init, clientTlsSpecs);
+const forceRecover = program
   .command('force-recover')
   .argument('<addr>', 'a server of the cluster')
   .requiredOption('--floor <n>', 'every sequence continues at or above N: pick N above every ID ever handed out')
   .description('after a majority of the servers lost their disks: make the reachable servers (a majority) serve again from at least N')
-  .action((addr: string, opts: { floor: string }) => {
+  .action((addr: string, opts: { floor: string } & TlsOptionValues) => {
     if (!/^\d+$/.test(opts.floor.trim()) || BigInt(opts.floor) < 1n) {
       process.stderr.write(`rrseq-admin: --floor must be a positive integer, got "${opts.floor}"\n`);
       process.exitCode = 1;
       return;
     }
-    return send(addr, 'force-recover', opts.floor.trim());
+    return send(addr, 'force-recover', opts, opts.floor.trim());
   });
-program
+addTlsOptions(forceRecover, clientTlsSpecs);
+const status = program
   .command('status')
   .argument('<addr>', 'a server')
   .description('whether that server serves, and if not why')
-  .action((addr: string) => send(addr, 'status'));
+  .action((addr: string, opts: TlsOptionValues) => send(addr, 'status', opts));
+addTlsOptions(status, clientTlsSpecs);
 if (process.argv.length <= 2) {
   // commander would print the whole help here: one error line and the usage line instead.
   process.stderr.write(`Error: missing command (init, force-recover, status)\nusage: rrseq-admin ${program.usage()}\n`);

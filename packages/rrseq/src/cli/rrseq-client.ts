@@ -1,6 +1,7 @@
 // rrseq-client SEQ_NAME BUF_SIZE MS_DELAY ADDR1 [ADDRN...]: every MS_DELAY ms, take one ID
 // if one is available and print `Got: <id>`, as in the seed's quickstart.
 import { Command } from 'commander';
+import { QuorumkitError, addTlsOptions, tlsFilesFromOptions, tlsOptionSpecs, type TlsFiles, type TlsOptionValues } from '@quorumkit/shared-transport';
 import { RRSeq } from '../client/rrSeq.js';
 import { cliConventions, cliLogger, intArg, onStopSignal } from './logger.js';
 
@@ -16,10 +17,21 @@ const program = cliConventions(new Command()
   .option('--log-level <level>', 'pino log level', 'info')
   .option('--pretty', 'human-readable logs on stderr')
   );
+// --tls-ca (and --tls-cert/--tls-key when the servers run with --tls-client-auth), docs/tls.md;
+// a dialling client has no --tls-client-auth: that is the servers' setting
+addTlsOptions(program, tlsOptionSpecs.filter((f) => f.flags !== '--tls-client-auth'));
 
 program.parse();
 const [name, bufRaw, delayRaw, addrs] = program.processedArgs as [string, string, string, string[]];
-const o = program.opts<{ prefetchAt: string; logLevel: string; pretty?: boolean }>();
+const o = program.opts<{ prefetchAt: string; logLevel: string; pretty?: boolean } & TlsOptionValues>();
+let tls: TlsFiles | undefined;
+try {
+  tls = tlsFilesFromOptions({ tlsCert: o.tlsCert, tlsKey: o.tlsKey, tlsCa: o.tlsCa }, 'client');
+} catch (e) {
+  // ETLSCONFIG / ETLSFILE: one named line, exit 2, nothing dialled
+  process.stderr.write(`Error: ${e instanceof QuorumkitError ? `${e.code}: ${e.message}` : String(e)}\n`);
+  process.exit(2);
+}
 const log = cliLogger('rrseq-client', o.logLevel, o.pretty === true);
 const bufSize = intArg('BUF_SIZE', bufRaw, Number.MIN_SAFE_INTEGER);
 const delayMs = intArg('MS_DELAY', delayRaw, 0);
@@ -36,6 +48,7 @@ try {
 function makeSeq(): RRSeq {
   return new RRSeq(name, bufSize, addrs, {
   prefetchAt: Number(o.prefetchAt),
+  ...(tls ? { tls } : {}),
   onError: (err) => {
     // A regression is proof of IDs issued twice: always said, never rate-limited.
     if (err.code === 'ERANGEREGRESSION') {

@@ -1,6 +1,7 @@
 // rrseq-server ADDR PATH PEER1 [PEERN...]: one RRServer, as in the seed's quickstart.
 import { createServer } from 'node:http';
 import { Command } from 'commander';
+import { QuorumkitError, TlsReloader, addTlsOptions, tlsFilesFromOptions, type TlsFiles, type TlsOptionValues } from '@quorumkit/shared-transport';
 import { RRServer } from '../server/rrServer.js';
 import { normalizeAddr } from '../server/wire.js';
 import { cliConventions, cliLogger, intArg, onStopSignal } from './logger.js';
@@ -20,11 +21,25 @@ const program = cliConventions(new Command()
   .option('--log-level <level>', 'pino log level', 'info')
   .option('--pretty', 'human-readable logs on stderr')
   );
+// --tls-cert/--tls-key/--tls-ca/--tls-client-auth (docs/tls.md): the one port (clients, admin
+// and peers) and the links this server dials to its peers
+addTlsOptions(program);
 
 program.parse();
 const [addr, path, peers] = program.processedArgs as [string, string, string[]];
-const o = program.opts<{ init?: boolean; deadlineMs: string; namesMax: string; fsync: boolean; metrics?: string; logLevel: string; pretty?: boolean }>();
+const o = program.opts<{ init?: boolean; deadlineMs: string; namesMax: string; fsync: boolean; metrics?: string; logLevel: string; pretty?: boolean } & TlsOptionValues>();
+let tlsFiles: TlsFiles | undefined;
+try {
+  tlsFiles = tlsFilesFromOptions(o, 'server');
+} catch (e) {
+  // ETLSCONFIG / ETLSFILE: one named line, exit 2, nothing listens
+  process.stderr.write(`Error: ${e instanceof QuorumkitError ? `${e.code}: ${e.message}` : String(e)}\n`);
+  process.exit(2);
+}
 const log = cliLogger('rrseq-server', o.logLevel, o.pretty === true);
+// One reloader for the server and every peer link: SIGHUP re-reads the files for both.
+const tls = tlsFiles && new TlsReloader(tlsFiles, { logger: log });
+tls?.reloadOnSignal('SIGHUP');
 if ((peers.length + 1) % 2 === 0 && peers.length + 1 > 2) {
   // An even cluster tolerates no more failures than the odd one below it, and needs more servers per majority.
   log.warn({ servers: peers.length + 1 }, 'an even number of servers tolerates no more failures than one fewer: prefer 3 or 5');
@@ -40,6 +55,7 @@ try {
     deadlineMs: intArg('--deadline-ms', o.deadlineMs, 1),
     namesMax: intArg('--names-max', o.namesMax, 1),
     logger: log,
+    ...(tls ? { tls } : {}),
     // `ready` means listening; `serving` means this replica holds a valid state and serves.
     onServing: () => process.stdout.write('serving\n'),
   });

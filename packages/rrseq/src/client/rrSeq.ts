@@ -3,7 +3,7 @@
 // `prefetchAt` consumed (double buffering), so next() does not wait on the network in
 // steady state. IDs are handed out strictly increasing; after close() next() returns 0n.
 import type * as grpc from '@grpc/grpc-js';
-import { backoffDelayMs, callUnary, createGrpcClient, sleep, toBigInt } from '@quorumkit/shared-transport';
+import { backoffDelayMs, callUnary, createGrpcClient, sleep, toBigInt, type TlsFiles, type TlsReloader } from '@quorumkit/shared-transport';
 import { Counter, Registry } from 'prom-client';
 import { RangeBuffer, clampBufSize, prefetchThreshold } from '../core/rangeBuffer.js';
 import { ClientClosedError, InvalidArgumentError, NextAbortedError, NextTimeoutError, RangeRegressionError, RangeUnavailableError } from '../errors.js';
@@ -39,6 +39,11 @@ export interface RRSeqOptions {
    */
   onError?: (err: RRSeqError) => void;
   registry?: Registry;
+  /**
+   * TLS to the servers (docs/tls.md): `ca` checks their certificates; `cert`/`key` are this
+   * client's certificate, needed when they run with --tls-client-auth. Default: plaintext.
+   */
+  tls?: TlsFiles | TlsReloader;
 }
 
 export const RR_SEQ_DEFAULTS = {
@@ -73,7 +78,7 @@ function fnv1a(s: string): number {
 
 export class RRSeq {
   readonly bufSize: number;
-  private readonly opts: Required<Omit<RRSeqOptions, 'onError' | 'registry'>> & Pick<RRSeqOptions, 'onError'>;
+  private readonly opts: Required<Omit<RRSeqOptions, 'onError' | 'registry' | 'tls'>> & Pick<RRSeqOptions, 'onError'>;
   private readonly clients: Array<{ addr: string; client: grpc.Client; lease: LeaseStream }>;
   private readonly buf = new RangeBuffer();
   private waiters: Array<(id: bigint) => void> = [];
@@ -122,8 +127,8 @@ export class RRSeq {
     // batches them instead of racing them; on failure it moves to the next server.
     const sorted = [...new Set(addrs.map(normalizeAddr))].sort();
     this.clients = sorted.map((addr) => {
-      const client = createGrpcClient(protoPath, 'pb.RRAPI', addr, { channelOptions: RECONNECT_CHANNEL_OPTIONS });
-      // The lease service shares the connection of pb.RRAPI (one channel per server).
+      const client = createGrpcClient(protoPath, 'pb.RRAPI', addr, { channelOptions: RECONNECT_CHANNEL_OPTIONS, ...(opts.tls ? { tls: opts.tls } : {}) });
+      // The lease service shares the connection of pb.RRAPI (one channel per server, so its TLS too).
       const leaseClient = createGrpcClient(protoPath, 'pb.RRLease', addr, { channelOptions: { channelOverride: client.getChannel() } as never });
       return { addr, client, lease: new LeaseStream(leaseClient, addr) };
     });

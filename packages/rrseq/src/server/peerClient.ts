@@ -6,7 +6,7 @@
 // later. No retries here: a batch that fails or passes its deadline answers ERROR for each
 // of its ops, and the coordinator decides what to do.
 import * as grpc from '@grpc/grpc-js';
-import { callUnary, createGrpcClient } from '@quorumkit/shared-transport';
+import { callUnary, createGrpcClient, type TlsFiles, type TlsReloader } from '@quorumkit/shared-transport';
 import { errorResult, type PeerOp, type PeerResult } from '../core/index.js';
 import { opToWire, resultFromWire, type WirePeerOp, type WirePeerResult } from './wire.js';
 
@@ -56,8 +56,11 @@ export class PeerClient {
     private readonly self: number,
     private readonly onResults: (results: PeerResult[]) => void,
     private readonly opts: PeerClientOptions,
+    /** The server's own TLS: its certificate is its client certificate under mTLS (docs/tls.md). */
+    tls?: TlsFiles | TlsReloader,
   ) {
-    this.client = createGrpcClient(protoPath, 'pb.RRAPI', address, { channelOptions: RECONNECT_CHANNEL_OPTIONS });
+    // GRPCPeer calls and the GRPCPeerStream both go over this one channel, so both use its TLS.
+    this.client = createGrpcClient(protoPath, 'pb.RRAPI', address, { channelOptions: RECONNECT_CHANNEL_OPTIONS, ...(tls ? { tls } : {}) });
   }
 
   send(ops: PeerOp[]): void {

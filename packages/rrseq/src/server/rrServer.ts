@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { createGrpcServer, toBigInt, uint64ToWire, type GrpcServer } from '@quorumkit/shared-transport';
+import { TlsReloader, createGrpcServer, toBigInt, uint64ToWire, type GrpcServer, type TlsFiles } from '@quorumkit/shared-transport';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { IdentityMismatchError, type ReplicaIdentity } from '@quorumkit/shared-storage';
@@ -41,6 +41,13 @@ export interface RRServerOptions extends Partial<Omit<EngineConfig, 'nodes' | 's
   rangeSizeMax?: bigint;
   /** Called each time this replica becomes able to serve (after start, init or recovery). */
   onServing?: () => void;
+  /**
+   * TLS on the server's port (clients, admin and peers share it) and on the links it dials
+   * to its peers, with the same certificate (docs/tls.md). Give a TlsReloader to reload on
+   * SIGHUP; TlsFiles are read once. With `requireClientCert` (mTLS) every client and peer
+   * needs a certificate signed by `ca`. Default: plaintext.
+   */
+  tls?: TlsFiles | TlsReloader;
 }
 
 export const RR_SERVER_DEFAULTS = { nameBytesMax: 256, rangeSizeMax: 1n << 40n } as const;
@@ -165,14 +172,17 @@ export class RRServer {
       queueOpsMax: o.queueOpsMax ?? PEER_CLIENT_DEFAULTS.queueOpsMax,
     };
     const protoPath = rrSeqProtoPath();
+    // One reloader for the server and the peer links, so both present the same certificate.
+    const tls = o.tls === undefined || o.tls instanceof TlsReloader ? o.tls : new TlsReloader(o.tls, { logger: this.log });
     this.peers = peers.map(
-      (addr, i) => new PeerClient(addr, protoPath, 0, (results) => this.onPeerResults(i + 1, results), peerOpts),
+      (addr, i) => new PeerClient(addr, protoPath, 0, (results) => this.onPeerResults(i + 1, results), peerOpts, tls),
     );
     const leaseMax = o.leaseInFlightMax ?? LEASE_DEFAULTS.leaseInFlightMax;
     this.grpc = await createGrpcServer({
       protoPath,
       service: 'pb.RRAPI',
       address: normalizeAddr(o.addr),
+      ...(tls ? { tls } : {}),
       handlers: {
         GRPCNextID: (req: { name: string; rangeSize: string }) => this.nextId(req),
         GRPCCurID: (req: { name: string }) => this.curId(req),

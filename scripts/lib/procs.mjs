@@ -47,16 +47,28 @@ export function makeTempDir(prefix) {
   return d;
 }
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
+// Ports come from below Linux's ephemeral range (32768+), like the test harness's freePorts:
+// a port from listen(0) lies inside that range, so between our check and the child's bind the
+// kernel can hand it to some outgoing connection as its source port, and the child then fails
+// to bind. Random picks in 20000-32000, each checked with an exclusive listen.
+const PORT_LO = 20_000;
+const PORT_HI = 32_000;
+
+function canListen(port) {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
   });
+}
+
+export async function freePort() {
+  for (let attempt = 0; attempt < 2000; attempt++) {
+    const port = PORT_LO + Math.floor(Math.random() * (PORT_HI - PORT_LO));
+    if (await canListen(port)) return port;
+  }
+  throw new Error('freePort: no free port found in 20000-32000');
 }
 
 export async function freePorts(n) {

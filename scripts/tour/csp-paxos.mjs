@@ -10,9 +10,10 @@ const cli = cliPath('csp-paxos', 'csp-paxos');
 export const scenarios = [{
   name: 'run-and-check, 5 nodes, low + high pressure',
   async run({ step, dir, show }) {
-    const ports = await freePorts(5);
+    // Explicit peer ports: the default (each client port + 1) is not checked to be free.
+    const all = await freePorts(10);
     step('running both seed scenarios (5 processes each)');
-    const r = await runCli(cli, ['run-and-check', '--ports', ports.join(','), '--log-dir', dir], { timeoutMs: 120_000 });
+    const r = await runCli(cli, ['run-and-check', '--ports', all.slice(0, 5).join(','), '--peer-ports', all.slice(5).join(','), '--log-dir', dir], { timeoutMs: 120_000 });
     const lines = r.output.split('\n').filter((l) => /commits|pass|check|scenario|violation|never|different/i.test(l));
     for (const l of lines) show(l);
     const passes = r.output.split('\n').filter((l) => l.trim() === 'pass').length;

@@ -119,6 +119,9 @@ export async function runCluster(o: RunOptions): Promise<RunResult> {
   await Promise.all(
     Array.from({ length: o.nodes }, async (_, i) => {
       await waitReady(i);
+      // A node that died at start (a port taken, a bad directory) would otherwise show up only
+      // as "node i never commits"; name the cause's place.
+      if (!procs[i]) log(`node ${i} exited with code ${exits[i]![0]} before it was ready; see ${join(o.logDir, `node${i}.out`)}`);
       nodeStopAtMs[i] = Date.now() + o.seconds * 1000;
       stopAtMs = Math.max(stopAtMs, nodeStopAtMs[i]!);
     }),

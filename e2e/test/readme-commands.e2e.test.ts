@@ -146,9 +146,12 @@ function scriptFor(b: Block): string {
 const PRELUDE = `set -e
 ip link set lo up
 S=$(cat "$1")
+mount -t tmpfs qk-stage /dev/shm
+mkdir -p /dev/shm/.qk-ovl/u /dev/shm/.qk-ovl/w /dev/shm/.qk-ovl/m
+mount -t overlay overlay -o lowerdir=${root},upperdir=/dev/shm/.qk-ovl/u,workdir=/dev/shm/.qk-ovl/w /dev/shm/.qk-ovl/m
 mount -t tmpfs qk-readme /tmp
-mkdir -p /tmp/.qk-ovl/u /tmp/.qk-ovl/w
-mount -t overlay overlay -o lowerdir=${root},upperdir=/tmp/.qk-ovl/u,workdir=/tmp/.qk-ovl/w ${root}
+mkdir -p ${root}
+mount --bind /dev/shm/.qk-ovl/m ${root}
 cd ${root}
 set +e
 eval "$S"`;

@@ -6,4 +6,5 @@ export default packageBuild({
   'cli/card-tool': 'src/cli/card-tool.ts',
   'bench/index': 'bench/index.ts',
   'bench/replica': 'bench/replica.ts',
+  'bench/profile': 'bench/profile.ts',
 });

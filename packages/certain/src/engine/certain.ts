@@ -100,7 +100,7 @@ export class Certain {
   private timers: NodeJS.Timeout[] = [];
   private catchUpLimiter!: RateLimiter;
   private stopped = true;
-  readonly metrics = { chosen: 0, catchUpsSent: 0, getAlls: 0, fsyncBatches: 0, expired: 0, droppedSends: 0, fenced: 0 };
+  readonly metrics = { chosen: 0, catchUpsSent: 0, getAlls: 0, fsyncBatches: 0, expired: 0, droppedSends: 0, fenced: 0, peerMessagesSent: 0, peerMessagesByKind: {} as Record<string, number> };
   /** Latency hooks for metrics: a synced plog batch, and a write from call to chosen. */
   readonly hooks: {
     plogWriteMs?: (ms: number) => void;
@@ -160,6 +160,11 @@ export class Certain {
 
   get loadedEntities(): number {
     return this.entities.size;
+  }
+
+  /** Encoded protocol bytes sent to peers (0 when the transport does not count them). */
+  get peerBytesSent(): number {
+    return this.transport?.bytesSent ?? 0;
   }
 
   get acceptorId(): number {
@@ -436,6 +441,9 @@ export class Certain {
     try {
       // every message carries our incarnation: peers drop those of an earlier life (the fence)
       this.transport.send(to, { ...msg, inc: this.recovery.incarnation } as unknown as PeerMsg);
+      this.metrics.peerMessagesSent++;
+      const kind = msg.kind === 'paxos' ? (msg.cmd.srcRecord.chosen ? 'chosen' : msg.cmd.checkEmpty ? 'probe' : 'paxos') : msg.kind;
+      this.metrics.peerMessagesByKind[kind] = (this.metrics.peerMessagesByKind[kind] ?? 0) + 1;
     } catch (err) {
       this.metrics.droppedSends++;
       const entityId = msg.kind === 'paxos' ? msg.cmd.header.entityId : isEntityMsg(msg) ? msg.entityId : undefined;

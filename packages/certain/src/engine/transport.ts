@@ -34,6 +34,8 @@ export function staticRoute(peers: string[]): Route {
 
 export interface Transport {
   send(to: number, msg: PeerMsg): void;
+  /** Encoded protocol-message bytes handed to the wire so far (for the bench's bytes per entry). */
+  readonly bytesSent?: number;
   getAllPage(to: number, req: GetAllPageReq, deadlineMs: number): Promise<GetAllPageRsp>;
   close(): Promise<void>;
 }

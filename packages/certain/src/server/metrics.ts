@@ -14,6 +14,17 @@ export function cardMetrics(certain: Certain, service: CardService, gate?: Infli
   fromEngine('certain_catchup_requests_total', 'catch-up requests sent', () => certain.metrics.catchUpsSent);
   fromEngine('certain_getall_total', 'GetAll copies started', () => certain.metrics.getAlls);
   fromEngine('certain_plog_fsync_batches_total', 'synced plog batches', () => certain.metrics.fsyncBatches);
+  fromEngine('certain_peer_messages_sent_total', 'protocol messages sent to peers', () => certain.metrics.peerMessagesSent);
+  new Counter({
+    name: 'certain_peer_messages_by_kind_total', help: 'protocol messages sent to peers by kind (paxos, chosen, probe, catchUpReq, ...)', labelNames: ['kind'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const [kind, n] of Object.entries(certain.metrics.peerMessagesByKind)) this.inc({ kind }, n);
+    },
+  });
+  fromEngine('certain_peer_bytes_sent_total', 'encoded protocol message bytes sent to peers', () => certain.peerBytesSent);
+  fromEngine('certain_plog_syncs_total', 'fsyncs of the plog', () => certain.plog.syncCount);
+  fromEngine('certain_db_syncs_total', 'fsyncs of the data store', () => certain.db.syncCount ?? 0);
   fromEngine('certain_plog_expired_total', 'plog records deleted by expiry', () => certain.metrics.expired);
   fromEngine('card_batches_total', 'card request batches (one Paxos write or read each)', () => service.stats.batches);
   fromEngine('card_ops_total', 'card operations', () => service.stats.ops);

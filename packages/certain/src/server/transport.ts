@@ -27,6 +27,16 @@ export interface GrpcTransportOptions {
 export class GrpcTransport implements Transport {
   private readonly links = new Map<number, PeerLink<PeerMsg>>();
   private readonly clients = new Map<number, ReturnType<typeof createGrpcClient>>();
+  bytesSent = 0;
+  /** The message codec, counting what it encodes for the wire. */
+  private readonly countingCodec = {
+    encode: (m: PeerMsg) => {
+      const b = peerMsgCodec.encode(m);
+      this.bytesSent += b.byteLength;
+      return b;
+    },
+    decode: peerMsgCodec.decode,
+  };
 
   private constructor(
     private readonly opts: GrpcTransportOptions,
@@ -79,7 +89,7 @@ export class GrpcTransport implements Transport {
       l = new PeerLink<PeerMsg>({
         address: this.opts.route.peerAddress(to),
         from: String(this.opts.acceptorId),
-        codec: peerMsgCodec,
+        codec: this.countingCodec,
         inFlightMax: this.opts.inFlightMax ?? 8,
         // Paxos retries on its own: do not let a dead peer pile up retried batches.
         retryAttemptsMax: 2,

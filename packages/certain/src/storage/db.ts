@@ -57,6 +57,8 @@ const PHASE_DATA = 0;
 const PHASE_UUID = 1;
 
 export interface Db {
+  /** fsyncs done so far (optional: for metrics). */
+  readonly syncCount?: number;
   maxCommitted(entityId: bigint): Promise<bigint>;
   /** Apply `value` (null: no-op) as entry `entry` and set maxCommitted = entry, atomically. */
   commit(entityId: bigint, entry: bigint, value: Uint8Array | null): Promise<void>;

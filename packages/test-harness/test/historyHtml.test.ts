@@ -3,7 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkLinearizable, historyHtml, kvModel, writeHistoryHtml } from '../src/index.js';
+import type { HistoryViewData } from '../src/report/historyData.js';
 import { op } from './helpers/ops.js';
+import { type MiniDocument, type MiniElement, parseHtml, runPageScripts } from './helpers/miniDom.js';
+
+const dataOf = (doc: MiniDocument): HistoryViewData => JSON.parse(doc.getElementById('qk-data')!.textContent) as HistoryViewData;
+const drawnOps = (doc: MiniDocument) => doc.getElementById('qk-timeline')!.all().filter((e) => e.tagName === 'g' && e.getAttribute('data-id') !== null);
+const classOf = (e: MiniElement) => e.className.split(' ');
 
 describe('writeHistoryHtml', () => {
   it('draws the failing key with the counterexample highlighted, self-contained', () => {
@@ -16,22 +22,45 @@ describe('writeHistoryHtml', () => {
     ];
     const r = checkLinearizable(ops, kvModel);
     expect(r.ok).toBe(false);
+    if (r.ok !== false) return;
     const html = historyHtml(ops, r, { title: 'kv test' });
     expect(html).toMatch(/^<!doctype html>/);
-    expect(html).not.toMatch(/<script|https?:\/\//);
+    // nothing is fetched: no src/href, and the only URL is the SVG namespace name
+    expect(html).not.toMatch(/\s(src|href)=/);
+    expect(html.match(/https?:\/\/[^'"\s]*/g)).toEqual(['http://www.w3.org/2000/svg']);
     expect(html).toContain('kv test — key a');
-    expect((html.match(/class="op bad"/g) ?? []).length).toBe(r.ok === false ? r.ops.length : -1);
+    expect(html).not.toContain('<b>'); // the other key's value is embedded, escaped
+    const doc = parseHtml(html);
+    const d = dataOf(doc);
+    expect(d.keys).toEqual(['a', 'other']);
+    expect(d.ops.find((o) => o.k === 1)!.in).toBe('"<b>"');
+    expect(d.bad.sort()).toEqual(r.ops.map((o) => o.id).sort());
     // put 1, put 2 and the unknown-outcome put 3 (it may take effect before the get returns)
-    expect((html.match(/class="op lin"/g) ?? []).length).toBe(3);
-    expect(historyHtml(ops)).toContain('class="op info"');
-    expect(html).not.toContain('&#60;b&#62;'); // other keys hidden by default
-    expect(historyHtml(ops, r, { allKeys: true })).toContain('&#60;b&#62;'); // and escaped when shown
-    expect(html).toContain('not linearizable');
+    expect(d.ops.filter((o) => o.lin > 0)).toHaveLength(3);
+    expect(doc.getElementById('qk-summary')!.textContent).toContain('not linearizable');
+
+    runPageScripts(doc);
+    const g = drawnOps(doc);
+    expect(g).toHaveLength(4); // the failing key's tab is open
+    expect(g.filter((e) => classOf(e).includes('bad')).map((e) => Number(e.getAttribute('data-id'))).sort()).toEqual(d.bad.sort());
+    expect(g.filter((e) => classOf(e).includes('lin'))).toHaveLength(3);
 
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'th-html-')), 'sub', 'h.html');
     writeHistoryHtml(file, ops, r);
-    expect(fs.readFileSync(file, 'utf8')).toContain('p2');
+    expect(fs.readFileSync(file, 'utf8')).toContain('"p":"2"');
     fs.rmSync(path.dirname(path.dirname(file)), { recursive: true, force: true });
+  });
+
+  it('a passing history opens on all keys with no violation controls', () => {
+    const ops = [op(0, 'put', 1, undefined, 0, 10, { key: 'a' }), op(1, 'get', null, 1, 20, 30, { key: 'b' }), op(1, 'put', 5, undefined, 31, undefined, { key: 'b', status: 'info' })];
+    const doc = parseHtml(historyHtml(ops));
+    expect(doc.getElementById('qk-jump')).toBeNull();
+    expect(dataOf(doc).initialKey).toBe(-1);
+    runPageScripts(doc);
+    const g = drawnOps(doc);
+    expect(g).toHaveLength(3);
+    expect(g.filter((e) => classOf(e).includes('info'))).toHaveLength(1);
+    expect(g.some((e) => classOf(e).includes('dim'))).toBe(false);
   });
 
   it('a failed check leaves the time line in QUORUMKIT_HISTORY_HTML_DIR and names it in the message', () => {

@@ -1,8 +1,10 @@
 // constdb-server [constdb.toml] [-c FILE] [--port N] ... : starts one node.
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
+import { addTlsOptions, QuorumkitError } from '@quorumkit/shared-transport';
 import { loadConfig, ConfigError } from '../server/config.js';
 import { startNode } from '../server/start.js';
+import { tlsFromConfig } from '../server/tlsConfig.js';
 
 // The package's own version (dist/cli/x.js and src/cli/x.ts both sit two levels below it).
 const { version: packageVersion } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -42,18 +44,36 @@ const program = new Command()
   .showHelpAfterError('usage: constdb-server [constdb.toml] [options] (constdb-server --help for all options)')
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
+// --tls-cert --tls-key --tls-ca --tls-client-auth (docs/tls.md); also tls_* in constdb.toml
+addTlsOptions(program);
+
 program.parse();
 const opts = program.opts<Record<string, string | boolean | undefined>>();
 const file = (opts.config as string | undefined) ?? program.args[0];
 const overrides: Record<string, unknown> = {};
 for (const k of ['nodeId', 'nodeAlias', 'ip', 'port', 'workDir', 'log', 'logLevel', 'requirepass', 'appendonly', 'appendfsync',
-  'snapshotInterval', 'replBacklogLimit', 'replicaHeartbeatFrequency', 'protoMaxBulkLen', 'clientQueryBufferLimit', 'clientOutputBufferLimit', 'peerAddrs', 'replTimeout', 'gcIntervalMs', 'antiEntropyIntervalMs']) {
+  'snapshotInterval', 'replBacklogLimit', 'replicaHeartbeatFrequency', 'protoMaxBulkLen', 'clientQueryBufferLimit', 'clientOutputBufferLimit', 'peerAddrs', 'replTimeout', 'gcIntervalMs', 'antiEntropyIntervalMs',
+  'tlsCert', 'tlsKey', 'tlsCa', 'tlsClientAuth']) {
   if (opts[k] !== undefined) overrides[k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())] = opts[k];
 }
 if (opts.host !== undefined && opts.ip === undefined) overrides.ip = opts.host;
 
+let cfg;
 try {
-  const cfg = loadConfig(file, overrides);
+  cfg = loadConfig(file, overrides);
+  // checked before anything is opened: bad TLS flags are one line and exit 2, as in every
+  // quorumkit server (the node makes its own reloader, logging reloads through pino)
+  tlsFromConfig(cfg, { info: () => undefined, error: () => undefined });
+} catch (e) {
+  if (e instanceof QuorumkitError && /^ETLS/.test(e.code)) {
+    process.stderr.write(`Error: ${e.code}: ${e.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`constdb-server: ${(e as Error).message}\n`);
+  process.exit(1);
+}
+
+try {
   await startNode(cfg, { pretty: opts.pretty === true });
 } catch (e) {
   if (e instanceof ConfigError) {

@@ -55,6 +55,13 @@ export interface ConstdbConfig {
   replicaGossipFrequencySec: number;
   /** "id=host:port,..." addresses to dial for given peer ids instead of what they announce (NAT, proxies) */
   peerAddrs: string;
+  /** TLS (docs/tls.md): PEM certificate and key to serve with and to present to peers */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  /** PEM CA bundle that signs the peers (and clients with tlsClientAuth) */
+  tlsCa: string | undefined;
+  /** mutual TLS: a client or peer without a certificate signed by tlsCa is refused */
+  tlsClientAuth: boolean;
 }
 
 export const defaultConfig: ConstdbConfig = {
@@ -86,6 +93,10 @@ export const defaultConfig: ConstdbConfig = {
   threads: 1,
   replicaGossipFrequencySec: 1,
   peerAddrs: '',
+  tlsCert: undefined,
+  tlsKey: undefined,
+  tlsCa: undefined,
+  tlsClientAuth: false,
 };
 
 type Kind = 'int' | 'uint' | 'string' | 'bool' | 'fsync' | 'level' | 'number' | 'peers';
@@ -123,6 +134,10 @@ const KEYS: Record<string, [keyof ConstdbConfig, Kind]> = {
   threads: ['threads', 'uint'],
   replica_gossip_frequency: ['replicaGossipFrequencySec', 'number'],
   peer_addrs: ['peerAddrs', 'peers'],
+  tls_cert: ['tlsCert', 'string'],
+  tls_key: ['tlsKey', 'string'],
+  tls_ca: ['tlsCa', 'string'],
+  tls_client_auth: ['tlsClientAuth', 'bool'],
 };
 /** accepted for compatibility with the seed's file, no effect */
 const IGNORED = new Set(['daemon']);

@@ -65,6 +65,7 @@ export function renderInfo(node: ConstdbNode, which: string | undefined, now: nu
       ['total_commands_processed', node.stats.commandsProcessed],
       ['rejected_connections', node.stats.rejectedConnections],
       ['protocol_errors', node.stats.protocolErrors],
+      ['tls_handshakes_refused', node.tlsRefused],
       ['expired_keys', node.db.stats.expiredKeys],
       ['tombstones_pending', node.db.tombstones()],
       ['tombstones_collected', node.db.stats.tombstonesCollected],

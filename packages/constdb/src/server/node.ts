@@ -1,9 +1,10 @@
 // The constdb node: TCP listener, keyspace, persistence (snapshot + AOF), timers and
 // replication wiring. Everything protocol-level lives in src/core.
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { createSocketServer, type TlsReloader } from '@quorumkit/shared-transport';
 import { Db } from '../core/db.js';
 import { unwatchAll } from '../core/multi.js';
 import { encodeOpFrame, decodeOp, maxUuid } from '../core/codec.js';
@@ -24,6 +25,15 @@ import { replicaRows, nodeRows } from './replInfo.js';
 
 export const SNAPSHOT_FILE = 'constdb.snapshot';
 export const AOF_FILE = 'constdb.aof';
+
+export interface ConstdbNodeOptions {
+  /**
+   * Serve TLS on the port and dial peers over TLS with the same certificate (its mTLS client
+   * certificate); with requireClientCert, clients and peers without a certificate signed by
+   * the CA are refused in the handshake. One reloader: a reload (SIGHUP) covers both sides.
+   */
+  tls?: TlsReloader;
+}
 
 export class ConstdbNode {
   readonly db: Db;
@@ -50,8 +60,13 @@ export class ConstdbNode {
   /** clients waiting in BLPOP/BRPOP */
   readonly blocking = new Blocking();
   private closed = false;
+  /** TLS for the client port (clients and inbound replication) and every outbound link */
+  readonly tls: TlsReloader | undefined;
+  /** TLS handshakes refused on the port (no certificate, another CA, plaintext) */
+  tlsRefused = 0;
 
-  constructor(readonly cfg: ConstdbConfig, readonly log: Logger) {
+  constructor(readonly cfg: ConstdbConfig, readonly log: Logger, opts: ConstdbNodeOptions = {}) {
+    this.tls = opts.tls;
     this.db = new Db(cfg.nodeId);
     this.limits = {
       bulkBytesMax: cfg.protoMaxBulkLen,
@@ -216,7 +231,8 @@ export class ConstdbNode {
   }
 
   async listen(): Promise<number> {
-    const server = createServer((socket: Socket) => {
+    // with TLS the callback runs after the handshake (and the client-certificate check)
+    const server = createSocketServer(this.tls, (socket: Socket) => {
       this.stats.connectionsReceived++;
       if (this.conns.size >= this.cfg.maxclients) {
         this.stats.rejectedConnections++;
@@ -224,6 +240,11 @@ export class ConstdbNode {
         return;
       }
       this.conns.add(new Connection(socket, this.host));
+    }, {
+      onTlsError: (err, remote) => {
+        this.tlsRefused++;
+        this.log.warn({ err: err.message, remote }, 'tls handshake refused');
+      },
     });
     this.server = server;
     await new Promise<void>((resolve, reject) => {

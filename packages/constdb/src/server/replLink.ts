@@ -1,6 +1,7 @@
 // The outbound link to one peer: dial, handshake, partial or full sync, then stream own
 // ops; heartbeats; redial with jittered exponential backoff when anything goes wrong.
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { connectSocket } from '@quorumkit/shared-transport';
 import { F, FrameReader, frame, frameHeader } from './replFrames.js';
 import { Writer } from '../core/codec.js';
 import { readChunkedFileChecked } from '../storage/chunkedFile.js';
@@ -86,9 +87,16 @@ export class PeerLink {
 
   /** MEET's first step: who is at host:port? */
   static async probe(repl: Replicator, host: string, port: number, timeoutMs = 10_000): Promise<{ id: number; alias: string; members: string }> {
-    const sock = connect({ host, port });
+    let ready!: () => void;
+    const connected = new Promise<void>((res) => (ready = res));
+    const sock = connectSocket({ host, port, tls: repl.node.tls }, () => ready());
     sock.on('error', () => {});
     try {
+      // over TLS the handshake is written only once the server's certificate was checked
+      await Promise.race([connected, new Promise<never>((_, rej) => {
+        sock.once('close', () => rej(new Error(`cannot reach ${host}:${port}`)));
+        setTimeout(() => rej(new Error('connect timed out')), timeoutMs).unref();
+      })]);
       const { line } = await handshake(sock, handshakeCmd(repl, true), timeoutMs);
       const r = parseReply(line);
       return { id: r.id, alias: r.alias, members: r.members };
@@ -100,29 +108,30 @@ export class PeerLink {
   private dial(): void {
     if (this.state === 'closed' || this.repl.stopped) return;
     this.state = 'connecting';
-    const sock = connect(this.repl.dialAddr(this.peer));
+    const sock = connectSocket({ ...this.repl.dialAddr(this.peer), tls: this.repl.node.tls }, () => {
+      void this.run(sock).catch((e: Error) => this.onRunFailed(sock, e));
+    });
     this.sock = sock;
     sock.setNoDelay(true);
     sock.on('error', (e) => {
       this.lastError = e.message;
     });
     sock.on('close', () => this.onClosed(sock));
-    sock.once('connect', () => {
-      void this.run(sock).catch((e: Error) => {
-        this.lastError = e.message;
-        const forgotten = /^FORGOTTEN (\d{1,20})/.exec(e.message);
-        if (forgotten) {
-          // the cluster removed this node (the FORGET's version): take that into our membership
-          this.repl.log.warn({ peer: this.peer.id }, 'peer reports this node was forgotten');
-          this.repl.onMembers(`${this.repl.node.cfg.nodeId}:o:${forgotten[1]}`);
-          sock.destroy();
-          return;
-        }
-        if (/WRONGPASS/.test(e.message)) this.repl.log.warn({ peer: this.peer.id }, 'replica refused our password (requirepass must be the same on every node)');
-        else this.repl.log.debug({ peer: this.peer.id, err: e.message }, 'replication link failed');
-        sock.destroy();
-      });
-    });
+  }
+
+  private onRunFailed(sock: Socket, e: Error): void {
+    this.lastError = e.message;
+    const forgotten = /^FORGOTTEN (\d{1,20})/.exec(e.message);
+    if (forgotten) {
+      // the cluster removed this node (the FORGET's version): take that into our membership
+      this.repl.log.warn({ peer: this.peer.id }, 'peer reports this node was forgotten');
+      this.repl.onMembers(`${this.repl.node.cfg.nodeId}:o:${forgotten[1]}`);
+      sock.destroy();
+      return;
+    }
+    if (/WRONGPASS/.test(e.message)) this.repl.log.warn({ peer: this.peer.id }, 'replica refused our password (requirepass must be the same on every node)');
+    else this.repl.log.debug({ peer: this.peer.id, err: e.message }, 'replication link failed');
+    sock.destroy();
   }
 
   private async run(sock: Socket): Promise<void> {

@@ -1,11 +1,22 @@
 // Process wiring: logger, load, listen, snapshot on SIGTERM/SIGINT.
 import type { ConstdbConfig } from './config.js';
+import type { TlsReloader } from '@quorumkit/shared-transport';
 import { ConstdbNode } from './node.js';
 import { createLogger } from './logger.js';
+import { tlsFromConfig } from './tlsConfig.js';
 
-export async function startNode(cfg: ConstdbConfig, opts: { pretty?: boolean } = {}): Promise<ConstdbNode> {
+export interface StartOptions {
+  pretty?: boolean;
+  /** a TlsReloader made from the config's tls_* keys (see tlsFromConfig); made here when absent */
+  tls?: TlsReloader;
+}
+
+export async function startNode(cfg: ConstdbConfig, opts: StartOptions = {}): Promise<ConstdbNode> {
   const log = createLogger({ level: cfg.logLevel, log: cfg.log, pretty: opts.pretty, name: `constdb-${cfg.nodeId}` });
-  const node = new ConstdbNode(cfg, log);
+  const tls = opts.tls ?? tlsFromConfig(cfg, log);
+  // without a handler SIGHUP would end the process; with TLS it re-reads the certificates
+  tls?.reloadOnSignal('SIGHUP');
+  const node = new ConstdbNode(cfg, log, tls ? { tls } : {});
   await node.load();
   const port = await node.listen();
   log.info({ nodeId: cfg.nodeId, ip: cfg.ip, port, workDir: cfg.workDir }, `constdb ready on ${cfg.ip}:${port}`);

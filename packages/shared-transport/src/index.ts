@@ -74,3 +74,4 @@ export {
   type PeerLinkReceiverStats,
 } from './peerlink/receiver.js';
 export { FrameDecoder, FrameError, FRAME_BYTES_MAX, encodeFrame, encodeJsonFrame } from './framed/frames.js';
+export { MetricsAddressError, SECONDS_BUCKETS, collectProcessMetrics, parseMetricsAddress, serveMetrics, type MetricsServer } from './metrics/metricsServer.js';

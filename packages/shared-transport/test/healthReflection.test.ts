@@ -40,6 +40,54 @@ describe('health and reflection', () => {
     }
   });
 
+  it("'' (the whole server) is NOT_SERVING while any service is, and while set so itself", async () => {
+    const health = createGrpcClient(healthProto, 'grpc.health.v1.Health', srv.address);
+    const whole = () => callUnary(health, 'Check', { service: '' }, { deadlineMs: 5_000 });
+    try {
+      srv.setServing('quorumkit.test.Echo', 'NOT_SERVING');
+      await expect(whole()).resolves.toEqual({ status: 'NOT_SERVING' });
+      srv.setServing('quorumkit.test.Echo', 'SERVING');
+      await expect(whole()).resolves.toEqual({ status: 'SERVING' });
+      srv.setServing('', 'NOT_SERVING');
+      await expect(whole()).resolves.toEqual({ status: 'NOT_SERVING' });
+      await expect(callUnary(health, 'Check', { service: 'quorumkit.test.Echo' }, { deadlineMs: 5_000 })).resolves.toEqual({ status: 'SERVING' });
+      srv.setServing('', 'SERVING');
+      await expect(whole()).resolves.toEqual({ status: 'SERVING' });
+    } finally {
+      health.close();
+    }
+  });
+
+  it("reflection lists the health service and keeps the .proto's field names (served_by, not servedBy)", async () => {
+    const refl = createGrpcClient(reflectionProto, 'grpc.reflection.v1.ServerReflection', srv.address);
+    try {
+      const call = (refl as any).ServerReflectionInfo() as grpc.ClientDuplexStream<any, any>;
+      const replies: any[] = [];
+      const done = new Promise<void>((resolve, reject) => {
+        call.on('data', (d: any) => {
+          replies.push(d);
+          if (replies.length === 3) call.end();
+        });
+        call.on('end', resolve);
+        call.on('error', reject);
+      });
+      call.write({ listServices: '*' });
+      call.write({ fileContainingSymbol: 'quorumkit.test.Echo' });
+      call.write({ fileContainingSymbol: 'grpc.health.v1.Health' });
+      await done;
+      const names = replies[0].listServicesResponse.service.map((s: { name: string }) => s.name);
+      expect(names).toEqual(expect.arrayContaining(['quorumkit.test.Echo', 'grpc.health.v1.Health']));
+      // a serialized FileDescriptorProto holds each field name as a plain string
+      const echoFiles = Buffer.concat(replies[1].fileDescriptorResponse.fileDescriptorProto as Buffer[]).toString('latin1');
+      expect(echoFiles).toContain('served_by');
+      expect(echoFiles).toContain('entry_id');
+      expect(echoFiles).not.toContain('servedBy');
+      expect(replies[2].fileDescriptorResponse.fileDescriptorProto.length).toBeGreaterThan(0);
+    } finally {
+      refl.close();
+    }
+  });
+
   it('reflection lists the service and describes its file', async () => {
     const refl = createGrpcClient(reflectionProto, 'grpc.reflection.v1.ServerReflection', srv.address);
     try {

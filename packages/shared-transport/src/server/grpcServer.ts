@@ -2,7 +2,7 @@
 // and streaming: req -> messages, requests -> reply, requests -> messages), grpc health and
 // reflection registered, bound on 127.0.0.1:0 unless told otherwise.
 import * as grpc from '@grpc/grpc-js';
-import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
+import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
 import { CancelledError, ProtoError, UnavailableError } from '../errors.js';
 import { serverCredentials, type TlsFiles, type TlsReloader } from '../tls.js';
@@ -387,11 +387,26 @@ export async function createGrpcServer(opts: GrpcServerOptions): Promise<GrpcSer
   for (const spec of specs) statuses[spec.service] = 'SERVING';
   const health = new HealthImplementation(statuses);
   health.addToServer(server);
+  // '' is the whole server: SERVING only while the operator's own '' setting and every
+  // service are SERVING, so a probe of '' never says SERVING while a service is not.
+  let serverWide: ServingStatus = 'SERVING';
+  const setServing = (service: string, status: ServingStatus): void => {
+    if (service === '') serverWide = status;
+    else {
+      statuses[service] = status;
+      health.setStatus(service, status);
+    }
+    const all = serverWide === 'SERVING' && specs.every((sp) => statuses[sp.service] === 'SERVING');
+    statuses[''] = all ? 'SERVING' : 'NOT_SERVING';
+    health.setStatus('', statuses['']);
+  };
 
-  const allProtos = [...new Set(specs.map((s) => s.protoPath))];
+  // Reflection describes the .proto files as written (keepCase: `card_id`, not `cardId`), so
+  // a grpcurl request copied from the .proto is accepted, and it lists the health service.
+  const reflected = [...new Set([...specs.map((s) => s.protoPath), healthProtoPath])];
   // @grpc/reflection is typed against its own proto-loader copy; the runtime shape is the same.
-  const reflection = new ReflectionService(loadPackageDefinition(allProtos) as never, {
-    services: specs.map((s) => s.service),
+  const reflection = new ReflectionService(loadPackageDefinition(reflected, { keepCase: true }) as never, {
+    services: [...specs.map((s) => s.service), 'grpc.health.v1.Health'],
   });
   reflection.addToServer(server);
 
@@ -411,7 +426,7 @@ export async function createGrpcServer(opts: GrpcServerOptions): Promise<GrpcSer
     server,
     port,
     address: `${host}:${port}`,
-    setServing: (service, status) => health.setStatus(service, status),
+    setServing,
     close() {
       closing ??= new Promise<void>((resolve) => {
         for (const s of Object.keys(statuses)) health.setStatus(s, 'NOT_SERVING');

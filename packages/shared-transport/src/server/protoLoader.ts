@@ -17,14 +17,18 @@ export const protoLoaderOptions: protoLoader.Options = {
 
 const definitions = new Map<string, protoLoader.PackageDefinition>();
 
-/** Loads (and caches) the package definition of one or more .proto files. */
-export function loadPackageDefinition(protoPaths: string | string[]): protoLoader.PackageDefinition {
+/**
+ * Loads (and caches) the package definition of one or more .proto files. `keepCase` keeps the
+ * .proto's field names (reflection needs them; messages in code use the camelCased default).
+ */
+export function loadPackageDefinition(protoPaths: string | string[], opts: { keepCase?: boolean } = {}): protoLoader.PackageDefinition {
   const paths = (Array.isArray(protoPaths) ? protoPaths : [protoPaths]).map((p) => resolve(p));
-  const key = paths.join('\0');
+  const keepCase = opts.keepCase === true;
+  const key = `${keepCase ? 'keep' : 'camel'}\0${paths.join('\0')}`;
   let def = definitions.get(key);
   if (!def) {
     for (const p of paths) if (!existsSync(p)) throw new ProtoError(`proto file not found: ${p}`);
-    def = protoLoader.loadSync(paths, { ...protoLoaderOptions, includeDirs: [...new Set(paths.map(dirname))] });
+    def = protoLoader.loadSync(paths, { ...protoLoaderOptions, keepCase, includeDirs: [...new Set(paths.map(dirname))] });
     definitions.set(key, def);
   }
   return def;

@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { renderReport } from '../../scripts/lib/report.mjs';
-import { headlineRows, verdictText } from '../../scripts/lib/headlines.mjs';
-import { coveredLeaves, leafPaths } from '../../scripts/lib/tables.mjs';
+import { otherJsonFiles, renderReport } from '../../scripts/lib/report.mjs';
+import { headlineRows, num, verdictText } from '../../scripts/lib/headlines.mjs';
+import { coveredLeaves, fmt, leafPaths } from '../../scripts/lib/tables.mjs';
+import { esc } from '../../scripts/lib/svg.mjs';
 import { loadBenchSet } from '../../scripts/lib/figures-md.mjs';
-import { HISTORY_CAP, appendHistory, readHistory } from '../../scripts/lib/history.mjs';
+import { HISTORY_CAP, appendHistory, placeInRun, readHistory, runWindow } from '../../scripts/lib/history.mjs';
 import { MarkerError, planReadmes } from '../../scripts/readme-figures.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -64,7 +65,7 @@ describe('bench report', () => {
     expect((html.match(/stroke-dasharray/g) ?? []).length).toBe(headlines.filter((h) => h.goal).length);
     expect(html).toContain('goal &gt;= 2x etcd');
     // history: both runs, the trend line
-    expect(html).toContain('2026-12-01 10:00 (load 9.1)');
+    expect(html).toContain('2026-12-01 10:00 (2 cores, load 9.1)');
     expect(html).toMatch(/<section id="history">.*<path d="M/s);
     // what the old report dropped: constdb's headline table has a chart, certain's ratios and settings are shown
     expect(html).toContain('<figcaption>singleNode: constdb</figcaption>');
@@ -91,6 +92,91 @@ describe('bench report', () => {
     // the bench's own etcd rows are missing, the run's etcd anchor file fills in
     const withAnchor = headlineRows([...noEtcd, set.results.find((r) => r.project === 'etcd-anchor')!])[0]!;
     expect(withAnchor.anchorText).toBe('etcd 2,166 puts/s');
+  });
+
+  // The section of the page that shows one result (up to the next section).
+  const sectionOf = (html: string, id: string) => html.split(`<section id="${id}">`)[1]?.split('<section id=')[0] ?? '';
+  const history2 = (hl = headlineRows(set.results)) => [
+    { date: '2026-12-01T10:00:00.000Z', machine: { cores: 2, loadAverageAtStart: [9.1], loadAverageAtEnd: [11.2], fsyncP50Ms: 6.5 }, status: [{ project: 'rrseq', code: 1, seconds: 12 }, { project: 'paxoskv', code: 0, seconds: 40 }], headlines: hl },
+    { date: '2026-12-03T10:00:00.000Z', machine: { cores: 2, loadAverageAtStart: [1.5] }, status: [{ project: 'paxoskv', code: 0, seconds: 41 }], headlines: hl },
+  ];
+
+  /** Leaves of data whose name or value is not in the section (array indexes have no name). */
+  const lostLeaves = (sec: string, data: unknown) => leafPaths(data).filter(([p, v]) => {
+    const name = String(p.split('.').at(-1));
+    const named = /^\d+$/.test(name) || sec.includes(`>${esc(name)}<`) || sec.includes(`${esc(name)}: `);
+    return !named || !sec.includes(esc(fmt(v)));
+  });
+
+  it.each(set.results.map((r) => [r.project, r.data] as const))('the rendered page shows every field of %s.json: its name and its value, in its section', (project, data) => {
+    const sec = sectionOf(renderReport(set.results, [], { machine: set.machine, history: history2() }), project);
+    expect(sec).not.toBe('');
+    expect(lostLeaves(sec, data)).toEqual([]);
+  });
+
+  // The benches' real output (read only): a new shape a bench starts writing is caught here.
+  const real = loadBenchSet(join(root, 'bench-results'));
+  it.each(real.results.map((r) => [r.project, r.data] as const))('and every field of the committed bench-results/%s.json', (project, data) => {
+    const sec = sectionOf(renderReport(real.results, [], { machine: real.machine, history: readHistory(join(root, 'bench-results')) }), project);
+    expect(lostLeaves(sec, data)).toEqual([]);
+  });
+
+  it('the machine section shows every machine.json field, also ones the report does not know', () => {
+    const machine: Record<string, any> = { ...set.machine!, diskModel: 'fixture disk', governor: { mode: 'performance' } };
+    const sec = sectionOf(renderReport(set.results, [], { machine }), 'machine');
+    const f = machine.fsyncProbe;
+    for (const text of ['<td>cores</td><td>2</td>', '<td>CPU</td><td>fixture CPU</td>', '<td>memory</td><td>7.8 GiB</td>', '<td>Node</td><td>v20.20.2</td>', '<td>OS</td><td>linux 6.1</td>',
+      `<td>load average at start (1, 5, 15 min)</td><td>${machine.loadAverageAtStart.map((x: number) => num(x)).join(', ')}</td>`,
+      `${f.fsyncs} x ${f.bytes} B write+fsync in ${f.dir}: p50 ${num(f.p50_ms)} ms, p99 ${num(f.p99_ms)} ms, max ${num(f.max_ms)} ms`,
+      `<td>date</td><td>${machine.date}</td>`, '<td>diskModel</td><td>fixture disk</td>', esc('{"mode":"performance"}')]) expect(sec).toContain(text);
+  });
+
+  it('says which results are from this run and warns when the set mixes runs', () => {
+    const history = history2();
+    const win = runWindow(set.machine, history)!;
+    expect([new Date(win.start).toISOString(), win.end && new Date(win.end).toISOString()]).toEqual([set.machine!.date, '2026-12-03T10:00:00.000Z']);
+    expect(placeInRun('2026-12-03T08:10:00.000Z', win)).toBe('this run');
+    expect(placeInRun('2026-12-03T07:00:00.000Z', win)).toBe('earlier run');
+    expect(placeInRun('2026-12-03T11:00:00.000Z', win)).toBe('after this run');
+    expect(placeInRun('', win)).toBe('undated');
+    expect(placeInRun('2026-12-03T08:10:00.000Z', runWindow(undefined, history))).toBe('no run recorded');
+
+    const one = sectionOf(renderReport(set.results, [], { machine: set.machine, history }), 'results');
+    expect(one).toContain('<td>paxoskv</td><td>2026-12-03 08:10:00</td><td class="pass">this run</td>');
+    expect(one).toContain('<td>etcd-anchor</td><td>not recorded</td><td class="none">undated</td>');
+    expect(one).not.toContain('Not one run');
+
+    const moved = set.results.map((r) => (r.project === 'paxoskv' ? { ...r, data: { ...r.data, measuredAt: '2026-12-03T11:30:00.000Z' } }
+      : r.project === 'shared-storage' ? { ...r, data: { ...r.data, date: '2026-12-02T08:00:00.000Z' } } : r));
+    const mixed = sectionOf(renderReport(moved, [], { machine: set.machine, history, otherFiles: ['rrseq-quick.json'] }), 'results');
+    expect(mixed).toContain('Not one run: shared-storage (earlier run, 2026-12-02 08:00:00); paxoskv (after this run, 2026-12-03 11:30:00)');
+    expect(mixed).toContain('<td>paxoskv</td><td>2026-12-03 11:30:00</td><td class="fail">after this run</td>');
+    expect(mixed).toContain("not part of any bench's set and not shown: rrseq-quick.json");
+  });
+
+  it('names JSON files in the results directory that belong to no bench', () => {
+    const dir = temp('others');
+    cpSync(fixtures, dir, { recursive: true });
+    writeFileSync(join(dir, 'rrseq-quick.json'), '{}');
+    writeFileSync(join(dir, 'history.json'), '[]');
+    writeFileSync(join(dir, 'notes.txt'), 'x');
+    expect(otherJsonFiles(dir, loadBenchSet(dir).results)).toEqual(['rrseq-quick.json']);
+    expect(otherJsonFiles(fixtures, set.results)).toEqual([]);
+  });
+
+  it('history: per run the machine (cores, load start->end, fsync p50), each figure with its anchor, and failed benches', () => {
+    const sec = sectionOf(renderReport(set.results, [], { machine: set.machine, history: history2() }), 'history');
+    expect(sec).toContain('<th>2026-12-01 10:00 (2 cores, load 9.1\u219211.2, fsync p50 6.5 ms)</th>');
+    expect(sec).toContain('<th>2026-12-03 10:00 (2 cores, load 1.5)</th>');
+    expect(sec).toMatch(/<td class="fail">0\.23x<br><small>626 writes\/s vs 2,764<\/small><\/td>/);
+    expect(sec).toContain('<td class="fail">rrseq exit 1; 1 ok</td><td class="pass">paxoskv: ok in 41 s</td>');
+  });
+
+  it('charts a figure column even when some rows lack it, writing "not measured" there', () => {
+    const data = { rows: [{ workload: 'a', ops_per_s: 10 }, { workload: 'b', ops_per_s: 20 }, { workload: 'c' }] };
+    const sec = sectionOf(renderReport([{ project: 'rrseq', data }], []), 'rrseq');
+    expect(sec).toContain('<figcaption>rows: ops_per_s</figcaption>');
+    expect(sec).toContain('>not measured</text>');
   });
 
   it('history keeps the newest runs, capped', () => {

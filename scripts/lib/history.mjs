@@ -31,3 +31,26 @@ export function historyEntry(date, machine, headlines, status) {
     headlines: headlines.map((h) => ({ system: h.system, workload: h.workload, ours: h.ours, unit: h.unit, anchor: h.anchor, ratio: h.ratio, pass: h.pass })),
   };
 }
+
+/**
+ * The time span of the run a report is about: from machine.json's date (written when that
+ * `npm run bench` started) to the history entry that run appended when it ended (the first
+ * entry not older than the start). end is null when no such entry exists.
+ */
+export function runWindow(machine, history = []) {
+  const start = Date.parse(machine?.date ?? '');
+  if (!Number.isFinite(start)) return null;
+  const ends = history.map((h) => Date.parse(h?.date ?? '')).filter((t) => Number.isFinite(t) && t >= start);
+  return { start, end: ends.length ? Math.min(...ends) : null };
+}
+
+/** Where a result measured at `date` (ISO) stands against the run's window:
+ *  'this run' | 'earlier run' | 'after this run' | 'undated' | 'no run recorded' (no machine.json). */
+export function placeInRun(date, window) {
+  const t = Date.parse(date ?? '');
+  if (!Number.isFinite(t)) return 'undated';
+  if (!window) return 'no run recorded';
+  if (t < window.start) return 'earlier run';
+  if (window.end !== null && t > window.end) return 'after this run';
+  return 'this run';
+}

@@ -4,5 +4,6 @@ export function tablesOf(data: unknown, title?: string): ReportTable[];
 export function renderReport(
   results: { project: string; data: Record<string, unknown> }[],
   status: { project: string; code: number; seconds: number }[],
-  opts?: { machine?: Record<string, any>; history?: Record<string, any>[]; generatedAt?: string },
+  opts?: { machine?: Record<string, any>; history?: Record<string, any>[]; generatedAt?: string; otherFiles?: string[] },
 ): string;
+export function otherJsonFiles(dir: string, results: { project: string }[]): string[];

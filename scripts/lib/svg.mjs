@@ -5,14 +5,17 @@ import { num } from './headlines.mjs';
 
 export const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 
-/** Horizontal bars, one per name. */
+/** Horizontal bars, one per name; a value that is not a number is written "not measured". */
 export function barChart(label, names, values) {
-  const max = Math.max(...values, 1e-9);
+  const nums = values.filter((v) => typeof v === 'number' && Number.isFinite(v));
+  const max = Math.max(...nums, 1e-9);
   const rowH = 22; const labelW = 260; const barW = 420;
   const bars = values.map((v, i) => {
-    const w = Math.max(1, (v / max) * barW);
     const y = i * rowH;
-    return `<text x="${labelW - 6}" y="${y + 15}" text-anchor="end">${esc(names[i])}</text>`
+    const name = `<text x="${labelW - 6}" y="${y + 15}" text-anchor="end">${esc(names[i])}</text>`;
+    if (typeof v !== 'number' || !Number.isFinite(v)) return `${name}<text x="${labelW + 4}" y="${y + 15}" fill="#666">not measured</text>`;
+    const w = Math.max(1, (Math.max(0, v) / max) * barW);
+    return name
       + `<rect x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="#3b7dd8"></rect>`
       + `<text x="${labelW + w + 4}" y="${y + 15}">${esc(fmt(v))}</text>`;
   }).join('');

@@ -114,7 +114,8 @@ describe('bench report', () => {
     expect(lostLeaves(sec, data)).toEqual([]);
   });
 
-  // The benches' real output (read only): a new shape a bench starts writing is caught here.
+  // The benches' real output in bench-results/ (read only; not committed, so CI has none and
+  // this adds no test there): run locally after `npm run bench`, a new shape a bench writes is caught.
   const real = loadBenchSet(join(root, 'bench-results'));
   it.each(real.results.map((r) => [r.project, r.data] as const))('and every field of the committed bench-results/%s.json', (project, data) => {
     const sec = sectionOf(renderReport(real.results, [], { machine: real.machine, history: readHistory(join(root, 'bench-results')) }), project);

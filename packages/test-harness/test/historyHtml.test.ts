@@ -63,6 +63,25 @@ describe('writeHistoryHtml', () => {
     expect(g.some((e) => classOf(e).includes('dim'))).toBe(false);
   });
 
+  it('past 24 keys the tabs stop and a drop-down lists every key', () => {
+    const ops = Array.from({ length: 60 }, (_, i) => op(i % 4, 'put', i, undefined, i * 1e6, i * 1e6 + 5e5, { key: `key${i % 30}` }));
+    const doc = parseHtml(historyHtml(ops));
+    expect(doc.getElementById('qk-tabs')!.getElementsByTagName('button')).toHaveLength(24 + 1);
+    const select = doc.getElementById('qk-keyselect')!;
+    expect(select.getElementsByTagName('option')).toHaveLength(30 + 1);
+    const { window } = runPageScripts(doc);
+    const d = dataOf(doc);
+    select.value = '27';
+    select.dispatch('change');
+    expect(window.qkViewer.state.key).toBe(27);
+    window.qkViewer.fit();
+    expect(drawnOps(doc).map((e) => d.ops.find((o) => o.id === Number(e.getAttribute('data-id')))!.k)).toEqual([27, 27]);
+    const first = d.ops.find((o) => o.k === 27)!;
+    window.qkViewer.setView(first.a - 1e5, first.b + 1e5);
+    const labels = drawnOps(doc).flatMap((e) => e.getElementsByTagName('text')).map((t) => t.textContent);
+    expect(labels).toEqual([`put(${first.in})`]); // a put has no output to show
+  });
+
   it('a failed check leaves the time line in QUORUMKIT_HISTORY_HTML_DIR and names it in the message', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-html-dir-'));
     const ops = [

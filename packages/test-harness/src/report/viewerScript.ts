@@ -78,7 +78,7 @@ export const VIEWER_SCRIPT = String.raw`(function () {
     return c;
   }
   function opLabel(o) {
-    return (o.lin ? o.lin + ': ' : '') + o.f + '(' + o.in + ')' + (o.s === 'ok' ? ' \u2192 ' + o.out : ' ' + o.s);
+    return (o.lin ? o.lin + ': ' : '') + o.f + '(' + o.in + ')' + (o.s !== 'ok' ? ' ' + o.s : o.out !== '' ? ' \u2192 ' + o.out : '');
   }
 
   function render() {

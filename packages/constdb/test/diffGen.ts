@@ -25,6 +25,12 @@ export function listCommands(r: () => number, pick: Pick, key: () => string): Ar
     () => ['LPOS', key(), v(), 'RANK', pick(['1', '-1', '2']), 'COUNT', pick(['0', '1', '2']), ...(r() < 0.3 ? ['MAXLEN', pick(['0', '1', '3'])] : [])],
     () => ['LMOVE', key(), key(), side(), side()],
     () => ['RPOPLPUSH', key(), key()],
+    // blocking forms: a short timeout (an empty source waits 10 ms on both servers), never 0
+    () => pick([
+      () => ['BLMOVE', key(), key(), side(), side(), pick(['0.01', '0.01', 'x', '-1'])],
+      () => ['BRPOPLPUSH', key(), key(), pick(['0.01', 'x'])],
+      () => [pick(['BLPOP', 'BRPOP']), key(), ...(r() < 0.5 ? [key()] : []), pick(['0.01', 'x'])],
+    ])(),
   ];
 }
 
@@ -54,6 +60,7 @@ export function zsetCommands(r: () => number, pick: Pick, key: () => string): Ar
     () => ['ZCARD', key()],
     () => [pick(['ZRANK', 'ZREVRANK']), key(), m()],
     () => [pick(['ZPOPMIN', 'ZPOPMAX']), key(), ...(r() < 0.5 ? [pick(['0', '1', '2', '-1', 'x'])] : [])],
+    () => [pick(['BZPOPMIN', 'BZPOPMAX']), key(), ...(r() < 0.5 ? [key()] : []), pick(['0.01', '0.01', 'x', '-1'])],
     () => ['ZRANGE', key(), rk(), rk(), ...(r() < 0.2 ? ['REV'] : []), ...ws(), ...(r() < 0.1 ? limit() : [])],
     () => ['ZRANGE', key(), bound(), bound(), 'BYSCORE', ...(r() < 0.3 ? ['REV'] : []), ...limit(), ...ws()],
     () => ['ZRANGE', key(), lex(), lex(), 'BYLEX', ...(r() < 0.3 ? ['REV'] : []), ...limit(), ...(r() < 0.1 ? ['WITHSCORES'] : [])],

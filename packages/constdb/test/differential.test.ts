@@ -147,6 +147,11 @@ const SCRIPTS: Record<string, string[][]> = {
     ['SET', 'c', '-9223372036854775808'], ['INCRBY', 'c', '9223372036854775807'], ['INCRBY', 'c', '9223372036854775807'], ['INCR', 'c'], ['GET', 'c'],
     ['DECRBY', 'c', '-9223372036854775808'], ['SET', 'c', '18000000000000000000'], ['INCR', 'c'], ['INCRBY', 'c', '9223372036854775808'],
   ],
+  'blocking pops and moves inside MULTI answer at once': [
+    ['MULTI'], ['BLMOVE', 'none', 'd', 'LEFT', 'LEFT', '0'], ['BRPOPLPUSH', 'none', 'd', '0'], ['BZPOPMIN', 'none', '0'], ['BZPOPMAX', 'none', 'z', '0'],
+    ['BLPOP', 'none', '0'], ['EXEC'], ['RPUSH', 'l', 'a'], ['ZADD', 'z', '1', 'm'], ['MULTI'], ['BLMOVE', 'l', 'd', 'RIGHT', 'LEFT', '0'], ['BZPOPMAX', 'z', '0'], ['EXEC'],
+    ['BLMOVE', 'none', 'd', 'LEFT', 'LEFT', '0.05'], ['BZPOPMIN', 'none', '0.05'], ['LRANGE', 'd', '0', '-1'],
+  ],
   'WATCH: an expired watched key fails EXEC': [
     ['SET', 'e', 'v', 'PX', '1500'], ['WATCH', 'e'], ['@sleep', '1800'], ['MULTI'], ['PING'], ['EXEC'],
   ],

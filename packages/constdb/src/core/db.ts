@@ -35,7 +35,7 @@ export class Db {
   /** while an EXEC runs: its ops, emitted together at endUnit */
   private unit: Array<[string, KeyRec]> | undefined;
   stats = { expiredKeys: 0, tombstonesCollected: 0 };
-  /** called after a delta touching a key's list part joined (local or remote): blocked pops retry */
+  /** called after a delta touching a key's list or sorted-set part joined (local or remote): blocked pops retry */
   onListChange: ((key: string) => void) | undefined;
   /**
    * This node life's counter epoch: counter contributions are keyed by (node, epoch), and a
@@ -171,7 +171,7 @@ export class Db {
     }
     if (rec.exp && rec.exp.e.size > 0) this.expiring.add(key);
     if (hasRemoval(delta)) this.removals.add(key);
-    if (delta.list && this.onListChange) this.onListChange(key);
+    if ((delta.list || delta.zset) && this.onListChange) this.onListChange(key);
   }
 
   del(key: string, rec: KeyRec, now: number): void {

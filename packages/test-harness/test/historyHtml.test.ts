@@ -77,7 +77,7 @@ describe('writeHistoryHtml', () => {
     window.qkViewer.fit();
     expect(drawnOps(doc).map((e) => d.ops.find((o) => o.id === Number(e.getAttribute('data-id')))!.k)).toEqual([27, 27]);
     const first = d.ops.find((o) => o.k === 27)!;
-    window.qkViewer.setView(first.a - 1e5, first.b + 1e5);
+    window.qkViewer.setView(first.a - 1e5, first.b! + 1e5);
     const labels = drawnOps(doc).flatMap((e) => e.getElementsByTagName('text')).map((t) => t.textContent);
     expect(labels).toEqual([`put(${first.in})`]); // a put has no output to show
   });

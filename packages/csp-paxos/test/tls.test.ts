@@ -4,14 +4,14 @@
 // certificate). A plaintext client, one without a certificate and one whose certificate
 // another CA signed are refused in the handshake and commit nothing. The CLI turns bad TLS
 // flags into one `Error: ETLSCONFIG|ETLSFILE` line and exit 2 before anything listens.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TlsReloader } from '@quorumkit/shared-transport';
 import { type TestPki, makeTestPki, opensslAvailable, waitFor } from '@quorumkit/test-harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeConnection, propose } from '../src/client/client.js';
+import { NodeConnection, nodeStatus, propose } from '../src/client/client.js';
 import { checkDir } from '../src/cli/checkDir.js';
 import { localCommittee, localNodes } from './helpers/localNodes.js';
 
@@ -68,6 +68,33 @@ describe.runIf(haveOpenssl)('csp-paxos over mTLS', () => {
       }
       expect(checkDir(logDir, 3).ok).toBe(true);
     } finally {
+      rmSync(logDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe.runIf(haveOpenssl)('csp-paxos run over mTLS', () => {
+  it('run with the TLS flags starts TLS nodes: they commit, answer a client of the CA and refuse a plaintext one', async () => {
+    const p = pki!;
+    const { ports, committee, logDir } = await localCommittee(3, 'csp-paxos-tls-run-');
+    const peerPorts = committee.map((m) => m.peerPort!);
+    const child = spawn(process.execPath, [CLI, 'run', '-n', '3', '-o', '1', '-t', '4', '--ports', ports.join(','), '--peer-ports', peerPorts.join(','), '--log-dir', logDir, '--tls-cert', p.server.cert, '--tls-key', p.server.key, '--tls-ca', p.ca.cert, '--tls-client-auth'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const good = { cert: p.client.cert, key: p.client.key, ca: p.ca.cert };
+      // The run's nodes answer a client of the CA over TLS ...
+      await waitFor(async () => (await nodeStatus(ports[1]!, undefined, good).then((s) => s.commitIndex > 0, () => false)), { timeoutMs: 60_000, what: 'a TLS node of the run commits' });
+      // ... and refuse a plaintext one (the TLS handshake never happens).
+      await expect(nodeStatus(ports[1]!)).rejects.toThrow();
+      expect(await exited, output).toBe(0);
+      const r = checkDir(logDir, 3);
+      expect(r.ok, r.report).toBe(true);
+      expect(r.report).not.toMatch(/commits 0 times/);
+    } finally {
+      child.kill('SIGKILL');
       rmSync(logDir, { recursive: true, force: true });
     }
   }, 120_000);

@@ -12,8 +12,9 @@ import { type CommittedEntry, NodeConnection, nodeStatus, propose } from '../cli
 import { ConfigError, DEFAULT_BASE_PORT, type Member, PORT_STRIDE, committeeFromPorts, defaultCommittee, parseDurationMs, parsePortList, parseSyncDeadlineMs, parseSecret, readConfigFile, readSecretFile, resolveRank } from '../server/config.js';
 import { parseFaults } from '../server/faults.js';
 import { CspPaxosNode } from '../server/node.js';
-import { runCluster } from '../server/runner.js';
+import { type RunOptions, type RunResult, runCluster } from '../server/runner.js';
 import { checkDir } from './checkDir.js';
+import { runProblemLines } from './runReport.js';
 
 // The package's own version (dist/cli/x.js and src/cli/x.ts both sit two levels below it).
 const { version: packageVersion } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -166,6 +167,9 @@ withTlsOptions(nodeCommand, TLS_SERVER_SPECS)
   });
 
 function addRunOptions(c: Command): Command {
+  // The nodes serve TLS with these flags, and the runner's own status and control
+  // connections present the same certificate (docs/tls.md).
+  withTlsOptions(c, TLS_SERVER_SPECS);
   return c
     .option('-n, --nodes <n>', 'number of nodes', int('nodes', 1), 5)
     .option('-o, --timeout <duration>', 'channel / leader timeout, seconds (or 200ms)', '1')
@@ -179,10 +183,19 @@ function addRunOptions(c: Command): Command {
     .option('--partition <schedule>', 'e.g. "0,1|2,3,4@1s:3s"');
 }
 
-async function doRun(o: Record<string, any>, logDir: string, overrides: { interval?: number } = {}): Promise<void> {
+/** The node flags and the runner's client TLS for `run` / `run-and-check` (undefined: plaintext). */
+function runTls(o: TlsOptionValues): RunOptions['tls'] {
+  const files = tlsFilesOrExit(o, 'server');
+  if (!files) return undefined;
+  const nodeArgs = ['--tls-cert', resolve(files.cert!), '--tls-key', resolve(files.key!), ...(files.ca ? ['--tls-ca', resolve(files.ca)] : []), ...(files.requireClientCert ? ['--tls-client-auth'] : [])];
+  return { nodeArgs, client: new TlsReloader({ cert: files.cert, key: files.key, ...(files.ca ? { ca: files.ca } : {}) }) };
+}
+
+async function doRun(o: Record<string, any>, logDir: string, overrides: { interval?: number } = {}): Promise<RunResult> {
   const n = o.nodes as number;
   const faults = parseFaults({ kill: o.kill, pause: o.pause, partition: o.partition }, n);
-  await runCluster({
+  const tls = runTls(o as TlsOptionValues);
+  return runCluster({
     nodes: n,
     ports: ports(n, o),
     ...(o.peerPorts ? { peerPorts: parsePortList(o.peerPorts) } : {}),
@@ -192,6 +205,7 @@ async function doRun(o: Record<string, any>, logDir: string, overrides: { interv
     seconds: Number(o.time),
     faults,
     cliPath: CLI_PATH,
+    ...(tls ? { tls } : {}),
     log: (l) => console.error(`[run] ${l}`),
   });
 }
@@ -199,7 +213,11 @@ async function doRun(o: Record<string, any>, logDir: string, overrides: { interv
 addRunOptions(program.command('run').description('start the nodes, apply faults, wait for them to stop'))
   .option('--log-dir <dir>', 'where the logs go', 'logs')
   .action(async (o) => {
-    await doRun(o, resolve(o.logDir));
+    const dir = resolve(o.logDir);
+    const r = await doRun(o, dir);
+    const problems = runProblemLines(r, dir);
+    for (const l of problems) console.error(l);
+    if (r.problems.length > 0) process.exitCode = 1;
   });
 
 program
@@ -224,10 +242,13 @@ addRunOptions(program.command('run-and-check').description('the seed scenarios: 
     for (const [name, interval] of [['low', o.interval as number], ['high', 10_000]] as const) {
       console.log(`Check on ${name} pressure`);
       const dir = join(base, name);
-      await doRun(o, dir, { interval });
+      const run = await doRun(o, dir, { interval });
       const r = checkDir(dir, o.nodes);
       console.log(r.report);
-      ok &&= r.ok;
+      // The cause beside the verdict: a node that died, or one that never committed, with
+      // its exit code and the end of its output.
+      for (const l of runProblemLines(run, dir, r)) console.log(l);
+      ok &&= r.ok && run.problems.length === 0;
     }
     console.error(`logs in ${base}`);
     if (!ok) process.exitCode = 1;

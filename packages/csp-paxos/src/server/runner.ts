@@ -1,8 +1,13 @@
-// `csp-paxos run`: starts N node processes, applies a fault schedule, waits for them to stop.
+// `csp-paxos run`: starts N node processes, applies a fault schedule, stops them together.
+// The run's window opens once every node answers (on a loaded machine the processes come up
+// seconds apart: a CI run saw 3.9 s between the first and the last start of a 5 s run) and
+// lasts `seconds`; then every node gets SIGTERM at the same moment. Each node also carries a
+// far --stop-at of its own, so an orphan (the runner killed) still stops.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TlsReloader } from '@quorumkit/shared-transport';
 import { nodeStatus, NodeConnection } from '../client/client.js';
 import { type FaultEvent, type Target, blockedPeers } from './faults.js';
 
@@ -21,19 +26,60 @@ export interface RunOptions {
   /** Path of the built CLI (dist/cli/csp-paxos.js). */
   cliPath: string;
   extraNodeArgs?: string[];
+  /**
+   * TLS for the nodes (docs/tls.md): `nodeArgs` are the node flags (--tls-cert/--tls-key/
+   * --tls-ca[/--tls-client-auth]); `client` is what the runner's own status and control
+   * connections present.
+   */
+  tls?: { nodeArgs: string[]; client: TlsReloader };
   /** Remove old logs and data in logDir first (default true). */
   fresh?: boolean;
+  /** Node i is spawned this long after the others (a slow start on a loaded machine; tests). */
+  startDelaysMs?: number[];
   log?(line: string): void;
+}
+
+/** Something that went wrong with a node process (not a fault the schedule caused). */
+export interface NodeProblem {
+  node: number;
+  /** What happened, e.g. "exited with code 2 before it was ready". */
+  what: string;
+  /** The last lines of its node<i>.out. */
+  outTail: string[];
 }
 
 export interface RunResult {
   applied: string[];
-  /** Per node: exit codes of every incarnation. */
+  /** Per node: exit codes of every incarnation (null: ended by a signal). */
   exits: Array<Array<number | null>>;
+  /** When every node answered: the fault schedule and the run window count from here. */
   startedAtMs: number;
+  /** Nodes that died at start, failed to answer, or exited on their own with an error. */
+  problems: NodeProblem[];
 }
 
 const STOP_GRACE_MS = 15_000;
+/** How long a node may take to answer its first status request. */
+const READY_TIMEOUT_MS = 30_000;
+/** A node's own --stop-at lies this far past the run's end (the runner stops it first). */
+const BACKSTOP_MS = 60_000;
+/** Lines of node<i>.out shown with a problem. */
+export const OUT_TAIL_LINES = 8;
+
+/** The last `n` non-empty lines of a text file ([] when it is missing). */
+export function tailLines(path: string, n = OUT_TAIL_LINES): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (_e) {
+    return [];
+  }
+  return text.split('\n').filter((l) => l.trim() !== '').slice(-n);
+}
+
+export function nodeOutPath(logDir: string, i: number): string {
+  return join(logDir, `node${i}.out`);
+}
 
 export async function runCluster(o: RunOptions): Promise<RunResult> {
   const log = o.log ?? (() => {});
@@ -44,44 +90,61 @@ export async function runCluster(o: RunOptions): Promise<RunResult> {
       rmSync(join(o.logDir, `data${i}`), { recursive: true, force: true });
     }
   }
-  const startedAtMs = Date.now();
-  // Each node runs -t seconds from its own start, like the seed; a restarted node keeps the
-  // deadline of its first incarnation. This is the latest any node may still run.
-  let stopAtMs = startedAtMs + o.seconds * 1000;
-  const nodeStopAtMs: Array<number | undefined> = new Array(o.nodes).fill(undefined);
+  const spawnedAtMs = Date.now();
+  // Set once every node answered: the end of the run window (every node is stopped then).
+  const win: { endAtMs?: number } = {};
   const procs: Array<ChildProcess | undefined> = new Array(o.nodes).fill(undefined);
   const exits: Array<Array<number | null>> = Array.from({ length: o.nodes }, () => []);
   const exited: Array<Promise<void>> = new Array(o.nodes).fill(Promise.resolve());
+  /** Processes this runner killed or stopped on purpose (their exit is no problem). */
+  const ours = new WeakSet<ChildProcess>();
+  const problems: NodeProblem[] = [];
   let blocked: number[][] = Array.from({ length: o.nodes }, () => []);
   const applied: string[] = [];
   const at = (ms: number): string => `${(ms / 1000).toFixed(2)}s`;
+  const outPath = (i: number): string => nodeOutPath(o.logDir, i);
+  const problem = (i: number, what: string): void => {
+    // The tail is read once the node's output is flushed (its streams end with the process).
+    problems.push({ node: i, what, outTail: [] });
+    log(`node ${i} ${what}; see ${outPath(i)}`);
+  };
 
   const starts: number[] = new Array(o.nodes).fill(0);
+  const outs: Array<Promise<void>> = [];
   const secret = o.secret ?? randomBytes(24).toString('hex');
   // Partitions are applied through the nodes' control requests, which are off unless asked for.
   const needsControl = (o.faults ?? []).some((f) => f.kind === 'partition');
   const startNode = (i: number): void => {
-    const stopAt = nodeStopAtMs[i];
     // Only the very first start of a fresh run creates the cluster; a restart never bootstraps
     // (a node whose disk was lost must re-learn, not start a cluster of its own).
     const bootstrap = starts[i] === 0 && (o.fresh ?? true);
     starts[i] = (starts[i] ?? 0) + 1;
-    const args = [o.cliPath, 'node', '-i', String(i), '-o', o.timeoutArg, '-l', String(o.interval), '-t', String(o.seconds), '--log-dir', o.logDir, '--ports', o.ports.join(','), ...(o.peerPorts ? ['--peer-ports', o.peerPorts.join(',')] : []), ...(bootstrap ? ['--bootstrap'] : []), ...(needsControl ? ['--allow-control'] : []), ...(stopAt !== undefined ? ['--stop-at', String(stopAt)] : []), ...(o.extraNodeArgs ?? [])];
-    const out = createWriteStream(join(o.logDir, `node${i}.out`), { flags: 'a' });
+    const backstop = (win.endAtMs ?? Date.now() + READY_TIMEOUT_MS + o.seconds * 1000) + BACKSTOP_MS;
+    const args = [o.cliPath, 'node', '-i', String(i), '-n', String(o.nodes), '-o', o.timeoutArg, '-l', String(o.interval), '-t', String(o.seconds), '--stop-at', String(backstop), '--log-dir', o.logDir, '--ports', o.ports.join(','), ...(o.peerPorts ? ['--peer-ports', o.peerPorts.join(',')] : []), ...(bootstrap ? ['--bootstrap'] : []), ...(needsControl ? ['--allow-control'] : []), ...(o.tls?.nodeArgs ?? []), ...(o.extraNodeArgs ?? [])];
+    const out = createWriteStream(outPath(i), { flags: 'a' });
     // The secret travels in the environment, not on the command line (ps shows argv).
     const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CSP_PAXOS_SECRET: secret } });
-    p.stdout!.pipe(out);
+    // Both streams into one file; it is ended once both are drained ('close' of the child).
+    p.stdout!.pipe(out, { end: false });
     p.stderr!.pipe(out, { end: false });
+    p.once('close', () => out.end());
+    out.on('error', (e) => log(`cannot write ${outPath(i)}: ${e.message}`));
+    outs.push(new Promise((resolve) => out.once('close', () => resolve())));
     procs[i] = p;
-    exited[i] = new Promise((resolve) => p.once('exit', (code) => {
+    exited[i] = new Promise((resolve) => p.once('exit', (code, signal) => {
       exits[i]!.push(code);
       if (procs[i] === p) procs[i] = undefined;
+      // A node that stops by itself before the end, or with an error, is a finding (a disk
+      // that stalled, a port taken); one this runner killed or stopped is not.
+      if (!ours.has(p) && win.endAtMs !== undefined) problem(i, signal ? `was ended by ${signal} during the run` : `exited with code ${code} during the run`);
+      else if (ours.has(p) && code !== null && code !== 0) problem(i, `exited with code ${code} when stopped`);
       resolve();
     }));
   };
+  const status = (i: number) => nodeStatus(o.ports[i]!, undefined, o.tls?.client);
   const control = async (i: number, peers: number[]): Promise<void> => {
     try {
-      const c = await NodeConnection.open(o.ports[i]!, undefined, 1_000);
+      const c = await NodeConnection.open(o.ports[i]!, undefined, 1_000, o.tls?.client);
       try {
         await c.block(peers, 1_000);
       } finally {
@@ -96,38 +159,44 @@ export async function runCluster(o: RunOptions): Promise<RunResult> {
     const rounds: number[] = [];
     for (let i = 0; i < o.nodes; i++) {
       try {
-        rounds.push((await nodeStatus(o.ports[i]!)).round);
+        rounds.push((await status(i)).round);
       } catch (_e) {
         // down
       }
     }
     return rounds.length === 0 ? 0 : Math.max(...rounds) % o.nodes;
   };
-  const waitReady = async (i: number): Promise<void> => {
-    const deadline = Date.now() + 30_000;
+  /** Waits until node i answers; false when it died or stayed silent. */
+  const waitReady = async (i: number): Promise<boolean> => {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline && procs[i]) {
       try {
-        await nodeStatus(o.ports[i]!);
-        return;
+        await status(i);
+        return true;
       } catch (_e) {
         await new Promise((r) => setTimeout(r, 50));
       }
     }
+    return false;
   };
 
-  for (let i = 0; i < o.nodes; i++) startNode(i);
+  const delays = o.startDelaysMs ?? [];
   await Promise.all(
     Array.from({ length: o.nodes }, async (_, i) => {
-      await waitReady(i);
+      if ((delays[i] ?? 0) > 0) await new Promise((r) => setTimeout(r, delays[i]));
+      startNode(i);
+      if (await waitReady(i)) return;
       // A node that died at start (a port taken, a bad directory) would otherwise show up only
-      // as "node i never commits"; name the cause's place.
-      if (!procs[i]) log(`node ${i} exited with code ${exits[i]![0]} before it was ready; see ${join(o.logDir, `node${i}.out`)}`);
-      nodeStopAtMs[i] = Date.now() + o.seconds * 1000;
-      stopAtMs = Math.max(stopAtMs, nodeStopAtMs[i]!);
+      // as "node i never commits".
+      if (!procs[i]) problem(i, `exited with code ${exits[i]![0]} before it was ready`);
+      else problem(i, `did not answer a status request within ${READY_TIMEOUT_MS / 1000} s of its start`);
     }),
   );
-  // Fault times count from the moment every node is up.
+  // Fault times and the run window count from the moment every node is up.
   const faultT0 = Date.now();
+  const endAt = faultT0 + o.seconds * 1000;
+  win.endAtMs = endAt;
+  if (faultT0 - spawnedAtMs > 1000) log(`the nodes answered ${at(faultT0 - spawnedAtMs)} after the first spawn; the ${o.seconds} s window starts now`);
   const timers: NodeJS.Timeout[] = [];
   const schedule = (ms: number, fn: () => Promise<void> | void): void => {
     timers.push(setTimeout(() => void Promise.resolve(fn()).catch((e) => log(`fault failed: ${(e as Error).message}`)), Math.max(0, ms)));
@@ -138,13 +207,14 @@ export async function runCluster(o: RunOptions): Promise<RunResult> {
         const i = await resolveTarget(f.target);
         const p = procs[i];
         if (!p) return;
+        ours.add(p);
         p.kill('SIGKILL');
         await exited[i];
         applied.push(`${at(Date.now() - faultT0)} kill ${i}`);
         log(applied[applied.length - 1]!);
         if (f.restartAtMs !== undefined) {
           schedule(f.restartAtMs - (Date.now() - faultT0), async () => {
-            if (procs[i] || Date.now() >= (nodeStopAtMs[i] ?? stopAtMs) - 500) return;
+            if (procs[i] || Date.now() >= endAt - 500) return;
             startNode(i);
             applied.push(`${at(Date.now() - faultT0)} restart ${i}`);
             log(applied[applied.length - 1]!);
@@ -184,15 +254,22 @@ export async function runCluster(o: RunOptions): Promise<RunResult> {
       });
     }
   }
-  // Nodes stop by themselves at stopAtMs; anything still running after a grace period is killed.
+  await new Promise((r) => setTimeout(r, Math.max(0, endAt - Date.now())));
+  for (const t of timers) clearTimeout(t);
+  // Every node stops at the same moment (a paused one is resumed first, so it can stop).
+  for (const p of procs) {
+    if (!p) continue;
+    ours.add(p);
+    p.kill('SIGCONT');
+    p.kill('SIGTERM');
+  }
+  // Anything still running after a grace period is killed.
   const hard = setTimeout(() => {
     for (const p of procs) p?.kill('SIGKILL');
-  }, stopAtMs - Date.now() + STOP_GRACE_MS);
-  await new Promise((r) => setTimeout(r, Math.max(0, stopAtMs - Date.now())));
-  for (const t of timers) clearTimeout(t);
-  for (const p of procs) p?.kill('SIGCONT');
-  await Promise.all(exited);
+  }, STOP_GRACE_MS);
   await Promise.all(procs.map((_, i) => exited[i]));
   clearTimeout(hard);
-  return { applied, exits, startedAtMs: faultT0 };
+  await Promise.all(outs);
+  for (const pr of problems) pr.outTail = tailLines(outPath(pr.node));
+  return { applied, exits, startedAtMs: faultT0, problems };
 }

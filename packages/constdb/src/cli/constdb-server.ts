@@ -38,6 +38,7 @@ const program = new Command()
   .option('--gc-interval-ms <ms>', 'tombstone GC interval')
   .option('--anti-entropy-interval-ms <ms>', 'compare digests with a replica this often (0: never)')
   .option('--pretty', 'human-readable logs')
+  .option('--metrics-addr <host:port>', 'serve Prometheus metrics at GET /metrics on this address (off by default; a bare port binds 127.0.0.1)')
   // The CLI convention (issue 23): a bad flag is one `Error:` line and one usage line on
   // stderr (not the whole help) and exit 2; --help and --version exit 0.
   .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'Error: ')) })
@@ -53,7 +54,7 @@ const file = (opts.config as string | undefined) ?? program.args[0];
 const overrides: Record<string, unknown> = {};
 for (const k of ['nodeId', 'nodeAlias', 'ip', 'port', 'workDir', 'log', 'logLevel', 'requirepass', 'appendonly', 'appendfsync',
   'snapshotInterval', 'replBacklogLimit', 'replicaHeartbeatFrequency', 'protoMaxBulkLen', 'clientQueryBufferLimit', 'clientOutputBufferLimit', 'peerAddrs', 'replTimeout', 'gcIntervalMs', 'antiEntropyIntervalMs',
-  'tlsCert', 'tlsKey', 'tlsCa', 'tlsClientAuth']) {
+  'tlsCert', 'tlsKey', 'tlsCa', 'tlsClientAuth', 'metricsAddr']) {
   if (opts[k] !== undefined) overrides[k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())] = opts[k];
 }
 if (opts.host !== undefined && opts.ip === undefined) overrides.ip = opts.host;

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'smol-toml';
 import { QuorumkitError } from '@quorumkit/shared-storage';
+import { parseMetricsAddress } from '@quorumkit/shared-transport';
 import type { AppendFsync } from '../storage/aof.js';
 
 export class ConfigError extends QuorumkitError {
@@ -62,6 +63,8 @@ export interface ConstdbConfig {
   tlsCa: string | undefined;
   /** mutual TLS: a client or peer without a certificate signed by tlsCa is refused */
   tlsClientAuth: boolean;
+  /** serve Prometheus GET /metrics at host:port ('' = off; a bare port binds 127.0.0.1) */
+  metricsAddr: string;
 }
 
 export const defaultConfig: ConstdbConfig = {
@@ -97,9 +100,10 @@ export const defaultConfig: ConstdbConfig = {
   tlsKey: undefined,
   tlsCa: undefined,
   tlsClientAuth: false,
+  metricsAddr: '',
 };
 
-type Kind = 'int' | 'uint' | 'string' | 'bool' | 'fsync' | 'level' | 'number' | 'peers';
+type Kind = 'int' | 'uint' | 'string' | 'bool' | 'fsync' | 'level' | 'number' | 'peers' | 'addr';
 
 /** toml key -> [config field, kind] */
 const KEYS: Record<string, [keyof ConstdbConfig, Kind]> = {
@@ -138,6 +142,7 @@ const KEYS: Record<string, [keyof ConstdbConfig, Kind]> = {
   tls_key: ['tlsKey', 'string'],
   tls_ca: ['tlsCa', 'string'],
   tls_client_auth: ['tlsClientAuth', 'bool'],
+  metrics_addr: ['metricsAddr', 'addr'],
 };
 /** accepted for compatibility with the seed's file, no effect */
 const IGNORED = new Set(['daemon']);
@@ -172,6 +177,18 @@ function convert(key: string, kind: Kind, v: unknown): unknown {
     case 'peers': {
       if (typeof v !== 'string' || !/^(\d+=[^,=\s]+:\d+)?(,\d+=[^,=\s]+:\d+)*$/.test(v)) throw bad('a list like "2=127.0.0.1:9002,3=10.0.0.3:9001"');
       return v;
+    }
+    case 'addr': {
+      // host:port, :port or port (127.0.0.1), or '' for off
+      if (typeof v !== 'string' && typeof v !== 'number') throw bad('an address like "127.0.0.1:9121"');
+      const a = String(v);
+      if (a === '') return a;
+      try {
+        parseMetricsAddress(a);
+      } catch {
+        throw bad('an address like "127.0.0.1:9121" (host:port, or a port for 127.0.0.1)');
+      }
+      return a;
     }
     case 'level': {
       const l = typeof v === 'string' ? v.toLowerCase() : '';

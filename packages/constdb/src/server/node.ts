@@ -4,7 +4,8 @@ import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { createSocketServer, type TlsReloader } from '@quorumkit/shared-transport';
+import { createSocketServer, type MetricsServer, type TlsReloader } from '@quorumkit/shared-transport';
+import { NodeMetrics } from './metrics.js';
 import { Db } from '../core/db.js';
 import { unwatchAll } from '../core/multi.js';
 import { encodeOpFrame, decodeOp, maxUuid } from '../core/codec.js';
@@ -64,6 +65,9 @@ export class ConstdbNode {
   readonly tls: TlsReloader | undefined;
   /** TLS handshakes refused on the port (no certificate, another CA, plaintext) */
   tlsRefused = 0;
+  /** Prometheus metrics, when metrics_addr is set (see metrics.ts) */
+  metrics: NodeMetrics | undefined;
+  metricsServer: MetricsServer | undefined;
 
   constructor(readonly cfg: ConstdbConfig, readonly log: Logger, opts: ConstdbNodeOptions = {}) {
     this.tls = opts.tls;
@@ -254,6 +258,17 @@ export class ConstdbNode {
     server.on('error', (err) => this.log.error({ err: err.message }, 'listener error'));
     const addr = server.address();
     this.port = typeof addr === 'object' && addr ? addr.port : this.cfg.port;
+    if (this.cfg.metricsAddr) {
+      this.metrics = new NodeMetrics(this);
+      this.metrics.attach(this);
+      try {
+        this.metricsServer = await this.metrics.serve(this.cfg.metricsAddr);
+      } catch (e) {
+        server.close();
+        throw e;
+      }
+      this.log.info({ address: this.metricsServer.address }, 'metrics served at /metrics');
+    }
     this.startTimers();
     this.repl.start();
     return this.port;
@@ -311,6 +326,7 @@ export class ConstdbNode {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     this.repl.stop();
+    await this.metricsServer?.close();
     await new Promise<void>((resolve) => {
       if (!this.server) return resolve();
       this.server.close(() => resolve());

@@ -27,6 +27,8 @@ export class Aof {
   private dirty = false;
   bytes = 0;
   lastFsyncMs = 0;
+  /** every fdatasync of appended ops, with its duration in seconds (metrics) */
+  onFsync: ((seconds: number) => void) | undefined;
 
   constructor(readonly path: string, readonly fsync: AppendFsync) {
     this.fd = openSync(path, 'a');
@@ -65,7 +67,9 @@ export class Aof {
   syncNow(): void {
     this.writePending();
     if (this.dirty) {
+      const t0 = process.hrtime.bigint();
       fdatasyncSync(this.fd);
+      this.onFsync?.(Number(process.hrtime.bigint() - t0) / 1e9);
       this.dirty = false;
       this.lastFsyncMs = Date.now();
     }
@@ -79,7 +83,9 @@ export class Aof {
     this.writePending();
     if (!this.dirty) return;
     this.dirty = false;
+    const t0 = process.hrtime.bigint();
     fdatasync(this.fd, () => {
+      this.onFsync?.(Number(process.hrtime.bigint() - t0) / 1e9);
       this.lastFsyncMs = Date.now();
     });
   }

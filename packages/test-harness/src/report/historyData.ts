@@ -28,7 +28,7 @@ export interface ViewOp {
   lin: number;
   /** could not be placed after the prefix: the violation */
   bad: boolean;
-  /** overlaps the concurrent window (and is not a failed op, which never took effect) */
+  /** on the failing key and overlaps the concurrent window (a failed op never took effect: not flagged) */
   cc: boolean;
   /** one-line description (the checker's describeOp) */
   d: string;
@@ -95,7 +95,9 @@ export function historyViewData(history: History | Operation[], result?: Lineari
   const badIds = new Set(badOps.map((o) => o.id));
   const prefixOrder = new Map(result && result.ok === false ? result.prefix.map((o, i) => [o.id, i + 1] as const) : []);
   const win = violationWindow(badOps);
-  const overlaps = (o: Operation) => win !== null && o.status !== 'fail' && o.invokeNs <= win.b && (endOf(o) ?? win.b) >= win.a;
+  // Only the failing key's ops: the checker orders each key on its own, so another key's op
+  // at the same moment is no part of the violation.
+  const overlaps = (o: Operation) => win !== null && o.key === failKeyName && o.status !== 'fail' && o.invokeNs <= win.b && (endOf(o) ?? win.b) >= win.a;
 
   const t0 = all.reduce((m, o) => (o.invokeNs < m ? o.invokeNs : m), all[0]?.invokeNs ?? 0n);
   const tEnd = all.reduce((m, o) => {

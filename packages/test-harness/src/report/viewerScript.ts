@@ -8,7 +8,7 @@
 export const VIEWER_SCRIPT = String.raw`(function () {
   'use strict';
   var NS = 'http://www.w3.org/2000/svg';
-  var ROW = 22, LABEL = 96, AXIS = 24, RIGHT = 12, MIN_LABEL_PX = 46;
+  var ROW = 22, LABEL = 96, AXIS = 24, RIGHT = 12, MIN_LABEL_PX = 46, DENSE = 2500;
   var data = JSON.parse(document.getElementById('qk-data').textContent);
   var tl = document.getElementById('qk-timeline');
   var ovBox = document.getElementById('qk-overview');
@@ -100,15 +100,20 @@ export const VIEWER_SCRIPT = String.raw`(function () {
     st.rows.forEach(function (r, i) {
       if (i % 2) svg.appendChild(svgEl('rect', { x: 0, y: AXIS + i * ROW, width: W, height: ROW, 'class': 'stripe' }));
     });
+    var visible = st.ops.filter(function (o) {
+      var open = o.s === 'info' || o.s === 'pending';
+      return o.a <= st.v1 && (open ? Infinity : solidEnd(o)) >= st.v0;
+    });
+    // Thousands of bars at once: no hover titles (click shows the op), so zooming stays quick.
+    var dense = visible.length > DENSE;
     var drawn = 0;
-    st.ops.forEach(function (o) {
+    visible.forEach(function (o) {
       var endT = solidEnd(o);
       var open = o.s === 'info' || o.s === 'pending';
-      if (o.a > st.v1 || (open ? Infinity : endT) < st.v0) return;
       var x1 = Math.max(LABEL - 2, x(o.a)), x2 = Math.min(W, x(endT)), w = Math.max(3, x2 - x1);
       var y = AXIS + o.row * ROW + 2;
       var g = svgEl('g', { 'class': opClass(o), 'data-id': o.id });
-      g.appendChild(svgEl('title', {}, o.d));
+      if (!dense) g.appendChild(svgEl('title', {}, o.d));
       g.appendChild(svgEl('rect', { x: x1, y: y, width: w, height: ROW - 4, rx: 2, 'data-id': o.id }));
       if (open) g.appendChild(svgEl('line', { x1: x1 + w, x2: W - RIGHT, y1: y + (ROW - 4) / 2, y2: y + (ROW - 4) / 2, 'class': 'tail', 'data-id': o.id }));
       if (w >= MIN_LABEL_PX) {

@@ -180,7 +180,7 @@ export function certainWorld(o: CertainWorldOptions): WorldSpec<CNode, CDisk, CP
         e.sendNow.push({ to: from, msg: { kind: 'catchUpRsp', srcAcceptorId: node.id, entityId: m.entityId, entries, maxChosenEntry: c.maxChosen, expired: false } });
         return out(node, e);
       }
-      if (m.kind === 'paxos' || m.kind === 'catchUpRsp') {
+      if (m.kind === 'paxos' || m.kind === 'catchUpRsp' || m.kind === 'commit') {
         const id = m.kind === 'paxos' ? m.cmd.header.entityId : m.entityId;
         const c = node.cores.get(id);
         if (!c) return {};
@@ -240,8 +240,9 @@ export function certainWorld(o: CertainWorldOptions): WorldSpec<CNode, CDisk, CP
       const m = msg.m;
       if (m.kind === 'paxos') {
         const r = m.cmd.srcRecord;
-        return `paxos e${m.cmd.header.entityId}:${m.cmd.header.entry} [prep ${r.preparedNum} prom ${r.promisedNum} acc ${r.acceptedNum}${r.acceptedNum > 0n ? `=${valueOf(r)}` : ''}${r.chosen ? ' CHOSEN' : ''}${(m.cmd as { srcDurable?: boolean }).srcDurable === false ? ' not-durable' : ''}] inc ${msg.inc}`;
+        return `paxos e${m.cmd.header.entityId}:${m.cmd.header.entry} [prep ${r.preparedNum} prom ${r.promisedNum} acc ${r.acceptedNum}${r.acceptedNum > 0n ? `=${valueOf(r)}` : ''}${r.chosen ? ' CHOSEN' : ''}${(m.cmd as { srcDurable?: boolean }).srcDurable === false ? ' not-durable' : ''}] chosen<=${m.cmd.maxChosenEntry}${m.cmd.maxChosenValueId ? `=v${m.cmd.maxChosenValueId}` : ''} inc ${msg.inc}`;
       }
+      if (m.kind === 'commit') return `commit e${m.entityId}:${m.entry}=v${m.valueId} inc ${msg.inc}`;
       return `${m.kind} inc ${msg.inc}`;
     },
     describeOp(op) {

@@ -1,7 +1,7 @@
 // One entity's log as seen by one replica: which entry is active (maxChosen + 1), the entry
 // state machine for it, the in-flight write / reads, catch-up and GetAll state. Pure.
 import { EntryMachine, type Step } from './entryMachine.js';
-import type { EntityMsg, CatchUpRsp, ChosenEntry } from './messages.js';
+import type { EntityMsg, CatchUpRsp, ChosenEntry, CommitMsg } from './messages.js';
 import {
   type EntryRecord, type PaxosCmd, type ProposalValue, CmdResult,
   emptyRecord, copyRecord, isEmptyRecord, ballotOwner, majority,
@@ -44,6 +44,8 @@ export class EntityCore {
   /** Winner (acceptor id) of maxChosen, for PreAuth; acceptor 0 holds entry 1. */
   lastWinner: number;
   lastChosen: ChosenEntry | null = null;
+  /** No PreAuth until we win an entry through phase 1 (see the constructor). */
+  private preAuthBlocked: boolean;
   writeEntry: bigint | null = null;
   private nextRetryAt = 0;
   private readonly reads: ReadState[] = [];
@@ -69,9 +71,14 @@ export class EntityCore {
     lastWinner: number,
   ) {
     this.maxChosen = maxChosen;
-    // After a restart we cannot tell whether a PreAuth accept for the active entry left before
-    // it was durable (localAcceptFirst off): do not use PreAuth again for that entry.
-    this.lastWinner = !cfg.localAcceptFirst && lastWinner === cfg.acceptorId && !activeRecord ? -1 : lastWinner;
+    this.lastWinner = lastWinner;
+    // Without localAcceptFirst a PreAuth accept leaves before it is durable: after a restart
+    // we cannot tell at which entry we last sent one (the entries we had learnt chosen may be
+    // lost too), and the PreAuth ballot of an entry is the same every time, so reusing it
+    // could put two values under one ballot (and one value id). PreAuth waits until we win an
+    // entry with a fresh value of ours through phase 1: then that entry was not chosen before
+    // the restart, so no PreAuth of ours can exist beyond it.
+    this.preAuthBlocked = !cfg.localAcceptFirst;
     this.machine = this.newMachine(activeRecord);
   }
 
@@ -137,7 +144,7 @@ export class EntityCore {
     this.writeEntry = entry;
     this.retries = 0;
     this.nextRetryAt = now + this.retryDelay(random);
-    const preAuth = this.cfg.enablePreAuth && this.lastWinner === this.cfg.acceptorId;
+    const preAuth = this.cfg.enablePreAuth && this.lastWinner === this.cfg.acceptorId && !this.preAuthBlocked;
     return this.fromStep(this.machine.propose(value, { preAuth }));
   }
 
@@ -177,7 +184,33 @@ export class EntityCore {
   onMessage(msg: EntityMsg, now: number, random: number): Effects {
     if (msg.kind === 'paxos') return this.onCmd(msg.cmd, now, random);
     if (msg.kind === 'catchUpRsp') return this.onCatchUpRsp(msg, now, random);
+    if (msg.kind === 'commit') return this.onCommit(msg, now, random);
     return emptyEffects(); // catchUpReq is served by the shell from the plog
+  }
+
+  /** A commit notice that arrived while our record of that entry was being written. */
+  private pendingCommit: { msg: CommitMsg; now: number } | null = null;
+
+  /** The proposer counted a quorum for `entry`: mark our matching accept chosen, else catch up. */
+  private onCommit(m: CommitMsg, now: number, random: number): Effects {
+    if (this.getAllInProgress || m.entry <= this.maxChosen) return emptyEffects();
+    if (!this.learner && m.entry === this.maxChosen + 1n) {
+      if (this.machine.isPersisting) {
+        this.pendingCommit = { msg: m, now };
+        return emptyEffects();
+      }
+      if (this.holdsValue(m.valueId)) return this.adoptChosenEntry(copyRecord(this.machine.own), now, random);
+    }
+    return this.startCatchUp(m.srcAcceptorId, now);
+  }
+
+  /**
+   * Our record of the active entry holds the value with this id (ids name one value: the
+   * ballot a proposer first proposed it with), so it is the chosen value when told so.
+   */
+  private holdsValue(valueId: bigint): boolean {
+    const own = this.machine.own;
+    return valueId !== 0n && !this.machine.isPersisting && !own.chosen && own.acceptedNum > 0n && own.valueId === valueId;
   }
 
   private onCmd(cmd: PaxosCmd, now: number, random: number): Effects {
@@ -199,6 +232,10 @@ export class EntityCore {
       // The sender is behind on this entity: hand it the chosen record, or tell it to catch up.
       // No answer to a sender that already knows (it would only echo back).
       if ((cmd.srcRecord.chosen && !cmd.checkEmpty) || cmd.maxChosenEntry >= entry) return e;
+      const holdsChosen = this.lastChosen?.entry === entry && cmd.srcRecord.acceptedNum > 0n && cmd.srcRecord.valueId === this.lastChosen.record.valueId;
+      // a late answer to our accept from an acceptor holding the chosen value: our commit
+      // notice already told it (the value need not travel again)
+      if (holdsChosen && !cmd.checkEmpty && !cmd.quickRsp) return e;
       if (this.lastChosen && this.lastChosen.entry === entry) {
         const m = this.newReply(cmd, this.lastChosen.record);
         e.sendNow.push({ to: from, msg: { kind: 'paxos', cmd: m } });
@@ -206,6 +243,13 @@ export class EntityCore {
         e.sendNow.push({ to: from, msg: { kind: 'paxos', cmd: this.newReply(cmd, emptyRecord()) } });
       }
       return e;
+    }
+    if (cmd.maxChosenEntry === this.maxChosen + 1n && this.holdsValue(cmd.maxChosenValueId)) {
+      // the piggybacked commit: our active entry is chosen
+      mergeEffects(e, this.adoptChosenEntry(copyRecord(this.machine.own), now, random));
+      // a message about that very entry (the sender's own chosen record) has nothing more to
+      // tell: it must never reach the machine of the next entry
+      if (entry <= this.maxChosen) return e;
     }
     const next = this.maxChosen + 1n;
     const behind = entry > next || cmd.maxChosenEntry > next || (cmd.maxChosenEntry === next && !cmd.srcRecord.chosen);
@@ -246,9 +290,15 @@ export class EntityCore {
       srcDurable: false,
       destRecord: copyRecord(cmd.srcRecord),
       maxChosenEntry: this.maxChosen,
+      maxChosenValueId: this.chosenValueId(this.maxChosen),
       checkEmpty: false,
       quickRsp: false,
     };
+  }
+
+  /** Value id of a chosen entry when it is the last one known here (0: not known). */
+  private chosenValueId(entry: bigint): bigint {
+    return this.lastChosen !== null && this.lastChosen.entry === entry ? this.lastChosen.record.valueId : 0n;
   }
 
   private startCatchUp(peer: number, now: number): Effects {
@@ -312,19 +362,24 @@ export class EntityCore {
       e.persist.push({ entityId: this.entityId, entry: this.machine.entry, record: step.persist, maxChosen: this.maxChosen + (step.chosen ? 1n : 0n) });
       e.persistedCallback.push(this.entityId);
     }
-    for (const cmd of step.announce) {
-      cmd.maxChosenEntry = this.maxChosen;
-      e.sendNow.push(this.out(cmd));
-    }
     const sink = step.sendWithPersist ? e.sendNow : e.send;
     for (const cmd of step.send) {
       cmd.maxChosenEntry = this.maxChosen + (step.chosen ? 1n : 0n);
+      cmd.maxChosenValueId = step.chosen ? this.machine.own.valueId : this.chosenValueId(this.maxChosen);
       sink.push(this.out(cmd));
     }
     if (step.chosen) {
       const entry = this.machine.entry;
       const rec = copyRecord(this.machine.own);
       const mine = this.writeEntry === entry && this.isMine(rec);
+      if (this.machine.countedChosen) {
+        // We counted the quorum; acceptors answered only us: tell the others (no value, and
+        // the transport carries it in the frame it sends next to that peer).
+        for (let j = 0; j < this.cfg.acceptorNum; j++) {
+          if (j === this.cfg.acceptorId || this.machine.records[j]!.chosen) continue;
+          e.sendNow.push({ to: j, msg: { kind: 'commit', srcAcceptorId: this.cfg.acceptorId, entityId: this.entityId, entry, valueId: rec.valueId } });
+        }
+      }
       this.advance(entry, rec, e, mine);
     }
     return e;
@@ -355,6 +410,7 @@ export class EntityCore {
     this.maxChosen = entry;
     this.lastChosen = { entry, record: rec };
     this.lastWinner = ballotOwner(rec.valueId, this.cfg.acceptorNum);
+    if (mine) this.preAuthBlocked = false;
     e.chosen.push({ entityId: this.entityId, entry, record: rec, mine });
     if (this.writeEntry === entry) this.writeEntry = null;
     const parked = this.machine.isPersisting;
@@ -384,6 +440,7 @@ export class EntityCore {
     if (!this.reads.some((r) => r.stage === 'probe')) return;
     for (const cmd of this.machine.checkEmptyProbe()) {
       cmd.maxChosenEntry = this.maxChosen;
+      cmd.maxChosenValueId = this.chosenValueId(this.maxChosen);
       e.sendNow.push(this.out(cmd));
     }
   }
@@ -394,11 +451,17 @@ export class EntityCore {
 
   /** The batch holding this entity's last persist is durable. */
   persisted(): Effects {
+    let e: Effects;
     if (this.staleCallbacks > 0) {
       this.staleCallbacks--;
-      return emptyEffects();
+      e = emptyEffects();
+    } else e = this.fromStep(this.machine.persisted());
+    const pc = this.pendingCommit;
+    if (pc && !this.machine.isPersisting) {
+      this.pendingCommit = null;
+      mergeEffects(e, this.onCommit(pc.msg, pc.now, 0));
     }
-    return this.fromStep(this.machine.persisted());
+    return e;
   }
 
   /** Timers: retry a stuck proposal, forget a lost catch-up, re-probe stuck reads. */

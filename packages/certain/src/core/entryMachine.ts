@@ -23,12 +23,10 @@ export interface Step {
   chosen: boolean;
   /** Safe to send `send` concurrently with persisting (proposer's own accept of a normal ballot). */
   sendWithPersist: boolean;
-  /** Messages whose record is already durable: they may leave at once, whatever `persist` is. */
-  announce: PaxosCmd[];
 }
 
 function emptyStep(): Step {
-  return { persist: null, send: [], chosen: false, sendWithPersist: false, announce: [] };
+  return { persist: null, send: [], chosen: false, sendWithPersist: false };
 }
 
 export class EntryMachine {
@@ -37,8 +35,11 @@ export class EntryMachine {
   private durable: EntryRecord;
   /** Own record of the persist in flight (durable once `persisted()` is called). */
   private writing: EntryRecord | null = null;
-  /** Peers that got the in-flight record before it was durable (they wait for an announce). */
-  private earlyTo: number[] = [];
+  /**
+   * This replica counted the quorum that made the entry chosen (rather than being told): it
+   * is the one that tells the others (EntityCore's commit notice).
+   */
+  countedChosen = false;
   private pending: ProposalValue | null = null;
   private persisting = false;
   private readonly parked: PaxosCmd[] = [];
@@ -115,8 +116,9 @@ export class EntryMachine {
       o.uuids = [...value.uuids];
       // Without localAcceptFirst the accept leaves while it is being persisted, marked not
       // durable: acceptors take the proposal but do not count it as our vote (we may crash
-      // before the write lands). Our vote counts once durable: here after persisted(), at peers
-      // through our next message (the chosen broadcast, or a resend). A replica that restarts
+      // before the write lands). Our vote counts here once durable (persisted()); acceptors
+      // answer us only and never count votes of their own, so no announce is needed: we
+      // count the quorum and tell them (commit notice). A replica that restarts
       // never reuses PreAuth for an entry it holds no record of (EntityCore), so the reserved
       // ballot never carries two values.
       return this.finish(true, { broadcast: true, sendWithPersist: this.cfg.localAcceptFirst === false });
@@ -176,21 +178,13 @@ export class EntryMachine {
     this.persisting = false;
     if (this.writing) this.durable = this.writing;
     this.writing = null;
-    // Our accept left before it was durable, so peers could not count it: tell them it is now
-    // (the same latency as counting it at once, without trusting a write that may be lost).
-    const announce = this.own.chosen ? [] : this.earlyTo.map((j) => this.cmdTo(j, { srcDurable: true }));
-    this.earlyTo = [];
     if (this.deferred) {
       const d = this.deferred;
       this.deferred = null;
       const s = this.propose(d.value, d.opts);
-      if (s.persist) {
-        s.announce.push(...announce);
-        return s;
-      }
+      if (s.persist) return s;
     }
     const acc = emptyStep();
-    acc.announce.push(...announce);
     while (this.parked.length > 0 && !this.persisting) {
       const s = this.process(this.parked.shift()!);
       acc.send.push(...s.send);
@@ -207,7 +201,8 @@ export class EntryMachine {
       const accepted = this.maybeAcceptOwn();
       this.checkChosen();
       if (!sameRecord(before, this.own)) {
-        const s = this.finish(false, { broadcast: true, sendWithPersist: accepted && this.cfg.localAcceptFirst === false });
+        // our accept goes to every acceptor; a chosen entry is told by EntityCore's commit notice
+        const s = this.finish(false, { broadcast: accepted, sendWithPersist: accepted && this.cfg.localAcceptFirst === false });
         acc.send.push(...s.send);
         acc.persist = s.persist;
         acc.sendWithPersist = s.sendWithPersist;
@@ -224,6 +219,7 @@ export class EntryMachine {
     this.mergeView(j, cmd.srcRecord, cmd.srcDurable === true);
     const o = this.own;
     const before = copyRecord(o);
+    // Acceptors answer the sender only; only a proposer's own accept goes to everyone.
     let broadcast = false;
 
     if (!o.chosen) {
@@ -238,7 +234,6 @@ export class EntryMachine {
           o.valueId = s.valueId;
           o.value = s.value;
           o.uuids = [...s.uuids];
-          broadcast = true;
         }
         // Promise: the sender is preparing a ballot above anything we promised.
         if (s.preparedNum > o.promisedNum && s.preparedNum === s.promisedNum) {
@@ -253,10 +248,13 @@ export class EntryMachine {
     }
     if (!o.chosen) this.checkChosen();
     const changed = !sameRecord(before, o);
-    if (o.chosen && !before.chosen) broadcast = true;
+    // Chosen now: the sender needs no answer (it told us, or its reply completed our quorum)
+    // unless it asked for one (a probe, a resend).
+    const becameChosen = o.chosen && !before.chosen;
+    const replyTo = becameChosen && !cmd.checkEmpty && !cmd.quickRsp ? undefined : j;
 
     if (changed) {
-      const step = this.finish(false, { broadcast, sendWithPersist, replyTo: j });
+      const step = this.finish(false, { broadcast, sendWithPersist, ...(replyTo === undefined ? {} : { replyTo }) });
       step.chosen = o.chosen && !before.chosen;
       return step;
     }
@@ -312,6 +310,7 @@ export class EntryMachine {
     for (const { n, rec } of counts.values()) {
       if (n >= majority(this.cfg.acceptorNum)) {
         this.adoptChosen(rec);
+        this.countedChosen = true;
         return;
       }
     }
@@ -369,7 +368,6 @@ export class EntryMachine {
         : j === opts.replyTo;
       if (useful) {
         step.send.push(this.cmdTo(j, { quickRsp: opts.quickRsp ?? isPropose, srcDurable }));
-        if (!srcDurable) this.earlyTo.push(j);
       }
     }
     return step;
@@ -389,6 +387,7 @@ export class EntryMachine {
       srcDurable: o.srcDurable ?? !this.persisting,
       destRecord: copyRecord(this.records[j]!),
       maxChosenEntry: o.maxChosenEntry ?? this.entry - 1n,
+      maxChosenValueId: 0n,
       checkEmpty: o.checkEmpty ?? false,
       quickRsp: o.quickRsp ?? false,
     };

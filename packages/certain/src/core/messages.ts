@@ -27,6 +27,20 @@ export interface CatchUpRsp {
   expired: boolean;
 }
 
+/**
+ * The proposer that counted a quorum for `entry` tells the others it is chosen, without the
+ * value: an acceptor holding the value with this id marks it chosen; one that does not
+ * catches up. Acceptors answer the proposer only, so this (and the same fact piggybacked on
+ * the proposer's next PaxosCmd) is how they learn what was chosen.
+ */
+export interface CommitMsg {
+  kind: 'commit';
+  srcAcceptorId: number;
+  entityId: bigint;
+  entry: bigint;
+  valueId: bigint;
+}
+
 /** A recovering replica asks for the horizon of every entity (paged by entity id). */
 export interface HorizonReq {
   kind: 'horizonReq';
@@ -48,9 +62,9 @@ export interface HorizonRsp {
 }
 
 /** Messages about one entity (what EntityCore takes). */
-export type EntityMsg = { kind: 'paxos'; cmd: PaxosCmd } | CatchUpReq | CatchUpRsp;
+export type EntityMsg = { kind: 'paxos'; cmd: PaxosCmd } | CatchUpReq | CatchUpRsp | CommitMsg;
 export type PeerMsg = EntityMsg | HorizonReq | HorizonRsp;
 
 export function isEntityMsg(m: PeerMsg): m is EntityMsg {
-  return m.kind === 'paxos' || m.kind === 'catchUpReq' || m.kind === 'catchUpRsp';
+  return m.kind === 'paxos' || m.kind === 'catchUpReq' || m.kind === 'catchUpRsp' || m.kind === 'commit';
 }

@@ -54,6 +54,11 @@ export interface PaxosCmd {
   srcDurable: boolean;
   destRecord: EntryRecord;
   maxChosenEntry: bigint;
+  /**
+   * Value id of the sender's entry maxChosenEntry (0: not known): the piggybacked commit, so
+   * an acceptor that holds that value can mark it chosen and go on with this message.
+   */
+  maxChosenValueId: bigint;
   checkEmpty: boolean;
   quickRsp: boolean;
 }

@@ -276,15 +276,20 @@ export class Certain {
     return (await this.entity(entityId)).maxChosen;
   }
 
-  /** Propose `value` as entry `entry` of the entity; resolves once it is chosen. */
-  async write(entityId: bigint, entry: bigint, value: Uint8Array, uuids: bigint[] = []): Promise<void> {
+  /**
+   * Propose `value` as entry `entry` of the entity; resolves once it is chosen. A uuid already
+   * chosen within the window is refused (DupUuidError) unless `uuidsChecked`: the caller looked
+   * each one up itself for this attempt (the card service does, to answer a replay), so the
+   * same storage reads are not paid twice.
+   */
+  async write(entityId: bigint, entry: bigint, value: Uint8Array, uuids: bigint[] = [], opts: { uuidsChecked?: boolean } = {}): Promise<void> {
     if (this.stopped) throw new StoppedError();
     if (value.byteLength > this.tuning.valueBytesMax) throw new ValueTooLargeError(entityId, value.byteLength, this.tuning.valueBytesMax);
     if (uuids.length > this.tuning.uuidsPerValueMax) throw new TooManyUuidsError(entityId, uuids.length, this.tuning.uuidsPerValueMax);
     const core = await this.entity(entityId);
     this.checkVoting(core);
     const since = Date.now() - this.tuning.uuidWindowMs;
-    for (const u of uuids) if (await this.uuidSeen(entityId, u, since)) throw new DupUuidError(entityId, u);
+    if (!opts.uuidsChecked) for (const u of uuids) if (await this.uuidSeen(entityId, u, since)) throw new DupUuidError(entityId, u);
     if (core.getAllInProgress) throw new PendingError(entityId);
     if (entry !== core.maxChosen + 1n) throw new TurnError(entityId, entry, core.maxChosen);
     if (core.busy || this.writeWaiters.has(entityId)) throw new BusyError(entityId);
@@ -374,8 +379,12 @@ export class Certain {
    */
   async uuidReply(entityId: bigint, uuid: bigint): Promise<{ applied: boolean; reply?: Uint8Array } | undefined> {
     const since = Date.now() - this.tuning.uuidWindowMs;
-    const row = await this.db.uuidRow?.(entityId, uuid, since);
-    if (row) return { applied: true, reply: row.reply };
+    if (this.db.uuidRow) {
+      // one read of each index (uuidSeen would read the data store's row again)
+      const row = await this.db.uuidRow(entityId, uuid, since);
+      if (row) return { applied: true, reply: row.reply };
+      return (await this.plog.hasUuid(entityId, uuid, since)) ? { applied: false } : undefined;
+    }
     return (await this.uuidSeen(entityId, uuid, since)) ? { applied: false } : undefined;
   }
 

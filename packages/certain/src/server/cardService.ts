@@ -251,7 +251,8 @@ export class CardService {
           const value: CardValue = { m: [...mutations].map(([id, card]) => ({ id, card })), r: stored };
           this.stats.writes++;
           try {
-            await this.certain.write(entity, mc + 1n, encodeValue(value), uuids);
+            // every uuid of `fresh` was looked up in this attempt (storedReply): not again
+            await this.certain.write(entity, mc + 1n, encodeValue(value), uuids, { uuidsChecked: true });
           } catch (err) {
             this.overlays.delete(entity);
             throw err;

@@ -7,6 +7,7 @@ import type { WireAcceptor, WireOpKind, WireProposer } from '../wire/codec.js';
 import { PROTO_PATH, SERVICE_NAME } from '../wire/protoPath.js';
 import { IncarnationView, type ReplyOrigin } from '../core/index.js';
 import type { AcceptorAnswer, AcceptorTransport } from './proposer.js';
+import { BatchStreamLink, type FrameAnswer, StreamUnsupportedError } from './batchStreamLink.js';
 
 interface WireBatchReply {
   Replies?: WireAcceptor[];
@@ -43,9 +44,11 @@ export interface AcceptorLinkOptions {
   queueOpsMax?: number;
   /** TLS to the acceptor (shared-transport TlsFiles or TlsReloader; omitted: plaintext) */
   tls?: TlsFiles | TlsReloader;
+  /** send batches over one long-lived BatchStream (default true); false: one unary Batch call each */
+  stream?: boolean;
 }
 
-export const acceptorLinkDefaults = { callsInflightMax: 8, batchOpsMax: 512, callTimeoutMs: 2_000, reconnectBackoffMsMax: 1_000, queueOpsMax: 65_536 } as const;
+export const acceptorLinkDefaults = { callsInflightMax: 32, batchOpsMax: 512, callTimeoutMs: 2_000, reconnectBackoffMsMax: 1_000, queueOpsMax: 65_536 } as const;
 
 interface Pending {
   kind: WireOpKind;
@@ -53,6 +56,13 @@ interface Pending {
   resolve(r: AcceptorAnswer): void;
   reject(e: unknown): void;
   cancelled: boolean;
+}
+
+/** Value bytes one Batch call carries at most (gRPC messages are capped at 16 MiB; values at 1 MiB). */
+const batchBytesMax = 4 << 20;
+
+function opBytes(req: WireProposer): number {
+  return 64 + (req.Id?.Key?.length ?? 0) + (req.Val?.Vbytes?.length ?? 0) + (req.PrevChosen?.Vbytes?.length ?? 0);
 }
 
 /** What a COMMIT folded into the next vote answers (COMMIT replies are hints; nobody reads them). */
@@ -122,7 +132,10 @@ export class AcceptorLink {
     this.timeoutMs = opts.callTimeoutMs ?? acceptorLinkDefaults.callTimeoutMs;
     this.queueMax = opts.queueOpsMax ?? acceptorLinkDefaults.queueOpsMax;
     this.view = opts.view ? { ClusterId: opts.view.clusterId, Members: opts.view.members } : {};
+    this.stream = (opts.stream ?? true) ? new BatchStreamLink(this.client, address, this.view) : null;
   }
+  /** the long-lived BatchStream (null: unary Batch calls only) */
+  readonly stream: BatchStreamLink | null;
   private readonly view: { ClusterId?: string; Members?: number };
 
   /** Queue one op; it is sent with whatever else is queued for this acceptor. */
@@ -167,16 +180,20 @@ export class AcceptorLink {
   private flush(): void {
     while (this.inflight < this.inflightMax && this.queue.length > 0) {
       const live = this.queue.filter((p) => !p.cancelled);
-      const batch = live.slice(0, this.batchMax);
-      this.queue = live.slice(this.batchMax);
+      // at most batchMax ops and about batchBytesMax of values per call (at least one op)
+      let take = 0;
+      for (let bytes = 0; take < live.length && take < this.batchMax; take++) {
+        bytes += opBytes(live[take]!.req);
+        if (take > 0 && bytes > batchBytesMax) break;
+      }
+      const batch = live.slice(0, take);
+      this.queue = live.slice(take);
       if (batch.length === 0) return;
       this.inflight++;
       this.calls++;
       const { sent, folded, ops } = foldCommits(batch);
-      callUnary<unknown, WireBatchReply>(this.client, 'Batch', { Ops: ops, ...this.view }, { deadlineMs: this.timeoutMs }).then(
-        (res) => {
-          const replies = res.Replies ?? [];
-          const origin = originOf(res);
+      this.sendBatch(ops).then(
+        ({ replies, origin }) => {
           sent.forEach((p, i) => {
             const r = replies[i];
             if (r) p.resolve({ reply: r, origin });
@@ -194,6 +211,19 @@ export class AcceptorLink {
     }
   }
 
+  /** One batch over the link's BatchStream, or a unary Batch call when the acceptor has no BatchStream. */
+  private async sendBatch(ops: { Kind: WireOpKind; Req: WireProposer }[]): Promise<FrameAnswer> {
+    if (this.stream?.supported) {
+      try {
+        return await this.stream.send(ops, this.timeoutMs);
+      } catch (e) {
+        if (!(e instanceof StreamUnsupportedError)) throw e;
+      }
+    }
+    const res = await callUnary<unknown, WireBatchReply>(this.client, 'Batch', { Ops: ops, ...this.view }, { deadlineMs: this.timeoutMs });
+    return { replies: res.Replies ?? [], origin: originOf(res) };
+  }
+
   private done(): void {
     this.inflight--;
     if (this.queue.length > 0) this.schedule();
@@ -203,6 +233,7 @@ export class AcceptorLink {
     this.closed = true;
     for (const p of this.queue) p.reject(new Error(`link to ${this.address} closed`));
     this.queue = [];
+    this.stream?.close();
     this.client.close();
   }
 }

@@ -6,6 +6,7 @@ import { type AcceptorViewConfig, type Value, DEFAULT_CLUSTER_ID, accept, format
 import { BadRequestError, ClusterViewError, ListenError, RecoveringError, UsageError } from '../errors.js';
 import { openAcceptorReplica } from '../storage/openAcceptorReplica.js';
 import { recoverFromPeers } from './recovery.js';
+import { type OpReply, batchStreamHandler } from './batchStream.js';
 import { AcceptorMetrics, serveMetrics } from './metrics.js';
 import { AcceptorStore, type AcceptorStoreOptions } from '../storage/acceptorStore.js';
 import {
@@ -150,34 +151,42 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
       { lazy: true },
     );
 
-  const handleOp = async (op: WireBatchOp): Promise<WireAcceptor> => {
+  /** One op of a batch, answered in core form (`ver`: the Ver field of LATEST/PREPARE_FROM). */
+  const handleOp = async (op: WireBatchOp): Promise<OpReply> => {
     const kind = opKindFromWire(op.Kind);
     metrics.ops.inc({ kind });
     const req = op.Req ?? {};
     switch (kind) {
-      case 'PREPARE':
-        return handlePrepare(req);
-      case 'ACCEPT':
-        return handleAccept(req);
+      case 'PREPARE': {
+        const id = instanceFromWire(req.Id);
+        const bal = ballotFromWire(req.Bal);
+        return { r: await store.apply(id, (s) => prepare(s, bal)) };
+      }
+      case 'ACCEPT': {
+        const id = instanceFromWire(req.Id);
+        const bal = ballotFromWire(req.Bal);
+        const val = valueFromWire(req.Val);
+        return { r: await store.apply(id, (s) => accept(s, bal, val)) };
+      }
       case 'COMMIT': {
         const id = instanceFromWire(req.Id);
         const val = valueFromWire(req.Val);
         if (!val) throw new BadRequestError('COMMIT needs a value');
-        return replyToWire(await commitHint(id, val));
+        return { r: await commitHint(id, val) };
       }
       case 'LEARN': {
         const id = instanceFromWire(req.Id);
-        return replyToWire(learn(await store.read(id)));
+        return { r: learn(await store.read(id)) };
       }
       case 'LATEST': {
         const { key } = instanceFromWire(req.Id);
         const { ver, state } = await store.latest(key);
-        return replyToWire(learn(state), ver);
+        return { r: learn(state), ver };
       }
       case 'PREPARE_FROM': {
         const { key, ver } = instanceFromWire(req.Id);
         const r = await store.prepareFrom(key, ver, ballotFromWire(req.Bal));
-        return replyToWire({ lastBal: r.lastBal, val: null, vBal: null, chosen: null }, r.touched);
+        return { r: { lastBal: r.lastBal, val: null, vBal: null, chosen: null }, ver: r.touched };
       }
     }
   };
@@ -189,8 +198,8 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
     Known: store.knownIncarnations(view.members).map(String),
   });
 
-  const handleBatch = async (req: { Ops?: WireBatchOp[] | null }): Promise<{ Replies: WireAcceptor[]; AcceptorId: number; Incarnation: string; Known: string[] }> => {
-    const ops = req.Ops ?? [];
+  /** The ops of one Batch (unary or a BatchStream frame): all validated first, then run. */
+  const runBatch = async (ops: WireBatchOp[]): Promise<OpReply[]> => {
     if (ops.length > batchOpsMax) throw new BadRequestError(`Batch carries ${ops.length} ops, at most ${batchOpsMax}`);
     // Validate everything first so a bad op changes nothing.
     for (const op of ops) {
@@ -203,7 +212,7 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
     metrics.batchOps.observe(ops.length);
     // COMMIT hints start after the votes of the same call, so a COMMIT of v riding with an
     // ACCEPT of v+1 finds that vote and costs no write (the store keeps such a hint in memory)
-    const replies: Promise<WireAcceptor>[] = new Array(ops.length);
+    const replies: Promise<OpReply>[] = new Array(ops.length);
     ops.forEach((op, i) => {
       if (opKindFromWire(op.Kind) !== 'COMMIT') replies[i] = handleOp(op);
     });
@@ -220,8 +229,13 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
     });
     const done = await Promise.all(replies);
     await Promise.all(hints);
+    return done;
+  };
+
+  const handleBatch = async (req: { Ops?: WireBatchOp[] | null }): Promise<{ Replies: WireAcceptor[]; AcceptorId: number; Incarnation: string; Known: string[] }> => {
+    const done = await runBatch(req.Ops ?? []);
     // read after the ops: a peer incarnation recorded meanwhile only makes proposers stricter
-    return { Replies: done, ...origin() };
+    return { Replies: done.map((d) => replyToWire(d.r, d.ver)), ...origin() };
   };
 
   const handleDump = async (req: WireDumpRequest): Promise<{ Entries: { Id: unknown; State: WireAcceptor }[]; Done: boolean; Stale?: boolean; Known?: string }> => {
@@ -287,6 +301,16 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
           checkView(req);
           notWhileRecovering();
           return handleDump(req);
+        }),
+      },
+      bidiStreamHandlers: {
+        BatchStream: batchStreamHandler({
+          run: (ops, frame) => (checkView(frame), notWhileRecovering(), runBatch(ops)),
+          origin,
+          refused: (e) => {
+            metrics.refused.inc({ method: 'Batch', code: String((e as { code?: unknown }).code ?? 'EINTERNAL') });
+            log?.warn({ method: 'Batch', stream: true, err: (e as Error).message }, 'request failed');
+          },
         }),
       },
     });

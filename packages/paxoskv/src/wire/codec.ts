@@ -6,11 +6,11 @@ import { type AcceptorReply, type Ballot, type Value, ZERO_BALLOT } from '../cor
 import { BadRequestError } from '../errors.js';
 
 export interface WireBallot {
-  N?: string | number | null;
-  ProposerId?: string | number | null;
+  N?: string | number | bigint | null;
+  ProposerId?: string | number | bigint | null;
 }
 export interface WireValue {
-  Vi64?: string | number | null;
+  Vi64?: string | number | bigint | null;
   Vbytes?: Uint8Array | null;
   IsBytes?: boolean | null;
   Tag?: Uint8Array | null;
@@ -18,7 +18,7 @@ export interface WireValue {
 }
 export interface WireInstanceId {
   Key?: string | null;
-  Ver?: string | number | null;
+  Ver?: string | number | bigint | null;
 }
 export interface WireProposer {
   Id?: WireInstanceId | null;
@@ -34,7 +34,7 @@ export interface WireAcceptor {
   Val: WireValue | null;
   VBal: WireBallot | null;
   Chosen?: WireValue | null;
-  Ver?: string;
+  Ver?: string | bigint;
 }
 export type WireOpKind = 'PREPARE' | 'ACCEPT' | 'COMMIT' | 'LEARN' | 'LATEST' | 'PREPARE_FROM';
 export interface WireBatchOp {

@@ -15,10 +15,11 @@ import { encodeSnapshotFile } from '../src/storage/logFormat.js';
 
 const CELL_MS = Number(process.env.RRSEQ_BENCH_MS ?? 1_500);
 const QUICK = process.env.RRSEQ_BENCH_QUICK === '1';
-// RRSEQ_BENCH_BUFS=0 (a comma list) narrows the buffer sizes, RRSEQ_BENCH_NAMES=0 drops the names row.
+// RRSEQ_BENCH_BUFS=0 (a comma list) narrows the buffer sizes (none: only the names row), RRSEQ_BENCH_NAMES=0 drops the names row.
 // RRSEQ_BENCH_RR_ONLY=1 skips the calibration and SimpleBufSeq cells (a profile of RRSeq alone).
 const RR_ONLY = process.env.RRSEQ_BENCH_RR_ONLY === '1';
-const BUFS = process.env.RRSEQ_BENCH_BUFS ? process.env.RRSEQ_BENCH_BUFS.split(',').map(Number) : QUICK ? [0, 1024] : [0, 1, 2, 1024];
+const BUFS_ENV = process.env.RRSEQ_BENCH_BUFS;
+const BUFS = BUFS_ENV === 'none' ? [] : BUFS_ENV ? BUFS_ENV.split(',').map(Number) : QUICK ? [0, 1024] : [0, 1, 2, 1024];
 const ALL_WORKLOADS = ['single', '256 consumers', '32 clients'] as const;
 const WORKLOADS: readonly Workload[] = QUICK ? ['32 clients'] : ALL_WORKLOADS;
 // Extra rows: buffer 1024 with the dynamic range size on (ranges grow up to 64x while

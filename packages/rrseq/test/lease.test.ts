@@ -13,6 +13,10 @@ afterEach(async () => {
   for (const s of stops.splice(0).reverse()) await s();
 });
 
+type Reply = { id: string; fromId: string; toId: string; error: string; more?: Reply[] };
+/** One message may carry several replies (`more`): the replies it holds, in order. */
+const flat = (r: Reply): Reply[] => [r, ...(r.more ?? [])];
+
 async function counter(c: LocalCluster, metric: string): Promise<number> {
   let sum = 0;
   for (const s of c.servers) {
@@ -61,12 +65,12 @@ describe('the GRPCLease stream', () => {
     stops.push(() => c.stop());
     const client = createGrpcClient(rrSeqProtoPath(), 'pb.RRLease', c.addrs[0]!);
     stops.push(() => client.close());
-    const call = (client as unknown as { GRPCLease(): grpc.ClientDuplexStream<unknown, { id: string; fromId: string; toId: string; error: string }> }).GRPCLease();
+    const call = (client as unknown as { GRPCLease(): grpc.ClientDuplexStream<unknown, Reply> }).GRPCLease();
     stops.push(() => call.cancel());
-    const replies: Array<{ id: string; fromId: string; toId: string; error: string }> = [];
+    const replies: Reply[] = [];
     const all = new Promise<void>((resolve, reject) => {
-      call.on('data', (r: { id: string; fromId: string; toId: string; error: string }) => {
-        replies.push(r);
+      call.on('data', (r: Reply) => {
+        replies.push(...flat(r));
         if (replies.length === 21) resolve();
       });
       call.on('error', reject);
@@ -101,14 +105,13 @@ describe('the GRPCLease stream', () => {
   it('a half-closed stream gets its in-flight replies, then OK; closing the server ends an open stream', async () => {
     const c = await startLocalCluster(3, { deadlineMs: 10_000 });
     stops.push(() => c.stop());
-    type Reply = { id: string; fromId: string; toId: string; error: string };
     const client = createGrpcClient(rrSeqProtoPath(), 'pb.RRLease', c.addrs[0]!);
     stops.push(() => client.close());
     const open = (): { call: grpc.ClientDuplexStream<unknown, Reply>; replies: Reply[]; status: Promise<number> } => {
       const call = (client as unknown as { GRPCLease(): grpc.ClientDuplexStream<unknown, Reply> }).GRPCLease();
       stops.push(() => call.cancel());
       const replies: Reply[] = [];
-      call.on('data', (r: Reply) => replies.push(r));
+      call.on('data', (r: Reply) => replies.push(...flat(r)));
       call.on('error', () => {});
       const status = new Promise<number>((resolve) => call.on('status', (st: grpc.StatusObject) => resolve(st.code)));
       return { call, replies, status };

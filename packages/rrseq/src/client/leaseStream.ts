@@ -1,16 +1,29 @@
-// The client end of a GRPCLease stream (pb.RRLease) to one server: opened on first use,
-// reopened after it broke, requests matched to replies by id. Every request is bounded by
-// its own deadline and the caller's signal; a request that gave up may still be granted by
-// the server (its range is then a gap, never handed out). A server without the service
-// (the original) answers UNIMPLEMENTED: `unsupported` then tells the caller to use GRPCNextID.
+// The client end of a GRPCLease stream (pb.RRLease) to one server, shared by every RRSeq
+// of this process that talks to that server with the same TLS settings (acquireLease):
+// opened on first use, reopened after it broke, requests matched to replies by id. The
+// requests made in one event-loop turn leave in one message (LeaseRequest.more) once the
+// server said it reads them, so 32 unbuffered clients waiting on one quorum round cost one
+// message each way instead of 32. Every request is bounded by its own deadline and its
+// caller's signal; a request that gave up may still be granted by the server (its range is
+// then a gap, never handed out). A server without the service (the original) answers
+// UNIMPLEMENTED: `unsupported` then tells the caller to use GRPCNextID.
 import * as grpc from '@grpc/grpc-js';
-import { CancelledError, DeadlineError, RemoteError, UnavailableError } from '@quorumkit/shared-transport';
+import { CancelledError, DeadlineError, RemoteError, UnavailableError, createGrpcClient, type TlsFiles, type TlsReloader } from '@quorumkit/shared-transport';
 
 interface LeaseReply {
   id: string;
   fromId: string;
   toId: string;
   error: string;
+  more?: LeaseReply[];
+  batches?: boolean;
+}
+
+interface LeaseRequest {
+  id: string;
+  name: string;
+  rangeSize: string;
+  more?: LeaseRequest[];
 }
 
 interface Pending {
@@ -19,11 +32,25 @@ interface Pending {
   cleanup: () => void;
 }
 
-type LeaseCall = grpc.ClientDuplexStream<{ id: string; name: string; rangeSize: string }, LeaseReply>;
+type LeaseCall = grpc.ClientDuplexStream<LeaseRequest, LeaseReply>;
+
+/**
+ * Requests this client keeps in flight on one stream (the server's default limit): more
+ * wait here for replies instead of being refused with ELEASELIMIT.
+ */
+export const LEASE_CLIENT_IN_FLIGHT_MAX = 4_096;
+/** Requests carried by one message at most. */
+const BATCH_MAX = 1_024;
 
 export class LeaseStream {
   private call: LeaseCall | undefined;
   private readonly pending = new Map<string, Pending>();
+  /** Requests not written yet (sent at the end of the turn, or once replies free room). */
+  private outbox: LeaseRequest[] = [];
+  private scheduled = false;
+  private inFlight = 0;
+  /** The server on the other end of this stream said it reads LeaseRequest.more. */
+  private batches = false;
   private seq = 0;
   /** The server has no GRPCLease (UNIMPLEMENTED): use GRPCNextID with it. */
   unsupported = false;
@@ -39,7 +66,6 @@ export class LeaseStream {
         reject(new CancelledError(`${this.addr}: lease request cancelled`));
         return;
       }
-      const call = this.open();
       const id = String(++this.seq);
       const timer = setTimeout(() => settle(new DeadlineError(`${this.addr}: no lease reply within ${deadlineMs} ms`)), deadlineMs);
       const onAbort = (): void => settle(new CancelledError(`${this.addr}: lease request cancelled`));
@@ -54,27 +80,59 @@ export class LeaseStream {
       };
       signal.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, { resolve, reject, cleanup });
-      call.write({ id, name, rangeSize: size.toString() });
+      this.outbox.push({ id, name, rangeSize: size.toString() });
+      this.schedule();
     });
   }
 
+  /** Cancel the stream and fail every request waiting on it. */
   close(): void {
     const call = this.call;
     this.call = undefined;
     call?.cancel();
+    this.outbox = [];
     this.failAll(new CancelledError(`${this.addr}: client closed`));
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // After every continuation of this turn: the requests it made leave together.
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    // Requests that gave up before leaving are not sent.
+    const ready = this.outbox.filter((r) => this.pending.has(r.id));
+    const room = Math.max(0, LEASE_CLIENT_IN_FLIGHT_MAX - this.inFlight);
+    const now = ready.slice(0, room);
+    this.outbox = ready.slice(room);
+    if (now.length === 0) return;
+    const call = this.open();
+    this.inFlight += now.length;
+    if (!this.batches) {
+      for (const r of now) call.write(r);
+      return;
+    }
+    for (let i = 0; i < now.length; i += BATCH_MAX) {
+      const [first, ...rest] = now.slice(i, i + BATCH_MAX);
+      call.write(rest.length === 0 ? first! : { ...first!, more: rest });
+    }
   }
 
   private open(): LeaseCall {
     if (this.call) return this.call;
     const call = (this.client as unknown as { GRPCLease(): LeaseCall }).GRPCLease();
+    // What this server reads is learnt again on every stream (it may have been replaced).
+    this.batches = false;
+    this.inFlight = 0;
     call.on('data', (r: LeaseReply) => {
-      const p = this.pending.get(String(r.id));
-      if (!p) return;
-      this.pending.delete(String(r.id));
-      p.cleanup();
-      if (r.error) p.reject(new RemoteError(`${this.addr}: ${r.error}`, grpc.status.OK, /^[A-Z]+/.exec(r.error)?.[0]));
-      else p.resolve({ fromId: r.fromId, toId: r.toId });
+      if (this.call !== call) return;
+      if (r.batches) this.batches = true;
+      this.settleReply(r);
+      for (const m of r.more ?? []) this.settleReply(m);
+      if (this.outbox.length > 0) this.schedule();
     });
     call.on('error', (e: grpc.ServiceError) => {
       if (e.code === grpc.status.UNIMPLEMENTED) this.unsupported = true;
@@ -85,9 +143,23 @@ export class LeaseStream {
     return call;
   }
 
+  private settleReply(r: LeaseReply): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    const id = String(r.id);
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    p.cleanup();
+    if (r.error) p.reject(new RemoteError(`${this.addr}: ${r.error}`, grpc.status.OK, /^[A-Z]+/.exec(r.error)?.[0]));
+    else p.resolve({ fromId: r.fromId, toId: r.toId });
+  }
+
   private broken(call: LeaseCall, e: Error): void {
     if (this.call !== call) return;
     this.call = undefined;
+    this.inFlight = 0;
+    // Written or not, every request waiting on this stream fails; the caller retries.
+    this.outbox = [];
     this.failAll(e);
   }
 
@@ -99,4 +171,61 @@ export class LeaseStream {
       p.reject(e);
     }
   }
+}
+
+interface Shared {
+  lease: LeaseStream;
+  client: grpc.Client;
+  users: number;
+}
+
+const shared = new Map<string, Shared>();
+const tlsIds = new WeakMap<object, number>();
+let nextTlsId = 1;
+
+function tlsKey(tls: TlsFiles | TlsReloader | undefined): string {
+  if (tls === undefined) return 'plain';
+  let id = tlsIds.get(tls);
+  if (id === undefined) {
+    id = nextTlsId++;
+    tlsIds.set(tls, id);
+  }
+  return `tls${id}`;
+}
+
+/** A handle on the shared stream to `addr`; release() once (the last one closes it). */
+export interface LeaseHandle {
+  readonly lease: LeaseStream;
+  release(): void;
+}
+
+/**
+ * The process-wide GRPCLease stream to `addr` for these TLS settings (the same TlsFiles or
+ * TlsReloader object), created on first use. Requests of different holders share it; each
+ * holder's requests end with its own signal, so one holder closing fails nobody else's.
+ */
+export function acquireLease(protoPath: string, addr: string, channelOptions: grpc.ChannelOptions, tls?: TlsFiles | TlsReloader): LeaseHandle {
+  const key = `${addr}|${tlsKey(tls)}`;
+  let s = shared.get(key);
+  if (!s) {
+    const client = createGrpcClient(protoPath, 'pb.RRLease', addr, { channelOptions, ...(tls ? { tls } : {}) });
+    s = { lease: new LeaseStream(client, addr), client, users: 0 };
+    shared.set(key, s);
+  }
+  s.users += 1;
+  const entry = s;
+  let released = false;
+  return {
+    lease: entry.lease,
+    release: () => {
+      if (released) return;
+      released = true;
+      entry.users -= 1;
+      if (entry.users === 0 && shared.get(key) === entry) {
+        shared.delete(key);
+        entry.lease.close();
+        entry.client.close();
+      }
+    },
+  };
 }

@@ -8,7 +8,7 @@ import { Counter, Registry } from 'prom-client';
 import { RangeBuffer, clampBufSize, prefetchThreshold } from '../core/rangeBuffer.js';
 import { ClientClosedError, InvalidArgumentError, NextAbortedError, NextTimeoutError, RangeRegressionError, RangeUnavailableError } from '../errors.js';
 import { rrSeqProtoPath } from '../protoPath.js';
-import { LeaseStream } from './leaseStream.js';
+import { acquireLease, type LeaseStream } from './leaseStream.js';
 import { RECONNECT_CHANNEL_OPTIONS } from '../server/peerClient.js';
 import { RR_SERVER_DEFAULTS } from '../server/rrServer.js';
 import { normalizeAddr } from '../server/wire.js';
@@ -79,7 +79,7 @@ function fnv1a(s: string): number {
 export class RRSeq {
   readonly bufSize: number;
   private readonly opts: Required<Omit<RRSeqOptions, 'onError' | 'registry' | 'tls'>> & Pick<RRSeqOptions, 'onError'>;
-  private readonly clients: Array<{ addr: string; client: grpc.Client; lease: LeaseStream }>;
+  private readonly clients: Array<{ addr: string; client: grpc.Client; lease: LeaseStream; release: () => void }>;
   private readonly buf = new RangeBuffer();
   private waiters: Array<(id: bigint) => void> = [];
   /** ready() callers: called with true after a successful fetch, false on close. */
@@ -128,9 +128,10 @@ export class RRSeq {
     const sorted = [...new Set(addrs.map(normalizeAddr))].sort();
     this.clients = sorted.map((addr) => {
       const client = createGrpcClient(protoPath, 'pb.RRAPI', addr, { channelOptions: RECONNECT_CHANNEL_OPTIONS, ...(opts.tls ? { tls: opts.tls } : {}) });
-      // The lease service shares the connection of pb.RRAPI (one channel per server, so its TLS too).
-      const leaseClient = createGrpcClient(protoPath, 'pb.RRLease', addr, { channelOptions: { channelOverride: client.getChannel() } as never });
-      return { addr, client, lease: new LeaseStream(leaseClient, addr) };
+      // The lease stream to this server is shared by every RRSeq of the process with the
+      // same TLS settings: the requests of one turn travel in one message.
+      const handle = acquireLease(protoPath, addr, RECONNECT_CHANNEL_OPTIONS, opts.tls);
+      return { addr, client, lease: handle.lease, release: handle.release };
     });
     this.target = fnv1a(name) % this.clients.length;
     const registry = opts.registry ?? new Registry();
@@ -285,8 +286,9 @@ export class RRSeq {
     for (const w of this.waiters.splice(0)) w(0n);
     for (const w of this.readyWaiters.splice(0)) w(false);
     this.buf.clear();
+    // The abort above failed this client's lease requests; the shared stream stays for others.
     for (const c of this.clients) {
-      c.lease.close();
+      c.release();
       c.client.close();
     }
   }

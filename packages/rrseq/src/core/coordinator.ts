@@ -106,8 +106,12 @@ export class Coordinator {
     this.need = majority(nodes);
   }
 
-  /** Queue a request for `size` IDs of `name`; its completion comes out of drain(). */
-  request(req: number, name: string, size: bigint, now: number): void {
+  /**
+   * Queue a request for `size` IDs of `name`; its completion comes out of drain(). With
+   * `start` false it only queues: startQueued() then starts what can start, so requests
+   * that arrived together share one attempt instead of the first going alone.
+   */
+  request(req: number, name: string, size: bigint, now: number, start = true): void {
     let st = this.names.get(name);
     if (!st) {
       st = { queue: [], attempts: [], tokens: new Map(), retryAt: 0, failures: 0, lateOpIds: [] };
@@ -115,7 +119,15 @@ export class Coordinator {
       this.evictIdle();
     }
     st.queue.push({ req, size, deadline: now + this.cfg.deadlineMs, done: false });
-    this.maybeStart(name, st, now);
+    if (start) this.maybeStart(name, st, now);
+  }
+
+  /** Start attempts for the queued requests of these names (see request(..., false)). */
+  startQueued(names: Iterable<string>, now: number): void {
+    for (const name of names) {
+      const st = this.names.get(name);
+      if (st) this.maybeStart(name, st, now);
+    }
   }
 
   onResult(from: number, r: PeerResult, now: number): void {

@@ -122,6 +122,21 @@ export class Engine {
     this.flush();
   }
 
+  /**
+   * Several requests that arrived together (one event-loop turn of the shell): queued
+   * first, then started, so the requests of one name share one allocation round.
+   */
+  nextIds(reqs: ReadonlyArray<{ req: number; name: string; size: bigint }>): void {
+    const now = this.env.now();
+    const names = new Set<string>();
+    for (const r of reqs) {
+      this.coordinator.request(r.req, r.name, r.size, now, false);
+      names.add(r.name);
+    }
+    this.coordinator.startQueued(names, now);
+    this.flush();
+  }
+
   /** This replica's value for name (1 if unknown), undefined while it has no valid state. */
   curId(name: string): bigint | undefined {
     return this.ready ? this.replica.value(name) : undefined;

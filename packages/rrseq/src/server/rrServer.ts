@@ -62,6 +62,9 @@ export class RRServer {
   private grpc!: GrpcServer;
   private peers: PeerClient[] = [];
   private readonly waiters = new Map<number, Waiter>();
+  /** Requests of this event-loop turn, handed to the engine together (submitRequests). */
+  private submit: Array<{ req: number; name: string; size: bigint }> = [];
+  private submitScheduled = false;
   private nextReq = 1;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
@@ -225,8 +228,11 @@ export class RRServer {
     const id = this.nextReq++;
     const r = await new Promise<{ from: bigint; to: bigint; error?: AllocErrorCode }>((resolve) => {
       this.waiters.set(id, { resolve });
-      this.engine.nextId(id, req.name, size);
-      this.arm();
+      this.submit.push({ req: id, name: req.name, size });
+      if (!this.submitScheduled) {
+        this.submitScheduled = true;
+        setImmediate(() => this.submitRequests());
+      }
     });
     if (r.error || r.to > ID_MAX) {
       this.log.debug({ name: req.name, error: r.error }, 'allocation failed');
@@ -238,6 +244,21 @@ export class RRServer {
     this.served.ranges += 1;
     this.served.ids += r.to - r.from;
     return { fromId: uint64ToWire(r.from), toId: uint64ToWire(r.to) };
+  }
+
+  /**
+   * Hand the engine every request that arrived in this event-loop turn at once (from any
+   * stream or call): the requests of one name then share one allocation round, where
+   * handing them over one by one would start a round for the first alone.
+   */
+  private submitRequests(): void {
+    this.submitScheduled = false;
+    const reqs = this.submit;
+    this.submit = [];
+    // Closing resolved every waiter already.
+    if (this.closing || reqs.length === 0) return;
+    this.engine.nextIds(reqs);
+    this.arm();
   }
 
   /** A name this server does not store yet, while it stores as many as it may: refused. */

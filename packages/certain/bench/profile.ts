@@ -1,5 +1,6 @@
 // Profile the card data path: 3 card-srv processes under --cpu-prof and this process (the
-// client, profiled through node:inspector) while 64 clients update 1000 cards for PROFILE_MS.
+// client, profiled through node:inspector) while PROFILE_CLIENTS (64) clients update 1000 cards
+// for PROFILE_MS.
 // Prints where each process spends its CPU (self time by package / source file and the top
 // functions) and why calls failed. node dist/bench/profile.js [outDir]
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { summarizeProfile } from './profileSummary.js';
 import { benchTempDir, freePorts } from '@quorumkit/test-harness';
 
 const MS = Number(process.env.PROFILE_MS ?? 20_000);
+const CLIENTS = Number(process.env.PROFILE_CLIENTS ?? 64);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const outDir = process.argv[2] ?? join(benchDirs.repoRoot, 'bench-results', 'certain-profile');
 mkdirSync(outDir, { recursive: true });
@@ -32,8 +34,8 @@ try {
   await session.post('Profiler.enable');
   await session.post('Profiler.start');
   let n = 0;
-  log(`profiling 64 clients x 1000 cards for ${MS} ms ...`);
-  const f = await closedLoop(64, MS, async (w) => {
+  log(`profiling ${CLIENTS} clients x 1000 cards for ${MS} ms ...`);
+  const f = await closedLoop(CLIENTS, MS, async (w) => {
     const r = await clients[w % 8]!.call('UpdateCard', { cardId: ids[n++ % ids.length]!, delta: 1n });
     if (!r.ok) throw new Error(`${r.code}: ${r.msg}`);
   });

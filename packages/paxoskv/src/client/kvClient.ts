@@ -10,6 +10,7 @@ import {
   type Value,
   DEFAULT_CLUSTER_ID,
   ballot,
+  ballotGE,
   clusterIdProblem,
   decideLatest,
   fastPathValue,
@@ -119,11 +120,28 @@ export class PaxosKvClient {
     if (this.nextVer.size > this.nextVerMax) this.nextVer.delete(this.nextVer.keys().next().value!);
   }
 
-  /** A fresh, random ProposerId per Paxos run: ballots must never carry two values. */
+  /**
+   * A fresh, random ProposerId per Paxos run: ballots must never carry two values. The run starts
+   * above the highest ballot this client has met on the key: a writer that lost to another client
+   * does not spend a round being refused by that client's ballot (or its key promise) first.
+   */
   private newProposer(key: string, ver: bigint, deadline: number, backoffAttemptStart = 0): Proposer {
     const pid = (randomBytes(8).readBigUInt64BE() >> 2n) + 1n;
     const left = Math.max(1, deadline - Date.now());
-    return new Proposer(this.transport, { key, ver }, ballot(1n, pid), { ...this.timing, deadlineMs: left, backoffAttemptStart });
+    const seen = this.seenBal.get(key);
+    return new Proposer(this.transport, { key, ver }, ballot(seen ? seen.n + 1n : 1n, pid), { ...this.timing, deadlineMs: left, backoffAttemptStart });
+  }
+
+  /** key -> the highest ballot this client used or was refused by on it (bounded like the version hints) */
+  private readonly seenBal = new Map<string, Ballot>();
+
+  private noteBallot(key: string, b: Ballot | null): void {
+    if (!b) return;
+    const have = this.seenBal.get(key);
+    if (have && ballotGE(have, b)) return;
+    this.seenBal.delete(key);
+    this.seenBal.set(key, b);
+    if (this.seenBal.size > this.nextVerMax) this.seenBal.delete(this.seenBal.keys().next().value!);
   }
 
   private closed = false;
@@ -239,12 +257,17 @@ export class PaxosKvClient {
           return { value: p.val, rounds: 1 };
         }
         // pre-empted (or too slow): this ballot is done with for this key
+        this.noteBallot(key, r2.higherBal);
         if (r2.chosen) return { value: r2.chosen, rounds: 1 };
       }
     }
     const p = this.newProposer(key, ver, deadline, lost);
-    const value = (await p.runPaxos(this.all, mine))!;
-    return { value, rounds: p.rounds };
+    try {
+      const value = (await p.runPaxos(this.all, mine))!;
+      return { value, rounds: p.rounds };
+    } finally {
+      this.noteBallot(key, p.bal);
+    }
   }
 
   /**
@@ -289,7 +312,10 @@ export class PaxosKvClient {
     const bal = p.bal;
     const targets = this.thriftyTargets(key);
     const result = p.prepareFrom(targets, this.quorum).then(
-      (r) => (r.ok ? { bal, targets } : null),
+      (r) => {
+        this.noteBallot(key, r.higherBal);
+        return r.ok ? { bal, targets } : null;
+      },
       () => null,
     );
     this.held.set(key, { from, next: from, result });

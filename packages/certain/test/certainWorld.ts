@@ -44,6 +44,8 @@ export interface CNode {
   fence: Record<number, number>;
   writes: number;
   finishing: boolean;
+  /** Booted from a disk with nothing on it (never written, or wiped), as the engine sees a missing plog. */
+  emptyDisk: boolean;
   /** Chosen records this replica knows (what its plog serves to catch-up requests). */
   log: Record<string, EntryRecord>;
 }
@@ -143,6 +145,7 @@ export function certainWorld(o: CertainWorldOptions): WorldSpec<CNode, CDisk, CP
         id, inc: disk?.inc ?? 1, now: 0, recovering: disk?.recovering ?? false, recovery: null,
         cores: new Map(), queue: [], durableMc: { ...(disk?.maxChosen ?? {}) }, seen: {}, fence: { ...(disk?.fence ?? {}) },
         writes: 0, finishing: false, log: {},
+        emptyDisk: !disk || (Object.keys(disk.recs).length === 0 && Object.keys(disk.fence).length === 0 && !disk.recovering && disk.inc === 1),
       };
       for (const [k, r] of Object.entries(disk?.recs ?? {})) if (r.chosen) node.log[k] = current.copyRecord(r);
       for (const e of o.entities) node.cores.set(e, load(id, disk, e));
@@ -153,7 +156,8 @@ export function certainWorld(o: CertainWorldOptions): WorldSpec<CNode, CDisk, CP
     onRestart(node) {
       // A restart that found no state at all: without recovery mode (the original) it votes at
       // once; with it, it is a learner in a new incarnation and says so on disk first.
-      const fresh = [...node.cores.values()].every((c) => c.maxChosen === 0n) && Object.keys(node.fence).length === 0 && node.inc === 1 && !node.recovering;
+      // (a replica with only a promise on disk is not fresh: its plog exists)
+      const fresh = node.emptyDisk;
       if (!o.recovery || !fresh) return {};
       node.recovering = true;
       node.inc = 2;

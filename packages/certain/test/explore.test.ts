@@ -125,3 +125,28 @@ describe('regression transcripts (found by the explorer)', () => {
     expect(now.world.slots[1]!.node!.recovering).toBe(true);
   });
 });
+
+// The same hole in today's message flow (acceptors answer the proposer only, the proposer
+// tells them by commit notice): P = 0's accept of n0w0 reaches A = 1 before P made it
+// durable; P crashes (its messages to C still in flight are lost), restarts (its promise is
+// durable, its accept is not) and gets a new value chosen with C = 2. Had A counted P's
+// accept (or its own before its write landed) it would have declared n0w0 chosen at once:
+// the durability rule is what keeps this schedule safe (red with the rule broken).
+const bug1NewFlow: Step[] = [
+  ...bug1Prefix,
+  { crash: 0 }, { dropAll: { from: 0, to: 2 } }, { restart: 0 }, { client: [0, op('n0w1')] }, { flushAll: 0 },
+  { deliver: from(0, 2) }, { flushAll: 2 }, { deliver: from(2, 0) }, { flushAll: 0 }, { deliver: from(0, 2) }, { flushAll: 2 },
+  { deliverAll: from(2, 0) }, { flushAll: 0 }, { flushAll: 1 }, { deliverAll: from(1, 0) }, { deliverAll: from(0, 1) }, { flushAll: 1 },
+];
+
+describe('regression transcript in the commit-notice flow', () => {
+  it('bug-1 schedule: one value chosen, and the acceptor that held the other one learns it', () => {
+    const r = runSchedule(world({}, { ...bug1Bounds, depthMax: 40 }), bug1NewFlow);
+    console.log(r.lines.join('\n'));
+    expect(r.violation).toBeUndefined();
+    const chosenHere = (node: number) => r.world.slots[node]!.node!.log['1:1'];
+    expect(chosenHere(0)).toBeDefined();
+    expect(new TextDecoder().decode(chosenHere(0)!.value!)).toBe('n0w1');
+  });
+});
+

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { repoRoot, installTeardown } from './lib/procs.mjs';
-import { renderReport } from './lib/report.mjs';
+import { otherJsonFiles, renderReport } from './lib/report.mjs';
 import { headlineRows } from './lib/headlines.mjs';
 import { detailMarkdown, headlineMarkdown, loadBenchSet } from './lib/figures-md.mjs';
 import { machineInfo } from './lib/machine.mjs';
@@ -52,7 +52,7 @@ if (!reportOnly && (!wanted.length || wanted.includes('paxoskv') || wanted.inclu
     console.log('=== anchor: etcd, 3 members on loopback, puts from Node (JSON gateway, keep-alive) ===');
     const rows = await measureEtcd({ seconds: 5 });
     for (const r of rows) console.log(`  ${r.clients} client(s): ${r.puts_per_s} puts/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms`);
-    writeFileSync(join(outDir, 'etcd-anchor.json'), JSON.stringify({ anchor: 'etcd 3.4 (Debian), 3 members, fsync on', puts: rows }, null, 2));
+    writeFileSync(join(outDir, 'etcd-anchor.json'), JSON.stringify({ anchor: 'etcd 3.4 (Debian), 3 members, fsync on', date: new Date().toISOString(), puts: rows }, null, 2));
   } else {
     console.log('anchor: etcd is not installed (apt-get install etcd-server); paxoskv/certain are reported without it');
   }
@@ -69,7 +69,7 @@ for (const [i, project] of projects.entries()) {
 if (machine) writeFileSync(join(outDir, 'machine.json'), `${JSON.stringify(machine.finish(), null, 2)}\n`);
 const { results, machine: machineFacts } = loadBenchSet(outDir);
 const history = reportOnly ? readHistory(outDir) : appendHistory(outDir, historyEntry(new Date().toISOString(), machineFacts, headlineRows(results).filter((h) => status.some((s) => s.project === h.system)), status));
-writeFileSync(join(outDir, 'report.html'), renderReport(results, status, { machine: machineFacts, history }));
+writeFileSync(join(outDir, 'report.html'), renderReport(results, status, { machine: machineFacts, history, otherFiles: otherJsonFiles(outDir, results) }));
 const md = ['# quorumkit benchmark report', '', `Generated ${new Date().toISOString()}.`, ''];
 const headlines = headlineRows(results);
 if (headlines.length) md.push('## Headlines', '', headlineMarkdown(headlines), '');

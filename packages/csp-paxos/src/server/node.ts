@@ -452,7 +452,7 @@ export class CspPaxosNode {
           rank: this.id,
           commitIndex: c?.consensus.commitIndex,
           knownMax: c?.consensus.knownMax,
-          log: { flushing: (this.acceptorLog as any).flushing, queue: (this.acceptorLog as any).queue.length, waiters: (this.acceptorLog as any).waiters.length, inflightMs: this.acceptorLog.inflightSinceMs ? Date.now() - this.acceptorLog.inflightSinceMs : 0, slowestMs: this.acceptorLog.slowestFlushMs },
+          log: { ...this.acceptorLog.pending, inflightMs: this.acceptorLog.inflightSinceMs ? Date.now() - this.acceptorLog.inflightSinceMs : 0, slowestMs: this.acceptorLog.slowestFlushMs },
           links: this.transport.linkStats(),
           inbound: this.transport.stats,
           chans: Object.fromEntries(Object.entries(this.channels).map(([k, ch]) => [k, ch.length])),

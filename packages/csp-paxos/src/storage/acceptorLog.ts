@@ -1,14 +1,16 @@
 // The acceptor's durable state as an append-only file of JSON-line records, each line sealed
-// with a CRC32. Appends are group-committed: every record queued while one fdatasync runs
-// leaves in the next single write + fdatasync. A torn tail (killed mid-write) is cut off on open.
+// with a CRC32. Appends are group-committed through the one log writer (logWriter.ts): every
+// record queued while one fdatasync runs leaves in the next single write + fdatasync. A torn
+// tail (killed mid-write) is cut off on open.
 // Opening streams the file in fixed-size chunks (a log of any size restarts: no whole-file
 // string, which V8 caps at 512 MiB) and tells a torn tail from a damaged log: a bad record with
 // good records after it means acknowledged state was lost, and the node must re-learn it.
-import { closeSync, copyFileSync, existsSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, renameSync, write, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32, QuorumkitError } from '@quorumkit/shared-storage';
 import type { AcceptorRecord } from '../core/types.js';
-import { forEachLineBytes, fsyncDirSync } from './lineFile.js';
+import { forEachLineBytes } from './lineFile.js';
+import { LOG_WRITER_DEFAULTS, LogWriter, type LogWriterOptions } from './logWriter.js';
 
 export class AcceptorLogError extends QuorumkitError {
   constructor(message: string, cause?: unknown) {
@@ -28,16 +30,10 @@ export class AcceptorLogStalled extends QuorumkitError {
   }
 }
 
-export interface AcceptorLogOptions {
-  /** false only for experiments: ACKs would then not survive a machine crash. */
-  fsync?: boolean;
-  /** A write + fdatasync still running after this long fails every waiter (default 30 s). */
-  syncDeadlineMs?: number;
-  /** The fdatasync call (tests inject a disk that never answers). */
-  syncFn?: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void;
-}
+/** fsync: false only for experiments (ACKs would then not survive a machine crash). */
+export type AcceptorLogOptions = Omit<LogWriterOptions, 'errors'>;
 
-export const ACCEPTOR_LOG_DEFAULTS = { syncDeadlineMs: 30_000 };
+export const ACCEPTOR_LOG_DEFAULTS = { syncDeadlineMs: LOG_WRITER_DEFAULTS.syncDeadlineMs };
 
 function seal(r: AcceptorRecord): string {
   const json = JSON.stringify(r);
@@ -125,31 +121,19 @@ export interface OpenedAcceptorLog {
 }
 
 export class AcceptorLog {
-  private fd: number;
-  private readonly path: string;
+  private readonly file: LogWriter;
   /** Compactions done (the log was replaced by a snapshot). */
   compactions = 0;
-  private readonly fsync: boolean;
-  private readonly syncDeadlineMs: number;
-  private readonly syncFn: NonNullable<AcceptorLogOptions['syncFn']>;
-  /** Set once a flush missed its deadline: every append fails from then on. */
-  stalled: AcceptorLogStalled | undefined;
-  private queue: string[] = [];
-  private waiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
-  private flushing = false;
-  syncCount = 0;
   recordCount = 0;
-  /** When the write + fdatasync now running started (0 when idle). */
-  inflightSinceMs = 0;
-  /** Slowest write + fdatasync seen. */
-  slowestFlushMs = 0;
 
-  private constructor(fd: number, path: string, opts: AcceptorLogOptions) {
-    this.fd = fd;
-    this.path = path;
-    this.fsync = opts.fsync ?? true;
-    this.syncDeadlineMs = opts.syncDeadlineMs ?? ACCEPTOR_LOG_DEFAULTS.syncDeadlineMs;
-    this.syncFn = opts.syncFn ?? fdatasync;
+  private constructor(path: string, opts: AcceptorLogOptions) {
+    this.file = new LogWriter(path, {
+      ...opts,
+      errors: {
+        stalled: (ms) => new AcceptorLogStalled(`acceptor log write + fdatasync still running after ${ms} ms (disk stalled): stopping rather than voting on state that may not be durable`),
+        failed: (cause) => new AcceptorLogError('acceptor log write failed', cause),
+      },
+    });
   }
 
   /**
@@ -171,97 +155,63 @@ export class AcceptorLog {
     if (scan.damaged) copyFileSync(path, `${path}.damaged-${Date.now()}`);
     if (fstatSync(fd).size > scan.goodBytes) ftruncateSync(fd, scan.goodBytes);
     closeSync(fd);
-    const afd = openSync(path, 'a');
-    return { log: new AcceptorLog(afd, path, opts), existed, records: scan.records, damaged: scan.damaged };
+    return { log: new AcceptorLog(path, opts), existed, records: scan.records, damaged: scan.damaged };
+  }
+
+  /** Set once a flush missed its deadline (AcceptorLogStalled): every append fails from then on. */
+  get stalled(): Error | undefined {
+    return this.file.stalled;
+  }
+
+  get syncCount(): number {
+    return this.file.syncCount;
+  }
+
+  /** When the write + fdatasync now running started (0 when idle). */
+  get inflightSinceMs(): number {
+    return this.file.inflightSinceMs;
+  }
+
+  /** Slowest write + fdatasync seen. */
+  get slowestFlushMs(): number {
+    return this.file.slowestFlushMs;
+  }
+
+  /** Appends waiting or running (post-mortems). */
+  get pending(): { flushing: boolean; queued: number; waiters: number } {
+    return this.file.pending;
+  }
+
+  /** Called with the duration of every write + fdatasync (the node's fsync histogram). */
+  set onFlush(fn: ((ms: number) => void) | undefined) {
+    this.file.onFlush = fn;
   }
 
   /** Resolves once the records are on disk (fdatasync), together with everyone else's. */
   append(records: AcceptorRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
-    if (this.stalled) return Promise.reject(this.stalled);
-    for (const r of records) this.queue.push(seal(r));
+    if (this.file.stalled) return Promise.reject(this.file.stalled);
+    let text = '';
+    for (const r of records) text += seal(r);
     this.recordCount += records.length;
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
-      if (!this.flushing) this.flush();
-    });
-  }
-
-  private flush(): void {
-    if (this.queue.length === 0 || this.stalled) {
-      this.flushing = false;
-      return;
-    }
-    this.flushing = true;
-    const started = Date.now();
-    this.inflightSinceMs = started;
-    const buf = Buffer.from(this.queue.join(''));
-    const waiters = this.waiters;
-    this.queue = [];
-    this.waiters = [];
-    let settled = false;
-    const deadline = setTimeout(() => {
-      if (settled) return;
-      settled = true;
-      this.stalled = new AcceptorLogStalled(`acceptor log write + fdatasync still running after ${this.syncDeadlineMs} ms (disk stalled): stopping rather than voting on state that may not be durable`);
-      for (const w of [...waiters, ...this.waiters.splice(0)]) w.reject(this.stalled);
-      this.queue = [];
-    }, this.syncDeadlineMs);
-    deadline.unref();
-    const done = (err: unknown): void => {
-      clearTimeout(deadline);
-      this.inflightSinceMs = 0;
-      this.slowestFlushMs = Math.max(this.slowestFlushMs, Date.now() - started);
-      if (settled) return;
-      settled = true;
-      for (const w of waiters) {
-        if (err) w.reject(new AcceptorLogError('acceptor log write failed', err));
-        else w.resolve();
-      }
-      this.flush();
-    };
-    write(this.fd, buf, 0, buf.length, null, (err) => {
-      if (err || !this.fsync) return done(err);
-      this.syncFn(this.fd, (e2) => {
-        this.syncCount++;
-        done(e2);
-      });
-    });
+    return this.file.appendSynced(text);
   }
 
   /**
-   * Replaces the log by `snapshot` (the acceptor's whole state after a compaction): written to
-   * a temporary file in bounded pieces, synced, renamed over the log, directory synced. A crash
-   * at any point leaves either the old log or the new one. Call only with no append waiting
-   * (the follower calls it from its own dispatch, after its appends resolved).
+   * Replaces the log by `snapshot` (the acceptor's whole state after a compaction), durably:
+   * a crash at any point leaves either the old log or the new one. Call only with no append
+   * waiting (the follower calls it from its own dispatch, after its appends resolved).
    */
   rewrite(snapshot: Iterable<AcceptorRecord>): void {
-    if (this.stalled) throw this.stalled;
-    if (this.flushing || this.queue.length > 0) throw new AcceptorLogError('acceptor log rewrite while appends are pending');
-    const tmp = `${this.path}.compact`;
-    const fd = openSync(tmp, 'w');
-    try {
-      let piece = '';
-      for (const r of snapshot) {
-        piece += seal(r);
-        if (piece.length >= 1 << 20) {
-          writeSync(fd, piece);
-          piece = '';
-        }
-      }
-      if (piece.length > 0) writeSync(fd, piece);
-      if (this.fsync) fdatasyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.path);
-    if (this.fsync) fsyncDirSync(dirname(this.path));
-    closeSync(this.fd);
-    this.fd = openSync(this.path, 'a');
+    const p = this.file.pending;
+    if (p.flushing || p.queued > 0) throw new AcceptorLogError('acceptor log rewrite while appends are pending');
+    this.file.replace((put) => {
+      for (const r of snapshot) put(seal(r));
+    });
     this.compactions++;
   }
 
   close(): void {
-    closeSync(this.fd);
+    this.file.close();
   }
 }

@@ -7,7 +7,8 @@
 import { join } from 'node:path';
 import { COMMIT_RE, GENERATE_RE } from '../core/check.js';
 import type { Entry, LogLine } from '../core/types.js';
-import { LineAppender, forEachLineCutTorn, rewriteLines } from './lineFile.js';
+import { forEachLineCutTorn, rewriteLines } from './lineFile.js';
+import { LogWriter } from './logWriter.js';
 
 export function instanceLogPath(logDir: string, id: number): string {
   return join(logDir, `instancelog${id}.log`);
@@ -40,27 +41,15 @@ export function truncateInstanceLog(path: string, base: number): number {
   });
 }
 
-export class InstanceLogWriter {
-  private readonly file: LineAppender;
+/** One processor's descriptor on the instance log (lines go to the page cache, unsynced). */
+export class InstanceLogWriter extends LogWriter {
   linesWritten = 0;
-
-  constructor(path: string) {
-    this.file = new LineAppender(path);
-  }
 
   write(lines: LogLine[], atMs: number): void {
     if (lines.length === 0) return;
     let text = '';
     for (const l of lines) text += formatLine(l, atMs);
-    this.file.append(text);
+    this.writeNow(text);
     this.linesWritten += lines.length;
-  }
-
-  reopen(): void {
-    this.file.reopen();
-  }
-
-  close(): void {
-    this.file.close();
   }
 }

@@ -1,12 +1,10 @@
-// Line files (the instance log and the values log): an O_APPEND writer that puts whole lines
-// in one write(2), a chunked reader (a log of any size, never one string), and the rewrite
-// that truncates a log to the lines worth keeping (temp + fsync + rename + directory fsync,
-// then every writer reopens the new file).
-import { closeSync, existsSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+// Reading the line logs (instance, values, acceptor): a chunked reader (a log of any size,
+// never one string), and the rewrite that truncates a log to the lines worth keeping
+// (logWriter.replaceFileDurably; then every writer reopens the new file).
+import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readSync } from 'node:fs';
+import { replaceFileDurably } from './logWriter.js';
 
 const READ_CHUNK_BYTES = 1 << 20;
-const WRITE_CHUNK_CHARS = 1 << 20;
 
 /**
  * Calls `fn` with the bytes of every whole line of `fd` (without its newline; valid only during
@@ -67,66 +65,18 @@ export function forEachLineCutTorn(path: string, fn: (line: string) => void): vo
 }
 
 /**
- * Replaces `path` by the lines `keep` accepts, durably: they are written to a temp file that is
- * fdatasynced and renamed over the log, then the directory is fsynced. A crash leaves either
- * the old file or the new one.
+ * Replaces `path` by the lines `keep` accepts, durably (a crash leaves either the old file or
+ * the new one). Returns the lines kept.
  */
 export function rewriteLines(path: string, keep: (line: string) => boolean): number {
   if (!existsSync(path)) return 0;
-  const tmp = `${path}.truncate`;
-  const out = openSync(tmp, 'w');
-  let kept = 0;
-  try {
-    let piece = '';
+  return replaceFileDurably(path, (put) => {
+    let kept = 0;
     forEachLine(path, (line) => {
       if (!keep(line)) return;
       kept++;
-      piece += `${line}\n`;
-      if (piece.length >= WRITE_CHUNK_CHARS) {
-        writeSync(out, piece);
-        piece = '';
-      }
+      put(`${line}\n`);
     });
-    if (piece.length > 0) writeSync(out, piece);
-    fdatasyncSync(out);
-  } finally {
-    closeSync(out);
-  }
-  renameSync(tmp, path);
-  fsyncDirSync(dirname(path));
-  return kept;
-}
-
-/** Makes a rename in `dir` durable. */
-export function fsyncDirSync(dir: string): void {
-  const dfd = openSync(dir, 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
-}
-
-/** An O_APPEND descriptor that writes whole lines in one write(2); reopen() after a rewrite. */
-export class LineAppender {
-  private fd: number;
-
-  constructor(private readonly path: string) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.fd = openSync(path, 'a');
-  }
-
-  append(text: string): void {
-    if (text.length > 0) writeSync(this.fd, text);
-  }
-
-  /** The file was replaced (rename): write to the new one from now on. */
-  reopen(): void {
-    closeSync(this.fd);
-    this.fd = openSync(this.path, 'a');
-  }
-
-  close(): void {
-    closeSync(this.fd);
-  }
+    return kept;
+  });
 }

@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Entry, LogLine } from '../core/types.js';
-import { LineAppender, forEachLine, rewriteLines } from './lineFile.js';
+import { forEachLine, rewriteLines } from './lineFile.js';
+import { LogWriter } from './logWriter.js';
 
 export function valueLogPath(logDir: string, id: number): string {
   return join(logDir, `values${id}.log`);
@@ -48,25 +49,12 @@ export function truncateValueLog(path: string, base: number): number {
   });
 }
 
-export class ValueLogWriter {
-  private readonly file: LineAppender;
-
-  constructor(path: string) {
-    this.file = new LineAppender(path);
-  }
-
+/** The values log's descriptor (lines go to the page cache, unsynced). */
+export class ValueLogWriter extends LogWriter {
   /** Writes the payloads of the commit lines that carry one (one write(2)). */
   write(lines: LogLine[]): void {
     let text = '';
     for (const l of lines) if (l.kind === 'commit' && l.data !== undefined) text += `${JSON.stringify({ s: l.slot, d: l.data })}\n`;
-    this.file.append(text);
-  }
-
-  reopen(): void {
-    this.file.reopen();
-  }
-
-  close(): void {
-    this.file.close();
+    this.writeNow(text);
   }
 }

@@ -123,6 +123,7 @@ async function main(): Promise<void> {
   const dynamicRows: Array<Record<string, string | number>> = [];
   let unaryPerS = 0;
   let manyNames: Record<string, string | number> | undefined;
+  let pairedRef: Record<string, string | number> | undefined;
   let seqNo = 0;
   for (const fsync of QUICK ? [true] : [true, false]) {
     const dir = await mkdtemp(join(tmpdir(), 'rrseq-bench-'));
@@ -170,20 +171,31 @@ async function main(): Promise<void> {
     }
     await Promise.all(servers.map((s) => s.close()));
     if (fsync && NAMES_ROW > 0) {
-      // The same buffer-0 x 32 clients cell on a cluster whose servers store NAMES_ROW names.
-      const paths = addrs.map((_, i) => join(dir, `names${i}_persist`));
-      await writeFilledFiles(paths, NAMES_ROW);
-      const filled = await Promise.all(addrs.map((addr, i) => RRServer.start({ addr, path: paths[i]!, peers: addrs.filter((_, j) => j !== i), fsync })));
-      const end = Date.now() + 60_000;
-      while (!filled.every((s) => s.ready) && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
-      const rr = await measure(() => new RRSeq(`bench${++seqNo}`, 0, addrs), '32 clients');
-      manyNames = { buffer: 0, workload: `32 clients, ${NAMES_ROW} names stored`, fsync: 'on', rrseqNsPerId: Math.round(rr.ns / Math.max(1, rr.ids)), rrseqIdsPerS: Math.round((rr.ids * 1e9) / rr.ns) };
-      process.stderr.write(`  ${JSON.stringify(manyNames)}\n`);
-      await Promise.all(filled.map((s) => s.close()));
+      // The same buffer-0 x 32 clients cell on a cluster whose servers store NAMES_ROW names,
+      // right after its paired reference: the same cell on a cluster started the same way
+      // (from written persist files) storing no other name. The 1-name cell above ran first,
+      // on a fresh process; this pair runs side by side, late in the run (PERFORMANCE.md:
+      // compare side by side), so its ratio isolates what the stored names cost.
+      const cell = async (prefix: string, count: number): Promise<Record<string, string | number>> => {
+        const paths = addrs.map((_, i) => join(dir, `${prefix}${i}_persist`));
+        await writeFilledFiles(paths, count);
+        const filled = await Promise.all(addrs.map((addr, i) => RRServer.start({ addr, path: paths[i]!, peers: addrs.filter((_, j) => j !== i), fsync })));
+        const end = Date.now() + 60_000;
+        while (!filled.every((s) => s.ready) && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
+        const rr = await measure(() => new RRSeq(`bench${++seqNo}`, 0, addrs), '32 clients');
+        await Promise.all(filled.map((s) => s.close()));
+        const what = count > 0 ? `32 clients, ${count} names stored` : '32 clients, restarted from files (paired reference)';
+        const row = { buffer: 0, workload: what, fsync: 'on', rrseqNsPerId: Math.round(rr.ns / Math.max(1, rr.ids)), rrseqIdsPerS: Math.round((rr.ids * 1e9) / rr.ns) };
+        process.stderr.write(`  ${JSON.stringify(row)}\n`);
+        return row;
+      };
+      pairedRef = await cell('ref', 0);
+      manyNames = await cell('names', NAMES_ROW);
     }
     await rm(dir, { recursive: true, force: true });
   }
   rows.push(...dynamicRows);
+  if (pairedRef) rows.push(pairedRef);
   if (manyNames) rows.push(manyNames);
   const simpleFor = (b: number, w: string): number | undefined =>
     rows.find((r) => r.buffer === b && r.workload === w && r.fsync === 'on')?.simpleNsPerId as number | undefined;
@@ -214,13 +226,14 @@ async function main(): Promise<void> {
     buffer0_goal_ratioVsOriginal: 5,
     manyNames_idsPerS: manyNames?.rrseqIdsPerS,
     manyNames_ratioVsOneName: manyNames ? Number(((manyNames.rrseqIdsPerS as number) / (b0.rrseqIdsPerS as number)).toFixed(2)) : undefined,
+    manyNames_ratioVsPairedReference: manyNames && pairedRef ? Number(((manyNames.rrseqIdsPerS as number) / (pairedRef.rrseqIdsPerS as number)).toFixed(2)) : undefined,
     manyNames_goal: '>= 0.5x the 1-name figure (within 2x)',
   };
   console.log(
     `anchor (the original, Go, no fsync): buffer 1024 x 32 clients ${ORIGINAL.buf1024Clients32NsPerId} ns/ID; buffer 0 x 32 clients ${ORIGINAL.buf0Clients32IdsPerS} IDs/s`,
   );
   console.log(
-    `goals: buffer 1024 x 32 clients, fsync on: ${b1024.ratioVsSimple}x SimpleBufSeq, ${bDyn?.ratioVsSimple}x with the dynamic range size (goal >= 0.5x); buffer 0 x 32 clients, fsync on: ${b0.rrseqIdsPerS} IDs/s = ${goals.buffer0_ratioVsOriginal}x the original (goal >= 5x); with ${NAMES_ROW} names stored: ${goals.manyNames_idsPerS} IDs/s = ${goals.manyNames_ratioVsOneName}x the 1-name figure (goal >= 0.5x)`,
+    `goals: buffer 1024 x 32 clients, fsync on: ${b1024.ratioVsSimple}x SimpleBufSeq, ${bDyn?.ratioVsSimple}x with the dynamic range size (goal >= 0.5x); buffer 0 x 32 clients, fsync on: ${b0.rrseqIdsPerS} IDs/s = ${goals.buffer0_ratioVsOriginal}x the original (goal >= 5x); with ${NAMES_ROW} names stored: ${goals.manyNames_idsPerS} IDs/s = ${goals.manyNames_ratioVsOneName}x the 1-name figure of the first cell, ${goals.manyNames_ratioVsPairedReference}x its paired reference measured just before it (goal >= 0.5x)`,
   );
   console.log(
     `calibration, same process: ${unaryPerS} plain gRPC unary calls/s with 32 outstanding (PERFORMANCE.md: ~2,000-3,500 on an idle machine); buffer 0 x 32 clients needs one such call per ID plus the quorum round`,

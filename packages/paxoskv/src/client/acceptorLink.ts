@@ -5,25 +5,15 @@ import { type TlsFiles, type TlsReloader, callUnary, createGrpcClient } from '@q
 import type * as grpc from '@grpc/grpc-js';
 import type { WireAcceptor, WireOpKind, WireProposer } from '../wire/codec.js';
 import { PROTO_PATH, SERVICE_NAME } from '../wire/protoPath.js';
-import { IncarnationView, type ReplyOrigin } from '../core/index.js';
+import { IncarnationView } from '../core/index.js';
 import type { AcceptorAnswer, AcceptorTransport } from './proposer.js';
-import { BatchStreamLink, type FrameAnswer, StreamUnsupportedError } from './batchStreamLink.js';
+import { BatchStreamLink, type FrameAnswer, StreamUnsupportedError, originOf } from './batchStreamLink.js';
 
 interface WireBatchReply {
   Replies?: WireAcceptor[];
   AcceptorId?: number;
   Incarnation?: string;
   Known?: string[];
-}
-
-/** Who answered a Batch, as which incarnation, knowing whom (absent from an acceptor that does not say). */
-function originOf(res: WireBatchReply): ReplyOrigin | null {
-  if (res.AcceptorId === undefined || res.Incarnation === undefined) return null;
-  try {
-    return { acceptor: Number(res.AcceptorId), incarnation: BigInt(res.Incarnation), known: (res.Known ?? []).map((k) => BigInt(k)) };
-  } catch {
-    return null;
-  }
 }
 
 export interface AcceptorLinkOptions {

@@ -45,7 +45,8 @@ interface Waiting {
 
 type BidiMethod = (metadata: grpc.Metadata, options: grpc.CallOptions) => grpc.ClientDuplexStream<unknown, WireFrameReply>;
 
-function originOf(f: WireFrameReply): ReplyOrigin | null {
+/** Who answered a batch (unary reply or stream frame), as which incarnation (null: not said). */
+export function originOf(f: { AcceptorId?: number; Incarnation?: string; Known?: string[] }): ReplyOrigin | null {
   if (f.AcceptorId === undefined || f.Incarnation === undefined) return null;
   try {
     return { acceptor: Number(f.AcceptorId), incarnation: BigInt(f.Incarnation), known: (f.Known ?? []).map((k) => BigInt(k)) };

@@ -123,3 +123,58 @@ describe('RRSeq clients of one process', () => {
     expect(received.every((r) => (r.more ?? []).length === 0)).toBe(true);
   }, 60_000);
 });
+
+describe('a client moved off its first server by a failure', () => {
+  function fnv1a(s: string): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < s.length; i++) {
+      h ^= s.charCodeAt(i);
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    return h;
+  }
+
+  it('goes back to it later (where the other clients of its name batch), not only on the next failure', async () => {
+    // Two stand-ins for GRPCNextID (no lease stream: the client falls back to unary calls);
+    // the first server of the name fails its first 2 calls (calls[] counts who was asked).
+    const calls = [0, 0];
+    const servers: GrpcServer[] = [];
+    for (const k of [0, 1]) {
+      let next = k === 0 ? 1_000_000_000n : 1n;
+      servers.push(
+        await createGrpcServer({
+          protoPath: rrSeqProtoPath(),
+          service: 'pb.RRAPI',
+          address: '127.0.0.1:0',
+          handlers: {
+            GRPCNextID: () => {
+              calls[k]! += 1;
+              if (k === 0 && calls[0]! <= 2) return { fromId: '0', toId: '0' };
+              const from = next;
+              next += 1n;
+              return { fromId: uint64ToWire(from), toId: uint64ToWire(next) };
+            },
+          },
+        }),
+      );
+    }
+    for (const s of servers) stops.push(() => s.close());
+    // Pick a name whose first server (sorted addresses, name hash) is servers[0].
+    const sorted = servers.map((s) => s.address).sort();
+    let name = 'back';
+    for (let i = 0; sorted[fnv1a(name) % 2] !== servers[0]!.address; i++) name = `back${i}`;
+    const seq = new RRSeq(name, 0, servers.map((s) => s.address), { preferredRetryMs: 50, backoffBaseMs: 1, backoffMaxMs: 5 });
+    stops.push(() => seq.close());
+    const got: bigint[] = [];
+    const end = Date.now() + 20_000;
+    while (calls[0]! < 3 && Date.now() < end) {
+      got.push(await seq.next({ timeoutMs: 10_000 }));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // Served by the other server meanwhile, then asked its first server again (and again
+    // after that one failed once more), which served it.
+    expect(calls[1]).toBeGreaterThan(0);
+    expect(calls[0]).toBeGreaterThanOrEqual(3);
+    expect(got.some((id) => id >= 1_000_000_000n)).toBe(true);
+  }, 60_000);
+});

@@ -26,6 +26,11 @@ export interface RRSeqOptions {
    * GRPCNextID call. A server without it (the original) is then asked by GRPCNextID.
    */
   stream?: boolean;
+  /**
+   * After a failure moved this client to another server, try the name's first server again
+   * after this long (ms; doubling while it keeps failing, up to 60 s).
+   */
+  preferredRetryMs?: number;
   /** Unbuffered clients fetch one ID per waiting caller, at most this many per range. */
   waitersBatchMax?: number;
   /**
@@ -52,6 +57,7 @@ export const RR_SEQ_DEFAULTS = {
   backoffBaseMs: 10,
   backoffMaxMs: 1_000,
   waitersBatchMax: 1_024,
+  preferredRetryMs: 1_000,
   rangeSizeMax: 0,
   stream: true,
 } as const;
@@ -98,6 +104,11 @@ export class RRSeq {
   private readonly prefetchBelow: bigint;
   /** Current range size: starts at bufSize, doubles (up to rangeSizeMax) while next() outruns the fetches. */
   private rangeSize: number;
+  /** The server every client of this name starts with (where their requests are batched). */
+  private readonly preferred: number;
+  /** When this client left `preferred` after a failure, and how long it waits to try it again. */
+  private leftPreferredAt = 0;
+  private preferredRetryMs: number;
   /** The last fetch failure, until a fetch succeeds again. */
   lastError: RangeUnavailableError | undefined;
 
@@ -117,6 +128,7 @@ export class RRSeq {
       throw new InvalidArgumentError(`buffer size ${bufSize} is above the servers' largest range (${limit} IDs): it could never be served`);
     }
     this.opts = { ...RR_SEQ_DEFAULTS, ...stripUndefined(opts) };
+    this.preferredRetryMs = this.opts.preferredRetryMs;
     if (!(this.opts.prefetchAt > 0 && this.opts.prefetchAt <= 1)) throw new InvalidArgumentError('prefetchAt must be in (0, 1]');
     this.rangeSize = this.bufSize;
     this.opts.rangeSizeMax = Math.max(this.bufSize, Math.floor(this.opts.rangeSizeMax));
@@ -134,6 +146,7 @@ export class RRSeq {
       return { addr, client, lease: handle.lease, release: handle.release };
     });
     this.target = fnv1a(name) % this.clients.length;
+    this.preferred = this.target;
     const registry = opts.registry ?? new Registry();
     const counter = (name: string, help: string): Counter =>
       (registry.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help, labelNames: ['sequence'], registers: [registry] });
@@ -316,6 +329,7 @@ export class RRSeq {
         if (this.closed) return;
         if (got) {
           failures = 0;
+          this.maybeBackToPreferred(got.addr);
           this.lastError = undefined;
           const starved = this.waiters.length > 0;
           const regression = this.buf.push(got.from, got.to);
@@ -334,6 +348,7 @@ export class RRSeq {
           continue;
         }
         failures += 1;
+        if (this.target === this.preferred) this.leftPreferredAt = Date.now();
         this.target = (this.target + 1) % this.clients.length;
         if (failures % this.clients.length === 0) {
           await sleep(backoffDelayMs(failures / this.clients.length, { baseMs: this.opts.backoffBaseMs, maxMs: this.opts.backoffMaxMs }), this.abort.signal).catch(() => undefined);
@@ -344,6 +359,23 @@ export class RRSeq {
       // Something may have been asked for while the last fetch was finishing.
       if (!this.closed && this.waiters.length > 0) this.maybeFetch();
     }
+  }
+
+  /**
+   * After a failure moved this client off the server every client of its name starts with,
+   * go back to it once in a while: clients left scattered over several servers would each
+   * start their own rounds for one name (more rounds, conflicts) instead of sharing one.
+   * The wait doubles each time the preferred server fails again (up to 60 s), so a server
+   * that is down costs one failed fetch per wait, not one per fetch.
+   */
+  private maybeBackToPreferred(servedBy: string): void {
+    if (this.target === this.preferred) {
+      if (servedBy === this.clients[this.preferred]!.addr) this.preferredRetryMs = this.opts.preferredRetryMs;
+      return;
+    }
+    if (Date.now() - this.leftPreferredAt < this.preferredRetryMs) return;
+    this.target = this.preferred;
+    this.preferredRetryMs = Math.min(60_000, this.preferredRetryMs * 2);
   }
 
   private reportRegression(from: bigint, to: bigint, high: bigint, addr: string): void {

@@ -67,7 +67,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
   if (!set.machine) console.error(`readme-figures: no machine.json in ${dir}: cannot tell whether every file is from one run`);
   const stale = staleResults(set);
   if (stale.length && !argv.includes('--allow-mixed')) {
-    console.error(`readme-figures: ${stale.join(', ')} predate this run's machine.json (${set.machine.date}): not one run's figures; re-run their bench or pass --allow-mixed`);
+    console.error(`readme-figures: ${stale.join(', ')} are not from the run that machine.json (${set.machine.date}) started: not one run's figures; re-run their bench or pass --allow-mixed`);
     process.exit(2);
   }
   let plan;

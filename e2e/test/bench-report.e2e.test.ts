@@ -240,7 +240,23 @@ describe('readme-figures', () => {
     writeFileSync(c, readFileSync(c, 'utf8').replace('"date": "2026-12-03T08:40:00.000Z"', '"date": "2026-11-03T08:40:00.000Z"'));
     const r = cli(['--dir', mixed]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('constdb (2026-11-03T08:40:00.000Z) predate');
+    expect(r.stderr).toContain('constdb (2026-11-03T08:40:00.000Z) are not from the run');
+    expect(readFileSync(join(dir, 'README.md'), 'utf8')).toBe(rootBefore);
+
+    // a single-package bench after the run ended (after the history entry the run appended)
+    const later = temp('later');
+    cpSync(fixtures, later, { recursive: true });
+    const start = Date.parse((JSON.parse(readFileSync(join(later, 'machine.json'), 'utf8')) as { date: string }).date);
+    writeFileSync(join(later, 'history.json'), JSON.stringify([{ date: new Date(start + 3_600_000).toISOString(), headlines: [], status: [] }]));
+    const fresh = copyReadmes();
+    const inRun = spawnSync(process.execPath, [join(root, 'scripts', 'readme-figures.mjs'), '--root', fresh, '--dir', later, '--check'], { encoding: 'utf8', timeout: 60_000 });
+    expect(inRun.stderr).not.toContain('are not from the run');
+    const p = join(later, 'paxoskv.json');
+    const after = new Date(start + 7_200_000).toISOString();
+    writeFileSync(p, readFileSync(p, 'utf8').replace(/"(date|when|measuredAt)": "[^"]+"/, `"$1": "${after}"`));
+    const l = cli(['--dir', later]);
+    expect(l.status).toBe(2);
+    expect(l.stderr).toContain(`paxoskv (${after}) are not from the run`);
     expect(readFileSync(join(dir, 'README.md'), 'utf8')).toBe(rootBefore);
   });
 });

@@ -1,5 +1,6 @@
 // Markdown for the README figure tables, from one bench run's JSON set: the headline table
 // (the same rows for the root README and each system's README) and a package's detail tables.
+import { placeInRun, readHistory, runWindow } from './history.mjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { headlineRows, num, verdictText } from './headlines.mjs';
@@ -13,7 +14,7 @@ export function loadBenchSet(dir) {
   const read = (f) => JSON.parse(readFileSync(join(dir, f), 'utf8'));
   const results = ['etcd-anchor', ...PROJECTS].filter((p) => existsSync(join(dir, `${p}.json`))).map((p) => ({ project: p, data: read(`${p}.json`) }));
   const machine = existsSync(join(dir, 'machine.json')) ? read('machine.json') : undefined;
-  return { results, machine };
+  return { results, machine, history: readHistory(dir) };
 }
 
 /** The ISO date a bench put in its JSON (each names it differently), or ''. */
@@ -67,14 +68,14 @@ export function figureBlock(key, set) {
 }
 
 /**
- * Files of the set that are older than the run's machine.json (written when that
- * `npm run bench` started): they come from an earlier run, so the set is not one run.
+ * Files of the set that are not from the run machine.json started: older than it, or newer
+ * than the history entry that run appended when it ended (a later single-package bench).
  */
 export function staleResults(set) {
-  const start = Date.parse(set.machine?.date ?? '');
-  if (!Number.isFinite(start)) return [];
+  const window = runWindow(set.machine, set.history ?? []);
+  if (!window) return [];
   return set.results.filter((r) => {
-    const t = Date.parse(measuredAt(r.data));
-    return Number.isFinite(t) && t < start;
+    const place = placeInRun(measuredAt(r.data), window);
+    return place === 'earlier run' || place === 'after this run';
   }).map((r) => `${r.project} (${measuredAt(r.data)})`);
 }

@@ -7,12 +7,9 @@
 // Bigger bounds for torture: EXPLORE_DEPTH (added to each depth), EXPLORE_MS.
 import { describe, expect, it } from 'vitest';
 import {
-  ackedAreChosen,
-  atMostOneChosen,
   explore,
   formatExploreResult,
   messageWorld,
-  modelAfter,
   type Invariant,
   type MessageWorld,
   type ScheduleStep,
@@ -20,17 +17,14 @@ import {
   type WorldBounds,
 } from '@quorumkit/test-harness';
 import type { Value } from '../src/core/index.js';
+import { extraDepth, safetyInvariants, searchAfter, timeMsMax } from './exploreSetup.js';
 import { type ADisk, type PMsg, type PNodeOrA, type PObs, type POp, type PaxosWorldOptions, paxosWorld } from './paxosWorld.js';
 
 type PW = MessageWorld<PNodeOrA, ADisk, ADisk, PMsg, POp, PObs>;
 type PState = World<PNodeOrA, ADisk, ADisk, PMsg, PObs>;
 type Step = ScheduleStep<PMsg, POp>;
 
-const chosen = (o: PObs) => (o.kind === 'chosen' ? { instance: o.instance, value: o.value } : undefined);
-const acked = (o: PObs) => (o.kind === 'acked' ? { instance: o.instance, value: o.value } : undefined);
-const invariants = [atMostOneChosen(chosen), ackedAreChosen(acked, chosen)];
-const extraDepth = Number(process.env.EXPLORE_DEPTH ?? 0);
-const timeMsMax = Number(process.env.EXPLORE_MS ?? 600_000); // a safety net: the depth bounds decide, so a loaded machine is slower, not red
+const invariants = safetyInvariants<PObs>();
 /** the mutation item 8 names: the fast path proposes its own value, ignoring what phase 1 saw */
 const ownValue = (_p1: Value | null, mine: Value): Value => mine;
 
@@ -38,12 +32,7 @@ function world(o: Partial<PaxosWorldOptions>, bounds: WorldBounds): PW {
   return messageWorld(paxosWorld(o), bounds, invariants as unknown as Invariant<PState>[]);
 }
 
-function search(m: PW, prefix: Step[], depthMax: number) {
-  const { model, lines } = modelAfter(m, prefix);
-  const r = explore(model, { depthMax, timeMsMax });
-  console.log(`prefix:\n${lines.map((l) => `    ${l}`).join('\n')}\n${formatExploreResult(r)}`);
-  return r;
-}
+const search = (m: PW, prefix: Step[], depthMax: number) => searchAfter(m, prefix, depthMax);
 
 const from = (f: number, t: number) => ({ from: f, to: t });
 // Writer 3 got 30 chosen and acknowledged through acceptors 0 and 1; acceptor 2 saw nothing.

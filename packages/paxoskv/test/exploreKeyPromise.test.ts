@@ -7,39 +7,28 @@
 // Bigger bounds: EXPLORE_DEPTH (added to each depth), EXPLORE_MS.
 import { describe, expect, it } from 'vitest';
 import {
-  ackedAreChosen,
-  atMostOneChosen,
   explore,
   formatExploreResult,
   messageWorld,
-  modelAfter,
   type Invariant,
   type MessageWorld,
   type ScheduleStep,
   type World,
   type WorldBounds,
 } from '@quorumkit/test-harness';
+import { extraDepth, safetyInvariants, searchAfter, timeMsMax } from './exploreSetup.js';
 import { type KDisk, type KMsg, type KNode, type KObs, type KeyPromiseWorldOptions, keyPromiseWorld } from './keyPromiseWorld.js';
 
 type KW = MessageWorld<KNode, KDisk, KDisk, KMsg, 'write', KObs>;
 type KState = World<KNode, KDisk, KDisk, KMsg, KObs>;
 type Step = ScheduleStep<KMsg, 'write'>;
 
-const chosen = (o: KObs) => (o.kind === 'chosen' ? { instance: o.instance, value: o.value } : undefined);
-const acked = (o: KObs) => (o.kind === 'acked' ? { instance: o.instance, value: o.value } : undefined);
-const invariants = [atMostOneChosen(chosen), ackedAreChosen(acked, chosen)];
-const extraDepth = Number(process.env.EXPLORE_DEPTH ?? 0);
-const timeMsMax = Number(process.env.EXPLORE_MS ?? 600_000);
+const invariants = safetyInvariants<KObs>();
 
 function world(o: Partial<KeyPromiseWorldOptions>, bounds: WorldBounds): KW {
   return messageWorld(keyPromiseWorld(o), bounds, invariants as unknown as Invariant<KState>[]);
 }
-function search(m: KW, prefix: Step[], depthMax: number) {
-  const { model, lines } = modelAfter(m, prefix);
-  const r = explore(model, { depthMax, timeMsMax });
-  console.log(`prefix:\n${lines.map((l) => `    ${l}`).join('\n')}\n${formatExploreResult(r)}`);
-  return r;
-}
+const search = (m: KW, prefix: Step[], depthMax: number) => searchAfter(m, prefix, depthMax);
 /** writer w's messages to `to` delivered and made durable there, and the replies delivered */
 const roundTrip = (w: number, to: number[]): Step[] => [
   ...to.map((a) => ({ deliver: { from: w, to: a } })),

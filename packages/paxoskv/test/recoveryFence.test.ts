@@ -9,8 +9,6 @@
 // incarnation, so a proposer drops a reply of an incarnation that is known to be over.
 import { describe, expect, it } from 'vitest';
 import {
-  ackedAreChosen,
-  atMostOneChosen,
   explore,
   formatExploreResult,
   messageWorld,
@@ -22,17 +20,14 @@ import {
   type World,
   type WorldBounds,
 } from '@quorumkit/test-harness';
+import { extraDepth, safetyInvariants, timeMsMax } from './exploreSetup.js';
 import { type ADisk, type PMsg, type PNodeOrA, type PObs, type POp, type PaxosWorldOptions, paxosWorld } from './paxosWorld.js';
 
 type PW = MessageWorld<PNodeOrA, ADisk, ADisk, PMsg, POp, PObs>;
 type PState = World<PNodeOrA, ADisk, ADisk, PMsg, PObs>;
 type Step = ScheduleStep<PMsg, POp>;
 
-const chosen = (o: PObs) => (o.kind === 'chosen' ? { instance: o.instance, value: o.value } : undefined);
-const acked = (o: PObs) => (o.kind === 'acked' ? { instance: o.instance, value: o.value } : undefined);
-const invariants = [atMostOneChosen(chosen), ackedAreChosen(acked, chosen)] as unknown as Invariant<PState>[];
-const extraDepth = Number(process.env.EXPLORE_DEPTH ?? 0);
-const timeMsMax = Number(process.env.EXPLORE_MS ?? 600_000); // a safety net: the depth bounds decide, so a loaded machine is slower, not red
+const invariants = safetyInvariants<PObs>() as unknown as Invariant<PState>[];
 
 const world = (o: Partial<PaxosWorldOptions>, bounds: WorldBounds): PW => messageWorld(paxosWorld(o), bounds, invariants);
 const from = (f: number, t: number, kind?: PMsg['t']) => ({ from: f, to: t, ...(kind ? { match: (m: PMsg) => m.t === kind } : {}) });

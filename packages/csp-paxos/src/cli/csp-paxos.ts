@@ -6,9 +6,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
+import pinoPretty from 'pino-pretty';
 import { QuorumkitError } from '@quorumkit/shared-storage';
-import { type TlsFiles, type TlsOptionValues, TlsReloader, tlsFilesFromOptions, tlsOptionSpecs } from '@quorumkit/shared-transport';
-import { type CommittedEntry, NodeConnection, nodeStatus, propose } from '../client/client.js';
+import { type TlsFiles, type TlsOptionValues, TlsReloader, parseMetricsAddress, tlsFilesFromOptions, tlsOptionSpecs } from '@quorumkit/shared-transport';
+import { CLIENT_DEFAULTS, type CommittedEntry, NodeConnection, nodeStatus, propose } from '../client/client.js';
 import { ConfigError, DEFAULT_BASE_PORT, type Member, PORT_STRIDE, committeeFromPorts, defaultCommittee, parseDurationMs, parsePortList, parseSyncDeadlineMs, parseSecret, readConfigFile, readSecretFile, resolveRank } from '../server/config.js';
 import { parseFaults } from '../server/faults.js';
 import { CspPaxosNode } from '../server/node.js';
@@ -61,6 +62,20 @@ function tlsFilesOrExit(o: TlsOptionValues, role: 'server' | 'client'): TlsFiles
   }
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** The node's logger: JSON lines on stderr, or pino-pretty's human form with --pretty. */
+function makeLogger(level: string, pretty: boolean): pino.Logger {
+  if (!LOG_LEVELS.includes(level)) throw new ConfigError(`log level "${level}" is not one of ${LOG_LEVELS.join(', ')}`);
+  return pino({ level }, pretty ? pinoPretty({ destination: 2, sync: true, colorize: false }) : pino.destination({ fd: 2, sync: true }));
+}
+
+/** --metrics-addr: "host:port", ":port" or "port" (127.0.0.1); checked here so a typo is exit 2. */
+function metricsAddress(v: string): string {
+  parseMetricsAddress(v);
+  return v;
+}
+
 const program = new Command('csp-paxos')
   .version(packageVersion, '--version', 'print the version and exit')
   .description('CSP-style multi-Paxos replicated log (Yet Another Simple Paxos, with real ballots)')
@@ -98,6 +113,9 @@ const nodeCommand = program
     }
   }, 30_000)
   .option('--no-generate', 'only propose client values (no self-invented instances)')
+  .option('--metrics-addr <host:port>', 'serve Prometheus /metrics there (off by default; a bare port or :port is 127.0.0.1)')
+  .addOption(new Option('--log-level <level>', 'server log level (default: env LOG_LEVEL, else warn)').choices(LOG_LEVELS))
+  .option('--pretty', 'human-readable logs on stderr instead of JSON lines')
   .option('--bootstrap', 'create a new cluster: an empty data directory votes at once (without it, it re-learns from the others first)')
   .addOption(new Option('--no-fsync', 'do not fsync acceptor state (experiments only)').hideHelp())
   .addOption(new Option('--stop-at <epochMs>', 'stop at this wall-clock time').argParser(int('stop-at')).hideHelp());
@@ -123,7 +141,7 @@ withTlsOptions(nodeCommand, TLS_SERVER_SPECS)
     const timeoutMs = parseDurationMs(o.timeout);
     const seconds = Number(o.time);
     if (!(seconds > 0)) throw new ConfigError(`-t must be a positive number of seconds, got "${o.time}"`);
-    const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination({ fd: 2, sync: true }));
+    const logger = makeLogger(o.logLevel ?? process.env.LOG_LEVEL ?? 'warn', o.pretty === true);
     // One reloader for the client port, the peer port and the peer links; SIGHUP re-reads it
     // (without the handler, SIGHUP would end the process).
     const tls = tlsFiles && new TlsReloader(tlsFiles, { logger });
@@ -141,6 +159,7 @@ withTlsOptions(nodeCommand, TLS_SERVER_SPECS)
       acceptorLog: { syncDeadlineMs: o.syncDeadline },
       bootstrap: o.bootstrap === true,
       stopAtMs: o.stopAt ?? Date.now() + seconds * 1000,
+      ...(o.metricsAddr !== undefined ? { metricsAddr: metricsAddress(o.metricsAddr) } : {}),
       logger,
       core: {
         timeoutMs,
@@ -153,7 +172,7 @@ withTlsOptions(nodeCommand, TLS_SERVER_SPECS)
       },
     });
     const port = committee.find((m) => m.id === id)!.port;
-    console.log(`csp-paxos node ${id} listening on 127.0.0.1:${port}`);
+    console.log(`csp-paxos node ${id} listening on ${committee.find((m) => m.id === id)!.host}:${port}${node.metricsAddress ? ` (metrics on http://${node.metricsAddress}/metrics)` : ''}`);
     const stop = (): void => void node.stop();
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
@@ -261,6 +280,8 @@ const proposeCommand = program
   .option('-n, --nodes <n>', 'number of nodes', int('nodes', 1), 5)
   .option('--ports <list>', 'node ports, comma separated')
   .option('--base-port <port>', 'node i listens on base + 10*i', int('base-port', 1), DEFAULT_BASE_PORT)
+  .option('--host <host>', 'host the nodes listen on', CLIENT_DEFAULTS.host)
+  .option('--json', 'print {"slot": N} instead of the seed\'s line')
   .option('--timeout-ms <ms>', 'give up after', int('timeout-ms', 1), 10_000)
   .option('--client-id <id>', 'idempotent proposal: this client id ...')
   .option('--seq <n>', '... and this sequence number (a retry with both cannot commit twice)', int('seq', 0));
@@ -268,29 +289,32 @@ withTlsOptions(proposeCommand, TLS_CLIENT_SPECS)
   .action(async (data: string, o) => {
     const tls = tlsFilesOrExit(o as TlsOptionValues, 'client');
     if ((o.clientId === undefined) !== (o.seq === undefined)) throw new ConfigError('--client-id and --seq go together');
-    const slot = await propose(data, { ports: ports(o.nodes, o), timeoutMs: o.timeoutMs, client: o.clientId, seq: o.seq, ...(tls ? { tls } : {}) });
-    console.log(`committed in seq ${slot}`);
+    const slot = await propose(data, { ports: ports(o.nodes, o), host: o.host, timeoutMs: o.timeoutMs, client: o.clientId, seq: o.seq, ...(tls ? { tls } : {}) });
+    console.log(o.json ? JSON.stringify({ slot }) : `committed in seq ${slot}`);
   });
 
-const printEntry = (e: CommittedEntry): void => console.log(`${e.slot} ${e.key}${e.data === undefined ? '' : ` ${JSON.stringify(e.data)}`}`);
+/** One committed entry: "slot key data" (data JSON-quoted), or with --json one JSON object per line. */
+const printEntry = (e: CommittedEntry, json: boolean): void => console.log(json ? JSON.stringify(e) : `${e.slot} ${e.key}${e.data === undefined ? '' : ` ${JSON.stringify(e.data)}`}`);
 
 const readCommand = program
   .command('read')
   .description('print committed entries (slot, key, data) from a slot')
   .option('--port <port>', 'client port of the node to read from', int('port', 1), DEFAULT_BASE_PORT)
+  .option('--host <host>', 'host of that node', CLIENT_DEFAULTS.host)
+  .option('--json', 'one JSON object {slot, key, data} per line')
   .option('--from <slot>', 'first slot', int('from', 0), 0)
   .option('--max <n>', 'entries at most', int('max', 1), 100);
 withTlsOptions(readCommand, TLS_CLIENT_SPECS)
   .action(async (o) => {
     const tls = tlsFilesOrExit(o as TlsOptionValues, 'client');
-    const c = await NodeConnection.open(o.port, undefined, undefined, tls);
+    const c = await NodeConnection.open(o.port, o.host, undefined, tls);
     try {
       let next = o.from as number;
       const end = next + (o.max as number);
       while (next < end) {
         const { entries } = await c.read(next, end - next);
         if (entries.length === 0) break;
-        for (const e of entries) printEntry(e);
+        for (const e of entries) printEntry(e, o.json === true);
         next = entries[entries.length - 1]!.slot + 1;
       }
     } finally {
@@ -302,18 +326,20 @@ const tailCommand = program
   .command('tail')
   .description('follow the committed log from a slot, printing each entry as it commits')
   .option('--port <port>', 'client port of the node to read from', int('port', 1), DEFAULT_BASE_PORT)
+  .option('--host <host>', 'host of that node', CLIENT_DEFAULTS.host)
+  .option('--json', 'one JSON object {slot, key, data} per line')
   .option('--from <slot>', 'first slot', int('from', 0), 0)
   .option('--count <n>', 'stop after this many entries (default: follow until interrupted)', int('count', 1));
 withTlsOptions(tailCommand, TLS_CLIENT_SPECS)
   .action(async (o) => {
     const tls = tlsFilesOrExit(o as TlsOptionValues, 'client');
-    const c = await NodeConnection.open(o.port, undefined, undefined, tls);
+    const c = await NodeConnection.open(o.port, o.host, undefined, tls);
     const stop = new AbortController();
     process.once('SIGINT', () => stop.abort());
     let seen = 0;
     try {
       for await (const e of c.tail(o.from as number, { signal: stop.signal })) {
-        printEntry(e);
+        printEntry(e, o.json === true);
         if (o.count !== undefined && ++seen >= (o.count as number)) break;
       }
     } finally {
@@ -326,22 +352,31 @@ const statusCommand = program
   .description("print every node's round, leader and commit index; exit 0 when every node answered, 1 when some are down, 3 when none answered")
   .option('-n, --nodes <n>', 'number of nodes', int('nodes', 1), 5)
   .option('--ports <list>', 'node ports, comma separated')
-  .option('--base-port <port>', 'node i listens on base + 10*i', int('base-port', 1), DEFAULT_BASE_PORT);
+  .option('--base-port <port>', 'node i listens on base + 10*i', int('base-port', 1), DEFAULT_BASE_PORT)
+  .option('--host <host>', 'host the nodes listen on', CLIENT_DEFAULTS.host)
+  .option('--json', 'print one JSON array: per node {node, port, up, ...its status} or {node, port, up: false, error}');
 withTlsOptions(statusCommand, TLS_CLIENT_SPECS)
   .action(async (o) => {
     const files = tlsFilesOrExit(o as TlsOptionValues, 'client');
     const tls = files && new TlsReloader(files);
     const all = ports(o.nodes, o);
     let down = 0;
+    const json: Array<Record<string, unknown>> = [];
     for (const [i, p] of all.entries()) {
       try {
-        const s = await nodeStatus(p, undefined, tls);
-        console.log(`node ${i}: round ${s.round} leader ${s.leader} commitIndex ${s.commitIndex} syncs ${s.syncs} ${s.voting ? 'voting' : 'NOT voting'} (${s.disk})`);
+        const s = await nodeStatus(p, o.host, tls);
+        if (o.json) {
+          const { ok: _ok, id: _id, ...fields } = s as unknown as Record<string, unknown>;
+          json.push({ node: i, port: p, up: true, ...fields });
+        }
+        else console.log(`node ${i}: round ${s.round} leader ${s.leader} commitIndex ${s.commitIndex} syncs ${s.syncs} ${s.voting ? 'voting' : 'NOT voting'} (${s.disk})`);
       } catch (e) {
         down++;
-        console.log(`node ${i}: down (${(e as Error).message})`);
+        if (o.json) json.push({ node: i, port: p, up: false, error: (e as Error).message });
+        else console.log(`node ${i}: down (${(e as Error).message})`);
       }
     }
+    if (o.json) console.log(JSON.stringify(json));
     // Scripts and probes read the exit code: a node that did not answer is not "ok".
     if (down > 0) process.exitCode = down === all.length ? 3 : 1;
   });

@@ -54,6 +54,8 @@ export class Proposer extends ProcessorBase {
   private readonly recentKeys = new Set<string>();
   /** Slots this node chose as leader (for tests and stats). */
   committedCount = 0;
+  /** Per node: the end of the highest batch it acknowledged to this leader (metrics: lag). */
+  readonly ackedUpTo: number[];
 
   constructor(cfg: CoreConfig, genKey: (slot: number, round: number) => string, commitIndex = 0) {
     super();
@@ -61,6 +63,12 @@ export class Proposer extends ProcessorBase {
     this.genKey = genKey;
     this.commitHint = commitIndex;
     this.knownHint = commitIndex;
+    this.ackedUpTo = new Array<number>(cfg.n).fill(0);
+  }
+
+  /** The next slot this leader will propose (0 while not streaming). */
+  get proposedUpTo(): number {
+    return this.phase === 'streaming' ? this.nextSlot : 0;
   }
 
   handle(input: Input, nowMs: number): void {
@@ -290,6 +298,7 @@ export class Proposer extends ProcessorBase {
     if (i < 0) return;
     const b = this.window[i]!;
     b.acks.add(msg.from);
+    if (msg.from >= 0 && msg.from < this.cfg.n && b.to > this.ackedUpTo[msg.from]!) this.ackedUpTo[msg.from] = b.to;
     // Any peer still answering means we are not cut off, just slow (a busy disk): keep the round.
     if (msg.from !== this.cfg.id) this.lastPeerAnswerMs = nowMs;
     if (b.acks.size < majority(this.cfg.n)) return;

@@ -19,6 +19,7 @@ import { InstanceLogWriter, instanceLogPath, recoverCommitted, truncateInstanceL
 import { logBasePath, readLogBase, writeLogBase } from '../storage/logBase.js';
 import { ValueLogWriter, recoverValues, truncateValueLog, valueLogPath } from '../storage/valueLog.js';
 import { type Member, peerPortOf } from './config.js';
+import { type MetricsSource, type NodeMetrics, startNodeMetrics } from './metrics.js';
 import { runProcessor } from './processor.js';
 import { type Request, Transport } from './transport.js';
 
@@ -71,6 +72,8 @@ export interface NodeOptions {
   channelCapacityMax?: number;
   /** Stop by itself at this wall-clock time (ms since the epoch). */
   stopAtMs?: number;
+  /** Serve Prometheus /metrics at this host:port (off by default; port 0 picks one). */
+  metricsAddr?: string;
   logger?: pino.Logger;
 }
 
@@ -108,7 +111,7 @@ export function instanceKey(payload: string): string {
   return s;
 }
 
-export class CspPaxosNode {
+export class CspPaxosNode implements MetricsSource {
   readonly id: number;
   private readonly n: number;
   private readonly transport: Transport;
@@ -231,8 +234,37 @@ export class CspPaxosNode {
     node.startLoops(cores, router.takeOutput());
     holder.node = node;
     for (const m of pendingNet) node.inbound(m);
+    if (opts.metricsAddr !== undefined) {
+      try {
+        node.metrics = await startNodeMetrics(node, acceptorLog, opts.metricsAddr);
+      } catch (e) {
+        // A bad or taken metrics address: nothing of this node keeps running.
+        await node.stop();
+        throw e;
+      }
+    }
     if (opts.stopAtMs !== undefined) node.armStop(opts.stopAtMs);
     return node;
+  }
+
+  private metrics: NodeMetrics | undefined;
+
+  /** host:port of the /metrics endpoint (undefined without metricsAddr). */
+  get metricsAddress(): string | undefined {
+    return this.metrics?.address;
+  }
+
+  /** Client proposals this node took to forward to the leader. */
+  proposalsReceived = 0;
+
+  linkStates(): ReturnType<Transport['linkStates']> {
+    return this.transport.linkStates();
+  }
+
+  /** The leader core's progress (read only, like status). */
+  leaderView(): { proposedUpTo: number; ackedUpTo: readonly number[] } | undefined {
+    const p = this.cores?.leader;
+    return p && { proposedUpTo: p.proposedUpTo, ackedUpTo: p.ackedUpTo };
   }
 
   /**
@@ -410,6 +442,7 @@ export class CspPaxosNode {
         }
         const ref = this.nextRef++;
         this.clients.set(ref, reply);
+        this.proposalsReceived++;
         // With a client id and sequence the key is the same on every retry, on every node: the
         // learner answers a retry of a committed value and the leader does not propose it twice.
         const key = idem ? instanceKey(`client:${req.client as string}:${req.seq as number}`) : instanceKey(`${this.id}:${ref}:${Date.now()}:${req.data}`);
@@ -489,6 +522,7 @@ export class CspPaxosNode {
     for (const ch of [...Object.values(this.channels), this.control]) ch.close();
     await Promise.allSettled(this.loops);
     await this.transport.close();
+    await this.metrics?.close();
     this.writers.leader.close();
     this.writers.consensus.close();
     this.values.close();

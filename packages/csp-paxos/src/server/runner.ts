@@ -1,6 +1,6 @@
 // `csp-paxos run`: starts N node processes, applies a fault schedule, stops them together.
 // The run's window opens once every node answers (on a loaded machine the processes come up
-// seconds apart: a CI run saw 3.9 s between the first and the last start of a 5 s run) and
+// seconds apart: a failed run at load 16 saw 3.9 s between the first and the last start of a 5 s run) and
 // lasts `seconds`; then every node gets SIGTERM at the same moment. Each node also carries a
 // far --stop-at of its own, so an orphan (the runner killed) still stops.
 import { type ChildProcess, spawn } from 'node:child_process';

@@ -44,6 +44,11 @@ class PeerLink {
   sent = 0;
   dials = 0;
 
+  /** The link's state for metrics: up (handshake done), messages queued, socket bytes unsent. */
+  state(): { up: boolean; queued: number; bufferedBytes: number } {
+    return { up: this.connected, queued: this.queue.length, bufferedBytes: this.socket?.writableLength ?? 0 };
+  }
+
   constructor(
     private readonly self: number,
     private readonly peer: number,
@@ -311,11 +316,20 @@ export class Transport {
         return;
       }
       if (this.blocked.has(peer)) return;
+      this.lastHeardMs.set(peer, Date.now());
       const from = peer;
       const msgs = (o.m as unknown[]).filter(isMsg).filter((m) => m.from === from && m.to === this.self);
       this.stats.msgsIn += msgs.length;
       if (msgs.length > 0) this.handlers.onMessages(from, msgs);
     });
+  }
+
+  /** When a frame of each peer last arrived (ms since the epoch). */
+  private readonly lastHeardMs = new Map<number, number>();
+
+  /** Per peer: the outbound link's state and when the peer was last heard from. */
+  linkStates(): Array<{ peer: number; up: boolean; queued: number; bufferedBytes: number; dropped: number; lastHeardMs: number | undefined }> {
+    return [...this.links].map(([peer, l]) => ({ peer, ...l.state(), dropped: l.dropped, lastHeardMs: this.lastHeardMs.get(peer) }));
   }
 
   linkStats(): Record<number, { sent: number; dropped: number; dials: number }> {

@@ -2,7 +2,7 @@
 // follower, leader, consensus) as CSP loops joined by bounded channels, and wires them to TCP,
 // the fsynced acceptor log and the instance log. Persist before send: the follower's records
 // are fdatasynced (group commit) before its GATHER / ACK leave.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { TlsReloader } from '@quorumkit/shared-transport';
@@ -21,6 +21,9 @@ import { ValueLogWriter, recoverValues, truncateValueLog, valueLogPath } from '.
 import { type Member, peerPortOf } from './config.js';
 import { type MetricsSource, type NodeMetrics, startNodeMetrics } from './metrics.js';
 import { runProcessor } from './processor.js';
+import { answerRead, instanceKey } from './requests.js';
+
+export { READ_ENTRIES_MAX, instanceKey } from './requests.js';
 import { type Request, Transport } from './transport.js';
 
 /** The longest delay setTimeout honours. */
@@ -35,9 +38,6 @@ export const NODE_DEFAULTS = {
   localReserve: 4096,
   tickMs: 20,
 };
-
-/** Entries in one `read` answer at most (a bigger max is cut to this). */
-export const READ_ENTRIES_MAX = 1000;
 
 export interface NodeOptions {
   id: number;
@@ -101,14 +101,6 @@ export interface NodeStatus {
   logBase: number;
   /** Why the node stopped by itself (a stalled or failing disk), if it did. */
   fatal?: string;
-}
-
-/** The seed's instance id: 32 lowercase letters from a sha256 of the payload. */
-export function instanceKey(payload: string): string {
-  const h = createHash('sha256').update(payload).digest();
-  let s = '';
-  for (let i = 0; i < 32; i++) s += String.fromCharCode(97 + (h[i]! % 26));
-  return s;
 }
 
 export class CspPaxosNode implements MetricsSource {
@@ -338,16 +330,21 @@ export class CspPaxosNode implements MetricsSource {
       this.log.info({ rank: this.id, base }, 'instance and values logs truncated');
       return true;
     } catch (e) {
-      this.failure = e as Error;
-      this.status.fatal = (e as Error).message;
-      this.log.fatal({ rank: this.id, err: e }, 'log truncation failed: stopping the node');
-      void this.stop();
+      this.failStop(e, 'log truncation failed');
       return false;
     }
   }
 
   /** Set when the node stopped itself because its acceptor log failed or stalled. */
   failure: Error | undefined;
+
+  /** A disk failure: remember it (status.fatal, exit 3 in the CLI), log it and stop (fail-stop). */
+  private failStop(e: unknown, what: string): void {
+    this.failure = e as Error;
+    this.status.fatal = (e as Error).message;
+    this.log.fatal({ rank: this.id, err: e }, `${what}: stopping the node`);
+    void this.stop();
+  }
 
   private async dispatch(from: ProcName, out: Output): Promise<void> {
     if (this.failure) return;
@@ -358,10 +355,7 @@ export class CspPaxosNode implements MetricsSource {
         // Nothing of this turn leaves: its replies depend on records that may not be on disk.
         // The acceptor's memory is ahead of its disk now, so the node stops (fail-stop) instead
         // of voting on unproven state; a restart replays what reached the disk.
-        this.failure = e as Error;
-        this.status.fatal = (e as Error).message;
-        this.log.fatal({ rank: this.id, err: e }, 'acceptor log failed: stopping the node');
-        void this.stop();
+        this.failStop(e, 'acceptor log failed');
         return;
       }
       this.status.syncs = this.acceptorLog.syncCount;
@@ -381,10 +375,7 @@ export class CspPaxosNode implements MetricsSource {
         this.status.compactions = this.acceptorLog.compactions;
         this.log.info({ rank: this.id, base: out.compact }, 'acceptor log compacted');
       } catch (e) {
-        this.failure = e as Error;
-        this.status.fatal = (e as Error).message;
-        this.log.fatal({ rank: this.id, err: e }, 'acceptor log compaction failed: stopping the node');
-        void this.stop();
+        this.failStop(e, 'acceptor log compaction failed');
         return;
       }
     }
@@ -452,25 +443,9 @@ export class CspPaxosNode implements MetricsSource {
         }
         return;
       }
-      case 'read': {
-        // Read only: a peek at the learner's committed prefix (entries are never changed once
-        // committed), the same way status reads the cores.
-        const from = req.from;
-        const max = req.max ?? READ_ENTRIES_MAX;
-        if (!Number.isSafeInteger(from) || (from as number) < 0 || !Number.isSafeInteger(max) || (max as number) < 1) {
-          reply({ ok: false, code: 'BAD_REQUEST', error: 'read needs from (an integer >= 0) and max (an integer >= 1)' });
-          return;
-        }
-        const c = this.cores!.consensus;
-        if ((from as number) < c.base) {
-          reply({ ok: false, code: 'COMPACTED', base: c.base, error: `COMPACTED: node ${this.id} truncated its log below slot ${c.base}; read from ${c.base}` });
-          return;
-        }
-        const upTo = Math.min(c.commitIndex, (from as number) + Math.min(max as number, READ_ENTRIES_MAX));
-        const entries = c.committed.slice((from as number) - c.base, Math.max(0, upTo - c.base)).map((e) => (e.data === undefined ? { slot: e.slot, key: e.key } : { slot: e.slot, key: e.key, data: e.data }));
-        reply({ ok: true, entries, commitIndex: c.commitIndex });
+      case 'read':
+        reply(answerRead(req, this.cores!.consensus, this.id));
         return;
-      }
       case 'debug': {
         // Post-mortem view of the cores (read only).
         const c = this.cores;

@@ -52,10 +52,20 @@ export interface StoreSnapshot {
   close(): Promise<void>;
 }
 
+export interface WriteOptions {
+  /** fsync before resolving (default true) */
+  sync?: boolean;
+}
+
 export interface Store {
   keyspace(name: string): Keyspace;
-  /** Apply ops as one atomic batch, always with { sync: true } (fsync before it resolves). */
-  write(ops: BatchOp[]): Promise<void>;
+  /**
+   * Apply ops as one atomic batch. By default with { sync: true }: fsynced before it resolves.
+   * `{ sync: false }` is for stores whose content another, synced log can rebuild (a state
+   * machine applied from a Paxos log that is the WAL): the batch survives a process crash
+   * (it is in the OS page cache) but not a power loss; it does not count in syncCount.
+   */
+  write(ops: BatchOp[], opts?: WriteOptions): Promise<void>;
   snapshot(): Promise<StoreSnapshot>;
   /** Synced batches this store has written (empty batches do not count). */
   readonly syncCount: number;
@@ -189,13 +199,15 @@ class LevelStore implements Store {
     return ks;
   }
 
-  async write(ops: BatchOp[]): Promise<void> {
+  async write(ops: BatchOp[], opts: WriteOptions = {}): Promise<void> {
     this.checkOpen();
     if (!Array.isArray(ops)) throw new InvalidArgumentError('write needs an array of ops');
+    if (opts.sync !== undefined && typeof opts.sync !== 'boolean') throw new InvalidArgumentError('write: sync must be a boolean');
     const batch = ops.map((op) => this.toLevelOp(op));
     if (batch.length === 0) return;
-    await this.track('batch write', this.db.batch(batch, { sync: true }));
-    this.syncs++;
+    const sync = opts.sync ?? true;
+    await this.track('batch write', this.db.batch(batch, { sync }));
+    if (sync) this.syncs++;
   }
 
   async snapshot(): Promise<StoreSnapshot> {

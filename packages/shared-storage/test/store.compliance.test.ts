@@ -132,6 +132,18 @@ describe.each(backends())('store compliance: $name', ({ make }) => {
     expect(store.syncCount).toBe(2);
   });
 
+  it('writes { sync: false } batches atomically without counting them as syncs; a bad sync option writes nothing', async () => {
+    const ks = store.keyspace('a');
+    await store.write([ks.put(enc('u'), enc('1')), ks.put(enc('v'), enc('2'))], { sync: false });
+    expect(await ks.get(enc('u'))).toEqual(enc('1'));
+    expect(await ks.get(enc('v'))).toEqual(enc('2'));
+    expect(store.syncCount).toBe(0);
+    await store.write([ks.put(enc('w'), enc('3'))], { sync: true });
+    expect(store.syncCount).toBe(1);
+    await expect(store.write([ks.put(enc('z'), enc('4'))], { sync: 'no' as unknown as boolean })).rejects.toThrow(/sync must be a boolean/);
+    expect(await ks.get(enc('z'))).toBeUndefined();
+  });
+
   it('accepts raw ops whose keys were built with concatKey and the keyspace prefix', async () => {
     const ks = store.keyspace('raw');
     await store.write([{ type: 'put', key: concatKey(ks.prefix, 'k'), value: enc('v') }]);

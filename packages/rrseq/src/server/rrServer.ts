@@ -126,6 +126,7 @@ export class RRServer {
       backoffBaseMs: o.backoffBaseMs,
       backoffMaxMs: o.backoffMaxMs,
       batchRequestsMax: o.batchRequestsMax,
+      pipelineDepth: o.pipelineDepth,
       namesCachedMax: o.namesCachedMax,
       recoveryIntervalMs: o.recoveryIntervalMs,
       recoveryRoundTimeoutMs: o.recoveryRoundTimeoutMs,

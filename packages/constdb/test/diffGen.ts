@@ -88,5 +88,7 @@ export function moreCommands(r: () => number, pick: Pick, key: () => string): Ar
     () => ['SRANDMEMBER', key(), ...(r() < 0.6 ? [pick(['0', '2', '-3', '10', 'x'])] : [])],
     () => ['HRANDFIELD', key(), ...(r() < 0.6 ? [pick(['0', '2', '-3', '10', 'x'])] : []), ...(r() < 0.3 ? [pick(['WITHVALUES', 'BAD'])] : [])],
     () => ['RANDOMKEY'],
+    () => ['OBJECT', 'ENCODING', key()],
+    () => ['MEMORY', 'USAGE', key(), ...(r() < 0.2 ? ['SAMPLES', pick(['5', '0', 'x', '-1'])] : [])],
   ];
 }

@@ -3,6 +3,7 @@
 // of the server shell.
 import { type CmdCtx, type CommandSpec, ERR, lower } from './context.js';
 import { parseI64 } from './scalar.js';
+import { cmdClientKill, cmdConfigSet } from './cmdClientConfig.js';
 
 export const VERSION = '7.0.0-constdb';
 
@@ -99,6 +100,7 @@ export function cmdConfig(ctx: CmdCtx, args: Buffer[]): void {
     return;
   }
   if (sub === 'resetstat') return ctx.out.ok();
+  if (sub === 'set') return cmdConfigSet(ctx, args);
   ctx.out.error(`ERR unknown subcommand '${args[1]!.toString()}'. Try CONFIG HELP.`);
 }
 
@@ -118,6 +120,10 @@ export function cmdClient(ctx: CmdCtx, args: Buffer[]): void {
   }
   if (sub === 'id' && args.length === 2) return ctx.out.int(ctx.sess.id);
   if (sub === 'list') return ctx.out.verbatim(ctx.server.clientList());
+  if (sub === 'kill') {
+    if (args.length < 3) return ctx.out.error(`ERR wrong number of arguments for 'client|kill' command`);
+    return cmdClientKill(ctx, args);
+  }
   if (sub === 'info' && args.length === 2) return ctx.out.verbatim(`id=${ctx.sess.id} name=${ctx.sess.name ?? ''}\n`);
   if (['setname', 'getname', 'setinfo', 'id', 'info'].includes(sub)) {
     return ctx.out.error(`ERR wrong number of arguments for 'client|${sub}' command`);

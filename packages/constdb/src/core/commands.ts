@@ -17,6 +17,7 @@ import * as P from './pubsub.js';
 import * as FL from './cmdFloat.js';
 import * as CS from './cmdCollScan.js';
 import * as B from './cmdBlocking.js';
+import * as O from './cmdObject.js';
 
 const table = new Map<string, CommandSpec>();
 
@@ -157,6 +158,8 @@ def('blmove', 6, 'write denyoom noscript', [1, 2, 1], (c, a) => B.cmdBlmove(c, a
 def('brpoplpush', 4, 'write denyoom noscript', [1, 2, 1], (c, a) => B.cmdBlmove(c, a, true));
 def('bzpopmin', -3, 'write noscript fast', [1, -2, 1], (c, a) => B.cmdBzpop(c, a, false));
 def('bzpopmax', -3, 'write noscript fast', [1, -2, 1], (c, a) => B.cmdBzpop(c, a, true));
+def('object', -2, 'readonly', [2, 2, 1], O.cmdObject);
+def('memory', -2, 'readonly', [2, 2, 1], O.cmdMemory);
 def('ping', -1, 'fast', K0, A.cmdPing);
 def('echo', 2, 'fast', K0, A.cmdEcho);
 def('quit', -1, 'noauth fast', K0, A.cmdQuit);

@@ -25,6 +25,16 @@ export interface Session {
   subscriber?: Subscriber;
 }
 
+/** Which connections CLIENT KILL closes (every given filter must match). */
+export interface KillFilter {
+  id?: number;
+  addr?: string;
+  laddr?: string;
+  type?: 'normal' | 'pubsub' | 'replica' | 'master';
+  /** the calling client itself is spared (default yes) */
+  skipMe: boolean;
+}
+
 export interface ServerHooks {
   requirepass?: string;
   info(section: string | undefined, now: number): string;
@@ -48,6 +58,10 @@ export interface ServerHooks {
   /** pub/sub registry of this node, and PUBLISH to the other nodes of the mesh */
   pubsub?: PubSub;
   publishRemote?(channel: string, msg: Buffer): void;
+  /** CLIENT KILL: closes the matching connections (after this reply when it is the caller); returns how many */
+  clientKill?(filter: KillFilter, selfId: number): number;
+  /** CONFIG SET: all pairs applied, or none and the error line (Redis's text) */
+  configSet?(pairs: Array<[string, string]>): string | undefined;
   /** bytes of commands one MULTI may queue (default MULTI_BYTES_MAX) */
   multiBytesMax?: number;
 }

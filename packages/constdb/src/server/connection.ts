@@ -204,6 +204,15 @@ export class Connection {
     });
   }
 
+  /** handed to the replication layer (a peer's op stream) */
+  get isDetached(): boolean {
+    return this.detached;
+  }
+
+  get laddr(): string {
+    return `${this.socket.localAddress}:${this.socket.localPort}`;
+  }
+
   /** Stop handling this socket (handed to the replication layer). */
   detach(): { socket: Socket; leftover: Buffer[] } {
     this.detached = true;

@@ -3,6 +3,7 @@ import { globMatch } from '../core/glob.js';
 import { VERSION } from '../core/cmdAdmin.js';
 import type { ConstdbNode } from './node.js';
 import { infoRows } from './replInfo.js';
+import { redisLogLevel } from './adminHooks.js';
 
 function section(title: string, rows: Array<[string, string | number | bigint]>): string {
   return `# ${title}\r\n` + rows.map(([k, v]) => `${k}:${v}\r\n`).join('');
@@ -98,6 +99,9 @@ export function configGet(node: ConstdbNode, pattern: string): Array<[string, st
     ['repl-backlog-size', String(c.replBacklogLimitBytes)],
     ['node-id', String(c.nodeId)],
     ['node-alias', c.nodeAlias],
+    ['loglevel', redisLogLevel(c.logLevel)],
+    ['repl-timeout', String(c.replTimeoutSec)],
+    ['client-query-buffer-limit', String(c.clientQueryBufferLimitBytes)],
   ];
   return all.filter(([k]) => globMatch(pattern, k, true));
 }

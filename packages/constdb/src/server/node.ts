@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { createSocketServer, type MetricsServer, type TlsReloader } from '@quorumkit/shared-transport';
 import { NodeMetrics } from './metrics.js';
+import { clientKill, configSet } from './adminHooks.js';
 import { Db } from '../core/db.js';
 import { unwatchAll } from '../core/multi.js';
 import { encodeOpFrame, decodeOp, maxUuid } from '../core/codec.js';
@@ -101,6 +102,8 @@ export class ConstdbNode {
         this.log.error({ err: e.message }, 'SAVE failed');
         throw e;
       }),
+      clientKill: (f, self) => clientKill(this, f, self),
+      configSet: (pairs) => configSet(this, pairs),
       lastSave: () => Math.floor((this.stats.lastSnapshotMs || this.startedMs) / 1000),
     };
     this.host = {

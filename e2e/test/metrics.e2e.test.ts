@@ -139,7 +139,6 @@ function metricsFlagOf(spec: SystemSpec): string | undefined {
 const GAPS: Record<string, string> = {
   certain: 'latency histograms in _ms (promtool: abbreviated units); prom-client default gauges named _total',
   paxoskv: 'no fsync latency histogram (only a sync count gauge); prom-client default gauges named _total',
-  rrseq: 'no fsync latency histogram on the persist log',
   constdb: 'constdb-server has no /metrics yet',
 };
 

@@ -1,9 +1,18 @@
 // rrseq-server ADDR PATH PEER1 [PEERN...]: one RRServer, as in the seed's quickstart.
-import { createServer } from 'node:http';
-import { Command } from 'commander';
-import { QuorumkitError, TlsReloader, addTlsOptions, tlsFilesFromOptions, type TlsFiles, type TlsOptionValues } from '@quorumkit/shared-transport';
+import { Command, Option } from 'commander';
+import {
+  QuorumkitError,
+  TlsReloader,
+  addTlsOptions,
+  collectProcessMetrics,
+  parseMetricsAddress,
+  serveMetrics,
+  tlsFilesFromOptions,
+  type MetricsServer,
+  type TlsFiles,
+  type TlsOptionValues,
+} from '@quorumkit/shared-transport';
 import { RRServer } from '../server/rrServer.js';
-import { normalizeAddr } from '../server/wire.js';
 import { cliConventions, cliLogger, intArg, onStopSignal } from './logger.js';
 
 const program = cliConventions(new Command()
@@ -17,7 +26,9 @@ const program = cliConventions(new Command()
   .option('--deadline-ms <ms>', 'how long one allocation may take before it answers [0,0)', '4000')
   .option('--names-max <n>', 'most sequence names this server stores; an allocation for one more is refused (ENAMESQUOTA)', '1000000')
   .option('--no-fsync', 'do not fsync the persist file (benchmarks only: a crash may then hand out duplicates)')
-  .option('--metrics <addr>', 'serve Prometheus metrics over HTTP at host:port/metrics')
+  .option('--metrics-addr <host:port>', 'serve Prometheus metrics over HTTP at http://host:port/metrics (":port" means 127.0.0.1)')
+  // The flag's old name, so command lines written before every server said --metrics-addr still run.
+  .addOption(new Option('--metrics <host:port>', 'old name of --metrics-addr').hideHelp())
   .option('--log-level <level>', 'pino log level', 'info')
   .option('--pretty', 'human-readable logs on stderr')
   );
@@ -27,7 +38,7 @@ addTlsOptions(program);
 
 program.parse();
 const [addr, path, peers] = program.processedArgs as [string, string, string[]];
-const o = program.opts<{ init?: boolean; deadlineMs: string; namesMax: string; fsync: boolean; metrics?: string; logLevel: string; pretty?: boolean } & TlsOptionValues>();
+const o = program.opts<{ init?: boolean; deadlineMs: string; namesMax: string; fsync: boolean; metricsAddr?: string; metrics?: string; logLevel: string; pretty?: boolean } & TlsOptionValues>();
 let tlsFiles: TlsFiles | undefined;
 try {
   tlsFiles = tlsFilesFromOptions(o, 'server');
@@ -35,6 +46,14 @@ try {
   // ETLSCONFIG / ETLSFILE: one named line, exit 2, nothing listens
   process.stderr.write(`Error: ${e instanceof QuorumkitError ? `${e.code}: ${e.message}` : String(e)}\n`);
   process.exit(2);
+}
+const metricsAddr = o.metricsAddr ?? o.metrics;
+try {
+  // A malformed address is refused before anything listens (a taken port only once we try it).
+  if (metricsAddr !== undefined) parseMetricsAddress(metricsAddr);
+} catch (e) {
+  process.stderr.write(`rrseq-server: ${e instanceof QuorumkitError ? `${e.code}: ${e.message}` : String(e)}\n`);
+  process.exit(1);
 }
 const log = cliLogger('rrseq-server', o.logLevel, o.pretty === true);
 // One reloader for the server and every peer link: SIGHUP re-reads the files for both.
@@ -59,31 +78,28 @@ try {
     // `ready` means listening; `serving` means this replica holds a valid state and serves.
     onServing: () => process.stdout.write('serving\n'),
   });
-  let metricsHttp: ReturnType<typeof createServer> | undefined;
-  if (o.metrics) {
-    const [host, port] = splitHostPort(normalizeAddr(o.metrics));
-    metricsHttp = createServer((req, res) => {
-      if (req.url !== '/metrics') {
-        res.writeHead(404).end();
-        return;
-      }
-      server.metrics.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': server.metrics.contentType }).end(text),
-        () => res.writeHead(500).end(),
-      );
-    });
-    await new Promise<void>((resolve) => metricsHttp!.listen(port, host, resolve));
+  let metricsHttp: MetricsServer | undefined;
+  if (metricsAddr !== undefined) {
+    collectProcessMetrics(server.metrics);
+    try {
+      metricsHttp = await serveMetrics(metricsAddr, server.metrics);
+    } catch (e) {
+      // EMETRICSADDR (port in use): persist and stop the server rather than run unobserved
+      await server.close();
+      throw e;
+    }
+    log.info({ metrics: `http://${metricsHttp.address}/metrics` }, 'serving metrics');
   }
   onStopSignal(async (signal) => {
     log.info({ signal }, 'stopping');
-    metricsHttp?.close();
+    await metricsHttp?.close();
     await server.close();
   });
   if (!server.ready && !o.init) log.warn('this server has no valid state yet: it serves once it is bootstrapped (--init / rrseq-admin init) or has recovered from its peers');
   process.stdout.write('ready\n');
   if (o.init) void initLoop(server);
 } catch (e) {
-  process.stderr.write(`rrseq-server: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stderr.write(`rrseq-server: ${e instanceof QuorumkitError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
 }
 
@@ -108,9 +124,4 @@ async function initLoop(server: RRServer): Promise<void> {
     log.info({ result: r.message }, '--init: waiting for every server');
     await new Promise((res) => setTimeout(res, 500));
   }
-}
-
-function splitHostPort(a: string): [string, number] {
-  const i = a.lastIndexOf(':');
-  return [a.slice(0, i) || '127.0.0.1', Number(a.slice(i + 1))];
 }

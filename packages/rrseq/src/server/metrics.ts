@@ -1,7 +1,10 @@
-// Prometheus metrics of one server (prom-client), read from the engine's counters at scrape time.
-import { Counter, Gauge, Registry } from 'prom-client';
+// Prometheus metrics of one server (prom-client), read from the engine's counters at scrape
+// time; only the fsync latency histogram is fed as writes happen (StateFile's onFsync).
+import { SECONDS_BUCKETS } from '@quorumkit/shared-transport';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Engine } from '../core/index.js';
 import type { StateFile } from '../storage/stateFile.js';
+import type { PeerClient } from './peerClient.js';
 
 function counterFrom(registry: Registry, name: string, help: string, read: () => number): void {
   let last = 0;
@@ -17,8 +20,60 @@ function counterFrom(registry: Registry, name: string, help: string, read: () =>
   });
 }
 
-export function serverMetrics(engine: () => Engine, file: () => StateFile, served: () => { ranges: number; ids: bigint; streamed: number }): Registry {
+/** A counter per peer label, read from the links at scrape time. */
+function peerCounterFrom(registry: Registry, name: string, help: string, peers: () => readonly PeerClient[], read: (p: PeerClient) => number): void {
+  const last = new Map<string, number>();
+  new Counter({
+    name,
+    help,
+    labelNames: ['peer'],
+    registers: [registry],
+    collect() {
+      for (const p of peers()) {
+        const v = read(p);
+        const was = last.get(p.address) ?? 0;
+        // inc(0) still creates the series, so a link that never failed shows 0, not nothing
+        this.inc({ peer: p.address }, Math.max(0, v - was));
+        last.set(p.address, v);
+      }
+    },
+  });
+}
+
+export interface ServerMetrics {
+  registry: Registry;
+  /** Feed of StateFile's onFsync: seconds per durable write of the persist log. */
+  observeFsync(kind: 'append' | 'snapshot', seconds: number): void;
+}
+
+export function serverMetrics(
+  engine: () => Engine,
+  file: () => StateFile,
+  served: () => { ranges: number; ids: bigint; streamed: number },
+  peers: () => readonly PeerClient[],
+): ServerMetrics {
   const r = new Registry();
+  const fsync = new Histogram({
+    name: 'rrseq_persist_fsync_seconds',
+    help: 'Durable writes of the persist log: kind="append" is one O_DSYNC record write, kind="snapshot" a compaction\'s file and directory fsync',
+    labelNames: ['kind'],
+    buckets: [...SECONDS_BUCKETS],
+    registers: [r],
+  });
+  // Both series exist from the start (count 0), so a scrape before the first write is complete.
+  fsync.zero({ kind: 'append' });
+  fsync.zero({ kind: 'snapshot' });
+  new Gauge({
+    name: 'rrseq_peer_up',
+    help: '1 when the last batch or call to this peer was answered, 0 when it failed or none was made yet',
+    labelNames: ['peer'],
+    registers: [r],
+    collect() {
+      for (const p of peers()) this.set({ peer: p.address }, p.lastOk === true ? 1 : 0);
+    },
+  });
+  peerCounterFrom(r, 'rrseq_peer_calls_total', 'Batches and calls sent to this peer', peers, (p) => p.calls);
+  peerCounterFrom(r, 'rrseq_peer_call_failures_total', 'Batches and calls to this peer that failed or passed their deadline', peers, (p) => p.callsFailed);
   counterFrom(r, 'rrseq_ranges_served_total', 'Ranges handed out by GRPCNextID on this server', () => served().ranges);
   counterFrom(r, 'rrseq_ranges_streamed_total', 'Of those, ranges handed out over a GRPCLease stream', () => served().streamed);
   counterFrom(r, 'rrseq_ids_served_total', 'IDs in the ranges handed out by this server', () => Number(served().ids));
@@ -45,5 +100,5 @@ export function serverMetrics(engine: () => Engine, file: () => StateFile, serve
       this.set(engine().replica.names());
     },
   });
-  return r;
+  return { registry: r, observeFsync: (kind, seconds) => fsync.observe({ kind }, seconds) };
 }

@@ -49,6 +49,8 @@ export class PeerClient {
   private unaryUntil = 0;
   calls = 0;
   callsFailed = 0;
+  /** Whether the last batch or call answered (true) or failed / passed its deadline (false); undefined before any. */
+  lastOk: boolean | undefined;
 
   constructor(
     readonly address: string,
@@ -100,6 +102,7 @@ export class PeerClient {
       const o = this.outstanding.get(String(reply.batch));
       if (!o) return; // it passed its deadline and was answered ERROR already
       this.settleBatch(String(reply.batch), o);
+      this.lastOk = true;
       this.onResults(reply.results.map(resultFromWire));
     });
     const broken = (code?: number): void => {
@@ -111,6 +114,7 @@ export class PeerClient {
       for (const [batch, o] of lost) {
         this.settleBatch(batch, o);
         this.callsFailed += 1;
+        this.lastOk = false;
         if (code === grpc.status.UNIMPLEMENTED && !this.closed) this.send(o.ops);
         else this.onResults(o.ops.map((op) => errorResult(op, 'ERROR')));
       }
@@ -132,6 +136,7 @@ export class PeerClient {
     if (!o) return;
     this.settleBatch(batch, o);
     this.callsFailed += 1;
+    this.lastOk = false;
     this.onResults(o.ops.map((op) => errorResult(op, 'ERROR')));
   }
 
@@ -148,12 +153,14 @@ export class PeerClient {
       ).then(
         (reply) => {
           this.inFlight -= 1;
+          this.lastOk = true;
           this.onResults(reply.results.map(resultFromWire));
           this.pump();
         },
         () => {
           this.inFlight -= 1;
           this.callsFailed += 1;
+          this.lastOk = false;
           this.onResults(ops.map((op) => errorResult(op, 'ERROR')));
           this.pump();
         },

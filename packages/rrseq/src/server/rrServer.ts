@@ -15,7 +15,7 @@ import { bumpLost, loadIdentity, recordMembership } from '../storage/identity.js
 import { StateFile, loadState } from '../storage/stateFile.js';
 import { LEASE_DEFAULTS, leaseHandler } from './leaseService.js';
 import { peerStreamHandler } from './peerStream.js';
-import { serverMetrics } from './metrics.js';
+import { serverMetrics, type ServerMetrics } from './metrics.js';
 import { PEER_CLIENT_DEFAULTS, PeerClient, type PeerClientOptions } from './peerClient.js';
 import { normalizeAddr, opFromWire, resultToWire, type WirePeerOp } from './wire.js';
 
@@ -76,14 +76,18 @@ export class RRServer {
   private servingAnnounced = false;
   readonly log: Logger;
   readonly metrics: Registry;
+  private readonly observeFsync: ServerMetrics['observeFsync'];
 
   private constructor(private readonly opts: RRServerOptions) {
     this.log = opts.logger ?? pino({ level: 'silent' });
-    this.metrics = serverMetrics(
+    const m = serverMetrics(
       () => this.engine,
       () => this.file,
       () => this.served,
+      () => this.peers,
     );
+    this.metrics = m.registry;
+    this.observeFsync = m.observeFsync;
   }
 
   /** The seed's constructor: RRServer.create(addr, path, ...peers). */
@@ -168,7 +172,7 @@ export class RRServer {
       log: (level, msg) => this.log[level](msg),
     }, fresh, id.identity?.clusterId ?? '');
     const source = { takeDelta: () => this.engine.takeDelta(), snapshot: () => this.engine.snapshot() };
-    this.file = new StateFile(o.path, source, stripUndefined({ fsync: o.fsync ?? true, compactBytesMin: o.compactBytesMin, statIntervalMs: o.statIntervalMs }) as { fsync: boolean });
+    this.file = new StateFile(o.path, source, stripUndefined({ fsync: o.fsync ?? true, compactBytesMin: o.compactBytesMin, statIntervalMs: o.statIntervalMs, onFsync: this.observeFsync }) as { fsync: boolean });
     const peerOpts: PeerClientOptions = {
       callDeadlineMs: o.callDeadlineMs ?? PEER_CLIENT_DEFAULTS.callDeadlineMs,
       inFlightMax: o.inFlightMax ?? PEER_CLIENT_DEFAULTS.inFlightMax,

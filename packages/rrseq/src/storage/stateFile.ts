@@ -76,6 +76,12 @@ export interface StateFileOptions {
   compactBytesMin?: number;
   /** Most time between two checks that the path still names the file written to (ms). */
   statIntervalMs?: number;
+  /**
+   * Called with the seconds each durable write took (only with fsync): 'append' is the
+   * O_DSYNC write of one log record, 'snapshot' the fsync of a compacted file plus that of
+   * its directory. Operators read it as the persist log's fsync latency.
+   */
+  onFsync?: (kind: 'append' | 'snapshot', seconds: number) => void;
 }
 
 export const STATE_FILE_DEFAULTS = { compactBytesMin: 4 << 20, statIntervalMs: 100 } as const;
@@ -174,7 +180,9 @@ export class StateFile {
       const rec = encodeRecord(delta);
       // With fsync the log is open with O_DSYNC: the write returns once durable, as a write
       // then fdatasync would, in one trip to the thread pool instead of two.
+      const t0 = performance.now();
       await this.fh.write(rec);
+      if (this.opts.fsync) this.opts.onFsync?.('append', (performance.now() - t0) / 1000);
       this.fileBytes += rec.length;
       this.syncCount += 1;
       const slack = Math.max(this.opts.compactBytesMin ?? STATE_FILE_DEFAULTS.compactBytesMin, this.snapshotBytes);
@@ -194,11 +202,16 @@ export class StateFile {
   private async compact(state: ReplicaState): Promise<void> {
     const bytes = encodeSnapshotFile(state);
     const tmp = atomicTempPath(this.path);
+    let syncMs = 0;
     try {
       const t = await open(tmp, 'w');
       try {
         await t.write(bytes);
-        if (this.opts.fsync) await t.sync();
+        if (this.opts.fsync) {
+          const t0 = performance.now();
+          await t.sync();
+          syncMs += performance.now() - t0;
+        }
       } finally {
         await t.close();
       }
@@ -208,7 +221,12 @@ export class StateFile {
       throw e;
     }
     // Acknowledged only once the rename itself is durable.
-    if (this.opts.fsync) await fsyncDirectory(dirname(this.path));
+    if (this.opts.fsync) {
+      const t0 = performance.now();
+      await fsyncDirectory(dirname(this.path));
+      syncMs += performance.now() - t0;
+      this.opts.onFsync?.('snapshot', syncMs / 1000);
+    }
     const old = this.fh;
     this.fh = undefined;
     await old?.close().catch(() => undefined);

@@ -137,7 +137,6 @@ function metricsFlagOf(spec: SystemSpec): string | undefined {
 // What each system still lacks; the day a gap is closed its expected failure turns red and the
 // entry must go.
 const GAPS: Record<string, string> = {
-  certain: 'latency histograms in _ms (promtool: abbreviated units); prom-client default gauges named _total',
   paxoskv: 'no fsync latency histogram (only a sync count gauge); prom-client default gauges named _total',
   constdb: 'constdb-server has no /metrics yet',
 };

@@ -63,8 +63,8 @@ describe('card server', () => {
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(text).toMatch(/certain_chosen_entries_total [1-9]/);
     expect(text).toMatch(/card_ops_total [1-9]/);
-    expect(text).toContain('certain_plog_fsync_ms_bucket');
-    expect(text).toContain('certain_commit_ms_count');
+    expect(text).toContain('certain_plog_fsync_seconds_bucket');
+    expect(text).toContain('certain_commit_seconds_count');
   });
 
   it('RecoverData is refused unless EnableRecoverData is set; GetAllForCertain pages the cards (enabled here)', async () => {

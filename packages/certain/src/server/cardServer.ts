@@ -3,12 +3,11 @@
 import type { Logger } from 'pino';
 import { Certain } from '../engine/certain.js';
 import { grpcTransportWith } from './transport.js';
-import type { TlsFiles, TlsReloader } from '@quorumkit/shared-transport';
+import { serveMetrics, type MetricsServer, type TlsFiles, type TlsReloader } from '@quorumkit/shared-transport';
 import { CardService, applyCardValue } from './cardService.js';
 import { startCardGrpc, type CardGrpcServer } from './cardGrpc.js';
 import { cardAddress, type CardServerConfig } from './config.js';
-import { cardMetrics, serveMetrics } from './metrics.js';
-import type { Server } from 'node:http';
+import { cardMetrics } from './metrics.js';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createIdentity, readIdentity } from '@quorumkit/shared-storage';
@@ -88,10 +87,10 @@ export async function startCardServer(c: CardServerConfig, log: Logger, opts: { 
   certain.recovery.onRecovered = () => {
     if (certain.fatalError === undefined && !certain.learnOnly) grpc.setServing(true);
   };
-  let metrics: Server | undefined;
+  let metrics: MetricsServer | undefined;
   if (opts.metricsAddr) {
     try {
-      metrics = await serveMetrics(cardMetrics(certain, service, grpc.gate), opts.metricsAddr);
+      metrics = await serveMetrics(opts.metricsAddr, cardMetrics(certain, service, grpc.gate));
     } catch (err) {
       await grpc.close();
       await certain.stop();
@@ -101,7 +100,7 @@ export async function startCardServer(c: CardServerConfig, log: Logger, opts: { 
   return {
     certain, service, grpc, cardAddr,
     async stop() {
-      metrics?.close();
+      await metrics?.close();
       await grpc.close();
       await certain.stop();
     },

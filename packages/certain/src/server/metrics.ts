@@ -1,13 +1,15 @@
-// Prometheus metrics of a card server (prom-client), served on /metrics when asked for.
-import { createServer, type Server } from 'node:http';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// Prometheus metrics of a card server (prom-client). The registry is served by
+// shared-transport's serveMetrics and carries its process metrics, so this scrape looks like
+// the other four systems' and passes `promtool check metrics` (latencies in seconds).
+import { SECONDS_BUCKETS, collectProcessMetrics } from '@quorumkit/shared-transport';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Certain } from '../engine/certain.js';
 import type { CardService } from './cardService.js';
 import type { InflightGate } from './inflightGate.js';
 
 export function cardMetrics(certain: Certain, service: CardService, gate?: InflightGate): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  collectProcessMetrics(registry);
   const fromEngine = (name: string, help: string, read: () => number) =>
     new Counter({ name, help, registers: [registry], collect() { this.reset(); this.inc(read()); } });
   fromEngine('certain_chosen_entries_total', 'entries learnt chosen', () => certain.metrics.chosen);
@@ -33,30 +35,11 @@ export function cardMetrics(certain: Certain, service: CardService, gate?: Infli
     service.stats.shed + (gate ? gate.stats.refusedServer + gate.stats.refusedPeer : 0));
   if (gate) new Gauge({ name: 'card_inflight', help: 'card requests in flight (handler entered, not answered)', registers: [registry], collect() { this.set(gate.inFlight); } });
   new Gauge({ name: 'certain_entities', help: 'entities loaded', registers: [registry], collect() { this.set(certain.loadedEntities); } });
-  const buckets = [0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000];
-  const fsync = new Histogram({ name: 'certain_plog_fsync_ms', help: 'synced plog batch latency (ms)', buckets, registers: [registry] });
-  const commit = new Histogram({ name: 'certain_commit_ms', help: 'write latency, call to chosen (ms)', buckets, registers: [registry] });
-  certain.hooks.plogWriteMs = (ms) => fsync.observe(ms);
-  certain.hooks.commitMs = (ms) => commit.observe(ms);
+  const buckets = [...SECONDS_BUCKETS];
+  const fsync = new Histogram({ name: 'certain_plog_fsync_seconds', help: 'synced plog batch latency (seconds)', buckets, registers: [registry] });
+  const commit = new Histogram({ name: 'certain_commit_seconds', help: 'write latency, call to chosen (seconds)', buckets, registers: [registry] });
+  // the engine's hooks report milliseconds (performance.now); Prometheus wants base units
+  certain.hooks.plogWriteMs = (ms) => fsync.observe(ms / 1000);
+  certain.hooks.commitMs = (ms) => commit.observe(ms / 1000);
   return registry;
-}
-
-export function serveMetrics(registry: Registry, address: string): Promise<Server> {
-  const i = address.lastIndexOf(':');
-  const host = address.slice(0, i);
-  const port = Number(address.slice(i + 1));
-  const server = createServer((req, res) => {
-    if (req.url !== '/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      (err: unknown) => res.writeHead(500).end(String(err)),
-    );
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
-  });
 }

@@ -22,6 +22,18 @@ describe.each(backends())('GroupCommitWriter on $name', ({ make }) => {
     expect(dec(rows[99]![1])).toBe('v99');
   });
 
+  it('reports each synced batch to onSynced: its duration in seconds and its op count, none for a failed one', async () => {
+    const seen: [number, number][] = [];
+    const w = new GroupCommitWriter(store, { onSynced: (s, n) => seen.push([s, n]) });
+    const ks = store.keyspace('log');
+    await Promise.all(Array.from({ length: 20 }, (_, i) => w.write([ks.put(encodeBigintKey(BigInt(i)), enc('v')), ks.put(encodeBigintKey(BigInt(100 + i)), enc('w'))])));
+    expect(seen).toHaveLength(w.syncCount);
+    expect(seen.reduce((a, [, n]) => a + n, 0)).toBe(40);
+    for (const [s] of seen) expect(s).toBeGreaterThanOrEqual(0);
+    await w.write([]);
+    expect(seen).toHaveLength(w.syncCount);
+  });
+
   it('merges writers that arrive while a batch is syncing into the next batch', async () => {
     const rec = recordingStore(store);
     const w = new GroupCommitWriter(rec.store);

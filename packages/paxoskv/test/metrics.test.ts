@@ -43,6 +43,12 @@ describe('Prometheus metrics (issue 17 item 9)', () => {
     expect(value(text, 'paxoskv_refused_total', { acceptor: '0', method: 'Batch', code: 'ECLUSTERVIEW' })).toBeGreaterThanOrEqual(1);
     expect(value(text, 'paxoskv_batch_ops_count', { acceptor: '0' })).toBeGreaterThanOrEqual(1);
     expect(value(text, 'paxoskv_fsyncs', { acceptor: '0' })).toBeGreaterThanOrEqual(1);
+    // every synced batch is one observation of the fsync histogram, in seconds
+    expect(text).toMatch(/^# TYPE paxoskv_fsync_seconds histogram$/m);
+    expect(value(text, 'paxoskv_fsync_seconds_count', { acceptor: '0' })).toBe(value(text, 'paxoskv_fsyncs', { acceptor: '0' }));
+    expect(value(text, 'paxoskv_fsync_seconds_bucket', { acceptor: '0', le: '+Inf' })).toBe(value(text, 'paxoskv_fsyncs', { acceptor: '0' }));
+    // promtool rejects a gauge named *_total (prom-client's default active-handles gauges)
+    expect(text).not.toMatch(/^# TYPE \S+_total gauge$/m);
     expect(value(text, 'paxoskv_recovering', { acceptor: '0' })).toBe(0);
     expect(text).toMatch(/process_cpu_seconds_total/);
     // each acceptor its own registry

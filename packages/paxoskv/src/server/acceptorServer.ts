@@ -95,20 +95,23 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
   if (idProblem) throw new UsageError(idProblem);
   if (!Number.isInteger(view.members) || view.members < 1 || view.members > 99) throw new UsageError(`members must be 1..99, got ${view.members}`);
   if (opts.id >= view.members) throw new UsageError(`acceptor id ${opts.id} is not below the member count ${view.members}`);
-  let store: AcceptorStore;
+  let store!: AcceptorStore;
   let startMessage: string;
+  // made before the store so that the store's group commit reports into its fsync histogram
+  const metrics = new AcceptorMetrics(opts.id, () => store);
+  const storeOpts = { ...opts.store, onSynced: (seconds: number) => metrics.fsync.observe(seconds) };
   if (typeof opts.data === 'string') {
     const r = await openAcceptorReplica(opts.data, {
       clusterId: view.clusterId,
       id: opts.id,
       bootstrap: opts.bootstrap ?? false,
       onDamaged: opts.onDamaged ?? 'recover',
-      ...(opts.store ? { store: opts.store } : {}),
+      store: storeOpts,
     });
     store = r.store;
     startMessage = r.message;
   } else {
-    store = await AcceptorStore.open(opts.data, opts.store);
+    store = await AcceptorStore.open(opts.data, storeOpts);
     startMessage = `acceptor ${opts.id} of cluster ${view.clusterId}: in-memory state; voting`;
   }
   const notWhileRecovering = (): void => {
@@ -117,7 +120,6 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
     }
   };
   const batchOpsMax = opts.batchOpsMax ?? acceptorServerDefaults.batchOpsMax;
-  const metrics = new AcceptorMetrics(opts.id, () => store);
   const log = opts.logger;
   const checkView = (m: { ClusterId?: string | null; Members?: number | null } | null | undefined): void => {
     const why = viewMismatch(view, viewFromWire(m));

@@ -36,6 +36,8 @@ export interface AcceptorStoreOptions {
   lazyFlushMs?: number;
   /** hint ops held back at most, before they are written on their own */
   lazyOpsMax?: number;
+  /** each synced batch's write+fsync time in seconds (the metrics' fsync histogram) */
+  onSynced?: (seconds: number) => void;
 }
 
 export const acceptorStoreDefaults = { cacheInstancesMax: 200_000, batchOpsMax: 4096, queueOpsMax: 65536, lazyFlushMs: 20, lazyOpsMax: 1024 } as const;
@@ -108,6 +110,7 @@ export class AcceptorStore {
     this.writer = new GroupCommitWriter(store, {
       batchOpsMax: opts.batchOpsMax ?? acceptorStoreDefaults.batchOpsMax,
       queueOpsMax: opts.queueOpsMax ?? acceptorStoreDefaults.queueOpsMax,
+      ...(opts.onSynced ? { onSynced: opts.onSynced } : {}),
     });
     this.keyPromises = new KeyPromiseTable(store.keyspace('kp'), this.writer);
     this.cacheMax = opts.cacheInstancesMax ?? acceptorStoreDefaults.cacheInstancesMax;

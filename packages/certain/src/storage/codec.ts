@@ -1,8 +1,9 @@
-// Byte encodings of records and peer messages: JSON with bigints as decimal strings and
-// byte strings as base64, sealed with a CRC (shared-storage) when stored.
+// Byte encodings of stored records: JSON with bigints as decimal strings and byte strings as
+// base64, sealed with a CRC (shared-storage). Peer messages use the binary peerWire.ts.
 import { openRecord, sealRecord } from '@quorumkit/shared-storage';
 import type { Codec } from '@quorumkit/shared-transport';
 import type { EntryRecord, PeerMsg } from '../core/index.js';
+import { decodePeerMsg, encodePeerMsg } from './peerWire.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -44,8 +45,8 @@ export interface StoredRecord {
   at: number;
 }
 
-/** Peer messages over the batching PeerLink. */
+/** Peer messages over the batching PeerLink: the compact binary frames of peerWire.ts. */
 export const peerMsgCodec: Codec<PeerMsg> = {
-  encode: (m) => encodeValue(m),
-  decode: (b) => decodeValue<PeerMsg>(b),
+  encode: encodePeerMsg,
+  decode: decodePeerMsg,
 };

@@ -21,6 +21,28 @@ describe('health and reflection', () => {
     await srv?.close();
   });
 
+  /** One reflection stream: each request in order, the same number of replies. */
+  async function reflect(requests: object[]): Promise<any[]> {
+    const refl = createGrpcClient(reflectionProto, 'grpc.reflection.v1.ServerReflection', srv.address);
+    try {
+      const call = (refl as any).ServerReflectionInfo() as grpc.ClientDuplexStream<any, any>;
+      const replies: any[] = [];
+      const done = new Promise<void>((resolve, reject) => {
+        call.on('data', (d: any) => {
+          replies.push(d);
+          if (replies.length === requests.length) call.end();
+        });
+        call.on('end', resolve);
+        call.on('error', reject);
+      });
+      for (const r of requests) call.write(r);
+      await done;
+      return replies;
+    } finally {
+      refl.close();
+    }
+  }
+
   it('health answers SERVING for the server and the service, NOT_SERVING after setServing', async () => {
     const health = createGrpcClient(healthProto, 'grpc.health.v1.Health', srv.address);
     try {
@@ -59,57 +81,21 @@ describe('health and reflection', () => {
   });
 
   it("reflection lists the health service and keeps the .proto's field names (served_by, not servedBy)", async () => {
-    const refl = createGrpcClient(reflectionProto, 'grpc.reflection.v1.ServerReflection', srv.address);
-    try {
-      const call = (refl as any).ServerReflectionInfo() as grpc.ClientDuplexStream<any, any>;
-      const replies: any[] = [];
-      const done = new Promise<void>((resolve, reject) => {
-        call.on('data', (d: any) => {
-          replies.push(d);
-          if (replies.length === 3) call.end();
-        });
-        call.on('end', resolve);
-        call.on('error', reject);
-      });
-      call.write({ listServices: '*' });
-      call.write({ fileContainingSymbol: 'quorumkit.test.Echo' });
-      call.write({ fileContainingSymbol: 'grpc.health.v1.Health' });
-      await done;
-      const names = replies[0].listServicesResponse.service.map((s: { name: string }) => s.name);
-      expect(names).toEqual(expect.arrayContaining(['quorumkit.test.Echo', 'grpc.health.v1.Health']));
-      // a serialized FileDescriptorProto holds each field name as a plain string
-      const echoFiles = Buffer.concat(replies[1].fileDescriptorResponse.fileDescriptorProto as Buffer[]).toString('latin1');
-      expect(echoFiles).toContain('served_by');
-      expect(echoFiles).toContain('entry_id');
-      expect(echoFiles).not.toContain('servedBy');
-      expect(replies[2].fileDescriptorResponse.fileDescriptorProto.length).toBeGreaterThan(0);
-    } finally {
-      refl.close();
-    }
+    const replies = await reflect([{ listServices: '*' }, { fileContainingSymbol: 'quorumkit.test.Echo' }, { fileContainingSymbol: 'grpc.health.v1.Health' }]);
+    const names = replies[0].listServicesResponse.service.map((s: { name: string }) => s.name);
+    expect(names).toEqual(expect.arrayContaining(['quorumkit.test.Echo', 'grpc.health.v1.Health']));
+    // a serialized FileDescriptorProto holds each field name as a plain string
+    const echoFiles = Buffer.concat(replies[1].fileDescriptorResponse.fileDescriptorProto as Buffer[]).toString('latin1');
+    expect(echoFiles).toContain('served_by');
+    expect(echoFiles).toContain('entry_id');
+    expect(echoFiles).not.toContain('servedBy');
+    expect(replies[2].fileDescriptorResponse.fileDescriptorProto.length).toBeGreaterThan(0);
   });
 
   it('reflection lists the service and describes its file', async () => {
-    const refl = createGrpcClient(reflectionProto, 'grpc.reflection.v1.ServerReflection', srv.address);
-    try {
-      const call = (refl as any).ServerReflectionInfo() as grpc.ClientDuplexStream<any, any>;
-      const replies: any[] = [];
-      const done = new Promise<void>((resolve, reject) => {
-        call.on('data', (d: any) => {
-          replies.push(d);
-          if (replies.length === 2) call.end();
-        });
-        call.on('end', resolve);
-        call.on('error', reject);
-      });
-      call.write({ listServices: '*' });
-      call.write({ fileContainingSymbol: 'quorumkit.test.Echo' });
-      await done;
-      const names = replies[0].listServicesResponse.service.map((s: { name: string }) => s.name);
-      expect(names).toContain('quorumkit.test.Echo');
-      const files = replies[1].fileDescriptorResponse.fileDescriptorProto;
-      expect(files.length).toBeGreaterThan(0);
-    } finally {
-      refl.close();
-    }
+    const replies = await reflect([{ listServices: '*' }, { fileContainingSymbol: 'quorumkit.test.Echo' }]);
+    const names = replies[0].listServicesResponse.service.map((s: { name: string }) => s.name);
+    expect(names).toContain('quorumkit.test.Echo');
+    expect(replies[1].fileDescriptorResponse.fileDescriptorProto.length).toBeGreaterThan(0);
   });
 });

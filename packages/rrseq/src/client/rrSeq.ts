@@ -3,75 +3,19 @@
 // `prefetchAt` consumed (double buffering), so next() does not wait on the network in
 // steady state. IDs are handed out strictly increasing; after close() next() returns 0n.
 import type * as grpc from '@grpc/grpc-js';
-import { backoffDelayMs, callUnary, createGrpcClient, sleep, toBigInt, type TlsFiles, type TlsReloader } from '@quorumkit/shared-transport';
-import { Counter, Registry } from 'prom-client';
+import { backoffDelayMs, callUnary, createGrpcClient, sleep, toBigInt } from '@quorumkit/shared-transport';
+import { Registry } from 'prom-client';
 import { RangeBuffer, clampBufSize, prefetchThreshold } from '../core/rangeBuffer.js';
 import { ClientClosedError, InvalidArgumentError, NextAbortedError, NextTimeoutError, RangeRegressionError, RangeUnavailableError } from '../errors.js';
+import { clientMetrics, type ClientCounters, type MeteredSeq } from './rrSeqMetrics.js';
+import { RR_SEQ_DEFAULTS, type NextOptions, type RRSeqOptions } from './rrSeqOptions.js';
 import { rrSeqProtoPath } from '../protoPath.js';
 import { acquireLease, type LeaseStream } from './leaseStream.js';
 import { RECONNECT_CHANNEL_OPTIONS } from '../server/peerClient.js';
 import { RR_SERVER_DEFAULTS } from '../server/rrServer.js';
 import { normalizeAddr } from '../server/wire.js';
 
-export interface RRSeqOptions {
-  /** Fetch the next range when this fraction of the current one is consumed (0 < f <= 1). */
-  prefetchAt?: number;
-  /** Deadline of one GRPCNextID call; longer than the servers' 4 s allocation deadline. */
-  callDeadlineMs?: number;
-  /** Backoff between failed fetches (full jitter). */
-  backoffBaseMs?: number;
-  backoffMaxMs?: number;
-  /**
-   * Fetch over one GRPCLease stream per server (default true): far cheaper per range than a
-   * GRPCNextID call. A server without it (the original) is then asked by GRPCNextID.
-   */
-  stream?: boolean;
-  /**
-   * After a failure moved this client to another server, try the name's first server again
-   * after this long (ms; doubling while it keeps failing, up to 60 s).
-   */
-  preferredRetryMs?: number;
-  /** Unbuffered clients fetch one ID per waiting caller, at most this many per range. */
-  waitersBatchMax?: number;
-  /**
-   * Dynamic range size: while callers have to wait for ranges, the range size doubles up to
-   * this (and halves back toward bufSize when they do not). Default: bufSize (fixed size).
-   */
-  rangeSizeMax?: number;
-  /**
-   * Called on every failed fetch (ENORANGE: the client keeps retrying until closed) and on
-   * every range that starts below what this client already held (ERANGEREGRESSION).
-   */
-  onError?: (err: RRSeqError) => void;
-  registry?: Registry;
-  /**
-   * TLS to the servers (docs/tls.md): `ca` checks their certificates; `cert`/`key` are this
-   * client's certificate, needed when they run with --tls-client-auth. Default: plaintext.
-   */
-  tls?: TlsFiles | TlsReloader;
-}
-
-export const RR_SEQ_DEFAULTS = {
-  prefetchAt: 0.5,
-  callDeadlineMs: 5_000,
-  backoffBaseMs: 10,
-  backoffMaxMs: 1_000,
-  waitersBatchMax: 1_024,
-  preferredRetryMs: 1_000,
-  rangeSizeMax: 0,
-  stream: true,
-} as const;
-
-export interface NextOptions {
-  /** Give up (NextAbortedError, EABORTED) when this signal aborts. */
-  signal?: AbortSignal;
-  /** Give up (NextTimeoutError, ETIMEDOUT) after this long. */
-  timeoutMs?: number;
-}
-
-export type RRSeqError = RangeUnavailableError | RangeRegressionError;
-
-const liveByRegistry = new WeakMap<Registry, Set<RRSeq>>();
+export { RR_SEQ_DEFAULTS, type NextOptions, type RRSeqError, type RRSeqOptions } from './rrSeqOptions.js';
 
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;
@@ -95,11 +39,11 @@ export class RRSeq {
   private target: number;
   private readonly abort = new AbortController();
   private iterable: AsyncIterable<bigint> | undefined;
-  private readonly counters: { ranges: Counter; failures: Counter; regressions: Counter };
+  private readonly counters: ClientCounters;
   /** IDs handed out (a plain field: next() is the hot path; the metric reads it at scrape time). */
   private served = 0;
   private reported = 0;
-  private live: Set<RRSeq>;
+  private live: Set<MeteredSeq>;
   /** Fetch the next range when fewer IDs than this remain (0n: never prefetch). */
   private readonly prefetchBelow: bigint;
   /** Current range size: starts at bufSize, doubles (up to rangeSizeMax) while next() outruns the fetches. */
@@ -147,31 +91,9 @@ export class RRSeq {
     });
     this.target = fnv1a(name) % this.clients.length;
     this.preferred = this.target;
-    const registry = opts.registry ?? new Registry();
-    const counter = (name: string, help: string): Counter =>
-      (registry.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help, labelNames: ['sequence'], registers: [registry] });
-    let live = liveByRegistry.get(registry);
-    if (!live) {
-      const seqs = new Set<RRSeq>();
-      live = seqs;
-      liveByRegistry.set(registry, seqs);
-      new Counter({
-        name: 'rrseq_client_ids_total',
-        help: 'IDs handed out by RRSeq.next()',
-        labelNames: ['sequence'],
-        registers: [registry],
-        collect() {
-          for (const q of seqs) this.inc({ sequence: q.name }, q.takeServedDelta());
-        },
-      });
-    }
-    live.add(this);
-    this.live = live;
-    this.counters = {
-      ranges: counter('rrseq_client_ranges_total', 'Ranges fetched by RRSeq'),
-      failures: counter('rrseq_client_fetch_failures_total', 'Failed range fetches (retried)'),
-      regressions: counter('rrseq_client_range_regressions_total', 'Ranges granted below IDs this client already held (IDs issued twice by the cluster)'),
-    };
+    const m = clientMetrics(opts.registry ?? new Registry(), this);
+    this.live = m.live;
+    this.counters = m.counters;
   }
 
   /** The seed's constructor: RRSeq.create(name, bufSize, ...addrs). */

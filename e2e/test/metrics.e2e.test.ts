@@ -7,21 +7,10 @@
 // state, a progress gauge or counter that moved with the round trip).
 // A server CLI without the flag is listed in GAPS: its check runs as an expected failure.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connect as netConnect } from 'node:net';
-import { freePorts, startCluster, waitFor, type Cluster } from '@quorumkit/test-harness';
+import { freePorts, waitFor, type Cluster } from '@quorumkit/test-harness';
 import { describe, expect, it } from 'vitest';
-
-const cli = (pkg: string, name: string): string => fileURLToPath(new URL(`../../packages/${pkg}/dist/cli/${name}.js`, import.meta.url));
-const addr = (p: number): string => `127.0.0.1:${p}`;
-
-function run(script: string, args: string[], timeoutMs = 60_000): { code: number | null; out: string } {
-  const r = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', timeout: timeoutMs });
-  return { code: r.status, out: `${r.stdout}${r.stderr}` };
-}
+import { addr, cli, run, SERVERS, startThree, type ServerSpec } from './systemServers.js';
 
 /** One RESP command on 127.0.0.1:port; the simple/bulk/integer answer as text (bounded). */
 function resp(port: number, args: string[]): Promise<string> {
@@ -66,12 +55,7 @@ function firstLines(script: string, args: string[], n: number, timeoutMs: number
   });
 }
 
-interface SystemSpec {
-  system: string;
-  server: { script: string; help: string[] };
-  portsPerNode: number;
-  readyWhen: RegExp;
-  args(i: number, ports: number[][], nodeDir: string): string[];
+interface SystemSpec extends ServerSpec {
   /** one operation that crosses the peer links */
   roundTrip(ports: number[][], cluster: Cluster): Promise<void>;
   /** families (regexes over the exposition text) every node must have after the round trip */
@@ -80,16 +64,7 @@ interface SystemSpec {
 
 const SYSTEMS: SystemSpec[] = [
   {
-    system: 'certain',
-    server: { script: cli('certain', 'card-srv'), help: ['--help'] },
-    portsPerNode: 2,
-    readyWhen: /card-srv \d ready/,
-    args: (i, ports, nodeDir) => {
-      const conf = join(nodeDir, '..', 'cluster.conf');
-      mkdirSync(join(conf, '..'), { recursive: true });
-      writeFileSync(conf, `ServerAddrs = ${ports.map((p) => addr(p[0]!)).join(', ')}\nCardAddrs = ${ports.map((p) => addr(p[1]!)).join(', ')}\nAcceptorNum = 3\n`);
-      return ['-c', conf, '-p', nodeDir, '-i', String(i), '--bootstrap'];
-    },
+    ...SERVERS['certain'],
     async roundTrip(ports) {
       const x = ['-X', addr(ports[0]![1]!), '-Y', addr(ports[1]![1]!), '-Z', addr(ports[2]![1]!)];
       const ins = run(cli('certain', 'card-tool'), [...x, '-o', 'Insert', '-i', '4242', '-n', 'metrics', '-u', '7', '-b', '100']);
@@ -98,11 +73,7 @@ const SYSTEMS: SystemSpec[] = [
     families: [/_seconds_bucket\{/, /^# TYPE \S*fsync\S*_seconds histogram$/m],
   },
   {
-    system: 'paxoskv',
-    server: { script: cli('paxoskv', 'paxoskv'), help: ['serve', '--help'] },
-    portsPerNode: 1,
-    readyWhen: /acceptor \d listening on/,
-    args: (i, ports, nodeDir) => ['serve', '--id', String(i), '--listen', addr(ports[i]![0]!), '--data', join(nodeDir, 'data'), '--bootstrap', '--peers', ports.map((p) => addr(p[0]!)).join(',')],
+    ...SERVERS['paxoskv'],
     async roundTrip(ports) {
       const set = run(cli('paxoskv', 'paxoskv'), ['set', 'mkey', '5', '--acceptors', ports.map((p) => addr(p[0]!)).join(',')]);
       expect(set.out).toMatch(/^written: 5;/m);
@@ -110,11 +81,7 @@ const SYSTEMS: SystemSpec[] = [
     families: [/^# TYPE \S*fsync\S*_seconds histogram$/m],
   },
   {
-    system: 'rrseq',
-    server: { script: cli('rrseq', 'rrseq-server'), help: ['--help'] },
-    portsPerNode: 1,
-    readyWhen: /^ready$/m,
-    args: (i, ports, nodeDir) => [...(i === 0 ? ['--init'] : []), addr(ports[i]![0]!), join(nodeDir, 'persist'), ...ports.filter((_, j) => j !== i).map((p) => addr(p[0]!))],
+    ...SERVERS['rrseq'],
     async roundTrip(ports, cluster) {
       await cluster.waitFor(() => [0, 1, 2].every((i) => /^serving$/m.test(cluster.output(i))), { timeoutMs: 60_000, what: 'every rrseq server to print serving' });
       // rrseq-client streams IDs until stopped: take three, then stop it
@@ -124,11 +91,7 @@ const SYSTEMS: SystemSpec[] = [
     families: [/^# TYPE \S*fsync\S*_seconds histogram$/m],
   },
   {
-    system: 'constdb',
-    server: { script: cli('constdb', 'constdb-server'), help: ['--help'] },
-    portsPerNode: 1,
-    readyWhen: /constdb node \d ready on/,
-    args: (i, ports, nodeDir) => ['--node-id', String(i + 1), '--ip', '127.0.0.1', '--port', String(ports[i]![0]!), '--work-dir', nodeDir, '--appendfsync', 'always'],
+    ...SERVERS['constdb'],
     async roundTrip(ports) {
       // MEET makes nodes 2 and 3 replicate with node 1; a SET on node 1 reaches node 3
       for (const i of [1, 2]) expect(await resp(ports[i]![0]!, ['MEET', addr(ports[0]![0]!)])).toMatch(/^(OK|1)$/);
@@ -138,14 +101,7 @@ const SYSTEMS: SystemSpec[] = [
     families: [/^# TYPE constdb_aof_fsync_duration_seconds histogram$/m, /^constdb_repl_link_up\{/m],
   },
   {
-    system: 'csp-paxos',
-    server: { script: cli('csp-paxos', 'csp-paxos'), help: ['node', '--help'] },
-    portsPerNode: 2,
-    readyWhen: /listening on/,
-    args: (i, ports, nodeDir) => [
-      'node', '-i', String(i), '-n', '3', '--ports', ports.map((p) => p[0]).join(','), '--peer-ports', ports.map((p) => p[1]).join(','),
-      '--bootstrap', '--no-generate', '-o', '1', '-t', '120', '--log-dir', nodeDir,
-    ],
+    ...SERVERS['csp-paxos'],
     async roundTrip(ports) {
       const r = run(cli('csp-paxos', 'csp-paxos'), ['propose', 'metrics', '-n', '1', '--ports', String(ports[1]![0]), '--timeout-ms', '20000']);
       expect(r.out).toMatch(/committed in seq \d+/);
@@ -213,24 +169,9 @@ describe('Prometheus /metrics on every server', () => {
     check(`${spec.system}: every node serves /metrics that ${promtool ? 'promtool accepts' : 'parses'}, with the operator's families`, async () => {
       expect(flag, `${spec.system}: ${GAPS[spec.system] ?? 'no metrics flag in --help'}`).toBeDefined();
       const metricsPorts = await freePorts(3);
-      const dataDir = mkdtempSync(join(tmpdir(), `quorumkit-metrics-${spec.system}-`));
-      let cluster: Cluster | undefined;
-      let ports: number[][] = [];
+      const nodes = await startThree(spec, 'metrics', (i) => [flag!, addr(metricsPorts[i]!)]);
       try {
-        cluster = await startCluster({
-          nodes: 3,
-          ports: spec.portsPerNode,
-          dataDir,
-          readyWhen: spec.readyWhen,
-          readyTimeoutMs: 60_000,
-          spec: (i, p) => {
-            ports = p;
-            const nodeDir = join(dataDir, `node${i}`);
-            mkdirSync(nodeDir, { recursive: true });
-            return { command: process.execPath, args: [spec.server.script, ...spec.args(i, p, nodeDir), flag!, addr(metricsPorts[i]!)] };
-          },
-        });
-        await spec.roundTrip(ports, cluster);
+        await spec.roundTrip(nodes.ports, nodes.cluster);
         for (let i = 0; i < 3; i++) {
           const m = await scrape(metricsPorts[i]!);
           expect(m.status, `node ${i}`).toBe(200);
@@ -240,8 +181,7 @@ describe('Prometheus /metrics on every server', () => {
           for (const f of spec.families) expect(m.body, `node ${i} lacks ${f}`).toMatch(f);
         }
       } finally {
-        await cluster?.stop();
-        rmSync(dataDir, { recursive: true, force: true });
+        await nodes.stop();
       }
     }, 180_000);
   }

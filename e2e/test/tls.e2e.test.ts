@@ -7,17 +7,14 @@
 // through the system's own client CLI (or RESP for constdb) crosses the peer links, and a
 // SIGHUP after the certificate files are replaced makes new connections see the new serial.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connect as tlsConnect } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import { makeTestPki, opensslAvailable, startCluster, waitFor, type Cluster, type TestCert, type TestPki } from '@quorumkit/test-harness';
+import { makeTestPki, opensslAvailable, waitFor, type Cluster, type TestCert, type TestPki } from '@quorumkit/test-harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const cli = (pkg: string, name: string): string => fileURLToPath(new URL(`../../packages/${pkg}/dist/cli/${name}.js`, import.meta.url));
+import { addr, cli, run, SERVERS, startThree, type ServerSpec } from './systemServers.js';
 const FLAGS = ['--tls-cert', '--tls-key', '--tls-ca', '--tls-client-auth'] as const;
 
 /** Which of the four flags `node script ...help` lists. */
@@ -36,37 +33,17 @@ interface Pki extends TestPki {
   next: TestCert;
 }
 
-interface SystemSpec {
-  system: string;
-  server: { script: string; help: string[] };
+interface SystemSpec extends ServerSpec {
   clients: { name: string; script: string; help: string[] }[];
-  portsPerNode: number;
-  readyWhen: RegExp;
-  args(i: number, ports: number[][], nodeDir: string, tls: string[]): string[];
   endpoints(ports: number[]): Endpoint[];
   /** crosses the peer links; client CLI args get `tls` appended */
   roundTrip?(ports: number[][], tls: string[], pki: Pki, cluster: Cluster): Promise<void>;
 }
 
-function run(script: string, args: string[], timeoutMs = 60_000): { code: number | null; out: string } {
-  const r = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', timeout: timeoutMs });
-  return { code: r.status, out: `${r.stdout}${r.stderr}` };
-}
-
-const addr = (p: number): string => `127.0.0.1:${p}`;
-
 const SYSTEMS: SystemSpec[] = [
   {
-    system: 'certain',
-    server: { script: cli('certain', 'card-srv'), help: ['--help'] },
+    ...SERVERS['certain'],
     clients: [{ name: 'card-tool', script: cli('certain', 'card-tool'), help: ['--help'] }],
-    portsPerNode: 2,
-    readyWhen: /card-srv \d ready/,
-    args: (i, ports, nodeDir, tls) => {
-      const conf = join(nodeDir, '..', 'cluster.conf');
-      writeConf(conf, `ServerAddrs = ${ports.map((p) => addr(p[0]!)).join(', ')}\nCardAddrs = ${ports.map((p) => addr(p[1]!)).join(', ')}\nAcceptorNum = 3\n`);
-      return ['-c', conf, '-p', nodeDir, '-i', String(i), '--bootstrap', ...tls];
-    },
     endpoints: (p) => [{ port: p[0]!, kind: 'grpc' }, { port: p[1]!, kind: 'grpc' }],
     async roundTrip(ports, tls) {
       const x = ['-X', addr(ports[0]![1]!), '-Y', addr(ports[1]![1]!), '-Z', addr(ports[2]![1]!)];
@@ -77,17 +54,10 @@ const SYSTEMS: SystemSpec[] = [
     },
   },
   {
-    system: 'paxoskv',
-    server: { script: cli('paxoskv', 'paxoskv'), help: ['serve', '--help'] },
+    ...SERVERS['paxoskv'],
     clients: [
       { name: 'paxoskv set', script: cli('paxoskv', 'paxoskv'), help: ['set', '--help'] },
       { name: 'paxoskv get', script: cli('paxoskv', 'paxoskv'), help: ['get', '--help'] },
-    ],
-    portsPerNode: 1,
-    readyWhen: /acceptor \d listening on/,
-    args: (i, ports, nodeDir, tls) => [
-      'serve', '--id', String(i), '--listen', addr(ports[i]![0]!), '--data', join(nodeDir, 'data'), '--bootstrap',
-      '--peers', ports.map((p) => addr(p[0]!)).join(','), ...tls,
     ],
     endpoints: (p) => [{ port: p[0]!, kind: 'grpc' }],
     async roundTrip(ports, tls) {
@@ -99,17 +69,10 @@ const SYSTEMS: SystemSpec[] = [
     },
   },
   {
-    system: 'rrseq',
-    server: { script: cli('rrseq', 'rrseq-server'), help: ['--help'] },
+    ...SERVERS['rrseq'],
     clients: [
       { name: 'rrseq-client', script: cli('rrseq', 'rrseq-client'), help: ['--help'] },
       { name: 'rrseq-admin status', script: cli('rrseq', 'rrseq-admin'), help: ['status', '--help'] },
-    ],
-    portsPerNode: 1,
-    readyWhen: /^ready$/m,
-    args: (i, ports, nodeDir, tls) => [
-      ...(i === 0 ? ['--init'] : []), addr(ports[i]![0]!), join(nodeDir, 'persist'),
-      ...ports.filter((_, j) => j !== i).map((p) => addr(p[0]!)), ...tls,
     ],
     endpoints: (p) => [{ port: p[0]!, kind: 'grpc' }],
     async roundTrip(ports, tls, _pki, cluster) {
@@ -119,12 +82,8 @@ const SYSTEMS: SystemSpec[] = [
     },
   },
   {
-    system: 'constdb',
-    server: { script: cli('constdb', 'constdb-server'), help: ['--help'] },
+    ...SERVERS['constdb'],
     clients: [],
-    portsPerNode: 1,
-    readyWhen: /constdb node \d ready on/,
-    args: (i, ports, nodeDir, tls) => ['--node-id', String(i + 1), '--ip', '127.0.0.1', '--port', String(ports[i]![0]!), '--work-dir', nodeDir, ...tls],
     endpoints: (p) => [{ port: p[0]!, kind: 'resp' }],
     async roundTrip(ports, _tls, pki) {
       // MEET makes nodes 2 and 3 dial node 1's replication link: over mTLS, with their own certificates
@@ -136,17 +95,10 @@ const SYSTEMS: SystemSpec[] = [
     },
   },
   {
-    system: 'csp-paxos',
-    server: { script: cli('csp-paxos', 'csp-paxos'), help: ['node', '--help'] },
+    ...SERVERS['csp-paxos'],
     clients: [
       { name: 'csp-paxos propose', script: cli('csp-paxos', 'csp-paxos'), help: ['propose', '--help'] },
       { name: 'csp-paxos status', script: cli('csp-paxos', 'csp-paxos'), help: ['status', '--help'] },
-    ],
-    portsPerNode: 2,
-    readyWhen: /listening on/,
-    args: (i, ports, nodeDir, tls) => [
-      'node', '-i', String(i), '-n', '3', '--ports', ports.map((p) => p[0]).join(','), '--peer-ports', ports.map((p) => p[1]).join(','),
-      '--bootstrap', '--no-generate', '-o', '1', '-t', '120', '--log-dir', nodeDir, ...tls,
     ],
     endpoints: (p) => [{ port: p[0]!, kind: 'csp' }, { port: p[1]!, kind: 'csp' }],
     async roundTrip(ports, tls) {
@@ -155,12 +107,6 @@ const SYSTEMS: SystemSpec[] = [
     },
   },
 ];
-
-/** The shared config file of a cluster: every node's spec writes the same text. */
-function writeConf(path: string, text: string): void {
-  mkdirSync(join(path, '..'), { recursive: true });
-  writeFileSync(path, text);
-}
 
 /** TLS options for one identity: who the probe pretends to be. */
 function tlsFor(id: Identity, pki: Pki): { ca: Buffer; cert?: Buffer; key?: Buffer } {
@@ -284,23 +230,8 @@ if (withTls.length > 0) describe.skipIf(!haveOpenssl)('systems under mutual TLS'
       const live = [0, 1, 2].map((i) => ({ cert: join(pki.dir, `${spec.system}-${i}.crt`), key: join(pki.dir, `${spec.system}-${i}.key`) }));
       live.forEach((l, i) => (copyFileSync(pki.nodes[i]!.cert, l.cert), copyFileSync(pki.nodes[i]!.key, l.key)));
       const serverTls = (i: number): string[] => ['--tls-cert', live[i]!.cert, '--tls-key', live[i]!.key, '--tls-ca', pki.ca.cert, '--tls-client-auth'];
-      const dataDir = mkdtempSync(join(tmpdir(), `quorumkit-tls-${spec.system}-`));
-      let cluster: Cluster | undefined;
-      let ports: number[][] = [];
+      const { cluster, ports, stop } = await startThree(spec, 'tls', serverTls);
       try {
-        cluster = await startCluster({
-          nodes: 3,
-          ports: spec.portsPerNode,
-          dataDir,
-          readyWhen: spec.readyWhen,
-          readyTimeoutMs: 60_000,
-          spec: (i, p) => {
-            ports = p;
-            const nodeDir = join(dataDir, `node${i}`);
-            mkdirSync(nodeDir, { recursive: true });
-            return { command: process.execPath, args: [spec.server.script, ...spec.args(i, p, nodeDir, serverTls(i))] };
-          },
-        });
         for (let i = 0; i < 3; i++) {
           for (const ep of spec.endpoints(ports[i]!)) {
             await expect(ask(ep, 'good', pki), `node ${i} port ${ep.port}`).resolves.toBeTypeOf('string');
@@ -324,8 +255,7 @@ if (withTls.length > 0) describe.skipIf(!haveOpenssl)('systems under mutual TLS'
         }
         expect(cluster.isUp(0)).toBe(true);
       } finally {
-        await cluster?.stop();
-        rmSync(dataDir, { recursive: true, force: true });
+        await stop();
       }
     });
   }

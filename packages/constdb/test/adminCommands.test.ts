@@ -32,6 +32,8 @@ describe('CLIENT KILL / CONFIG SET / OBJECT / MEMORY', () => {
     expect(await admin.call('CLIENT', 'KILL', 'ID', String(id))).toBe(0n);
 
     const v2 = await open();
+    // the server knows a client once it has read from it: the TCP connect can complete first
+    expect(await v2.call('PING')).toBe('PONG');
     const addr = `127.0.0.1:${v2.sock.localPort}`;
     expect(await admin.call('CLIENT', 'KILL', addr)).toBe('OK');
     await waitFor(() => v2.closed, { timeoutMs: 10_000, what: 'the client killed by address is disconnected' });

@@ -105,5 +105,6 @@ describe('AOF damage', () => {
     } finally {
       await n2.stop('SIGKILL');
     }
-  });
+    // two server starts and four CLI runs: 30 s was not enough at load average 25 (CI)
+  }, 180_000);
 });

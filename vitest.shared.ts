@@ -15,6 +15,8 @@ export function packageTestConfig(overrides: { testTimeoutMs?: number; include?:
     resolve: { alias: quorumkitAliases },
     test: {
       include: overrides.include ?? ['test/**/*.test.ts'],
+      // a private TMPDIR per run, removed at the end with anything a test left in it
+      globalSetup: [`${root}scripts/test-tmpdir.ts`],
       testTimeout: overrides.testTimeoutMs ?? 30_000,
       hookTimeout: 60_000,
       pool: 'forks',

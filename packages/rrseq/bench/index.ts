@@ -61,13 +61,16 @@ async function writeFilledFiles(paths: string[], count: number): Promise<void> {
   }
 }
 
-async function measure(make: () => Seq, workload: Workload): Promise<{ ids: number; ns: number }> {
+async function measure(make: () => Seq, workload: Workload): Promise<{ ids: number; ns: number; cpuUs: number }> {
   const seqs = workload === '32 clients' ? Array.from({ length: 32 }, make) : [make()];
   const loops = workload === '256 consumers' ? 256 : workload === '32 clients' ? 32 : 1;
   // Warm up (connections, first range), then count for CELL_MS.
   await Promise.all(seqs.map((s) => s.next()));
   let ids = 0;
   let stop = false;
+  // CPU time of this process (servers and clients) per ID: far less sensitive to the
+  // other work on a shared machine than IDs/s, which also counts time spent descheduled.
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: loops }, async (_, i) => {
@@ -82,8 +85,14 @@ async function measure(make: () => Seq, workload: Workload): Promise<{ ids: numb
     }).concat([new Promise<void>((r) => setTimeout(() => ((stop = true), r()), CELL_MS))]),
   );
   const ns = Number(process.hrtime.bigint() - t0);
+  const cpu = process.cpuUsage(cpu0);
   await Promise.all(seqs.map((s) => s.close()));
-  return { ids, ns };
+  return { ids, ns, cpuUs: cpu.user + cpu.system };
+}
+
+/** Microseconds of this process's CPU per ID (1 decimal). */
+function cpuPerId(r: { ids: number; cpuUs: number }): number {
+  return Number((r.cpuUs / Math.max(1, r.ids)).toFixed(1));
 }
 
 /** Calibration: plain unary calls (GRPCCurID, no disk, no quorum) with 32 outstanding, per s. */
@@ -148,7 +157,7 @@ async function main(): Promise<void> {
         const rr = await measure(() => new RRSeq(name, buf, addrs), w);
         if (buf === 1024) {
           const dyn = await measure(() => new RRSeq(`${name}d`, buf, addrs, { rangeSizeMax: DYNAMIC_MAX }), w);
-          dynamicRows.push({ buffer: `${buf} (dynamic to ${DYNAMIC_MAX})`, workload: w, fsync: fsync ? 'on' : 'off', rrseqNsPerId: Math.round(dyn.ns / Math.max(1, dyn.ids)), rrseqIdsPerS: Math.round((dyn.ids * 1e9) / dyn.ns) });
+          dynamicRows.push({ buffer: `${buf} (dynamic to ${DYNAMIC_MAX})`, workload: w, fsync: fsync ? 'on' : 'off', rrseqNsPerId: Math.round(dyn.ns / Math.max(1, dyn.ids)), rrseqIdsPerS: Math.round((dyn.ids * 1e9) / dyn.ns), cpuUsPerId: cpuPerId(dyn) });
           process.stderr.write(`  ${JSON.stringify(dynamicRows[dynamicRows.length - 1])}\n`);
         }
         const simple = fsync && !RR_ONLY ? await measure(() => new SimpleBufSeq(buf), w) : undefined;
@@ -159,6 +168,7 @@ async function main(): Promise<void> {
           fsync: fsync ? 'on' : 'off',
           rrseqNsPerId: Math.round(nsPerId),
           rrseqIdsPerS: Math.round((rr.ids * 1e9) / rr.ns),
+          cpuUsPerId: cpuPerId(rr),
         };
         if (simple) {
           const sNs = simple.ns / Math.max(1, simple.ids);
@@ -182,10 +192,14 @@ async function main(): Promise<void> {
         const filled = await Promise.all(addrs.map((addr, i) => RRServer.start({ addr, path: paths[i]!, peers: addrs.filter((_, j) => j !== i), fsync })));
         const end = Date.now() + 60_000;
         while (!filled.every((s) => s.ready) && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
-        const rr = await measure(() => new RRSeq(`bench${++seqNo}`, 0, addrs), '32 clients');
+        // One name for the 32 clients, as in the 1-name cell (measure() calls the factory
+        // once per client: a name made inside it gave each client its own name, so this row
+        // measured 32 names of one client each, ~1 ID per round, on every server at once).
+        const name = `bench${++seqNo}`;
+        const rr = await measure(() => new RRSeq(name, 0, addrs), '32 clients');
         await Promise.all(filled.map((s) => s.close()));
         const what = count > 0 ? `32 clients, ${count} names stored` : '32 clients, restarted from files (paired reference)';
-        const row = { buffer: 0, workload: what, fsync: 'on', rrseqNsPerId: Math.round(rr.ns / Math.max(1, rr.ids)), rrseqIdsPerS: Math.round((rr.ids * 1e9) / rr.ns) };
+        const row = { buffer: 0, workload: what, fsync: 'on', rrseqNsPerId: Math.round(rr.ns / Math.max(1, rr.ids)), rrseqIdsPerS: Math.round((rr.ids * 1e9) / rr.ns), cpuUsPerId: cpuPerId(rr) };
         process.stderr.write(`  ${JSON.stringify(row)}\n`);
         return row;
       };

@@ -17,15 +17,24 @@ function clientTls(o: TlsOptionValues): TlsFiles | undefined {
   }
 }
 
-async function send(addr: string, command: string, o: TlsOptionValues, floor = '0'): Promise<void> {
+type AdminOptions = TlsOptionValues & { json?: boolean };
+
+/**
+ * Exit codes (README): 0 the server did it (status: it serves), 2 it refused (status: it
+ * does not serve; the message says why), 1 the server could not be reached.
+ */
+async function send(addr: string, command: string, o: AdminOptions, floor = '0'): Promise<void> {
   const tls = clientTls(o);
   const client = createGrpcClient(rrSeqProtoPath(), 'pb.RRAPI', normalizeAddr(addr), tls ? { tls } : {});
   try {
     const r = await callUnary<unknown, { ok: boolean; message: string }>(client, 'GRPCAdmin', { command, floor }, { deadlineMs: 30_000 });
-    process.stdout.write(`${r.ok ? 'ok' : 'refused'}: ${r.message}\n`);
+    if (o.json) process.stdout.write(`${JSON.stringify({ addr, command, ok: r.ok, message: r.message })}\n`);
+    else process.stdout.write(`${r.ok ? 'ok' : 'refused'}: ${r.message}\n`);
     process.exitCode = r.ok ? 0 : 2;
   } catch (e) {
-    process.stderr.write(`rrseq-admin: ${addr}: ${e instanceof Error ? e.message : String(e)}\n`);
+    const message = e instanceof Error ? e.message : String(e);
+    if (o.json) process.stdout.write(`${JSON.stringify({ addr, command, ok: false, error: message })}\n`);
+    process.stderr.write(`rrseq-admin: ${addr}: ${message}\n`);
     process.exitCode = 1;
   } finally {
     client.close();
@@ -39,14 +48,16 @@ const init = program
   .command('init')
   .argument('<addr>', 'any server of the cluster (":19001" means 127.0.0.1:19001)')
   .description('form a new cluster: every server must be up and blank (never bootstrapped)')
-  .action((addr: string, opts: TlsOptionValues) => send(addr, 'init', opts));
+  .option('--json', 'print one JSON object: {addr, command, ok, message} or {addr, command, ok: false, error}')
+  .action((addr: string, opts: AdminOptions) => send(addr, 'init', opts));
 addTlsOptions(init, clientTlsSpecs);
 const forceRecover = program
   .command('force-recover')
   .argument('<addr>', 'a server of the cluster')
   .requiredOption('--floor <n>', 'every sequence continues at or above N: pick N above every ID ever handed out')
   .description('after a majority of the servers lost their disks: make the reachable servers (a majority) serve again from at least N')
-  .action((addr: string, opts: { floor: string } & TlsOptionValues) => {
+  .option('--json', 'print one JSON object: {addr, command, ok, message} or {addr, command, ok: false, error}')
+  .action((addr: string, opts: { floor: string } & AdminOptions) => {
     if (!/^\d+$/.test(opts.floor.trim()) || BigInt(opts.floor) < 1n) {
       process.stderr.write(`rrseq-admin: --floor must be a positive integer, got "${opts.floor}"\n`);
       process.exitCode = 1;
@@ -59,7 +70,8 @@ const status = program
   .command('status')
   .argument('<addr>', 'a server')
   .description('whether that server serves, and if not why')
-  .action((addr: string, opts: TlsOptionValues) => send(addr, 'status', opts));
+  .option('--json', 'print one JSON object: {addr, command, ok, message} or {addr, command, ok: false, error}')
+  .action((addr: string, opts: AdminOptions) => send(addr, 'status', opts));
 addTlsOptions(status, clientTlsSpecs);
 if (process.argv.length <= 2) {
   // commander would print the whole help here: one error line and the usage line instead.

@@ -16,6 +16,7 @@ const program = cliConventions(new Command()
   .option('--prefetch-at <fraction>', 'fetch the next range when this fraction of the current one is used', '0.5')
   .option('--log-level <level>', 'pino log level', 'info')
   .option('--pretty', 'human-readable logs on stderr')
+  .option('--json', 'print JSON lines instead: {"id":"<id>"} per ID, {"error":"<code>","message":"..."} per error')
   );
 // --tls-ca (and --tls-cert/--tls-key when the servers run with --tls-client-auth), docs/tls.md;
 // a dialling client has no --tls-client-auth: that is the servers' setting
@@ -23,7 +24,12 @@ addTlsOptions(program, tlsOptionSpecs.filter((f) => f.flags !== '--tls-client-au
 
 program.parse();
 const [name, bufRaw, delayRaw, addrs] = program.processedArgs as [string, string, string, string[]];
-const o = program.opts<{ prefetchAt: string; logLevel: string; pretty?: boolean } & TlsOptionValues>();
+const o = program.opts<{ prefetchAt: string; logLevel: string; pretty?: boolean; json?: boolean } & TlsOptionValues>();
+// one line per event on stdout: the seed's text, or JSON lines with --json (ids as strings: 64-bit)
+const say = {
+  id: (id: bigint): string => (o.json ? `${JSON.stringify({ id: String(id) })}\n` : `Got: ${id}\n`),
+  error: (code: string, message: string, text: string): string => (o.json ? `${JSON.stringify({ error: code, message })}\n` : text),
+};
 let tls: TlsFiles | undefined;
 try {
   tls = tlsFilesFromOptions({ tlsCert: o.tlsCert, tlsKey: o.tlsKey, tlsCa: o.tlsCa }, 'client');
@@ -53,7 +59,7 @@ function makeSeq(): RRSeq {
     // A regression is proof of IDs issued twice: always said, never rate-limited.
     if (err.code === 'ERANGEREGRESSION') {
       log.error({ reason: err.reason }, 'range regression');
-      process.stdout.write(`Error: ${err.code}: ${err.message}\n`);
+      process.stdout.write(say.error(err.code, err.message, `Error: ${err.code}: ${err.message}\n`));
       return;
     }
     // Said clearly, at most once a second: no ID is handed out while this goes on.
@@ -61,7 +67,7 @@ function makeSeq(): RRSeq {
     if (now - lastReport < 1_000) return;
     lastReport = now;
     log.warn({ reason: err.reason }, 'no range available');
-    process.stdout.write(`Error: ${err.message}\n`);
+    process.stdout.write(say.error(err.code, err.message, `Error: ${err.message}\n`));
   },
   });
 }
@@ -70,10 +76,10 @@ onStopSignal(async () => {
   if (timer) clearTimeout(timer);
   await seq.close();
 });
-process.stdout.write('ready\n');
+process.stdout.write(o.json ? `${JSON.stringify({ ready: true })}\n` : 'ready\n');
 const loop = (): void => {
   const id = seq.tryNext();
-  if (id !== undefined) process.stdout.write(`Got: ${id}\n`);
+  if (id !== undefined) process.stdout.write(say.id(id));
   timer = setTimeout(loop, delayMs);
 };
 timer = setTimeout(loop, delayMs);

@@ -12,7 +12,7 @@ import { RR_SEQ_DEFAULTS, type NextOptions, type RRSeqOptions } from './rrSeqOpt
 import { rrSeqProtoPath } from '../protoPath.js';
 import { acquireLease, type LeaseStream } from './leaseStream.js';
 import { RECONNECT_CHANNEL_OPTIONS } from '../server/peerClient.js';
-import { RR_SERVER_DEFAULTS } from '../server/rrServer.js';
+import { RR_SERVER_DEFAULTS } from '../server/serverOptions.js';
 import { normalizeAddr } from '../server/wire.js';
 
 export { RR_SEQ_DEFAULTS, type NextOptions, type RRSeqError, type RRSeqOptions } from './rrSeqOptions.js';

@@ -25,6 +25,53 @@ describe('commit notices', () => {
     for (let i = 0; i < 3; i++) expect(net.chosenValue(i, E, 2n)).toBe('v2');
   });
 
+  it('a lost commit notice: an acceptor holding an undecided accept asks the proposer and learns the entry (found by the certain-burst e2e)', () => {
+    // Under a burst a PeerLink batch can fail after its retries, losing a notice. With nothing
+    // more written to the entity, replica 2 would keep entry 2 accepted-but-undecided forever
+    // and its data store would never hold an acknowledged write.
+    const net = new CoreNet(3, { localAcceptFirst: false });
+    net.write(0, E, 'v1');
+    net.run();
+    net.write(0, E, 'v2');
+    net.drop = (d) => d.to === 2 && d.msg.kind === 'commit';
+    net.run();
+    net.drop = () => false;
+    expect(net.chosenValue(0, E, 2n)).toBe('v2');
+    expect(net.entity(2, E).maxChosen).toBe(1n);
+    expect(net.entity(2, E).machine.own.acceptedNum).toBeGreaterThan(0n);
+    const cfg = net.cfg(2);
+    for (let t = 0; t < 4 * cfg.catchUpTimeoutMs && net.chosenValue(2, E, 2n) === undefined; t += 50) {
+      net.tick(50);
+      net.run();
+    }
+    expect(net.chosenValue(2, E, 2n)).toBe('v2');
+    expect(net.entity(2, E).maxChosen).toBe(2n);
+  });
+
+  it('an undecided accept whose proposer never finishes is asked about with backoff, not every tick', () => {
+    const net = new CoreNet(3, { localAcceptFirst: false });
+    net.write(0, E, 'v1');
+    net.run();
+    net.write(0, E, 'v2');
+    // only the accept to replica 2 arrives; the proposer then goes silent (crashed)
+    const toTwo = net.queue.filter((d) => d.to === 2);
+    net.queue = [];
+    for (const d of toTwo) net.apply(2, net.entity(2, E).onMessage(d.msg, net.now, 0.5));
+    net.queue = [];
+    expect(net.entity(2, E).machine.own.acceptedNum).toBeGreaterThan(0n);
+    net.drop = (d) => d.from === 0 || d.to === 0;
+    let asks = 0;
+    const horizon = 60 * net.cfg(2).catchUpTimeoutMs;
+    for (let t = 0; t < horizon; t += 50) {
+      net.tick(50);
+      asks += net.queue.filter((d) => d.from === 2 && d.msg.kind === 'catchUpReq').length;
+      net.queue = net.queue.filter((d) => d.from === 2); // only replica 2 acts here
+      net.run();
+    }
+    expect(asks).toBeGreaterThan(0);
+    expect(asks).toBeLessThan(15); // ~every catchUpTimeoutMs would be ~60
+  });
+
   it('a piggybacked commit on a message about that same entry never reaches the next entry (found by the simulation)', () => {
     // Replica 1 holds acceptor 0's accept of entry 1 and has not heard it is chosen; then the
     // proposer's own chosen record of entry 1 arrives, which says "chosen up to 1" with the

@@ -477,6 +477,7 @@ export class EntityCore {
       this.catchUpPeer = null;
       mergeEffects(e, this.startCatchUp(next, now));
     }
+    mergeEffects(e, this.askUndecided(now));
     const stuck = this.reads.find((r) => r.stage === 'probe' && now - r.since > this.cfg.retryMsBase);
     if (stuck) {
       // Probes got lost or a peer is busy: fall back to a Paxos round (write-for-read).
@@ -493,6 +494,36 @@ export class EntityCore {
       mergeEffects(e, this.fromStep(rival ? this.machine.retry() : this.machine.resend()));
     }
     return e;
+  }
+
+  /** Since when our accept of `undecided.entry` waits for a decision, and the next wait. */
+  private undecided: { entry: bigint; since: number; waitMs: number } | null = null;
+
+  /**
+   * An acceptor learns what was chosen from the proposer's commit notice (or its next
+   * PaxosCmd). A lost notice with nothing more written to the entity would leave our accept
+   * undecided and the data store behind for good: after a quiet catchUpTimeoutMs, ask the
+   * proposer of that accept for the chosen records (a catch-up), then back off (x2, up to 32x)
+   * so an accept whose proposer died costs one small request per half minute, not per tick.
+   */
+  private askUndecided(now: number): Effects {
+    const own = this.machine.own;
+    const entry = this.maxChosen + 1n;
+    if (this.writeEntry !== null || this.catchUpPeer !== null || this.machine.isPersisting || own.chosen || own.acceptedNum === 0n) {
+      if (this.writeEntry !== null || own.acceptedNum === 0n) this.undecided = null;
+      return emptyEffects();
+    }
+    const base = this.cfg.catchUpTimeoutMs;
+    if (this.undecided === null || this.undecided.entry !== entry) {
+      this.undecided = { entry, since: now, waitMs: base };
+      return emptyEffects();
+    }
+    if (now - this.undecided.since < this.undecided.waitMs) return emptyEffects();
+    this.undecided.since = now;
+    this.undecided.waitMs = Math.min(this.undecided.waitMs * 2, 32 * base);
+    const n = this.cfg.acceptorNum;
+    const owner = ballotOwner(own.acceptedNum, n);
+    return this.startCatchUp(owner !== this.cfg.acceptorId ? owner : (owner + 1) % n, now);
   }
 
   private retryDelay(random: number): number {

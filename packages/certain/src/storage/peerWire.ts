@@ -14,7 +14,9 @@ export class PeerFrameError extends QuorumkitError {
   }
 }
 
-const VERSION = 1;
+// 2: the sender's incarnation ends every frame (version 1 dropped it, which disarmed the
+// recovery fence against a wiped replica's earlier life over real peer links)
+const VERSION = 2;
 const KIND = { paxos: 1, commit: 2, catchUpReq: 3, catchUpRsp: 4, horizonReq: 5, horizonRsp: 6 } as const;
 const VALUE_NONE = 0;
 const VALUE_BYTES = 1;
@@ -228,8 +230,13 @@ export function encodePeerMsg(m: PeerMsg): Uint8Array {
       }
       break;
   }
+  // the sender's incarnation (engine/recoveryMode.ts fences an earlier life's messages)
+  w.big((m as Incarnated).inc ?? 0n);
   return w.done();
 }
+
+/** The engine stamps each outgoing message with its incarnation; it travels in every frame. */
+type Incarnated = PeerMsg & { inc?: bigint };
 
 /** Decodes a frame body; throws PeerFrameError for anything but one well-formed message. */
 export function decodePeerMsg(b: Uint8Array): PeerMsg {
@@ -281,6 +288,8 @@ export function decodePeerMsg(b: Uint8Array): PeerMsg {
     default:
       throw new PeerFrameError(`unknown kind ${kind}`);
   }
+  const inc = r.big('incarnation');
+  if (inc !== 0n) (m as Incarnated).inc = inc;
   r.end();
   return m;
 }

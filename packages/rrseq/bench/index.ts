@@ -1,7 +1,8 @@
 // The original's benchmark matrix: buffer 0/1/2/1024 x (one client, 256 concurrent
 // consumers of one client, 32 clients), 5 servers in this process, ns per ID next to
 // SimpleBufSeq, with fsync on and off. Prints a table, writes bench-results/rrseq.json.
-// RRSEQ_BENCH_MS sets the time per cell (default 1500); RRSEQ_BENCH_QUICK=1 runs only the
+// RRSEQ_BENCH_MS sets the time per cell (default 1500, after a 500 ms warm-up:
+// RRSEQ_BENCH_WARM_MS); RRSEQ_BENCH_QUICK=1 runs only the
 // cells the issue-19 goals are judged on (buffer 0 and 1024, 32 clients, fsync on, and the
 // names row), for profiling.
 import { existsSync } from 'node:fs';
@@ -14,6 +15,8 @@ import { RRSeq, RRServer, SimpleBufSeq, rrSeqProtoPath } from '../src/index.js';
 import { encodeSnapshotFile } from '../src/storage/logFormat.js';
 
 const CELL_MS = Number(process.env.RRSEQ_BENCH_MS ?? 1_500);
+// Untimed run of the same load before each cell (RRSEQ_BENCH_WARM_MS, default 500).
+const WARM_MS = Number(process.env.RRSEQ_BENCH_WARM_MS ?? 500);
 const QUICK = process.env.RRSEQ_BENCH_QUICK === '1';
 // RRSEQ_BENCH_BUFS=0 (a comma list) narrows the buffer sizes (none: only the names row), RRSEQ_BENCH_NAMES=0 drops the names row.
 // RRSEQ_BENCH_RR_ONLY=1 skips the calibration and SimpleBufSeq cells (a profile of RRSeq alone).
@@ -64,26 +67,34 @@ async function writeFilledFiles(paths: string[], count: number): Promise<void> {
 async function measure(make: () => Seq, workload: Workload): Promise<{ ids: number; ns: number; cpuUs: number }> {
   const seqs = workload === '32 clients' ? Array.from({ length: 32 }, make) : [make()];
   const loops = workload === '256 consumers' ? 256 : workload === '32 clients' ? 32 : 1;
-  // Warm up (connections, first range), then count for CELL_MS.
+  // Run every consumer loop for `ms`, counting the IDs taken.
+  const run = async (ms: number): Promise<number> => {
+    let ids = 0;
+    let stop = false;
+    await Promise.all(
+      Array.from({ length: loops }, async (_, i) => {
+        const s = seqs[i % seqs.length]!;
+        let n = 0;
+        while (!stop) {
+          await s.next();
+          ids++;
+          // Yield now and then so the timer below can fire when next() never waits.
+          if (++n % 4096 === 0) await new Promise((r) => setImmediate(r));
+        }
+      }).concat([new Promise<void>((r) => setTimeout(() => ((stop = true), r()), ms))]),
+    );
+    return ids;
+  };
+  // Warm up (connections, first range, and WARM_MS of the same load so the hot code is
+  // compiled: without it the first cell of a process took up to 1.5x the CPU per ID of
+  // the same cell run later, 324 vs 219 us in one run), then count for CELL_MS.
   await Promise.all(seqs.map((s) => s.next()));
-  let ids = 0;
-  let stop = false;
+  if (WARM_MS > 0) await run(WARM_MS);
   // CPU time of this process (servers and clients) per ID: far less sensitive to the
   // other work on a shared machine than IDs/s, which also counts time spent descheduled.
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: loops }, async (_, i) => {
-      const s = seqs[i % seqs.length]!;
-      let n = 0;
-      while (!stop) {
-        await s.next();
-        ids++;
-        // Yield now and then so the timer below can fire when next() never waits.
-        if (++n % 4096 === 0) await new Promise((r) => setImmediate(r));
-      }
-    }).concat([new Promise<void>((r) => setTimeout(() => ((stop = true), r()), CELL_MS))]),
-  );
+  const ids = await run(CELL_MS);
   const ns = Number(process.hrtime.bigint() - t0);
   const cpu = process.cpuUsage(cpu0);
   await Promise.all(seqs.map((s) => s.close()));

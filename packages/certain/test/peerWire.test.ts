@@ -38,6 +38,7 @@ const msg: fc.Arbitrary<PeerMsg> = fc.oneof(
     kind: fc.constant('horizonRsp' as const), srcAcceptorId: id, recovering: fc.boolean(),
     horizons: fc.array(fc.record({ entityId: u64, horizon: u64 }), { maxLength: 6 }), next: fc.option(u64, { nil: null }),
   }),
+  fc.record({ kind: fc.constant('chosenSummary' as const), srcAcceptorId: id, chosen: fc.array(fc.record({ entityId: u64, maxChosen: u64 }), { maxLength: 6 }) }),
 );
 
 describe('peer wire', () => {

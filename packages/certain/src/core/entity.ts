@@ -496,6 +496,16 @@ export class EntityCore {
     return e;
   }
 
+  /**
+   * A peer says it has the entity chosen up to `maxChosen` (its chosen summary): behind it,
+   * catch up from it. Only chosen records are taken from a catch-up, so this is a hint that
+   * can never change what is chosen. A learner follows its own horizon instead.
+   */
+  peerChosen(peer: number, maxChosen: bigint, now: number): Effects {
+    if (this.learner || this.getAllInProgress || maxChosen <= this.maxChosen || peer === this.cfg.acceptorId) return emptyEffects();
+    return this.startCatchUp(peer, now);
+  }
+
   /** Since when our accept of `undecided.entry` waits for a decision, and the next wait. */
   private undecided: { entry: bigint; since: number; waitMs: number } | null = null;
 

@@ -61,9 +61,21 @@ export interface HorizonRsp {
   next: bigint | null;
 }
 
+/**
+ * Anti-entropy: every chosenGossipMs a replica tells each peer how far the entities it saw
+ * advance lately are chosen. A peer behind on one catches up from the sender. It repairs what
+ * a lost accept and a lost commit notice together leave behind: an acceptor that never heard
+ * of an entry would otherwise stay behind until the entity is written or read there again.
+ */
+export interface ChosenSummary {
+  kind: 'chosenSummary';
+  srcAcceptorId: number;
+  chosen: { entityId: bigint; maxChosen: bigint }[];
+}
+
 /** Messages about one entity (what EntityCore takes). */
 export type EntityMsg = { kind: 'paxos'; cmd: PaxosCmd } | CatchUpReq | CatchUpRsp | CommitMsg;
-export type PeerMsg = EntityMsg | HorizonReq | HorizonRsp;
+export type PeerMsg = EntityMsg | HorizonReq | HorizonRsp | ChosenSummary;
 
 export function isEntityMsg(m: PeerMsg): m is EntityMsg {
   return m.kind === 'paxos' || m.kind === 'catchUpReq' || m.kind === 'catchUpRsp' || m.kind === 'commit';

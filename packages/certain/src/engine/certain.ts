@@ -24,6 +24,7 @@ import { openVerifiedStores } from './openStores.js';
 import { CommitPipeline } from './commitPipeline.js';
 import { Applier } from './applier.js';
 import { catchUpResponse } from './catchUpServer.js';
+import { ChosenGossip } from './chosenGossip.js';
 
 export interface CertainOptions {
   acceptorId: number;
@@ -67,6 +68,7 @@ export class Certain {
   private readonly entities = new Map<bigint, EntityCore>();
   private readonly loading = new Map<bigint, Promise<EntityCore>>();
   private readonly applier: Applier;
+  private readonly gossip: ChosenGossip;
 
   private readonly writeWaiters = new Map<bigint, WriteWaiter>();
   private readonly readWaiters = new Map<number, ReadWaiter>();
@@ -137,6 +139,7 @@ export class Certain {
       maxCommitNum: this.tuning.maxCommitNum,
       applyDelayMs: this.tuning.applyDelayMs,
     });
+    this.gossip = new ChosenGossip({ windowMs: this.tuning.chosenGossipWindowMs, entitiesMax: this.tuning.chosenGossipEntitiesMax, acceptorId: opts.acceptorId });
     this.recovery = new RecoveryMode({
       plog: () => this.plog,
       log: this.log,
@@ -206,6 +209,7 @@ export class Certain {
       this.startGetAll(e, this.otherPeers());
     }
     this.timers.push(setInterval(() => this.tick(), this.tuning.tickMs));
+    this.timers.push(setInterval(() => this.sendChosenSummaries(), this.tuning.chosenGossipMs));
     this.timers.push(setInterval(() => {
       this.expireSweep().catch((err: unknown) => this.log.error({ err }, 'plog expiry sweep failed'));
     }, this.tuning.expireCheckMs));
@@ -417,6 +421,10 @@ export class Certain {
       this.recovery.onHorizonRsp(msg, Date.now()).catch((err: unknown) => this.log.error({ err, from }, 'horizon handling failed'));
       return;
     }
+    if (msg.kind === 'chosenSummary') {
+      this.onChosenSummary(from, msg.chosen);
+      return;
+    }
     if (!isEntityMsg(msg)) return;
     const entityId = msg.kind === 'paxos' ? msg.cmd.header.entityId : msg.entityId;
     if (msg.kind === 'catchUpReq') {
@@ -429,6 +437,29 @@ export class Certain {
       this.entity(entityId).then(
         (c) => this.handle(c.onMessage(msg, Date.now(), Math.random())),
         (err: unknown) => this.log.warn({ err, from, entityId: String(entityId) }, 'peer message dropped: entity did not load'),
+      );
+    }
+  }
+
+  /** Send every peer the chosen summary of the entities that advanced lately (anti-entropy). */
+  private sendChosenSummaries(): void {
+    if (this.stopped) return;
+    const msgs = this.gossip.round(Date.now(), (id) => this.entities.get(id)?.maxChosen);
+    for (const m of msgs) for (const to of this.otherPeers()) this.send(to, m);
+  }
+
+  /** A peer's chosen summary: catch up on every entity it has further chosen than we know. */
+  private onChosenSummary(from: number, chosen: { entityId: bigint; maxChosen: bigint }[]): void {
+    const now = Date.now();
+    for (const { entityId, maxChosen } of chosen) {
+      const core = this.entities.get(entityId);
+      if (core) {
+        if (maxChosen > core.maxChosen) this.handle(core.peerChosen(from, maxChosen, now));
+        continue;
+      }
+      this.entity(entityId).then(
+        (c) => this.handle(c.peerChosen(from, maxChosen, Date.now())),
+        (err: unknown) => this.log.warn({ err, from, entityId: String(entityId) }, 'chosen summary entry dropped: entity did not load'),
       );
     }
   }
@@ -476,6 +507,7 @@ export class Certain {
     // waits for the chosen record to be durable (release).
     for (const c of e.chosen) {
       this.metrics.chosen++;
+      this.gossip.note(c.entityId, now);
       this.settleWrite(c.entityId, c.entry, c.mine);
       const idle = this.idleWaiters.get(c.entityId);
       if (idle) {

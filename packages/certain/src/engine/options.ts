@@ -36,6 +36,12 @@ export interface CertainTuning {
   horizonPageNum: number;
   /** client uuids one value may carry (each is a dedup index row written with the chosen record) */
   uuidsPerValueMax: number;
+  /** how often each replica sends its peers the chosen summary of entities that advanced lately */
+  chosenGossipMs: number;
+  /** an entity is in the summaries for this long after its maxChosen last advanced */
+  chosenGossipWindowMs: number;
+  /** entities per summary round (the most recently advanced first; one message per 1024) */
+  chosenGossipEntitiesMax: number;
   /** the original's EnableLearnOnly: never vote, only learn chosen entries; client commands refused */
   learnOnly: boolean;
 }
@@ -61,5 +67,8 @@ export const defaultTuning: CertainTuning = {
   getAllSessionIdleMs: 60_000,
   horizonPageNum: 1000,
   learnOnly: false,
+  chosenGossipMs: 1000,
+  chosenGossipWindowMs: 10_000,
+  chosenGossipEntitiesMax: 4096,
   uuidsPerValueMax: 1024,
 };

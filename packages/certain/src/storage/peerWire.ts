@@ -5,7 +5,7 @@
 // malformed frame with PeerFrameError, so a damaged or hostile frame changes nothing.
 // Pure: no node:* imports.
 import { QuorumkitError } from '@quorumkit/shared-storage';
-import type { CatchUpReq, CatchUpRsp, CommitMsg, EntryRecord, HorizonReq, HorizonRsp, PaxosCmd, PeerMsg } from '../core/index.js';
+import type { CatchUpReq, CatchUpRsp, ChosenSummary, CommitMsg, EntryRecord, HorizonReq, HorizonRsp, PaxosCmd, PeerMsg } from '../core/index.js';
 
 /** A peer frame that does not decode: truncated, unknown tag, over a bound, or trailing bytes. */
 export class PeerFrameError extends QuorumkitError {
@@ -17,7 +17,7 @@ export class PeerFrameError extends QuorumkitError {
 // 2: the sender's incarnation ends every frame (version 1 dropped it, which disarmed the
 // recovery fence against a wiped replica's earlier life over real peer links)
 const VERSION = 2;
-const KIND = { paxos: 1, commit: 2, catchUpReq: 3, catchUpRsp: 4, horizonReq: 5, horizonRsp: 6 } as const;
+const KIND = { paxos: 1, commit: 2, catchUpReq: 3, catchUpRsp: 4, horizonReq: 5, horizonRsp: 6, chosenSummary: 7 } as const;
 const VALUE_NONE = 0;
 const VALUE_BYTES = 1;
 const VALUE_AS_SRC = 2;
@@ -229,6 +229,13 @@ export function encodePeerMsg(m: PeerMsg): Uint8Array {
         w.big(h.horizon);
       }
       break;
+    case 'chosenSummary':
+      w.uint(m.chosen.length);
+      for (const c of m.chosen) {
+        w.big(c.entityId);
+        w.big(c.maxChosen);
+      }
+      break;
   }
   // the sender's incarnation (engine/recoveryMode.ts fences an earlier life's messages)
   w.big((m as Incarnated).inc ?? 0n);
@@ -283,6 +290,13 @@ export function decodePeerMsg(b: Uint8Array): PeerMsg {
       const horizons: HorizonRsp['horizons'] = [];
       for (let i = 0; i < n; i++) horizons.push({ entityId: r.big('entityId'), horizon: r.big('horizon') });
       m = { kind: 'horizonRsp', srcAcceptorId: src, recovering, horizons, next };
+      break;
+    }
+    case KIND.chosenSummary: {
+      const n = r.uint('summary count', COUNT_MAX);
+      const chosen: ChosenSummary['chosen'] = [];
+      for (let i = 0; i < n; i++) chosen.push({ entityId: r.big('entityId'), maxChosen: r.big('maxChosen') });
+      m = { kind: 'chosenSummary', srcAcceptorId: src, chosen };
       break;
     }
     default:

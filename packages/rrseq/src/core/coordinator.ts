@@ -15,9 +15,10 @@
 // Pure: time and randomness come in as arguments, messages go out through drain().
 
 import { jitteredBackoffMs, type CoordinatorConfig } from './config.js';
+import type { AllocErrorCode, Attempt, NameState, Pending } from './coordinatorState.js';
 import { ID_MAX, majority, type PeerOp, type PeerResult } from './types.js';
 
-export type AllocErrorCode = 'EDEADLINE' | 'ENOQUORUM' | 'ECONFLICT' | 'EOVERFLOW';
+export type { AllocErrorCode } from './coordinatorState.js';
 
 export interface Send {
   to: number;
@@ -31,49 +32,6 @@ export interface Completion {
   error?: AllocErrorCode;
 }
 
-interface Pending {
-  req: number;
-  size: bigint;
-  deadline: number;
-  done: boolean;
-}
-
-interface Attempt {
-  /** Changes when the attempt moves from read to write: late read answers are ignored. */
-  round: number;
-  opIds: string[];
-  phase: 'read' | 'write';
-  batch: Pending[];
-  size: bigint;
-  from: bigint;
-  timeoutAt: number;
-  ok: Set<number>;
-  /** Distinct replicas (by identity) among `ok`: what a majority is counted on. */
-  okReplicas: Set<string>;
-  failed: Set<number>;
-  /** Replicas that answered RECOVERING / ERROR or never answered: not reachable. */
-  unreachable: number;
-  maxSeen: bigint;
-  anyAck: boolean;
-  rejects: Map<number, bigint>;
-}
-
-interface NameState {
-  queue: Pending[];
-  /** In flight, oldest first: at most one read, or up to pipelineDepth writes. */
-  attempts: Attempt[];
-  /** A value at least one majority reached; the next attempt writes from here. */
-  hint?: bigint;
-  /** The end of the latest write started (a pipelined attempt writes from here). */
-  tail?: bigint;
-  tokens: Map<number, string>;
-  retryAt: number;
-  failures: number;
-  /** Ops of the last successful write round: late answers from them drive read repair. */
-  lateOpIds: string[];
-  lastError?: AllocErrorCode;
-}
-
 export interface CoordinatorStats {
   attempts: number;
   retries: number;
@@ -85,6 +43,12 @@ export interface CoordinatorStats {
 export class Coordinator {
   private readonly need: number;
   private readonly names = new Map<string, NameState>();
+  /**
+   * Names with requests queued or attempts in flight: all that tick(), nextWakeAt() and
+   * pending() visit. Idle names stay cached (up to namesCachedMax); visiting them too made
+   * every event O(names served): 4.6 ms per nextWakeAt() with 50,000 cached.
+   */
+  private readonly busy = new Set<string>();
   private readonly ops = new Map<string, { name: string; round: number; kind: PeerOp['kind'] }>();
   private sends: Send[] = [];
   private completions: Completion[] = [];
@@ -120,13 +84,16 @@ export class Coordinator {
     }
     st.queue.push({ req, size, deadline: now + this.cfg.deadlineMs, done: false });
     if (start) this.maybeStart(name, st, now);
+    this.settle(name, st);
   }
 
   /** Start attempts for the queued requests of these names (see request(..., false)). */
   startQueued(names: Iterable<string>, now: number): void {
     for (const name of names) {
       const st = this.names.get(name);
-      if (st) this.maybeStart(name, st, now);
+      if (!st) continue;
+      this.maybeStart(name, st, now);
+      this.settle(name, st);
     }
   }
 
@@ -165,10 +132,14 @@ export class Coordinator {
       if (r.value > at.maxSeen) at.maxSeen = r.value;
     }
     this.progress(where.name, st, at, now);
+    this.settle(where.name, st);
   }
 
   tick(now: number): void {
-    for (const [name, st] of this.names) {
+    // A copy: settle() below takes names that finished out of the set.
+    for (const name of [...this.busy]) {
+      const st = this.names.get(name);
+      if (!st) continue;
       for (const p of st.queue) if (!p.done && now >= p.deadline) this.fail(p, st.lastError ?? 'EDEADLINE');
       st.queue = st.queue.filter((p) => !p.done);
       for (const at of [...st.attempts]) {
@@ -179,6 +150,7 @@ export class Coordinator {
         }
       }
       this.maybeStart(name, st, now);
+      this.settle(name, st);
     }
   }
 
@@ -188,12 +160,13 @@ export class Coordinator {
     const at = (x: number): void => {
       if (t === undefined || x < t) t = x;
     };
-    for (const st of this.names.values()) {
-      for (const a of st.attempts) {
+    for (const name of this.busy) {
+      const st = this.names.get(name);
+      for (const a of st?.attempts ?? []) {
         at(a.timeoutAt);
         for (const p of a.batch) if (!p.done) at(p.deadline);
       }
-      if (st.queue.length > 0) {
+      if (st && st.queue.length > 0) {
         if (st.attempts.length < this.depth) at(st.retryAt);
         for (const p of st.queue) at(p.deadline);
       }
@@ -211,8 +184,17 @@ export class Coordinator {
   /** Requests queued or in flight (for metrics and tests). */
   pending(): number {
     let n = 0;
-    for (const st of this.names.values()) n += st.queue.length + st.attempts.reduce((k, a) => k + a.batch.filter((p) => !p.done).length, 0);
+    for (const name of this.busy) {
+      const st = this.names.get(name);
+      if (st) n += st.queue.length + st.attempts.reduce((k, a) => k + a.batch.filter((p) => !p.done).length, 0);
+    }
     return n;
+  }
+
+  /** Keep `busy` in step with the name's state (after anything that may have changed it). */
+  private settle(name: string, st: NameState): void {
+    if (st.queue.length > 0 || st.attempts.length > 0) this.busy.add(name);
+    else this.busy.delete(name);
   }
 
   private get depth(): number {
@@ -374,6 +356,7 @@ export class Coordinator {
       if (st.attempts.length === 0 && st.queue.length === 0) {
         for (const id of st.lateOpIds) this.ops.delete(id);
         this.names.delete(name);
+        this.busy.delete(name);
         if (this.names.size <= this.cfg.namesCachedMax) return;
       }
     }

@@ -15,7 +15,9 @@ export function cardConf(dir: string, ports: number[]): string {
   const conf = join(dir, 'bench.conf');
   const peer = ports.slice(0, 3).map((p) => `127.0.0.1:${p}`);
   const card = ports.slice(3, 6).map((p) => `127.0.0.1:${p}`);
-  writeFileSync(conf, `ServerAddrs = ${peer.join(',')}\nCardAddrs = ${card.join(',')}\nAcceptorNum = 3\nLogLevel = warn\n`);
+  // BENCH_CERTAIN_CONF: extra config lines for A/B runs (e.g. 'DataStoreSync = 1')
+  const extra = (process.env.BENCH_CERTAIN_CONF ?? '').split(';').map((l) => l.trim()).filter(Boolean).join('\n');
+  writeFileSync(conf, `ServerAddrs = ${peer.join(',')}\nCardAddrs = ${card.join(',')}\nAcceptorNum = 3\nLogLevel = warn\n${extra}\n`);
   return conf;
 }
 

@@ -179,7 +179,7 @@ export class Certain {
     let fresh = this.opts.freshPlog ?? (path !== undefined && !existsSync(join(path, `logdb_${id}`, 'CURRENT')));
     let bootstrap = this.opts.bootstrap === true;
     if (!this.opts.plog && !this.opts.db) {
-      const opened = await openVerifiedStores(path!, id, this.opts.apply!, this.log);
+      const opened = await openVerifiedStores(path!, id, this.opts.apply!, this.log, Date.now, this.tuning.dataStoreSync);
       this.plog = opened.plog;
       this.db = opened.db;
       this.damagedStores = opened.damaged;
@@ -190,7 +190,7 @@ export class Certain {
       }
     } else {
       this.plog = this.opts.plog ?? (await LevelPlog.open(join(path!, `logdb_${id}`), { verify: true }));
-      this.db = this.opts.db ?? (await LevelDb.open(join(path!, `datadb_${id}`), this.opts.apply!, { verify: true }));
+      this.db = this.opts.db ?? (await LevelDb.open(join(path!, `datadb_${id}`), this.opts.apply!, { verify: true, applySync: this.tuning.dataStoreSync }));
     }
     await this.recovery.start({ fresh, bootstrap, now: Date.now() });
     this.catchUpLimiter = new RateLimiter(this.tuning.catchUpPerSecMax, Date.now());
@@ -237,6 +237,8 @@ export class Certain {
     while (this.pipeline.writing) await new Promise((r) => setTimeout(r, 5));
     await this.applier.settle();
     await this.getAllSource.close();
+    // a clean stop leaves the data store durable (a crash leaves the plog to replay)
+    await this.db.checkpoint?.().catch((err: unknown) => this.log.error({ err }, 'data store checkpoint at stop failed'));
     await this.plog.close();
     await this.db.close();
   }
@@ -567,12 +569,20 @@ export class Certain {
    */
   private async expireSweep(): Promise<void> {
     const now = Date.now();
+    const targets: [bigint, bigint][] = [];
     for (const [entityId, core] of this.entities) {
-      if (this.stopped) return;
       if (core.getAllInProgress) continue;
       const mc = this.applier.committed.get(entityId) ?? 0n;
       const upTo = mc < core.maxChosen ? mc : core.maxChosen - 1n; // keep the newest chosen record
-      if (upTo < 1n) continue;
+      if (upTo >= 1n) targets.push([entityId, upTo]);
+    }
+    // The plog is the write-ahead log of the (unsynced) data store: what it deletes must be
+    // durable there first. Every apply counted in `targets` has resolved, so one checkpoint
+    // now covers them all.
+    if (targets.length > 0 && !this.stopped) await this.db.checkpoint?.();
+    for (const [entityId, upTo] of targets) {
+      if (this.stopped) return;
+      if (this.entities.get(entityId)?.getAllInProgress) continue;
       this.metrics.expired += await this.plog.expire(entityId, upTo, now - this.tuning.plogExpireTimeMs);
     }
     if (this.stopped) return;

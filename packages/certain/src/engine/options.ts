@@ -36,6 +36,12 @@ export interface CertainTuning {
   horizonPageNum: number;
   /** client uuids one value may carry (each is a dedup index row written with the chosen record) */
   uuidsPerValueMax: number;
+  /**
+   * fsync each apply of a chosen entry to the data store (the original's behaviour). Off by
+   * default: the synced plog is the data store's write-ahead log (replayed above its
+   * maxCommitted at start, checkpointed before plog expiry), one fsync per tick fewer.
+   */
+  dataStoreSync: boolean;
   /** how often each replica sends its peers the chosen summary of entities that advanced lately */
   chosenGossipMs: number;
   /** an entity is in the summaries for this long after its maxChosen last advanced */
@@ -67,6 +73,7 @@ export const defaultTuning: CertainTuning = {
   getAllSessionIdleMs: 60_000,
   horizonPageNum: 1000,
   learnOnly: false,
+  dataStoreSync: false,
   chosenGossipMs: 1000,
   chosenGossipWindowMs: 10_000,
   chosenGossipEntitiesMax: 4096,

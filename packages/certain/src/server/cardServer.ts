@@ -42,6 +42,7 @@ export async function startCardServer(c: CardServerConfig, log: Logger, opts: { 
     bootstrap,
     options: {
       learnOnly: c.enableLearnOnly,
+      dataStoreSync: c.dataStoreSync ?? false,
       enablePreAuth: c.enablePreAuth,
       localAcceptFirst: c.localAcceptFirst,
       plogExpireTimeMs: c.plogExpireTimeMs,

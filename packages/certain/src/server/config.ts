@@ -24,6 +24,8 @@ export interface CardServerConfig {
   peerInflightMax?: number;
   /** the original's EnableLearnOnly: this server never votes, it only learns chosen entries */
   enableLearnOnly: boolean;
+  /** fsync every apply to the data store (off: the synced plog is its write-ahead log) */
+  dataStoreSync?: boolean;
   /** serve RecoverData (GetAll one card's entity now; card_tool -o Recover): off by default */
   enableRecoverData: boolean;
   /** serve GetAllForCertain (page an entity's cards out of a pinned snapshot): off by default */
@@ -45,6 +47,7 @@ export const configDefaults: CardServerConfig = {
   inflightMax: 512,
   peerInflightMax: 256,
   enableLearnOnly: false,
+  dataStoreSync: false,
   enableRecoverData: false,
   enableGetAllForCertain: false,
   logLevel: 'info',
@@ -95,6 +98,7 @@ export function parseConfig(text: string): { config: CardServerConfig; warnings:
       case 'enablepreauth': c.enablePreAuth = bool(key, v); break;
       case 'localacceptfirst': c.localAcceptFirst = bool(key, v); break;
       case 'enablelearnonly': c.enableLearnOnly = bool(key, v); break;
+      case 'datastoresync': c.dataStoreSync = bool(key, v); break;
       case 'enablerecoverdata': c.enableRecoverData = bool(key, v); break;
       case 'enablegetallforcertain': c.enableGetAllForCertain = bool(key, v); break;
       case 'plogexpiretimems': c.plogExpireTimeMs = int(key, v, 0); break;

@@ -52,6 +52,8 @@ export interface CommitEntry {
   uuids?: bigint[];
 }
 
+const CHECKPOINT_KEY = new TextEncoder().encode('checkpoint');
+
 // Snapshot rows carry a phase byte before the key: data rows, then the entity's uuid index.
 const PHASE_DATA = 0;
 const PHASE_UUID = 1;
@@ -82,6 +84,12 @@ export interface Db {
   finishGetAll(entityId: bigint, maxCommitted: bigint): Promise<void>;
   /** Entities whose GetAll was interrupted (flag still set). */
   pendingGetAll(): Promise<bigint[]>;
+  /**
+   * Make every apply that has resolved so far durable (optional; a store that syncs each
+   * apply needs none). The engine calls it before it deletes plog entries the data store
+   * holds, since the plog is the write-ahead log of an unsynced data store.
+   */
+  checkpoint?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -98,6 +106,7 @@ export class LevelDb implements Db {
     private readonly store: Store,
     private readonly applyFn: ApplyFn,
     bucketMs: number,
+    private readonly applySync: boolean,
   ) {
     this.meta = store.keyspace('meta');
     this.data = store.keyspace('data');
@@ -107,9 +116,14 @@ export class LevelDb implements Db {
     this.uuidBuckets = new UuidBuckets(store.keyspace('uuidt'), this.uuids, this.writer, (v) => openUuidRow(v).at, bucketMs);
   }
 
-  /** verify: check every WAL/table checksum first; damage throws StoreDamagedError (shared-storage). */
-  static async open(where: string | { memory: true }, apply: ApplyFn, opts: { uuidBucketMs?: number; verify?: boolean } = {}): Promise<LevelDb> {
-    const db = new LevelDb(await openStore(where, { verify: opts.verify }), apply, opts.uuidBucketMs ?? UUID_BUCKET_MS_DEFAULT);
+  /**
+   * verify: check every WAL/table checksum first; damage throws StoreDamagedError (shared-storage).
+   * applySync false: applies of chosen entries are written without fsync (the plog, synced, is
+   * their write-ahead log: the engine replays it above the data store's maxCommitted at start
+   * and calls checkpoint() before plog expiry); GetAll and other writes stay synced.
+   */
+  static async open(where: string | { memory: true }, apply: ApplyFn, opts: { uuidBucketMs?: number; verify?: boolean; applySync?: boolean } = {}): Promise<LevelDb> {
+    const db = new LevelDb(await openStore(where, { verify: opts.verify }), apply, opts.uuidBucketMs ?? UUID_BUCKET_MS_DEFAULT, opts.applySync ?? true);
     await db.indexUuidTimes();
     return db;
   }
@@ -186,8 +200,19 @@ export class LevelDb implements Db {
       }
     }
     ops.push(this.meta.put(encodeBigintKey(entityId), sealValue(entries[entries.length - 1]!.entry)));
-    await this.writer.write(ops);
+    if (this.applySync) await this.writer.write(ops);
+    else await this.store.write(ops, { sync: false });
   }
+
+  async checkpoint(): Promise<void> {
+    if (this.applySync) return;
+    // one synced write: LevelDB's log fsync makes every earlier (unsynced) batch durable with it
+    await this.writer.write([this.store.keyspace('sys').put(CHECKPOINT_KEY, sealValue(Date.now()))]);
+    this.checkpoints++;
+  }
+
+  /** checkpoint() calls that synced (tests, metrics). */
+  checkpoints = 0;
 
   async hasUuid(entityId: bigint, uuid: bigint, sinceMs: number): Promise<boolean> {
     return (await this.uuidRow(entityId, uuid, sinceMs)) !== undefined;

@@ -9,11 +9,14 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const CLI = resolve(here, '../cli/constdb-server.js');
+// BENCH_CONSTDB_CLI: another build of constdb-server (an A/B against the current one)
+const CLI = process.env.BENCH_CONSTDB_CLI ? resolve(process.env.BENCH_CONSTDB_CLI) : resolve(here, '../cli/constdb-server.js');
 const ROOT = resolve(here, '../../../..');
 const N = Number(process.env.BENCH_N ?? 200_000);
 const RESYNC_KEYS = Number(process.env.BENCH_RESYNC_KEYS ?? 1_000_000);
-const TESTS = ['SET', 'GET', 'INCR', 'SADD', 'HSET'];
+const TESTS = ['SET', 'GET', 'INCR', 'SADD', 'HSET', 'LPUSH', 'ZADD'];
+/** redis-benchmark -t names of TESTS */
+const TEST_LIST = TESTS.map((t) => t.toLowerCase()).join(',');
 
 function which(bin: string): string | undefined {
   const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' });
@@ -54,7 +57,7 @@ async function startConstdb(port: number, id: number, extra: string[] = []): Pro
   return start(process.execPath, [CLI, '--node-id', String(id), '--port', String(port), '--work-dir', dir, '--log-level', 'warn', ...extra], /ready on/);
 }
 
-function benchmark(tool: string, port: number, pipeline: number, tests = 'set,get,incr,sadd,hset', n = N): Record<string, number> {
+function benchmark(tool: string, port: number, pipeline: number, tests = TEST_LIST, n = N): Record<string, number> {
   const r = spawnSync(tool, ['-p', String(port), '-t', tests, '-n', String(n), '-c', '50', '-P', String(pipeline), '--csv'], { encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
   const out: Record<string, number> = {};
@@ -170,24 +173,25 @@ async function main(): Promise<void> {
   }
   const tool = which('redis-benchmark');
   const redisServer = which('redis-server');
-  const result: Record<string, unknown> = { workload: `redis-benchmark -t set,get,incr,sadd,hset -n ${N} -c 50`, date: new Date().toISOString() };
+  const result: Record<string, unknown> = { workload: `redis-benchmark -t ${TEST_LIST} -n ${N} -c 50`, date: new Date().toISOString() };
   if (!tool) {
     console.log('redis-benchmark not installed (Debian package redis-tools): nothing to measure');
     result.skipped = 'redis-benchmark not installed';
   } else {
     const rows: Array<Record<string, string | number>> = [];
-    for (const P of [1, 16]) {
+    // BENCH_P: the pipelines to run (an A/B may run one)
+    for (const P of (process.env.BENCH_P ?? '1,16').split(',').map(Number)) {
       let redis: Record<string, number> = {};
       if (redisServer) {
         const port = await freePort();
         const child = await start(redisServer, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir()], /Ready to accept/);
-        benchmark(tool, port, P, 'set,get,incr,sadd,hset', 20_000); // warm-up, same for both
+        benchmark(tool, port, P, TEST_LIST, 20_000); // warm-up, same for both
         redis = benchmark(tool, port, P);
         child.kill('SIGKILL');
       }
       const port = await freePort();
       const child = await startConstdb(port, 1);
-      benchmark(tool, port, P, 'set,get,incr,sadd,hset', 20_000); // warm-up (JIT), same for both
+      benchmark(tool, port, P, TEST_LIST, 20_000); // warm-up (JIT), same for both
       const constdb = benchmark(tool, port, P);
       child.kill('SIGKILL');
       for (const t of TESTS) {
@@ -198,6 +202,11 @@ async function main(): Promise<void> {
     console.log(`\nsingle node, ${result.workload}, redis-server without persistence, constdb with snapshots only`);
     console.table(rows);
     result.singleNode = rows;
+    if (process.env.BENCH_ONLY === 'single') {
+      // an A/B of one build against another: the single-node table only, nothing written
+      console.log(JSON.stringify({ cli: CLI, rows }));
+      process.exit(0);
+    }
 
     // AOF everysec (durability on)
     {
@@ -219,7 +228,7 @@ async function main(): Promise<void> {
       await c.call('MEET', `127.0.0.1:${ports[1]}`);
       await c.call('MEET', `127.0.0.1:${ports[2]}`);
       c.disconnect();
-      const r = benchmark(tool, ports[0]!, 1, 'set,get,incr,sadd,hset');
+      const r = benchmark(tool, ports[0]!, 1, TEST_LIST);
       const lag = await lagMs(ports[0]!, ports[1]!);
       kids.forEach((k) => k.kill('SIGKILL'));
       result.threeNodes = { p1: r, lagMs: lag };

@@ -14,6 +14,21 @@ export function which(bin: string): string | undefined {
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
+/**
+ * redis-benchmark 7.0's default test list, in its order (the CSV names of `redis-benchmark
+ * --csv` without -t): issue 22's acceptance runs all of them.
+ */
+export const REDIS_BENCHMARK_DEFAULT_TESTS = [
+  'PING_INLINE', 'PING_MBULK', 'SET', 'GET', 'INCR', 'LPUSH', 'RPUSH', 'LPOP', 'RPOP', 'SADD', 'HSET', 'SPOP', 'ZADD', 'ZPOPMIN',
+  'LPUSH (needed to benchmark LRANGE)', 'LRANGE_100 (first 100 elements)', 'LRANGE_300 (first 300 elements)',
+  'LRANGE_500 (first 500 elements)', 'LRANGE_600 (first 600 elements)', 'MSET (10 keys)',
+];
+
+/** Test names of redis-benchmark --csv output, in order. */
+export function benchmarkCsvTests(stdout: string): string[] {
+  return stdout.split('\n').filter((l) => l.startsWith('"') && !l.startsWith('"test"')).map((l) => l.split(',')[0]!.replace(/"/g, ''));
+}
+
 export function tmp(prefix = 'constdb-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }

@@ -122,4 +122,23 @@ describe('ReplyBuffer', () => {
     r.set(2);
     expect(r.take().toString()).toBe('_\r\n%1\r\n~2\r\n');
   });
+
+  it('take() hands out views that later replies never overwrite (slab refills and growth)', () => {
+    for (const initial of [64, 4096]) {
+    const r = new ReplyBuffer(initial);
+    const taken: Array<[Buffer, string]> = [];
+    for (let i = 0; i < 2000; i++) {
+      // small replies, and now and then one bigger than the buffer (growth)
+      if (i % 997 === 500) r.bulk(Buffer.alloc(10_000, 97 + (i % 26)));
+      else r.int(i);
+      if (i % 3 === 0) {
+        const v = r.take();
+        taken.push([v, v.toString('latin1')]);
+      }
+    }
+    for (const [v, text] of taken) expect(v.toString('latin1')).toBe(text);
+    expect(taken.map(([, t]) => t).join('')).toContain(':1998\r\n');
+    expect(r.pending).toBe(':1999\r\n'.length);
+    }
+  });
 });

@@ -1,6 +1,6 @@
 // The command table (names, Redis arities, key positions) and dispatch: arity checks,
 // AUTH gating and unknown-command errors with Redis's exact texts.
-import { type CmdCtx, type CommandSpec, type Handler, ERR, lower } from './context.js';
+import { type CmdCtx, type CommandSpec, type Handler, ERR } from './context.js';
 import * as S from './cmdStrings.js';
 import * as C from './cmdCollections.js';
 import * as K from './cmdKeys.js';
@@ -18,11 +18,16 @@ import * as FL from './cmdFloat.js';
 import * as CS from './cmdCollScan.js';
 import * as B from './cmdBlocking.js';
 import * as O from './cmdObject.js';
+import { CommandIndex } from './cmdLookup.js';
 
 const table = new Map<string, CommandSpec>();
+/** dispatch's lookup by the name's bytes (no lower-cased string per command) */
+const index = new CommandIndex();
 
 function def(name: string, arity: number, flags: string, keys: [number, number, number], handler: Handler): void {
-  table.set(name, { name, arity, flags: flags ? flags.split(' ') : [], firstKey: keys[0], lastKey: keys[1], step: keys[2], handler });
+  const spec: CommandSpec = { name, arity, flags: flags ? flags.split(' ') : [], firstKey: keys[0], lastKey: keys[1], step: keys[2], handler };
+  table.set(name, spec);
+  index.add(spec);
 }
 
 const K1: [number, number, number] = [1, 1, 1];
@@ -190,8 +195,7 @@ export const commandTable: ReadonlyMap<string, CommandSpec> = table;
 /** Runs one command; returns a promise only for commands that reply later (MEET, WAIT, SAVE). */
 export function dispatch(ctx: CmdCtx, args: Buffer[]): void | Promise<void> {
   const raw = args[0]!;
-  const name = raw.length < 32 ? lower(raw) : '';
-  const spec = table.get(name);
+  const spec = index.find(raw);
   if (!spec) {
     let msg = `ERR unknown command '${raw.toString('latin1').slice(0, 128)}', with args beginning with: `;
     for (let i = 1; i < args.length && msg.length < 256; i++) msg += `'${args[i]!.toString('latin1').slice(0, 128)}' `;
@@ -202,12 +206,13 @@ export function dispatch(ctx: CmdCtx, args: Buffer[]): void | Promise<void> {
   // MULTI also dooms the transaction (EXECABORT)
   if ((spec.arity > 0 && args.length !== spec.arity) || args.length < -spec.arity) {
     M.flagMulti(ctx.sess);
-    return ctx.out.error(ERR.arity(name));
+    return ctx.out.error(ERR.arity(spec.name));
   }
   if (ctx.server.requirepass && !ctx.sess.authed && !spec.flags.includes('noauth')) {
     M.flagMulti(ctx.sess);
     return ctx.out.error(ERR.noAuth);
   }
+  const name = spec.name;
   // a RESP2 client in subscribed mode may only (un)subscribe, PING, QUIT and RESET
   if (ctx.out.proto === 2 && P.subCount(ctx.sess.subscriber) > 0 && !ctx.sess.multi) {
     if (!P.SUBSCRIBED_ALLOWED.has(name)) {

@@ -1,25 +1,42 @@
 // RESP2/RESP3 reply encoder into one growable buffer, so a whole batch of replies (every
-// command of one read) leaves in a single socket write.
+// command of one read) leaves in a single socket write. take() hands out a view of the bytes
+// written since the last take (no copy) and later replies go after it in the same buffer,
+// which is replaced, never overwritten, once it fills: the socket may still hold that view.
 
 const CRLF = '\r\n';
 
+/** Room left below which take() starts a fresh buffer instead of appending to this one. */
+const SLAB_MIN_ROOM = 2048;
+
 export class ReplyBuffer {
-  buf: Buffer;
-  len = 0;
+  private buf: Buffer;
+  /** end of the bytes written */
+  private len = 0;
+  /** start of the bytes not taken yet (everything before belongs to earlier take()s) */
+  private start = 0;
   /** 2 or 3 (after HELLO 3) */
   proto = 2;
 
-  constructor(initialBytes = 16 * 1024) {
+  constructor(private readonly initialBytes = 16 * 1024) {
     this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  /** Reply bytes written and not taken yet. */
+  get pending(): number {
+    return this.len - this.start;
   }
 
   private ensure(extra: number): void {
     if (this.len + extra <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + extra) size *= 2;
+    // a new buffer holds the untaken bytes: taken views keep the old one alive, unchanged
+    const pending = this.len - this.start;
+    let size = Math.max(this.initialBytes, this.buf.length);
+    while (size < pending + extra) size *= 2;
     const nb = Buffer.allocUnsafe(size);
-    this.buf.copy(nb, 0, 0, this.len);
+    this.buf.copy(nb, 0, this.start, this.len);
     this.buf = nb;
+    this.start = 0;
+    this.len = pending;
   }
 
   private ascii(s: string): void {
@@ -105,12 +122,19 @@ export class ReplyBuffer {
     } else this.bulk(s);
   }
 
-  /** Takes the encoded bytes (a copy, so the buffer can be reused) and resets. */
+  /**
+   * Takes the bytes written since the last take: a view, not a copy. They are never written
+   * over (later replies go after them, or into a new buffer), so the caller may hand the view
+   * to a socket that sends it later.
+   */
   take(): Buffer {
-    const out = Buffer.allocUnsafe(this.len);
-    this.buf.copy(out, 0, 0, this.len);
-    this.len = 0;
-    if (this.buf.length > 1024 * 1024) this.buf = Buffer.allocUnsafe(16 * 1024);
+    const out = this.buf.subarray(this.start, this.len);
+    if (this.buf.length - this.len < SLAB_MIN_ROOM || this.buf.length > 1024 * 1024) {
+      // full (or grown by a big reply): the next replies start a fresh buffer of the initial size
+      this.buf = Buffer.allocUnsafe(this.initialBytes);
+      this.len = 0;
+    }
+    this.start = this.len;
     return out;
   }
 }

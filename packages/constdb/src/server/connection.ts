@@ -31,8 +31,12 @@ export interface ConnHost {
   onProtocolError(c: Connection, err: Error): void;
   /** the first command of a peer link takes the socket over (replication) */
   takeover?(c: Connection, args: Buffer[]): boolean;
-  /** appendfsync always: make the batch's ops durable before its replies leave */
-  beforeFlush?(): void;
+  /**
+   * appendfsync always: true when replies must wait for the fdatasync of ops written this
+   * turn; the host then flushes this connection itself after one fdatasync for every client
+   * of the turn (Redis's beforeSleep), instead of one fdatasync per client.
+   */
+  holdForFsync?(c: Connection): boolean;
 }
 
 let nextId = 1;
@@ -41,6 +45,8 @@ export class Connection {
   readonly sess: Session;
   readonly out = new ReplyBuffer();
   private readonly parser: RespParser;
+  /** one context for all of this client's commands; `now` is read once per batch */
+  private readonly ctx: CmdCtx;
   private blocked: Promise<void> | undefined;
   private backlog: Buffer[][] = [];
   /** bytes of the commands in backlog */
@@ -60,6 +66,7 @@ export class Connection {
     // pub/sub messages are appended to this client's replies and written once per turn
     this.sess.subscriber = { out: this.out, channels: new Set(), patterns: new Set(), wake: () => this.wake() };
     this.parser = new RespParser(host.limits);
+    this.ctx = { db: host.db, now: 0, out: this.out, sess: this.sess, server: host.hooks };
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close());
@@ -78,6 +85,8 @@ export class Connection {
   private onData(chunk: Buffer): void {
     if (this.closed || this.detached) return;
     let ran = 0;
+    // the clock is read once for every command of this read (Redis: once per event-loop turn)
+    this.ctx.now = this.host.now();
     try {
       this.parser.feed(chunk, (args) => {
         if (this.detached) return;
@@ -145,10 +154,9 @@ export class Connection {
         return;
       }
     }
-    const ctx: CmdCtx = { db: this.host.db, now: this.host.now(), out: this.out, sess: this.sess, server: this.host.hooks };
     let r: void | Promise<void>;
     try {
-      r = dispatch(ctx, args);
+      r = dispatch(this.ctx, args);
     } catch (e) {
       // a bug must cost one reply, never the server
       this.host.onProtocolError(this, e as Error);
@@ -175,6 +183,7 @@ export class Connection {
 
   private unblock(): void {
     this.blocked = undefined;
+    this.ctx.now = this.host.now();
     while (this.backlog.length > 0 && !this.blocked) this.run(this.takeBacklog());
     this.flush();
     this.updateReading();
@@ -182,6 +191,7 @@ export class Connection {
 
   private unblockRound(): void {
     this.blocked = undefined;
+    this.ctx.now = this.host.now();
     let ran = 0;
     while (this.backlog.length > 0 && !this.blocked) {
       this.run(this.takeBacklog());
@@ -222,8 +232,8 @@ export class Connection {
 
   flush(): void {
     if (this.closed) return;
-    if (this.out.len > 0) {
-      this.host.beforeFlush?.();
+    if (this.out.pending > 0) {
+      if (this.host.holdForFsync?.(this)) return;
       this.socket.write(this.out.take());
       const pending = this.socket.writableLength;
       if (pending > this.host.limits.outputBytesMax) {

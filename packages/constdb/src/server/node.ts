@@ -50,6 +50,9 @@ export class ConstdbNode {
   /** appendfsync always: own ops framed but not yet fsynced, held back from peers */
   private unreleased: Array<[bigint, Buffer]> = [];
   private releaseScheduled = false;
+  /** appendfsync always: clients whose replies wait for this turn's fdatasync */
+  private fsyncWaiters = new Set<Connection>();
+  private fsyncTurnScheduled = false;
   server: Server | undefined;
   port = 0;
   stats = { connectionsReceived: 0, commandsProcessed: 0, rejectedConnections: 0, protocolErrors: 0, snapshots: 0, lastSnapshotMs: 0, lastSnapshotBytes: 0, changesSinceSnapshot: 0 };
@@ -124,7 +127,7 @@ export class ConstdbNode {
         this.log.warn({ client: c.addr, err: err.message }, 'closing client connection');
       },
       takeover: (c, args) => this.repl.takeover(c, args),
-      beforeFlush: () => this.releaseOwnOps(),
+      holdForFsync: (c) => this.holdForFsync(c),
     };
     this.db.onListChange = (key) => this.blocking.signal(key);
     this.db.emit = (key, delta, more) => {
@@ -156,6 +159,30 @@ export class ConstdbNode {
    */
   get exactSeqs(): boolean {
     return this.cfg.appendonly && this.cfg.appendfsync === 'always';
+  }
+
+  /**
+   * appendfsync always: a client's replies wait while ops of this turn are not durable. The
+   * clients that have replies are flushed together once every read of this event-loop turn
+   * ran (setImmediate runs after the poll phase), after ONE fdatasync for all of them.
+   */
+  private holdForFsync(c: Connection): boolean {
+    if (!this.aof?.needsSyncBeforeReply) return false;
+    this.fsyncWaiters.add(c);
+    if (!this.fsyncTurnScheduled) {
+      this.fsyncTurnScheduled = true;
+      setImmediate(() => this.fsyncTurn());
+    }
+    return true;
+  }
+
+  private fsyncTurn(): void {
+    this.fsyncTurnScheduled = false;
+    this.releaseOwnOps();
+    const waiters = this.fsyncWaiters;
+    this.fsyncWaiters = new Set();
+    // nothing is pending now, so each flush writes its replies at once
+    for (const c of waiters) c.flush();
   }
 
   /** fdatasync the AOF (one for the whole batch), then send the held-back ops to peers. */

@@ -31,7 +31,8 @@ const program = new Command()
   .option('-u <user_id>', 'user id')
   .option('-b <balance>', 'balance')
   .option('-d <delta>', 'balance delta (may be negative)')
-  .option('--timeout <ms>', 'per-call deadline', '10000');
+  .option('--timeout <ms>', 'per-call deadline', '10000')
+  .option('--json', 'print one JSON object on stdout instead of the seed\'s text (ids and amounts as strings)');
 // --tls-ca (and --tls-cert/--tls-key when the servers require client certificates), docs/tls.md
 // (a dialling tool has no --tls-client-auth: that is the servers' setting)
 addTlsOptions(program, tlsOptionSpecs.filter((f) => f.flags !== '--tls-client-auth'));
@@ -87,8 +88,17 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const client = new CardClient(addrs, { deadlineMs: Number(o.timeout) || 10_000, ...(tls ? { tls } : {}) });
+  const json = (program.opts<{ json?: boolean }>().json ?? false) === true;
+  const print = (x: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(x)}\n`);
   try {
     const r = await client.call(method, input);
+    if (json) {
+      // the exit code is the same as in text mode: 0 done, 1 refused or failed
+      const card = r.ok && r.card ? { userName: new TextDecoder().decode(r.card.userName), userId: String(r.card.userId), balance: String(r.card.balance) } : undefined;
+      print(r.ok ? { op, cardId: String(input.cardId), ok: true, ...(card ? { card } : {}) } : { op, cardId: String(input.cardId), ok: false, code: r.code, msg: r.msg });
+      if (!r.ok) process.exitCode = 1;
+      return;
+    }
     if (!r.ok) {
       process.stdout.write(`Failure with error: code(${r.code}) msg(${r.msg})\n`);
       process.exitCode = 1;
@@ -100,7 +110,9 @@ async function main(): Promise<void> {
     if (op === 'Update' && r.card) process.stdout.write(`balance=${r.card.balance}\n`);
     process.stdout.write('Done\n');
   } catch (err) {
-    process.stdout.write(`Failure with error: code(14) msg(${err instanceof Error ? err.message : String(err)})\n`);
+    const msg = err instanceof Error ? err.message : String(err);
+    if (json) print({ op, cardId: String(input.cardId), ok: false, code: 14, msg });
+    else process.stdout.write(`Failure with error: code(14) msg(${msg})\n`);
     process.exitCode = 1;
   } finally {
     client.close();

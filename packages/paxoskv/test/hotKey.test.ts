@@ -1,8 +1,8 @@
 // Issue 17 item 6: hot keys. Concurrent writes to one key inside one client are coalesced (one
-// Paxos run per key at a time, each write at the next version, no duel with itself), and clients
-// writing one key take turns (a client that wrote a few versions in a row while others wait
-// pauses). Outcomes only (no timing asserted): with the client's default 5 s deadline every write
-// completes, each at its own version; versions are shared among the clients.
+// Paxos run per key at a time, each write at the next version, no duel with itself), and a
+// writer that loses versions to other clients keeps backing off across versions instead of
+// restarting its backoff at every version. Outcomes only (no timing asserted): with the client's
+// default 5 s deadline every write completes, each at its own version.
 import { afterEach, describe, expect, it } from 'vitest';
 import { LimitError, PaxosKvClient } from '../src/index.js';
 import { acceptors } from './helpers.js';
@@ -48,29 +48,6 @@ describe('hot keys (issue 17 item 6)', () => {
     expect(results.every((r) => r.written)).toBe(true);
     expect(sortedVers(results)).toEqual(Array.from({ length: 32 }, (_, i) => BigInt(i)));
   }, 120_000);
-
-  it('4 clients writing one key all the time take turns: each gets a share of the versions', async () => {
-    // Before the turns, the client holding the key promise won about 95% of the versions and the
-    // other three one pass of their writers each (16 of ~440 in 8 s).
-    const clients = await setup(4, { deadlineMs: 30_000 });
-    const total = 160;
-    const won = [0, 0, 0, 0];
-    let done = 0;
-    await Promise.all(
-      clients.flatMap((c, ci) =>
-        Array.from({ length: 4 }, async (_, w) => {
-          for (let i = 0; done < total; i++) {
-            const r = await c.set('turns', `c${ci}w${w}-${i}`);
-            expect(r.written).toBe(true);
-            won[ci]!++;
-            done++;
-          }
-        }),
-      ),
-    );
-    // a fair share is 25% each; a starved client gets a few percent
-    for (const n of won) expect(n, `versions per client: ${won.join(', ')}`).toBeGreaterThanOrEqual(Math.floor(done * 0.1));
-  }, 180_000);
 
   it('writes queued on one key are capped: the one past the cap is refused at once, the others complete', async () => {
     const [client] = await setup(1, { keyWritersMax: 4 });

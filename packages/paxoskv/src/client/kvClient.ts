@@ -91,10 +91,8 @@ export class PaxosKvClient {
   private readonly held = new Map<string, HeldPromise>();
   /** one lane per key: this client's writes of a key run one after another */
   private readonly lanes: KeyLanes;
-  /** key -> Date.now() when this client last met another client writing it (lost a version, or was pre-empted) */
-  private readonly contendedAt = new Map<string, number>();
-  /** key -> versions this client wrote in a row (its lane's writers, one after another) */
-  private readonly streak = new Map<string, number>();
+  /** key -> versions lost to other writers by the last set (its backoff level carries over) */
+  private readonly heat = new Map<string, number>();
 
   constructor(opts: KvClientOptions) {
     if (opts.acceptors.length === 0) throw new UsageError('no acceptors given');
@@ -127,11 +125,11 @@ export class PaxosKvClient {
    * above the highest ballot this client has met on the key: a writer that lost to another client
    * does not spend a round being refused by that client's ballot (or its key promise) first.
    */
-  private newProposer(key: string, ver: bigint, deadline: number): Proposer {
+  private newProposer(key: string, ver: bigint, deadline: number, backoffAttemptStart = 0): Proposer {
     const pid = (randomBytes(8).readBigUInt64BE() >> 2n) + 1n;
     const left = Math.max(1, deadline - Date.now());
     const seen = this.seenBal.get(key);
-    return new Proposer(this.transport, { key, ver }, ballot(seen ? seen.n + 1n : 1n, pid), { ...this.timing, deadlineMs: left });
+    return new Proposer(this.transport, { key, ver }, ballot(seen ? seen.n + 1n : 1n, pid), { ...this.timing, deadlineMs: left, backoffAttemptStart });
   }
 
   /** key -> the highest ballot this client used or was refused by on it (bounded like the version hints) */
@@ -197,19 +195,9 @@ export class PaxosKvClient {
   /** set() at the next free version; the caller holds the key's lane. */
   private async setNext(key: string, value: KvValue, mine: Value, deadline: number): Promise<SetResult> {
     let rounds = 0;
-    // Fairness across clients (issue 17 hot-key tail). The client holding the key promise writes
-    // each next version in one round and proposes it the moment the one below is chosen; another
-    // client learns a version is taken only after it is, so it loses version after version (and
-    // its backoff used to grow with each one): 4 clients x 16 writers on one key, one client won
-    // 390 versions in 8 s and the others 16 each, p99 9 s. So while other clients write this key
-    // too, a client that wrote contendedStreakMax versions in a row pauses a few round trips;
-    // a waiting client takes the next version (and the key promise) meanwhile.
-    const streak = this.streak.get(key) ?? 0;
-    if (streak >= (this.timing.contendedStreakMax ?? 4) && this.contended(key)) {
-      this.streak.delete(key);
-      await this.pause(deadline);
-    }
-    let lost = 0;
+    // versions lost to other writers: the backoff grows across versions, and half of it
+    // carries over to this key's next set (a hot key stays backed off, a cool one recovers)
+    let lost = Math.floor((this.heat.get(key) ?? 0) / 2);
     // Propose at v only when v-1 is chosen. Known here when this client saw v-1 chosen;
     // else ask a quorum: at the latest voted version when its value is not known (a vote
     // there means the one below is chosen), past it when it is.
@@ -224,56 +212,39 @@ export class PaxosKvClient {
       // key promise for the versions after it is acquired in the same Batch calls.
       const held = this.takeHeld(key, ver);
       if (!held) this.acquireKeyPromise(key, ver + 1n, deadline);
-      const r = await this.choose(key, ver, mine, deadline, held);
+      const r = await this.choose(key, ver, mine, deadline, held, lost);
       const chosen = r.value;
       rounds += r.rounds;
       this.commit(key, ver, chosen);
       this.rememberChosen(key, ver);
       if (isOwnValue(chosen, mine)) {
-        this.streak.set(key, (this.streak.get(key) ?? 0) + 1);
+        this.noteHeat(key, lost);
         return { key, ver, value: value, written: true, rounds };
       }
-      this.streak.delete(key);
-      // Someone else got this version: a value was chosen, so this is progress, not a duel; a
-      // short backoff (growing a little for a writer that loses several in a row), then jump
-      // to what a quorum knows (our hint may be far behind).
-      this.noteContended(key);
-      const delay = backoffDelayMs(Math.min(lost++, 2), { baseMs: this.timing.backoffMsBase, maxMs: this.timing.backoffMsMax, random: this.timing.random });
+      // Someone else got this version: back off (more at every version lost), then jump to
+      // what a quorum knows (our hint may be far behind).
+      const delay = backoffDelayMs(lost++, { baseMs: this.timing.backoffMsBase, maxMs: this.timing.backoffMsMax, random: this.timing.random });
       await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
       const next = await ask();
       ver = next > ver ? next : ver + 1n;
       if (Date.now() >= deadline) {
+        this.noteHeat(key, lost);
         throw new PaxosDeadlineError(`set ${key}: every version up to ${ver - 1n} was taken by other writers before the deadline`);
       }
     }
   }
 
-  /** another client wrote this key within the last contendedMs */
-  private contended(key: string): boolean {
-    const at = this.contendedAt.get(key);
-    if (at === undefined) return false;
-    if (Date.now() - at <= (this.timing.contendedMs ?? 1_000)) return true;
-    this.contendedAt.delete(key);
-    return false;
-  }
-
-  private noteContended(key: string): void {
-    this.contendedAt.delete(key);
-    this.contendedAt.set(key, Date.now());
-    if (this.contendedAt.size > this.nextVerMax) this.contendedAt.delete(this.contendedAt.keys().next().value!);
-  }
-
-  /** A random pause of up to contendedPauseMs (never past the deadline). */
-  private async pause(deadline: number): Promise<void> {
-    const ms = (0.5 + 0.5 * (this.timing.random ?? Math.random)()) * (this.timing.contendedPauseMs ?? 20);
-    await sleep(Math.min(ms, Math.max(0, deadline - Date.now())));
+  private noteHeat(key: string, lost: number): void {
+    this.heat.delete(key);
+    if (lost > 0) this.heat.set(key, Math.min(lost, 16));
+    if (this.heat.size > this.nextVerMax) this.heat.delete(this.heat.keys().next().value!);
   }
 
   /**
    * Get a value chosen at (key, ver), proposing `mine`: phase 2 straight away with a key promise
    * held for this version, else (or when that phase 2 fails) a full Paxos run.
    */
-  private async choose(key: string, ver: bigint, mine: Value, deadline: number, held: HeldPromise | undefined): Promise<{ value: Value; rounds: number }> {
+  private async choose(key: string, ver: bigint, mine: Value, deadline: number, held: HeldPromise | undefined, lost = 0): Promise<{ value: Value; rounds: number }> {
     if (held) {
       const ready = await held.result;
       if (ready) {
@@ -288,14 +259,9 @@ export class PaxosKvClient {
         // pre-empted (or too slow): this ballot is done with for this key
         this.noteBallot(key, r2.higherBal);
         if (r2.chosen) return { value: r2.chosen, rounds: 1 };
-        if (r2.higherBal) {
-          // another client is proposing at this version: let it finish before competing
-          this.noteContended(key);
-          await this.pause(deadline);
-        }
       }
     }
-    const p = this.newProposer(key, ver, deadline);
+    const p = this.newProposer(key, ver, deadline, lost);
     try {
       const value = (await p.runPaxos(this.all, mine))!;
       return { value, rounds: p.rounds };

@@ -44,17 +44,11 @@ export interface PaxosTiming {
   backoffMsBase: number;
   backoffMsMax: number;
   random?: () => number;
-  /** backoff level to start from (0 when absent) */
+  /** backoff level to start from (a KV writer that already lost versions keeps its backoff) */
   backoffAttemptStart?: number;
-  /** KV writes: a key another client wrote (or pre-empted us on) this recently counts as contended */
-  contendedMs?: number;
-  /** KV writes: a client that wrote this many versions of a contended key in a row pauses before the next */
-  contendedStreakMax?: number;
-  /** ...for a random time between half this and this (fairness across clients; a few round trips) */
-  contendedPauseMs?: number;
 }
 
-export const paxosTimingDefaults: PaxosTiming = { deadlineMs: 5_000, phaseTimeoutMs: 1_500, backoffMsBase: 10, backoffMsMax: 300, contendedMs: 1_000, contendedStreakMax: 4, contendedPauseMs: 20 };
+export const paxosTimingDefaults: PaxosTiming = { deadlineMs: 5_000, phaseTimeoutMs: 1_500, backoffMsBase: 10, backoffMsMax: 300 };
 
 export interface PhaseFailures {
   /** acceptors that did not answer at all, with why */

@@ -125,6 +125,36 @@ describe('paxoskv CLI', () => {
   });
 });
 
+describe('serve --log-level (issue 23)', () => {
+  async function serveLog(...extra: string[]): Promise<string> {
+    const [port] = await freePorts(1);
+    let out = '';
+    let err = '';
+    const data = mkdtempSync(join(dir!, 'log-'));
+    const p = spawn(process.execPath, [CLI, 'serve', '--id', '0', '--members', '1', '--listen', `127.0.0.1:${port}`, '--data', data, '--bootstrap', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      p.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+      p.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+      await waitFor(() => /listening on/.test(out), { timeoutMs: 60_000, what: `listening line; output so far: ${out}${err}` });
+      // pino writes to stderr asynchronously: give the info lines a bounded moment to arrive
+      await waitFor(() => extra.includes('warn') || /acceptor listening/.test(err), { timeoutMs: 20_000, what: `info log; stderr so far: ${err}` });
+    } finally {
+      p.kill('SIGKILL');
+    }
+    return err;
+  }
+
+  it('info by default; --log-level warn leaves the info lines out; a bad level is a usage error', async () => {
+    expect(await serveLog()).toMatch(/"msg":"acceptor listening"/);
+    expect(await serveLog('--log-level', 'warn')).not.toMatch(/acceptor listening/);
+    const bad = run('serve', '--log-level', 'loud');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/'--log-level <level>' argument 'loud' is invalid/);
+    expect(run('cluster', '--log-level', 'loud').code).toBe(2);
+  }, 120_000);
+});
+
 describe('serve --metrics-addr (issue 17 item 9)', () => {
   it('serves Prometheus text on GET /metrics and says where', async () => {
     const [grpcPort, metricsPort] = await freePorts(2);

@@ -58,6 +58,9 @@ const TLS_HELP = Object.fromEntries(
 ) as Record<'cert' | 'key' | 'ca' | 'clientAuth', string>;
 
 const CLUSTER_ID_HELP = 'cluster name; clients must name the same one';
+// the servers' pino log levels (set/get do not log: they print their result and one error line)
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+const logLevelOption = (): Option => new Option('--log-level <level>', 'server log level (stderr)').choices(LOG_LEVELS).default('info');
 const UNNAMED_HELP = 'refuse requests that name no cluster (clients built from the seed proto); default: served';
 
 const program = new Command('paxoskv')
@@ -80,6 +83,7 @@ program
   .option('--bootstrap', 'create the cluster: a fresh data directory votes at once (first start of a new cluster only)')
   .addOption(new Option('--on-damaged <what>', 'damaged state: recover (move aside, re-learn) or refuse to start').choices(['recover', 'refuse']).default('recover'))
   .option('--metrics-addr <host:port>', 'serve Prometheus metrics on GET /metrics at this address')
+  .addOption(logLevelOption())
   .option('--pretty', 'human-readable logs')
   .option('--tls-cert <file>', TLS_HELP.cert)
   .option('--tls-key <file>', TLS_HELP.key)
@@ -91,6 +95,7 @@ program
     listen?: string;
     data?: string;
     pretty?: boolean;
+    logLevel: string;
     clusterId: string;
     members: string;
     unnamedClients: boolean;
@@ -102,7 +107,7 @@ program
     const members = peers ? peers.length : parseCount(o.members, '--members', 1, 99);
     const id = parseCount(o.id, '--id', 0, members - 1);
     const address = o.listen ? parseAddress(o.listen, true) : defaultAcceptorAddress(id);
-    const logger = makeLogger({ pretty: o.pretty });
+    const logger = makeLogger({ pretty: o.pretty, level: o.logLevel });
     const tls = serverTls(o, logger);
     const server = await startAcceptor({
       ...(tls ? { tls } : {}),
@@ -139,16 +144,17 @@ program
   .option('--base-port <port>', 'acceptor i listens on base-port + i', String(ACCEPTOR_BASE_PORT))
   .option('--cluster-id <name>', CLUSTER_ID_HELP, DEFAULT_CLUSTER_ID)
   .option('--no-unnamed-clients', UNNAMED_HELP)
+  .addOption(logLevelOption())
   .option('--pretty', 'human-readable logs')
   .option('--tls-cert <file>', TLS_HELP.cert)
   .option('--tls-key <file>', TLS_HELP.key)
   .option('--tls-ca <file>', TLS_HELP.ca)
   .option('--tls-client-auth', TLS_HELP.clientAuth)
-  .action(async (o: TlsOptionValues & { nodes: string; data: string; host: string; basePort: string; pretty?: boolean; clusterId: string; unnamedClients: boolean }) => {
+  .action(async (o: TlsOptionValues & { nodes: string; data: string; host: string; basePort: string; pretty?: boolean; logLevel: string; clusterId: string; unnamedClients: boolean }) => {
     const n = parseCount(o.nodes, '--nodes', 1, 99);
     const basePort = parseCount(o.basePort, '--base-port', 1, 65535 - n);
     parseAddress(`${o.host}:${basePort}`);
-    const logger = makeLogger({ pretty: o.pretty });
+    const logger = makeLogger({ pretty: o.pretty, level: o.logLevel });
     const tls = serverTls(o, logger);
     const servers: AcceptorServer[] = await serveAcceptors(n, { data: o.data, host: o.host, basePort, logger, clusterId: o.clusterId, allowUnnamedClients: o.unnamedClients, ...(tls ? { tls } : {}) });
     for (const s of servers) {

@@ -24,32 +24,35 @@ describe('five nodes over TCP', () => {
     for (let k = 0; k < 10; k++) slots.push(await propose(`v${k}`, { ports: [ports[k % 5]!], timeoutMs: 20_000 }));
     expect(new Set(slots).size).toBe(10);
 
-    // Kill the leader (node 0 leads round 0); a new leader takes over and values still commit.
-    const leader = nodes[0]!;
-    expect(leader.statusSnapshot().leading).toBe(true);
-    await leader.stop();
-    for (let k = 10; k < 15; k++) slots.push(await propose(`v${k}`, { ports: [ports[1 + (k % 4)]!], timeoutMs: 30_000 }));
+    // Kill the leader (node 0 leads round 0 unless a loaded machine already moved the round on
+    // with a 600 ms timeout); a new leader takes over and values still commit.
+    await waitFor(() => nodes.some((x) => x.statusSnapshot().leading), { timeoutMs: 30_000, what: 'a node leads' });
+    const li = nodes.findIndex((x) => x.statusSnapshot().leading);
+    await nodes[li]!.stop();
+    const others = [0, 1, 2, 3, 4].filter((i) => i !== li);
+    for (let k = 10; k < 15; k++) slots.push(await propose(`v${k}`, { ports: [ports[others[k % 4]!]!], timeoutMs: 30_000 }));
     expect(new Set(slots).size).toBe(15);
 
     // Restart it on the same directories: it recovers its promise and log, then catches up.
-    const back = await startNode(opts(0));
+    const back = await startNode(opts(li));
     const top = Math.max(...slots);
     await waitFor(() => back.statusSnapshot().commitIndex > top, { timeoutMs: 30_000, what: 'restarted node catches up' });
-    const c = await NodeConnection.open(ports[2]!);
+    const c = await NodeConnection.open(ports[others[0]!]!);
     const st = await c.status();
     c.close();
     expect(st.round).toBeGreaterThan(0);
     expect(back.statusSnapshot().voting).toBe(true);
 
-    // Lose node 2's acceptor state: it comes back as a non-voting learner, refuses proposals
-    // with RECOVERING, re-learns from a majority of the others and votes again.
-    await nodes[2]!.stop();
-    rmSync(join(logDir, 'data2', 'acceptor.log'));
-    const wiped = await startNode(opts(2));
+    // Lose another node's acceptor state: it comes back as a non-voting learner, refuses
+    // proposals with RECOVERING, re-learns from a majority of the others and votes again.
+    const w = others[1]!;
+    await nodes[w]!.stop();
+    rmSync(join(logDir, `data${w}`, 'acceptor.log'));
+    const wiped = await startNode(opts(w));
     expect(wiped.statusSnapshot().disk).toMatch(/acceptor log missing/);
     await waitFor(() => wiped.statusSnapshot().voting, { timeoutMs: 30_000, what: 'wiped node re-learns and votes' });
-    expect(existsSync(join(logDir, 'data2', 'identity'))).toBe(true);
-    for (let k = 15; k < 20; k++) slots.push(await propose(`v${k}`, { ports: [ports[2]!], timeoutMs: 30_000 }));
+    expect(existsSync(join(logDir, `data${w}`, 'identity'))).toBe(true);
+    for (let k = 15; k < 20; k++) slots.push(await propose(`v${k}`, { ports: [ports[w]!], timeoutMs: 30_000 }));
     expect(new Set(slots).size).toBe(20);
 
     await local.stopAll();

@@ -95,9 +95,63 @@ describe('proposer (leader)', () => {
     out = p.takeOutput();
     expect(out.net.filter((m) => m.type === 'COMMIT').map((m) => [m.seq, m.upTo])[0]).toEqual([0, 2]);
     expect(out.net.filter((m) => m.type === 'PROPOSE')[0]).toMatchObject({ seq: 4, upTo: 6 });
-    for (const seq of [2, 4]) for (const from of [0, 1, 2]) p.handle({ kind: 'net', msg: msg({ type: 'ACK', round: 6, seq, from, to: 1 }) }, 3);
-    out = p.takeOutput();
+    // The last batch of the round is sent: the round is handed on at once (the next leader's
+    // read overlaps these two batches' acknowledgements).
     expect(out.local).toContainEqual({ to: 'router', ev: { kind: 'bump', round: 7 } });
+  });
+
+  it('hands over with the last batches in flight and still commits them on a majority of their round', () => {
+    const p = start({ interval: 4, batchSlotsMax: 2, windowBatchesMax: 2 });
+    p.takeOutput();
+    for (const from of [1, 2, 3]) p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from, to: 1, entries: [] }) }, 1);
+    let out = p.takeOutput();
+    expect(out.local).toContainEqual({ to: 'router', ev: { kind: 'bump', round: 7 } });
+    // The router moved on: this node follows round 7 now.
+    p.handle({ kind: 'role', round: 7, lead: false }, 2);
+    p.takeOutput();
+    expect(p.tail.size).toBe(2);
+    for (const from of [1, 2]) p.handle({ kind: 'net', msg: msg({ type: 'ACK', round: 6, seq: 2, upTo: 4, from, to: 1 }) }, 3);
+    expect(p.takeOutput().net).toEqual([]);
+    // An ACK of another round is no evidence for round 6.
+    p.handle({ kind: 'net', msg: msg({ type: 'ACK', round: 7, seq: 2, upTo: 4, from: 3, to: 1 }) }, 3);
+    expect(p.takeOutput().net).toEqual([]);
+    p.handle({ kind: 'net', msg: msg({ type: 'ACK', round: 6, seq: 2, upTo: 4, from: 4, to: 1 }) }, 3);
+    out = p.takeOutput();
+    const commits = out.net.filter((m) => m.type === 'COMMIT');
+    expect(commits).toHaveLength(5);
+    expect(commits[0]).toMatchObject({ round: 6, seq: 2, upTo: 4 });
+    expect(p.tail.size).toBe(1);
+    // A restarted acceptor's earlier ACK no longer counts toward the other batch.
+    for (const from of [1, 2]) p.handle({ kind: 'net', msg: msg({ type: 'ACK', round: 6, seq: 0, upTo: 2, from, to: 1 }) }, 4);
+    p.handle({ kind: 'fence', node: 2, inc: 9 }, 4);
+    p.handle({ kind: 'net', msg: msg({ type: 'ACK', round: 6, seq: 0, upTo: 2, from: 3, to: 1 }) }, 4);
+    expect(p.takeOutput().net).toEqual([]);
+    // Kept at most a timeout after the handover.
+    p.handle({ kind: 'tick' }, 2 + 1000 + 1);
+    expect(p.tail.size).toBe(0);
+  });
+
+  it('with overlapBatchesMax 0 hands over only once every batch is acknowledged', () => {
+    const p = start({ interval: 4, batchSlotsMax: 2, windowBatchesMax: 2, overlapBatchesMax: 0 });
+    p.takeOutput();
+    for (const from of [1, 2, 3]) p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from, to: 1, entries: [] }) }, 1);
+    expect(p.takeOutput().local).toEqual([]);
+    for (const seq of [0, 2]) for (const from of [1, 2, 3]) p.handle({ kind: 'net', msg: msg({ type: 'ACK', round: 6, seq, from, to: 1 }) }, 2);
+    expect(p.takeOutput().local).toContainEqual({ to: 'router', ev: { kind: 'bump', round: 7 } });
+  });
+
+  it('re-imposes nothing below what its learner committed while it read', () => {
+    const p = start({ interval: 2 });
+    p.takeOutput();
+    const accepted = [e(0, 5, 'a'), e(1, 5, 'b'), e(2, 5, 'c')];
+    for (const from of [1, 2]) p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from, to: 1, entries: accepted }) }, 1);
+    // The previous leader's COMMIT of slots 0-1 reached this node's learner meanwhile.
+    p.handle({ kind: 'commitIndex', index: 2 }, 1);
+    p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from: 3, to: 1, entries: accepted }) }, 1);
+    const out = p.takeOutput();
+    const impose = out.net.filter((m) => m.type === 'IMPOSE');
+    expect(impose[0]).toMatchObject({ seq: 2, upTo: 3, entries: [e(2, 6, 'c')] });
+    expect(out.net.filter((m) => m.type === 'PROPOSE')[0]).toMatchObject({ seq: 3, upTo: 5 });
   });
 
   it('steps down on a NACK with a higher round, and retransmits to silent peers', () => {

@@ -43,3 +43,45 @@ export const wipedVotesSchedule: Step[] = [
   { deliver: msg(0, 1, 'ACK') },
   { flush: 1 },
 ];
+
+/**
+ * Rounds handed on after every slot (`-l 1`): from the formed cluster, a client's value is
+ * proposed by node 0 at slot 0; node 0 hands round 0 on with that batch in flight (nobody has
+ * acknowledged it, its own acceptor's record is not durable yet). The explorer searches from here.
+ */
+export const handoverPrefix: Step[] = [...formedPrefix, { client: [0, 'propose'] }];
+
+/**
+ * ... then node 0's own ACK arrives (its tail holds one ACK of round 0), node 1 takes round 1
+ * (node 0's HANDOVER, which node 1 gets before node 0's batch) and its promise is durable. With a tail that chose a batch on fewer than a majority
+ * of its round's ACKs, node 0 has committed its value at slot 0 here, and node 1, reading with
+ * node 2 (neither saw node 0's batch), proposes another value there.
+ */
+export const handoverReadPrefix: Step[] = [...handoverPrefix, { flush: 0 }, { deliver: msg(0, 1, 'HANDOVER') }, { flush: 1 }];
+
+/**
+ * After handoverPrefix: node 1 accepts node 0's batch (slot 0) and then its HANDOVER, node 0
+ * chooses slot 0 with node 1's ACK (its tail), node 2 promises round 1 on the HANDOVER, and node
+ * 1 leads round 1 with the HANDOVER answers of nodes 1 and 2, a client gives it a value, and
+ * its first batch is chosen with node 2. Today's answers carry what each acceptor accepted, so
+ * that batch re-imposes node 0's value at slot 0 (the client's waits for slot 1). An answer without the accepted entries (the mutation
+ * in explore.test.ts) lets node 1 fill slot 0 with the client's value: two values at slot 0.
+ */
+export const handoverSchedule: Step[] = [
+  ...handoverPrefix,
+  { deliver: msg(0, 1, 'PROPOSE') },
+  { deliver: msg(0, 1, 'HANDOVER') },
+  { flushAll: 1 },
+  { deliver: msg(1, 0, 'ACK') },
+  { flushAll: 0 },
+  { deliver: msg(0, 2, 'HANDOVER') },
+  { flushAll: 2 },
+  { deliver: msg(2, 1, 'GATHER') },
+  { client: [1, 'propose'] },
+  { flushAll: 1 },
+  // Node 1's first batch: today the IMPOSE of node 0's value, mutated the client's PROPOSE.
+  { deliver: { from: 1, to: 2, match: (m: Msg) => m.type === 'IMPOSE' || m.type === 'PROPOSE' } },
+  { flushAll: 2 },
+  { deliver: msg(2, 1, 'ACK') },
+  { flushAll: 1 },
+];

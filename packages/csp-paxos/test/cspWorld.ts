@@ -249,7 +249,7 @@ export function cspWorld(o: Partial<CspWorldOptions> = {}): WorldSpec<CNode, CDi
 export type CWorld = World<CNode, CDisk, CPersist, Msg, CObs>;
 
 /** Stats counters that do not change behaviour, and the fixed config: not part of a state's identity. */
-const KEY_SKIP = new Set(['cfg', 'bumps', 'fenced', 'committedCount', 'genKey', 'boot']);
+const KEY_SKIP = new Set(['cfg', 'bumps', 'fenced', 'committedCount', 'chosenSlots', 'genKey', 'boot']);
 
 function keyReplacer(this: unknown, k: string, v: unknown): unknown {
   if (KEY_SKIP.has(k)) return undefined;

@@ -4,7 +4,7 @@
 // An acceptor that lost its state starts `recovering`: it casts no vote (READ, IMPOSE and
 // PROPOSE go unanswered) and answers nobody's RECOVER until it re-learned (see recovery.ts).
 import { Recovery } from './recovery.js';
-import { type AcceptorRecord, type CoreConfig, type Entry, type Input, type Msg, ProcessorBase } from './types.js';
+import { type AcceptorRecord, type CoreConfig, type Entry, type Input, type Msg, ProcessorBase, leaderOf } from './types.js';
 
 export interface AcceptorState {
   promised: number;
@@ -117,6 +117,7 @@ export class Acceptor extends ProcessorBase {
     if (this.recovery) return;
     if (msg.type === 'READ') this.onRead(msg);
     else if (msg.type === 'IMPOSE' || msg.type === 'PROPOSE') this.onAccept(msg);
+    else if (msg.type === 'HANDOVER') this.onHandover(msg);
     else if (msg.type === 'RECOVER') this.onRecover(msg);
   }
 
@@ -158,6 +159,26 @@ export class Acceptor extends ProcessorBase {
       if (e) entries.push(e);
     }
     this.reply(msg, 'GATHER', this.base > msg.seq ? { entries, base: this.base } : { entries });
+  }
+
+  /**
+   * A leader handed its round on to `msg.round` right after its last batch: promise that round
+   * now, in the same group commit as the batch, and answer its leader as if it had sent READ
+   * (it broadcasts READ too; those answers cost no write once this promise is made). The
+   * answer starts at `msg.seq` and names it as `base`, like a compacted acceptor's: every slot
+   * below it is chosen, so the new leader reads and proposes only above it. Promising a higher
+   * round is always safe for an acceptor; an older or equal round changes nothing.
+   */
+  private onHandover(msg: Msg): void {
+    if (msg.round <= this.promised || !Number.isSafeInteger(msg.seq) || msg.seq < 0) return;
+    this.promise(msg.round);
+    const from = Math.max(msg.seq, this.base);
+    const entries: Entry[] = [];
+    for (let s = from; s < this.end; s++) {
+      const e = this.at(s);
+      if (e) entries.push(e);
+    }
+    this.out.net.push({ type: 'GATHER', from: this.cfg.id, to: leaderOf(msg.round, this.cfg.n), round: msg.round, seq: from, base: from, entries, incs: [...this.incs] });
   }
 
   private onAccept(msg: Msg): void {

@@ -1,19 +1,11 @@
 // The leader processor's core. Leading round r it first syncs (READ -> GATHER from a majority,
 // adopting per slot the value accepted in the highest round, filling unchosen holes with new
 // values, IMPOSE -> ACK -> DECIDE), then streams new slots (PROPOSE -> ACK -> COMMIT) in
-// pipelined batches until `interval` slots are proposed, and hands over with a BUMP.
+// pipelined batches until `interval` slots are proposed, and hands over with a BUMP as soon as
+// the last of them is sent: the next leader's read overlaps this round's last acknowledgements,
+// which this leader still collects and commits (tail.ts).
+import { type Batch, RoundTail } from './tail.js';
 import { type CoreConfig, type Entry, type Input, type Msg, ProcessorBase, leaderOf, majority } from './types.js';
-
-interface Batch {
-  type: 'IMPOSE' | 'PROPOSE';
-  from: number;
-  to: number;
-  entries: Entry[];
-  acks: Set<number>;
-  sentAtMs: number;
-  /** Doubles after every resend: a slow disk must not be buried under retransmissions. */
-  retryMs: number;
-}
 
 type Phase = 'idle' | 'reading' | 'streaming';
 
@@ -56,6 +48,8 @@ export class Proposer extends ProcessorBase {
   committedCount = 0;
   /** Per node: the end of the highest batch it acknowledged to this leader (metrics: lag). */
   readonly ackedUpTo: number[];
+  /** Batches of rounds this node handed on while they were in flight. */
+  readonly tail: RoundTail;
 
   constructor(cfg: CoreConfig, genKey: (slot: number, round: number) => string, commitIndex = 0) {
     super();
@@ -64,6 +58,7 @@ export class Proposer extends ProcessorBase {
     this.commitHint = commitIndex;
     this.knownHint = commitIndex;
     this.ackedUpTo = new Array<number>(cfg.n).fill(0);
+    this.tail = new RoundTail(cfg.n, cfg.windowBatchesMax);
   }
 
   /** The next slot this leader will propose (0 while not streaming). */
@@ -80,11 +75,13 @@ export class Proposer extends ProcessorBase {
         this.commitHint = Math.max(this.commitHint, input.index);
         this.knownHint = Math.max(this.knownHint, input.known ?? input.index, this.commitHint);
         if (this.knownHint - this.commitHint <= this.cfg.lagSlotsMax) this.lagSkipFrom = undefined;
+        this.tail.prune(this.commitHint, nowMs, this.cfg.timeoutMs);
         return;
       case 'fence':
         // A restarted peer may have lost what it promised or accepted: its old answers do not count.
         this.gathered.delete(input.node);
         for (const b of this.window) b.acks.delete(input.node);
+        this.tail.fence(input.node);
         return;
       case 'tick':
         this.onTick(nowMs);
@@ -108,15 +105,18 @@ export class Proposer extends ProcessorBase {
   private onRole(round: number, lead: boolean, nowMs: number): void {
     this.estRound = Math.max(this.estRound, round);
     if (lead && round > this.round && this.handOnForLag(round)) {
-      this.stepDown(round);
+      this.stepDown(round, nowMs);
       this.emit('router', { kind: 'bump', round: round + 1 });
       return;
     }
     if (lead && round > this.round) this.startRound(round, nowMs);
-    else if (round > this.round) this.stepDown(round);
+    else if (round > this.round) this.stepDown(round, nowMs);
   }
 
-  private stepDown(round: number): void {
+  private stepDown(round: number, nowMs: number): void {
+    // A round handed on with batches in flight: their ACKs still choose them (tail.ts).
+    if (this.handedOver && this.window.length > 0) this.tail.keep(this.window, nowMs);
+    this.handedOver = false;
     this.round = round;
     this.phase = 'idle';
     this.window = [];
@@ -145,7 +145,7 @@ export class Proposer extends ProcessorBase {
   }
 
   private startRound(round: number, nowMs: number): void {
-    this.stepDown(round);
+    this.stepDown(round, nowMs);
     this.phase = 'reading';
     this.readFrom = this.commitHint;
     this.readBase = 0;
@@ -173,6 +173,14 @@ export class Proposer extends ProcessorBase {
       if (msg.round > this.round && this.phase !== 'idle') {
         this.phase = 'idle';
         this.emit('router', { kind: 'bump', round: msg.round });
+      }
+      return;
+    }
+    if (msg.type === 'ACK' && msg.round < this.round) {
+      const decided = this.tail.onAck(msg);
+      if (decided) {
+        this.committedCount += decided.upTo! - decided.seq;
+        this.broadcast(decided);
       }
       return;
     }
@@ -212,7 +220,9 @@ export class Proposer extends ProcessorBase {
 
   /** Paxos phase 1 result: per slot, the value accepted in the highest round wins. */
   private finishRead(nowMs: number): void {
-    if (this.readBase > this.readFrom) this.readFrom = this.readBase;
+    // Slots below a compacted acceptor's base, and those this node committed while it read (the
+    // previous leader's last batches, chosen meanwhile), are chosen: nothing is re-imposed there.
+    this.readFrom = Math.max(this.readFrom, this.readBase, this.commitHint);
     const best = new Map<number, Entry>();
     let maxSlot = this.readFrom - 1;
     for (const entries of this.gathered.values()) {
@@ -280,15 +290,30 @@ export class Proposer extends ProcessorBase {
       this.proposedInRound += count;
       this.sendBatch('PROPOSE', entries, nowMs);
     }
-    if (this.phase === 'streaming' && !this.handedOver && this.window.length === 0 && this.imposeQueue.length === 0 && this.clientQueue.length === 0 && this.proposedInRound >= this.cfg.interval) {
-      // Round end: hand leadership to the next rank.
+    if (this.phase === 'streaming' && !this.handedOver && this.window.length <= this.cfg.overlapBatchesMax && this.imposeQueue.length === 0 && this.clientQueue.length === 0 && this.proposedInRound >= this.cfg.interval) {
+      // Round end: every slot of the round is sent; hand leadership to the next rank now, so its
+      // read runs while the last batches are acknowledged (they stay in the tail). HANDOVER
+      // follows the last batch on every link: each acceptor promises the next round in the
+      // same fsync as that batch and answers the next leader at once.
       this.handedOver = true;
       this.emit('router', { kind: 'bump', round: this.round + 1 });
+      this.broadcast({ type: 'HANDOVER', round: this.round + 1, seq: this.chosenBelow() });
     }
   }
 
+  /**
+   * Every slot below this is chosen: below this round's read start they were (committed or
+   * compacted), and of the slots this round sent only those in batches still in the window lack
+   * a majority's ACKs.
+   */
+  private chosenBelow(): number {
+    let low = this.nextSlot;
+    for (const b of this.window) if (b.from < low) low = b.from;
+    return low;
+  }
+
   private sendBatch(type: 'IMPOSE' | 'PROPOSE', entries: Entry[], nowMs: number): void {
-    const b: Batch = { type, from: entries[0]!.slot, to: entries[entries.length - 1]!.slot + 1, entries, acks: new Set(), sentAtMs: nowMs, retryMs: this.cfg.retryMs };
+    const b: Batch = { type, round: this.round, from: entries[0]!.slot, to: entries[entries.length - 1]!.slot + 1, entries, acks: new Set(), sentAtMs: nowMs, retryMs: this.cfg.retryMs };
     this.window.push(b);
     this.broadcast({ type, round: this.round, seq: b.from, upTo: b.to, entries });
   }
@@ -310,6 +335,7 @@ export class Proposer extends ProcessorBase {
   }
 
   private onTick(nowMs: number): void {
+    this.tail.prune(this.commitHint, nowMs, this.cfg.timeoutMs);
     if (this.phase === 'idle') return;
     // Nothing outstanding is not being stuck: the progress clock only runs while we wait.
     if (this.phase === 'streaming' && this.window.length === 0) this.lastProgressMs = nowMs;

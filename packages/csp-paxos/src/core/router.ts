@@ -107,6 +107,7 @@ export class Router extends ProcessorBase {
       case 'READ':
       case 'IMPOSE':
       case 'PROPOSE':
+      case 'HANDOVER':
       case 'RECOVER':
       case 'STATE':
         this.emit('follower', { kind: 'net', msg });

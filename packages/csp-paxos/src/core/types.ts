@@ -2,7 +2,7 @@
 // Slots and rounds are plain numbers: they count operations of one run and stay far below
 // 2^53, and they travel as JSON numbers.
 
-export const MSG_TYPES = ['READ', 'GATHER', 'IMPOSE', 'ACK', 'DECIDE', 'PROPOSE', 'COMMIT', 'NACK', 'BUMP', 'CATCHUP', 'FORWARD', 'RECOVER', 'STATE'] as const;
+export const MSG_TYPES = ['READ', 'GATHER', 'IMPOSE', 'ACK', 'DECIDE', 'PROPOSE', 'COMMIT', 'NACK', 'BUMP', 'CATCHUP', 'FORWARD', 'RECOVER', 'STATE', 'HANDOVER'] as const;
 export type MsgType = (typeof MSG_TYPES)[number];
 
 /** One slot's value as accepted in `round` (an acceptor remembers the round it accepted in). */
@@ -26,6 +26,9 @@ export interface Entry {
  * RECOVER(seq): I lost my acceptor state; send me yours from `seq` on (a node that cannot prove
  * its state votes only after a majority of the others answered). STATE(round = promised, seq,
  * upTo, total, entries): one page of the answer; `total` is the answering acceptor's slot count.
+ * HANDOVER(round, seq): sent by a leader right after the last batch of its round (same link, so
+ * after it): promise `round` and send its leader a GATHER from `seq` on at once (every slot
+ * below `seq` is chosen: the sender had a majority's ACKs for them).
  *
  * `inc` is the sender's incarnation (stamped by the shell on every message): a message from an
  * older incarnation than one already seen is dropped, and votes it cast are forgotten (fenced).
@@ -69,6 +72,12 @@ export interface CoreConfig {
   batchSlotsMax: number;
   /** PROPOSE / IMPOSE batches in flight at once. */
   windowBatchesMax: number;
+  /**
+   * A leader hands its round on once every slot of it is sent and at most this many batches are
+   * still unacknowledged (0: only once all are acknowledged). The next leader's read then
+   * overlaps them; a larger tail costs the next leader more re-imposing.
+   */
+  overlapBatchesMax: number;
   /** Resend a READ or a batch to silent peers after this long. */
   retryMs: number;
   /** A follower with known-chosen slots it cannot fill asks for them after this long. */
@@ -104,6 +113,7 @@ export const CORE_DEFAULTS: Omit<CoreConfig, 'id' | 'n'> = {
   interval: 100,
   batchSlotsMax: 512,
   windowBatchesMax: 16,
+  overlapBatchesMax: 2,
   retryMs: 200,
   catchupMs: 100,
   catchupEntriesMax: 4096,

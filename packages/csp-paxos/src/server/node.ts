@@ -3,112 +3,36 @@
 // the fsynced acceptor log and the instance log. Persist before send: the follower's records
 // are fdatasynced (group commit) before its GATHER / ACK leave.
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import pino from 'pino';
-import type { TlsReloader } from '@quorumkit/shared-transport';
-import { Acceptor, type AcceptorState, applyRecord } from '../core/acceptor.js';
-import { judgeDisk } from '../core/identity.js';
+import { Acceptor } from '../core/acceptor.js';
 import { Learner } from '../core/learner.js';
 import { Proposer } from '../core/proposer.js';
 import { Router } from '../core/router.js';
-import { CORE_DEFAULTS, type CoreConfig, type Input, type KeySeen, type Msg, type Output, type ProcName, leaderOf } from '../core/types.js';
+import { type Input, type KeySeen, type Msg, type Output, type ProcName, leaderOf } from '../core/types.js';
 import { Channel } from '../csp/channel.js';
-import { AcceptorLog, type AcceptorLogOptions } from '../storage/acceptorLog.js';
-import { IdentityMismatch, nextIncarnation, readIdentity, writeIdentity } from '../storage/identity.js';
-import { InstanceLogWriter, instanceLogPath, recoverCommitted, truncateInstanceLog } from '../storage/instanceLog.js';
-import { logBasePath, readLogBase, writeLogBase } from '../storage/logBase.js';
-import { ValueLogWriter, recoverValues, truncateValueLog, valueLogPath } from '../storage/valueLog.js';
-import { type Member, peerPortOf } from './config.js';
+import type { AcceptorLog } from '../storage/acceptorLog.js';
+import { writeIdentity } from '../storage/identity.js';
+import { peerPortOf } from './config.js';
+import { LineLogs } from './lineLogs.js';
 import { type MetricsSource, type NodeMetrics, startNodeMetrics } from './metrics.js';
+import { NODE_DEFAULTS, type NodeCores, type NodeOptions, type NodeStatus } from './nodeOptions.js';
 import { runProcessor } from './processor.js';
-import { answerRead, instanceKey } from './requests.js';
+import { answerRead, debugView, instanceKey, proposeKey } from './requests.js';
+import { restoreNode } from './restore.js';
+import { type Request, Transport } from './transport.js';
 
 export { READ_ENTRIES_MAX, instanceKey } from './requests.js';
-import { type Request, Transport } from './transport.js';
+export { NODE_DEFAULTS, type NodeCores, type NodeOptions, type NodeStatus } from './nodeOptions.js';
 
 /** The longest delay setTimeout honours. */
 const TIMER_MS_MAX = 2 ** 31 - 1;
-
-export const NODE_DEFAULTS = {
-  channelCapacityMax: 200_000,
-  /**
-   * Room kept in every channel for events between this node's own processors (round
-   * handovers, roles, fences, commit indexes): network input is refused before it can take it.
-   */
-  localReserve: 4096,
-  tickMs: 20,
-};
-
-export interface NodeOptions {
-  id: number;
-  committee: Member[];
-  /** Where instancelog<i>.log goes. */
-  logDir: string;
-  /** Where acceptor.log goes (default `<logDir>/data<i>`). */
-  dataDir?: string;
-  /** Ports to dial peers on, when they differ from the committee's peer ports (proxies). */
-  dialPorts?: number[];
-  /** Shared peer secret: peers must prove it (HMAC handshake); unauthenticated frames are refused. */
-  secret?: Buffer;
-  /**
-   * TLS on the client port, the peer port and every peer link (docs/tls.md). The node's
-   * certificate is also its client certificate when it dials a peer; with
-   * `requireClientCert` in the files, clients and peers without a certificate of the CA are
-   * refused in the TLS handshake. Reloads (SIGHUP in the CLI) apply to new connections.
-   */
-  tls?: TlsReloader;
-  /** Answer `block` control requests (partitions for fault runs). Default false: refused. */
-  allowControl?: boolean;
-  core?: Partial<Omit<CoreConfig, 'id' | 'n'>>;
-  fsync?: boolean;
-  /** Acceptor log options besides fsync: the sync deadline (tests also inject a stuck disk). */
-  acceptorLog?: Omit<AcceptorLogOptions, 'fsync'>;
-  /**
-   * Create a new cluster: an empty data directory becomes a voter. Without it an empty directory
-   * joins by re-learning from the others (a blank node never decides it is first).
-   */
-  bootstrap?: boolean;
-  /** Capacity of each processor channel (default NODE_DEFAULTS.channelCapacityMax). */
-  channelCapacityMax?: number;
-  /** Stop by itself at this wall-clock time (ms since the epoch). */
-  stopAtMs?: number;
-  /** Serve Prometheus /metrics at this host:port (off by default; port 0 picks one). */
-  metricsAddr?: string;
-  logger?: pino.Logger;
-}
-
-export interface NodeStatus {
-  rank: number;
-  round: number;
-  leader: number;
-  leading: boolean;
-  commitIndex: number;
-  syncs: number;
-  records: number;
-  /** False while the acceptor re-learns a lost or damaged state (it casts no vote). */
-  voting: boolean;
-  /**
-   * Refused for a full channel: `net` = peer messages (peers retry), `local` = events between
-   * this node's processors (should stay 0: they have a reserve; logged as errors).
-   */
-  overflow: { net: number; local: number };
-  /** Why the node votes or not, as judged from its disk at start. */
-  disk: string;
-  incarnation: number;
-  /** Acceptor log compactions since start. */
-  compactions: number;
-  /** First slot this node still holds (instance log, values log and memory are cut below it). */
-  logBase: number;
-  /** Why the node stopped by itself (a stalled or failing disk), if it did. */
-  fatal?: string;
-}
 
 export class CspPaxosNode implements MetricsSource {
   readonly id: number;
   private readonly n: number;
   private readonly transport: Transport;
   private readonly acceptorLog: AcceptorLog;
-  private readonly writers: Record<'leader' | 'consensus', InstanceLogWriter>;
+  private readonly lineLogs: LineLogs;
   private readonly channels: Record<ProcName, Channel<Input>>;
   private readonly control: Channel<Input>;
   private stoppedFlag = false;
@@ -121,13 +45,13 @@ export class CspPaxosNode implements MetricsSource {
   private resolveDone!: () => void;
   private readonly log: pino.Logger;
   /** The processors' cores, for tests and post-mortems only (each is owned by its loop). */
-  cores: { router: Router; follower: Acceptor; leader: Proposer; consensus: Learner } | undefined;
+  cores: NodeCores | undefined;
 
   private readonly dataDir: string;
   private readonly allowControl: boolean;
   private readonly incarnation: number;
 
-  private constructor(opts: NodeOptions, parts: { transport: Transport; acceptorLog: AcceptorLog; writers: Record<'leader' | 'consensus', InstanceLogWriter>; channels: Record<ProcName, Channel<Input>>; control: Channel<Input>; status: NodeStatus; dataDir: string }) {
+  private constructor(opts: NodeOptions, parts: { transport: Transport; acceptorLog: AcceptorLog; lineLogs: LineLogs; channels: Record<ProcName, Channel<Input>>; control: Channel<Input>; status: NodeStatus; dataDir: string }) {
     this.id = opts.id;
     this.dataDir = parts.dataDir;
     this.allowControl = opts.allowControl ?? false;
@@ -135,7 +59,7 @@ export class CspPaxosNode implements MetricsSource {
     this.n = opts.committee.length;
     this.transport = parts.transport;
     this.acceptorLog = parts.acceptorLog;
-    this.writers = parts.writers;
+    this.lineLogs = parts.lineLogs;
     this.channels = parts.channels;
     this.control = parts.control;
     this.status = parts.status;
@@ -147,32 +71,7 @@ export class CspPaxosNode implements MetricsSource {
     const n = opts.committee.length;
     const me = opts.committee.find((m) => m.id === opts.id);
     if (!me) throw new Error(`rank ${opts.id} is not in the committee`);
-    const cfg: CoreConfig = { ...CORE_DEFAULTS, ...opts.core, id: opts.id, n };
-    const dataDir = opts.dataDir ?? join(opts.logDir, `data${opts.id}`);
-    const identity = await readIdentity(dataDir);
-    if (identity.record && identity.record.replica !== opts.id) throw new IdentityMismatch(`${dataDir} belongs to replica ${identity.record.replica}, not ${opts.id}`);
-    const acceptorState: AcceptorState = { promised: -1, accepted: [] };
-    const opened = AcceptorLog.open(join(dataDir, 'acceptor.log'), (r) => applyRecord(acceptorState, r), { ...opts.acceptorLog, fsync: opts.fsync ?? true });
-    const acceptorLog = opened.log;
-    const logPath = instanceLogPath(opts.logDir, opts.id);
-    const { base: logBase, keys: logKeys } = readLogBase(logBasePath(opts.logDir, opts.id));
-    const committed = recoverCommitted(logPath, logBase);
-    recoverValues(valueLogPath(opts.logDir, opts.id), committed, logBase);
-    const commitIndex = logBase + committed.length;
-    const verdict = judgeDisk({
-      identity: identity.state,
-      acceptorLogExists: opened.existed,
-      acceptorRecords: opened.records,
-      acceptorDamaged: opened.damaged,
-      recoveredMarker: acceptorState.recovered === true,
-      committed: commitIndex,
-      bootstrap: opts.bootstrap ?? false,
-    });
-    const incarnation = nextIncarnation(identity.record?.incarnation, Date.now());
-    // Durable before anything is sent: the next start sees this incarnation and this verdict.
-    writeIdentity(dataDir, { v: 1, replica: opts.id, incarnation, state: verdict.vote ? 'voter' : 'recovering' });
-    cfg.incarnation = incarnation;
-    const writers = { leader: new InstanceLogWriter(logPath), consensus: new InstanceLogWriter(logPath) };
+    const { cfg, dataDir, acceptorState, acceptorLog, committed, logBase, logKeys, commitIndex, verdict, incarnation } = await restoreNode(opts);
     const cap = opts.channelCapacityMax ?? NODE_DEFAULTS.channelCapacityMax;
     const channels: Record<ProcName, Channel<Input>> = {
       router: new Channel('router', cap),
@@ -205,8 +104,7 @@ export class CspPaxosNode implements MetricsSource {
         onPeerDown: (peer) => holder.node?.control.send({ kind: 'peerDown', node: peer }),
       },
     });
-    const node = new CspPaxosNode(opts, { transport, acceptorLog, writers, channels, control, status, dataDir });
-    node.logDir = opts.logDir;
+    const node = new CspPaxosNode(opts, { transport, acceptorLog, lineLogs: new LineLogs(opts.logDir, opts.id), channels, control, status, dataDir });
     if (!opts.secret) node.log.warn({ rank: opts.id }, 'no peer secret configured: peers are not authenticated (use --secret-file)');
     if (!verdict.vote) node.log.warn({ rank: opts.id, reason: verdict.reason }, 'not voting until the acceptor state is re-learned from a majority of the other nodes');
     const nonce = randomBytes(8).toString('hex');
@@ -222,7 +120,6 @@ export class CspPaxosNode implements MetricsSource {
     };
     router.start(now());
     node.cores = cores;
-    node.values = new ValueLogWriter(valueLogPath(opts.logDir, opts.id));
     node.startLoops(cores, router.takeOutput());
     holder.node = node;
     for (const m of pendingNet) node.inbound(m);
@@ -281,7 +178,7 @@ export class CspPaxosNode implements MetricsSource {
     return { ...this.transport.stats };
   }
 
-  private startLoops(cores: Record<ProcName, Router | Acceptor | Proposer | Learner>, initial: Output): void {
+  private startLoops(cores: NodeCores, initial: Output): void {
     const env = {
       now: () => Date.now(),
       stopped: () => this.stoppedFlag,
@@ -311,21 +208,13 @@ export class CspPaxosNode implements MetricsSource {
     }
   }
 
-  private values!: ValueLogWriter;
-  private logDir = '';
-
   /**
-   * The learner dropped everything below `base`: record the base durably first, then cut both
-   * line logs there and reopen every writer (synchronous, so no processor writes in between).
+   * The learner dropped everything below `base`: the base goes durably to disk, then both line
+   * logs are cut there (LineLogs.truncate); a failing disk stops the node.
    */
   private truncateLogs(base: number, keys: KeySeen[]): boolean {
     try {
-      writeLogBase(logBasePath(this.logDir, this.id), base, keys);
-      truncateInstanceLog(instanceLogPath(this.logDir, this.id), base);
-      truncateValueLog(valueLogPath(this.logDir, this.id), base);
-      this.writers.leader.reopen();
-      this.writers.consensus.reopen();
-      this.values.reopen();
+      this.lineLogs.truncate(base, keys);
       this.status.logBase = base;
       this.log.info({ rank: this.id, base }, 'instance and values logs truncated');
       return true;
@@ -379,10 +268,7 @@ export class CspPaxosNode implements MetricsSource {
         return;
       }
     }
-    if (out.lines.length > 0 && (from === 'leader' || from === 'consensus')) {
-      this.writers[from].write(out.lines, Date.now());
-      if (from === 'consensus') this.values.write(out.lines);
-    }
+    if (out.lines.length > 0 && (from === 'leader' || from === 'consensus')) this.lineLogs.write(from, out.lines, Date.now());
     if (out.truncate !== undefined && !this.truncateLogs(out.truncate.base, out.truncate.keys)) return;
     for (const m of out.net) {
       m.inc = this.incarnation;
@@ -426,18 +312,16 @@ export class CspPaxosNode implements MetricsSource {
           reply({ ok: false, code: 'RECOVERING', error: `RECOVERING: node ${this.id} is re-learning its lost acceptor state (${this.status.disk}); try another node` });
           return;
         }
-        const idem = req.client !== undefined || req.seq !== undefined;
-        if (idem && (typeof req.client !== 'string' || req.client.length === 0 || req.client.length > 128 || !Number.isSafeInteger(req.seq) || (req.seq as number) < 0)) {
-          reply({ ok: false, code: 'BAD_REQUEST', error: 'client must be a string of 1-128 characters and seq an integer >= 0 (both or neither)' });
+        const ref = this.nextRef;
+        const k = proposeKey(req, this.id, ref, Date.now());
+        if ('refusal' in k) {
+          reply(k.refusal);
           return;
         }
-        const ref = this.nextRef++;
+        this.nextRef++;
         this.clients.set(ref, reply);
         this.proposalsReceived++;
-        // With a client id and sequence the key is the same on every retry, on every node: the
-        // learner answers a retry of a committed value and the leader does not propose it twice.
-        const key = idem ? instanceKey(`client:${req.client as string}:${req.seq as number}`) : instanceKey(`${this.id}:${ref}:${Date.now()}:${req.data}`);
-        if (this.control.send({ kind: 'client', key, data: req.data, ref }) !== 'ok') {
+        if (this.control.send({ kind: 'client', key: k.key, data: req.data, ref }) !== 'ok') {
           this.clients.delete(ref);
           reply({ ok: false, error: 'node is overloaded' });
         }
@@ -446,27 +330,9 @@ export class CspPaxosNode implements MetricsSource {
       case 'read':
         reply(answerRead(req, this.cores!.consensus, this.id));
         return;
-      case 'debug': {
-        // Post-mortem view of the cores (read only).
-        const c = this.cores;
-        const p = c?.leader as unknown as Record<string, any> | undefined;
-        reply({
-          ok: true,
-          est: c?.router.estRound,
-          promised: c?.follower.promised,
-          acceptedLen: c?.follower.end,
-          acceptorBase: c?.follower.base,
-          prop: p && { round: p.round, phase: p.phase, window: (p.window as any[]).map((b) => `${b.type}${b.from}-${b.to}:${[...b.acks].join(',')}`), gathered: [...(p.gathered as Map<number, unknown>).keys()], selfPromised: p.selfPromised, sinceProgress: Date.now() - p.lastProgressMs, readFrom: p.readFrom, nextSlot: p.nextSlot, iq: p.imposeQueue.length },
-          rank: this.id,
-          commitIndex: c?.consensus.commitIndex,
-          knownMax: c?.consensus.knownMax,
-          log: { ...this.acceptorLog.pending, inflightMs: this.acceptorLog.inflightSinceMs ? Date.now() - this.acceptorLog.inflightSinceMs : 0, slowestMs: this.acceptorLog.slowestFlushMs },
-          links: this.transport.linkStats(),
-          inbound: this.transport.stats,
-          chans: Object.fromEntries(Object.entries(this.channels).map(([k, ch]) => [k, ch.length])),
-        });
+      case 'debug':
+        reply(debugView({ id: this.id, cores: this.cores, acceptorLog: this.acceptorLog, transport: this.transport, channels: this.channels }));
         return;
-      }
       case 'block': {
         if (!this.allowControl) {
           reply({ ok: false, code: 'CONTROL_DISABLED', error: `control requests are disabled on node ${this.id} (start it with --allow-control)` });
@@ -498,9 +364,7 @@ export class CspPaxosNode implements MetricsSource {
     await Promise.allSettled(this.loops);
     await this.transport.close();
     await this.metrics?.close();
-    this.writers.leader.close();
-    this.writers.consensus.close();
-    this.values.close();
+    this.lineLogs.close();
     this.acceptorLog.close();
     this.resolveDone();
   }

@@ -11,6 +11,8 @@ export default function setup(): () => void {
   const outer = tmpdir();
   const dir = mkdtempSync(join(outer, `quorumkit-test-${basename(process.cwd())}-`));
   process.env.TMPDIR = dir;
+  // freePorts' reservations must stay machine-wide, or two packages' runs could pick one port
+  process.env.QUORUMKIT_PORTS_DIR ??= join(outer, 'quorumkit-ports');
   return () => {
     let left: string[] = [];
     try {

@@ -7,11 +7,13 @@ import path from 'node:path';
 // Ports come from below Linux's ephemeral range (32768+), so the kernel never hands one of
 // them to an outgoing connection between our check and the child's bind. A reservation file
 // per port keeps parallel test processes (nx runs several projects at once) from picking the
-// same one; reservations expire after RESERVATION_MS.
+// same one; reservations expire after RESERVATION_MS. The directory must be one for every
+// test run on the machine: a run with a private TMPDIR (scripts/test-tmpdir.ts) names the
+// shared one in QUORUMKIT_PORTS_DIR.
 const PORT_LO = 20_000;
 const PORT_HI = 32_000;
 const RESERVATION_MS = 15 * 60_000;
-const reserveDir = path.join(os.tmpdir(), 'quorumkit-ports');
+const reserveDir = process.env.QUORUMKIT_PORTS_DIR ?? path.join(os.tmpdir(), 'quorumkit-ports');
 const handedOut = new Set<number>();
 
 function reserve(port: number): boolean {

@@ -12,6 +12,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { callUnary, createGrpcClient } from '@quorumkit/shared-transport';
 import { RRSeq, RRServer, SimpleBufSeq, rrSeqProtoPath } from '../src/index.js';
+import { acquireLease } from '../src/client/leaseStream.js';
+import { RECONNECT_CHANNEL_OPTIONS } from '../src/server/peerClient.js';
 import { encodeSnapshotFile } from '../src/storage/logFormat.js';
 
 const CELL_MS = Number(process.env.RRSEQ_BENCH_MS ?? 1_500);
@@ -62,6 +64,37 @@ async function writeFilledFiles(paths: string[], count: number): Promise<void> {
     const state = { incarnation: `bench-${i}-${Date.now()}`, boot: 0, fence: 0, ready: true, cluster: 'bench-names', blank: false, floor: 1n, values };
     await writeFile(path, encodeSnapshotFile(state));
   }
+}
+
+/**
+ * One allocation for each of `count` new names, through the servers themselves (lease
+ * streams, round robin, waves of SERVE_WAVE requests per server: bigger waves ran past
+ * the 4 s request deadline on the loaded machine), so every coordinator holds its names'
+ * state as after real traffic, which names written straight into the persist files do
+ * not give it. A failed request is asked again, up to 5 times; returns how many names
+ * still failed (reported in the row, not thrown: the other rows stand).
+ */
+const SERVE_WAVE = 128;
+async function serveNames(addrs: string[], count: number): Promise<number> {
+  const handles = addrs.map((a) => acquireLease(rrSeqProtoPath(), a, RECONNECT_CHANNEL_OPTIONS));
+  const signal = new AbortController().signal;
+  let failed = 0;
+  const serveOne = async (i: number): Promise<void> => {
+    for (let tries = 0; tries < 5; tries++) {
+      const r = await handles[i % handles.length]!.lease.request(`served-${i}`, 1n, 60_000, signal).catch(() => ({ fromId: '0' }));
+      if (r.fromId !== '0') return;
+    }
+    failed += 1;
+  };
+  try {
+    const wave = SERVE_WAVE * addrs.length;
+    for (let start = 0; start < count; start += wave) {
+      await Promise.all(Array.from({ length: Math.min(wave, count - start) }, (_, k) => serveOne(start + k)));
+    }
+  } finally {
+    for (const h of handles) h.release();
+  }
+  return failed;
 }
 
 async function measure(make: () => Seq, workload: Workload): Promise<{ ids: number; ns: number; cpuUs: number }> {
@@ -144,6 +177,7 @@ async function main(): Promise<void> {
   let unaryPerS = 0;
   let manyNames: Record<string, string | number> | undefined;
   let pairedRef: Record<string, string | number> | undefined;
+  let servedNames: Record<string, string | number> | undefined;
   let seqNo = 0;
   for (const fsync of QUICK ? [true] : [true, false]) {
     const dir = await mkdtemp(join(tmpdir(), 'rrseq-bench-'));
@@ -197,31 +231,43 @@ async function main(): Promise<void> {
       // (from written persist files) storing no other name. The 1-name cell above ran first,
       // on a fresh process; this pair runs side by side, late in the run (PERFORMANCE.md:
       // compare side by side), so its ratio isolates what the stored names cost.
-      const cell = async (prefix: string, count: number): Promise<Record<string, string | number>> => {
+      const cell = async (prefix: string, count: number, served = 0): Promise<Record<string, string | number>> => {
         const paths = addrs.map((_, i) => join(dir, `${prefix}${i}_persist`));
         await writeFilledFiles(paths, count);
         const filled = await Promise.all(addrs.map((addr, i) => RRServer.start({ addr, path: paths[i]!, peers: addrs.filter((_, j) => j !== i), fsync })));
         const end = Date.now() + 60_000;
         while (!filled.every((s) => s.ready) && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
+        const t0 = Date.now();
+        const notServed = served > 0 ? await serveNames(addrs, served) : 0;
+        const serveS = (Date.now() - t0) / 1000;
         // One name for the 32 clients, as in the 1-name cell (measure() calls the factory
         // once per client: a name made inside it gave each client its own name, so this row
         // measured 32 names of one client each, ~1 ID per round, on every server at once).
         const name = `bench${++seqNo}`;
         const rr = await measure(() => new RRSeq(name, 0, addrs), '32 clients');
         await Promise.all(filled.map((s) => s.close()));
-        const what = count > 0 ? `32 clients, ${count} names stored` : '32 clients, restarted from files (paired reference)';
-        const row = { buffer: 0, workload: what, fsync: 'on', rrseqNsPerId: Math.round(rr.ns / Math.max(1, rr.ids)), rrseqIdsPerS: Math.round((rr.ids * 1e9) / rr.ns), cpuUsPerId: cpuPerId(rr) };
+        const what = served > 0 ? `32 clients, after serving ${served} names` : count > 0 ? `32 clients, ${count} names stored` : '32 clients, restarted from files (paired reference)';
+        const row: Record<string, string | number> = { buffer: 0, workload: what, fsync: 'on', rrseqNsPerId: Math.round(rr.ns / Math.max(1, rr.ids)), rrseqIdsPerS: Math.round((rr.ids * 1e9) / rr.ns), cpuUsPerId: cpuPerId(rr) };
+        if (served > 0) {
+          row.namesServedPerS = Math.round(served / Math.max(0.001, serveS));
+          row.namesNotServed = notServed;
+        }
         process.stderr.write(`  ${JSON.stringify(row)}\n`);
         return row;
       };
       pairedRef = await cell('ref', 0);
       manyNames = await cell('names', NAMES_ROW);
+      // The same cell once the servers have allocated NAMES_ROW names themselves: each
+      // coordinator then caches its share (up to namesCachedMax), which the stored row
+      // above does not exercise.
+      servedNames = await cell('served', 0, NAMES_ROW);
     }
     await rm(dir, { recursive: true, force: true });
   }
   rows.push(...dynamicRows);
   if (pairedRef) rows.push(pairedRef);
   if (manyNames) rows.push(manyNames);
+  if (servedNames) rows.push(servedNames);
   const simpleFor = (b: number, w: string): number | undefined =>
     rows.find((r) => r.buffer === b && r.workload === w && r.fsync === 'on')?.simpleNsPerId as number | undefined;
   for (const r of rows) if (r.simpleNsPerId === undefined) {
@@ -253,12 +299,15 @@ async function main(): Promise<void> {
     manyNames_ratioVsOneName: manyNames ? Number(((manyNames.rrseqIdsPerS as number) / (b0.rrseqIdsPerS as number)).toFixed(2)) : undefined,
     manyNames_ratioVsPairedReference: manyNames && pairedRef ? Number(((manyNames.rrseqIdsPerS as number) / (pairedRef.rrseqIdsPerS as number)).toFixed(2)) : undefined,
     manyNames_goal: '>= 0.5x the 1-name figure (within 2x)',
+    servedNames_idsPerS: servedNames?.rrseqIdsPerS,
+    servedNames_ratioVsOneName: servedNames ? Number(((servedNames.rrseqIdsPerS as number) / (b0.rrseqIdsPerS as number)).toFixed(2)) : undefined,
+    servedNames_ratioVsPairedReference: servedNames && pairedRef ? Number(((servedNames.rrseqIdsPerS as number) / (pairedRef.rrseqIdsPerS as number)).toFixed(2)) : undefined,
   };
   console.log(
     `anchor (the original, Go, no fsync): buffer 1024 x 32 clients ${ORIGINAL.buf1024Clients32NsPerId} ns/ID; buffer 0 x 32 clients ${ORIGINAL.buf0Clients32IdsPerS} IDs/s`,
   );
   console.log(
-    `goals: buffer 1024 x 32 clients, fsync on: ${b1024.ratioVsSimple}x SimpleBufSeq, ${bDyn?.ratioVsSimple}x with the dynamic range size (goal >= 0.5x); buffer 0 x 32 clients, fsync on: ${b0.rrseqIdsPerS} IDs/s = ${goals.buffer0_ratioVsOriginal}x the original (goal >= 5x); with ${NAMES_ROW} names stored: ${goals.manyNames_idsPerS} IDs/s = ${goals.manyNames_ratioVsOneName}x the 1-name figure of the first cell, ${goals.manyNames_ratioVsPairedReference}x its paired reference measured just before it (goal >= 0.5x)`,
+    `goals: buffer 1024 x 32 clients, fsync on: ${b1024.ratioVsSimple}x SimpleBufSeq, ${bDyn?.ratioVsSimple}x with the dynamic range size (goal >= 0.5x); buffer 0 x 32 clients, fsync on: ${b0.rrseqIdsPerS} IDs/s = ${goals.buffer0_ratioVsOriginal}x the original (goal >= 5x); with ${NAMES_ROW} names stored: ${goals.manyNames_idsPerS} IDs/s = ${goals.manyNames_ratioVsOneName}x the 1-name figure of the first cell, ${goals.manyNames_ratioVsPairedReference}x its paired reference measured just before it (goal >= 0.5x); after serving ${NAMES_ROW} names: ${goals.servedNames_idsPerS} IDs/s = ${goals.servedNames_ratioVsOneName}x the first cell, ${goals.servedNames_ratioVsPairedReference}x the paired reference`,
   );
   console.log(
     `calibration, same process: ${unaryPerS} plain gRPC unary calls/s with 32 outstanding (PERFORMANCE.md: ~2,000-3,500 on an idle machine); buffer 0 x 32 clients needs one such call per ID plus the quorum round`,

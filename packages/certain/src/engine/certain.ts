@@ -25,6 +25,7 @@ import { CommitPipeline } from './commitPipeline.js';
 import { Applier } from './applier.js';
 import { catchUpResponse } from './catchUpServer.js';
 import { ChosenGossip } from './chosenGossip.js';
+import { expireSweep } from './expirySweeper.js';
 
 export interface CertainOptions {
   acceptorId: number;
@@ -563,31 +564,12 @@ export class Certain {
     void this.getAllSource.sweep(now);
   }
 
-  /**
-   * Delete chosen, applied plog entries older than plogExpireTimeMs (the data store is the
-   * checkpoint), and the uuid dedup rows past their window, by whole time buckets.
-   */
+  /** A plog expiry sweep (expirySweeper.ts), counted in metrics.expired. */
   private async expireSweep(): Promise<void> {
-    const now = Date.now();
-    const targets: [bigint, bigint][] = [];
-    for (const [entityId, core] of this.entities) {
-      if (core.getAllInProgress) continue;
-      const mc = this.applier.committed.get(entityId) ?? 0n;
-      const upTo = mc < core.maxChosen ? mc : core.maxChosen - 1n; // keep the newest chosen record
-      if (upTo >= 1n) targets.push([entityId, upTo]);
-    }
-    // The plog is the write-ahead log of the (unsynced) data store: what it deletes must be
-    // durable there first. Every apply counted in `targets` has resolved, so one checkpoint
-    // now covers them all.
-    if (targets.length > 0 && !this.stopped) await this.db.checkpoint?.();
-    for (const [entityId, upTo] of targets) {
-      if (this.stopped) return;
-      if (this.entities.get(entityId)?.getAllInProgress) continue;
-      this.metrics.expired += await this.plog.expire(entityId, upTo, now - this.tuning.plogExpireTimeMs);
-    }
-    if (this.stopped) return;
-    await this.plog.expireUuids(now - this.tuning.uuidWindowMs);
-    await this.db.expireUuids?.(now - this.tuning.uuidWindowMs);
+    this.metrics.expired += await expireSweep({
+      plog: this.plog, db: this.db, entities: this.entities, committed: (id) => this.applier.committed.get(id) ?? 0n,
+      stopped: () => this.stopped, plogExpireTimeMs: this.tuning.plogExpireTimeMs, uuidWindowMs: this.tuning.uuidWindowMs,
+    }, Date.now());
   }
 
   /** Run a plog expiry sweep now (tests, operators). */

@@ -1,6 +1,7 @@
 // nx run paxoskv:bench — writes/s and p50/p99 with 1, 16 and 64 concurrent clients on
 // distinct keys against 3 acceptor processes (fsync on), then reads of chosen versions;
-// etcd (3 members, same client process) as the anchor when it is installed.
+// etcd (3 members, same client process) as the anchor when it is installed, its rows alternating
+// with paxoskv's.
 // Env: BENCH_SECONDS (default 5) per row.
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -28,22 +29,42 @@ function cliPath(): string {
   throw new Error('dist/cli/paxoskv.js not found: build first (nx run paxoskv:build)');
 }
 
-async function benchPaxoskv(rows: Row[]): Promise<void> {
+type Etcd = Awaited<ReturnType<typeof startEtcd>>;
+
+function line(what: string, n: number, row: Row): void {
+  process.stdout.write(`  ${what} ${String(n).padStart(2)} clients: ${row.ops_per_s} ops/s${row.errors ? `, ${row.errors} failures` : ''}\n`);
+}
+
+/**
+ * paxoskv and etcd run side by side and their rows alternate (paxoskv n clients, then etcd n
+ * clients): on the shared machine the load moves within a minute, and a ratio of two rows
+ * measured a minute apart said more about that than about the systems.
+ */
+async function bench(rows: Row[]): Promise<boolean> {
   const tmp = benchTempDir('paxoskv');
   const children: ChildProcess[] = [];
+  let etcd: Etcd | null = null;
   try {
     const ports = await freePorts(3);
     for (const [i, port] of ports.entries()) {
       const args = [cliPath(), 'serve', '--id', String(i), '--listen', `127.0.0.1:${port}`, '--data', join(tmp.dir, `acceptor${i}`), '--bootstrap', '--peers', ports.map((p) => `127.0.0.1:${p}`).join(',')];
       children.push(await startReadyProcess(process.execPath, args, /listening on/));
     }
+    if (commandExists('etcd')) etcd = await startEtcd();
+    else process.stdout.write('anchor: etcd is not installed (apt-get install etcd-server): no anchor figures\n');
     const client = new PaxosKvClient({ acceptors: ports.map((p) => `127.0.0.1:${p}`), deadlineMs: 10_000 });
     try {
       await closedLoop('warmup', 'set', 16, 1, (c, i) => client.set(`warm-${c}`, BigInt(i)));
+      if (etcd) await closedLoop('warmup', 'put', 16, 1, (c, i) => etcd!.put(`warm-${c}-${i}`, 'x'));
       for (const n of CLIENTS) {
         const row = await closedLoop('paxoskv', 'set (distinct keys)', n, seconds, (c, i) => client.set(`w${n}-${c}`, BigInt(i)));
         rows.push(row);
-        process.stdout.write(`  paxoskv set   ${String(n).padStart(2)} clients: ${row.ops_per_s} ops/s\n`);
+        line('paxoskv set  ', n, row);
+        if (etcd) {
+          const e = await closedLoop('etcd (3 members)', 'put (distinct keys)', n, seconds, (c, i) => etcd!.put(`w${n}-${c}`, String(i)));
+          rows.push(e);
+          line('etcd    put  ', n, e);
+        }
       }
       // issue 17 item 6: 64 writers on ONE key (coalesced inside the client; 0 failures is the goal)
       const hot = await closedLoop('paxoskv', 'set (one hot key)', 64, seconds, (c, i) => client.set('hot', `${c}-${i}`));
@@ -62,38 +83,22 @@ async function benchPaxoskv(rows: Row[]): Promise<void> {
       for (const n of [1, 64]) {
         const row = await closedLoop('paxoskv', 'get latest (chosen)', n, seconds, (c) => client.get(`w64-${c}`));
         rows.push(row);
-        process.stdout.write(`  paxoskv get   ${String(n).padStart(2)} clients: ${row.ops_per_s} ops/s\n`);
+        line('paxoskv get  ', n, row);
+        if (etcd) {
+          const e = await closedLoop('etcd (3 members)', 'linearizable get', n, seconds, (c) => etcd!.get(`w64-${c}`));
+          rows.push(e);
+          line('etcd    get  ', n, e);
+        }
       }
     } finally {
       client.close();
     }
   } finally {
+    etcd?.stop();
     killProcesses(children);
     tmp.remove();
   }
-}
-
-async function benchEtcd(rows: Row[]): Promise<boolean> {
-  if (!commandExists('etcd')) {
-    process.stdout.write('anchor: etcd is not installed (apt-get install etcd-server): no anchor figures\n');
-    return false;
-  }
-  const etcd = await startEtcd();
-  try {
-    await closedLoop('warmup', 'put', 16, 1, (c, i) => etcd.put(`warm-${c}-${i}`, 'x'));
-    for (const n of CLIENTS) {
-      const row = await closedLoop('etcd (3 members)', 'put (distinct keys)', n, seconds, (c, i) => etcd.put(`w${n}-${c}`, String(i)));
-      rows.push(row);
-      process.stdout.write(`  etcd    put   ${String(n).padStart(2)} clients: ${row.ops_per_s} ops/s\n`);
-    }
-    for (const n of [1, 64]) {
-      const row = await closedLoop('etcd (3 members)', 'linearizable get', n, seconds, (c) => etcd.get(`w64-${c}`));
-      rows.push(row);
-    }
-  } finally {
-    etcd.stop();
-  }
-  return true;
+  return etcd !== null;
 }
 
 function table(rows: Row[]): string {
@@ -106,8 +111,7 @@ function table(rows: Row[]): string {
 
 const rows: Row[] = [];
 process.stdout.write(`paxoskv bench: 3 acceptor processes on 127.0.0.1, fsync on (group commit), ${seconds} s per row, one client process\n`);
-await benchPaxoskv(rows);
-const anchored = await benchEtcd(rows);
+const anchored = await bench(rows);
 const ratios = CLIENTS.map((n) => {
   const ours = rows.find((r) => r.system === 'paxoskv' && r.workload.startsWith('set') && r.clients === n);
   const theirs = rows.find((r) => r.system.startsWith('etcd') && r.workload.startsWith('put') && r.clients === n);

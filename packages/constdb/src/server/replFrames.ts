@@ -15,6 +15,7 @@ export const F = {
   DIGEST: 10, // (dialer -> acceptor) anti-entropy: u32 round | the dialer's bucket digests
   REPAIR: 11, // (acceptor -> dialer) u32 round | u8 last | varint differing buckets | (key, record)*
   PUBLISH: 12, // (dialer -> acceptor) channel | message: delivered to the acceptor's subscribers, not stored
+  KEEPALIVE: 13, // (dialer -> acceptor) empty: the link is busy (a full sync being prepared), not silent
 } as const;
 
 export const FRAME_BYTES_MAX = 256 * 1024 * 1024;
@@ -47,7 +48,7 @@ export class FrameReader {
     while (this.buf.length - p >= 5) {
       const type = this.buf[p]!;
       const len = this.buf.readUInt32LE(p + 1);
-      if (type < 1 || type > 12 || len > FRAME_BYTES_MAX) throw new FrameError(`bad frame type ${type} length ${len}`);
+      if (type < 1 || type > F.KEEPALIVE || len > FRAME_BYTES_MAX) throw new FrameError(`bad frame type ${type} length ${len}`);
       if (this.buf.length - p - 5 < len) break;
       onFrame(type, this.buf.subarray(p + 5, p + 5 + len));
       p += 5 + len;

@@ -9,6 +9,9 @@ import { snapshotRecordChunks, snapshotMetaOf } from '../storage/snapshotAsync.j
 import { formatLostRanges } from '../storage/seqCeiling.js';
 import type { Peer, Replicator } from './replication.js';
 
+
+/** A full sync in preparation sends a KEEPALIVE frame this often (below repl_timeout's 1 s minimum). */
+const KEEPALIVE_MS = 400;
 export type LinkState = 'connecting' | 'syncing' | 'online' | 'down' | 'closed';
 
 function encodeCommand(args: string[]): Buffer {
@@ -188,6 +191,21 @@ export class PeerLink {
    * snapshot does not cover, from the backlog.
    */
   private async fullSync(sock: Socket): Promise<void> {
+    // Writing and reading a big snapshot on a loaded machine can take longer than the
+    // receiver's repl_timeout; without a frame meanwhile it drops the link as silent, and
+    // every retry starts another snapshot that takes as long (seen: 500k keys at load 20+,
+    // MEET failing with 'closed before the full sync').
+    const keepalive = setInterval(() => {
+      if (!sock.destroyed) sock.write(frame(F.KEEPALIVE, Buffer.alloc(0)));
+    }, KEEPALIVE_MS);
+    try {
+      await this.fullSyncStream(sock);
+    } finally {
+      clearInterval(keepalive);
+    }
+  }
+
+  private async fullSyncStream(sock: Socket): Promise<void> {
     const repl = this.repl;
     const gen = this.peer.owed;
     // every claim we make to the peer from now on is capped at what this snapshot covers

@@ -51,7 +51,8 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('paxoskv CLI', () => {
+// every check spawns several CLI processes one after another: at load average 30 each start takes seconds
+describe('paxoskv CLI', { timeout: 120_000 }, () => {
   it('cluster + set foo 5 + get foo', () => {
     const s = run('set', 'foo', '5', '--acceptors', acceptors);
     expect(s.stdout).toBe('written: 5; key: foo; ver: 0\n');

@@ -73,12 +73,17 @@ describe('proposer (leader)', () => {
     p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from: 2, to: 1, entries: [e(0, 4, 'new')] }) }, 1);
     p.takeOutput();
     p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from: 3, to: 1, entries: [e(0, 3, 'mid')] }) }, 2);
-    const out = p.takeOutput();
+    // The adopted values wait half a retry (the previous leader may commit them), then go out.
+    let out = p.takeOutput();
+    expect(out.net.filter((m) => m.type === 'IMPOSE')).toEqual([]);
+    // The filler for the hole at slot 1 is a generated instance, so rule 2 holds.
+    expect(out.lines).toEqual([{ kind: 'generate', key: 'g0', slot: 1 }]);
+    p.handle({ kind: 'tick' }, 2 + 50);
+    out = p.takeOutput();
     const impose = out.net.filter((m) => m.type === 'IMPOSE');
     expect(impose).toHaveLength(5);
     expect(impose[0]!.entries).toEqual([e(0, 6, 'new'), e(1, 6, 'g0'), e(2, 6, 'c')]);
-    // The filler for the hole at slot 1 is a generated instance, so rule 2 holds.
-    expect(out.lines).toEqual([{ kind: 'generate', key: 'g0', slot: 1 }]);
+
   });
 
   it('streams PROPOSE batches in a window, COMMITs on a majority, and hands over after -l slots', () => {
@@ -148,10 +153,28 @@ describe('proposer (leader)', () => {
     // The previous leader's COMMIT of slots 0-1 reached this node's learner meanwhile.
     p.handle({ kind: 'commitIndex', index: 2 }, 1);
     p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from: 3, to: 1, entries: accepted }) }, 1);
-    const out = p.takeOutput();
-    const impose = out.net.filter((m) => m.type === 'IMPOSE');
-    expect(impose[0]).toMatchObject({ seq: 2, upTo: 3, entries: [e(2, 6, 'c')] });
+    let out = p.takeOutput();
+    // New slots go out at once; the adopted slot 2 waits half a retry for its own COMMIT.
     expect(out.net.filter((m) => m.type === 'PROPOSE')[0]).toMatchObject({ seq: 3, upTo: 5 });
+    expect(out.net.filter((m) => m.type === 'IMPOSE')).toEqual([]);
+    p.handle({ kind: 'tick' }, 1 + 50);
+    out = p.takeOutput();
+    expect(out.net.filter((m) => m.type === 'IMPOSE')[0]).toMatchObject({ seq: 2, upTo: 3, entries: [e(2, 6, 'c')] });
+  });
+
+  it('imposes no adopted slot the previous leader committed within the wait', () => {
+    const p = start({ interval: 2 });
+    p.takeOutput();
+    const accepted = [e(0, 5, 'a'), e(1, 5, 'b')];
+    for (const from of [1, 2, 3]) p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from, to: 1, entries: accepted }) }, 1);
+    p.takeOutput();
+    p.handle({ kind: 'commitIndex', index: 2 }, 20);
+    p.handle({ kind: 'tick' }, 1 + 50);
+    p.handle({ kind: 'tick' }, 1 + 500);
+    const out = p.takeOutput();
+    expect(out.net.filter((m) => m.type === 'IMPOSE')).toEqual([]);
+    // Nothing left to impose and the round's slots are sent: handed on.
+    expect(out.local).toContainEqual({ to: 'router', ev: { kind: 'bump', round: 7 } });
   });
 
   it('steps down on a NACK with a higher round, and retransmits to silent peers', () => {

@@ -32,6 +32,8 @@ export class Proposer extends ProcessorBase {
   private readRetryMs = 0;
   private nextSlot = 0;
   private imposeQueue: Entry[] = [];
+  /** Adopted values are not imposed before this (the previous leader's COMMIT may make it moot). */
+  private imposeAfterMs = 0;
   private window: Batch[] = [];
   private proposedInRound = 0;
   private handedOver = false;
@@ -76,6 +78,7 @@ export class Proposer extends ProcessorBase {
         this.knownHint = Math.max(this.knownHint, input.known ?? input.index, this.commitHint);
         if (this.knownHint - this.commitHint <= this.cfg.lagSlotsMax) this.lagSkipFrom = undefined;
         this.tail.prune(this.commitHint, nowMs, this.cfg.timeoutMs);
+        if (this.phase === 'streaming' && this.imposeQueue.length > 0) this.pump(nowMs);
         return;
       case 'fence':
         // A restarted peer may have lost what it promised or accepted: its old answers do not count.
@@ -250,6 +253,10 @@ export class Proposer extends ProcessorBase {
       this.clientQueue.splice(0, this.clientQueue.length, ...kept);
     }
     this.nextSlot = maxSlot + 1;
+    // What the read adopted is usually the previous round's last batches, which their leader
+    // (its tail) commits a moment later: wait that long before imposing them again, so the
+    // acceptors do not write every slot twice. New slots go out at once meanwhile.
+    this.imposeAfterMs = nowMs + Math.floor(this.cfg.retryMs / 2);
     this.phase = 'streaming';
     this.lastProgressMs = nowMs;
     this.pump(nowMs);
@@ -269,7 +276,9 @@ export class Proposer extends ProcessorBase {
 
   private pump(nowMs: number): void {
     while (this.phase === 'streaming' && this.window.length < this.cfg.windowBatchesMax) {
-      if (this.imposeQueue.length > 0) {
+      // Adopted slots this node committed meanwhile are chosen: they need no IMPOSE.
+      if (this.imposeQueue.length > 0 && this.imposeQueue[0]!.slot < this.commitHint) this.imposeQueue = this.imposeQueue.filter((e) => e.slot >= this.commitHint);
+      if (this.imposeQueue.length > 0 && nowMs >= this.imposeAfterMs) {
         const entries = this.imposeQueue.splice(0, this.cfg.batchSlotsMax);
         this.sendBatch('IMPOSE', entries, nowMs);
         continue;
@@ -345,6 +354,8 @@ export class Proposer extends ProcessorBase {
       this.emit('router', { kind: 'bump', round: this.round + 1 });
       return;
     }
+    // Adopted values whose wait is over (tick-driven: nothing else arrives for them).
+    if (this.phase === 'streaming' && this.imposeQueue.length > 0) this.pump(nowMs);
     if (this.phase === 'reading') {
       if (nowMs - this.lastReadMs >= this.readRetryMs) {
         this.lastReadMs = nowMs;

@@ -80,8 +80,11 @@ describe('oversized values', () => {
     expect(rs[0]!.fatalError).toBeUndefined();
     // replica 0 was not stopped: it still writes and reads, and the others learnt the entries
     await rs[0]!.write(3n, 4n, enc.encode('a=4'));
-    expect(await rs[0]!.read(3n)).toBe(4n);
-    await rs[2]!.read(3n);
+    // a read barrier at 4, or at 5 when a slow probe made the read choose a no-op there
+    // (write-for-read, seen at load average 20-30): a no-op changes nothing, so 'a' stays 4
+    const upTo = await rs[0]!.read(3n);
+    expect(upTo === 4n || upTo === 5n).toBe(true);
+    expect((await rs[2]!.read(3n)) >= upTo).toBe(true);
     expect(dec.decode((await rs[2]!.db.get(3n, enc.encode('a')))!)).toBe('4');
   });
 });

@@ -102,7 +102,7 @@ describe('proposer (leader)', () => {
     expect(out.net.filter((m) => m.type === 'PROPOSE')[0]).toMatchObject({ seq: 4, upTo: 6 });
     // The last batch of the round is sent: the round is handed on at once (the next leader's
     // read overlaps these two batches' acknowledgements).
-    expect(out.local).toContainEqual({ to: 'router', ev: { kind: 'bump', round: 7 } });
+    expect(out.net.filter((m) => m.type === 'HANDOVER').map((m) => [m.to, m.round])).toEqual([0, 1, 2, 3, 4].map((j) => [j, 7]));
   });
 
   it('hands over with the last batches in flight and still commits them on a majority of their round', () => {
@@ -110,7 +110,7 @@ describe('proposer (leader)', () => {
     p.takeOutput();
     for (const from of [1, 2, 3]) p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from, to: 1, entries: [] }) }, 1);
     let out = p.takeOutput();
-    expect(out.local).toContainEqual({ to: 'router', ev: { kind: 'bump', round: 7 } });
+    expect(out.net.filter((m) => m.type === 'HANDOVER').map((m) => [m.to, m.round])).toEqual([0, 1, 2, 3, 4].map((j) => [j, 7]));
     // The router moved on: this node follows round 7 now.
     p.handle({ kind: 'role', round: 7, lead: false }, 2);
     p.takeOutput();
@@ -136,13 +136,24 @@ describe('proposer (leader)', () => {
     expect(p.tail.size).toBe(0);
   });
 
+  it('handed a round by HANDOVER, sends no READ at once (it would race the old batch), only to the silent after a retry', () => {
+    const p = new Proposer(cfg(2), () => 'g');
+    p.handle({ kind: 'role', round: 7, lead: true, handover: true }, 0);
+    expect(p.takeOutput().net).toEqual([]);
+    for (const from of [2, 3]) p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 7, from, to: 2, seq: 4, base: 4, entries: [] }) }, 10);
+    p.handle({ kind: 'tick' }, 100);
+    expect(p.takeOutput().net.filter((m) => m.type === 'READ').map((m) => m.to)).toEqual([0, 1, 4]);
+    expect(p.phase).toBe('reading');
+  });
+
   it('with overlapBatchesMax 0 hands over only once every batch is acknowledged', () => {
     const p = start({ interval: 4, batchSlotsMax: 2, windowBatchesMax: 2, overlapBatchesMax: 0 });
     p.takeOutput();
     for (const from of [1, 2, 3]) p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from, to: 1, entries: [] }) }, 1);
-    expect(p.takeOutput().local).toEqual([]);
+    expect(p.takeOutput().net.filter((m) => m.type === 'HANDOVER')).toEqual([]);
     for (const seq of [0, 2]) for (const from of [1, 2, 3]) p.handle({ kind: 'net', msg: msg({ type: 'ACK', round: 6, seq, from, to: 1 }) }, 2);
-    expect(p.takeOutput().local).toContainEqual({ to: 'router', ev: { kind: 'bump', round: 7 } });
+    const out = p.takeOutput();
+    expect(out.net.filter((m) => m.type === 'HANDOVER').map((m) => [m.to, m.round])).toEqual([0, 1, 2, 3, 4].map((j) => [j, 7]));
   });
 
   it('re-imposes nothing below what its learner committed while it read', () => {
@@ -174,7 +185,7 @@ describe('proposer (leader)', () => {
     const out = p.takeOutput();
     expect(out.net.filter((m) => m.type === 'IMPOSE')).toEqual([]);
     // Nothing left to impose and the round's slots are sent: handed on.
-    expect(out.local).toContainEqual({ to: 'router', ev: { kind: 'bump', round: 7 } });
+    expect(out.net.filter((m) => m.type === 'HANDOVER').map((m) => [m.to, m.round])).toEqual([0, 1, 2, 3, 4].map((j) => [j, 7]));
   });
 
   it('steps down on a NACK with a higher round, and retransmits to silent peers', () => {

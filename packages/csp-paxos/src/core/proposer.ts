@@ -71,7 +71,7 @@ export class Proposer extends ProcessorBase {
   handle(input: Input, nowMs: number): void {
     switch (input.kind) {
       case 'role':
-        this.onRole(input.round, input.lead, nowMs);
+        this.onRole(input.round, input.lead, nowMs, input.handover === true);
         return;
       case 'commitIndex':
         this.commitHint = Math.max(this.commitHint, input.index);
@@ -105,14 +105,14 @@ export class Proposer extends ProcessorBase {
     for (let j = 0; j < this.cfg.n; j++) this.send(j, msg);
   }
 
-  private onRole(round: number, lead: boolean, nowMs: number): void {
+  private onRole(round: number, lead: boolean, nowMs: number, handover = false): void {
     this.estRound = Math.max(this.estRound, round);
     if (lead && round > this.round && this.handOnForLag(round)) {
       this.stepDown(round, nowMs);
       this.emit('router', { kind: 'bump', round: round + 1 });
       return;
     }
-    if (lead && round > this.round) this.startRound(round, nowMs);
+    if (lead && round > this.round) this.startRound(round, nowMs, handover);
     else if (round > this.round) this.stepDown(round, nowMs);
   }
 
@@ -147,7 +147,7 @@ export class Proposer extends ProcessorBase {
     return true;
   }
 
-  private startRound(round: number, nowMs: number): void {
+  private startRound(round: number, nowMs: number, handover = false): void {
     this.stepDown(round, nowMs);
     this.phase = 'reading';
     this.readFrom = this.commitHint;
@@ -164,7 +164,10 @@ export class Proposer extends ProcessorBase {
     this.readRetryMs = this.cfg.retryMs;
     // Everyone promises in parallel; nothing is proposed in this round before our own acceptor's
     // promise is durable, so a restart never proposes in a round it proposed in before.
-    this.broadcast({ type: 'READ', round, seq: this.readFrom });
+    // Handed over by HANDOVER, the acceptors answer it unasked: a READ now would race the old
+    // leader's last batch to them (a READ first makes them refuse that batch), so READ goes
+    // only to those still silent after a retry interval.
+    if (!handover) this.broadcast({ type: 'READ', round, seq: this.readFrom });
   }
 
   private onNet(msg: Msg, nowMs: number): void {
@@ -304,8 +307,8 @@ export class Proposer extends ProcessorBase {
       // read runs while the last batches are acknowledged (they stay in the tail). HANDOVER
       // follows the last batch on every link: each acceptor promises the next round in the
       // same fsync as that batch and answers the next leader at once.
+      // (No BUMP: every router, this node's included, moves on when the HANDOVER arrives.)
       this.handedOver = true;
-      this.emit('router', { kind: 'bump', round: this.round + 1 });
       this.broadcast({ type: 'HANDOVER', round: this.round + 1, seq: this.chosenBelow() });
     }
   }

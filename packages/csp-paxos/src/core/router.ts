@@ -99,7 +99,7 @@ export class Router extends ProcessorBase {
       this.observe(msg.round, nowMs);
       return;
     }
-    if (msg.round > this.estRound) this.observe(msg.round, nowMs);
+    if (msg.round > this.estRound) this.observe(msg.round, nowMs, msg.type === 'HANDOVER');
     if (FROM_LEADER.has(msg.type) && msg.round === this.estRound && msg.from === leaderOf(msg.round, this.cfg.n)) {
       this.lastContactMs = nowMs;
     }
@@ -144,16 +144,17 @@ export class Router extends ProcessorBase {
     }
   }
 
-  private observe(round: number, nowMs: number): void {
+  private observe(round: number, nowMs: number, handover = false): void {
     if (round <= this.estRound) return;
     this.estRound = round;
     this.lastContactMs = nowMs;
-    this.announce();
+    this.announce(handover);
   }
 
-  private announce(): void {
+  private announce(handover = false): void {
     const leader = leaderOf(this.estRound, this.cfg.n);
-    this.emit('leader', { kind: 'role', round: this.estRound, lead: leader === this.cfg.id && this.estRound >= this.minLeadRound });
+    const lead = leader === this.cfg.id && this.estRound >= this.minLeadRound;
+    this.emit('leader', handover && lead ? { kind: 'role', round: this.estRound, lead, handover } : { kind: 'role', round: this.estRound, lead });
     this.emit('consensus', { kind: 'leaderHint', node: leader });
   }
 }

@@ -157,7 +157,8 @@ export type ProcName = 'router' | 'leader' | 'follower' | 'consensus';
 
 /** Events between the processors of one node (never across the network). */
 export type LocalEvent =
-  | { kind: 'role'; round: number; lead: boolean }
+  /** `handover`: the round came with its predecessor's HANDOVER (the acceptors answer it unasked). */
+  | { kind: 'role'; round: number; lead: boolean; handover?: boolean }
   | { kind: 'bump'; round: number }
   | { kind: 'accepted'; entries: Entry[] }
   /** The learner's progress: `index` committed, `known` slots known chosen somewhere (lag = known - index). */

@@ -9,6 +9,8 @@ import { CardClient } from '@quorumkit/certain';
 import { startCardCluster, type CardCluster } from './certainCluster.js';
 
 let cc: CardCluster | undefined;
+// appended to each server's config (a later line wins)
+const slowMachineConf = 'CmdTimeoutMS = 8000';
 afterEach(async () => {
   await cc?.cluster.stop();
   cc = undefined;
@@ -27,9 +29,17 @@ async function wipe0(c: CardCluster): Promise<void> {
 
 describe('certain card walkthrough', () => {
   it('runs the seed walkthrough as written, including losing server 0\'s data', async () => {
-    cc = await startCardCluster();
+    // the server's command deadline (3 s in certainCluster) is what a first write of a fresh
+    // cluster met at load average 20-30 (it printed nothing after 2.9 s): 8 s here (inside the
+    // tool's 10 s call deadline, so the server answers first): the walkthrough's output is
+    // not a race against the machine's load
+    cc = await startCardCluster({ extraConf: slowMachineConf });
     const X = ['-X', cc.cardAddr(0)];
-    const run = async (args: string[]) => (await cc!.tool([...X, ...args])).stdout;
+    // stdout is what is compared; a run that printed nothing shows its exit code and stderr
+    const run = async (args: string[]) => {
+      const r = await cc!.tool([...X, ...args]);
+      return r.stdout !== '' ? r.stdout : `(no stdout, exit ${r.code}) ${r.stderr}`;
+    };
     const insert = ['-o', 'Insert', '-i', '12358', '-n', 'rock', '-u', '20170001', '-b', '200'];
     expect(await run(insert)).toBe('Done\n');
     expect(await run(insert)).toBe('Failure with error: code(8002) msg(card exists)\n');
@@ -58,7 +68,7 @@ describe('certain card walkthrough', () => {
 
   for (const mode of ['catch-up', 'getall'] as const) {
     it(`a wiped replica serves every entity's data again (${mode})`, async () => {
-      cc = await startCardCluster({ extraConf: mode === 'getall' ? 'PLogExpireTimeMS = 300' : '' });
+      cc = await startCardCluster({ extraConf: [slowMachineConf, mode === 'getall' ? 'PLogExpireTimeMS = 300' : ''].join('\n') });
       const viaAll = new CardClient([cc.cardAddr(0), cc.cardAddr(1), cc.cardAddr(2)]);
       const cards = Array.from({ length: 40 }, (_, k) => BigInt(1000 + k * 7)); // 40 distinct entities
       try {

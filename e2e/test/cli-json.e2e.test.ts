@@ -3,10 +3,10 @@
 // each one prints only JSON lines on stdout, with the fields a script needs. A client command
 // that lacks the flag is listed in GAPS (its declaration check runs as an expected failure, so
 // the day the flag lands the check turns red and the entry must go).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { waitFor } from '@quorumkit/test-harness';
 import { describe, expect, it } from 'vitest';
-import { addr, cli, run, SERVERS, startThree, type SystemName } from './systemServers.js';
+import { addr, cli, firstStdoutLines, run, SERVERS, startThree, type SystemName } from './systemServers.js';
 
 interface ClientCommand {
   name: string;
@@ -42,28 +42,6 @@ function jsonLines(out: string): Record<string, unknown>[] {
     } catch {
       throw new Error(`not a JSON line: ${JSON.stringify(l)} in\n${out}`);
     }
-  });
-}
-
-/** stdout of a long-running CLI until `n` lines arrived; then it is killed (bounded). */
-function firstStdoutLines(script: string, args: string[], n: number, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const finish = (e?: Error): void => {
-      clearTimeout(timer);
-      p.kill('SIGKILL');
-      if (e) reject(e);
-      else resolve(out.split('\n').slice(0, n).join('\n'));
-    };
-    const timer = setTimeout(() => finish(new Error(`${n} lines not printed within ${timeoutMs} ms: ${out}${err}`)), timeoutMs);
-    p.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.split('\n').length > n) finish();
-    });
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('exit', (code) => finish(new Error(`exited ${code}: ${out}${err}`)));
   });
 }
 
@@ -103,7 +81,7 @@ describe('--json output against a live cluster', () => {
       expect(down.status).toBe(1);
       expect(jsonLines(down.stdout)).toEqual([expect.objectContaining({ ok: false, error: expect.any(String) })]);
 
-      const out = await firstStdoutLines(cli('rrseq', 'rrseq-client'), ['jseq', '0', '10', ...ports.map((p) => addr(p[0]!)), '--json'], 4, 60_000);
+      const out = (await firstStdoutLines(cli('rrseq', 'rrseq-client'), ['jseq', '0', '10', ...ports.map((p) => addr(p[0]!)), '--json'], 4, 60_000)).join('\n');
       const lines = jsonLines(out);
       expect(lines[0]).toEqual({ ready: true });
       const ids = lines.slice(1).map((l) => l.id);

@@ -6,11 +6,11 @@
 // carry the families an operator needs for that system (fsync latency in seconds, per-peer link
 // state, a progress gauge or counter that moved with the round trip).
 // A server CLI without the flag is listed in GAPS: its check runs as an expected failure.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { connect as netConnect } from 'node:net';
 import { freePorts, waitFor, type Cluster } from '@quorumkit/test-harness';
 import { describe, expect, it } from 'vitest';
-import { addr, cli, run, SERVERS, startThree, type ServerSpec } from './systemServers.js';
+import { addr, cli, firstStdoutLines, run, SERVERS, startThree, type ServerSpec } from './systemServers.js';
 
 /** One RESP command on 127.0.0.1:port; the simple/bulk/integer answer as text (bounded). */
 function resp(port: number, args: string[]): Promise<string> {
@@ -30,28 +30,6 @@ function resp(port: number, args: string[]): Promise<string> {
       if (m) done(m[3] !== undefined ? new Error(m[3]) : null, m[1] ?? m[2] ?? '(nil)');
     });
     s.on('error', (e) => done(e));
-  });
-}
-
-/** The first `n` stdout lines of a long-running CLI, which is killed then (bounded). */
-function firstLines(script: string, args: string[], n: number, timeoutMs: number): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const finish = (e?: Error): void => {
-      clearTimeout(timer);
-      p.kill('SIGKILL');
-      if (e) reject(e);
-      else resolve(out.split('\n').slice(0, n));
-    };
-    const timer = setTimeout(() => finish(new Error(`${n} lines not printed within ${timeoutMs} ms: ${out}${err}`)), timeoutMs);
-    p.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.split('\n').length > n) finish();
-    });
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('exit', (code) => finish(new Error(`exited ${code} after ${out.split('\n').length - 1} line(s): ${out}${err}`)));
   });
 }
 
@@ -85,7 +63,7 @@ const SYSTEMS: SystemSpec[] = [
     async roundTrip(ports, cluster) {
       await cluster.waitFor(() => [0, 1, 2].every((i) => /^serving$/m.test(cluster.output(i))), { timeoutMs: 60_000, what: 'every rrseq server to print serving' });
       // rrseq-client streams IDs until stopped: take three, then stop it
-      const lines = await firstLines(cli('rrseq', 'rrseq-client'), ['mseq', '0', '10', ...ports.map((p) => addr(p[0]!))], 4, 60_000);
+      const lines = await firstStdoutLines(cli('rrseq', 'rrseq-client'), ['mseq', '0', '10', ...ports.map((p) => addr(p[0]!))], 4, 60_000);
       expect(lines.filter((l) => /^Got: \d+$/.test(l)), lines.join('|')).toHaveLength(3);
     },
     families: [/^# TYPE \S*fsync\S*_seconds histogram$/m],

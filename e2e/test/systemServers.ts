@@ -2,7 +2,7 @@
 // e2e tests (metrics, TLS): the server CLI, how many ports a node needs, the line that says a
 // node is ready, and its arguments. A test adds its own flags per node (metrics address, TLS
 // files) through `extra`.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,28 @@ export const addr = (p: number): string => `127.0.0.1:${p}`;
 export function run(script: string, args: string[], timeoutMs = 60_000): { code: number | null; out: string } {
   const r = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', timeout: timeoutMs });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+/** The first `n` stdout lines of a long-running CLI, which is killed then (bounded). */
+export function firstStdoutLines(script: string, args: string[], n: number, timeoutMs: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const finish = (e?: Error): void => {
+      clearTimeout(timer);
+      p.kill('SIGKILL');
+      if (e) reject(e);
+      else resolve(out.split('\n').slice(0, n));
+    };
+    const timer = setTimeout(() => finish(new Error(`${n} lines not printed within ${timeoutMs} ms: ${out}${err}`)), timeoutMs);
+    p.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.split('\n').length > n) finish();
+    });
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('exit', (code) => finish(new Error(`exited ${code} after ${out.split('\n').length - 1} line(s): ${out}${err}`)));
+  });
 }
 
 export type SystemName = 'certain' | 'paxoskv' | 'rrseq' | 'constdb' | 'csp-paxos';

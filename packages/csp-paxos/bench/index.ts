@@ -166,6 +166,28 @@ async function failover(timeoutS: number): Promise<Record<string, unknown>> {
   return { workload: 'leader fail-over', settings: `-o ${timeoutS} (election timeout ${timeoutS * 1000} ms)`, killedNode: killed, failoverMs: ms, goalMs: 2 * timeoutS * 1000, meetsGoal: ms >= 0 && ms < 2 * timeoutS * 1000, rulesPass: check.ok };
 }
 
+// One fail-over sample swings 1.5-4.8 s at -o 0.5 on this kind of machine (a lucky 490 ms
+// once stood in the README): each setting is measured FAILOVER_SAMPLES times (default 3) and
+// the median is the figure, with every sample kept in the JSON.
+const FAILOVER_SAMPLES = Math.max(1, Number(process.env.FAILOVER_SAMPLES ?? 3) || 3);
+
+async function failoverMedian(timeoutS: number): Promise<Record<string, unknown>> {
+  const samples: Record<string, unknown>[] = [];
+  for (let i = 0; i < FAILOVER_SAMPLES; i++) samples.push(await failover(timeoutS));
+  const ms = (r: Record<string, unknown>): number => (typeof r.failoverMs === 'number' && r.failoverMs >= 0 ? r.failoverMs : Infinity);
+  const sorted = [...samples].sort((a, b) => ms(a) - ms(b));
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  const medianMs = Number.isFinite(ms(median)) ? ms(median) : -1;
+  const goalMs = 2 * timeoutS * 1000;
+  return {
+    ...median,
+    failoverMs: medianMs,
+    samplesMs: samples.map((r) => r.failoverMs),
+    meetsGoal: medianMs >= 0 && medianMs < goalMs,
+    rulesPass: samples.every((r) => r.rulesPass === true),
+  };
+}
+
 /** A failed check keeps its logs and says why (never silently). */
 function keepOnFailure(dir: string, check: { ok: boolean; validity: string[]; safety: string[] }): void {
   if (check.ok) {
@@ -186,7 +208,7 @@ if (wanted('high')) rows.push(await throughput('seed high pressure (leader rotat
 if (wanted('lagging')) rows.push(await throughput('seed high pressure, a follower killed and lagging, catching up', 10_000, true));
 if (wanted('single')) rows.push(await throughput('one leader (no rotation)', 1_000_000_000));
 if (wanted('low')) rows.push(await throughput('seed low pressure (rotates every 100 slots)', 100));
-const failovers = wanted('failover') ? [await failover(1), await failover(0.5)] : [];
+const failovers = wanted('failover') ? [await failoverMedian(1), await failoverMedian(0.5)] : [];
 const etcd = !wanted('etcd')
   ? undefined
   : await etcdAnchor().catch((e: unknown) => {

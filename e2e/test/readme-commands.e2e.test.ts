@@ -20,7 +20,9 @@
 //   `commands="N"` every line after the first N commands (a transcript, numbers may differ);
 //   the expected lines must appear in that order in the command's stdout+stderr;
 // - a foreground command without expected output must exit 0;
-// - `bg-output="prefix=ERE;..."`: each background job of that prefix must print a matching line.
+// - `bg-output="prefix=ERE;..."`: each background job of that prefix must print a matching line;
+// - `logs="path ..."`: files the block's servers log to (inside its private /tmp, gone with
+//   it): their last lines are read when the block ends and shown in any failed assertion.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +35,7 @@ const READMES = ['certain', 'paxoskv', 'rrseq', 'constdb', 'csp-paxos', 'shared-
 const BLOCK_TIMEOUT_MS = 240_000;
 const WAIT_S = 90; // bound of each wait inside a block (ports, job end, background output)
 
-interface Step { line: string; kind: 'fg' | 'bg-as-written' | 'bg-terminal'; expect: string[]; killJobs: number[] }
+interface Step { line: string; kind: 'fg' | 'bg-as-written' | 'bg-terminal'; expect: string[]; killJobs: number[]; readmeLine: number }
 interface Block { file: string; startLine: number; attrs: Record<string, string>; steps: Step[]; transcript: boolean }
 
 const attrRe = /([a-z-]+)="([^"]*)"/g;
@@ -59,7 +61,8 @@ function parseBlock(file: string, startLine: number, attrs: Record<string, strin
   const commands = attrs.commands === undefined ? undefined : Number(attrs.commands);
   const steps: Step[] = [];
   let n = 0;
-  for (let raw of body) {
+  for (const [at, line] of body.entries()) {
+    let raw = line;
     if (commands !== undefined && n >= commands) {
       if (raw.trim()) steps.at(-1)!.expect.push(raw.trimEnd());
       continue;
@@ -78,7 +81,7 @@ function parseBlock(file: string, startLine: number, attrs: Record<string, strin
     const kind: Step['kind'] = cmd.endsWith('&') ? 'bg-as-written' : bg.some((p) => cmd.startsWith(p)) ? 'bg-terminal' : 'fg';
     const expectOut = kind === 'fg' && comment && expectPrefixes.some((p) => cmd.startsWith(p)) ? [comment.replace(/\s{2,}\(.*\)$/, '')] : [];
     const killJobs = /^kill\b/.test(cmd) ? [...cmd.matchAll(/%(\d+)/g)].map((m) => Number(m[1])) : [];
-    steps.push({ line: cmd, kind, expect: expectOut, killJobs });
+    steps.push({ line: cmd, kind, expect: expectOut, killJobs, readmeLine: startLine + at });
   }
   return { file, startLine, attrs, steps, transcript: commands !== undefined };
 }
@@ -138,6 +141,7 @@ function scriptFor(b: Block): string {
     out.push(`kill -0 $qk_pid_${i} 2>/dev/null || echo "@@QK-FAIL background step ${i} exited early"`);
   }
   for (const { i } of bgJobs) out.push(`echo "@@QK-BGLOG ${i}"`, `tail -n 20 /tmp/.qk-bg-${i}.log`);
+  for (const f of (b.attrs.logs ?? '').split(/\s+/).filter(Boolean)) out.push(`echo "@@QK-LOG ${f.replace(/["$`\\]/g, '.')}"`, `tail -n 60 ${shq(f)} 2>&1`);
   out.push('echo "@@QK-END"');
   return out.join('\n') + '\n';
 }
@@ -193,14 +197,23 @@ async function runBlock(b: Block, scriptFile: string): Promise<{ out: string; co
 }
 
 /** Each fg step's output, its exit code, and the runner's failures. */
-function splitOutput(out: string): { steps: Map<number, { text: string; rc?: number }>; failures: string[]; ended: boolean } {
+function splitOutput(out: string): { steps: Map<number, { text: string; rc?: number }>; failures: string[]; ended: boolean; logs: string } {
   const steps = new Map<number, { text: string; rc?: number }>();
   const failures: string[] = [];
   let cur: { text: string; rc?: number } | undefined;
+  let logs = '';
+  let inLog = false;
   for (const line of out.split('\n')) {
-    const m = /^@@QK-(CMD|RC|BG|BGLOG|FAIL|END) ?(\d+)? ?(.*)$/.exec(line);
+    const m = /^@@QK-(CMD|RC|BG|BGLOG|LOG|FAIL|END) ?(\d+)? ?(.*)$/.exec(line);
     if (!m) {
       if (cur) cur.text += line + '\n';
+      else if (inLog) logs += line + '\n';
+      continue;
+    }
+    inLog = m[1] === 'LOG';
+    if (inLog) {
+      cur = undefined;
+      logs += `--- ${m[3]} (last 60 lines)\n`;
       continue;
     }
     if (m[1] === 'CMD') steps.set(Number(m[2]), (cur = { text: '' }));
@@ -210,7 +223,7 @@ function splitOutput(out: string): { steps: Map<number, { text: string; rc?: num
     } else if (m[1] === 'FAIL') failures.push(`${m[2] ?? ''} ${m[3]}`.trim());
     else cur = undefined;
   }
-  return { steps, failures, ended: /^@@QK-END$/m.test(out) };
+  return { steps, failures, ended: /^@@QK-END$/m.test(out), logs };
 }
 
 const norm = (s: string, numbers: boolean) => (numbers ? s.replace(/\d+/g, 'N') : s).trim();
@@ -243,6 +256,7 @@ it('parses the rules: skipped build line, background kinds, expected output, kil
   expect(b.steps.map((s) => [s.line, s.kind, s.expect, s.killJobs])).toEqual([
     ['srv --port 1', 'bg-terminal', [], []], ['node a.js &', 'bg-as-written', [], []], ['cli get k', 'fg', ['v1'], []], ['tool x', 'fg', ['Done'], []], ['kill %1 %2', 'fg', [], [1, 2]],
   ]);
+  expect(b.steps.map((s) => s.readmeLine)).toEqual([2, 3, 4, 5, 7]);
   expect(missingLine(['a', 'c'], 'a\nlog\nc\n', false)).toBeUndefined();
   expect(missingLine(['c', 'a'], 'a\nlog\nc\n', false)).toBe('a');
   expect(missingLine(['node 0 commits 24200 times'], 'node 0 commits 17 times\n', true)).toBeUndefined();
@@ -259,15 +273,18 @@ describe.skipIf(reason !== undefined)('README command blocks run verbatim', () =
         const { out, code } = await runBlock(b, join(dir, 'block.sh'));
         if (process.env.QK_README_DEBUG) console.log(out);
         const r = splitOutput(out);
+        const logs = r.logs ? `\nserver logs:\n${r.logs}` : '';
         const context = `${b.file}:${b.startLine} (exit ${code})\n${out.slice(-6000)}`;
         expect(r.failures, context).toEqual([]);
         expect(r.ended, context).toBe(true);
         b.steps.forEach((s, i) => {
           if (s.kind !== 'fg') return;
           const got = r.steps.get(i);
-          expect(got, `step ${i} \`${s.line}\` did not run\n${context}`).toBeDefined();
-          if (s.expect.length === 0) expect(got!.rc, `\`${s.line}\` exited ${got!.rc}:\n${got!.text}`).toBe(0);
-          else expect(missingLine(s.expect, got!.text, b.transcript), `\`${s.line}\` printed:\n${got!.text}`).toBeUndefined();
+          // the README line: the same command can appear twice in a block (certain's Select)
+          const where = `${b.file}:${s.readmeLine}`;
+          expect(got, `step ${i} (${where}) \`${s.line}\` did not run\n${context}`).toBeDefined();
+          if (s.expect.length === 0) expect(got!.rc, `${where} \`${s.line}\` exited ${got!.rc}:\n${got!.text}${logs}`).toBe(0);
+          else expect(missingLine(s.expect, got!.text, b.transcript), `${where} \`${s.line}\` printed:\n${got!.text}${logs}`).toBeUndefined();
         });
       } finally {
         rmSync(dir, { recursive: true, force: true });

@@ -32,6 +32,12 @@ export interface CardRequestInput {
   uuid?: bigint;
 }
 
+/** The server refused because it is recovering (RecoveringError, ERECOVERING): nothing ran. */
+function isRecoveringRefusal(err: unknown): boolean {
+  const e = err as grpc.ServiceError;
+  return e.code === grpc.status.UNAVAILABLE && e.metadata?.get('x-quorumkit-code')[0] === 'ERECOVERING';
+}
+
 export class CardClient {
   private readonly clients: (grpc.Client | undefined)[];
 
@@ -51,6 +57,13 @@ export class CardClient {
        * run) before giving up; these refusals do not count against attemptsMax. Default 10 s.
        */
       overloadRetryMsMax?: number;
+      /**
+       * How long to keep retrying while the servers tried answer that they are recovering
+       * (ERECOVERING: a replica restarted on lost state, not voting until it re-learnt; the
+       * attempt ran nothing) before giving up; these refusals do not count against
+       * attemptsMax either. Default: the call deadline (deadlineMs).
+       */
+      recoveringRetryMsMax?: number;
       /** Backoff after an overloaded server (RESOURCE_EXHAUSTED) or a failed round. */
       backoffBaseMs?: number;
       backoffMaxMs?: number;
@@ -95,11 +108,22 @@ export class CardClient {
     // does not route to would only add contention on the entity); an unreachable one is not.
     let k = 0;
     const overloadUntil = Date.now() + (this.opts.overloadRetryMsMax ?? 10_000);
+    const recoveringUntil = Date.now() + (this.opts.recoveringRetryMsMax ?? this.opts.deadlineMs ?? 10_000);
     for (let a = 0, tries = 0; a < attemptsMax; tries++) {
       try {
         return await this.callOne(this.clients[order[k % order.length]!]!, method, req);
       } catch (err) {
         last = err;
+        if (isRecoveringRefusal(err) && Date.now() < recoveringUntil) {
+          // Another replica may serve the card now; with every one tried (or only one known,
+          // as card-tool -X addr) wait: recovery ends once the peers answered its horizon.
+          k++;
+          if (k % order.length === 0) {
+            const wait = backoffDelayMs(Math.min(tries, 16), { baseMs: this.opts.backoffBaseMs ?? 20, maxMs: Math.min(this.opts.backoffMaxMs ?? 1000, 250) });
+            await sleep(Math.max(0, Math.min(wait, recoveringUntil - Date.now())));
+          }
+          continue;
+        }
         const overloaded = (err as grpc.ServiceError).code === grpc.status.RESOURCE_EXHAUSTED;
         if (overloaded && Date.now() < overloadUntil) {
           // The server's hint (its backlog at its completion rate), jittered up to twice so
@@ -113,7 +137,8 @@ export class CardClient {
         }
         a++;
         if (!overloaded) {
-          unknownOutcome = true;
+          // a recovering refusal (its wait over) ran nothing either
+          if (!isRecoveringRefusal(err)) unknownOutcome = true;
           k++;
         }
         if (a < attemptsMax && k % order.length === 0) {
@@ -122,7 +147,7 @@ export class CardClient {
       }
     }
     const msg = last instanceof Error ? last.message : String(last);
-    if (!unknownOutcome) return { ok: false, code: grpc.status.RESOURCE_EXHAUSTED, msg, business: false };
+    if (!unknownOutcome) return { ok: false, code: (last as grpc.ServiceError).code ?? grpc.status.RESOURCE_EXHAUSTED, msg, business: false };
     throw new CardUnavailableError(msg);
   }
 

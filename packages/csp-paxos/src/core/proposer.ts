@@ -4,8 +4,13 @@
 // pipelined batches until `interval` slots are proposed, and hands over with a BUMP as soon as
 // the last of them is sent: the next leader's read overlaps this round's last acknowledgements,
 // which this leader still collects and commits (tail.ts).
-import { type Batch, RoundTail } from './tail.js';
-import { type CoreConfig, type Entry, type Input, type Msg, ProcessorBase, leaderOf, majority } from './types.js';
+// Phase 1's answers and their merge live in roundRead.ts, the batches in flight in
+// batchWindow.ts, the client values in clientValues.ts.
+import { BatchWindow } from './batchWindow.js';
+import { ClientValues } from './clientValues.js';
+import { RoundRead } from './roundRead.js';
+import { RoundTail } from './tail.js';
+import { type CoreConfig, type Entry, type Input, type Msg, ProcessorBase, leaderOf } from './types.js';
 
 type Phase = 'idle' | 'reading' | 'streaming';
 
@@ -24,28 +29,20 @@ export class Proposer extends ProcessorBase {
   /** Leader turns handed on because the learner lagged (stats). */
   lagSkips = 0;
   private readFrom = 0;
-  /** Highest compaction base a GATHER of this round named. */
-  private readBase = 0;
-  private gathered = new Map<number, Entry[]>();
-  private selfPromised = false;
+  private readonly read: RoundRead;
   private lastReadMs = 0;
   private readRetryMs = 0;
   private nextSlot = 0;
   private imposeQueue: Entry[] = [];
   /** Adopted values are not imposed before this (the previous leader's COMMIT may make it moot). */
   private imposeAfterMs = 0;
-  private window: Batch[] = [];
+  private readonly window: BatchWindow;
   private proposedInRound = 0;
   private handedOver = false;
   private lastProgressMs = 0;
   private lastHeartbeatMs = 0;
   private lastPeerAnswerMs = 0;
-  private readonly clientQueue: Array<{ key: string; data: string }> = [];
-  /**
-   * Client keys this node queued or proposed lately (bounded, oldest dropped): a retried
-   * FORWARD of one of them is not proposed again (the first one commits and answers).
-   */
-  private readonly recentKeys = new Set<string>();
+  private readonly clients: ClientValues;
   /** Slots this node chose as leader (for tests and stats). */
   committedCount = 0;
   /** Per node: the end of the highest batch it acknowledged to this leader (metrics: lag). */
@@ -61,6 +58,9 @@ export class Proposer extends ProcessorBase {
     this.knownHint = commitIndex;
     this.ackedUpTo = new Array<number>(cfg.n).fill(0);
     this.tail = new RoundTail(cfg.n, cfg.windowBatchesMax);
+    this.read = new RoundRead(cfg.id, cfg.n);
+    this.window = new BatchWindow(cfg.n);
+    this.clients = new ClientValues(cfg.clientQueueMax);
   }
 
   /** The next slot this leader will propose (0 while not streaming). */
@@ -82,8 +82,8 @@ export class Proposer extends ProcessorBase {
         return;
       case 'fence':
         // A restarted peer may have lost what it promised or accepted: its old answers do not count.
-        this.gathered.delete(input.node);
-        for (const b of this.window) b.acks.delete(input.node);
+        this.read.fence(input.node);
+        this.window.fence(input.node);
         this.tail.fence(input.node);
         return;
       case 'tick':
@@ -118,17 +118,17 @@ export class Proposer extends ProcessorBase {
 
   private stepDown(round: number, nowMs: number): void {
     // A round handed on with batches in flight: their ACKs still choose them (tail.ts).
-    if (this.handedOver && this.window.length > 0) this.tail.keep(this.window, nowMs);
+    const inFlight = this.window.clear();
+    if (this.handedOver && inFlight.length > 0) this.tail.keep(inFlight, nowMs);
     this.handedOver = false;
     this.round = round;
     this.phase = 'idle';
-    this.window = [];
     this.imposeQueue = [];
-    this.gathered.clear();
+    this.read.reset();
     // Client values we never proposed go to the next leader instead of waiting for a retry.
     const next = leaderOf(round, this.cfg.n);
     if (next !== this.cfg.id) {
-      for (const v of this.clientQueue.splice(0)) {
+      for (const v of this.clients.takeAll()) {
         this.send(next, { type: 'FORWARD', round, seq: 0, hops: 1, entries: [{ slot: -1, round: -1, key: v.key, data: v.data }] });
       }
     }
@@ -151,11 +151,7 @@ export class Proposer extends ProcessorBase {
     this.stepDown(round, nowMs);
     this.phase = 'reading';
     this.readFrom = this.commitHint;
-    this.readBase = 0;
-    // Only this round's pipeline suppresses retries: a value of an earlier round may never have
-    // been chosen, and its retry must be proposed again.
-    this.recentKeys.clear();
-    this.selfPromised = false;
+    this.clients.forgetRecent();
     this.proposedInRound = 0;
     this.handedOver = false;
     this.lastProgressMs = nowMs;
@@ -199,12 +195,7 @@ export class Proposer extends ProcessorBase {
     const e = msg.entries?.[0];
     if (!e || typeof e.key !== 'string') return;
     if (this.phase !== 'idle') {
-      if (this.recentKeys.has(e.key)) return;
-      if (this.clientQueue.length < this.cfg.clientQueueMax) {
-        this.clientQueue.push({ key: e.key, data: e.data ?? '' });
-        this.remember(e.key);
-      }
-      this.pump(nowMs);
+      if (this.clients.offer(e.key, e.data ?? '')) this.pump(nowMs);
       return;
     }
     const hops = msg.hops ?? 0;
@@ -214,47 +205,30 @@ export class Proposer extends ProcessorBase {
   }
 
   private onGather(msg: Msg, nowMs: number): void {
-    if (this.gathered.has(msg.from)) return;
+    if (this.read.has(msg.from)) return;
     if (msg.from !== this.cfg.id) this.lastPeerAnswerMs = nowMs;
-    // That acceptor compacted below `base`: those slots are chosen (its node committed them), so
-    // this round reads and proposes only from there on; the learner fetches the rest.
-    if (Number.isSafeInteger(msg.base) && msg.base! > this.readBase) this.readBase = msg.base!;
-    this.gathered.set(msg.from, msg.entries ?? []);
-    if (msg.from === this.cfg.id) this.selfPromised = true;
-    if (this.selfPromised && this.gathered.size >= majority(this.cfg.n)) this.finishRead(nowMs);
+    if (this.read.add(msg)) this.finishRead(nowMs);
   }
 
   /** Paxos phase 1 result: per slot, the value accepted in the highest round wins. */
   private finishRead(nowMs: number): void {
     // Slots below a compacted acceptor's base, and those this node committed while it read (the
     // previous leader's last batches, chosen meanwhile), are chosen: nothing is re-imposed there.
-    this.readFrom = Math.max(this.readFrom, this.readBase, this.commitHint);
-    const best = new Map<number, Entry>();
-    let maxSlot = this.readFrom - 1;
-    for (const entries of this.gathered.values()) {
-      for (const e of entries) {
-        if (e.slot < this.readFrom) continue;
-        const b = best.get(e.slot);
-        if (!b || e.round > b.round) best.set(e.slot, e);
-        if (e.slot > maxSlot) maxSlot = e.slot;
-      }
-    }
-    this.gathered.clear();
+    const { from, best, maxSlot } = this.read.merge(this.readFrom, this.commitHint);
+    this.readFrom = from;
+    this.read.reset();
     this.imposeQueue = [];
     for (let s = this.readFrom; s <= maxSlot; s++) {
       const b = best.get(s);
       // No majority member accepted anything here, so nothing was chosen: fill with a new value.
       const v = b ? { key: b.key, data: b.data } : this.newValue(s);
-      if (b && b.data !== undefined) this.remember(b.key);
+      if (b && b.data !== undefined) this.clients.remember(b.key);
       const entry: Entry = { slot: s, round: this.round, key: v.key };
       if (v.data !== undefined && v.data !== '') entry.data = v.data;
       this.imposeQueue.push(entry);
     }
     // A client value this read found accepted is proposed at its slot: drop its queued retries.
-    if (this.clientQueue.length > 0) {
-      const kept = this.clientQueue.filter((c) => !this.imposeQueue.some((e) => e.key === c.key));
-      this.clientQueue.splice(0, this.clientQueue.length, ...kept);
-    }
+    if (this.clients.length > 0) this.clients.dropKeys(new Set(this.imposeQueue.map((e) => e.key)));
     this.nextSlot = maxSlot + 1;
     // What the read adopted is usually the previous round's last batches, which their leader
     // (its tail) commits a moment later: wait that long before imposing them again, so the
@@ -265,13 +239,8 @@ export class Proposer extends ProcessorBase {
     this.pump(nowMs);
   }
 
-  private remember(key: string): void {
-    this.recentKeys.add(key);
-    if (this.recentKeys.size > this.cfg.clientQueueMax * 4) this.recentKeys.delete(this.recentKeys.values().next().value!);
-  }
-
   private newValue(slot: number): { key: string; data?: string } {
-    const c = this.clientQueue.shift();
+    const c = this.clients.shift();
     const v = c ?? { key: this.genKey(slot, this.round) };
     this.out.lines.push({ kind: 'generate', key: v.key, slot });
     return v;
@@ -289,7 +258,7 @@ export class Proposer extends ProcessorBase {
       // Invented values fill the round up to `interval`; client values are never held back
       // for the next round (they may run a round a little past `interval`).
       const inventRoom = this.cfg.generate ? Math.max(0, this.cfg.interval - this.proposedInRound) : 0;
-      const count = this.handedOver ? 0 : Math.min(this.cfg.batchSlotsMax, this.clientQueue.length + inventRoom);
+      const count = this.handedOver ? 0 : Math.min(this.cfg.batchSlotsMax, this.clients.length + inventRoom);
       if (count <= 0) break;
       const entries: Entry[] = [];
       for (let i = 0; i < count; i++) {
@@ -302,7 +271,7 @@ export class Proposer extends ProcessorBase {
       this.proposedInRound += count;
       this.sendBatch('PROPOSE', entries, nowMs);
     }
-    if (this.phase === 'streaming' && !this.handedOver && this.window.length <= this.cfg.overlapBatchesMax && this.imposeQueue.length === 0 && this.clientQueue.length === 0 && this.proposedInRound >= this.cfg.interval) {
+    if (this.phase === 'streaming' && !this.handedOver && this.window.length <= this.cfg.overlapBatchesMax && this.imposeQueue.length === 0 && this.clients.length === 0 && this.proposedInRound >= this.cfg.interval) {
       // Round end: every slot of the round is sent; hand leadership to the next rank now, so its
       // read runs while the last batches are acknowledged (they stay in the tail). HANDOVER
       // follows the last batch on every link: each acceptor promises the next round in the
@@ -319,27 +288,22 @@ export class Proposer extends ProcessorBase {
    * a majority's ACKs.
    */
   private chosenBelow(): number {
-    let low = this.nextSlot;
-    for (const b of this.window) if (b.from < low) low = b.from;
-    return low;
+    return this.window.lowestFrom(this.nextSlot);
   }
 
   private sendBatch(type: 'IMPOSE' | 'PROPOSE', entries: Entry[], nowMs: number): void {
-    const b: Batch = { type, round: this.round, from: entries[0]!.slot, to: entries[entries.length - 1]!.slot + 1, entries, acks: new Set(), sentAtMs: nowMs, retryMs: this.cfg.retryMs };
-    this.window.push(b);
+    const b = this.window.open(type, this.round, entries, nowMs, this.cfg.retryMs);
     this.broadcast({ type, round: this.round, seq: b.from, upTo: b.to, entries });
   }
 
   private onAck(msg: Msg, nowMs: number): void {
-    const i = this.window.findIndex((b) => b.from === msg.seq);
-    if (i < 0) return;
-    const b = this.window[i]!;
-    b.acks.add(msg.from);
+    const counted = this.window.ack(msg);
+    if (!counted) return;
+    const b = counted.batch;
     if (msg.from >= 0 && msg.from < this.cfg.n && b.to > this.ackedUpTo[msg.from]!) this.ackedUpTo[msg.from] = b.to;
     // Any peer still answering means we are not cut off, just slow (a busy disk): keep the round.
     if (msg.from !== this.cfg.id) this.lastPeerAnswerMs = nowMs;
-    if (b.acks.size < majority(this.cfg.n)) return;
-    this.window.splice(i, 1);
+    if (!counted.chosen) return;
     this.committedCount += b.to - b.from;
     this.lastProgressMs = nowMs;
     this.broadcast({ type: b.type === 'IMPOSE' ? 'DECIDE' : 'COMMIT', round: this.round, seq: b.from, upTo: b.to });
@@ -364,18 +328,13 @@ export class Proposer extends ProcessorBase {
         this.lastReadMs = nowMs;
         this.readRetryMs = Math.min(this.readRetryMs * 2, this.cfg.timeoutMs);
         for (let j = 0; j < this.cfg.n; j++) {
-          if (this.gathered.has(j)) continue;
+          if (this.read.has(j)) continue;
           this.send(j, { type: 'READ', round: this.round, seq: this.readFrom });
         }
       }
     } else {
-      for (const b of this.window) {
-        if (nowMs - b.sentAtMs < b.retryMs) continue;
-        b.sentAtMs = nowMs;
-        b.retryMs = Math.min(b.retryMs * 2, this.cfg.timeoutMs);
-        for (let j = 0; j < this.cfg.n; j++) {
-          if (!b.acks.has(j)) this.send(j, { type: b.type, round: this.round, seq: b.from, upTo: b.to, entries: b.entries });
-        }
+      for (const { batch: b, to } of this.window.due(nowMs, this.cfg.timeoutMs)) {
+        for (const j of to) this.send(j, { type: b.type, round: this.round, seq: b.from, upTo: b.to, entries: b.entries });
       }
     }
     if (nowMs - this.lastHeartbeatMs >= Math.min(this.cfg.retryMs, this.cfg.timeoutMs / 4)) {

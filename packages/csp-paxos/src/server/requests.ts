@@ -68,7 +68,7 @@ export function debugView(d: DebugParts): Record<string, unknown> {
     promised: c?.follower.promised,
     acceptedLen: c?.follower.end,
     acceptorBase: c?.follower.base,
-    prop: p && { round: p.round, phase: p.phase, window: (p.window as any[]).map((b) => `${b.type}${b.from}-${b.to}:${[...b.acks].join(',')}`), tail: c!.leader.tail.size, gathered: [...(p.gathered as Map<number, unknown>).keys()], selfPromised: p.selfPromised, sinceProgress: Date.now() - p.lastProgressMs, readFrom: p.readFrom, nextSlot: p.nextSlot, iq: p.imposeQueue.length },
+    prop: p && { round: p.round, phase: p.phase, window: (p.window.batches as any[]).map((b) => `${b.type}${b.from}-${b.to}:${[...b.acks].join(',')}`), tail: c!.leader.tail.size, gathered: p.read.answered().nodes, selfPromised: p.read.answered().self, sinceProgress: Date.now() - p.lastProgressMs, readFrom: p.readFrom, nextSlot: p.nextSlot, iq: p.imposeQueue.length },
     rank: d.id,
     commitIndex: c?.consensus.commitIndex,
     knownMax: c?.consensus.knownMax,

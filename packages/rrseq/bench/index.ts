@@ -30,6 +30,8 @@ const WORKLOADS: readonly Workload[] = QUICK ? ['32 clients'] : ALL_WORKLOADS;
 // Extra rows: buffer 1024 with the dynamic range size on (ranges grow up to 64x while
 // callers wait for them), the Leaf-style option the original does not have.
 const DYNAMIC_MAX = 65_536;
+// RRSEQ_BENCH_DYNAMIC=0 leaves those rows out (a profile of the fixed-size cell alone).
+const DYNAMIC = process.env.RRSEQ_BENCH_DYNAMIC !== '0';
 type Workload = (typeof ALL_WORKLOADS)[number];
 const SERVERS = 5;
 // The issue-19 row: a buffer-0 cell with this many names stored (goal: within 2x of 1 name).
@@ -134,9 +136,10 @@ async function measure(make: () => Seq, workload: Workload): Promise<{ ids: numb
   return { ids, ns, cpuUs: cpu.user + cpu.system };
 }
 
-/** Microseconds of this process's CPU per ID (1 decimal). */
+/** Microseconds of this process's CPU per ID (1 decimal; 3 below 10 us, the buffered cells' ~0.1-0.3). */
 function cpuPerId(r: { ids: number; cpuUs: number }): number {
-  return Number((r.cpuUs / Math.max(1, r.ids)).toFixed(1));
+  const us = r.cpuUs / Math.max(1, r.ids);
+  return Number(us.toFixed(us < 10 ? 3 : 1));
 }
 
 /** Calibration: plain unary calls (GRPCCurID, no disk, no quorum) with 32 outstanding, per s. */
@@ -200,7 +203,7 @@ async function main(): Promise<void> {
       for (const w of WORKLOADS) {
         const name = `bench${++seqNo}`;
         const rr = await measure(() => new RRSeq(name, buf, addrs), w);
-        if (buf === 1024) {
+        if (buf === 1024 && DYNAMIC) {
           const dyn = await measure(() => new RRSeq(`${name}d`, buf, addrs, { rangeSizeMax: DYNAMIC_MAX }), w);
           dynamicRows.push({ buffer: `${buf} (dynamic to ${DYNAMIC_MAX})`, workload: w, fsync: fsync ? 'on' : 'off', rrseqNsPerId: Math.round(dyn.ns / Math.max(1, dyn.ids)), rrseqIdsPerS: Math.round((dyn.ids * 1e9) / dyn.ns), cpuUsPerId: cpuPerId(dyn) });
           process.stderr.write(`  ${JSON.stringify(dynamicRows[dynamicRows.length - 1])}\n`);

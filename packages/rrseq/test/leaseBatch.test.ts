@@ -86,7 +86,7 @@ describe('RRSeq clients of one process', () => {
           for await (const req of requests) {
             received.push(req);
             const items = batches ? [req, ...(req.more ?? [])] : [req];
-            const replies = items.map((r) => ({ id: r.id, fromId: uint64ToWire(next), toId: uint64ToWire((next += 1n)), error: '' }));
+            const replies = items.map((r) => ({ id: r.id, fromId: uint64ToWire(next), toId: uint64ToWire((next += BigInt(r.rangeSize))), error: '' }));
             await out.write(batches ? { ...replies[0]!, more: replies.slice(1), batches: true } : replies[0]!);
           }
         },
@@ -98,7 +98,8 @@ describe('RRSeq clients of one process', () => {
   it('share one stream and send the requests of one turn in one message', async () => {
     const { server, received } = await fakeServer(true);
     stops.push(() => server.close());
-    const seqs = Array.from({ length: 8 }, () => new RRSeq('shared', 0, [server.address]));
+    // Eight names (requests of one name would be combined into one: leaseCombine.test.ts).
+    const seqs = Array.from({ length: 8 }, (_, i) => new RRSeq(`shared${i}`, 0, [server.address]));
     for (const s of seqs) stops.push(() => s.close());
     // The first turn goes one message per request (the server has not said it batches).
     const first = await Promise.all(seqs.map((s) => s.next()));
@@ -116,7 +117,7 @@ describe('RRSeq clients of one process', () => {
   it('never send carried requests to a server that does not say it reads them', async () => {
     const { server, received } = await fakeServer(false);
     stops.push(() => server.close());
-    const seqs = Array.from({ length: 4 }, () => new RRSeq('old', 0, [server.address]));
+    const seqs = Array.from({ length: 4 }, (_, i) => new RRSeq(`old${i}`, 0, [server.address]));
     for (const s of seqs) stops.push(() => s.close());
     for (let round = 0; round < 3; round++) await Promise.all(seqs.map((s) => s.next({ timeoutMs: 10_000 })));
     expect(received).toHaveLength(12);

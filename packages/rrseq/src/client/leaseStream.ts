@@ -7,8 +7,18 @@
 // caller's signal; a request that gave up may still be granted by the server (its range is
 // then a gap, never handed out). A server without the service (the original) answers
 // UNIMPLEMENTED: `unsupported` then tells the caller to use GRPCNextID.
+//
+// Requests of one name made in the same turn leave as ONE request for the sum of their
+// sizes, and the range granted is cut in request order, each caller getting exactly the
+// size it asked for: the 32 buffered clients of one name in a process run dry together, and
+// one request of 32 x 1024 IDs costs the server one request's work instead of 32 (issue 19:
+// per-range CPU was most of the buffer-1024 cell). The pieces are disjoint parts of one
+// granted range, so no ID can be handed out twice. If such a combined request fails, its
+// callers' requests are sent again each on its own, so every caller gets the answer its
+// own request gets (a server configured with a smaller largest range refuses the sum).
 import * as grpc from '@grpc/grpc-js';
 import { CancelledError, DeadlineError, RemoteError, UnavailableError, createGrpcClient, type TlsFiles, type TlsReloader } from '@quorumkit/shared-transport';
+import { RR_SERVER_DEFAULTS } from '../server/serverOptions.js';
 
 interface LeaseReply {
   id: string;
@@ -26,6 +36,14 @@ interface LeaseRequest {
   more?: LeaseRequest[];
 }
 
+/** A request waiting in the outbox; `alone` ones are never combined (their combination failed). */
+interface Outgoing {
+  id: string;
+  name: string;
+  size: bigint;
+  alone: boolean;
+}
+
 interface Pending {
   resolve: (r: { fromId: string; toId: string }) => void;
   reject: (e: Error) => void;
@@ -41,12 +59,16 @@ type LeaseCall = grpc.ClientDuplexStream<LeaseRequest, LeaseReply>;
 export const LEASE_CLIENT_IN_FLIGHT_MAX = 4_096;
 /** Requests carried by one message at most. */
 const BATCH_MAX = 1_024;
+/** The largest combined request (the servers' default largest range). */
+const COMBINED_MAX = RR_SERVER_DEFAULTS.rangeSizeMax;
 
 export class LeaseStream {
   private call: LeaseCall | undefined;
   private readonly pending = new Map<string, Pending>();
   /** Requests not written yet (sent at the end of the turn, or once replies free room). */
-  private outbox: LeaseRequest[] = [];
+  private outbox: Outgoing[] = [];
+  /** Combined requests in flight: their wire id -> the requests they stand for, in order. */
+  private readonly combined = new Map<string, Outgoing[]>();
   private scheduled = false;
   private inFlight = 0;
   /** The server on the other end of this stream said it reads LeaseRequest.more. */
@@ -80,7 +102,7 @@ export class LeaseStream {
       };
       signal.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, { resolve, reject, cleanup });
-      this.outbox.push({ id, name, rangeSize: size.toString() });
+      this.outbox.push({ id, name, size, alone: false });
       this.schedule();
     });
   }
@@ -106,7 +128,7 @@ export class LeaseStream {
     // Requests that gave up before leaving are not sent.
     const ready = this.outbox.filter((r) => this.pending.has(r.id));
     const room = Math.max(0, LEASE_CLIENT_IN_FLIGHT_MAX - this.inFlight);
-    const now = ready.slice(0, room);
+    const now = this.combine(ready.slice(0, room));
     this.outbox = ready.slice(room);
     if (now.length === 0) return;
     const call = this.open();
@@ -119,6 +141,33 @@ export class LeaseStream {
       const [first, ...rest] = now.slice(i, i + BATCH_MAX);
       call.write(rest.length === 0 ? first! : { ...first!, more: rest });
     }
+  }
+
+  /** The wire requests for `list`: one per name (up to COMBINED_MAX IDs), `alone` ones apart. */
+  private combine(list: Outgoing[]): LeaseRequest[] {
+    const groups = new Map<string, Outgoing[][]>();
+    const out: Array<Outgoing[]> = [];
+    for (const r of list) {
+      if (r.alone) {
+        out.push([r]);
+        continue;
+      }
+      let chunks = groups.get(r.name);
+      if (!chunks) groups.set(r.name, (chunks = []));
+      let last = chunks[chunks.length - 1];
+      if (!last || sum(last) + r.size > COMBINED_MAX) {
+        chunks.push((last = []));
+        out.push(last);
+      }
+      last.push(r);
+    }
+    return out.map((members) => {
+      const first = members[0]!;
+      if (members.length === 1) return { id: first.id, name: first.name, rangeSize: first.size.toString() };
+      const id = String(++this.seq);
+      this.combined.set(id, members);
+      return { id, name: first.name, rangeSize: sum(members).toString() };
+    });
   }
 
   private open(): LeaseCall {
@@ -146,6 +195,12 @@ export class LeaseStream {
   private settleReply(r: LeaseReply): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
     const id = String(r.id);
+    const members = this.combined.get(id);
+    if (members) {
+      this.combined.delete(id);
+      this.split(members, r);
+      return;
+    }
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
@@ -163,14 +218,53 @@ export class LeaseStream {
     this.failAll(e);
   }
 
+  /**
+   * A combined request's reply: each caller (still waiting) gets its own consecutive piece
+   * of the range, of the size it asked for; a failure, or a range shorter than the sum,
+   * sends the callers' requests again one by one.
+   */
+  private split(members: Outgoing[], r: LeaseReply): void {
+    let from = 0n;
+    let to = 0n;
+    try {
+      from = BigInt(r.fromId);
+      to = BigInt(r.toId);
+    } catch {
+      // Not a range: handled as a failure below.
+    }
+    if (r.error || from <= 0n || to - from < sum(members)) {
+      for (const m of members) if (this.pending.has(m.id)) this.outbox.push({ ...m, alone: true });
+      this.schedule();
+      return;
+    }
+    let at = from;
+    for (const m of members) {
+      const piece = { fromId: at.toString(), toId: (at + m.size).toString() };
+      at += m.size;
+      // A caller that gave up leaves its piece unused: a gap, never handed out.
+      const p = this.pending.get(m.id);
+      if (!p) continue;
+      this.pending.delete(m.id);
+      p.cleanup();
+      p.resolve(piece);
+    }
+  }
+
   private failAll(e: Error): void {
     const all = [...this.pending.values()];
     this.pending.clear();
+    this.combined.clear();
     for (const p of all) {
       p.cleanup();
       p.reject(e);
     }
   }
+}
+
+function sum(list: Outgoing[]): bigint {
+  let n = 0n;
+  for (const r of list) n += r.size;
+  return n;
 }
 
 interface Shared {

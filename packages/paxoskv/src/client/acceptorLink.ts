@@ -7,6 +7,7 @@ import type { WireAcceptor, WireOpKind, WireProposer } from '../wire/codec.js';
 import { PROTO_PATH, SERVICE_NAME } from '../wire/protoPath.js';
 import { IncarnationView } from '../core/index.js';
 import type { AcceptorAnswer, AcceptorTransport } from './proposer.js';
+import type { CancelSignal } from './cancelSignal.js';
 import { BatchStreamLink, type FrameAnswer, StreamUnsupportedError, originOf } from './batchStreamLink.js';
 
 interface WireBatchReply {
@@ -129,7 +130,7 @@ export class AcceptorLink {
   private readonly view: { ClusterId?: string; Members?: number };
 
   /** Queue one op; it is sent with whatever else is queued for this acceptor. */
-  request(kind: WireOpKind, req: WireProposer, signal?: AbortSignal): Promise<AcceptorAnswer> {
+  request(kind: WireOpKind, req: WireProposer, signal?: CancelSignal): Promise<AcceptorAnswer> {
     if (this.closed) return Promise.reject(new Error(`link to ${this.address} is closed`));
     if (this.queue.length >= this.queueMax) {
       // a stalled acceptor: ops whose caller gave up go first; then this one is refused
@@ -238,7 +239,7 @@ export class LinkTransport implements AcceptorTransport {
   describe(i: number): string {
     return this.links[i]?.address ?? `acceptor ${i}`;
   }
-  request(i: number, kind: WireOpKind, req: unknown, signal: AbortSignal): Promise<AcceptorAnswer> {
+  request(i: number, kind: WireOpKind, req: unknown, signal: CancelSignal): Promise<AcceptorAnswer> {
     return this.links[i]!.request(kind, req as never, signal);
   }
 }

@@ -19,6 +19,9 @@ import {
 } from '../core/index.js';
 import { ClusterViewError, NotEnoughQuorum, type NotEnoughQuorumError, PaxosDeadlineError } from '../errors.js';
 import { ballotToWire, instanceToWire, replyFromWire, valueToWire, type WireAcceptor, type WireOpKind } from '../wire/codec.js';
+import { type CancelSignal, PhaseSignal } from './cancelSignal.js';
+
+export type { CancelSignal };
 
 /** One acceptor's answer to one op, with who answered as which incarnation (null: not said). */
 export interface AcceptorAnswer {
@@ -32,7 +35,7 @@ export interface AcceptorTransport {
   /** the acceptors' incarnations seen in every reply so far (shared by every proposer of a client) */
   readonly incarnations: IncarnationView;
   describe(i: number): string;
-  request(i: number, kind: WireOpKind, req: unknown, signal: AbortSignal): Promise<AcceptorAnswer>;
+  request(i: number, kind: WireOpKind, req: unknown, signal: CancelSignal): Promise<AcceptorAnswer>;
 }
 
 export interface PaxosTiming {
@@ -87,14 +90,14 @@ export class Proposer {
     const all: AcceptorReply[] = [];
     const failed: { target: number; error: unknown }[] = [];
     const answered = new Set<number>();
-    const stop = new AbortController();
+    const stop = new PhaseSignal();
     return new Promise((resolve) => {
       let finished = false;
       const finish = (timedOut: boolean): void => {
         if (finished) return;
         finished = true;
         clearTimeout(timer);
-        // a reason of our own: abort() without one builds a DOMException (a stack trace) per phase
+        // one shared reason: no Error (and stack trace) built per phase
         stop.abort(PHASE_OVER);
         this.lastFailures = {
           unreachable: [
@@ -112,7 +115,7 @@ export class Proposer {
         if (tally.state !== 'pending' || outstanding === 0) finish(false);
       };
       for (const i of acceptorIds) {
-        this.transport.request(i, kind, req, stop.signal).then(
+        this.transport.request(i, kind, req, stop).then(
           (a) => {
             if (finished) return;
             answered.add(i);

@@ -7,6 +7,7 @@ import { BadRequestError, ClusterViewError, ListenError, RecoveringError, UsageE
 import { openAcceptorReplica } from '../storage/openAcceptorReplica.js';
 import { recoverFromPeers } from './recovery.js';
 import { type OpReply, batchStreamHandler } from './batchStream.js';
+import { parseOp, type ParsedOp } from './parsedOp.js';
 import { AcceptorMetrics, serveMetrics } from './metrics.js';
 import { AcceptorStore, type AcceptorStoreOptions } from '../storage/acceptorStore.js';
 import {
@@ -15,7 +16,6 @@ import {
   type WireProposer,
   ballotFromWire,
   instanceFromWire,
-  opKindFromWire,
   replyToWire,
   valueFromWire,
   viewFromWire,
@@ -154,40 +154,25 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
     );
 
   /** One op of a batch, answered in core form (`ver`: the Ver field of LATEST/PREPARE_FROM). */
-  const handleOp = async (op: WireBatchOp): Promise<OpReply> => {
-    const kind = opKindFromWire(op.Kind);
-    metrics.ops.inc({ kind });
-    const req = op.Req ?? {};
-    switch (kind) {
-      case 'PREPARE': {
-        const id = instanceFromWire(req.Id);
-        const bal = ballotFromWire(req.Bal);
+  const handleOp = async (op: ParsedOp): Promise<OpReply> => {
+    metrics.ops.inc({ kind: op.kind });
+    const { id, bal, val } = op;
+    switch (op.kind) {
+      case 'PREPARE':
         return { r: await store.apply(id, (s) => prepare(s, bal)) };
-      }
-      case 'ACCEPT': {
-        const id = instanceFromWire(req.Id);
-        const bal = ballotFromWire(req.Bal);
-        const val = valueFromWire(req.Val);
+      case 'ACCEPT':
         return { r: await store.apply(id, (s) => accept(s, bal, val)) };
-      }
-      case 'COMMIT': {
-        const id = instanceFromWire(req.Id);
-        const val = valueFromWire(req.Val);
+      case 'COMMIT':
         if (!val) throw new BadRequestError('COMMIT needs a value');
         return { r: await commitHint(id, val) };
-      }
-      case 'LEARN': {
-        const id = instanceFromWire(req.Id);
+      case 'LEARN':
         return { r: learn(await store.read(id)) };
-      }
       case 'LATEST': {
-        const { key } = instanceFromWire(req.Id);
-        const { ver, state } = await store.latest(key);
+        const { ver, state } = await store.latest(id.key);
         return { r: learn(state), ver };
       }
       case 'PREPARE_FROM': {
-        const { key, ver } = instanceFromWire(req.Id);
-        const r = await store.prepareFrom(key, ver, ballotFromWire(req.Bal));
+        const r = await store.prepareFrom(id.key, id.ver, bal);
         return { r: { lastBal: r.lastBal, val: null, vBal: null, chosen: null }, ver: r.touched };
       }
     }
@@ -201,33 +186,22 @@ export async function startAcceptor(opts: AcceptorServerOptions): Promise<Accept
   });
 
   /** The ops of one Batch (unary or a BatchStream frame): all validated first, then run. */
-  const runBatch = async (ops: WireBatchOp[]): Promise<OpReply[]> => {
-    if (ops.length > batchOpsMax) throw new BadRequestError(`Batch carries ${ops.length} ops, at most ${batchOpsMax}`);
-    // Validate everything first so a bad op changes nothing.
-    for (const op of ops) {
-      opKindFromWire(op.Kind);
-      instanceFromWire(op.Req?.Id);
-      ballotFromWire(op.Req?.Bal);
-      valueFromWire(op.Req?.Val);
-      valueFromWire(op.Req?.PrevChosen);
-    }
+  const runBatch = async (wireOps: WireBatchOp[]): Promise<OpReply[]> => {
+    if (wireOps.length > batchOpsMax) throw new BadRequestError(`Batch carries ${wireOps.length} ops, at most ${batchOpsMax}`);
+    // Parse everything first so a bad op changes nothing.
+    const ops = wireOps.map(parseOp);
     metrics.batchOps.observe(ops.length);
     // COMMIT hints start after the votes of the same call, so a COMMIT of v riding with an
     // ACCEPT of v+1 finds that vote and costs no write (the store keeps such a hint in memory)
     const replies: Promise<OpReply>[] = new Array(ops.length);
     ops.forEach((op, i) => {
-      if (opKindFromWire(op.Kind) !== 'COMMIT') replies[i] = handleOp(op);
+      if (op.kind !== 'COMMIT') replies[i] = handleOp(op);
     });
     const hints: Promise<unknown>[] = [];
     ops.forEach((op, i) => {
-      const kind = opKindFromWire(op.Kind);
-      if (kind === 'COMMIT') replies[i] = handleOp(op);
-      const prev = kind === 'ACCEPT' ? valueFromWire(op.Req?.PrevChosen) : null;
-      if (prev) {
-        // a COMMIT of the version below, riding on this vote (one op instead of two)
-        const { key, ver } = instanceFromWire(op.Req?.Id);
-        if (ver > 0n) hints.push(commitHint({ key, ver: ver - 1n }, prev).catch(() => undefined));
-      }
+      if (op.kind === 'COMMIT') replies[i] = handleOp(op);
+      // a COMMIT of the version below, riding on this vote (one op instead of two)
+      else if (op.kind === 'ACCEPT' && op.prev && op.id.ver > 0n) hints.push(commitHint({ key: op.id.key, ver: op.id.ver - 1n }, op.prev).catch(() => undefined));
     });
     const done = await Promise.all(replies);
     await Promise.all(hints);

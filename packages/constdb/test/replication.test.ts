@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { freePorts } from '@quorumkit/test-harness';
 import { RawClient, startConstdb, type Proc } from './proc.js';
 import { TestNode } from './helpers.js';
-import { encodeOp } from '../src/core/codec.js';
+import { Writer, encodeOp, writeKeyRec } from '../src/core/codec.js';
 import { F, frame, FrameReader } from '../src/server/replFrames.js';
 import { fakePeerListener, handshakeAccepted, type FakePeer } from './fakePeer.js';
 
@@ -154,5 +154,46 @@ describe('replication stream (exactly once, gap detection)', () => {
     }
     expect(await client.call('PING')).toBe('PONG');
     expect(await client.call('GET', 'k1')).toBe('v1');
+  });
+  it('an empty full sync is acknowledged at once (no snapshot of this keyspace); one that merges records takes the snapshot path', async () => {
+    const fake = await fakePeerListener(4);
+    fakes.push(fake);
+    const h = await handshakeAccepted(node.port, ['4', '127.0.0.1', String(fake.port), '', '0', 'peer4', '-']);
+    const sock: Socket = h.sock;
+    let done = 0;
+    const reader = new FrameReader();
+    const onFrames = (d: Buffer) =>
+      reader.feed(d, (type) => {
+        if (type === F.SNAP_DONE) done++;
+      });
+    sock.on('data', onFrames);
+    if (h.rest.length) onFrames(h.rest);
+    const field = async (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec((await client.call('INFO')) as string)?.[1] ?? NaN);
+    const until = async (cond: () => Promise<boolean> | boolean, what: string) => {
+      const deadline = Date.now() + 20_000;
+      while (!(await cond())) {
+        if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const begin = Buffer.alloc(16);
+    begin.writeBigUInt64LE(0n, 0);
+    begin.writeBigUInt64LE(0n, 8);
+    // (rdb_saves is no measure here: the node's own link to this fake peer snapshots before each attempt)
+    sock.write(Buffer.concat([frame(F.SNAP_BEGIN, begin), frame(F.SNAP_END, Buffer.alloc(0))]));
+    await until(() => done === 1, 'SNAP_DONE of the empty sync');
+    expect(await field('empty_full_syncs_merged')).toBe(1);
+
+    const peer = new TestNode(4);
+    peer.run('SET', 'fromsync', 'v4');
+    const w = new Writer(64);
+    w.latin1('fromsync');
+    writeKeyRec(w, peer.db.keys.get('fromsync')!);
+    sock.write(Buffer.concat([frame(F.SNAP_BEGIN, begin), frame(F.SNAP_CHUNK, w.result()), frame(F.SNAP_END, Buffer.alloc(0))]));
+    await until(() => done === 2, 'SNAP_DONE of the sync with a record');
+    // merged records take the snapshot path (made durable before the sender is told)
+    expect(await field('empty_full_syncs_merged')).toBe(1);
+    expect(await client.call('GET', 'fromsync')).toBe('v4');
+    sock.destroy();
   });
 });

@@ -4,7 +4,7 @@
 import { type CmdCtx, ERR, keyOf, lower } from './context.js';
 import { type KeyRec, type KeyType, type Elem, elemLive, elemRemoveDelta, keyType } from './keyrec.js';
 import {
-  type Scalar, scalarLive, scalarValue, scalarBytes, scalarInt, scalarSetDelta, scalarIncrDelta, scalarClearDelta, parseI64, inI64,
+  type Scalar, vv1, scalarLive, scalarValue, scalarBytes, scalarInt, scalarSetDelta, scalarIncrDelta, scalarClearDelta, parseI64, inI64,
 } from './scalar.js';
 
 function liveMembers(rec: KeyRec): string[] {
@@ -62,7 +62,7 @@ export function cmdSadd(ctx: CmdCtx, args: Buffer[]): void {
     if (d.has(m)) continue;
     const e = rec?.set?.get(m);
     if (!e || !elemLive(e)) added++;
-    d.set(m, { add: new Map([[node, u]]) });
+    d.set(m, { add: vv1(node, u) });
   }
   ctx.sess.lastWrite = u;
   ctx.db.write(key, { set: d });
@@ -156,7 +156,8 @@ export function cmdHset(ctx: CmdCtx, args: Buffer[]): void {
   }
   ctx.sess.lastWrite = u;
   ctx.db.write(key, { hash: d });
-  if (lower(args[0]!) === 'hmset') ctx.out.ok();
+  // HSET and HMSET share this handler: the name's length tells them apart without lower-casing it
+  if (args[0]!.length === 5) ctx.out.ok();
   else ctx.out.int(added);
 }
 

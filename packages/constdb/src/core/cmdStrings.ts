@@ -1,7 +1,9 @@
 // String and counter commands: GET SET MGET MSET INCR DECR INCRBY DECRBY.
 import { type CmdCtx, ERR, keyOf, lower } from './context.js';
 import { keyType, keyClearDelta, type KeyRec } from './keyrec.js';
-import { scalarValue, scalarBytes, scalarInt, scalarSetDelta, scalarIncrDelta, parseI64, inI64 } from './scalar.js';
+import {
+  scalarValue, scalarBytes, scalarInt, scalarSetOnto, scalarClearDelta, scalarIncrDelta, parseI64, inI64, vv1,
+} from './scalar.js';
 
 export function cmdGet(ctx: CmdCtx, args: Buffer[]): void {
   const rec = ctx.db.lookup(keyOf(args[1]!), ctx.now);
@@ -19,9 +21,10 @@ export function setDelta(ctx: CmdCtx, rec: KeyRec | undefined, value: Buffer, ex
   const node = ctx.db.node;
   const d: KeyRec = rec ? keyClearDelta(rec, node, u - 1n) : {};
   if (keepTtl) delete d.exp;
-  d.str = scalarSetDelta(rec?.str, node, u, Buffer.from(value));
+  // keyClearDelta already cleared a live string: reuse that clear instead of making it twice
+  d.str = scalarSetOnto(d.str ?? (rec?.str ? scalarClearDelta(rec.str, node, u - 1n) : {}), node, u, Buffer.from(value));
   if (expireAt > 0n) {
-    d.exp = { e: new Map([[node, { u, at: expireAt }]]), clr: d.exp?.clr ?? new Map([[node, u - 1n]]) };
+    d.exp = { e: new Map([[node, { u, at: expireAt }]]), clr: d.exp?.clr ?? vv1(node, u - 1n) };
   }
   ctx.sess.lastWrite = u;
   return d;

@@ -26,6 +26,9 @@ export function cmdZadd(ctx: CmdCtx, args: Buffer[], incrOnly = false): void {
   let i = 2;
   if (!incrOnly) {
     for (; i < args.length; i++) {
+      // options are letters; a score starts with a digit, a sign or '.' ('inf' is tried as an option first, harmlessly)
+      const c0 = args[i]![0];
+      if (c0 === undefined || (c0 >= 0x30 && c0 <= 0x39) || c0 === 0x2d || c0 === 0x2b || c0 === 0x2e) break;
       const o = lower(args[i]!);
       if (o === 'nx') nx = true;
       else if (o === 'xx') xx = true;
@@ -52,12 +55,13 @@ export function cmdZadd(ctx: CmdCtx, args: Buffer[], incrOnly = false): void {
   if (rec === null) return;
   const u = ctx.db.uuid(ctx.now);
   const node = ctx.db.node;
-  const m = new Map<string, ZElem>();
+  // made on the first member that changes (a ZADD that changes nothing writes nothing)
+  let m: Map<string, ZElem> | undefined;
   let added = 0, updated = 0;
   let result: number | undefined;
   for (const [s, mem] of pairs) {
     // a member given twice: the later pair sees the earlier one's effect
-    const cur = m.get(mem) ?? liveMember(rec, mem);
+    const cur = m?.get(mem) ?? liveMember(rec, mem);
     if (cur) {
       if (nx) continue;
       const old = cur.sc;
@@ -67,17 +71,17 @@ export function cmdZadd(ctx: CmdCtx, args: Buffer[], incrOnly = false): void {
       result = next;
       if (next === old && !incr) continue;
       if (next !== old) updated++;
-      const d = incr && cur.b && !m.has(mem) ? zIncrDelta(cur, node, u, s) : zAddDelta(mem, node, u, next);
+      const d = incr && cur.b && !m?.has(mem) ? zIncrDelta(cur, node, u, s) : zAddDelta(mem, node, u, next);
       d.sc = next;
-      m.set(mem, d);
+      (m ??= new Map()).set(mem, d);
     } else {
       if (xx) continue;
       added++;
       result = s;
-      m.set(mem, zAddDelta(mem, node, u, s));
+      (m ??= new Map()).set(mem, zAddDelta(mem, node, u, s));
     }
   }
-  if (m.size > 0) {
+  if (m) {
     ctx.sess.lastWrite = u;
     ctx.db.write(key, { zset: { m } });
   }

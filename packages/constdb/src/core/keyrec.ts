@@ -3,7 +3,7 @@
 // of this same shape and applied with the same join that merges snapshots, so ops and
 // state transfer converge identically (commutative, associative, idempotent).
 import {
-  type Scalar, type VV, scalarJoinInto, scalarLive, scalarMaxDot, scalarClone, scalarClearDelta, vvGet, vvJoinInto,
+  type Scalar, type VV, vv1, scalarJoinInto, scalarLive, scalarMaxDot, scalarClone, scalarClearDelta, vvGet, vvJoinInto,
 } from './scalar.js';
 import { dotGreater } from './uuid.js';
 import {
@@ -76,7 +76,7 @@ export function expiryAt(x: Expiry | undefined): bigint {
 
 export function expClearDelta(x: Expiry | undefined, node: number, u: bigint): Expiry | undefined {
   if (!x || x.e.size === 0) return undefined;
-  const clr: VV = new Map([[node, u]]);
+  const clr: VV = vv1(node, u);
   for (const [n, v] of x.e) clr.set(n, v.u);
   return { e: new Map(), clr };
 }
@@ -168,15 +168,39 @@ function hashMaxDot(hash: Map<string, Scalar>): [bigint, number] | undefined {
  * then the part holding the newest live write wins and the others stay hidden.
  */
 export function keyType(rec: KeyRec): KeyType | undefined {
-  const dots: Array<[KeyType, [bigint, number] | undefined]> = [];
-  if (rec.str && scalarLive(rec.str)) dots.push(['string', undefined]);
-  if (rec.set && setHasLive(rec.set)) dots.push(['set', undefined]);
-  if (rec.hash && hashHasLive(rec.hash)) dots.push(['hash', undefined]);
-  if (rec.list && listLength(rec.list) > 0) dots.push(['list', undefined]);
-  if (rec.zset && zsetCard(rec.zset) > 0) dots.push(['zset', undefined]);
-  if (dots.length <= 1) return dots[0]?.[0];
+  // every command asks this, usually of a record with one live part: find it without
+  // allocating, and rank the parts by their newest dot only when several are live
+  let only: KeyType | undefined;
+  let live = 0;
+  if (rec.str && scalarLive(rec.str)) {
+    only = 'string';
+    live++;
+  }
+  if (rec.set && setHasLive(rec.set)) {
+    only = 'set';
+    live++;
+  }
+  if (rec.hash && hashHasLive(rec.hash)) {
+    only = 'hash';
+    live++;
+  }
+  if (rec.list && listLength(rec.list) > 0) {
+    only = 'list';
+    live++;
+  }
+  if (rec.zset && zsetCard(rec.zset) > 0) {
+    only = 'zset';
+    live++;
+  }
+  if (live <= 1) return only;
+  const dots: KeyType[] = [];
+  if (rec.str && scalarLive(rec.str)) dots.push('string');
+  if (rec.set && setHasLive(rec.set)) dots.push('set');
+  if (rec.hash && hashHasLive(rec.hash)) dots.push('hash');
+  if (rec.list && listLength(rec.list) > 0) dots.push('list');
+  if (rec.zset && zsetCard(rec.zset) > 0) dots.push('zset');
   let best: [KeyType, [bigint, number]] | undefined;
-  for (const [t] of dots) {
+  for (const t of dots) {
     const d = t === 'string' ? scalarMaxDot(rec.str!) : t === 'set' ? setMaxDot(rec.set!) : t === 'hash' ? hashMaxDot(rec.hash!)
       : t === 'list' ? listMaxDot(rec.list!) : zsetMaxDot(rec.zset!);
     if (d && (!best || dotGreater(d[0], d[1], best[1][0], best[1][1]))) best = [t, d];

@@ -132,7 +132,7 @@ export function pushElems(edge: LElem | undefined, left: boolean, us: bigint[], 
     // list order: RPUSH keeps argument order, LPUSH reverses it
     const at = left ? k - 1 - i : i;
     const pf = k === 1 ? prefix : prefix + idxDigits(at);
-    out.push({ id: encodeId(us[i]!, n), pi, pf, u: us[i]!, n, v: vals[i]!, vu: us[i]!, vn: n, born: true });
+    out.push({ id: k === 1 ? prefix : encodeId(us[i]!, n), pi, pf, u: us[i]!, n, v: vals[i]!, vu: us[i]!, vn: n, born: true });
   }
   return out;
 }

@@ -169,7 +169,7 @@ export class RespParser {
       if (buf[p] !== 36) {
         throw new RespProtocolError(`expected '$', got '${String.fromCharCode(buf[p]!)}'`);
       }
-      const cr = buf.indexOf(CR, p + 1);
+      const cr = findCR(buf, p + 1);
       if (cr < 0 || cr + 1 >= buf.length) {
         if (buf.length - p > 32) throw new RespProtocolError('invalid bulk length');
         return this.waitLine(p, 32);
@@ -188,6 +188,17 @@ export class RespParser {
     this.pos = p;
     return f.args;
   }
+}
+
+/**
+ * The next CR at or after `from`, or -1. A plain loop: the length lines it scans are a few
+ * bytes long, and Buffer.indexOf costs a call into C++ per bulk argument.
+ */
+function findCR(buf: Buffer, from: number): number {
+  const end = Math.min(buf.length, from + 24);
+  for (let i = from; i < end; i++) if (buf[i] === CR) return i;
+  // a longer line (malformed, or zero-padded): the same answer as before, from indexOf
+  return end < buf.length ? buf.indexOf(CR, end) : -1;
 }
 
 function isSpace(c: number): boolean {

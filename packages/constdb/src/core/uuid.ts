@@ -5,9 +5,18 @@ export const SEQ_BITS = 22n;
 
 export class UuidClock {
   private last = 0n;
+  /** the last ms read and its uuid base: commands of one batch share one clock reading, so
+   * the bigint conversion and shift are done once per batch, not once per write */
+  private baseMs = -1;
+  private base = 0n;
 
   next(nowMs: number): bigint {
-    let u = BigInt(Math.max(0, Math.floor(nowMs))) << SEQ_BITS;
+    const ms = Math.max(0, Math.floor(nowMs));
+    if (ms !== this.baseMs) {
+      this.baseMs = ms;
+      this.base = BigInt(ms) << SEQ_BITS;
+    }
+    let u = this.base;
     if (u <= this.last) u = this.last + 1n;
     this.last = u;
     return u;

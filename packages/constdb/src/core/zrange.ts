@@ -9,6 +9,12 @@ const FLOAT_RE = /^[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|
 export function parseScore(b: Buffer | string): number | undefined {
   const t = typeof b === 'string' ? b : b.toString('latin1');
   if (t.length === 0 || t.length > 400 || !FLOAT_RE.test(t)) return undefined;
+  // a plain number ends in a digit or '.'; only the infinities need the case-folded spelling
+  const last = t.charCodeAt(t.length - 1);
+  if ((last >= 0x30 && last <= 0x39) || last === 0x2e) {
+    const v = Number(t);
+    return Number.isNaN(v) ? undefined : v;
+  }
   const low = t.toLowerCase().replace(/^[+]/, '');
   if (low === 'inf' || low === 'infinity') return Infinity;
   if (low === '-inf' || low === '-infinity') return -Infinity;

@@ -10,7 +10,7 @@
 // parts are added in node order, so fractions that are not exact in binary may differ in
 // the last bits from the order one Redis would have added them in.
 import { SortedSeq } from './sortedSeq.js';
-import { type VV, vvGet, vvJoinInto } from './scalar.js';
+import { type VV, vv1, vvGet, vvJoinInto } from './scalar.js';
 import { dotGreater } from './uuid.js';
 
 export interface ZBase { u: bigint; n: number; s: number }
@@ -149,7 +149,7 @@ export function zsetClearDelta(p: ZsetPart, node: number, u: bigint): ZsetPart |
 
 /** ZADD of a member with score s. */
 export function zAddDelta(k: string, node: number, u: bigint, s: number): ZElem {
-  return { k, add: new Map([[node, u]]), b: { u, n: node, s }, sc: s };
+  return { k, add: vv1(node, u), b: { u, n: node, s }, sc: s };
 }
 
 /** ZINCRBY by `by` of a live member e (against its current base). */

@@ -120,7 +120,12 @@ export class Connection {
       this.host.onProtocolError(this, new Error(`client query buffer limit reached (${held} bytes)`));
       this.out.error('ERR client query buffer limit reached');
       this.flush();
-      this.socket.destroy();
+      // end, not destroy: closing with the client's unread bytes in our receive buffer sends a
+      // reset, and the client can lose the error line before reading it (seen in CI). Reading
+      // stops, so nothing more piles up; the socket goes for good a second later.
+      this.socket.pause();
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 1000).unref();
       this.close();
       return;
     }

@@ -13,6 +13,8 @@ export function serveInbound(repl: Replicator, p: Peer, sock: Socket): void {
   const origin = p.id;
   let snapSeq = -1n;
   let snapClock = 0n;
+  /** records merged from the full sync being received */
+  let snapRecords = 0;
   let lastFrameMs = Date.now();
   let ackScheduled = false;
   let unit: Array<{ seq: bigint; key: string; delta: KeyRec }> = [];
@@ -61,6 +63,7 @@ export function serveInbound(repl: Replicator, p: Peer, sock: Socket): void {
           if (snapSeq < 0n) repl.inboundFullSyncs++;
           snapSeq = payload.readBigUInt64LE(0);
           snapClock = payload.readBigUInt64LE(8);
+          snapRecords = 0;
           repl.stats.fullSyncsReceived++;
         } else if (type === F.SNAP_CHUNK) {
           const r = new Reader(payload);
@@ -69,6 +72,7 @@ export function serveInbound(repl: Replicator, p: Peer, sock: Socket): void {
             const rec = readKeyRec(r);
             repl.node.db.clock.observe(maxUuid(rec));
             repl.node.db.join(key, rec);
+            snapRecords++;
           }
         } else if (type === F.SNAP_END) {
           if (snapSeq >= 0n) {
@@ -77,6 +81,17 @@ export function serveInbound(repl: Replicator, p: Peer, sock: Socket): void {
             repl.bumpU(origin, snapClock);
             repl.node.stats.changesSinceSnapshot++;
             ack = true;
+            if (snapRecords === 0) {
+              // an empty keyspace (a new node joining): nothing merged that a snapshot would keep.
+              // Its positions reach the next periodic snapshot (changesSinceSnapshot); a crash
+              // before it costs a resync, never data. Snapshotting a big keyspace here only to
+              // record them held this node's clients (~120 ms at 500k keys) while it was
+              // also sending its own full sync.
+              repl.stats.emptyFullSyncsMerged++;
+              sock.write(frame(F.SNAP_DONE, Buffer.alloc(0)));
+              snapSeq = -1n;
+              return;
+            }
             // make the merged state durable now, then tell the sender: a sender that owed us
             // this state (it held ops their origin lost) may only forget that once we keep it
             void repl.node.snapshotFresh().then(

@@ -34,6 +34,7 @@ export function infoRows(repl: Replicator, now: number): Array<[string, string |
     ['full_syncs_sent', repl.stats.fullSyncsSent],
     ['partial_syncs_sent', repl.stats.partialSyncsSent],
     ['full_syncs_received', repl.stats.fullSyncsReceived],
+    ['empty_full_syncs_merged', repl.stats.emptyFullSyncsMerged],
     ['ops_applied', repl.stats.opsApplied],
     ['duplicates_dropped', repl.stats.duplicatesDropped],
     ['gaps_detected', repl.stats.gapsDetected],

@@ -83,7 +83,7 @@ export class Replicator {
   private hbTimer: NodeJS.Timeout | undefined;
   private waiters: Array<{ seq: bigint; n: number; resolve: (n: number) => void; timer?: NodeJS.Timeout }> = [];
   stopped = false;
-  stats = { fullSyncsSent: 0, partialSyncsSent: 0, fullSyncsReceived: 0, opsApplied: 0, duplicatesDropped: 0, gapsDetected: 0, lostOpsHeld: 0, candidatesVerified: 0, candidatesRefused: 0, rejoins: 0 };
+  stats = { fullSyncsSent: 0, partialSyncsSent: 0, fullSyncsReceived: 0, emptyFullSyncsMerged: 0, opsApplied: 0, duplicatesDropped: 0, gapsDetected: 0, lostOpsHeld: 0, candidatesVerified: 0, candidatesRefused: 0, rejoins: 0 };
 
   /** configured dial addresses by peer id (peer_addrs) */
   private readonly dialOverrides = new Map<number, { host: string; port: number }>();

@@ -4,6 +4,7 @@
 // loses both, as on a real disk). Data apply, plog expiry, catch-up serving and GetAll
 // (single page here; the real shell pages) mirror src/engine.
 import type { SimContext, SimNode } from '@quorumkit/test-harness';
+import { needsNoSync } from '../src/engine/commitPipeline.js';
 import {
   EntityCore, type Effects, type EntryRecord, type EntityMsg, type ReplicaConfig, defaultReplicaConfig, ballotOwner,
 } from '../src/core/index.js';
@@ -138,7 +139,9 @@ export class SimReplica implements SimNode<SimMsg> {
   private flush(): void {
     const effects = this.batch.effects;
     this.batch = { effects: [], timer: null };
-    this.ctx.storage.sync();
+    // as the engine's CommitPipeline: chosen marks with nothing to send ride with the next
+    // sync instead of one of their own (a crash before it loses them: they are learnt again)
+    if (!effects.every(needsNoSync)) this.ctx.storage.sync();
     for (const e of effects) {
       for (const o of e.send) this.ctx.send(o.to, o.msg);
       for (const c of e.chosen) {
@@ -153,7 +156,6 @@ export class SimReplica implements SimNode<SimMsg> {
   /** Apply chosen entries in order; data and maxCommitted change in one put. */
   private applyAll(): void {
     const st = this.ctx.storage;
-    let wrote = false;
     for (const [entityId, core] of this.entities) {
       if (core.getAllInProgress) continue;
       const data = st.get<EntityData>(dataKey(entityId)) ?? { maxCommitted: 0n, values: [] };
@@ -165,12 +167,9 @@ export class SimReplica implements SimNode<SimMsg> {
         data.maxCommitted++;
         changed = true;
       }
-      if (changed) {
-        st.put(dataKey(entityId), data);
-        wrote = true;
-      }
+      if (changed) st.put(dataKey(entityId), data);
     }
-    if (wrote) st.sync();
+    // no sync: as the engine's data store (written without fsync, the plog its WAL)
   }
 
   /** Delete chosen, applied plog records older than the expiry (keep the active entry). */

@@ -12,6 +12,8 @@ export interface ApplierHost {
   db(): Db;
   /** Resolves once everything queued for the plog before the call is durable. */
   flushed(): Promise<void>;
+  /** The same without forcing kept-back chosen marks out (CommitPipeline.written). */
+  written(): Promise<void>;
   entity(entityId: bigint): EntityCore | undefined;
   stopped(): boolean;
   log: Logger;
@@ -31,8 +33,12 @@ export class Applier {
     return this.committed.get(entityId) ?? 0n;
   }
 
-  /** Apply every chosen entry up to `upTo` (stops at a gap); returns maxCommittedEntry. */
-  applyUpTo(entityId: bigint, upTo: bigint): Promise<bigint> {
+  /**
+   * Apply every chosen entry up to `upTo` (stops at a gap); returns maxCommittedEntry.
+   * `lazy` (background applies): a chosen record not in the plog yet is waited for until the
+   * next synced batch carries it, instead of forcing an fsync for it alone.
+   */
+  applyUpTo(entityId: bigint, upTo: bigint, lazy = false): Promise<bigint> {
     const prev = this.chains.get(entityId) ?? Promise.resolve(0n);
     const next = prev.catch(() => 0n).then(async () => {
       const plog = this.h.plog();
@@ -43,7 +49,7 @@ export class Applier {
         let recs = await plog.chosenRange(entityId, mc + 1n, n);
         if (recs.length === 0) {
           // the chosen record may still be in the batch being written
-          await this.h.flushed();
+          await (lazy ? this.h.written() : this.h.flushed());
           recs = await plog.chosenRange(entityId, mc + 1n, n);
           if (recs.length === 0) break;
         }
@@ -70,7 +76,7 @@ export class Applier {
       this.scheduled.delete(entityId);
       const core = this.h.entity(entityId);
       if (!core || core.getAllInProgress || this.h.stopped()) return;
-      this.applyUpTo(entityId, core.maxChosen).catch((err: unknown) => this.h.log.error({ err, entityId: String(entityId) }, 'apply failed'));
+      this.applyUpTo(entityId, core.maxChosen, true).catch((err: unknown) => this.h.log.error({ err, entityId: String(entityId) }, 'apply failed'));
     }, this.h.applyDelayMs);
   }
 

@@ -21,7 +21,7 @@ import {
 } from '../errors.js';
 import { RecoveryMode } from './recoveryMode.js';
 import { openVerifiedStores } from './openStores.js';
-import { CommitPipeline } from './commitPipeline.js';
+import { CommitPipeline, type CommitPipelineHost } from './commitPipeline.js';
 import { Applier } from './applier.js';
 import { catchUpResponse } from './catchUpServer.js';
 import { ChosenGossip } from './chosenGossip.js';
@@ -77,7 +77,8 @@ export class Certain {
   private readonly idleWaiters = new Map<bigint, (() => void)[]>();
   private readonly getAllRunning = new Map<bigint, Promise<void>>();
   private nextReadId = 1;
-  private readonly pipeline = new CommitPipeline({
+  private readonly pipeline: CommitPipeline;
+  private readonly pipelineHost: CommitPipelineHost = {
     write: async (ops) => {
       const t0 = performance.now();
       await this.plog.write(ops, Date.now());
@@ -99,7 +100,7 @@ export class Certain {
       }
       void this.stop();
     },
-  });
+  };
   private timers: NodeJS.Timeout[] = [];
   private catchUpLimiter!: RateLimiter;
   private stopped = true;
@@ -121,6 +122,7 @@ export class Certain {
   constructor(private readonly opts: CertainOptions) {
     this.tuning = { ...defaultTuning, ...opts.options };
     this.log = opts.logger ?? pino({ level: 'silent' });
+    this.pipeline = new CommitPipeline(this.pipelineHost, { deferMaxMs: this.tuning.chosenMarkDeferMs, deferOpsMax: 4096 });
     const n = opts.acceptorNum;
     if (!Number.isInteger(n) || n < 1 || n > 5) throw new BadConfigError(`acceptorNum must be 1..5, got ${n}`);
     if (!Number.isInteger(opts.acceptorId) || opts.acceptorId < 0 || opts.acceptorId >= n) {
@@ -134,6 +136,7 @@ export class Certain {
       plog: () => this.plog,
       db: () => this.db,
       flushed: () => this.flushed(),
+      written: () => this.pipeline.written(),
       entity: (id) => this.entities.get(id),
       stopped: () => this.stopped,
       log: this.log,
@@ -222,6 +225,7 @@ export class Certain {
     // Persist what is already decided (a chosen record, its uuids) before closing: a write
     // resolves once chosen, so a clean stop right after it must not drop the record. Bounded.
     const deadline = Date.now() + 2000;
+    void this.pipeline.flushed(); // kept-back chosen marks go out now, not after their delay
     while (this.fatalError === undefined && !this.pipeline.idle && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -236,6 +240,7 @@ export class Certain {
     this.idleWaiters.clear();
     await this.transport.close();
     while (this.pipeline.writing) await new Promise((r) => setTimeout(r, 5));
+    this.pipeline.stop();
     await this.applier.settle();
     await this.getAllSource.close();
     // a clean stop leaves the data store durable (a crash leaves the plog to replay)
@@ -390,6 +395,7 @@ export class Certain {
       // one read of each index (uuidSeen would read the data store's row again)
       const row = await this.db.uuidRow(entityId, uuid, since);
       if (row) return { applied: true, reply: row.reply };
+      if (this.pipeline.hasUnwrittenUuid(entityId, uuid)) return { applied: false };
       return (await this.plog.hasUuid(entityId, uuid, since)) ? { applied: false } : undefined;
     }
     return (await this.uuidSeen(entityId, uuid, since)) ? { applied: false } : undefined;
@@ -397,6 +403,8 @@ export class Certain {
 
   /** In the plog's index (chosen here) or the data store's (applied, or copied by GetAll). */
   private async uuidSeen(entityId: bigint, uuid: bigint, since: number): Promise<boolean> {
+    // chosen here, its record not written yet (kept back or in the batch being written)
+    if (this.pipeline.hasUnwrittenUuid(entityId, uuid)) return true;
     if (await this.plog.hasUuid(entityId, uuid, since)) return true;
     return (await this.db.hasUuid?.(entityId, uuid, since)) ?? false;
   }

@@ -42,6 +42,12 @@ export interface CertainTuning {
    * maxCommitted at start, checkpointed before plog expiry), one fsync per tick fewer.
    */
   dataStoreSync: boolean;
+  /**
+   * Longest a chosen mark (a record learnt chosen, with nothing to send) waits to ride with the
+   * next synced plog batch instead of an fsync of its own (engine/commitPipeline.ts); 0 gives
+   * every such mark its own synced batch (the behaviour before).
+   */
+  chosenMarkDeferMs: number;
   /** how often each replica sends its peers the chosen summary of entities that advanced lately */
   chosenGossipMs: number;
   /** an entity is in the summaries for this long after its maxChosen last advanced */
@@ -74,6 +80,7 @@ export const defaultTuning: CertainTuning = {
   horizonPageNum: 1000,
   learnOnly: false,
   dataStoreSync: false,
+  chosenMarkDeferMs: 50,
   chosenGossipMs: 1000,
   chosenGossipWindowMs: 10_000,
   chosenGossipEntitiesMax: 4096,

@@ -43,6 +43,7 @@ export async function startCardServer(c: CardServerConfig, log: Logger, opts: { 
     options: {
       learnOnly: c.enableLearnOnly,
       dataStoreSync: c.dataStoreSync ?? false,
+      ...(c.chosenMarkDeferMs === undefined ? {} : { chosenMarkDeferMs: c.chosenMarkDeferMs }),
       enablePreAuth: c.enablePreAuth,
       localAcceptFirst: c.localAcceptFirst,
       plogExpireTimeMs: c.plogExpireTimeMs,

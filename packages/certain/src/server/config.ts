@@ -26,6 +26,8 @@ export interface CardServerConfig {
   enableLearnOnly: boolean;
   /** fsync every apply to the data store (off: the synced plog is its write-ahead log) */
   dataStoreSync?: boolean;
+  /** ChosenMarkDeferMS: see CertainTuning.chosenMarkDeferMs (0: a synced batch per chosen mark) */
+  chosenMarkDeferMs?: number;
   /** serve RecoverData (GetAll one card's entity now; card_tool -o Recover): off by default */
   enableRecoverData: boolean;
   /** serve GetAllForCertain (page an entity's cards out of a pinned snapshot): off by default */
@@ -99,6 +101,7 @@ export function parseConfig(text: string): { config: CardServerConfig; warnings:
       case 'localacceptfirst': c.localAcceptFirst = bool(key, v); break;
       case 'enablelearnonly': c.enableLearnOnly = bool(key, v); break;
       case 'datastoresync': c.dataStoreSync = bool(key, v); break;
+      case 'chosenmarkdeferms': c.chosenMarkDeferMs = int(key, v, 0, 1000); break;
       case 'enablerecoverdata': c.enableRecoverData = bool(key, v); break;
       case 'enablegetallforcertain': c.enableGetAllForCertain = bool(key, v); break;
       case 'plogexpiretimems': c.plogExpireTimeMs = int(key, v, 0); break;

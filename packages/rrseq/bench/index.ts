@@ -1,10 +1,13 @@
 // The original's benchmark matrix: buffer 0/1/2/1024 x (one client, 256 concurrent
 // consumers of one client, 32 clients), 5 servers in this process, ns per ID next to
-// SimpleBufSeq, with fsync on and off. Prints a table, writes bench-results/rrseq.json.
+// SimpleBufSeq (each RRSeq cell and its SimpleBufSeq pair in alternating slices, so the
+// ratio compares them on the same machine state), with fsync on and off. Prints a table,
+// writes bench-results/rrseq.json.
 // RRSEQ_BENCH_MS sets the time per cell (default 1500, after a 500 ms warm-up:
 // RRSEQ_BENCH_WARM_MS); RRSEQ_BENCH_QUICK=1 runs only the
 // cells the issue-19 goals are judged on (buffer 0 and 1024, 32 clients, fsync on, and the
 // names row), for profiling.
+import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -80,6 +83,8 @@ const SERVE_WAVE = 128;
 async function serveNames(addrs: string[], count: number): Promise<number> {
   const handles = addrs.map((a) => acquireLease(rrSeqProtoPath(), a, RECONNECT_CHANNEL_OPTIONS));
   const signal = new AbortController().signal;
+  // One signal for all the requests in flight (each adds a listener): no leak warning.
+  setMaxListeners(0, signal);
   let failed = 0;
   const serveOne = async (i: number): Promise<void> => {
     for (let tries = 0; tries < 5; tries++) {
@@ -99,11 +104,16 @@ async function serveNames(addrs: string[], count: number): Promise<number> {
   return failed;
 }
 
-async function measure(make: () => Seq, workload: Workload): Promise<{ ids: number; ns: number; cpuUs: number }> {
+interface Cell {
+  /** Run every consumer loop for `ms`, counting the IDs taken and this process's CPU. */
+  run(ms: number): Promise<{ ids: number; ns: number; cpuUs: number }>;
+  close(): Promise<void>;
+}
+
+async function openCell(make: () => Seq, workload: Workload): Promise<Cell> {
   const seqs = workload === '32 clients' ? Array.from({ length: 32 }, make) : [make()];
   const loops = workload === '256 consumers' ? 256 : workload === '32 clients' ? 32 : 1;
-  // Run every consumer loop for `ms`, counting the IDs taken.
-  const run = async (ms: number): Promise<number> => {
+  const consume = async (ms: number): Promise<number> => {
     let ids = 0;
     let stop = false;
     await Promise.all(
@@ -122,18 +132,57 @@ async function measure(make: () => Seq, workload: Workload): Promise<{ ids: numb
   };
   // Warm up (connections, first range, and WARM_MS of the same load so the hot code is
   // compiled: without it the first cell of a process took up to 1.5x the CPU per ID of
-  // the same cell run later, 324 vs 219 us in one run), then count for CELL_MS.
+  // the same cell run later, 324 vs 219 us in one run).
   await Promise.all(seqs.map((s) => s.next()));
-  if (WARM_MS > 0) await run(WARM_MS);
-  // CPU time of this process (servers and clients) per ID: far less sensitive to the
-  // other work on a shared machine than IDs/s, which also counts time spent descheduled.
-  const cpu0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  const ids = await run(CELL_MS);
-  const ns = Number(process.hrtime.bigint() - t0);
-  const cpu = process.cpuUsage(cpu0);
-  await Promise.all(seqs.map((s) => s.close()));
-  return { ids, ns, cpuUs: cpu.user + cpu.system };
+  if (WARM_MS > 0) await consume(WARM_MS);
+  return {
+    async run(ms) {
+      // CPU time of this process (servers and clients) per ID: far less sensitive to the
+      // other work on a shared machine than IDs/s, which also counts time spent descheduled.
+      const cpu0 = process.cpuUsage();
+      const t0 = process.hrtime.bigint();
+      const ids = await consume(ms);
+      const ns = Number(process.hrtime.bigint() - t0);
+      const cpu = process.cpuUsage(cpu0);
+      return { ids, ns, cpuUs: cpu.user + cpu.system };
+    },
+    async close() {
+      await Promise.all(seqs.map((s) => s.close()));
+    },
+  };
+}
+
+async function measure(make: () => Seq, workload: Workload): Promise<{ ids: number; ns: number; cpuUs: number }> {
+  const cell = await openCell(make, workload);
+  const r = await cell.run(CELL_MS);
+  await cell.close();
+  return r;
+}
+
+// The RRSeq cell and its SimpleBufSeq pair run in alternating slices (CELL_MS in all for
+// each): measured one after the other, the ratio swung 0.21-0.63x for the same code
+// between back-to-back runs at load 7-15, the machine's load changing between the cells.
+const PAIR_SLICES = 3;
+async function measurePair(
+  makeRr: () => Seq,
+  makeSimple: () => Seq,
+  workload: Workload,
+): Promise<{ rr: { ids: number; ns: number; cpuUs: number }; simple: { ids: number; ns: number; cpuUs: number } }> {
+  const rrCell = await openCell(makeRr, workload);
+  const simpleCell = await openCell(makeSimple, workload);
+  const rr = { ids: 0, ns: 0, cpuUs: 0 };
+  const simple = { ids: 0, ns: 0, cpuUs: 0 };
+  const add = (to: typeof rr, r: typeof rr): void => {
+    to.ids += r.ids;
+    to.ns += r.ns;
+    to.cpuUs += r.cpuUs;
+  };
+  for (let i = 0; i < PAIR_SLICES; i++) {
+    add(rr, await rrCell.run(CELL_MS / PAIR_SLICES));
+    add(simple, await simpleCell.run(CELL_MS / PAIR_SLICES));
+  }
+  await Promise.all([rrCell.close(), simpleCell.close()]);
+  return { rr, simple };
 }
 
 /** Microseconds of this process's CPU per ID (1 decimal; 3 below 10 us, the buffered cells' ~0.1-0.3). */
@@ -202,13 +251,14 @@ async function main(): Promise<void> {
     for (const buf of BUFS) {
       for (const w of WORKLOADS) {
         const name = `bench${++seqNo}`;
-        const rr = await measure(() => new RRSeq(name, buf, addrs), w);
+        const pair = fsync && !RR_ONLY ? await measurePair(() => new RRSeq(name, buf, addrs), () => new SimpleBufSeq(buf), w) : undefined;
+        const rr = pair?.rr ?? (await measure(() => new RRSeq(name, buf, addrs), w));
+        const simple = pair?.simple;
         if (buf === 1024 && DYNAMIC) {
           const dyn = await measure(() => new RRSeq(`${name}d`, buf, addrs, { rangeSizeMax: DYNAMIC_MAX }), w);
           dynamicRows.push({ buffer: `${buf} (dynamic to ${DYNAMIC_MAX})`, workload: w, fsync: fsync ? 'on' : 'off', rrseqNsPerId: Math.round(dyn.ns / Math.max(1, dyn.ids)), rrseqIdsPerS: Math.round((dyn.ids * 1e9) / dyn.ns), cpuUsPerId: cpuPerId(dyn) });
           process.stderr.write(`  ${JSON.stringify(dynamicRows[dynamicRows.length - 1])}\n`);
         }
-        const simple = fsync && !RR_ONLY ? await measure(() => new SimpleBufSeq(buf), w) : undefined;
         const nsPerId = rr.ns / Math.max(1, rr.ids);
         const row: Record<string, string | number> = {
           buffer: buf,

@@ -1,22 +1,23 @@
 // The engine: entity workers around the pure EntityCore and the wiring of its parts: the
 // group-commit pipeline (commitPipeline.ts: one synced plog batch for whatever every entity
-// produced meanwhile, persist before send), the in-order applier (applier.ts), catch-up
-// serving (catchUpServer.ts), GetAll (getAll.ts), recovery mode (recoveryMode.ts), verified
-// stores (openStores.ts) and the transport it is given (transport.ts), plus plog expiry.
+// produced meanwhile, persist before send), the in-order applier (applier.ts), the callers
+// waiting for an answer (waiters.ts), entity loading (entityLoader.ts), peer message routing
+// (inbound.ts), catch-up serving (catchUpServer.ts), GetAll (getAll.ts, getAllRunner.ts),
+// uuid lookups (uuidLookup.ts), recovery mode (recoveryMode.ts), verified stores
+// (openStores.ts), plog expiry (expirySweeper.ts) and the transport it is given (transport.ts).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import {
-  EntityCore, type Effects, type PeerMsg, ballotOwner, isEntityMsg,
-} from '../core/index.js';
+import { type EntityCore, type Effects, type PeerMsg, isEntityMsg } from '../core/index.js';
 import { LevelPlog, type Plog } from '../storage/plog.js';
-import { LevelDb, type Db, type ApplyFn } from '../storage/db.js';
-import { staticRoute, type Route, type Transport, type TransportFactory, type GetAllPageReq, type GetAllPageRsp } from './transport.js';
+import { LevelDb, type Db } from '../storage/db.js';
+import { staticRoute, type Transport, type GetAllPageReq, type GetAllPageRsp } from './transport.js';
 import { defaultTuning, type CertainTuning } from './options.js';
+import type { CertainOptions } from './certainOptions.js';
 import { RateLimiter } from './rateLimiter.js';
-import { GetAllSource, runGetAll } from './getAll.js';
+import { GetAllSource } from './getAll.js';
 import {
-  BusyError, CmdTimeoutError, ValueTooLargeError, ConflictError, DupUuidError, PendingError, StoppedError, TurnError, BadConfigError,
+  BusyError, ValueTooLargeError, DupUuidError, PendingError, StoppedError, TurnError, BadConfigError,
   RecoveringError, LearnOnlyError, TooManyUuidsError,
 } from '../errors.js';
 import { RecoveryMode } from './recoveryMode.js';
@@ -26,38 +27,13 @@ import { Applier } from './applier.js';
 import { catchUpResponse } from './catchUpServer.js';
 import { ChosenGossip } from './chosenGossip.js';
 import { expireSweep } from './expirySweeper.js';
+import { Waiters } from './waiters.js';
+import { UuidLookup } from './uuidLookup.js';
+import { loadEntity } from './entityLoader.js';
+import { GetAllRunner } from './getAllRunner.js';
+import { routePeerMessage } from './inbound.js';
 
-export interface CertainOptions {
-  acceptorId: number;
-  acceptorNum: number;
-  /** Peer listener addresses indexed by acceptor id (used when no route is given). */
-  peers?: string[];
-  /** Directory holding logdb_<id> and datadb_<id> (when plog / db are not given). */
-  path?: string;
-  plog?: Plog;
-  db?: Db;
-  route?: Route;
-  /**
-   * How this replica reaches its peers: `grpcTransport` (src/server/transport.ts) in servers,
-   * an in-process one in tests. createCertain() defaults to gRPC; the engine imports none.
-   */
-  transport: TransportFactory;
-  /** Turns a chosen value into key writes of the entity (required unless db is given). */
-  apply?: ApplyFn;
-  options?: Partial<CertainTuning>;
-  logger?: Logger;
-  /**
-   * Create a new cluster: a replica with no voting record votes at once. Only for the first
-   * start of every replica of a new cluster; a replica that lost its state must never be
-   * bootstrapped again (it recovers from the others instead, which is the default).
-   */
-  bootstrap?: boolean;
-  /** Whether the plog was just created (default: logdb_<id> did not exist under path). */
-  freshPlog?: boolean;
-}
-
-interface WriteWaiter { entry: bigint; resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
-interface ReadWaiter { entityId: bigint; resolve: (upTo: bigint) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+export type { CertainOptions } from './certainOptions.js';
 
 export class Certain {
   readonly tuning: CertainTuning;
@@ -71,12 +47,9 @@ export class Certain {
   private readonly applier: Applier;
   private readonly gossip: ChosenGossip;
 
-  private readonly writeWaiters = new Map<bigint, WriteWaiter>();
-  private readonly readWaiters = new Map<number, ReadWaiter>();
-  /** Callers waiting for an entity's in-flight proposal to be decided (see whenIdle). */
-  private readonly idleWaiters = new Map<bigint, (() => void)[]>();
-  private readonly getAllRunning = new Map<bigint, Promise<void>>();
-  private nextReadId = 1;
+  private readonly waiters: Waiters;
+  private readonly uuids: UuidLookup;
+  private readonly getAlls: GetAllRunner;
   private readonly pipeline: CommitPipeline;
   private readonly pipelineHost: CommitPipelineHost = {
     write: async (ops) => {
@@ -123,6 +96,8 @@ export class Certain {
     this.tuning = { ...defaultTuning, ...opts.options };
     this.log = opts.logger ?? pino({ level: 'silent' });
     this.pipeline = new CommitPipeline(this.pipelineHost, { deferMaxMs: this.tuning.chosenMarkDeferMs, deferOpsMax: 4096 });
+    this.waiters = new Waiters(this.tuning.cmdTimeoutMs);
+    this.uuids = new UuidLookup({ plog: () => this.plog, db: () => this.db, pipeline: this.pipeline, windowMs: this.tuning.uuidWindowMs });
     const n = opts.acceptorNum;
     if (!Number.isInteger(n) || n < 1 || n > 5) throw new BadConfigError(`acceptorNum must be 1..5, got ${n}`);
     if (!Number.isInteger(opts.acceptorId) || opts.acceptorId < 0 || opts.acceptorId >= n) {
@@ -142,6 +117,17 @@ export class Certain {
       log: this.log,
       maxCommitNum: this.tuning.maxCommitNum,
       applyDelayMs: this.tuning.applyDelayMs,
+    });
+    this.getAlls = new GetAllRunner({
+      db: () => this.db, plog: () => this.plog, transport: () => this.transport,
+      entity: (id) => this.entities.get(id),
+      quiesce: (id) => this.applier.quiesce(id),
+      committed: (id, mc) => this.applier.committed.set(id, mc),
+      handle: (e) => this.handle(e),
+      stopped: () => this.stopped,
+      log: this.log,
+      pageBytes: this.tuning.getAllPageBytes, callDeadlineMs: this.tuning.getAllCallDeadlineMs,
+      started: () => this.metrics.getAlls++,
     });
     this.gossip = new ChosenGossip({ windowMs: this.tuning.chosenGossipWindowMs, entitiesMax: this.tuning.chosenGossipEntitiesMax, acceptorId: opts.acceptorId });
     this.recovery = new RecoveryMode({
@@ -210,7 +196,7 @@ export class Certain {
     for (const e of await this.db.pendingGetAll()) {
       const core = await this.entity(e);
       core.getAllInProgress = true;
-      this.startGetAll(e, this.otherPeers());
+      this.getAlls.start(e, this.otherPeers());
     }
     this.timers.push(setInterval(() => this.tick(), this.tuning.tickMs));
     this.timers.push(setInterval(() => this.sendChosenSummaries(), this.tuning.chosenGossipMs));
@@ -232,12 +218,7 @@ export class Certain {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    for (const w of this.writeWaiters.values()) { clearTimeout(w.timer); w.reject(new StoppedError()); }
-    for (const w of this.readWaiters.values()) { clearTimeout(w.timer); w.reject(new StoppedError()); }
-    this.writeWaiters.clear();
-    this.readWaiters.clear();
-    for (const list of this.idleWaiters.values()) for (const f of list) f();
-    this.idleWaiters.clear();
+    this.waiters.rejectAll(() => new StoppedError());
     await this.transport.close();
     while (this.pipeline.writing) await new Promise((r) => setTimeout(r, 5));
     this.pipeline.stop();
@@ -262,16 +243,8 @@ export class Certain {
     let p = this.loading.get(entityId);
     if (!p) {
       p = (async () => {
-        const st = await this.plog.load(entityId);
-        const mc = await this.db.maxCommitted(entityId);
-        const maxChosen = mc > st.maxChosen ? mc : st.maxChosen;
-        const winner = maxChosen === 0n ? 0 : st.last && maxChosen === st.maxChosen ? ballotOwner(st.last.valueId, this.opts.acceptorNum) : -1;
-        const core = new EntityCore(
-          { ...this.tuning, acceptorId: this.opts.acceptorId, acceptorNum: this.opts.acceptorNum },
-          entityId, maxChosen, maxChosen === st.maxChosen ? st.active : undefined, winner,
-        );
-        if (st.last && maxChosen === st.maxChosen) core.lastChosen = { entry: maxChosen, record: st.last };
-        this.applier.committed.set(entityId, mc);
+        const { core, maxCommitted } = await loadEntity(this.plog, this.db, this.tuning, this.opts, entityId);
+        this.applier.committed.set(entityId, maxCommitted);
         this.entities.set(entityId, core);
         this.loading.delete(entityId);
         if (this.tuning.learnOnly) core.becomeLearner();
@@ -300,24 +273,13 @@ export class Certain {
     if (uuids.length > this.tuning.uuidsPerValueMax) throw new TooManyUuidsError(entityId, uuids.length, this.tuning.uuidsPerValueMax);
     const core = await this.entity(entityId);
     this.checkVoting(core);
-    const since = Date.now() - this.tuning.uuidWindowMs;
-    if (!opts.uuidsChecked) for (const u of uuids) if (await this.uuidSeen(entityId, u, since)) throw new DupUuidError(entityId, u);
+    if (!opts.uuidsChecked) for (const u of uuids) if (await this.uuids.seen(entityId, u, Date.now())) throw new DupUuidError(entityId, u);
     if (core.getAllInProgress) throw new PendingError(entityId);
     if (entry !== core.maxChosen + 1n) throw new TurnError(entityId, entry, core.maxChosen);
-    if (core.busy || this.writeWaiters.has(entityId)) throw new BusyError(entityId);
+    if (core.busy || this.waiters.hasWrite(entityId)) throw new BusyError(entityId);
     const t0 = performance.now();
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.writeWaiters.delete(entityId);
-        reject(new CmdTimeoutError(`write entity ${entityId} entry ${entry}`, this.tuning.cmdTimeoutMs));
-      }, this.tuning.cmdTimeoutMs);
-      const done = () => {
-        this.hooks.commitMs?.(performance.now() - t0);
-        resolve();
-      };
-      this.writeWaiters.set(entityId, { entry, resolve: done, reject, timer });
-      this.handle(core.write(entry, { value, uuids }, Date.now(), Math.random()));
-    });
+    await this.waiters.write(entityId, entry, () => this.handle(core.write(entry, { value, uuids }, Date.now(), Math.random())));
+    this.hooks.commitMs?.(performance.now() - t0);
   }
 
   /**
@@ -327,17 +289,8 @@ export class Certain {
    */
   async whenIdle(entityId: bigint, ms: number): Promise<void> {
     const core = await this.entity(entityId);
-    if (this.stopped || (!core.busy && !this.writeWaiters.has(entityId))) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      let list = this.idleWaiters.get(entityId);
-      if (!list) this.idleWaiters.set(entityId, (list = []));
-      list.push(done);
-    });
+    if (this.stopped || (!core.busy && !this.waiters.hasWrite(entityId))) return;
+    await this.waiters.whenDecided(entityId, ms);
   }
 
   /**
@@ -350,15 +303,7 @@ export class Certain {
     this.checkVoting(core);
     if (core.getAllInProgress) throw new PendingError(entityId);
     if (entry !== undefined && entry !== core.maxChosen + 1n) throw new TurnError(entityId, entry, core.maxChosen);
-    const readId = this.nextReadId++;
-    const upTo = await new Promise<bigint>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.readWaiters.delete(readId);
-        reject(new CmdTimeoutError(`read entity ${entityId}`, this.tuning.cmdTimeoutMs));
-      }, this.tuning.cmdTimeoutMs);
-      this.readWaiters.set(readId, { entityId, resolve, reject, timer });
-      this.handle(core.read(readId, Date.now(), Math.random()));
-    });
+    const upTo = await this.waiters.read(entityId, (readId) => this.handle(core.read(readId, Date.now(), Math.random())));
     await this.applyUpTo(entityId, upTo);
     return upTo;
   }
@@ -381,7 +326,7 @@ export class Certain {
 
   /** Was this uuid chosen on the entity within the dedup window? (survives restarts) */
   exists(entityId: bigint, uuid: bigint): Promise<boolean> {
-    return this.uuidSeen(entityId, uuid, Date.now() - this.tuning.uuidWindowMs);
+    return this.uuids.seen(entityId, uuid, Date.now());
   }
 
   /**
@@ -389,24 +334,8 @@ export class Certain {
    * entity within the dedup window; applied: false when chosen but not yet applied here;
    * else the reply the application stored when it applied the value (if it gave one).
    */
-  async uuidReply(entityId: bigint, uuid: bigint): Promise<{ applied: boolean; reply?: Uint8Array } | undefined> {
-    const since = Date.now() - this.tuning.uuidWindowMs;
-    if (this.db.uuidRow) {
-      // one read of each index (uuidSeen would read the data store's row again)
-      const row = await this.db.uuidRow(entityId, uuid, since);
-      if (row) return { applied: true, reply: row.reply };
-      if (this.pipeline.hasUnwrittenUuid(entityId, uuid)) return { applied: false };
-      return (await this.plog.hasUuid(entityId, uuid, since)) ? { applied: false } : undefined;
-    }
-    return (await this.uuidSeen(entityId, uuid, since)) ? { applied: false } : undefined;
-  }
-
-  /** In the plog's index (chosen here) or the data store's (applied, or copied by GetAll). */
-  private async uuidSeen(entityId: bigint, uuid: bigint, since: number): Promise<boolean> {
-    // chosen here, its record not written yet (kept back or in the batch being written)
-    if (this.pipeline.hasUnwrittenUuid(entityId, uuid)) return true;
-    if (await this.plog.hasUuid(entityId, uuid, since)) return true;
-    return (await this.db.hasUuid?.(entityId, uuid, since)) ?? false;
+  uuidReply(entityId: bigint, uuid: bigint): Promise<{ applied: boolean; reply?: Uint8Array } | undefined> {
+    return this.uuids.reply(entityId, uuid, Date.now());
   }
 
   maxCommitted(entityId: bigint): bigint {
@@ -419,37 +348,11 @@ export class Certain {
 
   private onPeerMessage(from: number, msg: PeerMsg): void {
     if (this.stopped) return;
-    if (!this.recovery.admit(from, msg)) {
-      this.metrics.fenced++;
-      if (msg.kind === 'horizonReq') this.log.warn({ from }, 'horizon request from an earlier incarnation of this replica dropped (was its clock set back?)');
-      return;
-    }
-    if (msg.kind === 'horizonReq') {
-      this.recovery.onHorizonReq(from, msg, Date.now(), Math.random).catch((err: unknown) => this.log.error({ err, from }, 'horizon answer failed'));
-      return;
-    }
-    if (msg.kind === 'horizonRsp') {
-      this.recovery.onHorizonRsp(msg, Date.now()).catch((err: unknown) => this.log.error({ err, from }, 'horizon handling failed'));
-      return;
-    }
-    if (msg.kind === 'chosenSummary') {
-      this.onChosenSummary(from, msg.chosen);
-      return;
-    }
-    if (!isEntityMsg(msg)) return;
-    const entityId = msg.kind === 'paxos' ? msg.cmd.header.entityId : msg.entityId;
-    if (msg.kind === 'catchUpReq') {
-      this.serveCatchUp(from, msg.entityId, msg.fromEntry, msg.maxNum).catch((err: unknown) => this.log.warn({ err, from }, 'catch-up request not served'));
-      return;
-    }
-    const core = this.entities.get(entityId);
-    if (core) this.handle(core.onMessage(msg, Date.now(), Math.random()));
-    else {
-      this.entity(entityId).then(
-        (c) => this.handle(c.onMessage(msg, Date.now(), Math.random())),
-        (err: unknown) => this.log.warn({ err, from, entityId: String(entityId) }, 'peer message dropped: entity did not load'),
-      );
-    }
+    routePeerMessage({
+      recovery: this.recovery, log: this.log, fenced: () => this.metrics.fenced++,
+      loaded: (id) => this.entities.get(id), entity: (id) => this.entity(id), handle: (e) => this.handle(e),
+      serveCatchUp: (to, id, fromEntry, maxNum) => this.serveCatchUp(to, id, fromEntry, maxNum),
+    }, from, msg);
   }
 
   /** Send every peer the chosen summary of the entities that advanced lately (anti-entropy). */
@@ -457,22 +360,6 @@ export class Certain {
     if (this.stopped) return;
     const msgs = this.gossip.round(Date.now(), (id) => this.entities.get(id)?.maxChosen);
     for (const m of msgs) for (const to of this.otherPeers()) this.send(to, m);
-  }
-
-  /** A peer's chosen summary: catch up on every entity it has further chosen than we know. */
-  private onChosenSummary(from: number, chosen: { entityId: bigint; maxChosen: bigint }[]): void {
-    const now = Date.now();
-    for (const { entityId, maxChosen } of chosen) {
-      const core = this.entities.get(entityId);
-      if (core) {
-        if (maxChosen > core.maxChosen) this.handle(core.peerChosen(from, maxChosen, now));
-        continue;
-      }
-      this.entity(entityId).then(
-        (c) => this.handle(c.peerChosen(from, maxChosen, Date.now())),
-        (err: unknown) => this.log.warn({ err, from, entityId: String(entityId) }, 'chosen summary entry dropped: entity did not load'),
-      );
-    }
   }
 
   private async serveCatchUp(to: number, entityId: bigint, fromEntry: bigint, maxNum: number): Promise<void> {
@@ -513,18 +400,14 @@ export class Certain {
       }
       this.send(o.to, o.msg);
     }
-    for (const g of e.getAll) this.startGetAll(g.entityId, g.peers);
+    for (const g of e.getAll) this.getAlls.start(g.entityId, g.peers);
     // Chosen is a fact once a majority accepted: answer the writer now; applying the entry
     // waits for the chosen record to be durable (release).
     for (const c of e.chosen) {
       this.metrics.chosen++;
       this.gossip.note(c.entityId, now);
-      this.settleWrite(c.entityId, c.entry, c.mine);
-      const idle = this.idleWaiters.get(c.entityId);
-      if (idle) {
-        this.idleWaiters.delete(c.entityId);
-        for (const f of idle) f();
-      }
+      this.waiters.settleWrite(c.entityId, c.entry, c.mine);
+      this.waiters.decided(c.entityId);
     }
     if (e.persist.length || e.send.length || e.chosen.length || e.readsReady.length || e.persistedCallback.length) {
       this.pipeline.push(e);
@@ -535,26 +418,11 @@ export class Certain {
   private release(e: Effects): void {
     for (const o of e.send) this.send(o.to, o.msg);
     for (const c of e.chosen) this.applier.schedule(c.entityId);
-    for (const r of e.readsReady) {
-      const w = this.readWaiters.get(r.readId);
-      if (!w) continue;
-      this.readWaiters.delete(r.readId);
-      clearTimeout(w.timer);
-      w.resolve(r.upTo);
-    }
+    for (const r of e.readsReady) this.waiters.readReady(r.readId, r.upTo);
     for (const id of e.persistedCallback) {
       const core = this.entities.get(id);
       if (core) this.handle(core.persisted());
     }
-  }
-
-  private settleWrite(entityId: bigint, entry: bigint, mine: boolean): void {
-    const w = this.writeWaiters.get(entityId);
-    if (!w || w.entry !== entry) return;
-    this.writeWaiters.delete(entityId);
-    clearTimeout(w.timer);
-    if (mine) w.resolve();
-    else w.reject(new ConflictError(entityId, entry));
   }
 
   /** Resolves once everything queued before the call is durable. */
@@ -597,38 +465,11 @@ export class Certain {
     // flight here; the copy only moves forward (a peer behind our maxChosen is refused), and
     // our records above the copied prefix (promises and accepts of unchosen entries) stay.
     this.checkVoting(core);
-    if (core.busy || this.writeWaiters.has(entityId)) throw new BusyError(entityId);
+    if (core.busy || this.waiters.hasWrite(entityId)) throw new BusyError(entityId);
     if (core.getAllInProgress) throw new PendingError(entityId);
     core.getAllInProgress = true;
-    this.startGetAll(entityId, this.otherPeers());
-    await this.getAllRunning.get(entityId);
+    this.getAlls.start(entityId, this.otherPeers());
+    await this.getAlls.wait(entityId);
     return this.applier.committed.get(entityId) ?? 0n;
-  }
-
-  private startGetAll(entityId: bigint, peers: number[]): void {
-    if (this.getAllRunning.has(entityId)) return;
-    this.metrics.getAlls++;
-    this.log.info({ entityId: String(entityId), peers }, 'getall start');
-    const core = this.entities.get(entityId);
-    const run = runGetAll(entityId, peers, {
-      db: this.db, plog: this.plog, transport: this.transport,
-      pageBytes: this.tuning.getAllPageBytes, callDeadlineMs: this.tuning.getAllCallDeadlineMs,
-      minMaxCommitted: () => core?.maxChosen ?? 0n,
-      quiesce: async () => {
-        await this.applier.quiesce(entityId);
-      },
-      stopped: () => this.stopped,
-      log: (m, x) => this.log.info(x ?? {}, m),
-    }).then((mc) => {
-      this.getAllRunning.delete(entityId);
-      if (mc === undefined || !core) return;
-      this.applier.committed.set(entityId, mc);
-      this.handle(core.getAllDone(mc, true, Date.now()));
-    }).catch((err: unknown) => {
-      // a local store failure mid-copy: the flag stays set, the copy resumes on restart
-      this.getAllRunning.delete(entityId);
-      this.log.error({ err, entityId: String(entityId) }, 'getall failed');
-    });
-    this.getAllRunning.set(entityId, run);
   }
 }

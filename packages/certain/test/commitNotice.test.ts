@@ -9,12 +9,28 @@ import { CoreNet } from './coreNet.js';
 const E = 7n;
 const enc = new TextEncoder();
 
+/**
+ * Three replicas; entry 1 ('v1') chosen through phase 1 (a fresh core never starts with
+ * PreAuth), then acceptor 0's PreAuth accepts of entry 2 ('v2') queued, not yet delivered.
+ */
+function secondWriteQueued(): CoreNet {
+  const net = new CoreNet(3, { localAcceptFirst: false });
+  net.write(0, E, 'v1');
+  net.run();
+  net.write(0, E, 'v2');
+  return net;
+}
+
+/** Take the queued deliveries to replica `to` out of the queue. */
+function takeQueuedTo(net: CoreNet, to: number): CoreNet['queue'] {
+  const taken = net.queue.filter((d) => d.to === to);
+  net.queue = net.queue.filter((d) => d.to !== to);
+  return taken;
+}
+
 describe('commit notices', () => {
   it('two messages per entry on the critical path, and the acceptors learn the value from the notice', () => {
-    const net = new CoreNet(3, { localAcceptFirst: false });
-    net.write(0, E, 'v1'); // phase 1 (a fresh core never starts with PreAuth), then phase 2
-    net.run();
-    net.write(0, E, 'v2'); // PreAuth now: accept, reply, notice
+    const net = secondWriteQueued(); // PreAuth on entry 2: accept, reply, notice
     const kinds: string[] = [];
     while (net.queue.length > 0) {
       const d = net.queue[0]!;
@@ -29,10 +45,7 @@ describe('commit notices', () => {
     // Under a burst a PeerLink batch can fail after its retries, losing a notice. With nothing
     // more written to the entity, replica 2 would keep entry 2 accepted-but-undecided forever
     // and its data store would never hold an acknowledged write.
-    const net = new CoreNet(3, { localAcceptFirst: false });
-    net.write(0, E, 'v1');
-    net.run();
-    net.write(0, E, 'v2');
+    const net = secondWriteQueued();
     net.drop = (d) => d.to === 2 && d.msg.kind === 'commit';
     net.run();
     net.drop = () => false;
@@ -49,12 +62,9 @@ describe('commit notices', () => {
   });
 
   it('an undecided accept whose proposer never finishes is asked about with backoff, not every tick', () => {
-    const net = new CoreNet(3, { localAcceptFirst: false });
-    net.write(0, E, 'v1');
-    net.run();
-    net.write(0, E, 'v2');
+    const net = secondWriteQueued();
     // only the accept to replica 2 arrives; the proposer then goes silent (crashed)
-    const toTwo = net.queue.filter((d) => d.to === 2);
+    const toTwo = takeQueuedTo(net, 2);
     net.queue = [];
     for (const d of toTwo) net.apply(2, net.entity(2, E).onMessage(d.msg, net.now, 0.5));
     net.queue = [];
@@ -77,12 +87,8 @@ describe('commit notices', () => {
     // proposer's own chosen record of entry 1 arrives, which says "chosen up to 1" with the
     // value id. Replica 1 marks entry 1 chosen; the message itself must not be fed to the
     // machine of entry 2 (it would accept entry 1's value as entry 2's).
-    const net = new CoreNet(3, { localAcceptFirst: false });
-    net.write(0, E, 'v1');
-    net.run();
-    net.write(0, E, 'v2');
-    const toOne = net.queue.filter((d) => d.to === 1);
-    net.queue = net.queue.filter((d) => d.to !== 1);
+    const net = secondWriteQueued();
+    const toOne = takeQueuedTo(net, 1);
     net.drop = (d) => d.to === 1; // replica 1 hears nothing of entry 2 yet (nor the notice)
     while (net.queue.length > 0) net.deliver(0);
     net.drop = () => false;
@@ -111,10 +117,7 @@ describe('commit notices', () => {
     // restarts, learns entry 1 again from replica 2 and writes v3 for entry 2. With the
     // PreAuth ballot again, 0 and 2 would choose v3 under the ballot and value id replica 1
     // holds v2 with, and 0's commit notice would make replica 1 take v2 as chosen.
-    const net = new CoreNet(3, { localAcceptFirst: false });
-    net.write(0, E, 'v1');
-    net.run();
-    net.write(0, E, 'v2');
+    const net = secondWriteQueued();
     const toOne = net.queue.filter((d) => d.from === 0 && d.to === 1);
     net.queue = [];
     for (const d of toOne) net.apply(1, net.entity(1, E).onMessage(d.msg, 0, 0.5));

@@ -48,10 +48,11 @@ describe('acceptor', () => {
 });
 
 describe('proposer (leader)', () => {
-  const start = (over: Partial<CoreConfig> = {}) => {
+  /** Leading round 6; `handover`: handed it by the previous leader's HANDOVER (it is alive). */
+  const start = (over: Partial<CoreConfig> = {}, handover = false) => {
     let c = 0;
     const p = new Proposer(cfg(1, over), () => `g${c++}`);
-    p.handle({ kind: 'role', round: 6, lead: true }, 0);
+    p.handle(handover ? { kind: 'role', round: 6, lead: true, handover } : { kind: 'role', round: 6, lead: true }, 0);
     return p;
   };
 
@@ -67,13 +68,13 @@ describe('proposer (leader)', () => {
   });
 
   it('adopts per slot the value accepted in the highest round and fills holes with new values', () => {
-    const p = start({ interval: 0 });
+    const p = start({ interval: 0 }, true);
     p.takeOutput();
     p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from: 1, to: 1, entries: [e(0, 2, 'old'), e(2, 1, 'c')] }) }, 1);
     p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from: 2, to: 1, entries: [e(0, 4, 'new')] }) }, 1);
     p.takeOutput();
     p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from: 3, to: 1, entries: [e(0, 3, 'mid')] }) }, 2);
-    // The adopted values wait half a retry (the previous leader may commit them), then go out.
+    // Handed over, the adopted values wait half a retry (the previous leader may commit them), then go out.
     let out = p.takeOutput();
     expect(out.net.filter((m) => m.type === 'IMPOSE')).toEqual([]);
     // The filler for the hole at slot 1 is a generated instance, so rule 2 holds.
@@ -157,13 +158,14 @@ describe('proposer (leader)', () => {
   });
 
   it('re-imposes nothing below what its learner committed while it read', () => {
-    const p = start({ interval: 2 });
+    const p = start({ interval: 2 }, true);
     p.takeOutput();
     const accepted = [e(0, 5, 'a'), e(1, 5, 'b'), e(2, 5, 'c')];
     for (const from of [1, 2]) p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from, to: 1, entries: accepted }) }, 1);
     // The previous leader's COMMIT of slots 0-1 reached this node's learner meanwhile.
     p.handle({ kind: 'commitIndex', index: 2 }, 1);
-    p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from: 3, to: 1, entries: accepted }) }, 1);
+    // (Node 3 lacks slot 2: only two answers hold it, so the read cannot tell it is chosen.)
+    p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from: 3, to: 1, entries: accepted.slice(0, 2) }) }, 1);
     let out = p.takeOutput();
     // New slots go out at once; the adopted slot 2 waits half a retry for its own COMMIT.
     expect(out.net.filter((m) => m.type === 'PROPOSE')[0]).toMatchObject({ seq: 3, upTo: 5 });
@@ -174,10 +176,10 @@ describe('proposer (leader)', () => {
   });
 
   it('imposes no adopted slot the previous leader committed within the wait', () => {
-    const p = start({ interval: 2 });
+    const p = start({ interval: 2 }, true);
     p.takeOutput();
     const accepted = [e(0, 5, 'a'), e(1, 5, 'b')];
-    for (const from of [1, 2, 3]) p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from, to: 1, entries: accepted }) }, 1);
+    for (const from of [1, 2, 3]) p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from, to: 1, entries: from === 3 ? [] : accepted }) }, 1);
     p.takeOutput();
     p.handle({ kind: 'commitIndex', index: 2 }, 20);
     p.handle({ kind: 'tick' }, 1 + 50);
@@ -186,6 +188,55 @@ describe('proposer (leader)', () => {
     expect(out.net.filter((m) => m.type === 'IMPOSE')).toEqual([]);
     // Nothing left to impose and the round's slots are sent: handed on.
     expect(out.net.filter((m) => m.type === 'HANDOVER').map((m) => [m.to, m.round])).toEqual([0, 1, 2, 3, 4].map((j) => [j, 7]));
+  });
+
+  it('after a fail-over (no HANDOVER) imposes the adopted slots at once, and a full window of them still takes one new batch', () => {
+    const p = start({ interval: 100, batchSlotsMax: 2, windowBatchesMax: 2 });
+    p.takeOutput();
+    const accepted = [e(0, 5, 'a'), e(1, 5, 'b'), e(2, 5, 'c'), e(3, 5, 'd'), e(4, 5, 'x')];
+    // Two of the three answers hold them: not provably chosen, so they are re-imposed.
+    for (const from of [1, 2, 3]) p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from, to: 1, entries: from === 3 ? [] : accepted }) }, 1);
+    let out = p.takeOutput();
+    // Nobody else will commit them (the previous leader is gone) and learners commit in slot
+    // order: the re-imposed slots go first, in the same instant as the first new values.
+    const toNode2 = out.net.filter((m) => m.to === 2).map((m) => [m.type, m.seq, m.upTo]);
+    expect(toNode2).toEqual([
+      ['IMPOSE', 0, 2],
+      ['IMPOSE', 2, 4],
+      ['PROPOSE', 5, 7],
+    ]);
+    for (const seq of [0, 2]) for (const from of [1, 2, 3]) p.handle({ kind: 'net', msg: msg({ type: 'ACK', round: 6, seq, upTo: seq + 2, from, to: 1 }) }, 2);
+    out = p.takeOutput();
+    // The extra batch counts in the window from then on; a freed slot takes the last adopted
+    // slot before any further new value.
+    expect(out.net.filter((m) => m.to === 2).map((m) => [m.type, m.seq, m.upTo])).toEqual([
+      ['DECIDE', 0, 2],
+      ['DECIDE', 2, 4],
+      ['IMPOSE', 4, 5],
+    ]);
+  });
+
+  it('commits what a majority of the answers hold in one round without re-imposing it, and re-imposes the rest in runs of consecutive slots', () => {
+    const p = start({ interval: 100, batchSlotsMax: 4, windowBatchesMax: 3 });
+    p.takeOutput();
+    const answers: Record<number, Entry[]> = {
+      1: [e(0, 5, 'a'), e(1, 5, 'b'), e(2, 5, 'c'), e(3, 4, 'd'), e(4, 5, 'x')],
+      2: [e(0, 5, 'a'), e(1, 5, 'b'), e(3, 4, 'd'), e(4, 5, 'x')],
+      3: [e(0, 5, 'a'), e(1, 5, 'b'), e(2, 5, 'c'), e(3, 4, 'd'), e(4, 3, 'y')],
+    };
+    for (const from of [1, 2, 3]) p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from, to: 1, entries: answers[from] }) }, 1);
+    const toNode2 = p.takeOutput().net.filter((m) => m.to === 2);
+    // Slots 0-1 (round 5) and 3 (round 4) are held by all three answers: chosen, committed in
+    // the round they were accepted in. Slot 2 is held by two, slot 4's best (x) by two.
+    expect(toNode2.map((m) => [m.type, m.round, m.seq, m.upTo])).toEqual([
+      ['COMMIT', 5, 0, 2],
+      ['COMMIT', 4, 3, 4],
+      ['IMPOSE', 6, 2, 3],
+      ['IMPOSE', 6, 4, 5],
+      ['PROPOSE', 6, 5, 9],
+    ]);
+    expect(toNode2[2]!.entries).toEqual([e(2, 6, 'c')]);
+    expect(toNode2[3]!.entries).toEqual([e(4, 6, 'x')]);
   });
 
   it('steps down on a NACK with a higher round, and retransmits to silent peers', () => {

@@ -4,6 +4,16 @@
 import type { Batch } from './tail.js';
 import { type Entry, type Msg, majority } from './types.js';
 
+/**
+ * Takes from the front of `queue` at most `max` entries of consecutive slots: a batch is one
+ * range (its ACK and DECIDE name from..to), and the slots a read found chosen leave gaps.
+ */
+export function takeRun(queue: Entry[], max: number): Entry[] {
+  let n = Math.min(1, queue.length);
+  while (n < queue.length && n < max && queue[n]!.slot === queue[n - 1]!.slot + 1) n++;
+  return queue.splice(0, n);
+}
+
 export class BatchWindow {
   private readonly n: number;
   batches: Batch[] = [];
@@ -14,6 +24,11 @@ export class BatchWindow {
 
   get length(): number {
     return this.batches.length;
+  }
+
+  /** Some batch in flight is a PROPOSE (new values), not only re-imposed ones. */
+  proposing(): boolean {
+    return this.batches.some((b) => b.type === 'PROPOSE');
   }
 
   /** Empties the window (a new round), returning what was in flight. */

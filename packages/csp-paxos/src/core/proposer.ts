@@ -6,9 +6,9 @@
 // which this leader still collects and commits (tail.ts).
 // Phase 1's answers and their merge live in roundRead.ts, the batches in flight in
 // batchWindow.ts, the client values in clientValues.ts.
-import { BatchWindow } from './batchWindow.js';
+import { BatchWindow, takeRun } from './batchWindow.js';
 import { ClientValues } from './clientValues.js';
-import { RoundRead } from './roundRead.js';
+import { RoundRead, planRound } from './roundRead.js';
 import { RoundTail } from './tail.js';
 import { type CoreConfig, type Entry, type Input, type Msg, ProcessorBase, leaderOf } from './types.js';
 
@@ -36,6 +36,8 @@ export class Proposer extends ProcessorBase {
   private imposeQueue: Entry[] = [];
   /** Adopted values are not imposed before this (the previous leader's COMMIT may make it moot). */
   private imposeAfterMs = 0;
+  /** This round began with the previous leader's HANDOVER (it is alive and finishing its tail). */
+  private byHandover = false;
   private readonly window: BatchWindow;
   private proposedInRound = 0;
   private handedOver = false;
@@ -154,6 +156,7 @@ export class Proposer extends ProcessorBase {
     this.clients.forgetRecent();
     this.proposedInRound = 0;
     this.handedOver = false;
+    this.byHandover = handover;
     this.lastProgressMs = nowMs;
     this.lastPeerAnswerMs = 0;
     this.lastReadMs = nowMs;
@@ -214,26 +217,30 @@ export class Proposer extends ProcessorBase {
   private finishRead(nowMs: number): void {
     // Slots below a compacted acceptor's base, and those this node committed while it read (the
     // previous leader's last batches, chosen meanwhile), are chosen: nothing is re-imposed there.
-    const { from, best, maxSlot } = this.read.merge(this.readFrom, this.commitHint);
-    this.readFrom = from;
+    const result = this.read.merge(this.readFrom, this.commitHint);
+    this.readFrom = result.from;
     this.read.reset();
-    this.imposeQueue = [];
-    for (let s = this.readFrom; s <= maxSlot; s++) {
-      const b = best.get(s);
-      // No majority member accepted anything here, so nothing was chosen: fill with a new value.
-      const v = b ? { key: b.key, data: b.data } : this.newValue(s);
-      if (b && b.data !== undefined) this.clients.remember(b.key);
-      const entry: Entry = { slot: s, round: this.round, key: v.key };
-      if (v.data !== undefined && v.data !== '') entry.data = v.data;
-      this.imposeQueue.push(entry);
+    // Slots a majority accepted in one round are chosen: their COMMIT of that round goes out now
+    // and every learner that holds the value commits it. After a leader crash that is most of
+    // its last window: only the batches still in flight are re-imposed.
+    const plan = planRound(result, this.round, (s) => this.newValue(s));
+    for (const c of plan.commits) {
+      this.broadcast({ type: 'COMMIT', round: c.round, seq: c.from, upTo: c.to });
+      this.committedCount += c.to - c.from;
     }
-    // A client value this read found accepted is proposed at its slot: drop its queued retries.
-    if (this.clients.length > 0) this.clients.dropKeys(new Set(this.imposeQueue.map((e) => e.key)));
+    for (const k of plan.clientKeys) this.clients.remember(k);
+    this.imposeQueue = plan.imposes;
+    // A client value this read found accepted is chosen or re-imposed at its slot: drop its queued retries.
+    if (this.clients.length > 0) this.clients.dropKeys(plan.keys);
+    const maxSlot = result.maxSlot;
     this.nextSlot = maxSlot + 1;
-    // What the read adopted is usually the previous round's last batches, which their leader
-    // (its tail) commits a moment later: wait that long before imposing them again, so the
-    // acceptors do not write every slot twice. New slots go out at once meanwhile.
-    this.imposeAfterMs = nowMs + Math.floor(this.cfg.retryMs / 2);
+    // Handed over, what the read adopted is usually the previous round's last batches, which
+    // their leader (its tail) commits a moment later: wait that long before imposing them again,
+    // so the acceptors do not write every slot twice. New slots go out at once meanwhile.
+    // Without a HANDOVER (a timeout or a lost connection: the previous leader is presumably
+    // gone) nobody else will commit them, and the learners commit in slot order, so nothing
+    // this round proposes commits before they do: they go first, at once.
+    this.imposeAfterMs = this.byHandover ? nowMs + Math.floor(this.cfg.retryMs / 2) : nowMs;
     this.phase = 'streaming';
     this.lastProgressMs = nowMs;
     this.pump(nowMs);
@@ -247,14 +254,17 @@ export class Proposer extends ProcessorBase {
   }
 
   private pump(nowMs: number): void {
-    while (this.phase === 'streaming' && this.window.length < this.cfg.windowBatchesMax) {
+    while (this.phase === 'streaming') {
       // Adopted slots this node committed meanwhile are chosen: they need no IMPOSE.
       if (this.imposeQueue.length > 0 && this.imposeQueue[0]!.slot < this.commitHint) this.imposeQueue = this.imposeQueue.filter((e) => e.slot >= this.commitHint);
-      if (this.imposeQueue.length > 0 && nowMs >= this.imposeAfterMs) {
-        const entries = this.imposeQueue.splice(0, this.cfg.batchSlotsMax);
-        this.sendBatch('IMPOSE', entries, nowMs);
+      const full = this.window.length >= this.cfg.windowBatchesMax;
+      if (this.imposeQueue.length > 0 && nowMs >= this.imposeAfterMs && !full) {
+        this.sendBatch('IMPOSE', takeRun(this.imposeQueue, this.cfg.batchSlotsMax), nowMs);
         continue;
       }
+      // A window full of re-imposed batches still takes one new batch: it reaches the acceptors
+      // with them (one fsync), so after a fail-over new values commit one accept round sooner.
+      if (full && this.window.proposing()) break;
       // Invented values fill the round up to `interval`; client values are never held back
       // for the next round (they may run a round a little past `interval`).
       const inventRoom = this.cfg.generate ? Math.max(0, this.cfg.interval - this.proposedInRound) : 0;

@@ -10,6 +10,11 @@ export interface ReadResult {
   best: Map<number, Entry>;
   /** Highest slot any answer holds (from - 1 when none). */
   maxSlot: number;
+  /**
+   * Slots whose best entry a majority of the answers hold, same round and key: a majority
+   * accepted that value in that round, so it is chosen (Paxos) and needs no second phase 2.
+   */
+  chosen: Set<number>;
 }
 
 export class RoundRead {
@@ -75,6 +80,57 @@ export class RoundRead {
         if (e.slot > maxSlot) maxSlot = e.slot;
       }
     }
-    return { from, best, maxSlot };
+    // Each acceptor holds one entry per slot (its highest round): count the answers that hold
+    // exactly the winning one.
+    const votes = new Map<number, number>();
+    for (const entries of this.gathered.values()) {
+      for (const e of entries) {
+        const b = e.slot >= from ? best.get(e.slot) : undefined;
+        if (b && b.round === e.round && b.key === e.key) votes.set(e.slot, (votes.get(e.slot) ?? 0) + 1);
+      }
+    }
+    const chosen = new Set<number>();
+    const need = majority(this.n);
+    for (const [slot, v] of votes) if (v >= need) chosen.add(slot);
+    return { from, best, maxSlot, chosen };
   }
+}
+
+/** What a finished read leads to: COMMITs of chosen runs, then the slots to re-impose. */
+export interface ReadPlan {
+  /** Runs of consecutive slots chosen in one round: COMMIT(round, from..to) commits them anywhere they are held. */
+  commits: Array<{ round: number; from: number; to: number }>;
+  /** Entries of this round for every other slot up to maxSlot (adopted values and fillers). */
+  imposes: Entry[];
+  /** Keys of every adopted value (chosen or re-imposed): queued retries of them are dropped. */
+  keys: Set<string>;
+  /** Keys of adopted client values (with data): retries of them are not proposed again. */
+  clientKeys: string[];
+}
+
+/**
+ * The second half of phase 1: per slot from `r.from` to `r.maxSlot`, a chosen value is
+ * committed as it is, an adopted one is re-imposed in `round`, and a slot no answer holds
+ * (nothing was chosen there) is filled with `fill(slot)` (a new value).
+ */
+export function planRound(r: ReadResult, round: number, fill: (slot: number) => { key: string; data?: string }): ReadPlan {
+  const plan: ReadPlan = { commits: [], imposes: [], keys: new Set(), clientKeys: [] };
+  let run: { round: number; from: number; to: number } | undefined;
+  for (let s = r.from; s <= r.maxSlot; s++) {
+    const b = r.best.get(s);
+    if (b && b.data !== undefined) plan.clientKeys.push(b.key);
+    if (b && r.chosen.has(s)) {
+      plan.keys.add(b.key);
+      if (run && run.round === b.round && run.to === s) run.to = s + 1;
+      else plan.commits.push((run = { round: b.round, from: s, to: s + 1 }));
+      continue;
+    }
+    run = undefined;
+    const v = b ? { key: b.key, data: b.data } : fill(s);
+    const entry: Entry = { slot: s, round, key: v.key };
+    if (v.data !== undefined && v.data !== '') entry.data = v.data;
+    plan.keys.add(v.key);
+    plan.imposes.push(entry);
+  }
+  return plan;
 }

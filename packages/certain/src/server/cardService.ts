@@ -224,22 +224,19 @@ export class CardService {
       };
       // every request is a replay: answer from the stored replies, nothing to run
       if (fresh.length === 0) return merge([]);
-      const cards = new Map<bigint, Card | undefined>();
-      for (const o of ops) {
-        if (cards.has(o.cardId)) continue;
-        if (ov?.cards.has(o.cardId)) {
-          cards.set(o.cardId, ov.cards.get(o.cardId) ?? undefined);
-          continue;
-        }
-        const b = await this.certain.db.get(entity, cardKey(o.cardId));
-        cards.set(o.cardId, b ? decodeCard(b) : undefined);
-      }
-      const { results, mutations } = evaluateCardOps(ops, (id) => cards.get(id), Math.floor(Date.now() / 1000));
+      const { results, mutations } = await this.evaluate(entity, ops, ov);
       try {
         if (mutations.size === 0) {
           this.stats.reads++;
           const upTo = await this.certain.read(entity);
           if (upTo === mc) return merge(results);
+          // The barrier moved past mc (its own write-for-read chose a no-op, or entries were
+          // chosen meanwhile) and the data store now holds everything up to upTo: evaluate
+          // the reads there, no second barrier (no own write of this entity is in flight: its
+          // batches run one at a time). Only when an op that failed at mc would now change a
+          // card does the batch go round again, to propose it.
+          const again = await this.evaluate(entity, ops, undefined);
+          if (again.mutations.size === 0) return merge(again.results);
         } else {
           const replies: [bigint, CardResult][] = [];
           const stored: [bigint, StoredResult][] = [];
@@ -277,6 +274,21 @@ export class CardService {
       this.log.debug({ entity: String(entity), attempt }, 'card batch retry');
     }
     throw new TooManyRetriesError(entity);
+  }
+
+  /** Evaluate the ops on the entity's cards: our own unapplied writes (ov), else the data store. */
+  private async evaluate(entity: bigint, ops: CardOp[], ov: { cards: Map<bigint, Card | null> } | undefined): Promise<ReturnType<typeof evaluateCardOps>> {
+    const cards = new Map<bigint, Card | undefined>();
+    for (const o of ops) {
+      if (cards.has(o.cardId)) continue;
+      if (ov?.cards.has(o.cardId)) {
+        cards.set(o.cardId, ov.cards.get(o.cardId) ?? undefined);
+        continue;
+      }
+      const b = await this.certain.db.get(entity, cardKey(o.cardId));
+      cards.set(o.cardId, b ? decodeCard(b) : undefined);
+    }
+    return evaluateCardOps(ops, (id) => cards.get(id), Math.floor(Date.now() / 1000));
   }
 
   /**

@@ -1,42 +1,21 @@
 // One entity's log as seen by one replica: which entry is active (maxChosen + 1), the entry
-// state machine for it, the in-flight write / reads, catch-up and GetAll state. Pure.
+// state machine for it, the in-flight write, catch-up, learner and GetAll state. Its parts:
+// the reads in flight (readTracker.ts), the ask about an undecided accept (undecidedAsk.ts),
+// the replica's knobs (replicaConfig.ts). Pure.
 import { EntryMachine, type Step } from './entryMachine.js';
 import type { EntityMsg, CatchUpRsp, ChosenEntry, CommitMsg } from './messages.js';
 import {
   type EntryRecord, type PaxosCmd, type ProposalValue, CmdResult,
   emptyRecord, copyRecord, isEmptyRecord, ballotOwner, majority,
 } from './types.js';
+import type { ReplicaConfig } from './replicaConfig.js';
+import { ReadTracker } from './readTracker.js';
+import { UndecidedAsk } from './undecidedAsk.js';
 
-export interface ReplicaConfig {
-  acceptorId: number;
-  acceptorNum: number;
-  enablePreAuth: boolean;
-  localAcceptFirst: boolean;
-  maxCatchUpNum: number;
-  /** A catch-up request with no answer is forgotten after this long. */
-  catchUpTimeoutMs: number;
-  /** Re-prepare an unchosen proposal after this long (plus jitter). */
-  retryMsBase: number;
-}
-
-export const defaultReplicaConfig = {
-  enablePreAuth: true,
-  localAcceptFirst: false,
-  maxCatchUpNum: 10,
-  catchUpTimeoutMs: 1000,
-  retryMsBase: 200,
-};
+export { type ReplicaConfig, defaultReplicaConfig } from './replicaConfig.js';
 
 export { type PersistOp, type Outbound, type Effects, emptyEffects, mergeEffects } from './effects.js';
 import { type Effects, type Outbound, emptyEffects, mergeEffects } from './effects.js';
-
-interface ReadState {
-  readId: number;
-  entry: bigint;
-  stage: 'probe' | 'paxos';
-  empties: Set<number>;
-  since: number;
-}
 
 export class EntityCore {
   maxChosen: bigint;
@@ -48,7 +27,8 @@ export class EntityCore {
   private preAuthBlocked: boolean;
   writeEntry: bigint | null = null;
   private nextRetryAt = 0;
-  private readonly reads: ReadState[] = [];
+  private readonly reads: ReadTracker;
+  private readonly undecided: UndecidedAsk;
   private catchUpPeer: number | null = null;
   private catchUpSince = 0;
   getAllInProgress = false;
@@ -79,6 +59,8 @@ export class EntityCore {
     // entry with a fresh value of ours through phase 1: then that entry was not chosen before
     // the restart, so no PreAuth of ours can exist beyond it.
     this.preAuthBlocked = !cfg.localAcceptFirst;
+    this.reads = new ReadTracker(cfg.acceptorId);
+    this.undecided = new UndecidedAsk(cfg.catchUpTimeoutMs);
     this.machine = this.newMachine(activeRecord);
   }
 
@@ -100,7 +82,7 @@ export class EntityCore {
     this.learner = true;
     this.horizon = null;
     this.writeEntry = null;
-    this.reads.length = 0;
+    this.reads.clear();
     this.staleCallbacks += this.machine.isPersisting ? 1 : 0;
     this.machine = this.newMachine();
   }
@@ -155,7 +137,7 @@ export class EntityCore {
     const entry = this.maxChosen + 1n;
     if (this.writeEntry !== null) {
       // A write is in flight here: the read is served once that entry is chosen.
-      this.reads.push({ readId, entry, stage: 'paxos', empties: new Set(), since: now });
+      this.reads.waitRound(readId, entry, now);
       return e;
     }
     if (!isEmptyRecord(this.machine.own) || this.cfg.acceptorNum === 1) {
@@ -165,18 +147,14 @@ export class EntityCore {
       }
       return this.writeForRead(readId, entry, now, random);
     }
-    this.reads.push({ readId, entry, stage: 'probe', empties: new Set([this.cfg.acceptorId]), since: now });
+    this.reads.probe(readId, entry, now);
     this.sendProbes(e);
     return e;
   }
 
   private writeForRead(readId: number, _entry: bigint, now: number, random: number): Effects {
     const entry = this.maxChosen + 1n;
-    const r = this.reads.find((x) => x.readId === readId);
-    if (r) {
-      r.stage = 'paxos';
-      r.entry = entry;
-    } else this.reads.push({ readId, entry, stage: 'paxos', empties: new Set(), since: now });
+    this.reads.waitRound(readId, entry, now);
     if (this.writeEntry !== null || this.machine.own.chosen) return emptyEffects();
     return this.write(entry, { value: null, uuids: [] }, now, random);
   }
@@ -259,10 +237,8 @@ export class EntityCore {
       if (entry > this.maxChosen + 1n) return e;
     }
     // Check-empty bookkeeping for reads of this entry.
-    for (const r of this.reads) {
-      if (r.stage !== 'probe' || r.entry !== entry) continue;
-      if (isEmptyRecord(cmd.srcRecord) && cmd.maxChosenEntry < entry) r.empties.add(from);
-      else if (cmd.maxChosenEntry < entry) mergeEffects(e, this.writeForRead(r.readId, entry, now, random));
+    for (const readId of this.reads.probeAnswer(entry, from, isEmptyRecord(cmd.srcRecord), cmd.maxChosenEntry)) {
+      mergeEffects(e, this.writeForRead(readId, entry, now, random));
     }
     mergeEffects(e, this.fromStep(this.machine.handle(cmd)));
     this.finishProbes(e);
@@ -270,13 +246,8 @@ export class EntityCore {
   }
 
   private finishProbes(e: Effects): void {
-    const need = majority(this.cfg.acceptorNum);
-    for (let i = this.reads.length - 1; i >= 0; i--) {
-      const r = this.reads[i]!;
-      if (r.stage === 'probe' && r.entry === this.maxChosen + 1n && r.empties.size >= need && isEmptyRecord(this.machine.own)) {
-        this.reads.splice(i, 1);
-        e.readsReady.push({ entityId: this.entityId, readId: r.readId, upTo: this.maxChosen });
-      }
+    for (const readId of this.reads.takeProbed(this.maxChosen + 1n, majority(this.cfg.acceptorNum), isEmptyRecord(this.machine.own))) {
+      e.readsReady.push({ entityId: this.entityId, readId, upTo: this.maxChosen });
     }
   }
 
@@ -419,25 +390,13 @@ export class EntityCore {
     this.staleCallbacks += parked ? 1 : 0;
     // A read waiting on this entry is safe at it only if our own (fresh) value won it: then the
     // entry was chosen after the read began. Otherwise probe the next entry again.
-    let reprobe = false;
-    for (let i = this.reads.length - 1; i >= 0; i--) {
-      const r = this.reads[i]!;
-      if (r.entry > entry) continue;
-      if (mine && r.entry === entry && r.stage === 'paxos') {
-        this.reads.splice(i, 1);
-        e.readsReady.push({ entityId: this.entityId, readId: r.readId, upTo: entry });
-      } else {
-        r.entry = entry + 1n;
-        r.stage = 'probe';
-        r.empties = new Set([this.cfg.acceptorId]);
-        reprobe = true;
-      }
-    }
+    const { done, reprobe } = this.reads.chosen(entry, mine);
+    for (const readId of done) e.readsReady.push({ entityId: this.entityId, readId, upTo: entry });
     if (reprobe && this.catchUpPeer === null && !this.adopting) this.sendProbes(e);
   }
 
   private sendProbes(e: Effects): void {
-    if (!this.reads.some((r) => r.stage === 'probe')) return;
+    if (!this.reads.probing) return;
     for (const cmd of this.machine.checkEmptyProbe()) {
       cmd.maxChosenEntry = this.maxChosen;
       cmd.maxChosenValueId = this.chosenValueId(this.maxChosen);
@@ -478,7 +437,7 @@ export class EntityCore {
       mergeEffects(e, this.startCatchUp(next, now));
     }
     mergeEffects(e, this.askUndecided(now));
-    const stuck = this.reads.find((r) => r.stage === 'probe' && now - r.since > this.cfg.retryMsBase);
+    const stuck = this.reads.stuck(now, this.cfg.retryMsBase);
     if (stuck) {
       // Probes got lost or a peer is busy: fall back to a Paxos round (write-for-read).
       mergeEffects(e, this.writeForRead(stuck.readId, stuck.entry, now, random));
@@ -506,31 +465,15 @@ export class EntityCore {
     return this.startCatchUp(peer, now);
   }
 
-  /** Since when our accept of `undecided.entry` waits for a decision, and the next wait. */
-  private undecided: { entry: bigint; since: number; waitMs: number } | null = null;
-
-  /**
-   * An acceptor learns what was chosen from the proposer's commit notice (or its next
-   * PaxosCmd). A lost notice with nothing more written to the entity would leave our accept
-   * undecided and the data store behind for good: after a quiet catchUpTimeoutMs, ask the
-   * proposer of that accept for the chosen records (a catch-up), then back off (x2, up to 32x)
-   * so an accept whose proposer died costs one small request per half minute, not per tick.
-   */
+  /** A lost commit notice: ask the proposer of an undecided accept (see UndecidedAsk). */
   private askUndecided(now: number): Effects {
     const own = this.machine.own;
     const entry = this.maxChosen + 1n;
     if (this.writeEntry !== null || this.catchUpPeer !== null || this.machine.isPersisting || own.chosen || own.acceptedNum === 0n) {
-      if (this.writeEntry !== null || own.acceptedNum === 0n) this.undecided = null;
+      if (this.writeEntry !== null || own.acceptedNum === 0n) this.undecided.reset();
       return emptyEffects();
     }
-    const base = this.cfg.catchUpTimeoutMs;
-    if (this.undecided === null || this.undecided.entry !== entry) {
-      this.undecided = { entry, since: now, waitMs: base };
-      return emptyEffects();
-    }
-    if (now - this.undecided.since < this.undecided.waitMs) return emptyEffects();
-    this.undecided.since = now;
-    this.undecided.waitMs = Math.min(this.undecided.waitMs * 2, 32 * base);
+    if (!this.undecided.due(entry, now)) return emptyEffects();
     const n = this.cfg.acceptorNum;
     const owner = ballotOwner(own.acceptedNum, n);
     return this.startCatchUp(owner !== this.cfg.acceptorId ? owner : (owner + 1) % n, now);
@@ -558,12 +501,7 @@ export class EntityCore {
       return e;
     }
     // reads that waited for the copy probe the new next entry
-    for (const r of this.reads) {
-      r.entry = this.maxChosen + 1n;
-      r.stage = 'probe';
-      r.empties = new Set([this.cfg.acceptorId]);
-      r.since = now;
-    }
+    this.reads.restartAt(this.maxChosen + 1n, now);
     this.sendProbes(e);
     return e;
   }

@@ -122,25 +122,25 @@ async function fill(port: number, keys: number): Promise<void> {
 }
 
 /** Longest PING round trip on `port` while `work` runs (a client waiting behind the node's event loop). */
-async function longestPing(port: number, work: () => Promise<void>): Promise<{ maxMs: number; pings: number }> {
+async function longestPing(port: number, work: () => Promise<void>): Promise<{ maxMs: number; pings: number; p99Ms: number; over50: number }> {
   const c = new Redis({ port, lazyConnect: true });
   await c.connect();
   let stop = false;
-  let maxMs = 0;
-  let pings = 0;
+  const times: number[] = [];
   const loop = (async () => {
     while (!stop) {
       const t = performance.now();
       await c.ping();
-      maxMs = Math.max(maxMs, performance.now() - t);
-      pings++;
+      times.push(performance.now() - t);
     }
   })();
   await work();
   stop = true;
   await loop;
   c.disconnect();
-  return { maxMs, pings };
+  // the longest alone is one scheduling accident on a loaded machine: p99 and the count above
+  // the 50 ms goal say how often clients wait
+  return { maxMs: times.reduce((m, t) => (t > m ? t : m), 0), pings: times.length, p99Ms: pct(times, 99), over50: times.filter((t) => t > 50).length };
 }
 
 /** Issue 20 item 12: how long a client waits while a big snapshot is written and a full sync is served. */
@@ -161,8 +161,12 @@ async function stallBench(): Promise<Record<string, unknown>> {
   c.disconnect();
   a.kill('SIGKILL');
   b.kill('SIGKILL');
-  const out = { keys: STALL_KEYS, saveLongestPingMs: Number(save.maxMs.toFixed(1)), savePings: save.pings, fullSyncSourceLongestPingMs: Number(sync.maxMs.toFixed(1)), fullSyncPings: sync.pings };
-  console.log(`${STALL_KEYS} keys: longest PING during SAVE ${out.saveLongestPingMs} ms (${save.pings} pings), on the source during a full sync ${out.fullSyncSourceLongestPingMs} ms (${sync.pings} pings)`);
+  const out = {
+    keys: STALL_KEYS, saveLongestPingMs: Number(save.maxMs.toFixed(1)), savePings: save.pings,
+    fullSyncSourceLongestPingMs: Number(sync.maxMs.toFixed(1)), fullSyncPings: sync.pings,
+    fullSyncP99PingMs: Number(sync.p99Ms.toFixed(1)), fullSyncPingsOver50Ms: sync.over50,
+  };
+  console.log(`${STALL_KEYS} keys: longest PING during SAVE ${out.saveLongestPingMs} ms (${save.pings} pings), on the source during a full sync ${out.fullSyncSourceLongestPingMs} ms (${sync.pings} pings, p99 ${out.fullSyncP99PingMs} ms, ${sync.over50} above 50 ms)`);
   return out;
 }
 

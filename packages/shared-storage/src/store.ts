@@ -206,7 +206,20 @@ class LevelStore implements Store {
     const batch = ops.map((op) => this.toLevelOp(op));
     if (batch.length === 0) return;
     const sync = opts.sync ?? true;
-    await this.track('batch write', this.db.batch(batch, { sync }));
+    // A chained batch, not db.batch(array, options): abstract-level copies the options into
+    // every op of an array batch, 8.7-12.5 us of main-thread time per op with { sync }
+    // against 1.4-3.0 us chained (64-op batches; issue 17's acceptor profile).
+    const chained = this.db.batch();
+    try {
+      for (const op of batch) {
+        if (op.type === 'put') chained.put(op.key, op.value);
+        else chained.del(op.key);
+      }
+    } catch (err) {
+      await chained.close();
+      throw err;
+    }
+    await this.track('batch write', chained.write({ sync }));
     if (sync) this.syncs++;
   }
 

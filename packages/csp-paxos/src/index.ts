@@ -17,3 +17,4 @@ export { parseFaults, blockedPeers, type FaultEvent } from './server/faults.js';
 export { ConfigError, defaultCommittee, committeeFromPorts, parseDurationMs, DEFAULT_BASE_PORT, PORT_STRIDE, type Member } from './server/config.js';
 export { AcceptorLog, AcceptorLogError, AcceptorLogStalled, parseAcceptorLog, scanAcceptorLog, type OpenedAcceptorLog, type ScanResult } from './storage/acceptorLog.js';
 export { checkDir, readLogs } from './cli/checkDir.js';
+export { logBasePath, readLogBase, LogBaseDamaged, type LogBase } from './storage/logBase.js';

@@ -239,6 +239,20 @@ describe('proposer (leader)', () => {
     expect(toNode2[3]!.entries).toEqual([e(4, 6, 'x')]);
   });
 
+  it('keeps its round for two timeouts while the acceptors sync (no ACK yet), then hands it on', () => {
+    const p = start({ interval: 100 });
+    p.takeOutput();
+    for (const from of [1, 2, 3]) p.handle({ kind: 'net', msg: msg({ type: 'GATHER', round: 6, from, to: 1, entries: [] }) }, 1);
+    p.takeOutput();
+    // timeoutMs is 1000: the followers' routers still hear the leader's heartbeats meanwhile.
+    p.handle({ kind: 'tick' }, 1 + 1500);
+    expect(p.takeOutput().local.filter((l) => l.ev.kind === 'bump')).toEqual([]);
+    expect(p.phase).toBe('streaming');
+    p.handle({ kind: 'tick' }, 1 + 2001);
+    expect(p.takeOutput().local).toContainEqual({ to: 'router', ev: { kind: 'bump', round: 7 } });
+    expect(p.phase).toBe('idle');
+  });
+
   it('steps down on a NACK with a higher round, and retransmits to silent peers', () => {
     const p = start({ batchSlotsMax: 1, windowBatchesMax: 1, interval: 5 });
     p.takeOutput();

@@ -325,8 +325,12 @@ export class Proposer extends ProcessorBase {
     if (this.phase === 'idle') return;
     // Nothing outstanding is not being stuck: the progress clock only runs while we wait.
     if (this.phase === 'streaming' && this.window.length === 0) this.lastProgressMs = nowMs;
-    if (nowMs - Math.max(this.lastProgressMs, this.lastPeerAnswerMs) > this.cfg.timeoutMs) {
-      // No majority answers for a whole timeout: give the next rank a chance.
+    if (nowMs - Math.max(this.lastProgressMs, this.lastPeerAnswerMs) > 2 * this.cfg.timeoutMs) {
+      // No majority answers for two timeouts: give the next rank a chance. Not one: acceptors
+      // answer only once their batch is fsynced, and a window of 8192 slots took 150-700 ms to
+      // sync on a loaded machine; a new leader would face the same disks with a larger read,
+      // and a leader cut off from the others is replaced after one timeout anyway (their
+      // routers stop hearing its heartbeats).
       this.phase = 'idle';
       this.emit('router', { kind: 'bump', round: this.round + 1 });
       return;

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RRSeq, rrSeqProtoPath } from '../src/index.js';
 import { startLocalCluster, waitUntil } from './helpers/cluster.js';
 import { LocalNet } from './helpers/localNet.js';
+import { fakeLeaseServer, type LeaseReq } from './helpers/fakeLeaseServer.js';
 
 const stops: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {
@@ -73,26 +74,9 @@ describe('GRPCLease messages carrying many requests', () => {
 
 describe('RRSeq clients of one process', () => {
   /** A stand-in server: records every GRPCLease message; `batches` says whether it claims to read `more`. */
-  async function fakeServer(batches: boolean): Promise<{ server: GrpcServer; received: Req[] }> {
-    const received: Req[] = [];
-    let next = 1n;
-    const server = await createGrpcServer({
-      protoPath: rrSeqProtoPath(),
-      service: 'pb.RRLease',
-      address: '127.0.0.1:0',
-      handlers: {},
-      bidiStreamHandlers: {
-        GRPCLease: async (requests: AsyncIterable<Req>, out: { write(r: Reply): Promise<void> }) => {
-          for await (const req of requests) {
-            received.push(req);
-            const items = batches ? [req, ...(req.more ?? [])] : [req];
-            const replies = items.map((r) => ({ id: r.id, fromId: uint64ToWire(next), toId: uint64ToWire((next += BigInt(r.rangeSize))), error: '' }));
-            await out.write(batches ? { ...replies[0]!, more: replies.slice(1), batches: true } : replies[0]!);
-          }
-        },
-      },
-    });
-    return { server, received };
+  async function fakeServer(batches: boolean): Promise<{ server: GrpcServer; received: LeaseReq[] }> {
+    const { server, messages } = await fakeLeaseServer({ batches });
+    return { server, received: messages };
   }
 
   it('share one stream and send the requests of one turn in one message', async () => {

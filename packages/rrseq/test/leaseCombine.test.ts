@@ -3,49 +3,21 @@
 // granted range is cut in request order (LeaseStream.combine / split). Each caller gets
 // exactly its size, the pieces never overlap, and a combined request that fails is sent
 // again as its callers' own requests.
-import { createGrpcServer, uint64ToWire, type GrpcServer } from '@quorumkit/shared-transport';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RRSeq, rrSeqProtoPath } from '../src/index.js';
+import { RRSeq } from '../src/index.js';
 import { startLocalCluster } from './helpers/cluster.js';
+import { fakeLeaseServer, type FakeLeaseServer, type LeaseReq } from './helpers/fakeLeaseServer.js';
 
 const stops: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {
   for (const s of stops.splice(0).reverse()) await s();
 });
 
-type Req = { id: string; name: string; rangeSize: string; more?: Req[] };
-type Reply = { id: string; fromId: string; toId: string; error: string; more?: Reply[]; batches?: boolean };
-
-/**
- * A stand-in pb.RRLease server granting consecutive ranges of the size asked for; it
- * records every request it reads and refuses (ENORANGE) any larger than `largest`.
- */
-async function fakeServer(largest = Infinity): Promise<{ server: GrpcServer; received: Req[] }> {
-  const received: Req[] = [];
-  let next = 1n;
-  const server = await createGrpcServer({
-    protoPath: rrSeqProtoPath(),
-    service: 'pb.RRLease',
-    address: '127.0.0.1:0',
-    handlers: {},
-    bidiStreamHandlers: {
-      GRPCLease: async (requests: AsyncIterable<Req>, out: { write(r: Reply): Promise<void> }) => {
-        for await (const req of requests) {
-          const replies = [req, ...(req.more ?? [])].map((r) => {
-            received.push({ id: r.id, name: r.name, rangeSize: String(r.rangeSize) });
-            const size = BigInt(r.rangeSize);
-            if (size > BigInt(Math.min(largest, Number.MAX_SAFE_INTEGER))) return { id: r.id, fromId: '0', toId: '0', error: 'ENORANGE: too large' };
-            const from = next;
-            next += size;
-            return { id: r.id, fromId: uint64ToWire(from), toId: uint64ToWire(next), error: '' };
-          });
-          await out.write({ ...replies[0]!, more: replies.slice(1), batches: true });
-        }
-      },
-    },
-  });
+/** A fake lease server (closed after the test) that refuses requests larger than `largest`. */
+async function fakeServer(largest?: number): Promise<{ server: FakeLeaseServer['server']; received: LeaseReq[] }> {
+  const { server, items } = await fakeLeaseServer(largest === undefined ? {} : { largest });
   stops.push(() => server.close());
-  return { server, received };
+  return { server, received: items };
 }
 
 function clients(n: number, name: string, buf: number, addrs: string[]): RRSeq[] {

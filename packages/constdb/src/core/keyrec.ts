@@ -170,41 +170,23 @@ function hashMaxDot(hash: Map<string, Scalar>): [bigint, number] | undefined {
 export function keyType(rec: KeyRec): KeyType | undefined {
   // every command asks this, usually of a record with one live part: find it without
   // allocating, and rank the parts by their newest dot only when several are live
-  let only: KeyType | undefined;
-  let live = 0;
-  if (rec.str && scalarLive(rec.str)) {
-    only = 'string';
-    live++;
-  }
-  if (rec.set && setHasLive(rec.set)) {
-    only = 'set';
-    live++;
-  }
-  if (rec.hash && hashHasLive(rec.hash)) {
-    only = 'hash';
-    live++;
-  }
-  if (rec.list && listLength(rec.list) > 0) {
-    only = 'list';
-    live++;
-  }
-  if (rec.zset && zsetCard(rec.zset) > 0) {
-    only = 'zset';
-    live++;
-  }
-  if (live <= 1) return only;
-  const dots: KeyType[] = [];
-  if (rec.str && scalarLive(rec.str)) dots.push('string');
-  if (rec.set && setHasLive(rec.set)) dots.push('set');
-  if (rec.hash && hashHasLive(rec.hash)) dots.push('hash');
-  if (rec.list && listLength(rec.list) > 0) dots.push('list');
-  if (rec.zset && zsetCard(rec.zset) > 0) dots.push('zset');
+  const str = rec.str !== undefined && scalarLive(rec.str);
+  const set = rec.set !== undefined && setHasLive(rec.set);
+  const hash = rec.hash !== undefined && hashHasLive(rec.hash);
+  const list = rec.list !== undefined && listLength(rec.list) > 0;
+  const zset = rec.zset !== undefined && zsetCard(rec.zset) > 0;
+  const live = +str + +set + +hash + +list + +zset;
+  if (live === 0) return undefined;
+  if (live === 1) return str ? 'string' : set ? 'set' : hash ? 'hash' : list ? 'list' : 'zset';
   let best: [KeyType, [bigint, number]] | undefined;
-  for (const t of dots) {
-    const d = t === 'string' ? scalarMaxDot(rec.str!) : t === 'set' ? setMaxDot(rec.set!) : t === 'hash' ? hashMaxDot(rec.hash!)
-      : t === 'list' ? listMaxDot(rec.list!) : zsetMaxDot(rec.zset!);
+  const rank = (t: KeyType, d: [bigint, number] | undefined): void => {
     if (d && (!best || dotGreater(d[0], d[1], best[1][0], best[1][1]))) best = [t, d];
-  }
+  };
+  if (str) rank('string', scalarMaxDot(rec.str!));
+  if (set) rank('set', setMaxDot(rec.set!));
+  if (hash) rank('hash', hashMaxDot(rec.hash!));
+  if (list) rank('list', listMaxDot(rec.list!));
+  if (zset) rank('zset', zsetMaxDot(rec.zset!));
   return best?.[0];
 }
 

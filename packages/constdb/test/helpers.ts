@@ -4,6 +4,7 @@ import { dispatch } from '../src/core/commands.js';
 import type { ServerHooks, Session } from '../src/core/context.js';
 import { keyType, type KeyRec, elemLive, keyClone } from '../src/core/keyrec.js';
 import { scalarLive, scalarValue, scalarBytes } from '../src/core/scalar.js';
+import { type LElem, forEachElem } from '../src/core/list.js';
 
 export const hooks: ServerHooks = { info: () => '', configGet: () => [], clientList: () => '' };
 
@@ -51,6 +52,12 @@ export function view(db: Db, now: number): View {
 
 /** Canonical form of a whole record (every map sorted), for state equality. */
 export function canon(rec: KeyRec): string {
+  if (rec.list) {
+    // a keyspace record keeps its live list elements in seq only: compare every element
+    const all = new Map<string, LElem>();
+    forEachElem(rec.list, (e) => all.set(e.id, e));
+    rec = { ...rec, list: { m: all } };
+  }
   const m = (x: Map<unknown, unknown> | undefined): unknown =>
     x ? [...x].map(([k, v]) => [String(k), norm(v)]).sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1)) : null;
   const norm = (v: unknown): unknown => {

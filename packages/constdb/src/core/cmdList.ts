@@ -20,14 +20,20 @@ function intArg(ctx: CmdCtx, b: Buffer): number | undefined {
   return Number(n);
 }
 
-/** Pushes values at the head (left) or tail one after another; returns the delta. */
-function pushDelta(ctx: CmdCtx, rec: KeyRec | undefined, vals: Buffer[], left: boolean): ListPart {
+/** Pushes args[from..] at the head (left) or tail one after another; returns the delta. */
+function pushDelta(ctx: CmdCtx, rec: KeyRec | undefined, args: Buffer[], from: number, left: boolean): ListPart {
   const seq = seqOf(rec);
-  const us: bigint[] = [];
-  for (let i = 0; i < vals.length; i++) us.push(ctx.db.uuid(ctx.now));
-  ctx.sess.lastWrite = us[us.length - 1]!;
+  const k = args.length - from;
+  const us = new Array<bigint>(k);
+  const vals = new Array<Buffer>(k);
+  for (let i = 0; i < k; i++) {
+    us[i] = ctx.db.uuid(ctx.now);
+    vals[i] = Buffer.from(args[i + from]!);
+  }
+  ctx.sess.lastWrite = us[k - 1]!;
   const m = new Map<string, LElem>();
-  for (const e of pushElems(left ? seq?.first() : seq?.last(), left, us, ctx.db.node, vals.map((v) => Buffer.from(v)))) m.set(e.id, e);
+  const elems = pushElems(left ? seq?.first() : seq?.last(), left, us, ctx.db.node, vals);
+  for (let i = 0; i < k; i++) m.set(elems[i]!.id, elems[i]!);
   return { m };
 }
 
@@ -37,7 +43,7 @@ export function cmdPush(ctx: CmdCtx, args: Buffer[], left: boolean, onlyIfExists
   if (rec === null) return;
   if (onlyIfExists && !rec) return ctx.out.int(0);
   const before = seqOf(rec)?.length ?? 0;
-  ctx.db.write(key, { list: pushDelta(ctx, rec, args.slice(2), left) });
+  ctx.db.write(key, { list: pushDelta(ctx, rec, args, 2, left) });
   ctx.out.int(before + args.length - 2);
 }
 
@@ -266,6 +272,6 @@ export function cmdLmove(ctx: CmdCtx, args: Buffer[], fromLeft?: boolean, toLeft
   const [v] = popFrom(ctx, src, rec, 1, fromLeft);
   // the destination is read after the pop: a rotation (src = dst) sees the list without v
   const now = ctx.db.lookup(dst, ctx.now);
-  ctx.db.write(dst, { list: pushDelta(ctx, now, [v!], toLeft!) });
+  ctx.db.write(dst, { list: pushDelta(ctx, now, [v!], 0, toLeft!) });
   ctx.out.bulk(v!);
 }

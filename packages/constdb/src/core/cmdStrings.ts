@@ -8,7 +8,8 @@ import {
 export function cmdGet(ctx: CmdCtx, args: Buffer[]): void {
   const rec = ctx.db.lookup(keyOf(args[1]!), ctx.now);
   if (!rec) return ctx.out.nil();
-  if (keyType(rec) !== 'string') return ctx.out.error(ERR.wrongType);
+  // lookup found a live type: with no other part than the string, it is the string
+  if ((rec.set || rec.hash || rec.list || rec.zset) && keyType(rec) !== 'string') return ctx.out.error(ERR.wrongType);
   const v = scalarValue(rec.str!);
   if (!v) return ctx.out.nil();
   if (v.bytes) ctx.out.bulk(v.bytes);

@@ -3,6 +3,7 @@
 import type { KeyRec, Elem, Expiry } from './keyrec.js';
 import type { Scalar, Ctr, Ctrs, VV } from './scalar.js';
 import { wList, rList, wZset, rZset } from './codecParts.js';
+import { forEachElem } from './list.js';
 
 export { CodecError, Writer, Reader } from './bytes.js';
 import { CodecError, Writer, Reader, wVV, rVV } from './bytes.js';
@@ -172,7 +173,7 @@ export function maxUuid(rec: KeyRec): bigint {
   rec.set?.forEach((e) => { vv(e.add); vv(e.rm); });
   rec.hash?.forEach(sc);
   rec.exp?.e.forEach((v) => { if (v.u > m) m = v.u; });
-  rec.list?.m.forEach((e) => {
+  if (rec.list) forEachElem(rec.list, (e) => {
     if (e.u > m) m = e.u;
     if (e.vu > m) m = e.vu;
     if (e.ru !== undefined && e.ru > m) m = e.ru;

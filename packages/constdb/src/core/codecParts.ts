@@ -1,12 +1,12 @@
 // Encodings of the list and sorted-set parts of a record (see codec.ts for the rest).
 import { CodecError, type Writer, type Reader, wVV, rVV } from './bytes.js';
-import { type LElem, type ListPart, encodeId } from './list.js';
+import { type LElem, type ListPart, encodeId, listSize, forEachElem } from './list.js';
 import { type ZElem, type ZsetPart, zScore } from './zset.js';
 
 // list: count, per element: f64 pi, pf, u64 u, node, u8 flags (1 value, 2 removed, 4 born), [value], u64 vu, vn, [u64 ru, rn]
 export function wList(w: Writer, p: ListPart): void {
-  w.varint(p.m.size);
-  for (const e of p.m.values()) {
+  w.varint(listSize(p));
+  forEachElem(p, (e) => {
     w.f64(e.pi);
     w.latin1(e.pf);
     w.u64(e.u);
@@ -19,7 +19,7 @@ export function wList(w: Writer, p: ListPart): void {
       w.u64(e.ru);
       w.varint(e.rn!);
     }
-  }
+  });
 }
 
 export function rList(r: Reader): ListPart {

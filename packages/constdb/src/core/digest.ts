@@ -8,6 +8,7 @@ import { SCAN_SLOTS, scanSlot, type ScanIndex } from './scanIndex.js';
 import type { KeyRec, Elem, Expiry } from './keyrec.js';
 import type { Scalar, Ctrs } from './scalar.js';
 import type { ZElem } from './zset.js';
+import { type LElem, forEachElem } from './list.js';
 import { Writer, writeKeyRec } from './codec.js';
 
 export const DIGEST_BUCKETS = 256;
@@ -42,7 +43,12 @@ export function canonicalRec(rec: KeyRec): KeyRec {
   if (rec.str) c.str = sortScalar(rec.str);
   if (rec.set) c.set = sorted(rec.set, (e: Elem) => (e.rm ? { add: sorted(e.add), rm: sorted(e.rm) } : { add: sorted(e.add) }));
   if (rec.hash) c.hash = sorted(rec.hash, sortScalar);
-  if (rec.list) c.list = { m: sorted(rec.list.m) };
+  if (rec.list) {
+    // every element, live ones included (a keyspace record keeps those in its seq)
+    const all = new Map<string, LElem>();
+    forEachElem(rec.list, (e) => all.set(e.id, e));
+    c.list = { m: sorted(all) };
+  }
   if (rec.zset) {
     c.zset = {
       m: sorted(rec.zset.m, (e) => {

@@ -8,6 +8,9 @@ const CRLF = '\r\n';
 /** Room left below which take() starts a fresh buffer instead of appending to this one. */
 const SLAB_MIN_ROOM = 2048;
 
+/** Values up to this many bytes are copied by a JS loop (no native call). */
+const SMALL_COPY = 64;
+
 export class ReplyBuffer {
   private buf: Buffer;
   /** end of the bytes written */
@@ -44,12 +47,44 @@ export class ReplyBuffer {
     this.len += this.buf.write(s, this.len, 'latin1');
   }
 
+  /**
+   * `<prefix><n>\r\n` for a non-negative safe integer, stored byte by byte: the reply headers
+   * of every command (bulk lengths, integers) were a string concatenation plus a call into C++
+   * (latin1Write) each, the largest encoder cost of a pipelined GET. Room is ensured by the caller.
+   */
+  private header(prefix: number, n: number): void {
+    const buf = this.buf;
+    let p = this.len;
+    buf[p++] = prefix;
+    if (n < 10) buf[p++] = 48 + n;
+    else {
+      let digits = 1;
+      for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+      for (let i = p + digits - 1; i >= p; i--) {
+        buf[i] = 48 + (n % 10);
+        n = Math.floor(n / 10);
+      }
+      p += digits;
+    }
+    buf[p++] = 13;
+    buf[p++] = 10;
+    this.len = p;
+  }
+
   simple(s: string): void {
     this.ascii('+' + s + CRLF);
   }
 
   ok(): void {
-    this.ascii('+OK\r\n');
+    this.ensure(5);
+    const buf = this.buf;
+    const p = this.len;
+    buf[p] = 43; // +OK\r\n
+    buf[p + 1] = 79;
+    buf[p + 2] = 75;
+    buf[p + 3] = 13;
+    buf[p + 4] = 10;
+    this.len = p + 5;
   }
 
   error(s: string): void {
@@ -57,23 +92,39 @@ export class ReplyBuffer {
   }
 
   int(n: number | bigint): void {
-    this.ascii(':' + n.toString() + CRLF);
+    if (typeof n === 'number' && n >= 0 && n <= Number.MAX_SAFE_INTEGER && Number.isInteger(n)) {
+      this.ensure(24);
+      this.header(58, n);
+    } else this.ascii(':' + n.toString() + CRLF);
   }
 
   bulk(b: Buffer | string): void {
     if (typeof b === 'string') b = Buffer.from(b, 'utf8');
-    this.ensure(b.length + 16);
-    this.len += this.buf.write('$' + b.length + CRLF, this.len, 'latin1');
-    this.len += b.copy(this.buf, this.len);
+    const n = b.length;
+    this.ensure(n + 24);
+    this.header(36, n);
+    if (n <= SMALL_COPY) {
+      // short values: a loop beats the call into C++ that Buffer.copy makes
+      const buf = this.buf;
+      const p = this.len;
+      for (let i = 0; i < n; i++) buf[p + i] = b[i]!;
+      this.len = p + n;
+    } else this.len += b.copy(this.buf, this.len);
     this.buf[this.len++] = 13;
     this.buf[this.len++] = 10;
   }
 
   /** A bulk whose bytes are a latin1 string (keys, members and fields are held that way). */
   bulkLatin1(s: string): void {
-    this.ensure(s.length + 16);
-    this.len += this.buf.write('$' + s.length + CRLF, this.len, 'latin1');
-    this.len += this.buf.write(s, this.len, 'latin1');
+    const n = s.length;
+    this.ensure(n + 24);
+    this.header(36, n);
+    if (n <= SMALL_COPY) {
+      const buf = this.buf;
+      const p = this.len;
+      for (let i = 0; i < n; i++) buf[p + i] = s.charCodeAt(i);
+      this.len = p + n;
+    } else this.len += this.buf.write(s, this.len, 'latin1');
     this.buf[this.len++] = 13;
     this.buf[this.len++] = 10;
   }
@@ -85,7 +136,16 @@ export class ReplyBuffer {
   }
 
   nil(): void {
-    this.ascii(this.proto === 3 ? '_\r\n' : '$-1\r\n');
+    if (this.proto === 3) return this.ascii('_\r\n');
+    this.ensure(5);
+    const buf = this.buf;
+    const p = this.len;
+    buf[p] = 36; // $-1\r\n
+    buf[p + 1] = 45;
+    buf[p + 2] = 49;
+    buf[p + 3] = 13;
+    buf[p + 4] = 10;
+    this.len = p + 5;
   }
 
   nilArray(): void {
@@ -93,7 +153,10 @@ export class ReplyBuffer {
   }
 
   arr(n: number): void {
-    this.ascii('*' + n + CRLF);
+    if (n >= 0 && n <= Number.MAX_SAFE_INTEGER && Number.isInteger(n)) {
+      this.ensure(24);
+      this.header(42, n);
+    } else this.ascii('*' + n + CRLF);
   }
 
   /** Push frame of n (pub/sub messages): RESP3 push, array in RESP2. */

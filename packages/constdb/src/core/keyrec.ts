@@ -7,7 +7,7 @@ import {
 } from './scalar.js';
 import { dotGreater } from './uuid.js';
 import {
-  type ListPart, newListPart, listJoinInto, listClone, listLength, listMaxDot, listClearDelta, listGc, listTombstones,
+  type ListPart, newListPart, listJoinInto, listClone, listLength, listMaxDot, listClearDelta, listGc, listTombstones, listSize,
 } from './list.js';
 import {
   type ZsetPart, newZsetPart, zsetJoinInto, zsetClone, zsetCard, zsetMaxDot, zsetClearDelta, zsetGc, zsetTombstones,
@@ -255,7 +255,7 @@ export function keyGc(rec: KeyRec, stable: (n: number, u: bigint) => boolean): n
   }
   if (rec.list) {
     collected += listGc(rec.list, stable);
-    if (rec.list.m.size === 0) delete rec.list;
+    if (listSize(rec.list) === 0) delete rec.list;
   }
   if (rec.zset) {
     collected += zsetGc(rec.zset, stable);

@@ -38,10 +38,41 @@ export interface LElem {
   born?: boolean;
 }
 
+/**
+ * Without `seq` (deltas, decoded and cloned-for-encoding parts) `m` holds every element. With
+ * `seq` (records in the keyspace) the live elements are in `seq` only and `m` holds only the
+ * removed or not-yet-born ones: a list of 400k elements in a Map keyed by id cost ~1 us per
+ * LPUSH in Map.set (a huge hash table) and its GC marking, and the position every delta
+ * element carries finds a live one in `seq` by binary search instead. Read a part's elements
+ * with listSize / forEachElem, never `m` alone.
+ */
 export interface ListPart {
   m: Map<string, LElem>;
-  /** the live elements in order (derived; records in the keyspace only, never in deltas) */
+  /** the live elements in order (records in the keyspace only, never in deltas) */
   seq?: SortedSeq<LElem>;
+}
+
+/** Number of elements held (live and removed). */
+export function listSize(p: ListPart): number {
+  return p.m.size + (p.seq?.length ?? 0);
+}
+
+/** Every element held: those of `m`, then the live ones of `seq` in list order. */
+export function forEachElem(p: ListPart, f: (e: LElem) => void): void {
+  for (const e of p.m.values()) f(e);
+  const seq = p.seq;
+  if (seq) for (let i = 0; i < seq.length; i++) f(seq.at(i));
+}
+
+/** The live element of seq at x's position (same id), if any. */
+function findLive(seq: SortedSeq<LElem>, x: LElem): LElem | undefined {
+  const n = seq.length;
+  // a push beyond either end (LPUSH/RPUSH) is answered without a search
+  if (n === 0 || lcmp(x, seq.first()!) < 0 || lcmp(x, seq.last()!) > 0) return undefined;
+  const i = seq.lowerBound(x);
+  if (i >= n) return undefined;
+  const e = seq.at(i);
+  return e.id === x.id ? e : undefined;
 }
 
 export function lcmp(a: LElem, b: LElem): number {
@@ -71,12 +102,13 @@ export function encodeId(u: bigint, n: number): string {
     out[i] = D0 + 1 + (x % BASE);
     lo = Math.floor(x / BASE);
   }
-  let s = String.fromCharCode(...out);
   do {
-    s += String.fromCharCode(D0 + 1 + (n % BASE));
+    out.push(D0 + 1 + (n % BASE));
     n = Math.floor(n / BASE);
   } while (n > 0);
-  return s;
+  // one flat string: appending the node digits made a cons string (three heap objects kept
+  // by every list element, its id and fraction)
+  return String.fromCharCode.apply(null, out);
 }
 
 const digit = (s: string, i: number): number => (i < s.length ? s.charCodeAt(i) - D0 : 0);
@@ -174,15 +206,16 @@ export function newListPart(): ListPart {
   return { m: new Map(), seq: new SortedSeq(lcmp) };
 }
 
-/** Joins delta d into the list part p (keeping p.seq when present). */
+/** Joins delta d into the list part p (keeping p.seq when present: live in seq, the rest in m). */
 export function listJoinInto(p: ListPart, d: ListPart): void {
+  const seq = p.seq;
   for (const [id, x] of d.m) {
-    const cur = p.m.get(id);
+    const cur = (seq ? findLive(seq, x) : undefined) ?? p.m.get(id);
     if (!cur) {
       const c = elemClone(x);
       if (c.ru !== undefined) delete c.v;
-      p.m.set(id, c);
-      if (p.seq && lElemLive(c)) p.seq.insert(c);
+      if (seq && lElemLive(c)) seq.insert(c);
+      else p.m.set(id, c);
       continue;
     }
     const was = lElemLive(cur);
@@ -203,19 +236,25 @@ export function listJoinInto(p: ListPart, d: ListPart): void {
       delete cur.v;
     }
     const now = lElemLive(cur);
-    if (p.seq && was && !now) p.seq.remove(cur);
-    else if (p.seq && !was && now) p.seq.insert(cur);
+    if (seq && was && !now) {
+      seq.remove(cur);
+      p.m.set(id, cur);
+    } else if (seq && !was && now) {
+      p.m.delete(id);
+      seq.insert(cur);
+    }
   }
 }
 
 export function listClone(p: ListPart, withSeq: boolean): ListPart {
   const c: ListPart = { m: new Map() };
-  if (withSeq) c.seq = new SortedSeq(lcmp);
-  for (const [id, e] of p.m) {
+  const seq = withSeq ? new SortedSeq(lcmp) : undefined;
+  if (seq) c.seq = seq;
+  forEachElem(p, (e) => {
     const x = elemClone(e);
-    c.m.set(id, x);
-    if (c.seq && lElemLive(x)) c.seq.insert(x);
-  }
+    if (seq && lElemLive(x)) seq.insert(x);
+    else c.m.set(x.id, x);
+  });
   return c;
 }
 
@@ -230,17 +269,18 @@ export function listLength(p: ListPart | undefined): number {
 /** Newest live dot (for the visible type when concurrent writes of different types met). */
 export function listMaxDot(p: ListPart): [bigint, number] | undefined {
   let best: [bigint, number] | undefined;
-  for (const e of p.m.values()) {
-    if (!lElemLive(e)) continue;
-    if (!best || dotGreater(e.vu, e.vn, best[0], best[1])) best = [e.vu, e.vn];
-  }
+  forEachElem(p, (e) => {
+    if (lElemLive(e) && (!best || dotGreater(e.vu, e.vn, best[0], best[1]))) best = [e.vu, e.vn];
+  });
   return best;
 }
 
 /** Removes every live element observed (DEL, and the clear part of an overwrite). */
 export function listClearDelta(p: ListPart, node: number, u: bigint): ListPart | undefined {
   const m = new Map<string, LElem>();
-  for (const [id, e] of p.m) if (lElemLive(e)) m.set(id, lRemoveDelta(e, node, u));
+  forEachElem(p, (e) => {
+    if (lElemLive(e)) m.set(e.id, lRemoveDelta(e, node, u));
+  });
   return m.size ? { m } : undefined;
 }
 

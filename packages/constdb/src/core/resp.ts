@@ -24,6 +24,7 @@ export class RespProtocolError extends Error {
 }
 
 const CR = 13;
+const EMPTY = Buffer.alloc(0);
 const LF = 10;
 
 /** Parses a non-negative-or-minus-one decimal between [start, end); NaN if malformed. */
@@ -46,7 +47,7 @@ function parseLen(buf: Buffer, start: number, end: number): number {
 }
 
 export class RespParser {
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
   private pos = 0;
   /** bytes needed in buf (from pos) before parsing is worth retrying */
   private need = 0;
@@ -55,14 +56,19 @@ export class RespParser {
   private waitLimit = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  /** the multibulk command being read: arguments parsed so far are kept, never re-parsed */
-  private frame: { args: Buffer[]; i: number; bytes: number } | undefined;
+  /**
+   * the multibulk command being read: arguments parsed so far are kept, never re-parsed.
+   * Plain fields, not a frame object: that was one more allocation per pipelined command.
+   */
+  private frameArgs: Buffer[] | undefined;
+  private frameI = 0;
+  private frameBytes = 0;
 
   constructor(private readonly limits: RespLimits = defaultRespLimits) {}
 
   /** Bytes received but not yet handed out as a complete command. */
   get bufferedBytes(): number {
-    return this.buf.length - this.pos + this.pendingBytes + (this.frame?.bytes ?? 0);
+    return this.buf.length - this.pos + this.pendingBytes + (this.frameArgs ? this.frameBytes : 0);
   }
 
   /**
@@ -90,15 +96,15 @@ export class RespParser {
     this.need = 0;
     this.waitLF = false;
     for (;;) {
-      if (this.frame) {
+      if (this.frameArgs) {
         const args = this.continueFrame();
         if (args === undefined) return;
-        this.frame = undefined;
+        this.frameArgs = undefined;
         if (args.length > 0) onCommand(args);
         continue;
       }
       if (this.pos >= this.buf.length) {
-        this.buf = Buffer.alloc(0);
+        this.buf = EMPTY;
         this.pos = 0;
         return;
       }
@@ -155,16 +161,18 @@ export class RespParser {
     const count = parseLen(buf, start + 1, cr);
     if (Number.isNaN(count) || count > this.limits.multibulkArgsMax) throw new RespProtocolError('invalid multibulk length');
     this.pos = cr + 2;
-    this.frame = { args: count > 0 ? new Array<Buffer>(count) : [], i: 0, bytes: 0 };
+    this.frameArgs = count > 0 ? new Array<Buffer>(count) : [];
+    this.frameI = 0;
+    this.frameBytes = 0;
     return true;
   }
 
   /** Parses further arguments of the current frame; the args when it is complete. */
   private continueFrame(): Buffer[] | undefined {
-    const f = this.frame!;
+    const args = this.frameArgs!;
     const buf = this.buf;
     let p = this.pos;
-    while (f.i < f.args.length) {
+    while (this.frameI < args.length) {
       if (p >= buf.length) return this.waitLine(p, 32);
       if (buf[p] !== 36) {
         throw new RespProtocolError(`expected '$', got '${String.fromCharCode(buf[p]!)}'`);
@@ -181,12 +189,12 @@ export class RespParser {
       const dataEnd = dataStart + len;
       if (dataEnd + 2 > buf.length) return this.waitBytes(p, dataEnd + 2 - p);
       if (buf[dataEnd] !== CR || buf[dataEnd + 1] !== LF) throw new RespProtocolError('invalid bulk format');
-      f.args[f.i++] = buf.subarray(dataStart, dataEnd);
-      f.bytes += dataEnd + 2 - p;
+      args[this.frameI++] = buf.subarray(dataStart, dataEnd);
+      this.frameBytes += dataEnd + 2 - p;
       p = dataEnd + 2;
     }
     this.pos = p;
-    return f.args;
+    return args;
   }
 }
 

@@ -97,7 +97,7 @@ export class Certain {
     this.log = opts.logger ?? pino({ level: 'silent' });
     this.pipeline = new CommitPipeline(this.pipelineHost, { deferMaxMs: this.tuning.chosenMarkDeferMs, deferOpsMax: 4096 });
     this.waiters = new Waiters(this.tuning.cmdTimeoutMs);
-    this.uuids = new UuidLookup({ plog: () => this.plog, db: () => this.db, pipeline: this.pipeline, windowMs: this.tuning.uuidWindowMs });
+    this.uuids = new UuidLookup({ plog: () => this.plog, db: () => this.db, pipeline: this.pipeline, windowMs: this.tuning.uuidWindowMs, entriesMax: this.tuning.uuidWindowEntriesMax });
     const n = opts.acceptorNum;
     if (!Number.isInteger(n) || n < 1 || n > 5) throw new BadConfigError(`acceptorNum must be 1..5, got ${n}`);
     if (!Number.isInteger(opts.acceptorId) || opts.acceptorId < 0 || opts.acceptorId >= n) {
@@ -123,6 +123,7 @@ export class Certain {
       entity: (id) => this.entities.get(id),
       quiesce: (id) => this.applier.quiesce(id),
       committed: (id, mc) => this.applier.committed.set(id, mc),
+      copied: (id) => this.uuids.noteCopied(id, Date.now()),
       handle: (e) => this.handle(e),
       stopped: () => this.stopped,
       log: this.log,
@@ -169,7 +170,7 @@ export class Certain {
     let fresh = this.opts.freshPlog ?? (path !== undefined && !existsSync(join(path, `logdb_${id}`, 'CURRENT')));
     let bootstrap = this.opts.bootstrap === true;
     if (!this.opts.plog && !this.opts.db) {
-      const opened = await openVerifiedStores(path!, id, this.opts.apply!, this.log, Date.now, this.tuning.dataStoreSync);
+      const opened = await openVerifiedStores(path!, id, this.opts.apply!, this.log, Date.now, { applySync: this.tuning.dataStoreSync, rowCacheBytesMax: this.tuning.hotRowsBytesMax });
       this.plog = opened.plog;
       this.db = opened.db;
       this.damagedStores = opened.damaged;
@@ -180,8 +181,10 @@ export class Certain {
       }
     } else {
       this.plog = this.opts.plog ?? (await LevelPlog.open(join(path!, `logdb_${id}`), { verify: true }));
-      this.db = this.opts.db ?? (await LevelDb.open(join(path!, `datadb_${id}`), this.opts.apply!, { verify: true, applySync: this.tuning.dataStoreSync }));
+      this.db = this.opts.db ?? (await LevelDb.open(join(path!, `datadb_${id}`), this.opts.apply!, { verify: true, applySync: this.tuning.dataStoreSync, rowCacheBytesMax: this.tuning.hotRowsBytesMax }));
     }
+    // before any message or command: a uuid chosen before this start must be in the window
+    await this.uuids.rebuild(Date.now());
     await this.recovery.start({ fresh, bootstrap, now: Date.now() });
     this.catchUpLimiter = new RateLimiter(this.tuning.catchUpPerSecMax, Date.now());
     this.getAllSource = new GetAllSource(this.db, (e) => this.replay(e), this.tuning.getAllSessionIdleMs);
@@ -324,6 +327,11 @@ export class Certain {
     return this.applyUpTo(entityId, core.maxChosen);
   }
 
+  /** How the in-memory uuid window answered (known fresh without a read / maybe / incomplete). */
+  get uuidWindowStats(): Readonly<{ known: number; maybe: number; fallbacks: number; evicted: number }> {
+    return this.uuids.window.stats;
+  }
+
   /** Was this uuid chosen on the entity within the dedup window? (survives restarts) */
   exists(entityId: bigint, uuid: bigint): Promise<boolean> {
     return this.uuids.seen(entityId, uuid, Date.now());
@@ -410,6 +418,7 @@ export class Certain {
       this.waiters.decided(c.entityId);
     }
     if (e.persist.length || e.send.length || e.chosen.length || e.readsReady.length || e.persistedCallback.length) {
+      this.uuids.noteChosen(e.persist, now);
       this.pipeline.push(e);
     }
   }

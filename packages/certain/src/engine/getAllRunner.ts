@@ -15,6 +15,8 @@ export interface GetAllRunnerHost {
   entity(entityId: bigint): EntityCore | undefined;
   /** Wait for the entity's apply in progress (the copy takes the data over after it). */
   quiesce(entityId: bigint): Promise<void>;
+  /** The copy is in the data store: note its uuids (before the entity moves past them). */
+  copied(entityId: bigint): Promise<void>;
   /** The copy set the data store's maxCommittedEntry. */
   committed(entityId: bigint, maxCommitted: bigint): void;
   handle(e: Effects): void;
@@ -48,7 +50,8 @@ export class GetAllRunner {
       quiesce: () => this.h.quiesce(entityId),
       stopped: () => this.h.stopped(),
       log: (m, x) => this.h.log.info(x ?? {}, m),
-    }).then((mc) => {
+    }).then(async (mc) => {
+      if (mc !== undefined) await this.h.copied(entityId);
       this.running.delete(entityId);
       if (mc === undefined || !core) return;
       this.h.committed(entityId, mc);

@@ -22,7 +22,8 @@ export interface OpenedStores {
 }
 
 export async function openVerifiedStores(
-  path: string, id: number, apply: ApplyFn, log: Logger, now: () => number = Date.now, applySync = true,
+  path: string, id: number, apply: ApplyFn, log: Logger, now: () => number = Date.now,
+  dbOpts: { applySync?: boolean; rowCacheBytesMax?: number } = {},
 ): Promise<OpenedStores> {
   const dirs = [join(path, `logdb_${id}`), join(path, `datadb_${id}`)];
   const damaged: string[] = [];
@@ -31,7 +32,7 @@ export async function openVerifiedStores(
     let plog: LevelPlog | undefined;
     try {
       plog = await LevelPlog.open(dirs[0]!, { verify: true });
-      const db = await LevelDb.open(dirs[1]!, apply, { verify: true, applySync });
+      const db = await LevelDb.open(dirs[1]!, apply, { verify: true, ...dbOpts });
       return { plog, db, damaged, movedAside };
     } catch (err) {
       await plog?.close();

@@ -16,6 +16,14 @@ export interface CertainTuning {
   expireCheckMs: number;
   /** how long a chosen uuid is remembered for dedup */
   uuidWindowMs: number;
+  /**
+   * Most uuids the in-memory dedup window holds (engine/uuidWindow.ts, ~50 bytes each). Over
+   * it the oldest are dropped and lookups read the stores' indexes until those would have
+   * expired: slower, never wrong.
+   */
+  uuidWindowEntriesMax: number;
+  /** Bytes of recently read or applied data-store rows kept in memory (LRU; 0: none). */
+  hotRowsBytesMax: number;
   /** write / read deadline */
   cmdTimeoutMs: number;
   tickMs: number;
@@ -69,6 +77,8 @@ export const defaultTuning: CertainTuning = {
   plogExpireTimeMs: 24 * 3600 * 1000,
   expireCheckMs: 10_000,
   uuidWindowMs: 3600 * 1000,
+  uuidWindowEntriesMax: 1_000_000,
+  hotRowsBytesMax: 32 * 1024 * 1024,
   cmdTimeoutMs: 5000,
   tickMs: 50,
   retryMsBase: 300,

@@ -44,6 +44,8 @@ export async function startCardServer(c: CardServerConfig, log: Logger, opts: { 
       learnOnly: c.enableLearnOnly,
       dataStoreSync: c.dataStoreSync ?? false,
       ...(c.chosenMarkDeferMs === undefined ? {} : { chosenMarkDeferMs: c.chosenMarkDeferMs }),
+      ...(c.uuidWindowEntriesMax === undefined ? {} : { uuidWindowEntriesMax: c.uuidWindowEntriesMax }),
+      ...(c.hotRowsBytesMax === undefined ? {} : { hotRowsBytesMax: c.hotRowsBytesMax }),
       enablePreAuth: c.enablePreAuth,
       localAcceptFirst: c.localAcceptFirst,
       plogExpireTimeMs: c.plogExpireTimeMs,

@@ -28,6 +28,10 @@ export interface CardServerConfig {
   dataStoreSync?: boolean;
   /** ChosenMarkDeferMS: see CertainTuning.chosenMarkDeferMs (0: a synced batch per chosen mark) */
   chosenMarkDeferMs?: number;
+  /** UuidWindowEntriesMax: see CertainTuning.uuidWindowEntriesMax (0: every uuid lookup reads the stores) */
+  uuidWindowEntriesMax?: number;
+  /** HotRowsBytesMax: see CertainTuning.hotRowsBytesMax (0: every card is read from the data store) */
+  hotRowsBytesMax?: number;
   /** serve RecoverData (GetAll one card's entity now; card_tool -o Recover): off by default */
   enableRecoverData: boolean;
   /** serve GetAllForCertain (page an entity's cards out of a pinned snapshot): off by default */
@@ -102,6 +106,8 @@ export function parseConfig(text: string): { config: CardServerConfig; warnings:
       case 'enablelearnonly': c.enableLearnOnly = bool(key, v); break;
       case 'datastoresync': c.dataStoreSync = bool(key, v); break;
       case 'chosenmarkdeferms': c.chosenMarkDeferMs = int(key, v, 0, 1000); break;
+      case 'uuidwindowentriesmax': c.uuidWindowEntriesMax = int(key, v, 0, 100_000_000); break;
+      case 'hotrowsbytesmax': c.hotRowsBytesMax = int(key, v, 0, 1 << 30); break;
       case 'enablerecoverdata': c.enableRecoverData = bool(key, v); break;
       case 'enablegetallforcertain': c.enableGetAllForCertain = bool(key, v); break;
       case 'plogexpiretimems': c.plogExpireTimeMs = int(key, v, 0); break;

@@ -4,6 +4,8 @@
 import { GroupCommitWriter, openStore, encodeBigintKey, decodeBigintKey, decodeBigintKeyAt, concatKey, type BatchOp, type Store, type Keyspace, type StoreSnapshot } from '@quorumkit/shared-storage';
 import { openValue, sealValue } from './codec.js';
 import { UuidBuckets, UUID_BUCKET_MS_DEFAULT } from './uuidBuckets.js';
+import type { UuidTime } from './plog.js';
+import { RowCache } from './rowCache.js';
 
 /** Reads and writes inside one entity, used by the apply hook. */
 export interface EntityTx {
@@ -73,6 +75,10 @@ export interface Db {
   hasUuid?(entityId: bigint, uuid: bigint, sinceMs: number): Promise<boolean>;
   /** The dedup row of a uuid applied at or after sinceMs (optional), with its stored reply. */
   uuidRow?(entityId: bigint, uuid: bigint, sinceMs: number): Promise<UuidRow | undefined>;
+  /** The applied uuids whose time bucket overlaps [fromMs, toMs) (optional; see Plog.uuidTimes). */
+  uuidTimes?(fromMs: number, toMs: number): AsyncIterable<UuidTime>;
+  /** The dedup rows of one entity applied at or after sinceMs (optional: after a GetAll copy). */
+  entityUuids?(entityId: bigint, sinceMs: number): AsyncIterable<UuidTime>;
   /** Drop dedup entries (of every entity) applied before beforeMs (optional); returns how many. */
   expireUuids?(beforeMs: number): Promise<number>;
   get(entityId: bigint, key: Uint8Array): Promise<Uint8Array | undefined>;
@@ -93,6 +99,11 @@ export interface Db {
   close(): Promise<void>;
 }
 
+/** The row cache's key of a data row (latin1: one char per byte, cheaper than hex). */
+function rowKey(entityId: bigint, key: Uint8Array): string {
+  return `${entityId}:${Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')}`;
+}
+
 export class LevelDb implements Db {
   private readonly meta: Keyspace;
   private readonly data: Keyspace;
@@ -101,13 +112,17 @@ export class LevelDb implements Db {
   private readonly writer: GroupCommitWriter;
   /** Time buckets of the uuid index: expiry drops whole buckets (uuidt keyspace). */
   readonly uuidBuckets: UuidBuckets;
+  /** Hot data rows (the last applied value of a key, or its absence): get() reads no store. */
+  readonly rowCache: RowCache;
 
   private constructor(
     private readonly store: Store,
     private readonly applyFn: ApplyFn,
     bucketMs: number,
     private readonly applySync: boolean,
+    rowCacheBytesMax: number,
   ) {
+    this.rowCache = new RowCache(rowCacheBytesMax);
     this.meta = store.keyspace('meta');
     this.data = store.keyspace('data');
     this.flags = store.keyspace('getall');
@@ -121,9 +136,10 @@ export class LevelDb implements Db {
    * applySync false: applies of chosen entries are written without fsync (the plog, synced, is
    * their write-ahead log: the engine replays it above the data store's maxCommitted at start
    * and calls checkpoint() before plog expiry); GetAll and other writes stay synced.
+   * rowCacheBytesMax: hot data rows kept in memory (default 0: none).
    */
-  static async open(where: string | { memory: true }, apply: ApplyFn, opts: { uuidBucketMs?: number; verify?: boolean; applySync?: boolean } = {}): Promise<LevelDb> {
-    const db = new LevelDb(await openStore(where, { verify: opts.verify }), apply, opts.uuidBucketMs ?? UUID_BUCKET_MS_DEFAULT, opts.applySync ?? true);
+  static async open(where: string | { memory: true }, apply: ApplyFn, opts: { uuidBucketMs?: number; verify?: boolean; applySync?: boolean; rowCacheBytesMax?: number } = {}): Promise<LevelDb> {
+    const db = new LevelDb(await openStore(where, { verify: opts.verify }), apply, opts.uuidBucketMs ?? UUID_BUCKET_MS_DEFAULT, opts.applySync ?? true, opts.rowCacheBytesMax ?? 0);
     await db.indexUuidTimes();
     return db;
   }
@@ -173,6 +189,15 @@ export class LevelDb implements Db {
       await this.commitMany(entityId, entries.slice(half), nowMs);
       return;
     }
+    this.rowCache.beginWrite(entityId);
+    try {
+      await this.commitBatch(entityId, entries, nowMs);
+    } finally {
+      this.rowCache.endWrite(entityId);
+    }
+  }
+
+  private async commitBatch(entityId: bigint, entries: CommitEntry[], nowMs: number): Promise<void> {
     const ops: BatchOp[] = [];
     const staged = new Map<string, { key: Uint8Array; value?: Uint8Array }>();
     const hex = (k: Uint8Array) => Buffer.from(k).toString('hex');
@@ -182,7 +207,7 @@ export class LevelDb implements Db {
       get: async (key) => {
         const s = staged.get(hex(key));
         if (s) return s.value;
-        return this.data.get(concatKey(encodeBigintKey(entityId), key));
+        return this.get(entityId, key);
       },
       put: (key, v) => void staged.set(hex(key), { key, value: v }),
       del: (key) => void staged.set(hex(key), { key }),
@@ -202,6 +227,7 @@ export class LevelDb implements Db {
     ops.push(this.meta.put(encodeBigintKey(entityId), sealValue(entries[entries.length - 1]!.entry)));
     if (this.applySync) await this.writer.write(ops);
     else await this.store.write(ops, { sync: false });
+    for (const s of staged.values()) this.rowCache.set(rowKey(entityId, s.key), s.value);
   }
 
   async checkpoint(): Promise<void> {
@@ -229,8 +255,27 @@ export class LevelDb implements Db {
     return this.uuidBuckets.expire(beforeMs);
   }
 
-  get(entityId: bigint, key: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.data.get(concatKey(encodeBigintKey(entityId), key));
+  uuidTimes(fromMs: number, toMs: number): AsyncIterable<UuidTime> {
+    return this.uuidBuckets.between(fromMs, toMs);
+  }
+
+  async *entityUuids(entityId: bigint, sinceMs: number): AsyncGenerator<UuidTime> {
+    const prefix = encodeBigintKey(entityId);
+    for await (const [k, v] of this.uuids.range({ gte: prefix, lt: encodeBigintKey(entityId + 1n) })) {
+      const at = openUuidRow(v).at;
+      if (at >= sinceMs) yield { entityId, uuid: decodeBigintKeyAt(k, prefix.length).value, atMs: at };
+    }
+  }
+
+  async get(entityId: bigint, key: Uint8Array): Promise<Uint8Array | undefined> {
+    if (this.rowCache.bytesMax <= 0) return this.data.get(concatKey(encodeBigintKey(entityId), key));
+    const rk = rowKey(entityId, key);
+    const hit = this.rowCache.get(rk);
+    if (hit) return hit.value;
+    const ticket = this.rowCache.ticket(entityId);
+    const v = await this.data.get(concatKey(encodeBigintKey(entityId), key));
+    this.rowCache.fill(entityId, ticket, rk, v);
+    return v;
   }
 
   async snapshot(entityId: bigint): Promise<DbSnapshot> {
@@ -266,6 +311,16 @@ export class LevelDb implements Db {
   }
 
   async beginGetAll(entityId: bigint): Promise<void> {
+    this.rowCache.beginWrite(entityId);
+    try {
+      await this.clearEntity(entityId);
+    } finally {
+      this.rowCache.clear();
+      this.rowCache.endWrite(entityId);
+    }
+  }
+
+  private async clearEntity(entityId: bigint): Promise<void> {
     await this.store.write([this.flags.put(encodeBigintKey(entityId), sealValue(true))]);
     const prefix = encodeBigintKey(entityId);
     let ops: BatchOp[] = [];
@@ -295,7 +350,14 @@ export class LevelDb implements Db {
       ops.push((k[0] === PHASE_UUID ? this.uuids : this.data).put(concatKey(prefix, k.subarray(1)), v));
       if (k[0] === PHASE_UUID) ops.push(this.uuidBuckets.put(entityId, decodeBigintKeyAt(k, 1).value, openUuidRow(v).at));
     }
-    if (ops.length > 0) await this.store.write(ops);
+    if (ops.length === 0) return;
+    this.rowCache.beginWrite(entityId);
+    try {
+      await this.store.write(ops);
+    } finally {
+      this.rowCache.clear();
+      this.rowCache.endWrite(entityId);
+    }
   }
 
   async finishGetAll(entityId: bigint, maxCommitted: bigint): Promise<void> {

@@ -22,6 +22,12 @@ export interface Plog {
   getRecord(entityId: bigint, entry: bigint): Promise<EntryRecord | undefined>;
   /** Chosen on the entity at or after sinceMs. */
   hasUuid(entityId: bigint, uuid: bigint, sinceMs: number): Promise<boolean>;
+  /**
+   * The chosen uuids whose time bucket overlaps [fromMs, toMs), in time order, each with an
+   * upper bound of its row's time (optional: without it the engine's uuid window is off and
+   * every lookup reads the index).
+   */
+  uuidTimes?(fromMs: number, toMs: number): AsyncIterable<UuidTime>;
   /** Delete chosen records with entry <= upTo written before beforeMs; returns how many. */
   expire(entityId: bigint, upTo: bigint, beforeMs: number): Promise<number>;
   /** Drop the chosen-uuid index rows (of every entity) written before beforeMs; returns how many. */
@@ -36,6 +42,13 @@ export interface Plog {
   putSys(name: string, value: unknown): Promise<void>;
   readonly syncCount: number;
   close(): Promise<void>;
+}
+
+/** A chosen uuid of an entity and (an upper bound of) when its dedup row was written. */
+export interface UuidTime {
+  entityId: bigint;
+  uuid: bigint;
+  atMs: number;
 }
 
 const ek = (e: bigint, k: bigint) => concatKey(encodeBigintKey(e), encodeBigintKey(k));
@@ -150,6 +163,10 @@ export class LevelPlog implements Plog {
   async hasUuid(entityId: bigint, uuid: bigint, sinceMs: number): Promise<boolean> {
     const b = await this.uuid.get(ek(entityId, uuid));
     return b !== undefined && openValue<number>(b) >= sinceMs;
+  }
+
+  uuidTimes(fromMs: number, toMs: number): AsyncIterable<UuidTime> {
+    return this.uuidBuckets.between(fromMs, toMs);
   }
 
   async expire(entityId: bigint, upTo: bigint, beforeMs: number): Promise<number> {

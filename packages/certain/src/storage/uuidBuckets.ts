@@ -35,6 +35,23 @@ export class UuidBuckets {
   }
 
   /**
+   * The rows of the buckets that overlap [fromMs, toMs), bucket by bucket in time order, each
+   * with its bucket's end as its time (an upper bound of the dedup row's): what the engine's
+   * in-memory uuid window is rebuilt from at start. A row may be listed although its dedup
+   * row was chosen again later (it stays listed twice): the window only needs a superset.
+   */
+  async *between(fromMs: number, toMs: number): AsyncGenerator<{ entityId: bigint; uuid: bigint; atMs: number }> {
+    const first = this.bucket(fromMs);
+    const last = this.bucket(toMs - 1);
+    for await (const [k] of this.byTime.range({ gte: encodeBigintKey(first), lt: encodeBigintKey(last + 1n) })) {
+      const b = decodeBigintKeyAt(k, 0);
+      const e = decodeBigintKeyAt(k, b.end);
+      const u = decodeBigintKeyAt(k, e.end);
+      yield { entityId: e.value, uuid: u.value, atMs: Number(b.value + 1n) * this.bucketMs - 1 };
+    }
+  }
+
+  /**
    * Delete every dedup row in a bucket that ended at or before beforeMs (a uuid may outlive
    * its window by up to one bucket; lookups compare the row's time, so dedup stays exact).
    * Chunked to the writer's batch limit: a crash in between leaves only rows a later sweep

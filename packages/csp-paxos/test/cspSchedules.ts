@@ -85,3 +85,42 @@ export const handoverSchedule: Step[] = [
   { deliver: msg(2, 1, 'ACK') },
   { flushAll: 1 },
 ];
+
+/**
+ * Chosen-on-read needs a majority (roundRead.ts merge). After handoverPrefix (node 0 proposed
+ * c0 at slot 0 and handed round 0 on with that batch in flight): node 1 takes round 1 from the
+ * HANDOVER before node 0's batch reaches it (it then refuses the batch: promised round 1), node
+ * 2 promises round 1 too, times out and leads round 2, and a client gives it a value. So c0 is
+ * accepted by node 0 only, node 0's GATHER for round 1 (carrying c0 in round 0) is on its way to
+ * node 1, and node 2 reads round 2 with the READs still in flight. The PROPOSE to node 1 is
+ * dropped: after the HANDOVER node 1 can only refuse it (an interleaving that changes nothing,
+ * left out to keep the search small). The explorer searches from here (exploreRead.test.ts).
+ */
+export const minorityReadPrefix: Step[] = [
+  ...handoverPrefix,
+  { dropAll: msg(0, 1, 'PROPOSE') },
+  { deliver: msg(0, 1, 'HANDOVER') },
+  { deliver: msg(0, 2, 'HANDOVER') },
+  { tick: 2 },
+  { client: [2, 'propose'] },
+];
+
+/**
+ * ... then node 1's read completes with its own answer and node 0's, one of the two holding c0
+ * in round 0. Today's core adopts c0 and re-imposes it in round 1 (after the handover wait,
+ * which no timer ends here), since one answer is no majority: c0 may never have been chosen.
+ * Node 2's read of round 2 meets node 1, which holds nothing at slot 0 (the majority {1, 2} never
+ * saw c0), so node 2 proposes its client's value c2 there and node 1 accepts it: c2 is chosen,
+ * node 2 commits it. With chosen-on-read on one answer (the mutation in exploreRead.test.ts) node 1
+ * sends COMMIT(round 0, slot 0) instead, node 0 commits c0, and slot 0 is committed twice.
+ */
+export const minorityReadSchedule: Step[] = [
+  ...minorityReadPrefix,
+  { deliver: msg(0, 1, 'GATHER') },
+  { deliver: msg(2, 1, 'READ') },
+  { deliver: msg(1, 2, 'GATHER') },
+  { deliver: msg(2, 1, 'PROPOSE') },
+  { deliver: msg(1, 2, 'ACK') },
+  // Only the mutated read sends it (today's core has nothing of round 0 to commit).
+  { deliver: { from: 1, to: 0, match: (m: Msg) => m.type === 'COMMIT' && m.round === 0 } },
+];

@@ -5,50 +5,18 @@
 // committed at its slot everywhere. The negative check runs the same search on the pre-item-1
 // behaviour (a wiped directory votes at once, as a mutation option) and must find the
 // divergence; its shortest schedule is kept below as a runSchedule regression.
+// More cases in exploreRead.test.ts (a file of its own, so the two run in parallel).
 // Bigger bounds for torture: EXPLORE_DEPTH (added to each depth), EXPLORE_MS.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  ackedAreChosen,
-  atMostOneChosen,
-  explore,
-  formatExploreResult,
-  type Invariant,
-  type MessageWorld,
-  messageWorld,
-  modelAfter,
-  runSchedule,
-  type ScheduleStep,
-  type WorldBounds,
-} from '@quorumkit/test-harness';
+import { runSchedule, type WorldBounds } from '@quorumkit/test-harness';
 import type { Msg } from '../src/core/types.js';
 import { Acceptor } from '../src/core/acceptor.js';
 import { RoundTail } from '../src/core/tail.js';
 import { formedPrefix, handoverPrefix, handoverReadPrefix, handoverSchedule, msg, wipedVotesSchedule, wipePrefix } from './cspSchedules.js';
-import { type CDisk, type CNode, type CObs, type COp, type CPersist, type CWorld, type CspWorldOptions, cspWorld } from './cspWorld.js';
+import { extraDepth, formedTicks, search, type Step, world } from './exploreKit.js';
 
-type CW = MessageWorld<CNode, CDisk, CPersist, Msg, COp, CObs>;
-type Step = ScheduleStep<Msg, COp>;
-
-const chosen = (o: CObs) => (o.kind === 'chosen' ? { instance: o.instance, value: o.value } : undefined);
-const acked = (o: CObs) => (o.kind === 'acked' ? { instance: o.instance, value: o.value } : undefined);
-const invariants = [atMostOneChosen(chosen), ackedAreChosen(acked, chosen)];
-const extraDepth = Number(process.env.EXPLORE_DEPTH ?? 0);
-const timeMsMax = Number(process.env.EXPLORE_MS ?? 600_000); // a safety net: the depth bounds decide, so a loaded machine is slower, not red
-
-function world(o: Partial<CspWorldOptions>, bounds: WorldBounds): CW {
-  return messageWorld(cspWorld(o), bounds, invariants as unknown as Invariant<CWorld>[]);
-}
-
-function search(m: CW, prefix: Step[], depthMax: number) {
-  const { model, lines } = modelAfter(m, prefix);
-  const r = explore(model, { depthMax, timeMsMax });
-  console.log(`prefix:\n${lines.map((l) => `    ${l}`).join('\n')}\n${formatExploreResult(r)}`);
-  return r;
-}
-
-// Ticks the prefixes used (every tick counts against ticksMax).
+// Ticks wipePrefix used (every tick counts against ticksMax).
 const wipeTicks = 4;
-const formedTicks = 3;
 const wipeBounds: WorldBounds = { depthMax: 7 + extraDepth, crashable: [1], ticksMax: wipeTicks + 1, clientOpsMax: 2 };
 
 describe('explorer catches the item-1 bug (mutated core: a wiped node votes at once)', () => {
@@ -144,3 +112,4 @@ describe('explorer: the acceptor promises the next round on HANDOVER (-l 1)', ()
     expect(bad.violation?.invariant).toBe('at most one value chosen per instance');
   });
 });
+

@@ -1,0 +1,68 @@
+// The rule of the new leader's read that a slot is chosen (committed at once, not re-imposed)
+// only when a majority of the answers hold its best entry: the explorer case and the kept
+// transcript, with the rule broken (need = 1 in RoundRead.merge) as a mutation that must be
+// found. The random simulation found the broken rule (sim.test.ts, e.g. SEED=145) but the
+// other explorer cases did not: from their prefixes no tick is left, so no round starts by a
+// timeout, and a round started by HANDOVER reads only above the slots the previous leader
+// claims chosen (the mutated leader claims slot 0), so within their bounds no later leader
+// reads slot 0 from the majority that lacks the value. Here node 2 times out in the prefix.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runSchedule, type WorldBounds } from '@quorumkit/test-harness';
+import { RoundRead } from '../src/core/roundRead.js';
+import { minorityReadPrefix, minorityReadSchedule } from './cspSchedules.js';
+import { extraDepth, formedTicks, search, type Step, world } from './exploreKit.js';
+
+describe('explorer: a slot is chosen on read only when a majority of the answers hold it (-l 1)', () => {
+  const core = { interval: 1 };
+  // One tick more than formedPrefix uses (node 2's timeout in the prefix). No node crashes, so
+  // every persist is durable in its own step: the counterexample is 6 deliveries, and the whole
+  // space to depth 6 is ~19,000 states (~3 s at load 6, ~11 s at load 10).
+  const bounds: WorldBounds = { depthMax: 6 + extraDepth, crashable: [], ticksMax: formedTicks + 1, clientOpsMax: 2 };
+  const notFlush = (steps: Step[], skipped: number[]) => skipped.filter((i) => !('flushAll' in steps[i]!));
+  afterEach(() => vi.restoreAllMocks());
+
+  /** The mutation: `need = 1` in RoundRead.merge (one answer holding the best entry makes it chosen). */
+  function chosenOnOneAnswer(): void {
+    const real = RoundRead.prototype.merge;
+    vi.spyOn(RoundRead.prototype, 'merge').mockImplementation(function (this: RoundRead, readFrom: number, committed: number) {
+      const self = this as unknown as { n: number };
+      const n = self.n;
+      self.n = 1; // majority(1) === 1; merge reads n for nothing else
+      try {
+        return real.call(this, readFrom, committed);
+      } finally {
+        self.n = n;
+      }
+    });
+  }
+
+  it("kept transcript: a value one acceptor holds, committed on read, and another chosen by the majority that never saw it; today's core re-imposes instead", () => {
+    const good = runSchedule(world({ core }, bounds), minorityReadSchedule);
+    console.log(good.lines.join('\n'));
+    expect(good.violation).toBeUndefined();
+    // Today nothing of round 0 is committed: only the COMMIT the mutated read sends is missing.
+    expect(notFlush(minorityReadSchedule, good.skipped)).toEqual([minorityReadSchedule.length - 1]);
+    const chosenAt0 = good.world.ghost.map((g) => g.obs).filter((o) => o.kind === 'chosen' && o.instance === '0').map((o) => o.value);
+    expect(chosenAt0).toEqual(['c2.1.1']);
+    chosenOnOneAnswer();
+    const bad = runSchedule(world({ core }, bounds), minorityReadSchedule);
+    console.log(bad.lines.join('\n'));
+    expect(notFlush(minorityReadSchedule, bad.skipped)).toEqual([]);
+    expect(bad.violation?.invariant).toBe('at most one value chosen per instance');
+    expect(bad.violation?.message).toMatch(/instance 0: chosen c0\.1\.1 and c2\.1\.1/);
+    expect(bad.violation?.step).toBe(minorityReadSchedule.length - 1);
+  });
+
+  it("today's cores: node 1's read holds a value one acceptor accepted, node 2 reads the next round; nothing found, every state visited", () => {
+    const r = search(world({ core }, bounds), minorityReadPrefix, bounds.depthMax);
+    expect(r.ok).toBe(true);
+    expect(r.complete || extraDepth > 0).toBe(true);
+  }, 900_000);
+
+  it('finds two values at slot 0 when one answer makes a slot chosen on read (mutated read)', () => {
+    chosenOnOneAnswer();
+    const r = search(world({ core }, bounds), minorityReadPrefix, bounds.depthMax);
+    expect(r.ok).toBe(false);
+    expect(r.violation!.invariant).toMatch(/at most one value/);
+  }, 900_000);
+});

@@ -3,7 +3,7 @@ import { ReplyBuffer } from '../src/core/encode.js';
 import { dispatch } from '../src/core/commands.js';
 import type { ServerHooks, Session } from '../src/core/context.js';
 import { keyType, type KeyRec, elemLive, keyClone } from '../src/core/keyrec.js';
-import { scalarLive, scalarValue, scalarBytes } from '../src/core/scalar.js';
+import { scalarLive, scalarValue, scalarBytes, scalarFull, type Scalar } from '../src/core/scalar.js';
 import { type LElem, forEachElem } from '../src/core/list.js';
 
 export const hooks: ServerHooks = { info: () => '', configGet: () => [], clientList: () => '' };
@@ -62,6 +62,8 @@ export function canon(rec: KeyRec): string {
     x ? [...x].map(([k, v]) => [String(k), norm(v)]).sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1)) : null;
   const norm = (v: unknown): unknown => {
     if (v instanceof Map) return m(v);
+    // a compact scalar (scalar.ts) is the same state as its Map form
+    if (v && typeof v === 'object' && ('rn' in v || 'cn' in v)) v = scalarFull(v as Scalar);
     if (typeof v === 'bigint') return v.toString();
     if (Buffer.isBuffer(v)) return v.toString('hex');
     if (v && typeof v === 'object') {

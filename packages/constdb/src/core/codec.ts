@@ -56,7 +56,9 @@ function rCtrs(r: Reader, big: boolean): Ctrs {
 function wScalar(w: Writer, s: Scalar): void {
   // flag 16: counter nets as decimal strings (only when one is outside int64)
   const big = !ctrsFitI64(s.cnt) || !ctrsFitI64(s.clrCnt);
-  w.u8((s.regs ? 1 : 0) | (s.cnt ? 2 : 0) | (s.clr ? 4 : 0) | (s.clrCnt ? 8 : 0) | (big ? 16 : 0));
+  // the compact form (scalar.ts) is written as the one-entry Map it stands for: the same bytes
+  const hasClr = s.clr !== undefined || s.cu !== undefined;
+  w.u8((s.regs || s.r ? 1 : 0) | (s.cnt ? 2 : 0) | (hasClr ? 4 : 0) | (s.clrCnt ? 8 : 0) | (big ? 16 : 0));
   if (s.regs) {
     w.varint(s.regs.size);
     for (const [n, reg] of s.regs) {
@@ -64,9 +66,19 @@ function wScalar(w: Writer, s: Scalar): void {
       w.u64(reg.u);
       w.bytes(reg.v);
     }
+  } else if (s.r) {
+    w.varint(1);
+    w.varint(s.rn!);
+    w.u64(s.r.u);
+    w.bytes(s.r.v);
   }
   if (s.cnt) wCtrs(w, s.cnt, big);
   if (s.clr) wVV(w, s.clr);
+  else if (s.cu !== undefined) {
+    w.varint(1);
+    w.varint(s.cn!);
+    w.u64(s.cu);
+  }
   if (s.clrCnt) wCtrs(w, s.clrCnt, big);
 }
 
@@ -166,6 +178,8 @@ export function maxUuid(rec: KeyRec): bigint {
   const sc = (s?: Scalar) => {
     if (!s) return;
     s.regs?.forEach((r) => { if (r.u > m) m = r.u; });
+    if (s.r && s.r.u > m) m = s.r.u;
+    if (s.cu !== undefined && s.cu > m) m = s.cu;
     s.cnt?.forEach((es) => es.forEach((c) => { if (c.u > m) m = c.u; }));
     vv(s.clr);
   };

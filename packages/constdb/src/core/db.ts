@@ -3,6 +3,7 @@
 // deltas and snapshot records are joined with the same function. Pure: time comes in as
 // arguments.
 import { UuidClock } from './uuid.js';
+import { scalarHasClr } from './scalar.js';
 import { ScanIndex } from './scanIndex.js';
 import { DigestIndex } from './digest.js';
 import {
@@ -271,9 +272,9 @@ export class Db {
 
 /** Does a delta remove anything (so the key may hold tombstones afterwards)? */
 function hasRemoval(d: KeyRec): boolean {
-  if (d.str?.clr || d.exp?.clr) return true;
+  if ((d.str && scalarHasClr(d.str)) || d.exp?.clr) return true;
   if (d.set) for (const e of d.set.values()) if (e.rm) return true;
-  if (d.hash) for (const s of d.hash.values()) if (s.clr) return true;
+  if (d.hash) for (const s of d.hash.values()) if (scalarHasClr(s)) return true;
   if (d.list) for (const e of d.list.m.values()) if (e.ru !== undefined || !e.born) return true;
   if (d.zset) for (const e of d.zset.m.values()) if (e.rm) return true;
   return false;

@@ -6,7 +6,7 @@
 // Keys are rehashed lazily: a change only marks the key; refresh() catches up in budgets.
 import { SCAN_SLOTS, scanSlot, type ScanIndex } from './scanIndex.js';
 import type { KeyRec, Elem, Expiry } from './keyrec.js';
-import type { Scalar, Ctrs } from './scalar.js';
+import { type Scalar, type Ctrs, scalarFull } from './scalar.js';
 import type { ZElem } from './zset.js';
 import { type LElem, forEachElem } from './list.js';
 import { Writer, writeKeyRec } from './codec.js';
@@ -28,7 +28,9 @@ function sorted<K extends string | number | bigint, V>(m: Map<K, V>, f: (v: V) =
   return new Map([...m].sort(cmp).map(([k, v]) => [k, f(v)]));
 }
 const sortCtrs = (c: Ctrs): Ctrs => sorted(c, (es) => sorted(es));
-function sortScalar(s: Scalar): Scalar {
+function sortScalar(x: Scalar): Scalar {
+  // compact parts count as the one-entry Maps they stand for
+  const s = scalarFull(x);
   const c: Scalar = {};
   if (s.regs) c.regs = sorted(s.regs);
   if (s.cnt) c.cnt = sortCtrs(s.cnt);

@@ -4,6 +4,7 @@
 // state transfer converge identically (commutative, associative, idempotent).
 import {
   type Scalar, type VV, vv1, scalarJoinInto, scalarLive, scalarMaxDot, scalarClone, scalarClearDelta, vvGet, vvJoinInto,
+  scalarHasEntries, scalarClr,
 } from './scalar.js';
 import { dotGreater } from './uuid.js';
 import {
@@ -203,7 +204,7 @@ function hashHasLive(hash: Map<string, Scalar>): boolean {
 /** Delta that removes everything of rec this node has observed (DEL, and the clear part of SET). */
 export function keyClearDelta(rec: KeyRec, node: number, u: bigint): KeyRec {
   const d: KeyRec = {};
-  if (rec.str && (rec.str.regs?.size || rec.str.cnt?.size)) d.str = scalarClearDelta(rec.str, node, u);
+  if (rec.str && scalarHasEntries(rec.str)) d.str = scalarClearDelta(rec.str, node, u);
   if (rec.set) {
     const set = new Map<string, Elem>();
     for (const [m, e] of rec.set) if (e.add.size > 0) set.set(m, elemRemoveDelta(e, node, u));
@@ -246,7 +247,7 @@ export function keyGc(rec: KeyRec, stable: (n: number, u: bigint) => boolean): n
   }
   if (rec.hash) {
     for (const [f, s] of rec.hash) {
-      if (!scalarLive(s) && !s.clrCnt && vvStable(s.clr)) {
+      if (!scalarLive(s) && !s.clrCnt && vvStable(scalarClr(s))) {
         rec.hash.delete(f);
         collected++;
       }
@@ -262,7 +263,7 @@ export function keyGc(rec: KeyRec, stable: (n: number, u: bigint) => boolean): n
     if (rec.zset.m.size === 0) delete rec.zset;
   }
   // counters keep their clear record: a node's cumulative net is relative to it
-  if (rec.str && !scalarLive(rec.str) && !rec.str.clrCnt && vvStable(rec.str.clr)) {
+  if (rec.str && !scalarLive(rec.str) && !rec.str.clrCnt && vvStable(scalarClr(rec.str))) {
     delete rec.str;
     collected++;
   }
@@ -275,7 +276,7 @@ export function keyTombstones(rec: KeyRec): number {
   let t = 0;
   if (rec.set) for (const e of rec.set.values()) if (!elemLive(e)) t++;
   if (rec.hash) for (const s of rec.hash.values()) if (!scalarLive(s)) t++;
-  if (rec.str && !scalarLive(rec.str) && rec.str.clr?.size) t++;
+  if (rec.str && !scalarLive(rec.str) && (scalarClr(rec.str)?.size ?? 0) > 0) t++;
   if (rec.list) t += listTombstones(rec.list);
   if (rec.zset) t += zsetTombstones(rec.zset);
   return t;

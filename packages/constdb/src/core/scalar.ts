@@ -24,11 +24,94 @@ export type VV = Map<number, bigint>;
 /** node -> epoch -> entry */
 export type Ctrs = Map<number, Map<bigint, Ctr>>;
 
+/**
+ * The compact form (issue 22's cheap record shape): a string written by one node with no
+ * concurrent history holds its one register as (rn, r) and its one clear entry as (cn, cu)
+ * instead of a one-entry Map each; a second node's register or clear entry upgrades that part
+ * to its Map. Either form of a part means the same state: every function here reads both, the
+ * codec writes both as the same bytes, and scalarFull gives the Map form (digests, tests).
+ * Invariant: never regs and r together, never clr and cu together.
+ */
 export interface Scalar {
   regs?: Map<number, Reg>;
+  /** compact register: node rn's register r (regs absent) */
+  rn?: number;
+  r?: Reg;
   cnt?: Ctrs;
   clr?: VV;
+  /** compact clear: node cn cleared up to cu (clr absent) */
+  cn?: number;
+  cu?: bigint;
   clrCnt?: Ctrs;
+}
+
+/**
+ * Whether new scalars take the compact form. Always on in the server; the property test
+ * turns it off to run the same ops on always-full records and compare.
+ */
+export const scalarForm = { compact: true };
+
+/** The clear entry of node n (-1 when none). */
+export function clrGet(s: Scalar, n: number): bigint {
+  if (s.clr) return s.clr.get(n) ?? -1n;
+  return s.cn === n ? s.cu! : -1n;
+}
+
+/** Has the scalar any clear entry? */
+export function scalarHasClr(s: Scalar): boolean {
+  return s.clr !== undefined || s.cu !== undefined;
+}
+
+/** The clear entries as a version vector (a new Map for the compact form; GC and codecs). */
+export function scalarClr(s: Scalar): VV | undefined {
+  if (s.clr) return s.clr;
+  return s.cu !== undefined ? vv1(s.cn!, s.cu) : undefined;
+}
+
+/** The registers as a Map (a new one for the compact form). */
+export function scalarRegs(s: Scalar): Map<number, Reg> | undefined {
+  if (s.regs) return s.regs;
+  return s.r ? new Map<number, Reg>().set(s.rn!, s.r) : undefined;
+}
+
+/** Has the scalar any register or counter entry (live or not)? */
+export function scalarHasEntries(s: Scalar): boolean {
+  return (s.regs?.size ?? 0) > 0 || s.r !== undefined || (s.cnt?.size ?? 0) > 0;
+}
+
+/** The same state with every part in its Map form (canonical digests, state comparison). */
+export function scalarFull(s: Scalar): Scalar {
+  const c: Scalar = {};
+  const regs = scalarRegs(s);
+  // a register Map the clears have emptied holds what no register holds (the compact form
+  // just drops its register): the same state, so the same canonical bytes
+  if (regs && regs.size > 0) c.regs = regs;
+  if (s.cnt) c.cnt = s.cnt;
+  const clr = scalarClr(s);
+  if (clr) c.clr = clr;
+  if (s.clrCnt) c.clrCnt = s.clrCnt;
+  return c;
+}
+
+/** Turns compact parts into Maps in place (a second node's entry is joining). */
+function upgradeRegs(s: Scalar): Map<number, Reg> {
+  if (!s.regs) {
+    s.regs = new Map();
+    if (s.r) s.regs.set(s.rn!, s.r);
+    delete s.r;
+    delete s.rn;
+  }
+  return s.regs;
+}
+
+function upgradeClr(s: Scalar): VV {
+  if (!s.clr) {
+    s.clr = new Map();
+    if (s.cu !== undefined) s.clr.set(s.cn!, s.cu);
+    delete s.cu;
+    delete s.cn;
+  }
+  return s.clr;
 }
 
 /** A version vector of one entry (Map.set: cheaper than the iterable constructor on hot paths). */
@@ -66,8 +149,9 @@ function ctrsClone(m: Ctrs): Ctrs {
 }
 
 export function scalarLive(s: Scalar): boolean {
-  if (s.regs) for (const [n, r] of s.regs) if (r.u > vvGet(s.clr, n)) return true;
-  if (s.cnt) for (const [n, es] of s.cnt) for (const c of es.values()) if (c.u > vvGet(s.clr, n)) return true;
+  if (s.r && s.r.u > clrGet(s, s.rn!)) return true;
+  if (s.regs) for (const [n, r] of s.regs) if (r.u > clrGet(s, n)) return true;
+  if (s.cnt) for (const [n, es] of s.cnt) for (const c of es.values()) if (c.u > clrGet(s, n)) return true;
   return false;
 }
 
@@ -75,8 +159,9 @@ export function scalarLive(s: Scalar): boolean {
 export function scalarMaxDot(s: Scalar): [bigint, number] | undefined {
   let best: [bigint, number] | undefined;
   const consider = (u: bigint, n: number): void => {
-    if (u > vvGet(s.clr, n) && (!best || dotGreater(u, n, best[0], best[1]))) best = [u, n];
+    if (u > clrGet(s, n) && (!best || dotGreater(u, n, best[0], best[1]))) best = [u, n];
   };
+  if (s.r) consider(s.r.u, s.rn!);
   if (s.regs) for (const [n, r] of s.regs) consider(r.u, n);
   if (s.cnt) for (const [n, es] of s.cnt) for (const c of es.values()) consider(c.u, n);
   return best;
@@ -104,9 +189,13 @@ export interface ScalarValue { bytes?: Buffer; int?: bigint }
 export function scalarValue(s: Scalar): ScalarValue | undefined {
   let best: Reg | undefined;
   let bestN = 0;
+  if (s.r && s.r.u > clrGet(s, s.rn!)) {
+    best = s.r;
+    bestN = s.rn!;
+  }
   if (s.regs) {
     for (const [n, r] of s.regs) {
-      if (r.u > vvGet(s.clr, n) && (!best || dotGreater(r.u, n, best.u, bestN))) {
+      if (r.u > clrGet(s, n) && (!best || dotGreater(r.u, n, best.u, bestN))) {
         best = r;
         bestN = n;
       }
@@ -116,7 +205,7 @@ export function scalarValue(s: Scalar): ScalarValue | undefined {
   let anyCnt = false;
   if (s.cnt) {
     for (const [n, es] of s.cnt) {
-      const cl = vvGet(s.clr, n);
+      const cl = clrGet(s, n);
       for (const [e, c] of es) {
         if (c.u > cl) {
           anyCnt = true;
@@ -151,7 +240,12 @@ export function scalarInt(v: ScalarValue): bigint | undefined {
  * is part of the clear so that its causal stability covers the remove op itself.
  */
 export function scalarClearDelta(s: Scalar, node: number, u: bigint): Scalar {
+  if (scalarForm.compact && !s.cnt && !s.regs && (!s.r || s.rn === node)) {
+    // only this node's register (or none) was observed: one clear entry, compact
+    return { cn: node, cu: s.r && s.r.u > u ? s.r.u : u };
+  }
   const clr: VV = vv1(node, u);
+  if (s.r && s.r.u > vvGet(clr, s.rn!)) clr.set(s.rn!, s.r.u);
   if (s.regs) for (const [n, r] of s.regs) if (r.u > vvGet(clr, n)) clr.set(n, r.u);
   let clrCnt: Ctrs | undefined;
   if (s.cnt) {
@@ -170,7 +264,10 @@ export function scalarSetDelta(s: Scalar | undefined, node: number, u: bigint, v
 
 /** Adds SET's new register to a clear delta already made of the observed scalar. */
 export function scalarSetOnto(clear: Scalar, node: number, u: bigint, v: Buffer): Scalar {
-  clear.regs = new Map<number, Reg>().set(node, { u, v });
+  if (scalarForm.compact) {
+    clear.rn = node;
+    clear.r = { u, v };
+  } else clear.regs = new Map<number, Reg>().set(node, { u, v });
   return clear;
 }
 
@@ -185,9 +282,12 @@ export function scalarIncrDelta(s: Scalar | undefined, node: number, epoch: bigi
 /** Joins delta d into s (mutating s); drops registers the clear has made dead. */
 export function scalarJoinInto(s: Scalar, d: Scalar): void {
   if (d.clr) {
-    if (!s.clr) s.clr = new Map();
-    vvJoinInto(s.clr, d.clr);
-  }
+    // a one-entry Map (a decoded op) joins like the compact form, so it does not upgrade s
+    if (d.clr.size === 1 && scalarForm.compact) {
+      const [n, u] = d.clr.entries().next().value!;
+      joinClr1(s, n, u);
+    } else vvJoinInto(upgradeClr(s), d.clr);
+  } else if (d.cu !== undefined) joinClr1(s, d.cn!, d.cu);
   if (d.clrCnt) {
     if (!s.clrCnt) s.clrCnt = new Map();
     ctrJoinInto(s.clrCnt, d.clrCnt);
@@ -197,22 +297,68 @@ export function scalarJoinInto(s: Scalar, d: Scalar): void {
     ctrJoinInto(s.cnt, d.cnt);
   }
   if (d.regs) {
-    if (!s.regs) s.regs = new Map();
-    for (const [n, r] of d.regs) {
-      const cur = s.regs.get(n);
-      if (!cur || r.u > cur.u) s.regs.set(n, r);
+    if (d.regs.size === 1 && scalarForm.compact) {
+      const [n, r] = d.regs.entries().next().value!;
+      joinReg1(s, n, r);
+    } else {
+      const regs = upgradeRegs(s);
+      for (const [n, r] of d.regs) {
+        const cur = regs.get(n);
+        if (!cur || r.u > cur.u) regs.set(n, r);
+      }
     }
+  } else if (d.r) joinReg1(s, d.rn!, d.r);
+  if (s.regs && (s.clr || s.cu !== undefined)) {
+    for (const [n, r] of s.regs) if (r.u <= clrGet(s, n)) s.regs.delete(n);
   }
-  if (s.regs && s.clr) {
-    for (const [n, r] of s.regs) if (r.u <= vvGet(s.clr, n)) s.regs.delete(n);
+  if (s.r && s.r.u <= clrGet(s, s.rn!)) {
+    delete s.r;
+    delete s.rn;
   }
+}
+
+/** Joins one clear entry (node n cleared up to u), keeping s compact while it can be. */
+function joinClr1(s: Scalar, n: number, u: bigint): void {
+  if (s.clr) {
+    if (u > (s.clr.get(n) ?? -1n)) s.clr.set(n, u);
+  } else if (s.cu === undefined) {
+    if (scalarForm.compact) {
+      s.cn = n;
+      s.cu = u;
+    } else s.clr = vv1(n, u);
+  } else if (s.cn === n) {
+    if (u > s.cu) s.cu = u;
+  } else upgradeClr(s).set(n, u);
+}
+
+/** Joins node n's register r, keeping s compact while it can be. */
+function joinReg1(s: Scalar, n: number, r: Reg): void {
+  if (s.regs) {
+    const cur = s.regs.get(n);
+    if (!cur || r.u > cur.u) s.regs.set(n, r);
+  } else if (!s.r) {
+    if (scalarForm.compact) {
+      s.rn = n;
+      s.r = r;
+    } else s.regs = new Map<number, Reg>().set(n, r);
+  } else if (s.rn === n) {
+    if (r.u > s.r.u) s.r = r;
+  } else upgradeRegs(s).set(n, r);
 }
 
 export function scalarClone(s: Scalar): Scalar {
   const c: Scalar = {};
   if (s.regs) c.regs = new Map(s.regs);
+  if (s.r) {
+    c.rn = s.rn;
+    c.r = s.r;
+  }
   if (s.cnt) c.cnt = ctrsClone(s.cnt);
   if (s.clr) c.clr = new Map(s.clr);
+  if (s.cu !== undefined) {
+    c.cn = s.cn;
+    c.cu = s.cu;
+  }
   if (s.clrCnt) c.clrCnt = ctrsClone(s.clrCnt);
   return c;
 }

@@ -35,7 +35,7 @@ export async function startCardServer(c: CardServerConfig, log: Logger, opts: { 
     acceptorId: id,
     acceptorNum: c.acceptorNum,
     peers: c.serverAddrs,
-    transport: grpcTransportWith(opts.tls),
+    transport: grpcTransportWith(opts.tls, { peerStream: c.peerStream ?? true }),
     path: c.path!,
     apply: applyCardValue,
     logger: log,

@@ -30,6 +30,8 @@ export interface CardServerConfig {
   chosenMarkDeferMs?: number;
   /** UuidWindowEntriesMax: see CertainTuning.uuidWindowEntriesMax (0: every uuid lookup reads the stores) */
   uuidWindowEntriesMax?: number;
+  /** PeerStream: protocol messages over one stream per peer (default), 0: PeerLink unary batch calls */
+  peerStream?: boolean;
   /** HotRowsBytesMax: see CertainTuning.hotRowsBytesMax (0: every card is read from the data store) */
   hotRowsBytesMax?: number;
   /** serve RecoverData (GetAll one card's entity now; card_tool -o Recover): off by default */
@@ -107,6 +109,7 @@ export function parseConfig(text: string): { config: CardServerConfig; warnings:
       case 'datastoresync': c.dataStoreSync = bool(key, v); break;
       case 'chosenmarkdeferms': c.chosenMarkDeferMs = int(key, v, 0, 1000); break;
       case 'uuidwindowentriesmax': c.uuidWindowEntriesMax = int(key, v, 0, 100_000_000); break;
+      case 'peerstream': c.peerStream = bool(key, v); break;
       case 'hotrowsbytesmax': c.hotRowsBytesMax = int(key, v, 0, 1 << 30); break;
       case 'enablerecoverdata': c.enableRecoverData = bool(key, v); break;
       case 'enablegetallforcertain': c.enableGetAllForCertain = bool(key, v); break;

@@ -1,5 +1,7 @@
-// Peer transport over gRPC: protocol messages ride the shared batching PeerLink (many per
-// call); GetAll pages use the unary CertainPeer service. Both share one listener per replica.
+// Peer transport over gRPC: protocol messages ride one long-lived stream per peer
+// (peerStream.ts: every message queued in a turn in one frame), or with `peerStream: false` the
+// shared batching PeerLink (many per unary call); GetAll pages use the unary CertainPeer
+// service. All share one listener per replica, which accepts both kinds of sender.
 import {
   PeerLink, peerLinkService, createGrpcServer, createGrpcClient, callUnary, toBigInt, uint64ToWire,
   type GrpcServer, type TlsFiles, type TlsReloader,
@@ -8,6 +10,7 @@ import type { PeerMsg } from '../core/index.js';
 import type { GetAllPageReq, GetAllPageRsp, Route, Transport, TransportFactory, TransportHandlers } from '../engine/transport.js';
 import { peerMsgCodec } from '../storage/codec.js';
 import { certainProtoPath } from './protoPaths.js';
+import { PeerStreamSender, peerStreamHandler, type PeerStreamReceiverStats } from './peerStream.js';
 
 export type { GetAllPageReq, GetAllPageRsp, Route, Transport, TransportHandlers, TransportFactory } from '../engine/transport.js';
 export { staticRoute } from '../engine/transport.js';
@@ -22,10 +25,15 @@ export interface GrpcTransportOptions {
   inFlightMax?: number;
   /** TLS for the peer listener and for dialling peers (the node's certificate is its client certificate under mTLS) */
   tls?: TlsFiles | TlsReloader;
+  /** send over one stream per peer (default) or, false, over PeerLink's unary batch calls */
+  peerStream?: boolean;
 }
 
 export class GrpcTransport implements Transport {
   private readonly links = new Map<number, PeerLink<PeerMsg>>();
+  private readonly streams = new Map<number, PeerStreamSender>();
+  /** What arrived over peer streams. */
+  readonly streamStats: PeerStreamReceiverStats;
   private readonly clients = new Map<number, ReturnType<typeof createGrpcClient>>();
   bytesSent = 0;
   /** The message codec, counting what it encodes for the wire. */
@@ -41,11 +49,16 @@ export class GrpcTransport implements Transport {
   private constructor(
     private readonly opts: GrpcTransportOptions,
     readonly server: GrpcServer,
-  ) {}
+    streamStats: PeerStreamReceiverStats,
+  ) {
+    this.streamStats = streamStats;
+  }
 
   static async start(opts: GrpcTransportOptions): Promise<GrpcTransport> {
     const proto = certainProtoPath('certain.proto');
     const h = opts.handlers;
+    const isPeer = (id: number) => Number.isInteger(id) && id >= 0 && id < opts.acceptorNum && id !== opts.acceptorId;
+    const streamStats: PeerStreamReceiverStats = { streams: 0, frames: 0, messages: 0, bad: 0 };
     const server = await createGrpcServer({
       address: opts.listen ?? opts.route.peerAddress(opts.acceptorId),
       protoPath: proto,
@@ -69,18 +82,21 @@ export class GrpcTransport implements Transport {
           };
         },
       },
+      clientStreamHandlers: {
+        PeerStream: peerStreamHandler<PeerMsg>({ accept: isPeer, decode: peerMsgCodec.decode, onMessage: (from, msg) => h.onMessage(from, msg), stats: streamStats }),
+      },
       extraServices: [
         peerLinkService<PeerMsg>({
           codec: peerMsgCodec,
           onMessage: (msg, from) => {
             const id = Number(from);
-            if (!Number.isInteger(id) || id < 0 || id >= opts.acceptorNum || id === opts.acceptorId) return;
+            if (!isPeer(id)) return;
             h.onMessage(id, msg);
           },
         }),
       ],
     });
-    return new GrpcTransport(opts, server);
+    return new GrpcTransport(opts, server, streamStats);
   }
 
   private link(to: number): PeerLink<PeerMsg> {
@@ -101,9 +117,19 @@ export class GrpcTransport implements Transport {
     return l;
   }
 
+  private stream(to: number): PeerStreamSender {
+    let s = this.streams.get(to);
+    if (!s) {
+      s = new PeerStreamSender({ address: this.opts.route.peerAddress(to), from: this.opts.acceptorId, protoPath: certainProtoPath('certain.proto'), ...(this.opts.tls ? { tls: this.opts.tls } : {}) });
+      this.streams.set(to, s);
+    }
+    return s;
+  }
+
   send(to: number, msg: PeerMsg): void {
     if (to === this.opts.acceptorId) return;
-    this.link(to).send(msg);
+    if (this.opts.peerStream === false) this.link(to).send(msg);
+    else this.stream(to).send(this.countingCodec.encode(msg));
   }
 
   async getAllPage(to: number, req: GetAllPageReq, deadlineMs: number): Promise<GetAllPageRsp> {
@@ -122,6 +148,7 @@ export class GrpcTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    for (const s of this.streams.values()) s.close();
     await Promise.all([...this.links.values()].map((l) => l.close()));
     for (const c of this.clients.values()) c.close();
     await this.server.close();
@@ -132,7 +159,10 @@ export class GrpcTransport implements Transport {
 export const grpcTransport: TransportFactory = (handlers, ctx) =>
   GrpcTransport.start({ acceptorId: ctx.acceptorId, acceptorNum: ctx.acceptorNum, route: ctx.route, handlers });
 
-/** The gRPC transport with TLS on the peer links (`tls` undefined: plaintext, as grpcTransport). */
-export function grpcTransportWith(tls: TlsFiles | TlsReloader | undefined): TransportFactory {
-  return (handlers, ctx) => GrpcTransport.start({ acceptorId: ctx.acceptorId, acceptorNum: ctx.acceptorNum, route: ctx.route, handlers, ...(tls ? { tls } : {}) });
+/**
+ * The gRPC transport with TLS on the peer links (`tls` undefined: plaintext, as grpcTransport);
+ * `peerStream: false` sends over PeerLink's unary batch calls instead of one stream per peer.
+ */
+export function grpcTransportWith(tls: TlsFiles | TlsReloader | undefined, opts: { peerStream?: boolean } = {}): TransportFactory {
+  return (handlers, ctx) => GrpcTransport.start({ acceptorId: ctx.acceptorId, acceptorNum: ctx.acceptorNum, route: ctx.route, handlers, ...(tls ? { tls } : {}), ...opts });
 }

@@ -87,7 +87,7 @@ function run(compact: boolean, steps: Array<{ node: number; cmd: string[]; deliv
         out.records.push('-');
         continue;
       }
-      if (rec.str?.r || rec.str?.cu !== undefined) compactSeen++;
+      if (rec.str?.r || rec.str?.cu !== undefined || rec.str?.k) compactSeen++;
       out.records.push(canon(rec));
       out.digests.push(encoded(canonicalRec(rec)));
       // the record's own encoding (snapshot, full sync) decodes to the same state

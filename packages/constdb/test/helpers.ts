@@ -63,7 +63,7 @@ export function canon(rec: KeyRec): string {
   const norm = (v: unknown): unknown => {
     if (v instanceof Map) return m(v);
     // a compact scalar (scalar.ts) is the same state as its Map form
-    if (v && typeof v === 'object' && ('rn' in v || 'cn' in v)) v = scalarFull(v as Scalar);
+    if (v && typeof v === 'object' && ('rn' in v || 'cn' in v || 'kn' in v)) v = scalarFull(v as Scalar);
     if (typeof v === 'bigint') return v.toString();
     if (Buffer.isBuffer(v)) return v.toString('hex');
     if (v && typeof v === 'object') {

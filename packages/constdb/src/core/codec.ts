@@ -55,10 +55,10 @@ function rCtrs(r: Reader, big: boolean): Ctrs {
 
 function wScalar(w: Writer, s: Scalar): void {
   // flag 16: counter nets as decimal strings (only when one is outside int64)
-  const big = !ctrsFitI64(s.cnt) || !ctrsFitI64(s.clrCnt);
+  const big = !ctrsFitI64(s.cnt) || !ctrsFitI64(s.clrCnt) || (s.k !== undefined && (s.k.net > I64_MAX || s.k.net < -I64_MAX - 1n));
   // the compact form (scalar.ts) is written as the one-entry Map it stands for: the same bytes
   const hasClr = s.clr !== undefined || s.cu !== undefined;
-  w.u8((s.regs || s.r ? 1 : 0) | (s.cnt ? 2 : 0) | (hasClr ? 4 : 0) | (s.clrCnt ? 8 : 0) | (big ? 16 : 0));
+  w.u8((s.regs || s.r ? 1 : 0) | (s.cnt || s.k ? 2 : 0) | (hasClr ? 4 : 0) | (s.clrCnt ? 8 : 0) | (big ? 16 : 0));
   if (s.regs) {
     w.varint(s.regs.size);
     for (const [n, reg] of s.regs) {
@@ -73,6 +73,16 @@ function wScalar(w: Writer, s: Scalar): void {
     w.bytes(s.r.v);
   }
   if (s.cnt) wCtrs(w, s.cnt, big);
+  else if (s.k) {
+    // one node, one epoch, one entry: wCtrs's layout
+    w.varint(1);
+    w.varint(s.kn!);
+    w.varint(1);
+    w.u64(s.ke!);
+    w.u64(s.k.u);
+    if (big) w.latin1(s.k.net.toString());
+    else w.i64(s.k.net);
+  }
   if (s.clr) wVV(w, s.clr);
   else if (s.cu !== undefined) {
     w.varint(1);
@@ -181,6 +191,7 @@ export function maxUuid(rec: KeyRec): bigint {
     if (s.r && s.r.u > m) m = s.r.u;
     if (s.cu !== undefined && s.cu > m) m = s.cu;
     s.cnt?.forEach((es) => es.forEach((c) => { if (c.u > m) m = c.u; }));
+    if (s.k && s.k.u > m) m = s.k.u;
     vv(s.clr);
   };
   sc(rec.str);

@@ -30,7 +30,8 @@ export type Ctrs = Map<number, Map<bigint, Ctr>>;
  * instead of a one-entry Map each; a second node's register or clear entry upgrades that part
  * to its Map. Either form of a part means the same state: every function here reads both, the
  * codec writes both as the same bytes, and scalarFull gives the Map form (digests, tests).
- * Invariant: never regs and r together, never clr and cu together.
+ * Counters likewise: one (node, epoch) entry as (kn, ke, k) until a second one joins.
+ * Invariant: never regs and r together, never clr and cu together, never cnt and k together.
  */
 export interface Scalar {
   regs?: Map<number, Reg>;
@@ -38,6 +39,10 @@ export interface Scalar {
   rn?: number;
   r?: Reg;
   cnt?: Ctrs;
+  /** compact counter: the entry k of node kn's life ke (cnt absent) */
+  kn?: number;
+  ke?: bigint;
+  k?: Ctr;
   clr?: VV;
   /** compact clear: node cn cleared up to cu (clr absent) */
   cn?: number;
@@ -76,7 +81,13 @@ export function scalarRegs(s: Scalar): Map<number, Reg> | undefined {
 
 /** Has the scalar any register or counter entry (live or not)? */
 export function scalarHasEntries(s: Scalar): boolean {
-  return (s.regs?.size ?? 0) > 0 || s.r !== undefined || (s.cnt?.size ?? 0) > 0;
+  return (s.regs?.size ?? 0) > 0 || s.r !== undefined || (s.cnt?.size ?? 0) > 0 || s.k !== undefined;
+}
+
+/** The counter entries as node -> epoch -> entry (a new Map for the compact form). */
+export function scalarCnt(s: Scalar): Ctrs | undefined {
+  if (s.cnt) return s.cnt;
+  return s.k ? new Map<number, Map<bigint, Ctr>>().set(s.kn!, new Map<bigint, Ctr>().set(s.ke!, s.k)) : undefined;
 }
 
 /** The same state with every part in its Map form (canonical digests, state comparison). */
@@ -86,7 +97,8 @@ export function scalarFull(s: Scalar): Scalar {
   // a register Map the clears have emptied holds what no register holds (the compact form
   // just drops its register): the same state, so the same canonical bytes
   if (regs && regs.size > 0) c.regs = regs;
-  if (s.cnt) c.cnt = s.cnt;
+  const cnt = scalarCnt(s);
+  if (cnt) c.cnt = cnt;
   const clr = scalarClr(s);
   if (clr) c.clr = clr;
   if (s.clrCnt) c.clrCnt = s.clrCnt;
@@ -102,6 +114,17 @@ function upgradeRegs(s: Scalar): Map<number, Reg> {
     delete s.rn;
   }
   return s.regs;
+}
+
+function upgradeCnt(s: Scalar): Ctrs {
+  if (!s.cnt) {
+    s.cnt = new Map();
+    if (s.k) s.cnt.set(s.kn!, new Map<bigint, Ctr>().set(s.ke!, s.k));
+    delete s.k;
+    delete s.kn;
+    delete s.ke;
+  }
+  return s.cnt;
 }
 
 function upgradeClr(s: Scalar): VV {
@@ -151,6 +174,7 @@ function ctrsClone(m: Ctrs): Ctrs {
 export function scalarLive(s: Scalar): boolean {
   if (s.r && s.r.u > clrGet(s, s.rn!)) return true;
   if (s.regs) for (const [n, r] of s.regs) if (r.u > clrGet(s, n)) return true;
+  if (s.k && s.k.u > clrGet(s, s.kn!)) return true;
   if (s.cnt) for (const [n, es] of s.cnt) for (const c of es.values()) if (c.u > clrGet(s, n)) return true;
   return false;
 }
@@ -163,6 +187,7 @@ export function scalarMaxDot(s: Scalar): [bigint, number] | undefined {
   };
   if (s.r) consider(s.r.u, s.rn!);
   if (s.regs) for (const [n, r] of s.regs) consider(r.u, n);
+  if (s.k) consider(s.k.u, s.kn!);
   if (s.cnt) for (const [n, es] of s.cnt) for (const c of es.values()) consider(c.u, n);
   return best;
 }
@@ -203,6 +228,10 @@ export function scalarValue(s: Scalar): ScalarValue | undefined {
   }
   let delta = 0n;
   let anyCnt = false;
+  if (s.k && s.k.u > clrGet(s, s.kn!)) {
+    anyCnt = true;
+    delta = s.k.net - (ctrGet(s.clrCnt, s.kn!, s.ke!)?.net ?? 0n);
+  }
   if (s.cnt) {
     for (const [n, es] of s.cnt) {
       const cl = clrGet(s, n);
@@ -240,7 +269,7 @@ export function scalarInt(v: ScalarValue): bigint | undefined {
  * is part of the clear so that its causal stability covers the remove op itself.
  */
 export function scalarClearDelta(s: Scalar, node: number, u: bigint): Scalar {
-  if (scalarForm.compact && !s.cnt && !s.regs && (!s.r || s.rn === node)) {
+  if (scalarForm.compact && !s.cnt && !s.k && !s.regs && (!s.r || s.rn === node)) {
     // only this node's register (or none) was observed: one clear entry, compact
     return { cn: node, cu: s.r && s.r.u > u ? s.r.u : u };
   }
@@ -248,9 +277,10 @@ export function scalarClearDelta(s: Scalar, node: number, u: bigint): Scalar {
   if (s.r && s.r.u > vvGet(clr, s.rn!)) clr.set(s.rn!, s.r.u);
   if (s.regs) for (const [n, r] of s.regs) if (r.u > vvGet(clr, n)) clr.set(n, r.u);
   let clrCnt: Ctrs | undefined;
-  if (s.cnt) {
-    clrCnt = ctrsClone(s.cnt);
-    for (const [n, es] of s.cnt) for (const c of es.values()) if (c.u > vvGet(clr, n)) clr.set(n, c.u);
+  const cnt = scalarCnt(s);
+  if (cnt) {
+    clrCnt = ctrsClone(cnt);
+    for (const [n, es] of cnt) for (const c of es.values()) if (c.u > vvGet(clr, n)) clr.set(n, c.u);
   }
   const d: Scalar = { clr };
   if (clrCnt) d.clrCnt = clrCnt;
@@ -273,10 +303,12 @@ export function scalarSetOnto(clear: Scalar, node: number, u: bigint, v: Buffer)
 
 /** Delta for INCRBY: this node life's counter (node, epoch) grows by `by`. */
 export function scalarIncrDelta(s: Scalar | undefined, node: number, epoch: bigint, u: bigint, by: bigint): Scalar {
-  const own = ctrGet(s?.cnt, node, epoch);
+  const own = s?.k && s.kn === node && s.ke === epoch ? s.k : ctrGet(s?.cnt, node, epoch);
   const cleared = ctrGet(s?.clrCnt, node, epoch);
   const prev = own && (!cleared || own.u >= cleared.u) ? own.net : (cleared?.net ?? 0n);
-  return { cnt: new Map<number, Map<bigint, Ctr>>().set(node, new Map<bigint, Ctr>().set(epoch, { u, net: prev + by })) };
+  const k: Ctr = { u, net: prev + by };
+  if (scalarForm.compact) return { kn: node, ke: epoch, k };
+  return { cnt: new Map<number, Map<bigint, Ctr>>().set(node, new Map<bigint, Ctr>().set(epoch, k)) };
 }
 
 /** Joins delta d into s (mutating s); drops registers the clear has made dead. */
@@ -293,9 +325,12 @@ export function scalarJoinInto(s: Scalar, d: Scalar): void {
     ctrJoinInto(s.clrCnt, d.clrCnt);
   }
   if (d.cnt) {
-    if (!s.cnt) s.cnt = new Map();
-    ctrJoinInto(s.cnt, d.cnt);
-  }
+    const es = d.cnt.size === 1 && scalarForm.compact ? d.cnt.values().next().value! : undefined;
+    if (es && es.size === 1) {
+      const [e, c] = es.entries().next().value!;
+      joinCtr1(s, d.cnt.keys().next().value!, e, c);
+    } else ctrJoinInto(upgradeCnt(s), d.cnt);
+  } else if (d.k) joinCtr1(s, d.kn!, d.ke!, d.k);
   if (d.regs) {
     if (d.regs.size === 1 && scalarForm.compact) {
       const [n, r] = d.regs.entries().next().value!;
@@ -314,6 +349,29 @@ export function scalarJoinInto(s: Scalar, d: Scalar): void {
   if (s.r && s.r.u <= clrGet(s, s.rn!)) {
     delete s.r;
     delete s.rn;
+  }
+}
+
+/** Joins the counter entry c of node n's life e, keeping s compact while it can be. */
+function joinCtr1(s: Scalar, n: number, e: bigint, c: Ctr): void {
+  if (s.cnt) {
+    let mine = s.cnt.get(n);
+    if (!mine) s.cnt.set(n, (mine = new Map()));
+    const cur = mine.get(e);
+    if (!cur || c.u > cur.u) mine.set(e, c);
+  } else if (!s.k) {
+    if (scalarForm.compact) {
+      s.kn = n;
+      s.ke = e;
+      s.k = c;
+    } else s.cnt = new Map<number, Map<bigint, Ctr>>().set(n, new Map<bigint, Ctr>().set(e, c));
+  } else if (s.kn === n && s.ke === e) {
+    if (c.u > s.k.u) s.k = c;
+  } else {
+    const cnt = upgradeCnt(s);
+    let mine = cnt.get(n);
+    if (!mine) cnt.set(n, (mine = new Map()));
+    mine.set(e, c);
   }
 }
 
@@ -354,6 +412,11 @@ export function scalarClone(s: Scalar): Scalar {
     c.r = s.r;
   }
   if (s.cnt) c.cnt = ctrsClone(s.cnt);
+  if (s.k) {
+    c.kn = s.kn;
+    c.ke = s.ke;
+    c.k = s.k;
+  }
   if (s.clr) c.clr = new Map(s.clr);
   if (s.cu !== undefined) {
     c.cn = s.cn;

@@ -1,5 +1,6 @@
-// The compact scalar form (scalar.ts: one register and one clear entry held without Maps)
-// must merge exactly like the always-full form. The same random string/hash/counter commands
+// The compact scalar form (scalar.ts: one register, one clear entry, one counter entry held
+// without Maps) and compact set members (setElem.ts: one add) must merge exactly like the
+// always-full form. The same random string/hash/counter/set commands
 // run on 3 replicas twice, once with compact scalars and once with Maps only; deltas reach the
 // others in random orders and with duplicates, some as objects and some through the op codec
 // (one-entry Maps, as a peer's op arrives). Replies, views, records, digests' canonical bytes
@@ -28,6 +29,12 @@ const cmdArb: fc.Arbitrary<string[]> = fc.oneof(
   fc.tuple(fc.constantFrom(...KEYS), fc.constantFrom(...FIELDS), fc.integer({ min: -2, max: 2 })).map(([k, f, n]) => ['HINCRBY', k, f, String(n)]),
   fc.tuple(fc.constantFrom(...KEYS), fc.integer({ min: 1, max: 100 })).map(([k, s]) => ['EXPIRE', k, String(s)]),
   fc.tuple(fc.constantFrom(...KEYS), fc.constantFrom('q')).map(([k, v]) => ['SET', k, v, 'EX', '50']),
+  // sets: members are compact too (setElem.ts)
+  { arbitrary: fc.tuple(fc.constantFrom(...KEYS), fc.constantFrom(...FIELDS)).map(([k, m]) => ['SADD', k, m]), weight: 3 },
+  fc.tuple(fc.constantFrom(...KEYS), fc.constantFrom(...FIELDS)).map(([k, m]) => ['SREM', k, m]),
+  fc.tuple(fc.constantFrom(...KEYS), fc.constantFrom(...KEYS), fc.constantFrom(...FIELDS)).map(([k, j, m]) => ['SMOVE', k, j, m]),
+  fc.tuple(fc.constantFrom(...KEYS), fc.constantFrom(...KEYS)).map(([k, j]) => ['SUNIONSTORE', k, j, k]),
+  fc.tuple(fc.constantFrom(...KEYS), fc.constantFrom(...KEYS)).map(([k, j]) => ['COPY', k, j, 'REPLACE']),
 );
 
 // node 0 writes most, so records written by one node only (the compact case) are common
@@ -52,6 +59,7 @@ function encoded(rec: KeyRec): string {
 }
 
 let compactSeen = 0;
+let compactSetSeen = 0;
 
 function run(compact: boolean, steps: Array<{ node: number; cmd: string[]; deliver: number; codec: boolean }>, seeds: number[]): Outcome {
   scalarForm.compact = compact;
@@ -71,7 +79,10 @@ function run(compact: boolean, steps: Array<{ node: number; cmd: string[]; deliv
     const q = pending[target]!;
     for (const [key, d, codec] of q.splice(0, s.deliver % (q.length + 1)).reverse()) nodes[target]!.db.join(key, carried(d, codec));
     // a read after the deliveries sees the merged state (GET / HGETALL / TTL answer from it)
-    for (const k of KEYS) replies.push(nodes[target]!.run('GET', k), nodes[target]!.run('HGETALL', k), nodes[target]!.run('TTL', k));
+    for (const k of KEYS) {
+      const t = nodes[target]!;
+      replies.push(t.run('GET', k), t.run('HGETALL', k), t.run('TTL', k), t.run('SISMEMBER', k, 'x'), t.run('SCARD', k));
+    }
   }
   nodes.forEach((n, ni) => {
     const order = all.map((d, j) => [((j + 1) * 2654435761 + seeds[ni]!) % 4294967296, d] as const).sort((x, y) => x[0] - y[0]);
@@ -88,6 +99,7 @@ function run(compact: boolean, steps: Array<{ node: number; cmd: string[]; deliv
         continue;
       }
       if (rec.str?.r || rec.str?.cu !== undefined || rec.str?.k) compactSeen++;
+      for (const e of rec.set?.values() ?? []) if (e.au !== undefined) compactSetSeen++;
       out.records.push(canon(rec));
       out.digests.push(encoded(canonicalRec(rec)));
       // the record's own encoding (snapshot, full sync) decodes to the same state
@@ -104,6 +116,7 @@ afterEach(() => {
 describe('compact scalars', () => {
   it('merge exactly like always-full scalars (random ops on 3 replicas, random merge orders, codec or objects)', () => {
     compactSeen = 0;
+    compactSetSeen = 0;
     fc.assert(
       fc.property(fc.array(stepArb, { maxLength: 40 }), fc.array(fc.nat(), { minLength: 3, maxLength: 3 }), (steps, seeds) => {
         const full = run(false, steps, seeds);
@@ -120,6 +133,7 @@ describe('compact scalars', () => {
     );
     // the compact path was exercised, not only the Map one
     expect(compactSeen).toBeGreaterThan(0);
+    expect(compactSetSeen).toBeGreaterThan(0);
   });
 
   it('a string written by one node only keeps no Map; a second node upgrades it', () => {

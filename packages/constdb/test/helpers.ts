@@ -5,6 +5,7 @@ import type { ServerHooks, Session } from '../src/core/context.js';
 import { keyType, type KeyRec, elemLive, keyClone } from '../src/core/keyrec.js';
 import { scalarLive, scalarValue, scalarBytes, scalarFull, type Scalar } from '../src/core/scalar.js';
 import { type LElem, forEachElem } from '../src/core/list.js';
+import { type Elem, elemAdds } from '../src/core/setElem.js';
 
 export const hooks: ServerHooks = { info: () => '', configGet: () => [], clientList: () => '' };
 
@@ -64,6 +65,8 @@ export function canon(rec: KeyRec): string {
     if (v instanceof Map) return m(v);
     // a compact scalar (scalar.ts) is the same state as its Map form
     if (v && typeof v === 'object' && ('rn' in v || 'cn' in v || 'kn' in v)) v = scalarFull(v as Scalar);
+    // a compact set member likewise
+    if (v && typeof v === 'object' && 'an' in v) v = { ...(v as Elem), add: elemAdds(v as Elem), an: undefined, au: undefined };
     if (typeof v === 'bigint') return v.toString();
     if (Buffer.isBuffer(v)) return v.toString('hex');
     if (v && typeof v === 'object') {

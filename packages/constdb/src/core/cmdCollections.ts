@@ -3,8 +3,9 @@
 // (the removal of the members it picked), never the command.
 import { type CmdCtx, ERR, keyOf, lower } from './context.js';
 import { type KeyRec, type KeyType, type Elem, elemLive, elemRemoveDelta, keyType } from './keyrec.js';
+import { elemAdd1 } from './setElem.js';
 import {
-  type Scalar, vv1, scalarLive, scalarValue, scalarBytes, scalarInt, scalarSetDelta, scalarIncrDelta, scalarClearDelta, parseI64, inI64,
+  type Scalar, scalarLive, scalarValue, scalarBytes, scalarInt, scalarSetDelta, scalarIncrDelta, scalarClearDelta, parseI64, inI64,
 } from './scalar.js';
 
 function liveMembers(rec: KeyRec): string[] {
@@ -62,7 +63,7 @@ export function cmdSadd(ctx: CmdCtx, args: Buffer[]): void {
     if (d.has(m)) continue;
     const e = rec?.set?.get(m);
     if (!e || !elemLive(e)) added++;
-    d.set(m, { add: vv1(node, u) });
+    d.set(m, elemAdd1(node, u));
   }
   ctx.sess.lastWrite = u;
   ctx.db.write(key, { set: d });

@@ -119,7 +119,13 @@ export function writeKeyRec(w: Writer, rec: KeyRec): void {
     w.varint(rec.set.size);
     for (const [m, e] of rec.set) {
       w.latin1(m);
-      wVV(w, e.add);
+      // a compact add (setElem.ts) as the one-entry Map it stands for
+      if (e.add) wVV(w, e.add);
+      else if (e.au !== undefined) {
+        w.varint(1);
+        w.varint(e.an!);
+        w.u64(e.au);
+      } else w.varint(0);
       w.u8(e.rm ? 1 : 0);
       if (e.rm) wVV(w, e.rm);
     }
@@ -195,7 +201,7 @@ export function maxUuid(rec: KeyRec): bigint {
     vv(s.clr);
   };
   sc(rec.str);
-  rec.set?.forEach((e) => { vv(e.add); vv(e.rm); });
+  rec.set?.forEach((e) => { vv(e.add); vv(e.rm); if (e.au !== undefined && e.au > m) m = e.au; });
   rec.hash?.forEach(sc);
   rec.exp?.e.forEach((v) => { if (v.u > m) m = v.u; });
   if (rec.list) forEachElem(rec.list, (e) => {

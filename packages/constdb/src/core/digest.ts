@@ -9,6 +9,7 @@ import type { KeyRec, Elem, Expiry } from './keyrec.js';
 import { type Scalar, type Ctrs, scalarFull } from './scalar.js';
 import type { ZElem } from './zset.js';
 import { type LElem, forEachElem } from './list.js';
+import { elemAdds } from './setElem.js';
 import { Writer, writeKeyRec } from './codec.js';
 
 export const DIGEST_BUCKETS = 256;
@@ -43,7 +44,7 @@ function sortScalar(x: Scalar): Scalar {
 export function canonicalRec(rec: KeyRec): KeyRec {
   const c: KeyRec = {};
   if (rec.str) c.str = sortScalar(rec.str);
-  if (rec.set) c.set = sorted(rec.set, (e: Elem) => (e.rm ? { add: sorted(e.add), rm: sorted(e.rm) } : { add: sorted(e.add) }));
+  if (rec.set) c.set = sorted(rec.set, (e: Elem) => (e.rm ? { add: sorted(elemAdds(e)), rm: sorted(e.rm) } : { add: sorted(elemAdds(e)) }));
   if (rec.hash) c.hash = sorted(rec.hash, sortScalar);
   if (rec.list) {
     // every element, live ones included (a keyspace record keeps those in its seq)

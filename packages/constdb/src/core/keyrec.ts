@@ -14,8 +14,9 @@ import {
   type ZsetPart, newZsetPart, zsetJoinInto, zsetClone, zsetCard, zsetMaxDot, zsetClearDelta, zsetGc, zsetTombstones,
 } from './zset.js';
 
-/** A set member: the adds of every node (latest uuid each) and the observed removes. */
-export interface Elem { add: VV; rm?: VV }
+import { type Elem, elemLive, elemJoinInto, elemClone, elemHasAdd, elemRemoveDelta, forEachAdd } from './setElem.js';
+
+export { type Elem, elemLive, elemRemoveDelta } from './setElem.js';
 
 /** Expiry: node -> its latest EXPIRE/PERSIST {u, at} (absolute ms, exact to int64; at 0 = PERSIST), minus observed ones. */
 export interface Expiry { e: Map<number, { u: bigint; at: bigint }>; clr?: VV }
@@ -31,25 +32,6 @@ export interface KeyRec {
 
 export type KeyType = 'string' | 'set' | 'hash' | 'list' | 'zset';
 
-export function elemLive(e: Elem): boolean {
-  for (const [n, u] of e.add) if (u > vvGet(e.rm, n)) return true;
-  return false;
-}
-
-function elemJoinInto(e: Elem, d: Elem): void {
-  vvJoinInto(e.add, d.add);
-  if (d.rm) {
-    if (!e.rm) e.rm = new Map();
-    vvJoinInto(e.rm, d.rm);
-  }
-  if (e.rm) for (const [n, u] of e.add) if (u <= vvGet(e.rm, n)) e.add.delete(n);
-}
-
-export function elemRemoveDelta(e: Elem, node: number, u: bigint): Elem {
-  const rm = new Map(e.add);
-  if (u > vvGet(rm, node)) rm.set(node, u);
-  return { add: new Map(), rm };
-}
 
 function expJoinInto(x: Expiry, d: Expiry): void {
   if (d.clr) {
@@ -94,9 +76,8 @@ export function keyJoinInto(rec: KeyRec, d: KeyRec): void {
       const cur = rec.set.get(m);
       if (cur) elemJoinInto(cur, e);
       else {
-        const c: Elem = { add: new Map(e.add) };
-        if (e.rm) c.rm = new Map(e.rm);
-        elemJoinInto(c, { add: new Map() });
+        const c = elemClone(e);
+        elemJoinInto(c, {}); // drops the adds its own removes cover
         rec.set.set(m, c);
       }
     }
@@ -132,7 +113,7 @@ export function keyClone(rec: KeyRec): KeyRec {
   if (rec.str) c.str = scalarClone(rec.str);
   if (rec.set) {
     c.set = new Map();
-    for (const [m, e] of rec.set) c.set.set(m, e.rm ? { add: new Map(e.add), rm: new Map(e.rm) } : { add: new Map(e.add) });
+    for (const [m, e] of rec.set) c.set.set(m, elemClone(e));
   }
   if (rec.hash) {
     c.hash = new Map();
@@ -147,9 +128,9 @@ export function keyClone(rec: KeyRec): KeyRec {
 function setMaxDot(set: Map<string, Elem>): [bigint, number] | undefined {
   let best: [bigint, number] | undefined;
   for (const e of set.values()) {
-    for (const [n, u] of e.add) {
+    forEachAdd(e, (n, u) => {
       if (u > vvGet(e.rm, n) && (!best || dotGreater(u, n, best[0], best[1]))) best = [u, n];
-    }
+    });
   }
   return best;
 }
@@ -207,7 +188,7 @@ export function keyClearDelta(rec: KeyRec, node: number, u: bigint): KeyRec {
   if (rec.str && scalarHasEntries(rec.str)) d.str = scalarClearDelta(rec.str, node, u);
   if (rec.set) {
     const set = new Map<string, Elem>();
-    for (const [m, e] of rec.set) if (e.add.size > 0) set.set(m, elemRemoveDelta(e, node, u));
+    for (const [m, e] of rec.set) if (elemHasAdd(e)) set.set(m, elemRemoveDelta(e, node, u));
     if (set.size) d.set = set;
   }
   if (rec.hash) {
@@ -238,7 +219,7 @@ export function keyGc(rec: KeyRec, stable: (n: number, u: bigint) => boolean): n
   };
   if (rec.set) {
     for (const [m, e] of rec.set) {
-      if (e.add.size === 0 && vvStable(e.rm)) {
+      if (!elemHasAdd(e) && vvStable(e.rm)) {
         rec.set.delete(m);
         collected++;
       }

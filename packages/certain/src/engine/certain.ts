@@ -55,6 +55,7 @@ export class Certain {
     write: async (ops) => {
       const t0 = performance.now();
       await this.plog.write(ops, Date.now());
+      this.applier.noteWritten(ops);
       this.hooks.plogWriteMs?.(performance.now() - t0);
       this.metrics.fsyncBatches++;
     },
@@ -117,6 +118,7 @@ export class Certain {
       log: this.log,
       maxCommitNum: this.tuning.maxCommitNum,
       applyDelayMs: this.tuning.applyDelayMs,
+      writtenRecordsMax: 65_536,
     });
     this.getAlls = new GetAllRunner({
       db: () => this.db, plog: () => this.plog, transport: () => this.transport,
@@ -248,6 +250,7 @@ export class Certain {
       p = (async () => {
         const { core, maxCommitted } = await loadEntity(this.plog, this.db, this.tuning, this.opts, entityId);
         this.applier.committed.set(entityId, maxCommitted);
+        this.applier.loaded(entityId, core.maxChosen);
         this.entities.set(entityId, core);
         this.loading.delete(entityId);
         if (this.tuning.learnOnly) core.becomeLearner();

@@ -6,6 +6,7 @@ import { openValue, sealValue } from './codec.js';
 import { UuidBuckets, UUID_BUCKET_MS_DEFAULT } from './uuidBuckets.js';
 import type { UuidTime } from './plog.js';
 import { RowCache } from './rowCache.js';
+import { UnsyncedWriter } from './unsyncedWriter.js';
 
 /** Reads and writes inside one entity, used by the apply hook. */
 export interface EntityTx {
@@ -110,6 +111,8 @@ export class LevelDb implements Db {
   private readonly flags: Keyspace;
   private readonly uuids: Keyspace;
   private readonly writer: GroupCommitWriter;
+  /** Unsynced applies of one event-loop turn, one LevelDB write (unsyncedWriter.ts). */
+  readonly applyWriter: UnsyncedWriter;
   /** Time buckets of the uuid index: expiry drops whole buckets (uuidt keyspace). */
   readonly uuidBuckets: UuidBuckets;
   /** Hot data rows (the last applied value of a key, or its absence): get() reads no store. */
@@ -128,6 +131,7 @@ export class LevelDb implements Db {
     this.flags = store.keyspace('getall');
     this.uuids = store.keyspace('uuid');
     this.writer = new GroupCommitWriter(store);
+    this.applyWriter = new UnsyncedWriter(store, this.writer.batchOpsMax);
     this.uuidBuckets = new UuidBuckets(store.keyspace('uuidt'), this.uuids, this.writer, (v) => openUuidRow(v).at, bucketMs);
   }
 
@@ -226,7 +230,7 @@ export class LevelDb implements Db {
     }
     ops.push(this.meta.put(encodeBigintKey(entityId), sealValue(entries[entries.length - 1]!.entry)));
     if (this.applySync) await this.writer.write(ops);
-    else await this.store.write(ops, { sync: false });
+    else await this.applyWriter.write(ops);
     for (const s of staged.values()) this.rowCache.set(rowKey(entityId, s.key), s.value);
   }
 

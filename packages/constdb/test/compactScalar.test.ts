@@ -35,6 +35,10 @@ const cmdArb: fc.Arbitrary<string[]> = fc.oneof(
   fc.tuple(fc.constantFrom(...KEYS), fc.constantFrom(...KEYS), fc.constantFrom(...FIELDS)).map(([k, j, m]) => ['SMOVE', k, j, m]),
   fc.tuple(fc.constantFrom(...KEYS), fc.constantFrom(...KEYS)).map(([k, j]) => ['SUNIONSTORE', k, j, k]),
   fc.tuple(fc.constantFrom(...KEYS), fc.constantFrom(...KEYS)).map(([k, j]) => ['COPY', k, j, 'REPLACE']),
+  // sorted sets: members' adds are compact too
+  { arbitrary: fc.tuple(fc.constantFrom(...KEYS), fc.constantFrom('1', '2.5'), fc.constantFrom(...FIELDS)).map(([k, s, m]) => ['ZADD', k, s, m]), weight: 2 },
+  fc.tuple(fc.constantFrom(...KEYS), fc.constantFrom('1', '-2'), fc.constantFrom(...FIELDS)).map(([k, s, m]) => ['ZINCRBY', k, s, m]),
+  fc.tuple(fc.constantFrom(...KEYS), fc.constantFrom(...FIELDS)).map(([k, m]) => ['ZREM', k, m]),
 );
 
 // node 0 writes most, so records written by one node only (the compact case) are common
@@ -60,6 +64,7 @@ function encoded(rec: KeyRec): string {
 
 let compactSeen = 0;
 let compactSetSeen = 0;
+let compactZsetSeen = 0;
 
 function run(compact: boolean, steps: Array<{ node: number; cmd: string[]; deliver: number; codec: boolean }>, seeds: number[]): Outcome {
   scalarForm.compact = compact;
@@ -81,7 +86,7 @@ function run(compact: boolean, steps: Array<{ node: number; cmd: string[]; deliv
     // a read after the deliveries sees the merged state (GET / HGETALL / TTL answer from it)
     for (const k of KEYS) {
       const t = nodes[target]!;
-      replies.push(t.run('GET', k), t.run('HGETALL', k), t.run('TTL', k), t.run('SISMEMBER', k, 'x'), t.run('SCARD', k));
+      replies.push(t.run('GET', k), t.run('HGETALL', k), t.run('TTL', k), t.run('SISMEMBER', k, 'x'), t.run('SCARD', k), t.run('ZRANGE', k, '0', '-1', 'WITHSCORES'));
     }
   }
   nodes.forEach((n, ni) => {
@@ -100,6 +105,7 @@ function run(compact: boolean, steps: Array<{ node: number; cmd: string[]; deliv
       }
       if (rec.str?.r || rec.str?.cu !== undefined || rec.str?.k) compactSeen++;
       for (const e of rec.set?.values() ?? []) if (e.au !== undefined) compactSetSeen++;
+      for (const e of rec.zset?.m.values() ?? []) if (e.au !== undefined) compactZsetSeen++;
       out.records.push(canon(rec));
       out.digests.push(encoded(canonicalRec(rec)));
       // the record's own encoding (snapshot, full sync) decodes to the same state
@@ -117,6 +123,7 @@ describe('compact scalars', () => {
   it('merge exactly like always-full scalars (random ops on 3 replicas, random merge orders, codec or objects)', () => {
     compactSeen = 0;
     compactSetSeen = 0;
+    compactZsetSeen = 0;
     fc.assert(
       fc.property(fc.array(stepArb, { maxLength: 40 }), fc.array(fc.nat(), { minLength: 3, maxLength: 3 }), (steps, seeds) => {
         const full = run(false, steps, seeds);
@@ -134,6 +141,7 @@ describe('compact scalars', () => {
     // the compact path was exercised, not only the Map one
     expect(compactSeen).toBeGreaterThan(0);
     expect(compactSetSeen).toBeGreaterThan(0);
+    expect(compactZsetSeen).toBeGreaterThan(0);
   });
 
   it('a string written by one node only keeps no Map; a second node upgrades it', () => {

@@ -2,7 +2,7 @@
 // Lengths and node ids are varints, uuids u64, counter nets i64, bytes length-prefixed.
 import type { KeyRec, Elem, Expiry } from './keyrec.js';
 import type { Scalar, Ctr, Ctrs, VV } from './scalar.js';
-import { wList, rList, wZset, rZset } from './codecParts.js';
+import { wList, rList, wZset, rZset, wElemAdds } from './codecParts.js';
 import { forEachElem } from './list.js';
 
 export { CodecError, Writer, Reader } from './bytes.js';
@@ -119,13 +119,7 @@ export function writeKeyRec(w: Writer, rec: KeyRec): void {
     w.varint(rec.set.size);
     for (const [m, e] of rec.set) {
       w.latin1(m);
-      // a compact add (setElem.ts) as the one-entry Map it stands for
-      if (e.add) wVV(w, e.add);
-      else if (e.au !== undefined) {
-        w.varint(1);
-        w.varint(e.an!);
-        w.u64(e.au);
-      } else w.varint(0);
+      wElemAdds(w, e);
       w.u8(e.rm ? 1 : 0);
       if (e.rm) wVV(w, e.rm);
     }
@@ -212,6 +206,7 @@ export function maxUuid(rec: KeyRec): bigint {
   rec.zset?.m.forEach((e) => {
     vv(e.add);
     vv(e.rm);
+    if (e.au !== undefined && e.au > m) m = e.au;
     if (e.b && e.b.u > m) m = e.b.u;
     e.inc?.forEach((i) => { if (i.u > m) m = i.u; });
   });

@@ -2,6 +2,7 @@
 import { CodecError, type Writer, type Reader, wVV, rVV } from './bytes.js';
 import { type LElem, type ListPart, encodeId, listSize, forEachElem } from './list.js';
 import { type ZElem, type ZsetPart, zScore } from './zset.js';
+import type { Elem } from './setElem.js';
 
 // list: count, per element: f64 pi, pf, u64 u, node, u8 flags (1 value, 2 removed, 4 born), [value], u64 vu, vn, [u64 ru, rn]
 export function wList(w: Writer, p: ListPart): void {
@@ -45,12 +46,22 @@ export function rList(r: Reader): ListPart {
   return { m };
 }
 
+/** A member's adds as a version vector (a compact add as the one-entry Map it stands for). */
+export function wElemAdds(w: Writer, e: Elem): void {
+  if (e.add) wVV(w, e.add);
+  else if (e.au !== undefined) {
+    w.varint(1);
+    w.varint(e.an!);
+    w.u64(e.au);
+  } else w.varint(0);
+}
+
 // zset: count, per member: name, add VV, u8 flags (1 rm, 2 base, 4 incs), [rm VV], [u64 u, node, f64 s], [count, per node: node, u64 bu, bn, u64 u, f64 t]
 export function wZset(w: Writer, p: ZsetPart): void {
   w.varint(p.m.size);
   for (const e of p.m.values()) {
     w.latin1(e.k);
-    wVV(w, e.add);
+    wElemAdds(w, e);
     w.u8((e.rm ? 1 : 0) | (e.b ? 2 : 0) | (e.inc ? 4 : 0));
     if (e.rm) wVV(w, e.rm);
     if (e.b) {

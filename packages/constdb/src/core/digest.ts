@@ -55,7 +55,7 @@ export function canonicalRec(rec: KeyRec): KeyRec {
   if (rec.zset) {
     c.zset = {
       m: sorted(rec.zset.m, (e) => {
-        const z: ZElem = { k: e.k, add: sorted(e.add), sc: e.sc };
+        const z: ZElem = { k: e.k, add: sorted(elemAdds(e)), sc: e.sc };
         if (e.rm) z.rm = sorted(e.rm);
         if (e.b) z.b = e.b;
         if (e.inc) z.inc = sorted(e.inc);

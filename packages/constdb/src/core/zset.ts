@@ -10,16 +10,16 @@
 // parts are added in node order, so fractions that are not exact in binary may differ in
 // the last bits from the order one Redis would have added them in.
 import { SortedSeq } from './sortedSeq.js';
-import { type VV, vv1, vvGet, vvJoinInto } from './scalar.js';
+import { vv1, vvGet, scalarForm } from './scalar.js';
+import { type Elem, elemLive, elemJoinInto, elemHasAdd, elemAdds, forEachAdd } from './setElem.js';
 import { dotGreater } from './uuid.js';
 
 export interface ZBase { u: bigint; n: number; s: number }
 export interface ZInc { bu: bigint; bn: number; u: bigint; t: number }
 
-export interface ZElem {
+/** A member: its adds and removes as a set member's (setElem.ts, compact add included), and its score parts. */
+export interface ZElem extends Elem {
   k: string;
-  add: VV;
-  rm?: VV;
   b?: ZBase;
   inc?: Map<number, ZInc>;
   /** the score (derived from b and inc) */
@@ -37,10 +37,7 @@ export function zcmp(a: ZElem, b: ZElem): number {
   return a.k < b.k ? -1 : a.k > b.k ? 1 : 0;
 }
 
-export function zLive(e: ZElem): boolean {
-  for (const [n, u] of e.add) if (u > vvGet(e.rm, n)) return true;
-  return false;
-}
+export const zLive: (e: ZElem) => boolean = elemLive;
 
 export function zScore(e: Pick<ZElem, 'b' | 'inc'>): number {
   if (!e.b) return 0;
@@ -65,12 +62,7 @@ export function newZsetPart(): ZsetPart {
 }
 
 function joinElem(e: ZElem, d: ZElem): void {
-  vvJoinInto(e.add, d.add);
-  if (d.rm) {
-    if (!e.rm) e.rm = new Map();
-    vvJoinInto(e.rm, d.rm);
-  }
-  if (e.rm) for (const [n, u] of e.add) if (u <= vvGet(e.rm, n)) e.add.delete(n);
+  elemJoinInto(e, d);
   if (d.b && (!e.b || dotGreater(d.b.u, d.b.n, e.b.u, e.b.n))) e.b = d.b;
   if (d.inc) {
     if (!e.inc) e.inc = new Map();
@@ -84,7 +76,12 @@ function joinElem(e: ZElem, d: ZElem): void {
 }
 
 function cloneElem(e: ZElem): ZElem {
-  const c: ZElem = { k: e.k, add: new Map(e.add), sc: e.sc };
+  const c: ZElem = { k: e.k, sc: e.sc };
+  if (e.add) c.add = new Map(e.add);
+  if (e.au !== undefined) {
+    c.an = e.an;
+    c.au = e.au;
+  }
   if (e.rm) c.rm = new Map(e.rm);
   if (e.b) c.b = e.b;
   if (e.inc) c.inc = new Map(e.inc);
@@ -96,7 +93,7 @@ export function zsetJoinInto(p: ZsetPart, d: ZsetPart): void {
     let cur = p.m.get(k);
     const was = cur !== undefined && zLive(cur);
     if (!cur) {
-      cur = { k, add: new Map(), sc: 0 };
+      cur = { k, sc: 0 };
       p.m.set(k, cur);
     }
     if (was && p.seq) p.seq.remove(cur);
@@ -129,27 +126,30 @@ export function zsetCard(p: ZsetPart | undefined): number {
 export function zsetMaxDot(p: ZsetPart): [bigint, number] | undefined {
   let best: [bigint, number] | undefined;
   for (const e of p.m.values()) {
-    for (const [n, u] of e.add) if (u > vvGet(e.rm, n) && (!best || dotGreater(u, n, best[0], best[1]))) best = [u, n];
+    forEachAdd(e, (n, u) => {
+      if (u > vvGet(e.rm, n) && (!best || dotGreater(u, n, best[0], best[1]))) best = [u, n];
+    });
   }
   return best;
 }
 
 /** ZREM of one member: removes the adds observed. */
 export function zRemoveDelta(e: ZElem, node: number, u: bigint): ZElem {
-  const rm = new Map(e.add);
+  const rm = new Map(elemAdds(e));
   if (u > vvGet(rm, node)) rm.set(node, u);
-  return { k: e.k, add: new Map(), rm, sc: 0 };
+  return scalarForm.compact ? { k: e.k, rm, sc: 0 } : { k: e.k, add: new Map(), rm, sc: 0 };
 }
 
 export function zsetClearDelta(p: ZsetPart, node: number, u: bigint): ZsetPart | undefined {
   const m = new Map<string, ZElem>();
-  for (const [k, e] of p.m) if (e.add.size > 0) m.set(k, zRemoveDelta(e, node, u));
+  for (const [k, e] of p.m) if (elemHasAdd(e)) m.set(k, zRemoveDelta(e, node, u));
   return m.size ? { m } : undefined;
 }
 
 /** ZADD of a member with score s. */
 export function zAddDelta(k: string, node: number, u: bigint, s: number): ZElem {
-  return { k, add: vv1(node, u), b: { u, n: node, s }, sc: s };
+  const b: ZBase = { u, n: node, s };
+  return scalarForm.compact ? { k, an: node, au: u, b, sc: s } : { k, add: vv1(node, u), b, sc: s };
 }
 
 /** ZINCRBY by `by` of a live member e (against its current base). */
@@ -158,13 +158,14 @@ export function zIncrDelta(e: ZElem, node: number, u: bigint, by: number): ZElem
   const mine = e.inc?.get(node);
   // this node's running score on this base: its part counts as (t - base)
   const t0 = mine && mine.bu === b.u && mine.bn === b.n ? mine.t : b.s;
-  return { k: e.k, add: new Map([[node, u]]), inc: new Map([[node, { bu: b.u, bn: b.n, u, t: t0 + by }]]), sc: 0 };
+  const inc = new Map<number, ZInc>().set(node, { bu: b.u, bn: b.n, u, t: t0 + by });
+  return scalarForm.compact ? { k: e.k, an: node, au: u, inc, sc: 0 } : { k: e.k, add: vv1(node, u), inc, sc: 0 };
 }
 
 export function zsetGc(p: ZsetPart, stable: (n: number, u: bigint) => boolean): number {
   let c = 0;
   for (const [k, e] of p.m) {
-    if (e.add.size > 0) continue;
+    if (elemHasAdd(e)) continue;
     let ok = true;
     if (e.rm) for (const [n, u] of e.rm) if (!stable(n, u)) ok = false;
     if (ok) {

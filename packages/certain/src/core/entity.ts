@@ -1,7 +1,7 @@
 // One entity's log as seen by one replica: which entry is active (maxChosen + 1), the entry
 // state machine for it, the in-flight write, catch-up, learner and GetAll state. Its parts:
 // the reads in flight (readTracker.ts), the ask about an undecided accept (undecidedAsk.ts),
-// the replica's knobs (replicaConfig.ts). Pure.
+// the catch-up request in flight (catchUpAsk.ts), the replica's knobs (replicaConfig.ts). Pure.
 import { EntryMachine, type Step } from './entryMachine.js';
 import type { EntityMsg, CatchUpRsp, ChosenEntry, CommitMsg } from './messages.js';
 import {
@@ -11,6 +11,7 @@ import {
 import type { ReplicaConfig } from './replicaConfig.js';
 import { ReadTracker } from './readTracker.js';
 import { UndecidedAsk } from './undecidedAsk.js';
+import { CatchUpAsk } from './catchUpAsk.js';
 
 export { type ReplicaConfig, defaultReplicaConfig } from './replicaConfig.js';
 
@@ -29,8 +30,7 @@ export class EntityCore {
   private nextRetryAt = 0;
   private readonly reads: ReadTracker;
   private readonly undecided: UndecidedAsk;
-  private catchUpPeer: number | null = null;
-  private catchUpSince = 0;
+  private readonly catchUp: CatchUpAsk;
   getAllInProgress = false;
   /**
    * Non-voting learner (recovery mode): this replica cannot prove it still holds every promise
@@ -40,8 +40,6 @@ export class EntityCore {
    */
   learner = false;
   horizon: bigint | null = null;
-  private learnPeer = 0;
-  private learnAskedAt = -Infinity;
 
   constructor(
     readonly cfg: ReplicaConfig,
@@ -61,6 +59,7 @@ export class EntityCore {
     this.preAuthBlocked = !cfg.localAcceptFirst;
     this.reads = new ReadTracker(cfg.acceptorId);
     this.undecided = new UndecidedAsk(cfg.catchUpTimeoutMs);
+    this.catchUp = new CatchUpAsk(cfg, entityId);
     this.machine = this.newMachine(activeRecord);
   }
 
@@ -112,12 +111,7 @@ export class EntityCore {
 
   /** Ask the next peer for chosen entries (learner below its horizon). */
   private learnMore(now: number): Effects {
-    if (now - this.learnAskedAt < this.cfg.catchUpTimeoutMs && this.catchUpPeer !== null) return emptyEffects();
-    this.learnPeer = (this.learnPeer + 1) % this.cfg.acceptorNum;
-    if (this.learnPeer === this.cfg.acceptorId) this.learnPeer = (this.learnPeer + 1) % this.cfg.acceptorNum;
-    this.learnAskedAt = now;
-    this.catchUpPeer = null;
-    return this.startCatchUp(this.learnPeer, now);
+    return this.asked(this.catchUp.learn(this.maxChosen + 1n, now));
   }
 
   /** Propose `value` for `entry` (the caller checked entry === maxChosen + 1). */
@@ -273,21 +267,19 @@ export class EntityCore {
   }
 
   private startCatchUp(peer: number, now: number): Effects {
+    return this.asked(this.catchUp.start(peer, this.maxChosen + 1n, now));
+  }
+
+  private asked(req: Outbound | null): Effects {
     const e = emptyEffects();
-    if (this.catchUpPeer !== null && now - this.catchUpSince < this.cfg.catchUpTimeoutMs) return e;
-    this.catchUpPeer = peer;
-    this.catchUpSince = now;
-    e.sendNow.push({
-      to: peer,
-      msg: { kind: 'catchUpReq', srcAcceptorId: this.cfg.acceptorId, entityId: this.entityId, fromEntry: this.maxChosen + 1n, maxNum: this.cfg.maxCatchUpNum },
-    });
+    if (req) e.sendNow.push(req);
     return e;
   }
 
   private onCatchUpRsp(rsp: CatchUpRsp, now: number, random: number): Effects {
     const e = emptyEffects();
     if (this.getAllInProgress) return e;
-    this.catchUpPeer = null;
+    this.catchUp.answered();
     if (rsp.expired && rsp.maxChosenEntry > this.maxChosen) {
       this.getAllInProgress = true;
       const peers = [rsp.srcAcceptorId];
@@ -392,7 +384,7 @@ export class EntityCore {
     // entry was chosen after the read began. Otherwise probe the next entry again.
     const { done, reprobe } = this.reads.chosen(entry, mine);
     for (const readId of done) e.readsReady.push({ entityId: this.entityId, readId, upTo: entry });
-    if (reprobe && this.catchUpPeer === null && !this.adopting) this.sendProbes(e);
+    if (reprobe && this.catchUp.peer === null && !this.adopting) this.sendProbes(e);
   }
 
   private sendProbes(e: Effects): void {
@@ -431,11 +423,7 @@ export class EntityCore {
       if (this.horizon !== null && this.maxChosen < this.horizon) mergeEffects(e, this.learnMore(now));
       return e;
     }
-    if (this.catchUpPeer !== null && now - this.catchUpSince >= this.cfg.catchUpTimeoutMs) {
-      const next = (this.catchUpPeer + 1) % this.cfg.acceptorNum === this.cfg.acceptorId ? (this.catchUpPeer + 2) % this.cfg.acceptorNum : (this.catchUpPeer + 1) % this.cfg.acceptorNum;
-      this.catchUpPeer = null;
-      mergeEffects(e, this.startCatchUp(next, now));
-    }
+    mergeEffects(e, this.asked(this.catchUp.retryIfLost(this.maxChosen + 1n, now)));
     mergeEffects(e, this.askUndecided(now));
     const stuck = this.reads.stuck(now, this.cfg.retryMsBase);
     if (stuck) {
@@ -469,7 +457,7 @@ export class EntityCore {
   private askUndecided(now: number): Effects {
     const own = this.machine.own;
     const entry = this.maxChosen + 1n;
-    if (this.writeEntry !== null || this.catchUpPeer !== null || this.machine.isPersisting || own.chosen || own.acceptedNum === 0n) {
+    if (this.writeEntry !== null || this.catchUp.peer !== null || this.machine.isPersisting || own.chosen || own.acceptedNum === 0n) {
       if (this.writeEntry !== null || own.acceptedNum === 0n) this.undecided.reset();
       return emptyEffects();
     }

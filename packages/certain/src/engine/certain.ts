@@ -3,14 +3,13 @@
 // produced meanwhile, persist before send), the in-order applier (applier.ts), the callers
 // waiting for an answer (waiters.ts), entity loading (entityLoader.ts), peer message routing
 // (inbound.ts), catch-up serving (catchUpServer.ts), GetAll (getAll.ts, getAllRunner.ts),
-// uuid lookups (uuidLookup.ts), recovery mode (recoveryMode.ts), verified stores
-// (openStores.ts), plog expiry (expirySweeper.ts) and the transport it is given (transport.ts).
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+// uuid lookups and the in-memory uuid window (uuidLookup.ts, uuidWindow.ts), recovery mode
+// (recoveryMode.ts), the stores (openStores.ts), plog expiry (expirySweeper.ts), sending to
+// peers (peerSender.ts) and the transport it is given (transport.ts).
 import { pino, type Logger } from 'pino';
-import { type EntityCore, type Effects, type PeerMsg, isEntityMsg } from '../core/index.js';
-import { LevelPlog, type Plog } from '../storage/plog.js';
-import { LevelDb, type Db } from '../storage/db.js';
+import type { EntityCore, Effects, PeerMsg } from '../core/index.js';
+import type { Plog } from '../storage/plog.js';
+import type { Db } from '../storage/db.js';
 import { staticRoute, type Transport, type GetAllPageReq, type GetAllPageRsp } from './transport.js';
 import { defaultTuning, type CertainTuning } from './options.js';
 import type { CertainOptions } from './certainOptions.js';
@@ -21,7 +20,7 @@ import {
   RecoveringError, LearnOnlyError, TooManyUuidsError,
 } from '../errors.js';
 import { RecoveryMode } from './recoveryMode.js';
-import { openVerifiedStores } from './openStores.js';
+import { openEngineStores } from './openStores.js';
 import { CommitPipeline, type CommitPipelineHost } from './commitPipeline.js';
 import { Applier } from './applier.js';
 import { catchUpResponse } from './catchUpServer.js';
@@ -32,6 +31,7 @@ import { UuidLookup } from './uuidLookup.js';
 import { loadEntity } from './entityLoader.js';
 import { GetAllRunner } from './getAllRunner.js';
 import { routePeerMessage } from './inbound.js';
+import { PeerSender } from './peerSender.js';
 
 export type { CertainOptions } from './certainOptions.js';
 
@@ -48,6 +48,7 @@ export class Certain {
   private readonly gossip: ChosenGossip;
 
   private readonly waiters: Waiters;
+  private readonly sender: PeerSender;
   private readonly uuids: UuidLookup;
   private readonly getAlls: GetAllRunner;
   private readonly pipeline: CommitPipeline;
@@ -98,6 +99,7 @@ export class Certain {
     this.log = opts.logger ?? pino({ level: 'silent' });
     this.pipeline = new CommitPipeline(this.pipelineHost, { deferMaxMs: this.tuning.chosenMarkDeferMs, deferOpsMax: 4096 });
     this.waiters = new Waiters(this.tuning.cmdTimeoutMs);
+    this.sender = new PeerSender({ transport: () => this.transport, incarnation: () => this.recovery.incarnation, log: this.log, metrics: this.metrics });
     this.uuids = new UuidLookup({ plog: () => this.plog, db: () => this.db, pipeline: this.pipeline, windowMs: this.tuning.uuidWindowMs, entriesMax: this.tuning.uuidWindowEntriesMax });
     const n = opts.acceptorNum;
     if (!Number.isInteger(n) || n < 1 || n > 5) throw new BadConfigError(`acceptorNum must be 1..5, got ${n}`);
@@ -168,23 +170,12 @@ export class Certain {
   }
 
   async start(): Promise<void> {
-    const { acceptorId: id, path } = this.opts;
-    let fresh = this.opts.freshPlog ?? (path !== undefined && !existsSync(join(path, `logdb_${id}`, 'CURRENT')));
-    let bootstrap = this.opts.bootstrap === true;
-    if (!this.opts.plog && !this.opts.db) {
-      const opened = await openVerifiedStores(path!, id, this.opts.apply!, this.log, Date.now, { applySync: this.tuning.dataStoreSync, rowCacheBytesMax: this.tuning.hotRowsBytesMax });
-      this.plog = opened.plog;
-      this.db = opened.db;
-      this.damagedStores = opened.damaged;
-      if (opened.damaged.length > 0) {
-        // what this replica promised is unknown: never a voter at once, whatever the flags say
-        fresh = true;
-        bootstrap = false;
-      }
-    } else {
-      this.plog = this.opts.plog ?? (await LevelPlog.open(join(path!, `logdb_${id}`), { verify: true }));
-      this.db = this.opts.db ?? (await LevelDb.open(join(path!, `datadb_${id}`), this.opts.apply!, { verify: true, applySync: this.tuning.dataStoreSync, rowCacheBytesMax: this.tuning.hotRowsBytesMax }));
-    }
+    const id = this.opts.acceptorId;
+    const stores = await openEngineStores(this.opts, { applySync: this.tuning.dataStoreSync, rowCacheBytesMax: this.tuning.hotRowsBytesMax }, this.log);
+    this.plog = stores.plog;
+    this.db = stores.db;
+    this.damagedStores = stores.damaged;
+    const { fresh, bootstrap } = stores;
     // before any message or command: a uuid chosen before this start must be in the window
     await this.uuids.rebuild(Date.now());
     await this.recovery.start({ fresh, bootstrap, now: Date.now() });
@@ -381,23 +372,8 @@ export class Certain {
     }, core, fromEntry, maxNum));
   }
 
-  /**
-   * Send a protocol message. A send the transport refuses (a message larger than a PeerLink
-   * batch, a full queue, a closed link) is a lost message, which Paxos tolerates: it is
-   * logged and dropped, never taken for a plog failure.
-   */
   private send(to: number, msg: PeerMsg): void {
-    try {
-      // every message carries our incarnation: peers drop those of an earlier life (the fence)
-      this.transport.send(to, { ...msg, inc: this.recovery.incarnation } as unknown as PeerMsg);
-      this.metrics.peerMessagesSent++;
-      const kind = msg.kind === 'paxos' ? (msg.cmd.srcRecord.chosen ? 'chosen' : msg.cmd.checkEmpty ? 'probe' : 'paxos') : msg.kind;
-      this.metrics.peerMessagesByKind[kind] = (this.metrics.peerMessagesByKind[kind] ?? 0) + 1;
-    } catch (err) {
-      this.metrics.droppedSends++;
-      const entityId = msg.kind === 'paxos' ? msg.cmd.header.entityId : isEntityMsg(msg) ? msg.entityId : undefined;
-      this.log.warn({ err, to, kind: msg.kind, entityId: String(entityId) }, 'peer message dropped');
-    }
+    this.sender.send(to, msg);
   }
 
   /** Route effects: immediate sends now; the rest waits for the next group-committed batch. */

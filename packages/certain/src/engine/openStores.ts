@@ -9,8 +9,8 @@ import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreDamagedError } from '@quorumkit/shared-storage';
 import type { Logger } from 'pino';
-import { LevelPlog } from '../storage/plog.js';
-import { LevelDb, type ApplyFn } from '../storage/db.js';
+import { LevelPlog, type Plog } from '../storage/plog.js';
+import { LevelDb, type ApplyFn, type Db } from '../storage/db.js';
 
 export interface OpenedStores {
   plog: LevelPlog;
@@ -48,4 +48,38 @@ export async function openVerifiedStores(
       log.error({ problems: err.problems, movedAside }, 'damaged store: moved aside; this replica recovers from the others before it votes');
     }
   }
+}
+
+export interface EngineStores {
+  plog: Plog;
+  db: Db;
+  /** Checksum problems found (the stores were moved aside). */
+  damaged: string[];
+  /** The plog holds nothing this replica promised (new, wiped or damaged). */
+  fresh: boolean;
+  /** Whether to bootstrap (never over damaged stores). */
+  bootstrap: boolean;
+}
+
+/**
+ * The engine's stores: the ones it was given, else classic-level under `path` (verified; a
+ * damaged pair moved aside makes the replica fresh and never a bootstrap voter).
+ */
+export async function openEngineStores(
+  o: { acceptorId: number; path?: string; plog?: Plog; db?: Db; apply?: ApplyFn; freshPlog?: boolean; bootstrap?: boolean },
+  dbOpts: { applySync: boolean; rowCacheBytesMax: number },
+  log: Logger,
+): Promise<EngineStores> {
+  const { acceptorId: id, path } = o;
+  const fresh = o.freshPlog ?? (path !== undefined && !existsSync(join(path, `logdb_${id}`, 'CURRENT')));
+  const bootstrap = o.bootstrap === true;
+  if (!o.plog && !o.db) {
+    const opened = await openVerifiedStores(path!, id, o.apply!, log, Date.now, dbOpts);
+    // what this replica promised is unknown: never a voter at once, whatever the flags say
+    const damaged = opened.damaged.length > 0;
+    return { plog: opened.plog, db: opened.db, damaged: opened.damaged, fresh: fresh || damaged, bootstrap: bootstrap && !damaged };
+  }
+  const plog = o.plog ?? (await LevelPlog.open(join(path!, `logdb_${id}`), { verify: true }));
+  const db = o.db ?? (await LevelDb.open(join(path!, `datadb_${id}`), o.apply!, { verify: true, ...dbOpts }));
+  return { plog, db, damaged: [], fresh, bootstrap };
 }

@@ -170,6 +170,23 @@ async function stallBench(): Promise<Record<string, unknown>> {
   return out;
 }
 
+/** 3 replicating nodes: redis-benchmark -P 1 on node 1 (the others receive every op), then the replication lag. */
+async function threeNodeBench(tool: string): Promise<{ p1: Record<string, number>; lagMs: { p50: number; p99: number } }> {
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const kids = await Promise.all(ports.map((p, i) => startConstdb(p, i + 1)));
+  const c = new Redis({ port: ports[0]!, lazyConnect: true });
+  await c.connect();
+  await c.call('MEET', `127.0.0.1:${ports[1]}`);
+  await c.call('MEET', `127.0.0.1:${ports[2]}`);
+  c.disconnect();
+  const r = benchmark(tool, ports[0]!, 1, TEST_LIST);
+  const lag = await lagMs(ports[0]!, ports[1]!);
+  kids.forEach((k) => k.kill('SIGKILL'));
+  console.log('3 replicating nodes, -P 1 on node 1:', r);
+  console.log(`replication lag (SET on node 1 until GET on node 2 sees it): p50 ${lag.p50.toFixed(2)} ms, p99 ${lag.p99.toFixed(2)} ms`);
+  return { p1: r, lagMs: lag };
+}
+
 async function main(): Promise<void> {
   if (process.env.BENCH_ONLY === 'stall') {
     console.log(JSON.stringify(await stallBench()));
@@ -177,6 +194,11 @@ async function main(): Promise<void> {
   }
   const tool = which('redis-benchmark');
   const redisServer = which('redis-server');
+  if (process.env.BENCH_ONLY === 'three' && tool) {
+    // an A/B of the 3-node figures (BENCH_CONSTDB_CLI picks the build): nothing written
+    console.log(JSON.stringify({ cli: CLI, ...(await threeNodeBench(tool)) }));
+    process.exit(0);
+  }
   const result: Record<string, unknown> = { workload: `redis-benchmark -t ${TEST_LIST} -n ${N} -c 50`, date: new Date().toISOString() };
   if (!tool) {
     console.log('redis-benchmark not installed (Debian package redis-tools): nothing to measure');
@@ -224,21 +246,7 @@ async function main(): Promise<void> {
     }
 
     // 3 replicating nodes: load on node 1, the others receive every op
-    {
-      const ports = [await freePort(), await freePort(), await freePort()];
-      const kids = await Promise.all(ports.map((p, i) => startConstdb(p, i + 1)));
-      const c = new Redis({ port: ports[0]!, lazyConnect: true });
-      await c.connect();
-      await c.call('MEET', `127.0.0.1:${ports[1]}`);
-      await c.call('MEET', `127.0.0.1:${ports[2]}`);
-      c.disconnect();
-      const r = benchmark(tool, ports[0]!, 1, TEST_LIST);
-      const lag = await lagMs(ports[0]!, ports[1]!);
-      kids.forEach((k) => k.kill('SIGKILL'));
-      result.threeNodes = { p1: r, lagMs: lag };
-      console.log('3 replicating nodes, -P 1 on node 1:', r);
-      console.log(`replication lag (SET on node 1 until GET on node 2 sees it): p50 ${lag.p50.toFixed(2)} ms, p99 ${lag.p99.toFixed(2)} ms`);
-    }
+    result.threeNodes = await threeNodeBench(tool);
 
     // full resync of RESYNC_KEYS keys
     {

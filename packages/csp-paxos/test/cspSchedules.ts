@@ -124,3 +124,13 @@ export const minorityReadSchedule: Step[] = [
   // Only the mutated read sends it (today's core has nothing of round 0 to commit).
   { deliver: { from: 1, to: 0, match: (m: Msg) => m.type === 'COMMIT' && m.round === 0 } },
 ];
+
+/**
+ * A round started by a timeout, not a HANDOVER (-l large): from the formed cluster a client's
+ * value c0 reaches node 0, which proposes it at slot 0 (its own acceptor takes it, the PROPOSEs
+ * to nodes 1 and 2 are in flight); node 1 times out and leads round 1 (its READ in flight) and a
+ * client gives it a value c1. A leader that counted its own ACK as a majority has committed c0
+ * by now, and node 1's read with node 2 finds nothing at slot 0: it proposes c1 there. The
+ * explorer searches from here (exploreTimeout.test.ts).
+ */
+export const timeoutPrefix: Step[] = [...formedPrefix, { client: [0, 'propose'] }, { tick: 1 }, { client: [1, 'propose'] }];

@@ -134,3 +134,24 @@ export const minorityReadSchedule: Step[] = [
  * explorer searches from here (exploreTimeout.test.ts).
  */
 export const timeoutPrefix: Step[] = [...formedPrefix, { client: [0, 'propose'] }, { tick: 1 }, { client: [1, 'propose'] }];
+
+/**
+ * Two values at slot 0 in two rounds, the later one chosen: after handoverPrefix node 0 holds
+ * its c0 in round 0 alone (node 1 refuses the batch after the HANDOVER, node 2 has not got it);
+ * node 1 reads round 1 with node 2, proposes a client's c1 at slot 0, node 2 accepts it, and
+ * node 1's tail commits it (c1 is chosen in round 1 by nodes 1 and 2); node 1 hands round 1 on,
+ * and node 0 promises round 2 on that HANDOVER: its answer to node 2 (c0 in round 0) and node
+ * 1's (c1 in round 1) are in flight. Node 2 must adopt the value of the highest round, c1,
+ * whichever answers its read counts (exploreRead.test.ts).
+ */
+export const twoRoundsPrefix: Step[] = [
+  ...handoverPrefix,
+  { dropAll: msg(0, 1, 'PROPOSE') },
+  { deliver: msg(0, 1, 'HANDOVER') },
+  { deliver: msg(0, 2, 'HANDOVER') },
+  { deliver: msg(2, 1, 'GATHER') },
+  { client: [1, 'propose'] },
+  { deliver: msg(1, 2, 'PROPOSE') },
+  { deliver: msg(2, 1, 'ACK') },
+  { deliver: msg(1, 0, 'HANDOVER') },
+];

@@ -1,7 +1,9 @@
-// The rule of the new leader's read that a slot is chosen (committed at once, not re-imposed)
-// only when a majority of the answers hold its best entry: the explorer case and the kept
-// transcript, with the rule broken (need = 1 in RoundRead.merge) as a mutation that must be
-// found. The random simulation found the broken rule (sim.test.ts, e.g. SEED=145) but the
+// Two rules of the new leader's read (RoundRead.merge), each searched with today's cores and
+// broken as a mutation that must be found. (1) A slot is chosen (committed at once, not
+// re-imposed) only when a majority of the answers hold its best entry: the explorer case and
+// the kept transcript, the mutation need = 1. (2) Per slot the value of the highest round wins:
+// before this case only the simulation saw it (sim.test.ts, client proposals; it takes three
+// rounds); the mutation lets the lowest round win. The random simulation found the broken rule (sim.test.ts, e.g. SEED=145) but the
 // other explorer cases did not: from their prefixes no tick is left, so no round starts by a
 // timeout, and a round started by HANDOVER reads only above the slots the previous leader
 // claims chosen (the mutated leader claims slot 0), so within their bounds no later leader
@@ -9,7 +11,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runSchedule, type WorldBounds } from '@quorumkit/test-harness';
 import { RoundRead } from '../src/core/roundRead.js';
-import { minorityReadPrefix, minorityReadSchedule } from './cspSchedules.js';
+import type { Entry } from '../src/core/types.js';
+import { minorityReadPrefix, minorityReadSchedule, twoRoundsPrefix } from './cspSchedules.js';
 import { extraDepth, formedTicks, search, type Step, world } from './exploreKit.js';
 
 describe('explorer: a slot is chosen on read only when a majority of the answers hold it (-l 1)', () => {
@@ -62,6 +65,40 @@ describe('explorer: a slot is chosen on read only when a majority of the answers
   it('finds two values at slot 0 when one answer makes a slot chosen on read (mutated read)', () => {
     chosenOnOneAnswer();
     const r = search(world({ core }, bounds), minorityReadPrefix, bounds.depthMax);
+    expect(r.ok).toBe(false);
+    expect(r.violation!.invariant).toMatch(/at most one value/);
+  }, 900_000);
+});
+
+describe('explorer: the read adopts the value of the highest round (-l 1)', () => {
+  const core = { interval: 1 };
+  // No tick beyond formedPrefix's, no crash: ~25,000 states to depth 6, complete (5 s at load 8).
+  const bounds: WorldBounds = { depthMax: 6 + extraDepth, crashable: [], ticksMax: formedTicks, clientOpsMax: 2 };
+  afterEach(() => vi.restoreAllMocks());
+
+  it("today's cores: c0 in round 0 on node 0, c1 chosen in round 1, node 2 reading round 2; nothing found, every state visited", () => {
+    const r = search(world({ core }, bounds), twoRoundsPrefix, bounds.depthMax);
+    expect(r.ok).toBe(true);
+    expect(r.complete || extraDepth > 0).toBe(true);
+  }, 900_000);
+
+  it('finds two values at slot 0 when the lowest round wins the read (mutated merge)', () => {
+    // The mutation: merge runs on the answers with every round negated (so the lowest wins; the
+    // vote count compares rounds for equality only), and the winners get their rounds back.
+    const real = RoundRead.prototype.merge;
+    vi.spyOn(RoundRead.prototype, 'merge').mockImplementation(function (this: RoundRead, readFrom: number, committed: number) {
+      const self = this as unknown as { gathered: Map<number, Entry[]> };
+      const kept = self.gathered;
+      self.gathered = new Map([...kept].map(([node, es]) => [node, es.map((e) => ({ ...e, round: -e.round }))]));
+      try {
+        const r = real.call(this, readFrom, committed);
+        for (const [slot, e] of r.best) r.best.set(slot, { ...e, round: -e.round });
+        return r;
+      } finally {
+        self.gathered = kept;
+      }
+    });
+    const r = search(world({ core }, bounds), twoRoundsPrefix, bounds.depthMax);
     expect(r.ok).toBe(false);
     expect(r.violation!.invariant).toMatch(/at most one value/);
   }, 900_000);

@@ -123,6 +123,25 @@ describe('ReplyBuffer', () => {
     expect(r.take().toString()).toBe('_\r\n%1\r\n~2\r\n');
   });
 
+  it('writes integers, lengths and short or long values byte by byte exactly as their text', () => {
+    const r = new ReplyBuffer(8);
+    const ints: Array<number | bigint> = [0, 7, 10, 99, 100, 123456789, Number.MAX_SAFE_INTEGER, -1, -10, -Number.MAX_SAFE_INTEGER,
+      0n, 42n, -42n, 9007199254740991n, 9007199254740992n, -9007199254740992n, (1n << 63n) - 1n, -(1n << 63n), 1.5, Number.NaN];
+    let want = '';
+    for (const n of ints) {
+      r.int(n);
+      want += `:${n.toString()}\r\n`;
+    }
+    for (const len of [0, 1, 9, 10, 64, 65, 1000]) {
+      const v = 'x'.repeat(len);
+      r.bulk(Buffer.from(v));
+      r.bulkLatin1(v);
+      r.arr(len);
+      want += `$${len}\r\n${v}\r\n`.repeat(2) + `*${len}\r\n`;
+    }
+    expect(r.take().toString('latin1')).toBe(want);
+  });
+
   it('take() hands out views that later replies never overwrite (slab refills and growth)', () => {
     for (const initial of [64, 4096]) {
     const r = new ReplyBuffer(initial);

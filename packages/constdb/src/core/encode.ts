@@ -8,6 +8,9 @@ const CRLF = '\r\n';
 /** Room left below which take() starts a fresh buffer instead of appending to this one. */
 const SLAB_MIN_ROOM = 2048;
 
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** Values up to this many bytes are copied by a JS loop (no native call). */
 const SMALL_COPY = 64;
 
@@ -92,10 +95,13 @@ export class ReplyBuffer {
   }
 
   int(n: number | bigint): void {
-    if (typeof n === 'number' && n >= 0 && n <= Number.MAX_SAFE_INTEGER && Number.isInteger(n)) {
-      this.ensure(24);
-      this.header(58, n);
-    } else this.ascii(':' + n.toString() + CRLF);
+    // counters are bigints: a safe one is written as digits like a number (no string)
+    const x = typeof n === 'number' ? n : n >= MIN_SAFE && n <= MAX_SAFE ? Number(n) : Number.NaN;
+    if (!Number.isSafeInteger(x)) return this.ascii(':' + n.toString() + CRLF);
+    this.ensure(24);
+    if (x >= 0) return this.header(58, x);
+    this.buf[this.len++] = 58;
+    this.header(45, -x);
   }
 
   bulk(b: Buffer | string): void {

@@ -173,7 +173,13 @@ export class LevelPlog implements Plog {
     const ops: BatchOp[] = [];
     for await (const [k, v] of this.rec.range({ gte: ek(entityId, 0n), lte: ek(entityId, upTo) })) {
       const s = openValue<StoredRecord>(v);
-      if (s.record.chosen && s.at < beforeMs) ops.push(this.rec.del(k));
+      // An entity's records are written in entry order, so the first one young enough to
+      // keep ends the sweep: a sweep visits what it deletes plus one record, not the whole
+      // plog every expireCheckMs (it did, decoding each: ~1.3 % of an acceptor's time in a
+      // 20 s bench, growing with the plog). A later rewrite of an earlier entry only delays
+      // the expiry of the ones after it.
+      if (s.at >= beforeMs) break;
+      if (s.record.chosen) ops.push(this.rec.del(k));
     }
     await this.writeChunked(ops);
     return ops.length;

@@ -3,7 +3,7 @@
 import { openRecord, sealRecord } from '@quorumkit/shared-storage';
 import type { Codec } from '@quorumkit/shared-transport';
 import type { EntryRecord, PeerMsg } from '../core/index.js';
-import { decodePeerMsg, encodePeerMsg } from './peerWire.js';
+import { decodePeerMsg, decodeStoredRecord, encodePeerMsg, encodeStoredRecord, STORED_RECORD_BINARY } from './peerWire.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -43,6 +43,17 @@ export interface StoredRecord {
   record: EntryRecord;
   /** ms since epoch when last written (plog expiry) */
   at: number;
+}
+
+/** A plog record, sealed (CRC): binary (peerWire.ts) since issue 21. */
+export function sealStoredRecord(s: StoredRecord): Uint8Array {
+  return sealRecord(encodeStoredRecord(s.record, s.at));
+}
+
+/** Reads both the binary records and the JSON ones written before them. */
+export function openStoredRecord(b: Uint8Array): StoredRecord {
+  const body = openRecord(b);
+  return body[0] === STORED_RECORD_BINARY ? decodeStoredRecord(body) : decodeValue<StoredRecord>(body);
 }
 
 /** Peer messages over the batching PeerLink: the compact binary frames of peerWire.ts. */

@@ -307,3 +307,28 @@ export function decodePeerMsg(b: Uint8Array): PeerMsg {
   r.end();
   return m;
 }
+
+/** First byte of a binary plog record (JSON records, written before, start with '{'). */
+export const STORED_RECORD_BINARY = 0x01;
+
+/**
+ * A plog record (the replica's record of an entry and when it was written) in the binary
+ * record layout of the peer frames, behind a marker byte: the JSON codec with its replacer was
+ * ~3.5 % of an acceptor's time (issue 21).
+ */
+export function encodeStoredRecord(record: EntryRecord, atMs: number): Uint8Array {
+  const w = new Writer();
+  w.byte(STORED_RECORD_BINARY);
+  w.uint(atMs);
+  writeRecord(w, record);
+  return w.done();
+}
+
+export function decodeStoredRecord(b: Uint8Array): { record: EntryRecord; at: number } {
+  const r = new Reader(b);
+  if (r.byte('marker') !== STORED_RECORD_BINARY) throw new PeerFrameError('not a binary plog record');
+  const at = r.uint('at', Number.MAX_SAFE_INTEGER);
+  const record = readRecord(r, 'record');
+  r.end();
+  return { record, at };
+}

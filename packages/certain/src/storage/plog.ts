@@ -2,7 +2,7 @@
 // the entity's maxChosenEntry, and the chosen uuids for dedup. One write() is one synced batch.
 import { GroupCommitWriter, openStore, encodeBigintKey, decodeBigintKey, decodeBigintKeyAt, concatKey, type BatchOp, type Store, type Keyspace } from '@quorumkit/shared-storage';
 import type { ChosenEntry, EntryRecord, PersistOp } from '../core/index.js';
-import { openValue, sealValue, type StoredRecord } from './codec.js';
+import { openStoredRecord, openValue, sealStoredRecord, sealValue } from './codec.js';
 import { UuidBuckets, UUID_BUCKET_MS_DEFAULT } from './uuidBuckets.js';
 
 export interface EntityLogState {
@@ -124,7 +124,7 @@ export class LevelPlog implements Plog {
     for (const op of ops) {
       let b = byEntity.get(op.entityId);
       if (!b) byEntity.set(op.entityId, (b = []));
-      b.push(this.rec.put(ek(op.entityId, op.entry), sealValue({ record: op.record, at: nowMs } satisfies StoredRecord)));
+      b.push(this.rec.put(ek(op.entityId, op.entry), sealStoredRecord({ record: op.record, at: nowMs })));
       const cur = maxByEntity.get(op.entityId);
       if (cur === undefined || op.maxChosen > cur) maxByEntity.set(op.entityId, op.maxChosen);
       if (op.record.chosen) for (const u of op.record.uuids) b.push(this.uuid.put(ek(op.entityId, u), sealValue(nowMs)), this.uuidBuckets.put(op.entityId, u, nowMs));
@@ -146,7 +146,7 @@ export class LevelPlog implements Plog {
 
   async getRecord(entityId: bigint, entry: bigint): Promise<EntryRecord | undefined> {
     const b = await this.rec.get(ek(entityId, entry));
-    return b ? openValue<StoredRecord>(b).record : undefined;
+    return b ? openStoredRecord(b).record : undefined;
   }
 
   async chosenRange(entityId: bigint, fromEntry: bigint, maxNum: number): Promise<ChosenEntry[]> {
@@ -172,7 +172,7 @@ export class LevelPlog implements Plog {
   async expire(entityId: bigint, upTo: bigint, beforeMs: number): Promise<number> {
     const ops: BatchOp[] = [];
     for await (const [k, v] of this.rec.range({ gte: ek(entityId, 0n), lte: ek(entityId, upTo) })) {
-      const s = openValue<StoredRecord>(v);
+      const s = openStoredRecord(v);
       // An entity's records are written in entry order, so the first one young enough to
       // keep ends the sweep: a sweep visits what it deletes plus one record, not the whole
       // plog every expireCheckMs (it did, decoding each: ~1.3 % of an acceptor's time in a

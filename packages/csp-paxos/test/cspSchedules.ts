@@ -89,12 +89,12 @@ export const handoverSchedule: Step[] = [
 /**
  * Chosen-on-read needs a majority (roundRead.ts merge). After handoverPrefix (node 0 proposed
  * c0 at slot 0 and handed round 0 on with that batch in flight): node 1 takes round 1 from the
- * HANDOVER before node 0's batch reaches it (it then refuses the batch: promised round 1), node
- * 2 promises round 1 too, times out and leads round 2, and a client gives it a value. So c0 is
- * accepted by node 0 only, node 0's GATHER for round 1 (carrying c0 in round 0) is on its way to
- * node 1, and node 2 reads round 2 with the READs still in flight. The PROPOSE to node 1 is
- * dropped: after the HANDOVER node 1 can only refuse it (an interleaving that changes nothing,
- * left out to keep the search small). The explorer searches from here (exploreRead.test.ts).
+ * HANDOVER without node 0's batch, node 2 promises round 1 too, times out and leads round 2, and
+ * a client gives it a value. So c0 is accepted by node 0 only, node 0's GATHER for round 1
+ * (carrying c0 in round 0) is on its way to node 1, and node 2 reads round 2 with the READs
+ * still in flight. The PROPOSE to node 1 is dropped: after the HANDOVER node 1 could only refuse
+ * it (promised round 1; an interleaving that changes nothing, left out to keep the search
+ * small). The explorer searches from here (exploreRead.test.ts).
  */
 export const minorityReadPrefix: Step[] = [
   ...handoverPrefix,
@@ -137,7 +137,7 @@ export const timeoutPrefix: Step[] = [...formedPrefix, { client: [0, 'propose'] 
 
 /**
  * Two values at slot 0 in two rounds, the later one chosen: after handoverPrefix node 0 holds
- * its c0 in round 0 alone (node 1 refuses the batch after the HANDOVER, node 2 has not got it);
+ * its c0 in round 0 alone (its batch to node 1 is dropped as above, node 2 has not got it);
  * node 1 reads round 1 with node 2, proposes a client's c1 at slot 0, node 2 accepts it, and
  * node 1's tail commits it (c1 is chosen in round 1 by nodes 1 and 2); node 1 hands round 1 on,
  * and node 0 promises round 2 on that HANDOVER: its answer to node 2 (c0 in round 0) and node

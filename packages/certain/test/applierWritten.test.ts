@@ -1,27 +1,18 @@
 // Issue 21 step 3: the applier applies the chosen records the plog has just written from
 // memory instead of reading them back (5-6 % of every server's time); after a restart, or for
 // records it does not hold, it reads the plog as before.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Certain, type ApplyFn } from '../src/index.js';
+import { engineScratch, singleReplicaTransport } from './helpers/singleReplica.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const apply: ApplyFn = (_e, _entry, value, tx) => tx.put(enc.encode('k'), value);
-const live = new Set<Certain>();
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.allSettled([...live].map((c) => c.stop()));
-  live.clear();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const { live, tempDir } = engineScratch();
 
-const single = async () => ({ send: () => undefined, getAllPage: () => Promise.reject(new Error('single replica')), close: async () => undefined });
 
 async function start(dir: string): Promise<Certain> {
-  const c = new Certain({ acceptorId: 0, acceptorNum: 1, path: dir, apply, bootstrap: true, transport: single, options: { cmdTimeoutMs: 30_000, applyDelayMs: 600_000 } });
+  const c = new Certain({ acceptorId: 0, acceptorNum: 1, path: dir, apply, bootstrap: true, transport: singleReplicaTransport, options: { cmdTimeoutMs: 30_000, applyDelayMs: 600_000 } });
   await c.start();
   live.add(c);
   return c;
@@ -40,8 +31,7 @@ function countRangeReads(c: Certain): { n: number } {
 
 describe('the applier takes written chosen records from memory', () => {
   it('applies what it wrote without reading the plog; after a restart it reads it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'certain-applier-'));
-    dirs.push(dir);
+    const dir = tempDir('certain-applier-');
     let c = await start(dir);
     const reads = countRangeReads(c);
     for (let k = 1n; k <= 5n; k++) await c.write(1n, k, enc.encode(`v${k}`));

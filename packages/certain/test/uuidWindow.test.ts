@@ -2,27 +2,19 @@
 // request's uuid costs no storage read; at-most-once stays exact: a uuid chosen before a
 // restart (found only in the plog, or only in the data store) is in the window after it, and
 // over the window's cap lookups fall back to the stores' indexes.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Certain, DupUuidError, LevelPlog, type ApplyFn } from '../src/index.js';
 import { UuidWindow } from '../src/engine/uuidWindow.js';
+import { engineScratch, singleReplicaTransport } from './helpers/singleReplica.js';
 
 const enc = new TextEncoder();
 const apply: ApplyFn = (_e, _entry, value, tx) => tx.put(enc.encode('k'), value);
-const live = new Set<Certain>();
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.allSettled([...live].map((c) => c.stop()));
-  live.clear();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const { live, tempDir } = engineScratch();
 
-const single = async () => ({ send: () => undefined, getAllPage: () => Promise.reject(new Error('single replica')), close: async () => undefined });
 
 async function start(dir: string, opts: Partial<Certain['tuning']> = {}): Promise<Certain> {
-  const c = new Certain({ acceptorId: 0, acceptorNum: 1, path: dir, apply, bootstrap: true, transport: single, options: { cmdTimeoutMs: 30_000, ...opts } });
+  const c = new Certain({ acceptorId: 0, acceptorNum: 1, path: dir, apply, bootstrap: true, transport: singleReplicaTransport, options: { cmdTimeoutMs: 30_000, ...opts } });
   await c.start();
   live.add(c);
   return c;
@@ -52,8 +44,7 @@ function countReads(c: Certain): { n: number } {
 }
 
 function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'certain-uuidwin-'));
-  dirs.push(d);
+  const d = tempDir('certain-uuidwin-');
   return d;
 }
 

@@ -3,27 +3,20 @@
 // (what a power loss does; simulated by putting back a copy taken earlier) is replayed from
 // the plog above its maxCommitted, with every acknowledged write; plog expiry never deletes
 // an entry before a data-store checkpoint made its apply durable; applies cost no fsync.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Certain, LevelDb, type ApplyFn } from '../src/index.js';
 import { LocalNet } from './localNet.js';
+import { engineScratch } from './helpers/singleReplica.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const apply: ApplyFn = (_e, _entry, value, tx) => tx.put(enc.encode('k'), value);
-const live = new Set<Certain>();
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.allSettled([...live].map((c) => c.stop()));
-  live.clear();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const { live, tempDir } = engineScratch();
 
 function setup(): { dir: string; net: LocalNet } {
-  const dir = mkdtempSync(join(tmpdir(), 'certain-wal-'));
-  dirs.push(dir);
+  const dir = tempDir('certain-wal-');
   return { dir, net: new LocalNet() };
 }
 

@@ -12,7 +12,8 @@ import type { Socket } from 'node:net';
 import { DIGEST_BYTES, keysOfBucket } from '../core/digest.js';
 import { Reader, Writer, maxUuid, readKeyRec, writeKeyRec } from '../core/codec.js';
 import { F, frame } from './replFrames.js';
-import type { Peer, Replicator } from './replication.js';
+import type { Replicator } from './replication.js';
+import type { Peer } from './replPeer.js';
 
 /** buckets answered per round at most (the rest are compared again next round) */
 export const REPAIR_BUCKETS_MAX = 16;

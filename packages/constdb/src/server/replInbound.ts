@@ -6,7 +6,8 @@ import { F, FRAME_BYTES_MAX, FrameReader, frame } from './replFrames.js';
 import type { KeyRec } from '../core/keyrec.js';
 import { Reader, decodeOp, maxUuid, readKeyRec } from '../core/codec.js';
 import { DIGEST_BYTES } from '../core/digest.js';
-import type { Peer, Replicator } from './replication.js';
+import type { Replicator } from './replication.js';
+import type { Peer } from './replPeer.js';
 
 export function serveInbound(repl: Replicator, p: Peer, sock: Socket): void {
   const reader = new FrameReader();

@@ -7,12 +7,13 @@ import { Writer } from '../core/codec.js';
 import { readChunkedFileChecked } from '../storage/chunkedFile.js';
 import { snapshotRecordChunks, snapshotMetaOf } from '../storage/snapshotAsync.js';
 import { formatLostRanges } from '../storage/seqCeiling.js';
-import type { Peer, Replicator } from './replication.js';
+import type { Replicator } from './replication.js';
+import type { LinkState, Peer, PeerStream } from './replPeer.js';
 
 
 /** A full sync in preparation sends a KEEPALIVE frame this often (below repl_timeout's 1 s minimum). */
 const KEEPALIVE_MS = 400;
-export type LinkState = 'connecting' | 'syncing' | 'online' | 'down' | 'closed';
+export type { LinkState } from './replPeer.js';
 
 function encodeCommand(args: string[]): Buffer {
   let s = `*${args.length}\r\n`;
@@ -70,7 +71,7 @@ function handshakeCmd(repl: Replicator, probe: boolean): Buffer {
     encodeURIComponent(n.cfg.nodeAlias || '-'), formatLostRanges(n.seqs.lost), probe ? 'probe' : 'sync', repl.members.format()]);
 }
 
-export class PeerLink {
+export class PeerLink implements PeerStream {
   state: LinkState = 'connecting';
   private sock: Socket | undefined;
   private attempt = 0;

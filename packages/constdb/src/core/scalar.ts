@@ -203,8 +203,8 @@ export function scalarJoinInto(s: Scalar, d: Scalar): void {
     for (const [n, r] of s.regs) if (r.u <= clrGet(s, n)) s.regs.delete(n);
   }
   if (s.r && s.r.u <= clrGet(s, s.rn!)) {
-    delete s.r;
-    delete s.rn;
+    s.r = undefined;
+    s.rn = undefined;
   }
 }
 

@@ -94,8 +94,8 @@ export function upgradeRegs(s: Scalar): Map<number, Reg> {
   if (!s.regs) {
     s.regs = new Map();
     if (s.r) s.regs.set(s.rn!, s.r);
-    delete s.r;
-    delete s.rn;
+    s.r = undefined;
+    s.rn = undefined;
   }
   return s.regs;
 }
@@ -104,9 +104,9 @@ export function upgradeCnt(s: Scalar): Ctrs {
   if (!s.cnt) {
     s.cnt = new Map();
     if (s.k) s.cnt.set(s.kn!, new Map<bigint, Ctr>().set(s.ke!, s.k));
-    delete s.k;
-    delete s.kn;
-    delete s.ke;
+    s.k = undefined;
+    s.kn = undefined;
+    s.ke = undefined;
   }
   return s.cnt;
 }
@@ -115,8 +115,8 @@ export function upgradeClr(s: Scalar): VV {
   if (!s.clr) {
     s.clr = new Map();
     if (s.cu !== undefined) s.clr.set(s.cn!, s.cu);
-    delete s.cu;
-    delete s.cn;
+    s.cu = undefined;
+    s.cn = undefined;
   }
   return s.clr;
 }

@@ -54,8 +54,8 @@ function joinAdd1(e: Elem, n: number, u: bigint): void {
     if (u > e.au) e.au = u;
   } else {
     e.add = vv1(e.an!, e.au).set(n, u);
-    delete e.au;
-    delete e.an;
+    e.au = undefined;
+    e.an = undefined;
   }
 }
 
@@ -70,8 +70,8 @@ export function elemJoinInto(e: Elem, d: Elem): void {
   if (e.rm) {
     if (e.add) for (const [n, u] of e.add) if (u <= vvGet(e.rm, n)) e.add.delete(n);
     if (e.au !== undefined && e.au <= vvGet(e.rm, e.an!)) {
-      delete e.au;
-      delete e.an;
+      e.au = undefined;
+      e.an = undefined;
     }
   }
 }

@@ -8,14 +8,10 @@ import { engineScratch, singleReplicaTransport } from './helpers/singleReplica.j
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const apply: ApplyFn = (_e, _entry, value, tx) => tx.put(enc.encode('k'), value);
-const { live, tempDir } = engineScratch();
-
+const { live, tempDir, started } = engineScratch();
 
 async function start(dir: string): Promise<Certain> {
-  const c = new Certain({ acceptorId: 0, acceptorNum: 1, path: dir, apply, bootstrap: true, transport: singleReplicaTransport, options: { cmdTimeoutMs: 30_000, applyDelayMs: 600_000 } });
-  await c.start();
-  live.add(c);
-  return c;
+  return started(new Certain({ acceptorId: 0, acceptorNum: 1, path: dir, apply, bootstrap: true, transport: singleReplicaTransport, options: { cmdTimeoutMs: 30_000, applyDelayMs: 600_000 } }));
 }
 
 function countRangeReads(c: Certain): { n: number } {

@@ -10,19 +10,10 @@ import { engineScratch, singleReplicaTransport } from './helpers/singleReplica.j
 
 const enc = new TextEncoder();
 const apply: ApplyFn = (_e, _entry, value, tx) => tx.put(enc.encode('k'), value);
-const { live, tempDir } = engineScratch();
-
+const { tempDir, started, stop } = engineScratch();
 
 async function start(dir: string, opts: Partial<Certain['tuning']> = {}): Promise<Certain> {
-  const c = new Certain({ acceptorId: 0, acceptorNum: 1, path: dir, apply, bootstrap: true, transport: singleReplicaTransport, options: { cmdTimeoutMs: 30_000, ...opts } });
-  await c.start();
-  live.add(c);
-  return c;
-}
-
-async function stop(c: Certain): Promise<void> {
-  await c.stop();
-  live.delete(c);
+  return started(new Certain({ acceptorId: 0, acceptorNum: 1, path: dir, apply, bootstrap: true, transport: singleReplicaTransport, options: { cmdTimeoutMs: 30_000, ...opts } }));
 }
 
 /** Count the uuid index reads of both stores from now on. */

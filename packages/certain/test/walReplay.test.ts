@@ -13,7 +13,7 @@ import { engineScratch } from './helpers/singleReplica.js';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const apply: ApplyFn = (_e, _entry, value, tx) => tx.put(enc.encode('k'), value);
-const { live, tempDir } = engineScratch();
+const { tempDir, started, stop } = engineScratch();
 
 function setup(): { dir: string; net: LocalNet } {
   const dir = tempDir('certain-wal-');
@@ -21,18 +21,10 @@ function setup(): { dir: string; net: LocalNet } {
 }
 
 async function start(s: { dir: string; net: LocalNet }, id: number, opts: Partial<Certain['tuning']> = {}): Promise<Certain> {
-  const c = new Certain({
+  return started(new Certain({
     acceptorId: id, acceptorNum: 3, path: s.dir, apply, bootstrap: true, transport: s.net.transportFor(id),
     options: { cmdTimeoutMs: 20_000, retryMsBase: 30, tickMs: 20, ...opts },
-  });
-  await c.start();
-  live.add(c);
-  return c;
-}
-
-async function stop(c: Certain): Promise<void> {
-  await c.stop();
-  live.delete(c);
+  }));
 }
 
 async function until(f: () => boolean | Promise<boolean>, what: string): Promise<void> {

@@ -17,7 +17,14 @@ export const singleReplicaTransport = async () => ({
 });
 
 /** Engines and directories of one test file, stopped and removed after each test. */
-export function engineScratch(): { live: Set<Certain>; tempDir(prefix: string): string } {
+export function engineScratch(): {
+  live: Set<Certain>;
+  tempDir(prefix: string): string;
+  /** starts the engine and stops it after the test unless the test did */
+  started(c: Certain): Promise<Certain>;
+  /** stops an engine the test started (a restart) */
+  stop(c: Certain): Promise<void>;
+} {
   const live = new Set<Certain>();
   const dirs: string[] = [];
   afterEach(async () => {
@@ -27,6 +34,15 @@ export function engineScratch(): { live: Set<Certain>; tempDir(prefix: string): 
   });
   return {
     live,
+    async started(c: Certain): Promise<Certain> {
+      await c.start();
+      live.add(c);
+      return c;
+    },
+    async stop(c: Certain): Promise<void> {
+      await c.stop();
+      live.delete(c);
+    },
     tempDir(prefix: string): string {
       const d = mkdtempSync(join(tmpdir(), prefix));
       dirs.push(d);
